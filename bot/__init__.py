@@ -1,0 +1,1 @@
+"""The application: settings, the `briefing` command line and the Discord bot."""

@@ -1,0 +1,262 @@
+"""The `briefing` command: reindex, ask, sources, eval, bot.
+
+Heavy modules (torch, sentence-transformers) load only inside the commands that need them, so
+`briefing --help` and `briefing sources` stay quick.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import textwrap
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
+
+from bot.settings import Settings, SettingsError, load_settings
+from index import Answer, BriefingError, BriefingIndex, ReindexReport
+
+log = logging.getLogger("briefing")
+
+NOT_COVERED = "The indexed articles don't cover that."
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `briefing` console script; returns the exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING if not args.verbose else logging.INFO,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings = load_settings()
+        return int(args.run(args, settings) or 0)
+    except SettingsError as err:
+        print(f"briefing: {err}", file=sys.stderr)
+        return 2
+    except BriefingError as err:
+        print(f"briefing: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("briefing: interrupted", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="briefing", description="Cited answers and summaries from a folder of articles.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("reindex", help="index the corpus (only what changed)")
+    p.add_argument("--corpus", type=Path, help="corpus folder (default: BRIEFING_CORPUS_DIR)")
+    p.set_defaults(run=cmd_reindex)
+
+    p = sub.add_parser("ask", help="answer a question with cited passages")
+    p.add_argument("question", help="the question, or - to read one question per line")
+    p.add_argument("-k", type=_positive_int(10), help="number of passages (default: top_k)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(run=cmd_ask)
+
+    p = sub.add_parser("sources", help="list the indexed articles")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(run=cmd_sources)
+
+    p = sub.add_parser("eval", help="measure retrieval quality")
+    p.add_argument("questions", nargs="?", type=Path,
+                   help='JSONL of {"q": ..., "paras": [...]} (no paras: must be refused)')
+    p.add_argument("--beir", type=Path, metavar="DIR", help="BEIR-layout data set")
+    p.add_argument("--split", default="test", help="BEIR qrels split (default: test)")
+    p.add_argument("--squad", type=Path, metavar="FILE", help="SQuAD v1.1 JSON file")
+    p.add_argument("--limit", type=_positive_int(None), help="first N SQuAD questions only")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(run=cmd_eval)
+    return parser
+
+
+def _positive_int(maximum: int | None) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < 1 or (maximum is not None and value > maximum):
+            bound = f"1 to {maximum}" if maximum else "at least 1"
+            raise argparse.ArgumentTypeError(f"must be {bound}, got {value}")
+        return value
+
+    return parse
+
+
+def open_index(settings: Settings, index_dir: Path | None = None) -> BriefingIndex:
+    """The index the settings describe."""
+    return BriefingIndex(index_dir or settings.index_dir, settings.model_path,
+                         settings.gate_threshold, settings.max_question_chars)
+
+
+@contextmanager
+def progress_bar(label: str):
+    """A stderr progress bar fed by `progress(done, total)` callbacks."""
+    from tqdm import tqdm
+
+    bar = None
+
+    def update(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, desc=label, unit="passage", file=sys.stderr, leave=False)
+        bar.update(done - bar.n)
+
+    try:
+        yield update
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def describe_report(report: ReindexReport) -> list[str]:
+    """Human lines summarising a reindex."""
+    lines = [f"skipped {s.path}: {s.reason}" for s in report.skipped]
+    if report.rebuilt_from_scratch:
+        lines.append(f"rebuilt from scratch: {report.rebuilt_from_scratch}")
+    if report.changes:
+        lines.append(f"{len(report.added)} added, {len(report.changed)} changed, "
+                     f"{len(report.removed)} removed, {report.unchanged} unchanged; "
+                     f"embedded {report.embedded} passages; {report.passages} passages indexed.")
+    else:
+        lines.append(f"Nothing changed ({report.unchanged} articles, {report.passages} passages);"
+                     f" embedded {report.embedded} passages.")
+    return lines
+
+
+def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
+    index = open_index(settings)
+    with progress_bar("Embedding") as update:
+        report = index.reindex(args.corpus or settings.corpus_dir, update)
+    for line in describe_report(report):
+        print(line)
+    return 0
+
+
+def _ensure_index(index: BriefingIndex, settings: Settings) -> None:
+    """On a fresh checkout, build the missing index first (with its progress bar)."""
+    if not index.exists:
+        print(f"No index yet in {index.index_dir}; indexing {settings.corpus_dir} first.",
+              file=sys.stderr)
+        with progress_bar("Embedding") as update:
+            report = index.reindex(settings.corpus_dir, update)
+        for line in describe_report(report):
+            print(line, file=sys.stderr)
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    index = open_index(settings)
+    k = args.k or settings.top_k
+    if args.question != "-":
+        _ensure_index(index, settings)
+        answer = index.ask(args.question, k)
+        print(json.dumps(answer_json(answer), ensure_ascii=False) if args.json
+              else format_answer(answer))
+        return 0
+    _ensure_index(index, settings)
+    status = 0
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        try:
+            answer = index.ask(line, k)
+        except BriefingError as err:
+            print(f"briefing: {err}", file=sys.stderr)
+            status = 1
+            continue
+        print(json.dumps(answer_json(answer), ensure_ascii=False) if args.json
+              else format_answer(answer) + "\n", flush=True)
+    return status
+
+
+def answer_json(answer: Answer) -> dict:
+    """The documented `ask --json` shape."""
+    return {
+        "question": answer.question,
+        "answered": answer.answered,
+        "hits": [{"rank": h.rank, "score": h.score, "article": h.article, "title": h.title,
+                  "paragraphs": list(h.paragraphs), "start": h.start, "end": h.end,
+                  "text": h.text, "highlight": h.highlight} for h in answer.hits],
+    }
+
+
+def format_answer(answer: Answer, width: int = 100) -> str:
+    """Numbered cited passages with the highlight in **bold**, or the not-covered line."""
+    if not answer.answered:
+        line = NOT_COVERED
+        if answer.hits:
+            top = answer.hits[0]
+            line += f" (closest: {top.title} · {_paragraphs(top.paragraphs)}, low confidence)"
+        return line
+    blocks = []
+    for hit in answer.hits:
+        text = hit.text.replace(hit.highlight, f"**{hit.highlight}**", 1)
+        body = textwrap.fill(" ".join(text.split()), width=width, initial_indent="   ",
+                             subsequent_indent="   ")
+        blocks.append(f"{hit.rank}. {hit.title} · {_paragraphs(hit.paragraphs)}\n{body}")
+    return "\n".join(blocks)
+
+
+def _paragraphs(numbers: tuple[int, ...]) -> str:
+    if len(numbers) == 1:
+        return f"¶{numbers[0]}"
+    return f"¶{numbers[0]}–{numbers[-1]}"
+
+
+def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
+    index = open_index(settings)
+    records = index.sources()
+    if args.json:
+        print(json.dumps([{"article": r.id, "title": r.title, "passages": r.passages,
+                           "indexed_at": r.indexed_at} for r in records], ensure_ascii=False))
+        return 0
+    for r in records:
+        date = f" ({r.published})" if r.published else ""
+        print(f"{r.id}: {r.title}{date} · {r.passages} passages · indexed {r.indexed_at}")
+    if not records:
+        print("No articles indexed.")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from index import evaluation
+
+    chosen = [x for x in (args.questions, args.beir, args.squad) if x]
+    if len(chosen) != 1:
+        raise BriefingError("eval needs exactly one of QUESTIONS.jsonl, --beir DIR, --squad FILE")
+    cache = settings.index_dir.parent / "eval"
+    if args.questions:
+        index = open_index(settings)
+        _ensure_index(index, settings)
+        if not args.questions.is_file():
+            raise BriefingError(f"no such file: {args.questions}")
+        result = evaluation.evaluate_questions(index, evaluation.read_jsonl(args.questions))
+    elif args.beir:
+        if not (args.beir / "corpus.jsonl").is_file():
+            raise BriefingError(f"{args.beir} is not a BEIR data set (no corpus.jsonl)")
+        index = open_index(settings, evaluation.cache_dir_for(cache, args.beir))
+        with progress_bar("Embedding") as update:
+            result = evaluation.evaluate_beir(index, args.beir, args.split, update)
+    else:
+        if not args.squad.is_file():
+            raise BriefingError(f"no such file: {args.squad}")
+        index = open_index(settings, evaluation.cache_dir_for(cache, args.squad))
+        with progress_bar("Embedding") as update:
+            result = evaluation.evaluate_squad(index, args.squad, args.limit, update)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        for key, value in result.items():
+            if key != "details":
+                print(f"{key}: {value}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+"""All configuration, read once from BRIEFING_* environment variables, `.env` and secret files."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from index import DEFAULT_GATE_THRESHOLD
+
+SECRETS_DIR = "/run/secrets"
+
+
+class SettingsError(Exception):
+    """A setting has an invalid value; the message names the BRIEFING_* variable."""
+
+
+class Settings(BaseSettings):
+    """Every setting of the bot and the `briefing` command."""
+
+    model_config = SettingsConfigDict(env_prefix="BRIEFING_", env_file=".env",
+                                      env_file_encoding="utf-8", extra="ignore")
+
+    corpus_dir: Path = Field(Path("corpus"), description="Folder of article files")
+    index_dir: Path = Field(Path(".briefing/index"), description="Where the index is kept")
+    model_path: Path | None = Field(None, description="Sentence-transformers model folder; "
+                                    "default: the bundled all-MiniLM-L6-v2")
+    top_k: int = Field(3, ge=1, le=10, description="Passages per answer")
+    gate_threshold: float = Field(DEFAULT_GATE_THRESHOLD, ge=-1.0, le=1.0,
+                                  description="Relevance gate: minimum best-passage similarity")
+    max_question_chars: int = Field(1000, ge=10, le=4000, description="Longest question accepted")
+
+    discord_token: SecretStr | None = Field(None, description="Bot token (required for the bot)")
+    discord_api_base: str = Field("https://discord.com/api/v10", description="Discord REST base")
+    discord_gateway_url: str = Field("wss://gateway.discord.gg/", description="Discord gateway")
+    guild_ids: list[int] = Field(default_factory=list,
+                                 description="Guilds to sync commands to at once (JSON list)")
+
+    @field_validator("model_path")
+    @classmethod
+    def _model_exists(cls, value: Path | None) -> Path | None:
+        if value is not None and not (value / "config.json").is_file():
+            raise ValueError(f"{value} is not a sentence-transformers model folder")
+        return value
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings; a bad value raises SettingsError naming its variable."""
+    secrets = os.environ.get("BRIEFING_SECRETS_DIR", SECRETS_DIR)
+    extra = {"_secrets_dir": secrets} if Path(secrets).is_dir() else {}
+    try:
+        return Settings(**extra, **overrides)
+    except ValidationError as err:
+        problems = []
+        for error in err.errors():
+            name = "BRIEFING_" + "_".join(str(p) for p in error["loc"][:1]).upper()
+            problems.append(f"{name}: {error['msg']}")
+        raise SettingsError("invalid setting " + "; ".join(problems)) from None

@@ -1,0 +1,188 @@
+"""Reading article files (.md, .txt, .html) into bodies with paragraph offsets."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from index.errors import ArticleError, CorpusMissing
+
+log = logging.getLogger(__name__)
+
+TEXT_SUFFIXES = {".md", ".markdown", ".txt"}
+HTML_SUFFIXES = {".html", ".htm"}
+ARTICLE_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES
+
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)---[ \t]*(?:\n|\Z)", re.DOTALL)
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+_HEADING = re.compile(r"\A#{1,6}[ \t]+(.+?)[ \t#]*(?:\n|\Z)")
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article: its text body and where each body paragraph lies in it."""
+
+    id: str
+    path: str
+    title: str
+    source: str
+    published: str
+    body: str
+    paragraphs: tuple[tuple[int, int], ...]
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file of the corpus that was not indexed, and why."""
+
+    path: str
+    reason: str
+
+
+def read_corpus(corpus_dir: Path) -> tuple[list[Article], list[Skipped]]:
+    """Read every article file under `corpus_dir`, skipping (and naming) bad ones."""
+    corpus_dir = Path(corpus_dir)
+    if not corpus_dir.is_dir():
+        raise CorpusMissing(f"corpus directory {corpus_dir} does not exist")
+    articles: list[Article] = []
+    skipped: list[Skipped] = []
+    seen: dict[str, str] = {}
+    for path in sorted(p for p in corpus_dir.rglob("*") if p.is_file()):
+        rel = path.relative_to(corpus_dir).as_posix()
+        if path.suffix.lower() not in ARTICLE_SUFFIXES or any(
+            part.startswith(".") for part in path.relative_to(corpus_dir).parts
+        ):
+            continue
+        article_id = rel.rsplit(".", 1)[0]
+        if article_id in seen:
+            skipped.append(Skipped(rel, f"same article id as {seen[article_id]}"))
+            continue
+        try:
+            article = read_article(path, article_id, rel)
+        except ArticleError as err:
+            log.warning("skipped %s: %s", rel, err)
+            skipped.append(Skipped(rel, str(err)))
+            continue
+        seen[article_id] = rel
+        articles.append(article)
+    return articles, skipped
+
+
+def read_article(path: Path, article_id: str, rel: str | None = None) -> Article:
+    """Parse one article file; raises ArticleError when it has no usable text."""
+    raw = Path(path).read_bytes()
+    return parse_article(raw, article_id, rel or Path(path).name, Path(path).suffix.lower())
+
+
+def parse_article(raw: bytes, article_id: str, rel: str, suffix: str) -> Article:
+    """Parse the bytes of an article file of the given suffix."""
+    if not raw.strip():
+        raise ArticleError("empty file")
+    if b"\x00" in raw:
+        raise ArticleError("binary file (contains NUL bytes)")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise ArticleError(f"not valid UTF-8 (byte {err.start})") from None
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    content_hash = hashlib.sha256(raw).hexdigest()
+    if suffix in HTML_SUFFIXES:
+        meta, body = _from_html(text)
+    else:
+        meta, body = _split_front_matter(text)
+        if not meta.get("title"):
+            heading = _HEADING.match(body.lstrip("\n"))
+            if heading:
+                meta["title"] = heading.group(1).strip()
+                body = body.lstrip("\n")[heading.end():]
+    paragraphs = paragraph_spans(body)
+    if not paragraphs:
+        raise ArticleError("no text after front matter")
+    title = meta.get("title") or _title_from_id(article_id)
+    return Article(
+        id=article_id,
+        path=rel,
+        title=title,
+        source=meta.get("source", ""),
+        published=meta.get("published") or meta.get("date", ""),
+        body=body,
+        paragraphs=tuple(paragraphs),
+        content_hash=content_hash,
+    )
+
+
+def article_from_text(article_id: str, title: str, body: str, source: str = "",
+                      published: str = "") -> Article:
+    """An article made from text already in memory (evaluation sets, fetched pages)."""
+    paragraphs = paragraph_spans(body)
+    if not paragraphs:
+        raise ArticleError(f"{article_id}: no text")
+    digest = hashlib.sha256(f"{title}\0{source}\0{published}\0{body}".encode()).hexdigest()
+    return Article(article_id, article_id, title or _title_from_id(article_id), source,
+                   published, body, tuple(paragraphs), digest)
+
+
+def paragraph_spans(body: str) -> list[tuple[int, int]]:
+    """(start, end) of each paragraph: blocks between blank lines, or lines when there are none."""
+    separator = _BLANK_LINE if _BLANK_LINE.search(body) else re.compile(r"\n")
+    spans = []
+    cursor = 0
+    for match in [*separator.finditer(body), None]:
+        stop = match.start() if match else len(body)
+        block = body[cursor:stop]
+        stripped = block.strip()
+        if stripped and re.search(r"\w", stripped):
+            start = cursor + block.index(stripped[0])
+            spans.append((start, start + len(stripped)))
+        if match:
+            cursor = match.end()
+    return spans
+
+
+def _split_front_matter(text: str) -> tuple[dict[str, str], str]:
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return {}, text
+    try:
+        data = yaml.safe_load(match.group(1))
+    except yaml.YAMLError:
+        data = None
+    if not isinstance(data, dict):
+        log.warning("ignoring front matter that is not a mapping of keys to values")
+        data = {}
+    meta = {str(k).lower(): _as_text(v) for k, v in data.items() if v is not None}
+    return meta, text[match.end():]
+
+
+def _as_text(value: object) -> str:
+    if isinstance(value, list | dict):
+        return ""
+    return " ".join(str(value).split())
+
+
+def _from_html(html: str) -> tuple[dict[str, str], str]:
+    import trafilatura  # imported lazily: it is slow to import and only HTML needs it
+
+    doc = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False,
+                                      include_tables=False)
+    if doc is None:
+        raise ArticleError("no article text found in the HTML")
+    data = doc if isinstance(doc, dict) else doc.as_dict()
+    body = data.get("text") or ""
+    meta = {
+        "title": _as_text(data.get("title") or ""),
+        "source": _as_text(data.get("url") or ""),
+        "published": _as_text(data.get("date") or ""),
+    }
+    return meta, body
+
+
+def _title_from_id(article_id: str) -> str:
+    name = article_id.rsplit("/", 1)[-1]
+    return re.sub(r"[-_]+", " ", name).strip().capitalize() or article_id

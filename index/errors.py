@@ -1,0 +1,29 @@
+"""Errors the retrieval engine raises; callers turn them into one-line messages."""
+
+
+class BriefingError(Exception):
+    """Base class for every error `index` raises on purpose."""
+
+
+class ArticleError(BriefingError):
+    """An article file could not be read (empty, binary, undecodable, no text)."""
+
+
+class IndexMissing(BriefingError):
+    """There is no index in the index directory yet."""
+
+
+class IndexCorrupt(BriefingError):
+    """The index on disk is damaged or unreadable."""
+
+
+class IndexMismatch(BriefingError):
+    """The index was built with another model or format than the one in use."""
+
+
+class InvalidQuestion(BriefingError):
+    """A question that cannot be searched (empty or too long)."""
+
+
+class CorpusMissing(BriefingError):
+    """The corpus directory does not exist."""

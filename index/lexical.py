@@ -1,0 +1,79 @@
+"""BM25 over passages (bm25s), with diacritics folded so "Erdoğan" matches "Erdogan"."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+import unicodedata
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+_TOKEN = re.compile(r"[^\W_]+")
+# Letters that Unicode does not decompose into a base letter plus a mark.
+_FOLD_EXTRA = str.maketrans({"ı": "i", "ł": "l", "ø": "o", "đ": "d", "ß": "ss", "æ": "ae",
+                             "œ": "oe", "þ": "th"})
+
+
+def fold(text: str) -> str:
+    """Lowercase and strip accents: "Erdoğan Türkiye" -> "erdogan turkiye"."""
+    decomposed = unicodedata.normalize("NFKD", text.lower().translate(_FOLD_EXTRA))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+@functools.cache
+def _stopwords() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return frozenset(STOPWORDS_EN) | {"s", "t"}
+
+
+@functools.cache
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def tokenize(text: str) -> list[str]:
+    """Folded, stop-word-free, stemmed word tokens."""
+    stop = _stopwords()
+    words = [w for w in _TOKEN.findall(fold(text)) if w not in stop]
+    return _stemmer().stemWords(words) if words else []
+
+
+class LexicalIndex:
+    """BM25 scores of every passage for a query, from a sparse precomputed matrix."""
+
+    def __init__(self, model) -> None:
+        self._model = model
+
+    @classmethod
+    def build(cls, texts: Sequence[str]) -> LexicalIndex:
+        """Index the given passage texts (row i is passage i)."""
+        import bm25s
+
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
+        model = bm25s.BM25(k1=1.2, b=0.75, method="lucene")
+        model.index([tokenize(t) for t in texts], show_progress=False)
+        return cls(model)
+
+    @classmethod
+    def load(cls, directory: Path) -> LexicalIndex:
+        """Read an index saved with `save`."""
+        import bm25s
+
+        return cls(bm25s.BM25.load(str(directory), mmap=False))
+
+    def save(self, directory: Path) -> None:
+        """Write the index into `directory`."""
+        self._model.save(str(directory))
+
+    def scores(self, query: str) -> np.ndarray | None:
+        """BM25 score of every passage, or None when no query word occurs in the corpus."""
+        ids = self._model.get_tokens_ids(tokenize(query))
+        if not ids:
+            return None
+        return self._model.get_scores(ids)

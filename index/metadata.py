@@ -1,0 +1,129 @@
+"""Article and passage metadata in SQLite; passage row i matches vector row i."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+_SCHEMA = """
+CREATE TABLE articles (
+    id TEXT PRIMARY KEY, path TEXT NOT NULL, title TEXT NOT NULL, source TEXT NOT NULL,
+    published TEXT NOT NULL, content_hash TEXT NOT NULL, indexed_at TEXT NOT NULL,
+    body TEXT NOT NULL, paragraphs TEXT NOT NULL
+);
+CREATE TABLE passages (
+    row INTEGER PRIMARY KEY, article_id TEXT NOT NULL REFERENCES articles(id),
+    paragraphs TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL, text TEXT NOT NULL
+);
+CREATE INDEX passages_by_article ON passages(article_id, row);
+"""
+
+
+@dataclass(frozen=True)
+class ArticleRecord:
+    """An indexed article as stored (without its body)."""
+
+    id: str
+    path: str
+    title: str
+    source: str
+    published: str
+    content_hash: str
+    indexed_at: str
+    passages: int
+
+
+@dataclass(frozen=True)
+class PassageRecord:
+    """An indexed passage as stored."""
+
+    row: int
+    article_id: str
+    title: str
+    source: str
+    paragraphs: tuple[int, ...]
+    start: int
+    end: int
+    text: str
+
+
+class MetadataStore:
+    """Read access to one index generation's metadata database (written once, then read)."""
+
+    def __init__(self, path: Path) -> None:
+        self._conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def write(path: Path, articles: Iterable[dict], passages: Iterable[dict]) -> None:
+        """Create the database at `path` from article and passage rows."""
+        conn = sqlite3.connect(path)
+        try:
+            conn.executescript(_SCHEMA)
+            conn.executemany(
+                "INSERT INTO articles VALUES (:id, :path, :title, :source, :published,"
+                " :content_hash, :indexed_at, :body, :paragraphs)",
+                ({**a, "paragraphs": json.dumps(a["paragraphs"])} for a in articles))
+            conn.executemany(
+                "INSERT INTO passages VALUES (:row, :article_id, :paragraphs, :start, :end, :text)",
+                ({**p, "paragraphs": json.dumps(list(p["paragraphs"]))} for p in passages))
+            conn.commit()
+        finally:
+            conn.close()
+
+    def close(self) -> None:
+        """Release the database file."""
+        self._conn.close()
+
+    def _query(self, sql: str, params: Iterable = ()) -> list[tuple]:
+        with self._lock:
+            return self._conn.execute(sql, tuple(params)).fetchall()
+
+    def articles(self) -> list[ArticleRecord]:
+        """Every article, in id order, with its passage count."""
+        rows = self._query(
+            "SELECT a.id, a.path, a.title, a.source, a.published, a.content_hash, a.indexed_at,"
+            " (SELECT COUNT(*) FROM passages p WHERE p.article_id = a.id)"
+            " FROM articles a ORDER BY a.id")
+        return [ArticleRecord(*row) for row in rows]
+
+    def article_body(self, article_id: str) -> tuple[str, list[tuple[int, int]]] | None:
+        """An article's body text and paragraph spans, or None if it is not indexed."""
+        rows = self._query("SELECT body, paragraphs FROM articles WHERE id = ?", (article_id,))
+        if not rows:
+            return None
+        return rows[0][0], [tuple(span) for span in json.loads(rows[0][1])]
+
+    def passages(self, rows: Iterable[int]) -> list[PassageRecord]:
+        """The passages at the given rows, in the order asked."""
+        rows = [int(r) for r in rows]
+        if not rows:
+            return []
+        found: dict[int, PassageRecord] = {}
+        for begin in range(0, len(rows), 500):
+            batch = rows[begin:begin + 500]
+            marks = ",".join("?" * len(batch))
+            for r in self._query(
+                    "SELECT p.row, p.article_id, a.title, a.source, p.paragraphs, p.start,"
+                    " p.\"end\","
+                    f" p.text FROM passages p JOIN articles a ON a.id = p.article_id"
+                    f" WHERE p.row IN ({marks})", batch):
+                found[r[0]] = PassageRecord(r[0], r[1], r[2], r[3], tuple(json.loads(r[4])),
+                                            r[5], r[6], r[7])
+        return [found[r] for r in rows if r in found]
+
+    def article_rows(self) -> dict[str, tuple[str, list[int]]]:
+        """For each article id: its content hash and the passage rows it owns."""
+        result: dict[str, tuple[str, list[int]]] = {
+            aid: (h, []) for aid, h in self._query("SELECT id, content_hash FROM articles")}
+        for aid, row in self._query("SELECT article_id, row FROM passages ORDER BY row"):
+            result[aid][1].append(row)
+        return result
+
+    def article_of_rows(self) -> list[str]:
+        """Article id of every passage row, in row order."""
+        return [r[0] for r in self._query("SELECT article_id FROM passages ORDER BY row")]

@@ -1,0 +1,151 @@
+"""Incremental reindexing: embed only new or changed articles, then write a new generation."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from index.articles import Article, Skipped, read_corpus
+from index.embedding import Embedder
+from index.errors import IndexCorrupt, IndexMismatch, IndexMissing
+from index.snapshot import FORMAT_VERSION, Snapshot, load_snapshot, remove_stale, write_generation
+from index.splitting import MAX_PASSAGE_WORDS, MIN_PASSAGE_WORDS, split_article
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+
+SPLITTER = {"version": 1, "max_words": MAX_PASSAGE_WORDS, "min_words": MIN_PASSAGE_WORDS,
+            "embedded_text": "title+passage"}
+
+
+@dataclass
+class ReindexReport:
+    """What a reindex did; `embedded` is the number of passages sent to the model."""
+
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    embedded: int = 0
+    passages: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    rebuilt_from_scratch: str = ""
+
+    @property
+    def changes(self) -> bool:
+        """True when the index content differs from before."""
+        return bool(self.added or self.changed or self.removed)
+
+
+def embedding_text(title: str, passage: str) -> str:
+    """What the model sees for a passage: the article title gives short passages context."""
+    return f"{title}\n{passage}"
+
+
+def reindex(index_dir: Path, corpus_dir: Path, embedder: Embedder,
+            progress: Progress | None = None) -> ReindexReport:
+    """Bring the index in `index_dir` up to date with the article files in `corpus_dir`."""
+    articles, skipped = read_corpus(corpus_dir)
+    return reindex_articles(index_dir, articles, embedder, progress, skipped)
+
+
+def reindex_articles(index_dir: Path, articles: list[Article], embedder: Embedder,
+                     progress: Progress | None = None,
+                     skipped: list[Skipped] | None = None) -> ReindexReport:
+    """Bring the index in `index_dir` up to date with `articles` (ids must be unique)."""
+    report = ReindexReport(skipped=list(skipped or []))
+    previous = _previous(index_dir, embedder, report)
+    old_rows = previous.metadata.article_rows() if previous else {}
+    wanted = {a.id for a in articles}
+    report.removed = sorted(set(old_rows) - wanted)
+
+    plan: list[tuple[Article, list[int] | None]] = []
+    for article in articles:
+        old = old_rows.get(article.id)
+        if old and old[0] == article.content_hash:
+            plan.append((article, old[1]))
+            report.unchanged += 1
+        else:
+            (report.changed if old else report.added).append(article.id)
+            plan.append((article, None))
+
+    if previous is not None and not report.changes:
+        report.passages = previous.size
+        remove_stale(index_dir)
+        return report
+
+    fresh = {a.id: split_article(a) for a, rows in plan if rows is None}
+    texts = [embedding_text(a.title, p.text) for a, rows in plan if rows is None
+             for p in fresh[a.id]]
+    new_vectors = embedder.embed(texts, progress=progress)
+    report.embedded = len(texts)
+
+    reused_rows = [r for _, rows in plan if rows is not None for r in rows]
+    reused_records = {r.row: r for r in previous.metadata.passages(reused_rows)} if previous else {}
+    reused_vectors = previous.dense.vectors(reused_rows) if reused_rows else None
+    reused_at = {row: i for i, row in enumerate(reused_rows)}
+    indexed_at = {a.id: a.indexed_at for a in previous.metadata.articles()} if previous else {}
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+
+    vectors: list[np.ndarray] = []
+    passage_rows: list[dict] = []
+    article_rows: list[dict] = []
+    next_new = 0
+    for article, rows in plan:
+        if rows is None:
+            passages = fresh[article.id]
+            vectors.append(new_vectors[next_new:next_new + len(passages)])
+            next_new += len(passages)
+            spans = [(p.paragraphs, p.start, p.end, p.text) for p in passages]
+        else:
+            vectors.append(reused_vectors[[reused_at[r] for r in rows]])
+            spans = [(reused_records[r].paragraphs, reused_records[r].start, reused_records[r].end,
+                      reused_records[r].text) for r in rows]
+        for paragraphs, start, end, text in spans:
+            passage_rows.append({"row": len(passage_rows), "article_id": article.id,
+                                 "paragraphs": paragraphs, "start": start, "end": end,
+                                 "text": text})
+        article_rows.append({
+            "id": article.id, "path": article.path, "title": article.title,
+            "source": article.source, "published": article.published,
+            "content_hash": article.content_hash,
+            "indexed_at": indexed_at.get(article.id, now) if rows is not None else now,
+            "body": article.body, "paragraphs": [list(p) for p in article.paragraphs]})
+
+    dim = embedder.dimension
+    matrix = np.concatenate(vectors) if vectors else np.zeros((0, dim), dtype=np.float32)
+    manifest = {
+        "format": FORMAT_VERSION,
+        "model": {"name": embedder.model_path.name, "fingerprint": embedder.fingerprint},
+        "dimension": dim,
+        "splitter": SPLITTER,
+        "articles": len(article_rows),
+        "passages": len(passage_rows),
+        "built_at": now,
+    }
+    write_generation(index_dir, manifest, matrix, article_rows, passage_rows)
+    remove_stale(index_dir)
+    report.passages = len(passage_rows)
+    return report
+
+
+def _previous(index_dir: Path, embedder: Embedder, report: ReindexReport) -> Snapshot | None:
+    """The serving generation, if it can be reused for an incremental update."""
+    try:
+        snapshot = load_snapshot(index_dir, embedder.fingerprint)
+    except IndexMissing:
+        return None
+    except (IndexMismatch, IndexCorrupt) as err:
+        report.rebuilt_from_scratch = str(err)
+        log.warning("rebuilding the whole index: %s", err)
+        return None
+    if snapshot.manifest.get("splitter") != SPLITTER:
+        report.rebuilt_from_scratch = "passage splitting changed since the last build"
+        return None
+    return snapshot

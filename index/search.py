@@ -1,0 +1,143 @@
+"""Hybrid search over one snapshot: dense + BM25 candidates, fusion, de-duplication, highlights."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from index.embedding import Embedder
+from index.errors import InvalidQuestion
+from index.fusion import convex
+from index.snapshot import Snapshot
+from index.splitting import sentence_spans
+
+CANDIDATES = 100
+DENSE_WEIGHT = 0.6
+DUPLICATE_COSINE = 0.95
+MAX_QUESTION_CHARS = 1000
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One cited passage: where it comes from, its verbatim text and its best sentence."""
+
+    rank: int
+    score: float
+    article: str
+    title: str
+    source: str
+    paragraphs: tuple[int, ...]
+    start: int
+    end: int
+    text: str
+    highlight: str
+    similarity: float
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The result of a question: `answered` is False when the relevance gate refuses."""
+
+    question: str
+    answered: bool
+    hits: tuple[Hit, ...]
+    confidence: float
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """Candidate rows of a snapshot with their fused score and dense similarity, best first."""
+
+    rows: np.ndarray
+    scores: np.ndarray
+    similarities: np.ndarray
+    query: np.ndarray
+
+
+def check_question(question: str, max_chars: int = MAX_QUESTION_CHARS) -> str:
+    """The question stripped of surrounding space; raises InvalidQuestion if unusable."""
+    cleaned = " ".join(question.split()) if question else ""
+    if not cleaned:
+        raise InvalidQuestion("the question is empty")
+    if len(cleaned) > max_chars:
+        raise InvalidQuestion(f"the question is {len(cleaned)} characters long; the limit is "
+                              f"{max_chars}")
+    return cleaned
+
+
+def rank(snapshot: Snapshot, embedder: Embedder, question: str,
+         candidates: int = CANDIDATES, dense_weight: float = DENSE_WEIGHT) -> Ranked:
+    """Fuse the dense and BM25 top candidates for `question` into one ranking."""
+    query = embedder.embed_query(question)
+    dense_rows, _ = snapshot.dense.search(query, candidates)
+    lexical = snapshot.lexical.scores(question)
+    if lexical is not None and len(lexical):
+        top = min(candidates, len(lexical))
+        lexical_rows = np.argpartition(-lexical, top - 1)[:top]
+        lexical_rows = lexical_rows[lexical[lexical_rows] > 0]
+    else:
+        lexical_rows = np.zeros(0, dtype=np.int64)
+    rows = np.unique(np.concatenate([dense_rows, lexical_rows]).astype(np.int64))
+    if not len(rows):
+        empty = np.zeros(0)
+        return Ranked(rows, empty, empty, query)
+    similarities = snapshot.dense.vectors(rows) @ query
+    lexical_scores = lexical[rows] if lexical is not None else np.zeros(len(rows))
+    fused = convex(similarities, lexical_scores, dense_weight)
+    order = np.argsort(-fused, kind="stable")
+    return Ranked(rows[order], fused[order], similarities[order], query)
+
+
+def search(snapshot: Snapshot, embedder: Embedder, question: str, k: int,
+           gate_threshold: float, max_chars: int = MAX_QUESTION_CHARS,
+           highlights: bool = True) -> Answer:
+    """The `k` best distinct passages for `question`, and whether the corpus answers it.
+
+    Without `highlights` each hit's highlight is its whole text (cheaper, for evaluation).
+    """
+    question = check_question(question, max_chars)
+    ranked = rank(snapshot, embedder, question)
+    if not len(ranked.rows):
+        return Answer(question, False, (), 0.0)
+    confidence = float(ranked.similarities.max())
+    chosen = _distinct(snapshot, ranked, k)
+    records = snapshot.metadata.passages(ranked.rows[chosen])
+    texts = [r.text for r in records]
+    best = _highlights(embedder, ranked.query, texts) if highlights else texts
+    hits = tuple(
+        Hit(rank=i + 1, score=round(float(ranked.scores[c]), 4), article=r.article_id,
+            title=r.title, source=r.source, paragraphs=r.paragraphs, start=r.start, end=r.end,
+            text=r.text, highlight=h, similarity=round(float(ranked.similarities[c]), 4))
+        for i, (c, r, h) in enumerate(zip(chosen, records, best, strict=True)))
+    return Answer(question, confidence >= gate_threshold, hits, round(confidence, 4))
+
+
+def _distinct(snapshot: Snapshot, ranked: Ranked, k: int) -> list[int]:
+    """Positions of the best `k` candidates, skipping near-duplicates of one already taken."""
+    pool = min(len(ranked.rows), max(4 * k, 20))
+    vectors = snapshot.dense.vectors(ranked.rows[:pool])
+    chosen: list[int] = []
+    for i in range(pool):
+        if chosen and float((vectors[chosen] @ vectors[i]).max()) >= DUPLICATE_COSINE:
+            continue
+        chosen.append(i)
+        if len(chosen) == k:
+            break
+    return chosen
+
+
+def _highlights(embedder: Embedder, query: np.ndarray, texts: list[str]) -> list[str]:
+    """The sentence of each text closest in meaning to the question (verbatim)."""
+    spans = [sentence_spans(t) or [(0, len(t))] for t in texts]
+    sentences = [t[s:e] for t, sp in zip(texts, spans, strict=True) for s, e in sp]
+    if not sentences:
+        return []
+    similarity = embedder.embed(sentences) @ query
+    best: list[str] = []
+    offset = 0
+    for sp in spans:
+        local = similarity[offset:offset + len(sp)]
+        best.append(sentences[offset + int(np.argmax(local))])
+        offset += len(sp)
+    return best

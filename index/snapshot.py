@@ -1,0 +1,144 @@
+"""One generation of the index on disk: written aside, then made current by an atomic rename.
+
+Layout of the index directory::
+
+    CURRENT                 name of the generation in use (replaced atomically)
+    gen-<time>-<rand>/      manifest.json, dense.faiss, lexical/, metadata.sqlite
+
+A reindex writes a new generation next to the serving one and only then rewrites CURRENT,
+so a crash at any point leaves the previous generation loadable.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+import shutil
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from index.dense import DenseStore
+from index.errors import IndexCorrupt, IndexMismatch, IndexMissing
+from index.lexical import LexicalIndex
+from index.metadata import MetadataStore
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+CURRENT = "CURRENT"
+MANIFEST = "manifest.json"
+
+
+@dataclass
+class Snapshot:
+    """A loaded, read-only generation: manifest, vectors, BM25 and metadata."""
+
+    directory: Path
+    manifest: dict
+    dense: DenseStore
+    lexical: LexicalIndex
+    metadata: MetadataStore
+
+    @property
+    def size(self) -> int:
+        """Number of passages."""
+        return len(self.dense)
+
+
+def current_generation(index_dir: Path) -> Path | None:
+    """Directory of the generation CURRENT names, or None when there is no index yet."""
+    pointer = Path(index_dir) / CURRENT
+    try:
+        name = pointer.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    if not name or "/" in name or not (Path(index_dir) / name).is_dir():
+        raise IndexCorrupt(f"{pointer} names a missing generation {name!r}; run `briefing reindex`")
+    return Path(index_dir) / name
+
+
+def load_snapshot(index_dir: Path, model_fingerprint: str | None = None) -> Snapshot:
+    """Load the current generation; never re-embeds anything."""
+    directory = current_generation(index_dir)
+    if directory is None:
+        raise IndexMissing(f"no index in {index_dir}; run `briefing reindex`")
+    try:
+        manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise IndexCorrupt(f"unreadable manifest in {directory}: {err}") from None
+    if manifest.get("format") != FORMAT_VERSION:
+        raise IndexMismatch(f"index in {index_dir} has format {manifest.get('format')}, this "
+                            f"version reads {FORMAT_VERSION}; run `briefing reindex --full`")
+    if model_fingerprint and manifest.get("model", {}).get("fingerprint") != model_fingerprint:
+        raise IndexMismatch(f"index in {index_dir} was built with another model "
+                            f"({manifest.get('model', {}).get('name')}); run `briefing reindex`")
+    try:
+        dense = DenseStore.load(directory / "dense.faiss")
+        lexical = LexicalIndex.load(directory / "lexical")
+        metadata = MetadataStore(directory / "metadata.sqlite")
+        metadata.articles()
+    except Exception as err:  # faiss, bm25s and sqlite each raise their own types
+        raise IndexCorrupt(f"damaged index in {directory}: {err}") from None
+    if len(dense) != manifest.get("passages"):
+        raise IndexCorrupt(f"damaged index in {directory}: {len(dense)} vectors, manifest says "
+                           f"{manifest.get('passages')}")
+    return Snapshot(directory, manifest, dense, lexical, metadata)
+
+
+def write_generation(index_dir: Path, manifest: dict, vectors: np.ndarray,
+                     articles: list[dict], passages: list[dict]) -> Path:
+    """Write a complete generation and make it current; returns its directory."""
+    index_dir = Path(index_dir)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    name = f"gen-{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
+    staging = index_dir / f".tmp-{name}"
+    staging.mkdir()
+    DenseStore.build(vectors).save(staging / "dense.faiss")
+    LexicalIndex.build([p["text"] for p in passages]).save(staging / "lexical")
+    MetadataStore.write(staging / "metadata.sqlite", articles, passages)
+    (staging / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    _fsync_tree(staging)
+    final = index_dir / name
+    os.rename(staging, final)
+    pointer_tmp = index_dir / f".{CURRENT}.{secrets.token_hex(3)}"
+    pointer_tmp.write_text(name + "\n", encoding="utf-8")
+    _fsync_file(pointer_tmp)
+    os.replace(pointer_tmp, index_dir / CURRENT)
+    _fsync_file(index_dir)
+    return final
+
+
+def remove_stale(index_dir: Path, keep: int = 2) -> None:
+    """Delete unfinished builds and all but the `keep` newest generations (current included)."""
+    index_dir = Path(index_dir)
+    if not index_dir.is_dir():
+        return
+    current = current_generation(index_dir)
+    for leftover in index_dir.glob(".tmp-gen-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    for leftover in index_dir.glob(f".{CURRENT}.*"):
+        leftover.unlink(missing_ok=True)
+    generations = sorted(p for p in index_dir.glob("gen-*") if p.is_dir())
+    older = [g for g in generations if g != current]
+    for stale in older[:max(0, len(older) - (keep - 1))]:
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_tree(root: Path) -> None:
+    for folder, _, names in os.walk(root):
+        for name in names:
+            _fsync_file(Path(folder) / name)
+        _fsync_file(Path(folder))

@@ -1,0 +1,135 @@
+"""Splitting article bodies into passages (by paragraph) and sentences, keeping offsets."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from index.articles import Article
+
+MAX_PASSAGE_WORDS = 150
+MIN_PASSAGE_WORDS = 12
+_WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A span of an article body: whole paragraphs, or sentences of one long paragraph."""
+
+    article_id: str
+    paragraphs: tuple[int, ...]
+    start: int
+    end: int
+    text: str
+
+
+def split_article(article: Article, max_words: int = MAX_PASSAGE_WORDS,
+                  min_words: int = MIN_PASSAGE_WORDS) -> list[Passage]:
+    """Passages of an article, in order, with `article.body[start:end] == text`."""
+    body = article.body
+    units: list[tuple[tuple[int, ...], int, int]] = []
+    for number, (start, end) in enumerate(article.paragraphs, start=1):
+        for chunk_start, chunk_end in _chunks(body, start, end, max_words):
+            units.append(((number,), chunk_start, chunk_end))
+    units = _merge_short(body, units, min_words, max_words)
+    return [Passage(article.id, paras, s, e, body[s:e]) for paras, s, e in units]
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """(start, end) offsets in `text` of each sentence of text[start:end].
+
+    Sentences without a word character (a stray closing quote) are folded into the one before.
+    """
+    end = len(text) if end is None else end
+    spans: list[tuple[int, int]] = []
+    cursor = start
+    for sentence in _segmenter().segment(text[start:end]):
+        piece = sentence.strip()
+        if not piece:
+            continue
+        found = text.find(piece, cursor, end)
+        if found < 0:  # the segmenter altered the text: keep the rest as one sentence
+            break
+        span = (found, found + len(piece))
+        cursor = span[1]
+        if spans and not _WORD.search(piece):
+            spans[-1] = (spans[-1][0], span[1])
+        else:
+            spans.append(span)
+    if cursor < end and text[cursor:end].strip():
+        rest = text[cursor:end]
+        rest_start = cursor + (len(rest) - len(rest.lstrip()))
+        spans.append((rest_start, cursor + len(rest.rstrip())))
+    return spans
+
+
+def word_count(text: str) -> int:
+    """Number of words, as the passage-size limits count them."""
+    return len(_WORD.findall(text))
+
+
+@functools.cache
+def _segmenter():
+    import pysbd  # lazy: only long paragraphs, highlights and summaries need sentences
+
+    return pysbd.Segmenter(language="en", clean=False)
+
+
+def _chunks(body: str, start: int, end: int, max_words: int) -> list[tuple[int, int]]:
+    """Cut body[start:end] into spans of at most `max_words` words at sentence boundaries."""
+    if word_count(body[start:end]) <= max_words:
+        return [(start, end)]
+    pieces: list[tuple[int, int]] = []
+    for s, e in sentence_spans(body, start, end):
+        pieces.extend(_word_windows(body, s, e, max_words))
+    chunks: list[tuple[int, int]] = []
+    words = 0
+    for s, e in pieces:
+        n = word_count(body[s:e])
+        if chunks and words + n <= max_words:
+            chunks[-1] = (chunks[-1][0], e)
+            words += n
+        else:
+            chunks.append((s, e))
+            words = n
+    return chunks
+
+
+def _word_windows(body: str, start: int, end: int, max_words: int) -> list[tuple[int, int]]:
+    """A sentence longer than `max_words` (no punctuation at all) is cut between words."""
+    words = list(re.finditer(r"\S+", body[start:end]))
+    if len(words) <= max_words:
+        return [(start, end)]
+    windows = []
+    for i in range(0, len(words), max_words):
+        group = words[i:i + max_words]
+        windows.append((start + group[0].start(), start + group[-1].end()))
+    return windows
+
+
+def _merge_short(body: str, units: Sequence[tuple[tuple[int, ...], int, int]],
+                 min_words: int, max_words: int) -> list[tuple[tuple[int, ...], int, int]]:
+    """Join a very short paragraph (a subheading, a one-line caption) to the one after it."""
+    merged: list[tuple[tuple[int, ...], int, int]] = []
+    pending: tuple[tuple[int, ...], int, int] | None = None
+    for unit in units:
+        if pending is not None:
+            paras = tuple(sorted(set(pending[0]) | set(unit[0])))
+            candidate = (paras, pending[1], unit[2])
+            if word_count(body[candidate[1]:candidate[2]]) <= max_words:
+                unit = candidate
+            else:
+                merged.append(pending)
+            pending = None
+        if word_count(body[unit[1]:unit[2]]) < min_words:
+            pending = unit
+        else:
+            merged.append(unit)
+    if pending is not None:
+        if merged and word_count(body[merged[-1][1]:pending[2]]) <= max_words:
+            last = merged.pop()
+            pending = (tuple(sorted(set(last[0]) | set(pending[0]))), last[1], pending[2])
+        merged.append(pending)
+    return merged
