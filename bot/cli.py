@@ -64,8 +64,8 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_sources)
 
     p = sub.add_parser("eval", help="measure retrieval quality")
-    p.add_argument("questions", nargs="?", type=Path,
-                   help='JSONL of {"q": ..., "paras": [...]} (no paras: must be refused)')
+    p.add_argument("questions", nargs="*", type=Path,
+                   help='JSONL files of {"q": ..., "paras": [...]} (no paras: must be refused)')
     p.add_argument("--beir", type=Path, metavar="DIR", help="BEIR-layout data set")
     p.add_argument("--split", default="test", help="BEIR qrels split (default: test)")
     p.add_argument("--squad", type=Path, metavar="FILE", help="SQuAD v1.1 JSON file")
@@ -229,14 +229,17 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
     chosen = [x for x in (args.questions, args.beir, args.squad) if x]
     if len(chosen) != 1:
-        raise BriefingError("eval needs exactly one of QUESTIONS.jsonl, --beir DIR, --squad FILE")
+        raise BriefingError("eval needs one of: QUESTIONS.jsonl..., --beir DIR, --squad FILE")
     cache = settings.index_dir.parent / "eval"
     if args.questions:
         index = open_index(settings)
         _ensure_index(index, settings)
-        if not args.questions.is_file():
-            raise BriefingError(f"no such file: {args.questions}")
-        result = evaluation.evaluate_questions(index, evaluation.read_jsonl(args.questions))
+        rows = []
+        for path in args.questions:
+            if not path.is_file():
+                raise BriefingError(f"no such file: {path}")
+            rows += evaluation.read_jsonl(path)
+        result = evaluation.evaluate_questions(index, rows)
     elif args.beir:
         if not (args.beir / "corpus.jsonl").is_file():
             raise BriefingError(f"{args.beir} is not a BEIR data set (no corpus.jsonl)")

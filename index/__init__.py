@@ -33,9 +33,10 @@ __all__ = [
     "InvalidQuestion", "ReindexReport",
 ]
 
-# Dense cosine of the best passage below which a question counts as not covered.
-# Calibrated with `briefing calibrate` on the seed development questions (see README).
-DEFAULT_GATE_THRESHOLD = 0.30
+# Gate score (see index/gate.py) below which a question counts as not covered: the
+# `suggested_gate_threshold` printed by `briefing eval` on the seed development questions,
+# their negatives and tests/data/seed_gate_questions.jsonl (see README, "Relevance gate").
+DEFAULT_GATE_THRESHOLD = 0.59
 
 
 class BriefingIndex:

@@ -77,7 +77,9 @@ class Embedder:
         out = np.empty((len(texts), dim), dtype=np.float32)
         # Sorting by length keeps padding low inside each batch.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        step = self.batch_size * 8
+        step = self.batch_size * 2
+        if progress:
+            progress(0, len(order))
         for begin in range(0, len(order), step):
             chunk = order[begin:begin + step]
             with self._lock:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from index import BriefingIndex
 from index.articles import Article, article_from_text
+from index.gate import calibrate
 from index.reindex import Progress, reindex_articles
 from index.search import rank, search
 
@@ -82,17 +83,9 @@ def evaluate_questions(index: BriefingIndex, rows: list[dict], k: int = 3) -> di
         "mrr": mean([1 / r if r else 0.0 for r in first_ranks]) if n else 0.0,
         "on_topic_answered": answered / n if n else 0.0,
         "off_topic_refused": refused / len(negatives) if negatives else 0.0,
-        "suggested_gate_threshold": suggest_threshold(positive_confidence,
-                                                      negative_confidence),
+        "suggested_gate_threshold": calibrate(positive_confidence, negative_confidence),
         "details": details,
     }
-
-
-def suggest_threshold(positive: Sequence[float], negative: Sequence[float]) -> float | None:
-    """Midpoint between the weakest answerable and the strongest unanswerable confidence."""
-    if not positive or not negative:
-        return None
-    return round((min(positive) + max(negative)) / 2, 3)
 
 
 # --- BEIR ----------------------------------------------------------------------------------

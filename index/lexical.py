@@ -71,6 +71,15 @@ class LexicalIndex:
         """Write the index into `directory`."""
         self._model.save(str(directory))
 
+    def idf(self, tokens: Sequence[str]) -> np.ndarray:
+        """BM25 inverse document frequency of each token (tokens never seen get the highest)."""
+        indptr = self._model.scores["indptr"]
+        n = float(self._model.scores["num_docs"])
+        vocab = self._model.vocab_dict
+        df = np.array([indptr[vocab[t] + 1] - indptr[vocab[t]] if t in vocab else 0
+                       for t in tokens], dtype=np.float64)
+        return np.log1p((n - df + 0.5) / (df + 0.5))
+
     def scores(self, query: str) -> np.ndarray | None:
         """BM25 score of every passage, or None when no query word occurs in the corpus."""
         ids = self._model.get_tokens_ids(tokenize(query))

@@ -12,6 +12,7 @@ from index.articles import Article
 MAX_PASSAGE_WORDS = 150
 MIN_PASSAGE_WORDS = 12
 _WORD = re.compile(r"\w+")
+_LEADING_CLOSER = re.compile(r"([”’»\"]+)\s+")
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,19 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
         rest = text[cursor:end]
         rest_start = cursor + (len(rest) - len(rest.lstrip()))
         spans.append((rest_start, cursor + len(rest.rstrip())))
-    return spans
+    return _reattach_closing_quotes(text, spans)
+
+
+def _reattach_closing_quotes(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """A sentence that opens with a closing quote ("” Then ...") gives it back to the one before."""
+    fixed = list(spans)
+    for i in range(1, len(fixed)):
+        start, end = fixed[i]
+        match = _LEADING_CLOSER.match(text, start, end)
+        if match and match.end() < end:
+            fixed[i - 1] = (fixed[i - 1][0], start + len(match.group(1)))
+            fixed[i] = (match.end(), end)
+    return fixed
 
 
 def word_count(text: str) -> int:

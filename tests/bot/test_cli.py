@@ -1,0 +1,116 @@
+"""The `briefing` command as a user runs it: output shapes, errors, first run."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support import ROOT
+
+
+def run(args: list[str], env: dict[str, str], stdin: str | None = None):
+    return subprocess.run([sys.executable, "-m", "bot", *args], env=env, input=stdin,
+                          capture_output=True, text=True, timeout=300, cwd=ROOT)
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory) -> dict[str, str]:
+    """A fresh index directory: the first `ask` must build it."""
+    index_dir = tmp_path_factory.mktemp("cli") / "index"
+    return {**os.environ, "BRIEFING_INDEX_DIR": str(index_dir),
+            "BRIEFING_CORPUS_DIR": str(ROOT / "corpus")}
+
+
+def test_first_ask_builds_the_index_then_answers_in_the_documented_json(env):
+    result = run(["ask", "--json", "Why did Erdoğan approve Sweden?"], env)
+    assert result.returncode == 0, result.stderr
+    assert "No index yet" in result.stderr
+    answer = json.loads(result.stdout)
+    assert set(answer) == {"question", "answered", "hits"}
+    assert answer["answered"] is True
+    top = answer["hits"][0]
+    assert set(top) == {"rank", "score", "article", "title", "paragraphs", "start", "end",
+                        "text", "highlight"}
+    assert top["paragraphs"] == [15] and top["rank"] == 1
+    assert top["highlight"] in top["text"]
+    body = (ROOT / "corpus" / "russia-turkiye-israel-hamas-war.md").read_text("utf-8")
+    assert top["text"] in body
+
+
+def test_text_answer_cites_title_and_paragraph_and_bolds_the_highlight(env):
+    result = run(["ask", "-k", "2", "Why did Erdoğan approve Sweden?"], env)
+    assert result.returncode == 0, result.stderr
+    first_line = result.stdout.splitlines()[0]
+    assert first_line.startswith("1. ") and first_line.endswith("· ¶15")
+    assert "**Just two days before" in result.stdout
+    assert "\n2. " in result.stdout and "\n3. " not in result.stdout
+
+
+def test_off_topic_question_says_not_covered(env):
+    result = run(["ask", "Who won the 2018 World Cup?"], env)
+    assert result.returncode == 0
+    assert result.stdout.startswith("The indexed articles don't cover that. (closest: ")
+
+
+def test_stdin_questions_give_one_json_line_each(env):
+    result = run(["ask", "--json", "-"], env,
+                 stdin="How has Erdogan supported Hamas?\n\nHow tall is the Eiffel Tower?\n")
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(a["question"], a["answered"]) for a in lines] == [
+        ("How has Erdogan supported Hamas?", True), ("How tall is the Eiffel Tower?", False)]
+    assert lines[0]["hits"][0]["paragraphs"] == [11]
+
+
+def test_second_reindex_embeds_nothing(env):
+    run(["reindex"], env)
+    result = run(["reindex"], env)
+    assert result.returncode == 0
+    assert "embedded 0 passages" in result.stdout
+
+
+def test_sources_json(env):
+    result = run(["sources", "--json"], env)
+    [source] = json.loads(result.stdout)
+    assert source["article"] == "russia-turkiye-israel-hamas-war"
+    assert source["passages"] == 17 and source["indexed_at"]
+    assert set(source) == {"article", "title", "passages", "indexed_at"}
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["ask", "   "], "the question is empty"),
+    (["ask", "x" * 5000], "the limit is 1000"),
+])
+def test_bad_question_is_one_line_without_traceback(env, args, message):
+    result = run(args, env)
+    assert result.returncode == 1
+    assert result.stderr.strip().count("\n") == 0 and message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_and_corrupt_index_are_one_line_errors(tmp_path: Path):
+    env = {**os.environ, "BRIEFING_INDEX_DIR": str(tmp_path / "none")}
+    missing = run(["sources"], env)
+    assert missing.returncode == 1 and "run `briefing reindex`" in missing.stderr
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "CURRENT").write_text("gen-x")
+    (tmp_path / "bad" / "gen-x").mkdir()
+    corrupt = run(["sources"], {**os.environ, "BRIEFING_INDEX_DIR": str(tmp_path / "bad")})
+    assert corrupt.returncode == 1 and "unreadable manifest" in corrupt.stderr
+    assert "Traceback" not in corrupt.stderr + missing.stderr
+
+
+@pytest.mark.parametrize(("name", "value"), [("BRIEFING_TOP_K", "0"),
+                                             ("BRIEFING_GATE_THRESHOLD", "high"),
+                                             ("BRIEFING_MODEL_PATH", "/nonexistent")])
+def test_invalid_setting_names_the_variable(name, value):
+    result = run(["sources"], {**os.environ, name: value})
+    assert result.returncode == 2
+    assert name in result.stderr and "Traceback" not in result.stderr
+
+
+def test_wrong_argument_is_a_usage_line():
+    result = run(["ask", "-k", "99", "question"], dict(os.environ))
+    assert result.returncode == 2 and "must be 1 to 10" in result.stderr

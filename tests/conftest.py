@@ -1,0 +1,44 @@
+"""Shared fixtures: the real bundled model, a copy of the corpus, a built seed index."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from index import BriefingIndex
+from index.embedding import Embedder
+from tests.support import ROOT, SHARED
+
+
+@pytest.fixture(scope="session")
+def shared_eval() -> Path:
+    """The public evaluation sets beside the checkout."""
+    folder = SHARED / "eval"
+    if not folder.is_dir():
+        pytest.skip(f"evaluation data not found at {folder}")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    """The real bundled all-MiniLM-L6-v2, loaded once per test run."""
+    return Embedder()
+
+
+@pytest.fixture
+def corpus_copy(tmp_path: Path) -> Path:
+    """A writable copy of the project's corpus/ folder."""
+    target = tmp_path / "corpus"
+    shutil.copytree(ROOT / "corpus", target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def seed_index(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> BriefingIndex:
+    """The bundled corpus, indexed once for read-only tests."""
+    base = tmp_path_factory.mktemp("seed")
+    index = BriefingIndex(base / "index", embedder=embedder)
+    index.reindex(ROOT / "corpus")
+    return index

@@ -1,0 +1,44 @@
+"""A Discord-compatible fake server for end-to-end tests of discord.py bots.
+
+Typical use (see tests/test_fake_discord.py)::
+
+    from tests.fake_discord import FakeDiscord, point_discord_at
+
+    async with FakeDiscord() as server:
+        restore = point_discord_at(server.api_base, server.gateway_url)
+        try:
+            ...  # bot.start(server.token), then server.send_interaction(), server.wait_for()
+        finally:
+            restore()
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .rest import ApiError, Call, UploadedFile
+from .server import FakeDiscord, SentInteraction
+
+
+def point_discord_at(api_base: str, gateway_url: str) -> Callable[[], None]:
+    """Make discord.py use ``api_base`` for REST and ``gateway_url`` for the gateway.
+
+    Both are process-wide class attributes (``discord.http.Route.BASE`` and
+    ``discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY``); production code can set them the
+    same way from its settings. Returns a function that restores the previous values.
+    """
+    import yarl
+    from discord.gateway import DiscordWebSocket
+    from discord.http import Route
+
+    old = (Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY)
+    Route.BASE = api_base.rstrip("/")
+    DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
+
+    def restore() -> None:
+        Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = old
+
+    return restore
+
+
+__all__ = ["ApiError", "Call", "FakeDiscord", "SentInteraction", "UploadedFile", "point_discord_at"]

@@ -1,0 +1,134 @@
+"""Builders for the JSON objects a Discord-compatible server sends (API v10 shapes)."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+DISCORD_EPOCH_MS = 1420070400000
+_increment = itertools.count()
+
+# Permission bits (https://discord.com/developers/docs/topics/permissions).
+ADMINISTRATOR = 1 << 3
+MANAGE_GUILD = 1 << 5
+ADD_REACTIONS = 1 << 6
+VIEW_CHANNEL = 1 << 10
+SEND_MESSAGES = 1 << 11
+EMBED_LINKS = 1 << 14
+ATTACH_FILES = 1 << 15
+READ_MESSAGE_HISTORY = 1 << 16
+USE_APPLICATION_COMMANDS = 1 << 31
+ALL_PERMISSIONS = (1 << 51) - 1
+EVERYONE_PERMISSIONS = (
+    ADD_REACTIONS | VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS | ATTACH_FILES
+    | READ_MESSAGE_HISTORY | USE_APPLICATION_COMMANDS
+)
+
+GUILD_MEMBERS_INTENT = 1 << 1
+MESSAGE_CONTENT_INTENT = 1 << 15
+MESSAGE_FLAG_EPHEMERAL = 1 << 6
+MESSAGE_FLAG_LOADING = 1 << 7
+MENTION_RE = re.compile(r"<@!?(\d+)>")
+
+
+def snowflake() -> str:
+    """Return a fresh, time-ordered snowflake id as a string."""
+    ms = int(time.time() * 1000) - DISCORD_EPOCH_MS
+    return str((ms << 22) | (1 << 17) | (next(_increment) & 0xFFF))
+
+
+def now_iso() -> str:
+    """Return the current UTC time in Discord's ISO-8601 form."""
+    return datetime.now(UTC).isoformat()
+
+
+def user(name: str, *, bot: bool = False) -> dict[str, Any]:
+    """A user object."""
+    return {
+        "id": snowflake(), "username": name, "global_name": name, "discriminator": "0",
+        "avatar": None, "bot": bot, "system": False, "public_flags": 0, "flags": 0,
+        "verified": True, "mfa_enabled": False, "locale": "en-US",
+    }
+
+
+def role(role_id: str, name: str, permissions: int, position: int) -> dict[str, Any]:
+    """A role object; ``permissions`` is sent as a decimal string like Discord does."""
+    return {
+        "id": role_id, "name": name, "color": 0, "colors": {"primary_color": 0},
+        "hoist": False, "icon": None, "unicode_emoji": None, "position": position,
+        "permissions": str(permissions), "managed": False, "mentionable": False, "flags": 0,
+    }
+
+
+def member(user_obj: dict[str, Any], role_ids: list[str], joined_at: str) -> dict[str, Any]:
+    """A guild member object (without ``permissions``; interactions add it)."""
+    return {
+        "user": user_obj, "roles": list(role_ids), "nick": None, "avatar": None,
+        "joined_at": joined_at, "premium_since": None, "deaf": False, "mute": False,
+        "flags": 0, "pending": False, "communication_disabled_until": None,
+    }
+
+
+def text_channel(channel_id: str, guild_id: str, name: str, position: int = 0) -> dict[str, Any]:
+    """A guild text channel object (type 0)."""
+    return {
+        "id": channel_id, "type": 0, "guild_id": guild_id, "name": name, "position": position,
+        "permission_overwrites": [], "topic": None, "nsfw": False, "last_message_id": None,
+        "rate_limit_per_user": 0, "parent_id": None, "flags": 0,
+    }
+
+
+def guild(guild_id: str, name: str, owner_id: str, roles: list[dict]) -> dict[str, Any]:
+    """The REST guild object (GUILD_CREATE adds channels, members and the rest)."""
+    return {
+        "id": guild_id, "name": name, "icon": None, "splash": None, "discovery_splash": None,
+        "owner_id": owner_id, "afk_channel_id": None, "afk_timeout": 300,
+        "verification_level": 0, "default_message_notifications": 0,
+        "explicit_content_filter": 0, "roles": roles, "emojis": [], "stickers": [],
+        "features": [], "mfa_level": 0, "system_channel_id": None, "system_channel_flags": 0,
+        "rules_channel_id": None, "vanity_url_code": None, "description": None, "banner": None,
+        "premium_tier": 0, "preferred_locale": "en-US", "nsfw_level": 0,
+        "premium_progress_bar_enabled": False,
+    }
+
+
+def app_info(app_id: str, bot_user: dict, owner: dict) -> dict[str, Any]:
+    """GET /oauth2/applications/@me."""
+    return {
+        "id": app_id, "name": bot_user["username"], "description": "", "icon": None,
+        "bot_public": False, "bot_require_code_grant": False, "owner": owner, "team": None,
+        "verify_key": "0" * 64, "flags": 0, "bot": bot_user, "summary": "", "rpc_origins": [],
+        "tags": [], "redirect_uris": [], "interactions_endpoint_url": None,
+    }
+
+
+def message(channel_id: str, guild_id: str | None, author: dict, body: dict) -> dict[str, Any]:
+    """A message object built from a create-message style request body."""
+    content = body.get("content") or ""
+    return {
+        "id": snowflake(), "channel_id": channel_id, "guild_id": guild_id, "author": author,
+        "content": content, "timestamp": now_iso(), "edited_timestamp": None,
+        "tts": bool(body.get("tts", False)), "mention_everyone": False,
+        "mentions": [], "mention_roles": [], "attachments": [],
+        "embeds": list(body.get("embeds") or []), "components": list(body.get("components") or []),
+        "reactions": [], "pinned": False, "type": 0, "flags": int(body.get("flags") or 0),
+        "nonce": body.get("nonce"),
+    }
+
+
+def attachment(filename: str, data: bytes, content_type: str | None, base: str) -> dict[str, Any]:
+    """An attachment object for an uploaded file."""
+    att_id = snowflake()
+    url = f"{base}/attachments/{att_id}/{filename}"
+    return {
+        "id": att_id, "filename": filename, "size": len(data), "url": url, "proxy_url": url,
+        "content_type": content_type, "ephemeral": False,
+    }
+
+
+def mentioned_ids(content: str) -> list[str]:
+    """User ids mentioned as ``<@id>`` / ``<@!id>`` in message content."""
+    return MENTION_RE.findall(content or "")

@@ -1,0 +1,356 @@
+"""REST handlers of the fake Discord server (the subset discord.py bots use)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from . import payloads as p
+
+if TYPE_CHECKING:
+    from .server import FakeDiscord, SentInteraction
+
+
+@dataclass
+class UploadedFile:
+    """One file part of a multipart request."""
+
+    field: str
+    filename: str | None
+    content_type: str | None
+    data: bytes
+
+
+@dataclass
+class Call:
+    """A recorded REST call. ``path``/``route`` are relative to the API base."""
+
+    method: str
+    path: str  # e.g. "/channels/123/messages"
+    route: str  # e.g. "/channels/{channel_id}/messages"
+    query: dict[str, str]
+    json: Any  # the JSON body, or the payload_json part of a multipart body
+    files: list[UploadedFile]
+    headers: dict[str, str]
+    time: float  # time.monotonic() when the request arrived
+    status: int = 0  # status code answered
+
+
+# Where the middleware leaves the request's Call for the handlers.
+CALL: Any = web.RequestKey("call", Call) if hasattr(web, "RequestKey") else "call"
+
+
+class ApiError(Exception):
+    """Raised by handlers; answered as Discord's ``{"message", "code"}`` error body."""
+
+    def __init__(self, status: int, code: int, message: str, errors: dict | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.errors = status, code, message, errors
+
+    def response(self) -> web.Response:
+        body: dict[str, Any] = {"message": self.message, "code": self.code}
+        if self.errors:
+            body["errors"] = self.errors
+        return json_response(body, self.status)
+
+
+def json_response(obj: Any, status: int = 200,
+                  headers: dict[str, str] | None = None) -> web.Response:
+    """A JSON response with Content-Type exactly ``application/json`` (no charset).
+
+    ``web.Response(text=..., content_type="application/json")`` and ``web.json_response``
+    add ``; charset=utf-8``, and discord.py then treats the body as text (login fails).
+    """
+    return web.Response(body=json.dumps(obj).encode(), status=status, headers=headers,
+                        content_type="application/json")
+
+
+async def read_body(request: web.Request) -> tuple[Any, list[UploadedFile]]:
+    """Parse a JSON body, or a multipart body's ``payload_json`` and file parts."""
+    if request.content_type != "multipart/form-data":
+        raw = await request.read()
+        return (json.loads(raw) if raw else None), []
+    payload, files = None, []
+    async for part in await request.multipart():
+        data = await part.read()
+        if part.name == "payload_json":
+            payload = json.loads(data)
+        else:
+            files.append(UploadedFile(part.name or "", part.filename,
+                                      part.headers.get("Content-Type"), bytes(data)))
+    return payload, files
+
+
+def _invalid(field: str, message: str) -> dict:
+    return {field: {"_errors": [{"code": "BASE_TYPE_MAX_LENGTH", "message": message}]}}
+
+
+def validate_message(body: dict[str, Any], files: list[UploadedFile], *, creating: bool) -> None:
+    """Apply Discord's message limits (2000 chars, 10 embeds, 6000 embed chars, ...)."""
+    errors: dict[str, Any] = {}
+    if len(body.get("content") or "") > 2000:
+        errors.update(_invalid("content", "Must be 2000 or fewer in length."))
+    embeds = body.get("embeds") or []
+    if len(embeds) > 10:
+        errors.update(_invalid("embeds", "Must be 10 or fewer in length."))
+    total = 0
+    for i, embed in enumerate(embeds):
+        parts = {"title": (embed.get("title"), 256),
+                 "description": (embed.get("description"), 4096),
+                 "footer.text": ((embed.get("footer") or {}).get("text"), 2048),
+                 "author.name": ((embed.get("author") or {}).get("name"), 256)}
+        fields = embed.get("fields") or []
+        if len(fields) > 25:
+            errors.update(_invalid(f"embeds.{i}.fields", "Must be 25 or fewer in length."))
+        for j, f in enumerate(fields):
+            parts[f"fields.{j}.name"] = (f.get("name"), 256)
+            parts[f"fields.{j}.value"] = (f.get("value"), 1024)
+        for name, (text, limit) in parts.items():
+            total += len(text or "")
+            if len(text or "") > limit:
+                message = f"Must be {limit} or fewer in length."
+                errors.update(_invalid(f"embeds.{i}.{name}", message))
+    if total > 6000:
+        errors.update(_invalid("embeds", "Embed size exceeds maximum size of 6000"))
+    if errors:
+        raise ApiError(400, 50035, "Invalid Form Body", errors)
+    keys = ("content", "embeds", "components", "sticker_ids", "poll")
+    if creating and not files and not any(body.get(k) for k in keys):
+        raise ApiError(400, 50006, "Cannot send an empty message")
+
+
+class _Rest:
+    """Route handlers; state lives on the ``FakeDiscord`` instance."""
+
+    def __init__(self, server: FakeDiscord) -> None:
+        self.s = server
+
+    # Login and commands.
+    async def me(self, request: web.Request) -> web.Response:
+        return json_response(self.s.users["bot"])
+
+    async def application(self, request: web.Request) -> web.Response:
+        return json_response(p.app_info(self.s.application_id, self.s.users["bot"],
+                                        self.s.users["owner"]))
+
+    async def commands(self, request: web.Request) -> web.Response:
+        s, info = self.s, request.match_info
+        if info["application_id"] != s.application_id:
+            raise ApiError(403, 50001, "Missing Access")
+        scope = info.get("guild_id")
+        if request.method == "PUT":
+            old = {(c["name"], c.get("type", 1)): c["id"] for c in s.commands.get(scope, [])}
+            synced = []
+            for command in request[CALL].json or []:
+                key = (command["name"], command.get("type", 1))
+                synced.append(dict(command, id=old.get(key) or p.snowflake(), type=key[1],
+                                   application_id=s.application_id, version=p.snowflake(),
+                                   **({"guild_id": scope} if scope else {})))
+            s.commands[scope] = synced
+        return json_response(s.commands.get(scope, []))
+
+    # Interactions.
+    async def callback(self, request: web.Request) -> web.Response:
+        s, call = self.s, request[CALL]
+        inter = s.interactions.get(request.match_info["interaction_token"])
+        if inter is None or inter.id != request.match_info["interaction_id"] or (
+                s.ack_deadline is not None and call.time - inter.created > s.ack_deadline):
+            raise ApiError(404, 10062, "Unknown interaction")
+        if inter.response_type is not None:
+            raise ApiError(400, 40060, "Interaction has already been acknowledged.")
+        body = call.json or {}
+        kind, data = body.get("type"), body.get("data") or {}
+        flags = int(data.get("flags") or 0)
+        result = {"id": inter.id, "type": inter.payload["type"],
+                  "response_message_loading": kind == 5,
+                  "response_message_ephemeral": bool(flags & p.MESSAGE_FLAG_EPHEMERAL)}
+        resource: dict[str, Any] = {"type": kind}
+        if kind in (4, 7):  # message / update message (both create the original here)
+            validate_message(data, call.files, creating=True)
+        elif kind == 5:  # deferred: the original exists as a "thinking" message
+            data = {"flags": (flags & p.MESSAGE_FLAG_EPHEMERAL) | p.MESSAGE_FLAG_LOADING}
+        inter.response_type = kind
+        if kind in (4, 5, 7):
+            msg = self._webhook_message(inter, data, call.files)
+            await s.echo("MESSAGE_CREATE", msg)
+            result["response_message_id"] = msg["id"]
+            resource["message"] = msg
+        return json_response({"interaction": result, "resource": resource})
+
+    def _webhook_message(self, inter: SentInteraction, body: dict, files: list) -> dict[str, Any]:
+        s = self.s
+        msg = s.new_message(inter.payload["channel_id"], s.users["bot"], body, files)
+        msg.update(type=20, webhook_id=s.application_id, application_id=s.application_id,
+                   interaction_metadata={"id": inter.id, "type": inter.payload["type"],
+                                         "user": inter.payload["member"]["user"],
+                                         "authorizing_integration_owners": {"0": s.guild_id}})
+        inter.message_ids.append(msg["id"])
+        return msg
+
+    def _interaction(self, request: web.Request) -> SentInteraction:
+        info = request.match_info
+        inter = self.s.interactions.get(info["webhook_token"])
+        known = inter is not None and info["webhook_id"] == self.s.application_id
+        if not known or inter.response_type is None:  # follow-ups need a response first
+            raise ApiError(404, 10015, "Unknown Webhook")
+        return inter
+
+    async def followup(self, request: web.Request) -> web.Response:
+        inter, call = self._interaction(request), request[CALL]
+        validate_message(call.json or {}, call.files, creating=True)
+        msg = self._webhook_message(inter, call.json or {}, call.files)
+        await self.s.echo("MESSAGE_CREATE", msg)
+        if call.query.get("wait", "").lower() not in ("1", "true"):
+            return web.Response(status=204)  # Discord answers the message only with ?wait=true
+        return json_response(msg)
+
+    async def webhook_message(self, request: web.Request) -> web.Response:
+        inter = self._interaction(request)
+        mid = request.match_info.get("message_id", "@original")
+        if mid == "@original":
+            mid = inter.message_ids[0] if inter.message_ids else ""
+        if mid not in inter.message_ids or mid not in self.s.messages:
+            raise ApiError(404, 10008, "Unknown Message")
+        return await self._message_verb(request, self.s.messages[mid])
+
+    # Channels and messages.
+    def _channel(self, request: web.Request) -> dict[str, Any]:
+        channel = self.s.channels.get(request.match_info["channel_id"])
+        if channel is None:
+            raise ApiError(404, 10003, "Unknown Channel")
+        return channel
+
+    async def channel(self, request: web.Request) -> web.Response:
+        return json_response(self._channel(request))
+
+    async def typing(self, request: web.Request) -> web.Response:
+        self._channel(request)
+        return web.Response(status=204)
+
+    async def history(self, request: web.Request) -> web.Response:
+        channel = self._channel(request)
+        limit = int(request.query.get("limit", 50))
+        found = [m for m in self.s.messages.values() if m["channel_id"] == channel["id"]]
+        return json_response(sorted(found, key=lambda m: int(m["id"]), reverse=True)[:limit])
+
+    async def create_message(self, request: web.Request) -> web.Response:
+        s, call, channel = self.s, request[CALL], self._channel(request)
+        body = call.json or {}
+        validate_message(body, call.files, creating=True)
+        ref, target = body.get("message_reference"), None
+        if ref:
+            target = s.messages.get(str(ref.get("message_id")))
+            if target is None and ref.get("fail_if_not_exists", True):
+                raise ApiError(400, 50035, "Invalid Form Body", _invalid(
+                    "message_reference", "Unknown message"))
+        msg = s.new_message(channel["id"], s.users["bot"], body, call.files)
+        if ref:
+            msg.update(type=19, referenced_message=target, message_reference={
+                "type": 0, "message_id": str(ref["message_id"]), "channel_id": channel["id"],
+                "guild_id": s.guild_id})
+            ping = (body.get("allowed_mentions") or {}).get("replied_user", True)
+            if target and ping and target["author"]["id"] in s.members:
+                msg["mentions"] += s.mention_objects([target["author"]["id"]])
+        await s.echo("MESSAGE_CREATE", msg)
+        return json_response(msg)
+
+    async def channel_message(self, request: web.Request) -> web.Response:
+        channel = self._channel(request)
+        msg = self.s.messages.get(request.match_info["message_id"])
+        if msg is None or msg["channel_id"] != channel["id"]:
+            raise ApiError(404, 10008, "Unknown Message")
+        if request.method == "PATCH" and msg["author"]["id"] != self.s.users["bot"]["id"]:
+            raise ApiError(403, 50005, "Cannot edit a message authored by another user")
+        return await self._message_verb(request, msg)
+
+    async def _message_verb(self, request: web.Request, msg: dict[str, Any]) -> web.Response:
+        """GET / PATCH / DELETE of a stored message."""
+        s, call = self.s, request[CALL]
+        if request.method == "DELETE":
+            del s.messages[msg["id"]]
+            if s.is_live():
+                await s.dispatch("MESSAGE_DELETE", {
+                    "id": msg["id"], "channel_id": msg["channel_id"], "guild_id": s.guild_id})
+            return web.Response(status=204)
+        if request.method == "PATCH":
+            body = call.json or {}
+            validate_message(body, call.files, creating=False)
+            for key, empty in (("content", ""), ("embeds", []), ("components", [])):
+                if key in body:
+                    msg[key] = body[key] if body[key] is not None else empty
+            if "content" in body:
+                msg["mentions"] = s.mention_objects(p.mentioned_ids(msg["content"]))
+            if "attachments" in body or call.files:
+                keep = {str(a.get("id")) for a in body.get("attachments") or []}
+                msg["attachments"] = [a for a in msg["attachments"] if a["id"] in keep]
+                msg["attachments"] += s.attachments_for(call.files)
+            msg["flags"] &= ~p.MESSAGE_FLAG_LOADING
+            msg["edited_timestamp"] = p.now_iso()
+            await s.echo("MESSAGE_UPDATE", msg)
+        return json_response(msg)
+
+    # Guilds.
+    def _guild(self, request: web.Request) -> None:
+        if request.match_info["guild_id"] != self.s.guild_id:
+            raise ApiError(404, 10004, "Unknown Guild")
+
+    async def guild(self, request: web.Request) -> web.Response:
+        self._guild(request)
+        s = self.s
+        body = p.guild(s.guild_id, s.guild_name, s.users["owner"]["id"], list(s.roles.values()))
+        return json_response(dict(body, approximate_member_count=len(s.members)))
+
+    async def guild_channels(self, request: web.Request) -> web.Response:
+        self._guild(request)
+        return json_response(list(self.s.channels.values()))
+
+    async def guild_roles(self, request: web.Request) -> web.Response:
+        self._guild(request)
+        return json_response(list(self.s.roles.values()))
+
+    async def guild_members(self, request: web.Request) -> web.Response:
+        self._guild(request)
+        user_id = request.match_info.get("user_id")
+        if user_id is None:
+            return json_response(list(self.s.members.values()))
+        if user_id not in self.s.members:
+            raise ApiError(404, 10007, "Unknown Member")
+        return json_response(self.s.members[user_id])
+
+    async def unknown(self, request: web.Request) -> web.Response:
+        raise ApiError(404, 0, "404: Not Found")
+
+
+def add_rest_routes(app: web.Application, server: FakeDiscord, prefix: str) -> None:
+    """Register the REST routes under ``prefix`` (e.g. ``/api/v10``)."""
+    r = _Rest(server)
+    webhook = "/webhooks/{webhook_id}/{webhook_token}"
+    verbs = ("GET", "PATCH", "DELETE")
+    routes = [
+        ("GET", "/users/@me", r.me),
+        ("GET", "/oauth2/applications/@me", r.application),
+        ("GET", "/applications/{application_id}/commands", r.commands),
+        ("PUT", "/applications/{application_id}/commands", r.commands),
+        ("GET", "/applications/{application_id}/guilds/{guild_id}/commands", r.commands),
+        ("PUT", "/applications/{application_id}/guilds/{guild_id}/commands", r.commands),
+        ("POST", "/interactions/{interaction_id}/{interaction_token}/callback", r.callback),
+        ("POST", webhook, r.followup),
+        *((m, webhook + "/messages/@original", r.webhook_message) for m in verbs),
+        *((m, webhook + "/messages/{message_id}", r.webhook_message) for m in verbs),
+        ("GET", "/channels/{channel_id}", r.channel),
+        ("POST", "/channels/{channel_id}/typing", r.typing),
+        ("GET", "/channels/{channel_id}/messages", r.history),
+        ("POST", "/channels/{channel_id}/messages", r.create_message),
+        *((m, "/channels/{channel_id}/messages/{message_id}", r.channel_message) for m in verbs),
+        ("GET", "/guilds/{guild_id}", r.guild),
+        ("GET", "/guilds/{guild_id}/channels", r.guild_channels),
+        ("GET", "/guilds/{guild_id}/roles", r.guild_roles),
+        ("GET", "/guilds/{guild_id}/members", r.guild_members),
+        ("GET", "/guilds/{guild_id}/members/{user_id}", r.guild_members),
+    ]
+    for method, path, handler in routes:
+        app.router.add_route(method, prefix + path, handler)
+    app.router.add_route("*", prefix + "/{tail:.*}", r.unknown)

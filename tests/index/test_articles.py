@@ -1,0 +1,81 @@
+"""Reading article files: front matter, paragraphs, HTML, and files that must be skipped."""
+
+from pathlib import Path
+
+import pytest
+
+from index.articles import read_corpus
+from tests.support import ROOT, SHARED
+
+
+def test_seed_article_keeps_its_17_paragraphs_unchanged():
+    articles, skipped = read_corpus(ROOT / "corpus")
+    assert skipped == []
+    seed = next(a for a in articles if a.id == "russia-turkiye-israel-hamas-war")
+    original = [line for line in (SHARED / "seed" / "article.txt").read_text("utf-8").split("\n")
+                if line.strip()]
+    assert [seed.body[s:e] for s, e in seed.paragraphs] == original
+    assert seed.title and "Türkiye" in seed.title
+
+
+def test_front_matter_fields_and_blank_line_paragraphs(tmp_path: Path):
+    (tmp_path / "a.md").write_text(
+        "---\ntitle: Grain deal ends\nsource: https://example.org/grain\npublished: 2023-07-17\n"
+        "---\n\nFirst paragraph,\nwrapped over two lines.\n\nSecond paragraph.\n", "utf-8")
+    [article], _ = read_corpus(tmp_path)
+    assert (article.title, article.source, article.published) == (
+        "Grain deal ends", "https://example.org/grain", "2023-07-17")
+    assert [article.body[s:e] for s, e in article.paragraphs] == [
+        "First paragraph,\nwrapped over two lines.", "Second paragraph."]
+
+
+def test_plain_text_without_front_matter_uses_lines_and_file_name(tmp_path: Path):
+    (tmp_path / "black-sea_talks.txt").write_bytes(b"One line.\r\nAnother line.\r\n")
+    [article], _ = read_corpus(tmp_path)
+    assert article.title == "Black sea talks"
+    assert [article.body[s:e] for s, e in article.paragraphs] == ["One line.", "Another line."]
+
+
+def test_markdown_heading_becomes_the_title(tmp_path: Path):
+    (tmp_path / "h.md").write_text("# Sochi summit\n\nPutin met Erdogan.\n", "utf-8")
+    [article], _ = read_corpus(tmp_path)
+    assert article.title == "Sochi summit"
+    assert [article.body[s:e] for s, e in article.paragraphs] == ["Putin met Erdogan."]
+
+
+def test_html_main_text_is_extracted(tmp_path: Path):
+    (tmp_path / "page.html").write_text(
+        "<html><head><title>Trade grows</title></head><body><nav>Home | About</nav><article>"
+        "<h1>Trade grows</h1><p>Trade between Russia and Turkey rose by more than 80 percent "
+        "in 2022, official figures show, making Russia the top source of imports.</p>"
+        "<p>Officials expect this year's numbers to be higher still, according to the "
+        "ministry's statement published on Monday.</p></article></body></html>", "utf-8")
+    [article], skipped = read_corpus(tmp_path)
+    assert skipped == []
+    assert article.title == "Trade grows"
+    assert "more than 80 percent" in article.body
+    assert "Home | About" not in article.body
+
+
+@pytest.mark.parametrize(("name", "content", "reason"), [
+    ("empty.md", b"", "empty"),
+    ("blank.txt", b"  \n\n ", "empty"),
+    ("image.md", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
+    ("latin1.txt", "Erdoğan said".encode("iso-8859-9"), "UTF-8"),
+    ("only-front-matter.md", b"---\ntitle: x\n---\n", "no text"),
+])
+def test_bad_file_is_skipped_and_named_while_the_rest_index(tmp_path: Path, name, content,
+                                                            reason):
+    (tmp_path / "good.md").write_text("A good article about grain.", "utf-8")
+    (tmp_path / name).write_bytes(content)
+    articles, skipped = read_corpus(tmp_path)
+    assert [a.id for a in articles] == ["good"]
+    assert [s.path for s in skipped] == [name]
+    assert reason in skipped[0].reason
+
+
+def test_front_matter_that_is_not_a_mapping_is_ignored(tmp_path: Path):
+    (tmp_path / "odd.md").write_text("---\n- just\n- a list\n---\nBody text here.\n", "utf-8")
+    [article], _ = read_corpus(tmp_path)
+    assert article.title == "Odd"
+    assert article.body[slice(*article.paragraphs[0])] == "Body text here."

@@ -1,0 +1,24 @@
+"""Score fusion on small arrays."""
+
+import numpy as np
+
+from index.fusion import convex, min_max, reciprocal_rank
+
+
+def test_min_max_scales_to_unit_range_and_handles_constants():
+    assert np.allclose(min_max(np.array([2.0, 4.0, 3.0])), [0.0, 1.0, 0.5])
+    assert np.allclose(min_max(np.array([5.0, 5.0])), [1.0, 1.0])
+    assert np.allclose(min_max(np.array([0.0, 0.0])), [0.0, 0.0])
+
+
+def test_convex_weights_each_signal():
+    dense = np.array([0.9, 0.1])
+    lexical = np.array([0.0, 10.0])
+    assert np.argmax(convex(dense, lexical, 0.8)) == 0
+    assert np.argmax(convex(dense, lexical, 0.2)) == 1
+
+
+def test_reciprocal_rank_rewards_agreement():
+    fused = reciprocal_rank([np.array([2, 0, 1]), np.array([2, 1, 0])], size=3)
+    assert np.argmax(fused) == 2
+    assert fused[0] == fused[1]

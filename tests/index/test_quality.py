@@ -1,0 +1,48 @@
+"""Answer quality on the seed article with the real bundled model."""
+
+from index.evaluation import evaluate_questions, read_jsonl
+from tests.support import ROOT
+
+
+def test_dev_questions_are_answered_with_the_right_paragraphs(seed_index, shared_eval):
+    rows = read_jsonl(shared_eval / "seed_dev_questions.jsonl")
+    rows += read_jsonl(shared_eval / "seed_dev_negatives.jsonl")
+    result = evaluate_questions(seed_index, rows)
+    assert result["recall@1"] >= 0.9, result["details"]
+    assert result["recall@3"] == 1.0, result["details"]
+    assert result["on_topic_answered"] == 1.0, result["details"]
+    assert result["off_topic_refused"] == 1.0, result["details"]
+
+
+def test_sweden_question_cites_paragraph_15_with_a_verbatim_highlight(seed_index):
+    answer = seed_index.ask("Why did Erdoğan approve Sweden?")
+    top = answer.hits[0]
+    assert answer.answered and top.paragraphs == (15,)
+    assert "approve Sweden’s membership" in top.highlight
+    assert top.highlight in top.text
+
+
+def test_every_hit_is_verbatim_and_distinct(seed_index):
+    body = seed_index.snapshot().metadata.article_body("russia-turkiye-israel-hamas-war")[0]
+    answer = seed_index.ask("What do Russia and Turkey think of Hamas?", k=5)
+    assert len(answer.hits) == 5
+    assert len({h.start for h in answer.hits}) == 5
+    for hit in answer.hits:
+        assert body[hit.start:hit.end] == hit.text
+        assert hit.highlight in hit.text
+    assert [h.rank for h in answer.hits] == [1, 2, 3, 4, 5]
+
+
+def test_unrelated_question_is_not_covered(seed_index):
+    answer = seed_index.ask("Who won the 2018 World Cup?")
+    assert not answer.answered
+    assert answer.hits  # the closest passage is still shown, marked low confidence
+
+
+def test_gate_on_our_own_paraphrases_and_near_topic_negatives(seed_index):
+    """A second, harder set written for this project: near-topic questions must be refused."""
+    rows = read_jsonl(ROOT / "tests" / "data" / "seed_gate_questions.jsonl")
+    result = evaluate_questions(seed_index, rows)
+    assert result["on_topic_answered"] >= 0.9, result["details"]
+    assert result["off_topic_refused"] >= 0.9, result["details"]
+    assert result["recall@3"] >= 0.9, result["details"]

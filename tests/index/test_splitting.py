@@ -1,0 +1,63 @@
+"""Passages and sentences keep verbatim offsets and respect abbreviations."""
+
+from index.articles import article_from_text, read_corpus
+from index.splitting import MAX_PASSAGE_WORDS, sentence_spans, split_article, word_count
+from tests.support import ROOT
+
+
+def test_every_corpus_passage_is_a_verbatim_slice_of_its_body():
+    articles, _ = read_corpus(ROOT / "corpus")
+    for article in articles:
+        passages = split_article(article)
+        assert passages
+        for passage in passages:
+            assert article.body[passage.start:passage.end] == passage.text
+            assert passage.paragraphs and min(passage.paragraphs) >= 1
+
+
+def test_seed_article_gives_one_passage_per_paragraph():
+    articles, _ = read_corpus(ROOT / "corpus")
+    seed = next(a for a in articles if a.id == "russia-turkiye-israel-hamas-war")
+    assert [p.paragraphs for p in split_article(seed)] == [(n,) for n in range(1, 18)]
+
+
+def test_abbreviations_do_not_end_sentences():
+    text = ("The Oct. 24 call was short. The U.S. embassy said nothing. "
+            "Mr. Putin, however, spoke at length.")
+    sentences = [text[s:e] for s, e in sentence_spans(text)]
+    assert sentences == ["The Oct. 24 call was short.", "The U.S. embassy said nothing.",
+                         "Mr. Putin, however, spoke at length."]
+
+
+def test_long_paragraph_is_cut_at_sentence_boundaries():
+    sentence = "Officials in Ankara met their counterparts from Moscow on Oct. 24 for talks. "
+    body = (sentence * 40).strip()
+    article = article_from_text("long", "Long", body)
+    passages = split_article(article)
+    assert len(passages) > 1
+    for p in passages:
+        assert body[p.start:p.end] == p.text
+        assert p.text.endswith("talks.") and p.paragraphs == (1,)
+        assert word_count(p.text) <= MAX_PASSAGE_WORDS
+
+
+def test_paragraph_without_punctuation_is_cut_between_words():
+    body = " ".join(f"word{i}" for i in range(1000))
+    passages = split_article(article_from_text("flat", "Flat", body))
+    assert len(passages) >= 1000 // MAX_PASSAGE_WORDS
+    assert all(body[p.start:p.end] == p.text for p in passages)
+    assert " ".join(p.text for p in passages) == body
+
+
+def test_short_subheading_joins_the_next_paragraph():
+    body = "Background\n\nThe grain deal let Ukraine ship wheat through the Black Sea for a year."
+    [passage] = split_article(article_from_text("sub", "Sub", body))
+    assert passage.paragraphs == (1, 2)
+    assert passage.text == body
+
+
+def test_stray_quote_is_not_a_sentence_of_its_own():
+    text = "He said it was over. ” Then he left the room."
+    sentences = [text[s:e] for s, e in sentence_spans(text)]
+    assert all(any(c.isalpha() for c in s) for s in sentences)
+    assert sentences[-1] == "Then he left the room."
