@@ -72,6 +72,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=_positive_int(None), help="first N SQuAD questions only")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(run=cmd_eval)
+
+    p = sub.add_parser("bot", help="run the Discord bot (needs BRIEFING_DISCORD_TOKEN)")
+    p.set_defaults(run=cmd_bot)
     return parser
 
 
@@ -259,6 +262,12 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
             if key != "details":
                 print(f"{key}: {value}")
     return 0
+
+
+def cmd_bot(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import run_bot
+
+    return run_bot(settings)
 
 
 if __name__ == "__main__":
