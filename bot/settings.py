@@ -37,6 +37,15 @@ class Settings(BaseSettings):
     discord_gateway_url: str = Field("wss://gateway.discord.gg/", description="Discord gateway")
     guild_ids: list[int] = Field(default_factory=list,
                                  description="Guilds to sync commands to at once (JSON list)")
+    feedback_db: Path = Field(Path(".briefing/feedback.sqlite"),
+                              description="SQLite file for 👍/👎 votes")
+    ask_per_minute: int = Field(6, ge=0, le=600,
+                                description="Questions one user may ask a minute (0: no limit)")
+    fetch_max_bytes: int = Field(5_000_000, ge=1000, description="Largest page /add fetches")
+    fetch_timeout_s: float = Field(15.0, gt=0, le=120, description="Time limit for /add url")
+    fetch_allow_loopback: bool = Field(False, description="Let /add fetch 127.0.0.1 (tests)")
+    attachment_max_bytes: int = Field(2_000_000, ge=1000,
+                                      description="Largest file /add accepts")
 
     @field_validator("model_path")
     @classmethod

@@ -1,0 +1,129 @@
+"""The Discord application: the bot class, its error handler, and `run_bot`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+
+import discord
+import yarl
+from discord import app_commands
+from discord.ext import commands
+
+from bot.errors import UserError
+from bot.settings import Settings
+from index import BriefingError, BriefingIndex
+from index.feedback import FeedbackLog
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS = ("bot.cogs.ask", "bot.cogs.sources", "bot.cogs.admin")
+UNEXPECTED = "Something went wrong while handling that; the error has been logged."
+
+
+def point_at_discord(api_base: str, gateway_url: str) -> None:
+    """Send REST calls and the gateway connection to the given URLs (Discord or a proxy)."""
+    discord.http.Route.BASE = api_base.rstrip("/")
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
+
+
+class BriefingTree(app_commands.CommandTree):
+    """The command tree; every failure of a command ends as a short ephemeral reply."""
+
+    async def on_error(self, interaction: discord.Interaction,
+                       error: app_commands.AppCommandError) -> None:
+        message = error_message(error)
+        if message == UNEXPECTED:
+            log.error("command %s failed", getattr(interaction.command, "name", "?"),
+                      exc_info=error)
+        await reply_ephemeral(interaction, message)
+
+
+def error_message(error: Exception) -> str:
+    """The one line a user sees for an error raised by a command."""
+    original = getattr(error, "original", error)
+    if isinstance(original, UserError | BriefingError):
+        return str(original)
+    if isinstance(error, app_commands.CommandOnCooldown):
+        return f"Slow down a little: try again in {error.retry_after:.0f} s."
+    if isinstance(error, app_commands.NoPrivateMessage):
+        return "That command only works in a server."
+    if isinstance(error, app_commands.MissingPermissions):
+        return "You need the Manage Server permission to do that."
+    if isinstance(error, app_commands.CheckFailure):
+        return "You can't use that command here."
+    return UNEXPECTED
+
+
+async def reply_ephemeral(interaction: discord.Interaction, message: str) -> None:
+    """Answer privately, whether or not the interaction was already acknowledged."""
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(message, ephemeral=True)
+        else:
+            await interaction.response.send_message(message, ephemeral=True)
+    except discord.HTTPException:
+        log.warning("could not deliver an error reply", exc_info=True)
+
+
+class BriefingBot(commands.Bot):
+    """The bot: one index shared by every cog, commands loaded from EXTENSIONS."""
+
+    def __init__(self, settings: Settings, index: BriefingIndex | None = None,
+                 **options: object) -> None:
+        intents = discord.Intents.default()  # no privileged intents: mentions carry content
+        intents.message_content = False
+        super().__init__(command_prefix=commands.when_mentioned, intents=intents,
+                         help_command=None, tree_cls=BriefingTree,
+                         allowed_mentions=discord.AllowedMentions.none(), **options)
+        self.settings = settings
+        self.index = index or BriefingIndex(settings.index_dir, settings.model_path,
+                                            settings.gate_threshold,
+                                            settings.max_question_chars)
+        self.feedback = FeedbackLog(settings.feedback_db)
+        self.reindex_lock = asyncio.Lock()
+
+    async def setup_hook(self) -> None:
+        for extension in EXTENSIONS:
+            await self.load_extension(extension)
+        await asyncio.to_thread(self.warm_up)
+        if self.settings.guild_ids:
+            for guild_id in self.settings.guild_ids:
+                guild = discord.Object(guild_id)
+                self.tree.copy_global_to(guild=guild)
+                await self.tree.sync(guild=guild)
+        else:
+            await self.tree.sync()
+
+    def warm_up(self) -> None:
+        """Build the index if there is none, then load it and the model before serving."""
+        if not self.index.exists:
+            log.info("no index yet: indexing %s", self.settings.corpus_dir)
+            self.index.reindex(self.settings.corpus_dir)
+        self.index.snapshot()
+        self.index.embedder.embed(["warm up"])
+
+    async def on_message(self, message: discord.Message) -> None:
+        """Mentions are handled by the ask cog; there are no prefix commands to process."""
+
+    async def close(self) -> None:
+        await super().close()
+        self.feedback.close()
+
+
+def run_bot(settings: Settings) -> int:
+    """Run until stopped; returns the exit status for `briefing bot`."""
+    if settings.discord_token is None or not settings.discord_token.get_secret_value():
+        print("briefing: BRIEFING_DISCORD_TOKEN is not set (environment, .env or "
+              "/run/secrets/briefing_discord_token)", file=sys.stderr)
+        return 2
+    discord.utils.setup_logging(level=logging.INFO)
+    point_at_discord(settings.discord_api_base, settings.discord_gateway_url)
+    bot = BriefingBot(settings)
+    try:
+        bot.run(settings.discord_token.get_secret_value(), log_handler=None)
+    except discord.LoginFailure:
+        print("briefing: Discord refused the token (BRIEFING_DISCORD_TOKEN)", file=sys.stderr)
+        return 2
+    return 0

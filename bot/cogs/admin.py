@@ -1,0 +1,126 @@
+"""Corpus management for members with Manage Server: `/reindex` and `/add`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import PurePath
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import render
+from bot.app import BriefingBot
+from bot.errors import UserError
+from bot.fetch import FetchPolicy, fetch
+from index import BriefingError, ReindexReport
+from index.articles import ARTICLE_SUFFIXES
+from index.ingest import save_article
+
+log = logging.getLogger(__name__)
+
+PROGRESS_EVERY_S = 1.0
+
+
+class ProgressMessage:
+    """Edits one message with reindex progress from the worker thread, at most once a second."""
+
+    def __init__(self, edit: Callable[[str], Awaitable[object]],
+                 loop: asyncio.AbstractEventLoop) -> None:
+        self._edit = edit
+        self._loop = loop
+        self._last = 0.0
+
+    def update(self, done: int, total: int) -> None:
+        """Called by the index (in a worker thread) as passages are embedded."""
+        now = time.monotonic()
+        if done < total and now - self._last < PROGRESS_EVERY_S:
+            return
+        self._last = now
+        asyncio.run_coroutine_threadsafe(self._safe_edit(render.progress_text(done, total)),
+                                         self._loop)
+
+    async def _safe_edit(self, text: str) -> None:
+        try:
+            await self._edit(text)
+        except discord.HTTPException:
+            log.warning("could not update the progress message", exc_info=True)
+
+
+class Admin(commands.Cog):
+    """Reindexing and adding articles; the index keeps answering throughout."""
+
+    def __init__(self, bot: BriefingBot) -> None:
+        self.bot = bot
+        settings = bot.settings
+        self.policy = FetchPolicy(max_bytes=settings.fetch_max_bytes,
+                                  timeout_s=settings.fetch_timeout_s,
+                                  allow_loopback=settings.fetch_allow_loopback)
+
+    async def reindex(self, progress: ProgressMessage | None = None) -> ReindexReport:
+        """Run one reindex in a worker thread, after any reindex already running."""
+        async with self.bot.reindex_lock:
+            return await asyncio.to_thread(self.bot.index.reindex, self.bot.settings.corpus_dir,
+                                           progress.update if progress else None)
+
+    @app_commands.command(name="reindex", description="Reindex the article folder")
+    @app_commands.guild_only()
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def reindex_command(self, interaction: discord.Interaction) -> None:
+        if self.bot.reindex_lock.locked():
+            raise UserError("A reindex is already running; try again when it has finished.")
+        await interaction.response.send_message("Reindexing the articles…")
+
+        async def edit(text: str) -> None:
+            await interaction.edit_original_response(content=text)
+
+        progress = ProgressMessage(edit, asyncio.get_running_loop())
+        try:
+            report = await self.reindex(progress)
+        except BriefingError as err:
+            await edit(f"Reindex failed: {err} The previous index is still answering.")
+            return
+        await asyncio.sleep(0)  # let a pending progress edit go out before the final one
+        await edit(render.reindex_text(report))
+
+    @app_commands.command(name="add", description="Add an article from a link or a file")
+    @app_commands.describe(url="An http(s) link to the article",
+                           file="A .txt, .md or .html file of the article")
+    @app_commands.guild_only()
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def add(self, interaction: discord.Interaction, url: str | None = None,
+                  file: discord.Attachment | None = None) -> None:
+        if (url is None) == (file is None):
+            raise UserError("Give either a url or a file, not both.")
+        if file is not None:
+            suffix = PurePath(file.filename).suffix.lower()
+            if suffix not in ARTICLE_SUFFIXES:
+                raise UserError("refused: only .txt, .md and .html files can be added.")
+            if file.size > self.bot.settings.attachment_max_bytes:
+                raise UserError(f"refused: the file is larger than "
+                                f"{self.bot.settings.attachment_max_bytes:,} bytes.")
+        await interaction.response.defer(thinking=True)
+        if url is not None:
+            fetched = await fetch(url, self.policy)
+            raw, suffix, source = fetched.body, fetched.suffix, fetched.url
+        else:
+            raw, source = await file.read(), ""
+            if len(raw) > self.bot.settings.attachment_max_bytes:
+                raise UserError("refused: the file is larger than allowed.")
+        path, article = await asyncio.to_thread(save_article, self.bot.settings.corpus_dir, raw,
+                                                suffix, source)
+        log.info("added %s as %s", source or "an attachment", path.name)
+        report = await self.reindex()
+        await interaction.followup.send(render.clip(
+            f"Added “{render.escape(article.title)}” ({len(article.paragraphs)} paragraphs). "
+            + render.reindex_text(report), render.CONTENT_LIMIT))
+
+
+async def setup(bot: BriefingBot) -> None:
+    """Extension entry point."""
+    await bot.add_cog(Admin(bot))

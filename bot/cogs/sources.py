@@ -1,0 +1,60 @@
+"""`/sources`: the indexed articles, a page at a time."""
+
+from __future__ import annotations
+
+import asyncio
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import render
+from bot.app import BriefingBot
+from index import ArticleRecord
+
+PER_PAGE = 10
+
+
+class SourcesView(discord.ui.View):
+    """Previous/next buttons over a list of articles."""
+
+    def __init__(self, records: list[ArticleRecord], page: int = 0) -> None:
+        super().__init__(timeout=600)
+        self.records = records
+        self.page = page
+        pages = max(1, -(-len(records) // PER_PAGE))
+        self.previous.disabled = page <= 0
+        self.next.disabled = page >= pages - 1
+
+    async def _show(self, interaction: discord.Interaction, page: int) -> None:
+        view = SourcesView(self.records, page)
+        await interaction.response.edit_message(
+            embed=render.sources_embed(self.records, page, PER_PAGE), view=view)
+
+    @discord.ui.button(label="Previous", style=discord.ButtonStyle.secondary)
+    async def previous(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        await self._show(interaction, self.page - 1)
+
+    @discord.ui.button(label="Next", style=discord.ButtonStyle.secondary)
+    async def next(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        await self._show(interaction, self.page + 1)
+
+
+class Sources(commands.Cog):
+    """Lists what the bot can answer from."""
+
+    def __init__(self, bot: BriefingBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="sources", description="List the indexed articles")
+    async def sources(self, interaction: discord.Interaction) -> None:
+        records = await asyncio.to_thread(self.bot.index.sources)
+        records.sort(key=lambda r: (r.published or r.indexed_at), reverse=True)
+        await interaction.response.send_message(
+            embed=render.sources_embed(records, 0, PER_PAGE),
+            view=SourcesView(records) if len(records) > PER_PAGE else discord.utils.MISSING)
+
+
+async def setup(bot: BriefingBot) -> None:
+    """Extension entry point."""
+    await bot.add_cog(Sources(bot))

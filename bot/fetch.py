@@ -1,0 +1,139 @@
+"""Fetching an article URL for `/add` without letting a user reach the bot's private network.
+
+Only http(s); every address a host resolves to must be public (loopback may be allowed for
+tests); redirects are followed by hand and re-checked; size, time and content type are capped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from dataclasses import dataclass
+
+import aiohttp
+import yarl
+from aiohttp.abc import AbstractResolver, ResolveResult
+
+from bot.errors import UserError
+
+CONTENT_TYPES = {"text/html": ".html", "application/xhtml+xml": ".html", "text/plain": ".txt",
+                 "text/markdown": ".md"}
+REDIRECTS = {301, 302, 303, 307, 308}
+
+
+class FetchError(UserError):
+    """The URL was refused or could not be fetched; the message is for the user."""
+
+
+@dataclass(frozen=True)
+class FetchPolicy:
+    """Limits on what `/add url:` may fetch."""
+
+    max_bytes: int = 5_000_000
+    timeout_s: float = 15.0
+    max_redirects: int = 5
+    allow_loopback: bool = False
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A fetched page: its bytes, the URL it finally came from and the suffix its type implies."""
+
+    body: bytes
+    url: str
+    suffix: str
+
+
+def check_address(address: str, allow_loopback: bool = False) -> None:
+    """Refuse private, loopback, link-local, multicast, reserved and unspecified addresses."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    if ip.is_loopback and allow_loopback:
+        return
+    if (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast
+            or ip.is_reserved or ip.is_unspecified or not ip.is_global):
+        raise FetchError(f"refused: {address} is not a public address")
+
+
+def check_url(url: str, policy: FetchPolicy) -> yarl.URL:
+    """The parsed URL if its scheme and (literal) host are allowed."""
+    try:
+        parsed = yarl.URL(url)
+    except (ValueError, TypeError):
+        raise FetchError("refused: that is not a valid URL") from None
+    if parsed.scheme not in ("http", "https"):
+        raise FetchError("refused: only http:// and https:// links can be added")
+    if not parsed.host:
+        raise FetchError("refused: the link has no host name")
+    try:
+        ipaddress.ip_address(parsed.host.strip("[]").split("%", 1)[0])
+    except ValueError:
+        return parsed  # a name: checked when it is resolved
+    check_address(parsed.host.strip("[]"), policy.allow_loopback)
+    return parsed
+
+
+class GuardedResolver(AbstractResolver):
+    """Resolves with `inner`, then refuses the host if any address it maps to is not public."""
+
+    def __init__(self, inner: AbstractResolver, allow_loopback: bool) -> None:
+        self._inner = inner
+        self._allow_loopback = allow_loopback
+
+    async def resolve(self, host: str, port: int = 0,
+                      family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
+        results = await self._inner.resolve(host, port, family)
+        for result in results:
+            check_address(result["host"], self._allow_loopback)
+        return results
+
+    async def close(self) -> None:
+        await self._inner.close()
+
+
+async def fetch(url: str, policy: FetchPolicy,
+                resolver: AbstractResolver | None = None) -> Fetched:
+    """Download an article page within `policy`; raises FetchError with a user-facing reason."""
+    target = check_url(url, policy)
+    guarded = GuardedResolver(resolver or aiohttp.ThreadedResolver(), policy.allow_loopback)
+    connector = aiohttp.TCPConnector(resolver=guarded, use_dns_cache=False)
+    timeout = aiohttp.ClientTimeout(total=policy.timeout_s)
+    try:
+        async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+            async with asyncio.timeout(policy.timeout_s):
+                return await _follow(session, target, policy)
+    except FetchError:
+        raise
+    except TimeoutError:
+        raise FetchError(f"refused: the page took longer than {policy.timeout_s:g} s") from None
+    except aiohttp.ClientError as err:
+        raise FetchError(f"could not fetch the page ({type(err).__name__})") from None
+
+
+async def _follow(session: aiohttp.ClientSession, target: yarl.URL,
+                  policy: FetchPolicy) -> Fetched:
+    for _ in range(policy.max_redirects + 1):
+        async with session.get(target, allow_redirects=False,
+                               headers={"Accept": "text/html, text/plain"}) as response:
+            if response.status in REDIRECTS:
+                location = response.headers.get("Location", "")
+                target = check_url(str(target.join(yarl.URL(location))), policy)
+                continue
+            if response.status != 200:
+                raise FetchError(f"could not fetch the page (HTTP {response.status})")
+            kind = response.content_type.lower()
+            if kind not in CONTENT_TYPES:
+                raise FetchError(f"refused: {kind or 'unknown'} is not an article page "
+                                 "(HTML, plain text or Markdown)")
+            if (response.content_length or 0) > policy.max_bytes:
+                raise FetchError(f"refused: the page is larger than {policy.max_bytes:,} bytes")
+            body = bytearray()
+            async for chunk in response.content.iter_chunked(65536):
+                body.extend(chunk)
+                if len(body) > policy.max_bytes:
+                    raise FetchError(f"refused: the page is larger than {policy.max_bytes:,} "
+                                     "bytes")
+            return Fetched(bytes(body), str(target), CONTENT_TYPES[kind])
+    raise FetchError(f"refused: more than {policy.max_redirects} redirects")

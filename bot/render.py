@@ -1,0 +1,160 @@
+"""Turning answers, sources and reindex reports into Discord messages, within Discord's limits.
+
+Pure functions: no client, no network. Every text that reaches Discord passes through here, so
+this is where markdown is escaped and lengths are enforced.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import discord
+
+from index import Answer, ArticleRecord, Hit, ReindexReport
+
+CONTENT_LIMIT = 2000
+TITLE_LIMIT = 256
+DESCRIPTION_LIMIT = 4096
+FIELD_NAME_LIMIT = 256
+FIELD_VALUE_LIMIT = 1024
+FOOTER_LIMIT = 2048
+EMBED_TOTAL_LIMIT = 6000
+FIELDS_LIMIT = 25
+ELLIPSIS = "…"
+COLOUR = discord.Colour.blurple()
+
+NOT_COVERED = "The indexed articles don't cover that."
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters, marking the cut with an ellipsis."""
+    return text if len(text) <= limit else _keep_start(text, limit)
+
+
+def escape(text: str) -> str:
+    """Plain text made safe for Discord markdown (mentions are blocked by allowed_mentions)."""
+    return discord.utils.escape_markdown(" ".join(text.split()), as_needed=False)
+
+
+def paragraphs_label(numbers: Sequence[int]) -> str:
+    """"¶15" or "¶3–4"."""
+    if not numbers:
+        return ""
+    return f"¶{numbers[0]}" if len(numbers) == 1 else f"¶{numbers[0]}–{numbers[-1]}"
+
+
+def quote_with_highlight(text: str, highlight: str, limit: int) -> str:
+    """The passage, escaped, with its highlight in bold, trimmed around the highlight to fit."""
+    at = text.find(highlight) if highlight else -1
+    if at < 0:
+        return _keep_start(escape(text), limit)
+    core = f"**{_keep_start(escape(highlight), limit - 4)}**"
+    before, after = escape(text[:at]), escape(text[at + len(highlight):])
+    room = max(0, limit - len(core) - 2)
+    after_room = min(len(after), room // 2)
+    before_room = min(len(before), room - after_room)
+    after_room = min(len(after), room - before_room)
+    parts = (_keep_end(before, before_room), core, _keep_start(after, after_room))
+    return " ".join(part for part in parts if part)
+
+
+def _keep_start(text: str, room: int) -> str:
+    """The beginning of `text` in at most `room` characters, cut between words."""
+    if len(text) <= room:
+        return text
+    if room < 2:
+        return ""
+    cut = text[:room - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > 0 else cut).rstrip() + ELLIPSIS
+
+
+def _keep_end(text: str, room: int) -> str:
+    """The end of `text` in at most `room` characters, cut between words."""
+    if len(text) <= room:
+        return text
+    if room < 2:
+        return ""
+    cut = text[len(text) - (room - 1):]
+    space = cut.find(" ")
+    return ELLIPSIS + (cut[space + 1:] if 0 <= space < len(cut) - 1 else cut).lstrip()
+
+
+def hit_field(hit: Hit, value_limit: int = FIELD_VALUE_LIMIT) -> tuple[str, str]:
+    """(name, value) of the embed field citing one passage; the citation links to the source."""
+    label = paragraphs_label(hit.paragraphs)
+    name = clip(f"{hit.rank}. {hit.title} · {label}", FIELD_NAME_LIMIT)
+    link = ""
+    if hit.source.startswith(("http://", "https://")) and len(hit.source) < 300:
+        link = f"\n[{clip(escape(hit.title), 80)} {label}]({hit.source})"
+    body = quote_with_highlight(hit.text, hit.highlight, value_limit - len(link))
+    return name, body + link
+
+
+def answer_embed(answer: Answer, hits: Sequence[Hit] | None = None,
+                 footer: str = "") -> discord.Embed:
+    """An embed with one field per cited passage."""
+    hits = list(answer.hits if hits is None else hits)[:FIELDS_LIMIT]
+    embed = discord.Embed(title=clip(answer.question, TITLE_LIMIT), colour=COLOUR)
+    budget = EMBED_TOTAL_LIMIT - len(embed.title) - len(footer) - 10
+    per_field = min(FIELD_VALUE_LIMIT, max(200, budget // max(1, len(hits)) - FIELD_NAME_LIMIT))
+    for hit in hits:
+        name, value = hit_field(hit, per_field)
+        embed.add_field(name=name, value=value, inline=False)
+    if footer:
+        embed.set_footer(text=clip(footer, FOOTER_LIMIT))
+    return embed
+
+
+def not_covered_text(answer: Answer) -> str:
+    """The refusal, naming the closest passage so the reader knows what was searched."""
+    if not answer.hits:
+        return NOT_COVERED
+    top = answer.hits[0]
+    return clip(f"{NOT_COVERED} (closest: {escape(top.title)} · "
+                f"{paragraphs_label(top.paragraphs)}, low confidence)", CONTENT_LIMIT)
+
+
+def sources_embed(records: Sequence[ArticleRecord], page: int, per_page: int) -> discord.Embed:
+    """One page of the indexed articles."""
+    pages = max(1, -(-len(records) // per_page))
+    page = min(max(0, page), pages - 1)
+    shown = records[page * per_page:(page + 1) * per_page]
+    lines = []
+    for r in shown:
+        date = f" · {escape(r.published)}" if r.published else ""
+        title = escape(r.title)
+        if r.source.startswith(("http://", "https://")):
+            title = f"[{title}]({r.source})"
+        lines.append(f"**{title}**{date} · {r.passages} passages")
+    description = "\n".join(lines) if lines else "No articles are indexed yet."
+    embed = discord.Embed(title=f"Indexed articles ({len(records)})",
+                          description=clip(description, DESCRIPTION_LIMIT), colour=COLOUR)
+    embed.set_footer(text=f"Page {page + 1} of {pages}")
+    return embed
+
+
+def progress_text(done: int, total: int) -> str:
+    """The reindex progress line."""
+    return f"Embedding {done}/{total} passages…"
+
+
+def reindex_text(report: ReindexReport) -> str:
+    """What a reindex changed, for the progress message's last edit."""
+    if not report.changes:
+        text = (f"Reindex done: nothing changed ({report.passages} passages); "
+                f"embedded {report.embedded} passages.")
+    else:
+        parts = [f"{len(report.added)} added", f"{len(report.changed)} changed",
+                 f"{len(report.removed)} removed"]
+        text = (f"Reindex done: {', '.join(parts)}; embedded {report.embedded} passages; "
+                f"{report.passages} passages indexed.")
+    if report.skipped:
+        names = ", ".join(f"{escape(s.path)} ({escape(s.reason)})" for s in report.skipped[:10])
+        text += f"\nSkipped: {names}"
+    return clip(text, CONTENT_LIMIT)
+
+
+def embed_length(embed: discord.Embed) -> int:
+    """Characters Discord counts toward the 6,000 total of an embed."""
+    return len(embed)

@@ -1,0 +1,87 @@
+"""Running the real bot against the fake Discord server, for end-to-end tests."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.app import BriefingBot, point_at_discord
+from bot.settings import Settings
+from index import BriefingIndex
+from index.embedding import Embedder
+from tests.fake_discord import Call, FakeDiscord
+
+
+@dataclass
+class Harness:
+    """What a scenario gets: the server, the running bot and its folders."""
+
+    server: FakeDiscord
+    bot: BriefingBot
+    corpus: Path
+    errors: list[logging.LogRecord]
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def run_scenario(scenario: Callable[[Harness], Awaitable[None]], *, workdir: Path,
+                 seed_index: BriefingIndex, embedder: Embedder, corpus: Path,
+                 expect_errors: bool = False, **settings: object) -> FakeDiscord:
+    """Copy the built seed index, start server and bot, run `scenario`, stop both."""
+    index_dir = workdir / "index"
+    if not index_dir.exists():
+        shutil.copytree(seed_index.index_dir, index_dir)
+    collector = _Collect()
+    logging.getLogger().addHandler(collector)
+
+    async def main() -> FakeDiscord:
+        async with FakeDiscord() as server:
+            config = Settings(corpus_dir=corpus, index_dir=index_dir,
+                              feedback_db=workdir / "feedback.sqlite",
+                              discord_token=server.token, discord_api_base=server.api_base,
+                              discord_gateway_url=server.gateway_url,
+                              guild_ids=[int(server.guild_id)], fetch_allow_loopback=True,
+                              ask_per_minute=0, **settings)
+            restore_base = _current_targets()
+            point_at_discord(config.discord_api_base, config.discord_gateway_url)
+            bot = BriefingBot(config, index=BriefingIndex(index_dir, embedder=embedder),
+                              guild_ready_timeout=0.1)
+            running = asyncio.create_task(bot.start(server.token))
+            try:
+                await asyncio.wait_for(bot.wait_until_ready(), 30)
+                await scenario(Harness(server, bot, corpus, collector.records))
+            finally:
+                await bot.close()
+                await asyncio.wait_for(running, 10)
+                point_at_discord(*restore_base)
+            return server
+
+    try:
+        server = asyncio.run(main())
+    finally:
+        logging.getLogger().removeHandler(collector)
+    if not expect_errors:
+        assert [r.getMessage() for r in collector.records] == []
+    return server
+
+
+def _current_targets() -> tuple[str, str]:
+    import discord
+
+    return discord.http.Route.BASE, str(discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)
+
+
+def is_followup(call: Call, token: str) -> bool:
+    """A follow-up message posted on an interaction's webhook."""
+    return call.method == "POST" and call.path.startswith(f"/webhooks/") and token in call.path
