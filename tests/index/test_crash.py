@@ -1,6 +1,5 @@
 """A reindex killed with SIGKILL leaves the previous index serving, whole."""
 
-import json
 import os
 import random
 import shutil
@@ -12,17 +11,7 @@ import time
 from pathlib import Path
 
 from index import BriefingIndex
-
-
-def squad_articles(shared_eval: Path, count: int, offset: int = 0) -> dict[str, str]:
-    """Small real articles made from SQuAD paragraphs (written only into temp folders)."""
-    data = json.loads((shared_eval / "squad-v1.1-dev" / "dev-v1.1.json").read_text("utf-8"))
-    articles = {}
-    for entry in data["data"][offset:offset + count]:
-        paragraphs = [p["context"].strip() for p in entry["paragraphs"][:8]]
-        articles[f"squad-{entry['title'].lower()}"] = (
-            f"---\ntitle: {entry['title'].replace('_', ' ')}\n---\n\n" + "\n\n".join(paragraphs))
-    return articles
+from tests.support import squad_articles
 
 
 def wait_for_output(process: subprocess.Popen, marker: bytes, timeout: float = 120) -> None:

@@ -1,0 +1,172 @@
+"""End to end: `/reindex` and `/add` — permissions, progress, fetching, answering while busy."""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+
+import pytest
+from aiohttp import web
+
+from index.snapshot import current_generation
+from tests.bot.harness import Harness, run_scenario
+from tests.support import squad_articles
+
+PAGE = """<html><head><title>Black Sea grain corridor reopens</title>
+<meta property="article:published_time" content="2023-11-02"></head><body>
+<nav>Home | World | Business</nav><article><h1>Black Sea grain corridor reopens</h1>
+<p>Ukraine says cargo ships carrying wheat have left the port of Odesa through a new corridor
+hugging the coasts of Romania and Bulgaria, four months after Russia quit the grain deal.</p>
+<p>Insurers in London cut war-risk premiums for the route by a third, shipping officials said on
+Thursday, as the number of vessels waiting to load rose above forty.</p></article>
+<footer>Copyright</footer></body></html>"""
+
+
+QUESTIONS = ["Why did Erdoğan approve Sweden?", "How has Erdogan supported Hamas?",
+             "Who won the 2018 World Cup?", "What happened to the Azov commanders?",
+             "Did the Sochi talks revive the grain deal?"]
+
+
+@pytest.fixture
+def run(tmp_path, seed_index, embedder, corpus_copy):
+    def go(scenario, **kwargs):
+        return run_scenario(scenario, workdir=tmp_path, seed_index=seed_index,
+                            embedder=embedder, corpus=corpus_copy, **kwargs)
+    return go
+
+
+def original_edits(server, sent) -> list[str]:
+    return [c.json.get("content", "") for c in server.calls
+            if c.method == "PATCH" and c.path == sent.original_path]
+
+
+def test_member_without_manage_server_cannot_reindex(run, tmp_path, corpus_copy):
+    (corpus_copy / "new.md").write_text("A new article about wheat exports from Odesa.", "utf-8")
+
+    async def scenario(h: Harness) -> None:
+        before = current_generation(h.bot.index.index_dir)
+        sent = await h.server.send_interaction("reindex", user="member")
+        reply = await h.server.wait_for(lambda c: c.path == sent.callback_path)
+        assert reply.json["type"] == 4 and reply.json["data"]["flags"] & 64
+        assert "Manage Server" in reply.json["data"]["content"]
+        await asyncio.sleep(0.5)
+        assert current_generation(h.bot.index.index_dir) == before
+        assert [a.id for a in h.bot.index.sources()] == ["russia-turkiye-israel-hamas-war"]
+
+    run(scenario)
+
+
+def test_admin_reindex_shows_progress_and_new_articles_become_answerable(run, corpus_copy,
+                                                                        shared_eval):
+    for name, text in squad_articles(shared_eval, 3).items():
+        (corpus_copy / f"{name}.md").write_text(text, "utf-8")
+
+    async def scenario(h: Harness) -> None:
+        sent = await h.server.send_interaction("reindex", user="admin")
+        first = await h.server.wait_for(lambda c: c.path == sent.callback_path)
+        assert first.json["data"]["content"] == "Reindexing the articles…"
+        await h.server.wait_for(
+            lambda c: c.method == "PATCH" and c.path == sent.original_path
+            and c.json.get("content", "").startswith("Reindex done"), timeout=120)
+        edits = original_edits(h.server, sent)
+        assert any(e.startswith("Embedding ") and "passages…" in e for e in edits)
+        assert edits[-1].startswith("Reindex done: 3 added, 0 changed, 0 removed")
+        asked = await h.server.send_interaction(
+            "ask", {"question": "Which NFL team represented the AFC at Super Bowl 50?"})
+        answer = await h.server.wait_for(lambda c: c.path == asked.webhook_path, timeout=20)
+        assert answer.json["embeds"][0]["fields"][0]["name"].startswith("1. Super Bowl 50")
+
+    run(scenario)
+
+
+def test_questions_are_deferred_at_once_while_a_reindex_runs(run, corpus_copy, shared_eval,
+                                                             capsys):
+    for name, text in squad_articles(shared_eval, 12, offset=20).items():
+        (corpus_copy / f"{name}.md").write_text(text, "utf-8")
+
+    async def scenario(h: Harness) -> None:
+        heartbeats = h.server.heartbeats
+        reindex = await h.server.send_interaction("reindex", user="admin")
+        await h.server.wait_for(lambda c: c.method == "PATCH" and c.path ==
+                                reindex.original_path and "Embedding" in c.json.get("content",
+                                                                                    ""),
+                                timeout=60)
+        asks = [await h.server.send_interaction("ask", {"question": question})
+                for question in QUESTIONS]
+        callbacks = [await h.server.wait_for(lambda c, s=sent: c.path == s.callback_path)
+                     for sent in asks]
+        delays = [c.time - s.created for c, s in zip(callbacks, asks, strict=True)]
+        still_running = not any(e.startswith("Reindex done")
+                                for e in original_edits(h.server, reindex))
+        for sent in asks:
+            await h.server.wait_for(lambda c, s=sent: c.path == s.webhook_path, timeout=60)
+        await h.server.wait_for(lambda c: c.method == "PATCH" and c.path ==
+                                reindex.original_path and c.json.get(
+                                    "content", "").startswith("Reindex done"), timeout=120)
+        with capsys.disabled():
+            print(f"\ndefer while reindexing: median {statistics.median(delays) * 1000:.1f} ms,"
+                  f" max {max(delays) * 1000:.1f} ms (reindex still running: {still_running})")
+        assert still_running, "the reindex ended before the questions were deferred"
+        assert max(delays) < 0.5
+        assert h.server.heartbeats >= heartbeats
+
+    run(scenario)
+
+
+def test_add_url_fetches_a_local_page_and_makes_it_answerable(run, corpus_copy):
+    async def scenario(h: Harness) -> None:
+        app = web.Application()
+
+        async def page(request: web.Request) -> web.Response:
+            return web.Response(text=PAGE, content_type="text/html")
+
+        app.router.add_get("/news/grain.html", page)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = runner.addresses[0][1]
+        url = f"http://127.0.0.1:{port}/news/grain.html"
+        try:
+            sent = await h.server.send_interaction("add", {"url": url}, user="admin")
+            done = await h.server.wait_for(lambda c: c.path == sent.webhook_path, timeout=60)
+        finally:
+            await runner.cleanup()
+        assert done.json["content"].startswith("Added “Black Sea grain corridor reopens”")
+        saved = [p for p in corpus_copy.glob("*.md") if p.name.startswith("black-sea-grain")]
+        assert len(saved) == 1
+        text = saved[0].read_text("utf-8")
+        assert f"source: {url}" in text and "Home | World" not in text
+        asked = await h.server.send_interaction(
+            "ask", {"question": "How much did insurers cut war-risk premiums?"})
+        answer = await h.server.wait_for(lambda c: c.path == asked.webhook_path, timeout=20)
+        field = answer.json["embeds"][0]["fields"][0]
+        assert field["name"].startswith("1. Black Sea grain corridor reopens")
+        assert url in field["value"]  # the citation links to the source
+
+    run(scenario)
+
+
+@pytest.mark.parametrize("url", ["http://10.1.2.3/article", "http://169.254.169.254/latest",
+                                 "file:///etc/passwd", "ftp://example.org/a.html"])
+def test_add_url_to_a_private_or_non_http_address_is_refused(run, corpus_copy, url):
+    before = sorted(p.name for p in corpus_copy.iterdir())
+
+    async def scenario(h: Harness) -> None:
+        sent = await h.server.send_interaction("add", {"url": url}, user="admin")
+        reply = await h.server.wait_for(lambda c: c.path == sent.webhook_path, timeout=20)
+        assert reply.json["flags"] & 64 and reply.json["content"].startswith("refused:")
+
+    run(scenario)
+    assert sorted(p.name for p in corpus_copy.iterdir()) == before
+
+
+def test_add_by_a_member_is_refused(run, corpus_copy):
+    async def scenario(h: Harness) -> None:
+        sent = await h.server.send_interaction("add", {"url": "https://example.org/a"},
+                                               user="member")
+        reply = await h.server.wait_for(lambda c: c.path == sent.callback_path)
+        assert reply.json["data"]["flags"] & 64
+        assert "Manage Server" in reply.json["data"]["content"]
+
+    run(scenario)
