@@ -9,38 +9,74 @@ from collections.abc import Awaitable, Callable
 
 import aiohttp
 import discord
+import pytest
 from discord import app_commands
 from discord.ext import commands
 
 from tests.fake_discord import Call, FakeDiscord, point_discord_at
 
 
+class PingView(discord.ui.View):
+    """Buttons under /ping's answer: More (UPDATE_MESSAGE), Refresh (deferred update, then an
+    @original edit) and 👍 (an ephemeral answer)."""
+
+    def __init__(self, bot: PingBot) -> None:
+        super().__init__(timeout=60)
+        self.bot = bot
+
+    @discord.ui.button(label="More", style=discord.ButtonStyle.secondary)
+    async def more(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        button.disabled = True
+        embed = discord.Embed(title="Pong", description="More details")
+        await interaction.response.edit_message(embed=embed, view=self)
+        await interaction.followup.send("That is all there is.", ephemeral=True)
+
+    @discord.ui.button(label="Refresh", style=discord.ButtonStyle.secondary)
+    async def refresh(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        await interaction.response.defer()
+        await interaction.edit_original_response(content=f"refreshed by {interaction.user.name}")
+
+    @discord.ui.button(emoji="👍", style=discord.ButtonStyle.secondary)
+    async def thanks(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        self.bot.thanked.append(interaction.user.name)
+        await interaction.response.send_message("Thanks!", ephemeral=True)
+
+
 class PingBot(commands.Bot):
-    """A minimal bot: /ping defers then edits with an embed, /echo answers with a file."""
+    """A minimal bot: /ping defers then edits with an embed and buttons, /echo answers with a
+    file, /add reads an attachment; global /setup is guild-only and needs the Admin role,
+    global /about works anywhere."""
 
     def __init__(self, guild_id: int) -> None:
         super().__init__(command_prefix=commands.when_mentioned, intents=discord.Intents.default(),
                          help_command=None, guild_ready_timeout=0.1)
         self.guild = discord.Object(guild_id)
         self.errors: list[BaseException] = []
+        self.refusals: list[app_commands.CheckFailure] = []
         self.ping_permissions: list[discord.Permissions] = []
+        self.thanked: list[str] = []
         self.seen: list[discord.Message] = []
         self.tree.on_error = self.on_tree_error
+        for name, description, callback in (("ping", "Check that the bot answers", self.ping),
+                                            ("echo", "Echo text back as a file", self.echo),
+                                            ("add", "Add an article file", self.add)):
+            self.tree.add_command(app_commands.Command(
+                name=name, description=description, callback=callback), guild=self.guild)
+        setup = app_commands.Command(name="setup", description="Admin only", callback=self.setup)
+        app_commands.checks.has_role("Admin")(app_commands.guild_only(setup))
+        self.tree.add_command(setup)
         self.tree.add_command(app_commands.Command(
-            name="ping", description="Check that the bot answers", callback=self.ping),
-            guild=self.guild)
-        self.tree.add_command(app_commands.Command(
-            name="echo", description="Echo text back as a file", callback=self.echo),
-            guild=self.guild)
+            name="about", description="Where am I?", callback=self.about))
 
     async def setup_hook(self) -> None:
         await self.tree.sync(guild=self.guild)
+        await self.tree.sync()
 
     async def ping(self, interaction: discord.Interaction) -> None:
         self.ping_permissions.append(interaction.permissions)
         await interaction.response.defer()
         embed = discord.Embed(title="Pong", description=f"Hello {interaction.user.name}")
-        await interaction.edit_original_response(embed=embed)
+        await interaction.edit_original_response(embed=embed, view=PingView(self))
 
     @app_commands.describe(text="What to echo")
     async def echo(self, interaction: discord.Interaction, text: str) -> None:
@@ -48,12 +84,31 @@ class PingBot(commands.Bot):
         await interaction.response.send_message(f"echo: {text}", file=file)
         await interaction.followup.send("done", ephemeral=True)
 
+    async def add(self, interaction: discord.Interaction, file: discord.Attachment) -> None:
+        data = await file.read()
+        await interaction.response.send_message(
+            f"{file.filename}: {file.size} bytes of {file.content_type}, read {len(data)}: "
+            f"{data[:6].decode()}")
+
+    async def setup(self, interaction: discord.Interaction) -> None:
+        await interaction.response.send_message("set up", ephemeral=True)
+
+    async def about(self, interaction: discord.Interaction) -> None:
+        await interaction.response.send_message(
+            f"guild={interaction.guild} channel={type(interaction.channel).__name__} "
+            f"user={type(interaction.user).__name__}")
+
     async def on_message(self, message: discord.Message) -> None:
         self.seen.append(message)
         if message.author != self.user and self.user in message.mentions:
             await message.reply(f"Hi {message.author.name}, you said: {message.content}")
 
     async def on_tree_error(self, interaction: discord.Interaction, error: Exception) -> None:
+        if isinstance(error, app_commands.CheckFailure):
+            self.refusals.append(error)
+            await interaction.response.send_message(f"refused: {type(error).__name__}",
+                                                    ephemeral=True)
+            return
         self.errors.append(error)
 
     async def on_error(self, event: str, *args: object, **kwargs: object) -> None:
@@ -108,8 +163,10 @@ def test_login_identify_and_command_sync() -> None:
     assert server.calls[0].status == 200
     sync = next(c for c in server.calls if c.method == "PUT")
     assert sync.route == "/applications/{application_id}/guilds/{guild_id}/commands"
-    assert sorted(cmd["name"] for cmd in sync.json) == ["echo", "ping"]
-    assert {c["name"] for c in server.commands[server.guild_id]} == {"echo", "ping"}
+    assert sorted(cmd["name"] for cmd in sync.json) == ["add", "echo", "ping"]
+    assert {c["name"] for c in server.commands[server.guild_id]} == {"add", "echo", "ping"}
+    assert {c["name"]: c["contexts"] for c in server.commands[None]} == {
+        "setup": [0], "about": None}  # guild_only() syncs contexts [0] (guild)
     assert len(server.identifies) == 1 and server.identifies[0]["token"] == "fake-token"
     assert not server.identifies[0]["intents"] & (1 << 15)  # default intents: no message content
     assert server.heartbeats >= 1  # discord.py beats right after HELLO
@@ -146,6 +203,109 @@ def test_echo_sends_file_and_followup() -> None:
         followup = await server.wait_for(lambda c: c.path == sent.webhook_path)
         assert followup.json["content"] == "done" and followup.json["flags"] == 64
         assert followup.status == 200 and len(sent.message_ids) == 2
+
+    run_with_bot(scenario)
+
+
+def test_attachment_option_is_resolved_and_downloadable() -> None:
+    html = b"<html><body>Sweden joins NATO</body></html>"
+
+    async def scenario(server: FakeDiscord, bot: PingBot) -> None:
+        upload = server.upload("article.html", html)
+        sent = await server.send_interaction("add", {"file": upload}, user="admin")
+        data = sent.payload["data"]
+        assert data["options"] == [{"name": "file", "type": 11, "value": upload["id"]}]
+        resolved = data["resolved"]["attachments"][upload["id"]]
+        assert resolved["filename"] == "article.html" and resolved["size"] == len(html)
+        assert resolved["content_type"] == "text/html; charset=utf-8" and resolved["ephemeral"]
+        callback = await server.wait_for(lambda c: c.path == sent.callback_path)
+        size = len(html)
+        assert callback.json["data"]["content"] == (
+            f"article.html: {size} bytes of text/html; charset=utf-8, read {size}: <html>")
+        assert server.downloads == [upload["id"]]
+        with pytest.raises(LookupError, match="upload"):
+            await server.send_interaction("add", {"file": "12345"})
+
+    run_with_bot(scenario)
+
+
+def test_buttons_update_the_message_and_answer_ephemerally() -> None:
+    async def scenario(server: FakeDiscord, bot: PingBot) -> None:
+        sent = await server.send_interaction("ping", user="member")
+        await server.wait_for(lambda c: c.method == "PATCH" and c.path == sent.original_path)
+        mid = sent.original_id
+        msg = server.messages[mid]
+        buttons = msg["components"][0]["components"]
+        assert [b.get("label") or b["emoji"]["name"] for b in buttons] == ["More", "Refresh", "👍"]
+        assert server.custom_ids(mid) == [b["custom_id"] for b in buttons]
+        count = len(server.messages)
+
+        # More: UPDATE_MESSAGE (7) edits the clicked message; then an ephemeral follow-up.
+        more = await server.click(mid, "More")
+        assert more.payload["type"] == 3 and more.payload["message"]["id"] == mid
+        assert more.payload["data"] == {"custom_id": buttons[0]["custom_id"],
+                                        "component_type": 2, "id": buttons[0]["id"]}
+        assert more.payload["member"]["user"]["username"] == "member"
+        callback = await server.wait_for(lambda c: c.path == more.callback_path)
+        assert callback.json["type"] == 7 and callback.status == 200
+        followup = await server.wait_for(lambda c: c.path == more.webhook_path)
+        assert followup.json["flags"] == 64 and more.original_id == mid
+        assert msg["embeds"][0]["description"] == "More details"
+        assert msg["components"][0]["components"][0]["disabled"] is True
+        assert len(server.messages) == count + 1  # the follow-up; the edit made none
+        with pytest.raises(ValueError, match="disabled"):
+            await server.click(mid, "More")
+
+        # Refresh: DEFERRED_UPDATE_MESSAGE (6), then @original is the clicked message.
+        refresh = await server.click(mid, "Refresh", user="admin")
+        callback = await server.wait_for(lambda c: c.path == refresh.callback_path)
+        edit = await server.wait_for(
+            lambda c: c.method == "PATCH" and c.path == refresh.original_path)
+        assert callback.json == {"type": 6} and refresh.original_id == mid
+        assert edit.status == 200 and msg["content"] == "refreshed by admin"
+        assert msg["embeds"][0]["description"] == "More details"  # untouched by the edit
+
+        # 👍: an ephemeral answer, which replies to the clicked message.
+        thanks = await server.click(mid, "👍")
+        callback = await server.wait_for(lambda c: c.path == thanks.callback_path)
+        assert callback.json["type"] == 4 and callback.json["data"]["flags"] == 64
+        reply = server.messages[thanks.original_id]
+        assert reply["flags"] == 64 and reply["content"] == "Thanks!" and reply["type"] == 19
+        assert reply["interaction_metadata"]["interacted_message_id"] == mid
+        assert bot.thanked == ["member"]
+        with pytest.raises(LookupError, match="no component"):
+            await server.click(mid, "Less")
+
+    run_with_bot(scenario)
+
+
+def test_dm_interactions_have_no_guild_and_guild_only_commands_refuse() -> None:
+    async def scenario(server: FakeDiscord, bot: PingBot) -> None:
+        with pytest.raises(LookupError, match="does not offer /setup in DMs"):
+            await server.send_interaction("setup", dm=True)  # contexts [0]: Discord hides it
+        with pytest.raises(LookupError, match="guild command"):
+            await server.send_interaction("ping", dm=True)
+
+        # Were it sent anyway, discord.py itself does not enforce guild_only(): has_role does.
+        sent = await server.send_interaction("setup", dm=True, force=True, user="admin")
+        assert "guild_id" not in sent.payload and "member" not in sent.payload
+        assert sent.payload["user"]["id"] == server.users["admin"]["id"]
+        assert sent.payload["channel"]["type"] == 1 and sent.payload["context"] == 1
+        callback = await server.wait_for(lambda c: c.path == sent.callback_path)
+        assert callback.json["data"]["content"] == "refused: NoPrivateMessage"
+        assert callback.json["data"]["flags"] == 64
+        assert [type(e) for e in bot.refusals] == [app_commands.NoPrivateMessage]
+
+        about = await server.send_interaction("about", dm=True, user="member")
+        callback = await server.wait_for(lambda c: c.path == about.callback_path)
+        assert callback.json["data"]["content"] == "guild=None channel=DMChannel user=User"
+        answer = server.messages[about.original_id]
+        assert "guild_id" not in answer
+        assert answer["channel_id"] == server.dm_channel("member")["id"]
+
+        in_guild = await server.send_interaction("setup", user="admin")
+        callback = await server.wait_for(lambda c: c.path == in_guild.callback_path)
+        assert callback.json["data"]["content"] == "set up"
 
     run_with_bot(scenario)
 

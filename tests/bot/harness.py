@@ -13,7 +13,7 @@ from bot.app import BriefingBot, point_at_discord
 from bot.settings import Settings
 from index import BriefingIndex
 from index.embedding import Embedder
-from tests.fake_discord import Call, FakeDiscord
+from tests.fake_discord import FakeDiscord
 
 
 @dataclass
@@ -81,7 +81,3 @@ def _current_targets() -> tuple[str, str]:
 
     return discord.http.Route.BASE, str(discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)
 
-
-def is_followup(call: Call, token: str) -> bool:
-    """A follow-up message posted on an interaction's webhook."""
-    return call.method == "POST" and call.path.startswith(f"/webhooks/") and token in call.path

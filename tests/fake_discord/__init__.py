@@ -10,6 +10,10 @@ Typical use (see tests/test_fake_discord.py)::
             ...  # bot.start(server.token), then server.send_interaction(), server.wait_for()
         finally:
             restore()
+
+Users act through ``send_interaction`` (slash commands; ``dm=True`` from a DM; attachment
+options take ``server.upload(...)``), ``click`` (buttons and selects on a stored message,
+see ``custom_ids``) and ``send_message``.
 """
 
 from __future__ import annotations

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import itertools
+import mimetypes
 import re
 import time
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 DISCORD_EPOCH_MS = 1420070400000
 _increment = itertools.count()
@@ -26,11 +28,15 @@ EVERYONE_PERMISSIONS = (
     ADD_REACTIONS | VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS | ATTACH_FILES
     | READ_MESSAGE_HISTORY | USE_APPLICATION_COMMANDS
 )
+# What Discord grants an app in a DM with a user (approximately: the channel basics).
+DM_APP_PERMISSIONS = EVERYONE_PERMISSIONS
 
 GUILD_MEMBERS_INTENT = 1 << 1
 MESSAGE_CONTENT_INTENT = 1 << 15
 MESSAGE_FLAG_EPHEMERAL = 1 << 6
 MESSAGE_FLAG_LOADING = 1 << 7
+CONTEXT_GUILD, CONTEXT_BOT_DM = 0, 1  # interaction context types
+SELECT_TYPES = (3, 5, 6, 7, 8)  # string, user, role, mentionable and channel selects
 MENTION_RE = re.compile(r"<@!?(\d+)>")
 
 
@@ -81,6 +87,13 @@ def text_channel(channel_id: str, guild_id: str, name: str, position: int = 0) -
     }
 
 
+def dm_channel(channel_id: str, recipient: dict[str, Any]) -> dict[str, Any]:
+    """A DM channel object (type 1) with the bot, as interactions and POST /users/@me/channels
+    carry it."""
+    return {"id": channel_id, "type": 1, "last_message_id": None, "flags": 0,
+            "recipients": [recipient]}
+
+
 def guild(guild_id: str, name: str, owner_id: str, roles: list[dict]) -> dict[str, Any]:
     """The REST guild object (GUILD_CREATE adds channels, members and the rest)."""
     return {
@@ -106,27 +119,71 @@ def app_info(app_id: str, bot_user: dict, owner: dict) -> dict[str, Any]:
 
 
 def message(channel_id: str, guild_id: str | None, author: dict, body: dict) -> dict[str, Any]:
-    """A message object built from a create-message style request body."""
+    """A message object built from a create-message style request body (guild_id None: DM)."""
     content = body.get("content") or ""
-    return {
-        "id": snowflake(), "channel_id": channel_id, "guild_id": guild_id, "author": author,
+    msg = {
+        "id": snowflake(), "channel_id": channel_id, "author": author,
         "content": content, "timestamp": now_iso(), "edited_timestamp": None,
         "tts": bool(body.get("tts", False)), "mention_everyone": False,
         "mentions": [], "mention_roles": [], "attachments": [],
-        "embeds": list(body.get("embeds") or []), "components": list(body.get("components") or []),
+        "embeds": list(body.get("embeds") or []),
+        "components": number_components(body.get("components") or []),
         "reactions": [], "pinned": False, "type": 0, "flags": int(body.get("flags") or 0),
         "nonce": body.get("nonce"),
     }
+    if guild_id is not None:  # DM messages have no guild_id key (discord.py relies on that)
+        msg["guild_id"] = guild_id
+    return msg
 
 
-def attachment(filename: str, data: bytes, content_type: str | None, base: str) -> dict[str, Any]:
-    """An attachment object for an uploaded file."""
+def attachment(filename: str, data: bytes, content_type: str | None, base: str, *,
+               ephemeral: bool = False) -> dict[str, Any]:
+    """An attachment object for an uploaded file, served at ``url`` by the fake server.
+
+    ``content_type`` defaults to a guess from the filename, as Discord does.
+    """
     att_id = snowflake()
-    url = f"{base}/attachments/{att_id}/{filename}"
+    if content_type is None:
+        content_type = mimetypes.guess_type(filename)[0]
+        if content_type and content_type.startswith("text/"):
+            content_type += "; charset=utf-8"
+    folder = "ephemeral-attachments" if ephemeral else "attachments"
+    url = f"{base}/{folder}/{att_id}/{quote(filename)}"
     return {
         "id": att_id, "filename": filename, "size": len(data), "url": url, "proxy_url": url,
-        "content_type": content_type, "ephemeral": False,
+        "content_type": content_type, "ephemeral": ephemeral,
     }
+
+
+def number_components(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Copy message components, giving each one without an ``id`` a sequential one (1, 2, ...
+    depth first), as Discord does when it stores a message."""
+    counter = itertools.count(1)
+
+    def walk(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        out = []
+        for item in items:
+            item = dict(item)
+            item.setdefault("id", next(counter))
+            if isinstance(item.get("components"), list):
+                item["components"] = walk(item["components"])
+            if isinstance(item.get("accessory"), dict):
+                item["accessory"] = walk([item["accessory"]])[0]
+            out.append(item)
+        return out
+
+    return walk(list(components or []))
+
+
+def flat_components(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """All components of a message, depth first (action rows, their buttons, ...)."""
+    out = []
+    for item in components or []:
+        out.append(item)
+        out += flat_components(item.get("components") or [])
+        if isinstance(item.get("accessory"), dict):
+            out += flat_components([item["accessory"]])
+    return out
 
 
 def mentioned_ids(content: str) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import mimetypes
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -164,29 +165,52 @@ class _Rest:
         body = call.json or {}
         kind, data = body.get("type"), body.get("data") or {}
         flags = int(data.get("flags") or 0)
+        clicked = None  # the message a component interaction's component is on
+        if kind in (6, 7):
+            if inter.payload["type"] != 3:
+                raise ApiError(400, 50035, "Invalid Form Body", {"type": {"_errors": [{
+                    "code": "INTERACTION_RESPONSE_TYPE_INVALID",
+                    "message": "Interaction response type is only valid for components"}]}})
+            clicked = s.messages.get(inter.payload["message"]["id"])
+            if clicked is None:
+                raise ApiError(404, 10008, "Unknown Message")
         result = {"id": inter.id, "type": inter.payload["type"],
                   "response_message_loading": kind == 5,
                   "response_message_ephemeral": bool(flags & p.MESSAGE_FLAG_EPHEMERAL)}
         resource: dict[str, Any] = {"type": kind}
-        if kind in (4, 7):  # message / update message (both create the original here)
-            validate_message(data, call.files, creating=True)
+        if kind in (4, 7):  # message / update the component's message
+            validate_message(data, call.files, creating=kind == 4)
         elif kind == 5:  # deferred: the original exists as a "thinking" message
             data = {"flags": (flags & p.MESSAGE_FLAG_EPHEMERAL) | p.MESSAGE_FLAG_LOADING}
         inter.response_type = kind
-        if kind in (4, 5, 7):
+        if kind in (4, 5):
             msg = self._webhook_message(inter, data, call.files)
             await s.echo("MESSAGE_CREATE", msg)
             result["response_message_id"] = msg["id"]
             resource["message"] = msg
+        elif clicked is not None:  # 6 / 7: @original is the message the component is on
+            inter.message_ids.insert(0, clicked["id"])
+            if kind == 7:
+                await self.edit(clicked, data, call.files)
+                resource["message"] = clicked
+            result["response_message_id"] = clicked["id"]
+            result["response_message_ephemeral"] = bool(clicked["flags"] & p.MESSAGE_FLAG_EPHEMERAL)
         return json_response({"interaction": result, "resource": resource})
 
     def _webhook_message(self, inter: SentInteraction, body: dict, files: list) -> dict[str, Any]:
-        s = self.s
-        msg = s.new_message(inter.payload["channel_id"], s.users["bot"], body, files)
+        s, payload = self.s, inter.payload
+        msg = s.new_message(payload["channel_id"], s.users["bot"], body, files)
+        user = payload["member"]["user"] if "member" in payload else payload["user"]
+        metadata = {"id": inter.id, "type": payload["type"], "user": user,
+                    "authorizing_integration_owners": payload["authorizing_integration_owners"]}
         msg.update(type=20, webhook_id=s.application_id, application_id=s.application_id,
-                   interaction_metadata={"id": inter.id, "type": inter.payload["type"],
-                                         "user": inter.payload["member"]["user"],
-                                         "authorizing_integration_owners": {"0": s.guild_id}})
+                   interaction_metadata=metadata)
+        if payload["type"] == 3:  # answers to a component show as replies to its message
+            clicked = payload["message"]
+            metadata["interacted_message_id"] = clicked["id"]
+            msg.update(type=19, message_reference={
+                "type": 0, "message_id": clicked["id"], "channel_id": clicked["channel_id"],
+                "guild_id": clicked.get("guild_id")})
         inter.message_ids.append(msg["id"])
         return msg
 
@@ -218,7 +242,7 @@ class _Rest:
 
     # Channels and messages.
     def _channel(self, request: web.Request) -> dict[str, Any]:
-        channel = self.s.channels.get(request.match_info["channel_id"])
+        channel = self.s.channel(request.match_info["channel_id"])
         if channel is None:
             raise ApiError(404, 10003, "Unknown Channel")
         return channel
@@ -250,7 +274,7 @@ class _Rest:
         if ref:
             msg.update(type=19, referenced_message=target, message_reference={
                 "type": 0, "message_id": str(ref["message_id"]), "channel_id": channel["id"],
-                "guild_id": s.guild_id})
+                "guild_id": channel.get("guild_id")})
             ping = (body.get("allowed_mentions") or {}).get("replied_user", True)
             if target and ping and target["author"]["id"] in s.members:
                 msg["mentions"] += s.mention_objects([target["author"]["id"]])
@@ -272,25 +296,50 @@ class _Rest:
         if request.method == "DELETE":
             del s.messages[msg["id"]]
             if s.is_live():
-                await s.dispatch("MESSAGE_DELETE", {
-                    "id": msg["id"], "channel_id": msg["channel_id"], "guild_id": s.guild_id})
+                event = {"id": msg["id"], "channel_id": msg["channel_id"]}
+                if msg.get("guild_id"):
+                    event["guild_id"] = msg["guild_id"]
+                await s.dispatch("MESSAGE_DELETE", event)
             return web.Response(status=204)
         if request.method == "PATCH":
-            body = call.json or {}
-            validate_message(body, call.files, creating=False)
-            for key, empty in (("content", ""), ("embeds", []), ("components", [])):
-                if key in body:
-                    msg[key] = body[key] if body[key] is not None else empty
-            if "content" in body:
-                msg["mentions"] = s.mention_objects(p.mentioned_ids(msg["content"]))
-            if "attachments" in body or call.files:
-                keep = {str(a.get("id")) for a in body.get("attachments") or []}
-                msg["attachments"] = [a for a in msg["attachments"] if a["id"] in keep]
-                msg["attachments"] += s.attachments_for(call.files)
-            msg["flags"] &= ~p.MESSAGE_FLAG_LOADING
-            msg["edited_timestamp"] = p.now_iso()
-            await s.echo("MESSAGE_UPDATE", msg)
+            validate_message(call.json or {}, call.files, creating=False)
+            await self.edit(msg, call.json or {}, call.files)
         return json_response(msg)
+
+    async def edit(self, msg: dict[str, Any], body: dict[str, Any],
+                   files: list[UploadedFile]) -> None:
+        """Apply an edit-message body (PATCH, or an UPDATE_MESSAGE callback) to ``msg``."""
+        s = self.s
+        for key, empty in (("content", ""), ("embeds", []), ("components", [])):
+            if key in body:
+                msg[key] = body[key] if body[key] is not None else empty
+        if "components" in body:
+            msg["components"] = p.number_components(msg["components"])
+        if "content" in body:
+            msg["mentions"] = s.mention_objects(p.mentioned_ids(msg["content"]))
+        if "attachments" in body or files:
+            keep = {str(a.get("id")) for a in body.get("attachments") or []}
+            msg["attachments"] = [a for a in msg["attachments"] if a["id"] in keep]
+            msg["attachments"] += s.attachments_for(files)
+        msg["flags"] &= ~p.MESSAGE_FLAG_LOADING
+        msg["edited_timestamp"] = p.now_iso()
+        await s.echo("MESSAGE_UPDATE", msg)
+
+    # Users.
+    async def create_dm(self, request: web.Request) -> web.Response:
+        recipient = str((request[CALL].json or {}).get("recipient_id"))
+        if not any(u["id"] == recipient for u in self.s.users.values()):
+            raise ApiError(400, 50033, "Invalid Recipient(s)")
+        return json_response(self.s.dm_channel(recipient))
+
+    # Attachments (a CDN, outside the API prefix).
+    async def attachment(self, request: web.Request) -> web.Response:
+        data = self.s.files.get(request.match_info["attachment_id"])
+        if data is None:
+            return web.Response(status=404, text="Not Found")
+        self.s.downloads.append(request.match_info["attachment_id"])
+        kind = mimetypes.guess_type(request.match_info["filename"])[0]
+        return web.Response(body=data, content_type=kind or "application/octet-stream")
 
     # Guilds.
     def _guild(self, request: web.Request) -> None:
@@ -331,6 +380,7 @@ def add_rest_routes(app: web.Application, server: FakeDiscord, prefix: str) -> N
     verbs = ("GET", "PATCH", "DELETE")
     routes = [
         ("GET", "/users/@me", r.me),
+        ("POST", "/users/@me/channels", r.create_dm),
         ("GET", "/oauth2/applications/@me", r.application),
         ("GET", "/applications/{application_id}/commands", r.commands),
         ("PUT", "/applications/{application_id}/commands", r.commands),
@@ -354,3 +404,5 @@ def add_rest_routes(app: web.Application, server: FakeDiscord, prefix: str) -> N
     for method, path, handler in routes:
         app.router.add_route(method, prefix + path, handler)
     app.router.add_route("*", prefix + "/{tail:.*}", r.unknown)
+    for folder in ("attachments", "ephemeral-attachments"):
+        app.router.add_get(f"/{folder}/{{attachment_id}}/{{filename}}", r.attachment)

@@ -35,6 +35,12 @@ class SentInteraction:
     message_ids: list[str] = field(default_factory=list)  # original first, then follow-ups
 
     @property
+    def original_id(self) -> str | None:
+        """Id of the message ``@original`` names: the response message, or for a component
+        interaction answered with type 6/7, the message the component is on."""
+        return self.message_ids[0] if self.message_ids else None
+
+    @property
     def callback_path(self) -> str:
         """Path of the interaction callback (POST)."""
         return f"/interactions/{self.id}/{self.token}/callback"
@@ -80,6 +86,7 @@ class FakeDiscord(World):
         self.heartbeats = 0
         self.connections = 0
         self.intents = 0  # intents of the last IDENTIFY
+        self.downloads: list[str] = []  # attachment ids fetched from their url, in order
         self._faults: list[_Fault] = []
         self._new_call = asyncio.Event()
         self._live = asyncio.Event()
@@ -232,15 +239,39 @@ class FakeDiscord(World):
 
     async def send_interaction(self, name: str, options: dict | list | None = None, *,
                                user: str | dict = "admin", type: int = 2,
-                               focused: str | None = None,
-                               channel_id: str | None = None) -> SentInteraction:
+                               focused: str | None = None, channel_id: str | None = None,
+                               dm: bool = False, force: bool = False) -> SentInteraction:
         """Dispatch INTERACTION_CREATE for the synced slash command ``name``.
 
         ``options`` is Discord's option list, or ``{name: value}`` typed from the synced
-        command. ``type=4`` sends an autocomplete with the option ``focused`` focused.
+        command; an attachment option's value is an ``upload()`` result (or its id).
+        ``type=4`` sends an autocomplete with the option ``focused`` focused.
+        ``dm=True`` sends it from ``user``'s DM with the bot (``user`` and a type 1 channel, no
+        guild_id or member); like Discord, only for a global command whose contexts allow DMs
+        (LookupError otherwise) unless ``force=True``.
         """
         payload = self.interaction_payload(name, options, user=user, type=type, focused=focused,
-                                           channel_id=channel_id)
+                                           channel_id=channel_id, dm=dm, force=force)
+        return await self._dispatch_interaction(payload)
+
+    async def click(self, message_id: str, custom_id: str, *, user: str | dict = "member",
+                    values: list[str] | None = None, settle: float = 0.05) -> SentInteraction:
+        """Dispatch INTERACTION_CREATE (type 3, MESSAGE_COMPONENT) for ``user`` clicking the
+        component ``custom_id`` of the stored message ``message_id``.
+
+        ``custom_id`` may also be a button's label or emoji (``"More"``, ``"👍"``); ``values``
+        are a select menu's chosen values. Disabled components raise ValueError, unknown ones
+        LookupError. A message in a DM channel gives a DM interaction.
+
+        discord.py registers a View only once the REST call that sent it has returned, so a
+        click dispatched right after that call is answered would be dropped; like a person,
+        ``click`` waits ``settle`` seconds first.
+        """
+        payload = self.component_payload(str(message_id), custom_id, user=user, values=values)
+        await asyncio.sleep(settle)
+        return await self._dispatch_interaction(payload)
+
+    async def _dispatch_interaction(self, payload: dict[str, Any]) -> SentInteraction:
         sent = SentInteraction(payload["id"], payload["token"], self.application_id, payload,
                                time.monotonic())
         self.interactions[sent.token] = sent

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from collections.abc import Sequence
 from typing import Any
@@ -15,6 +16,7 @@ class World:
 
     The admin's role has Manage Server; the @everyone role's id is the guild id; the guild
     owner is a fourth user who is not a member. The application id is the bot's user id.
+    Each user gets a DM channel with the bot on first use (``dm_channel``).
     """
 
     def __init__(self) -> None:
@@ -38,7 +40,10 @@ class World:
             self.users["admin"]["id"]: p.member(self.users["admin"], [self.admin_role_id], joined),
             self.users["member"]["id"]: p.member(self.users["member"], [], joined),
         }
+        self.dm_channels: dict[str, dict[str, Any]] = {}  # by channel id
         self.messages: dict[str, dict[str, Any]] = {}
+        self.files: dict[str, bytes] = {}  # attachment id -> bytes served at its url
+        self.uploads: dict[str, dict[str, Any]] = {}  # upload()ed attachments by id
         self.commands: dict[str | None, list[dict[str, Any]]] = {}  # by guild id, None = global
 
     def user(self, who: str | dict[str, Any]) -> dict[str, Any]:
@@ -58,11 +63,41 @@ class World:
             perms |= int(self.roles[role_id]["permissions"])
         return p.ALL_PERMISSIONS if perms & p.ADMINISTRATOR else perms
 
+    def channel(self, channel_id: str) -> dict[str, Any] | None:
+        """A guild channel or DM channel by id."""
+        return self.channels.get(channel_id) or self.dm_channels.get(channel_id)
+
+    def dm_channel(self, who: str | dict[str, Any]) -> dict[str, Any]:
+        """The DM channel between ``who`` and the bot (created on first use)."""
+        user = self.user(who)
+        for channel in self.dm_channels.values():
+            if channel["recipients"][0]["id"] == user["id"]:
+                return channel
+        channel = p.dm_channel(p.snowflake(), user)
+        self.dm_channels[channel["id"]] = channel
+        return channel
+
+    def upload(self, filename: str, data: bytes, content_type: str | None = None
+               ) -> dict[str, Any]:
+        """An attachment a user uploads for an attachment option of a slash command.
+
+        Returns the (ephemeral) attachment object; pass it as the option's value to
+        ``send_interaction``. Its ``url`` serves ``data`` (the server must be started).
+        """
+        if not self.port:
+            raise RuntimeError("start the server before uploading: the url needs its port")
+        att = p.attachment(filename, data, content_type, f"http://127.0.0.1:{self.port}",
+                           ephemeral=True)
+        self.files[att["id"]] = bytes(data)
+        self.uploads[att["id"]] = att
+        return att
+
     def new_message(self, channel_id: str, author: dict[str, Any], body: dict[str, Any],
                     files: Sequence[UploadedFile] = (),
                     mentions: list | None = None) -> dict[str, Any]:
         """Create and store a message; mentions are parsed from the content unless given."""
-        msg = p.message(channel_id, self.guild_id, author, body)
+        channel = self.channel(channel_id) or {}
+        msg = p.message(channel_id, channel.get("guild_id"), author, body)
         if mentions is None:
             ids = p.mentioned_ids(msg["content"])
         else:
@@ -80,7 +115,11 @@ class World:
     def attachments_for(self, files: Sequence[UploadedFile]) -> list[dict[str, Any]]:
         """Attachment objects for uploaded files."""
         base = f"http://127.0.0.1:{self.port}"
-        return [p.attachment(f.filename or f.field, f.data, f.content_type, base) for f in files]
+        out = []
+        for f in files:
+            out.append(p.attachment(f.filename or f.field, f.data, f.content_type, base))
+            self.files[out[-1]["id"]] = f.data
+        return out
 
     def partial_member(self, user_id: str) -> dict[str, Any]:
         """The member object without ``user``, as nested in messages."""
@@ -92,43 +131,144 @@ class World:
         Without MESSAGE_CONTENT (bit 15), guild messages from others that do not mention the
         bot arrive with empty content, embeds, attachments and components.
         """
-        event = dict(msg, member=self.partial_member(msg["author"]["id"]))
+        event = dict(msg)
+        if msg.get("guild_id") and msg["author"]["id"] in self.members:
+            event["member"] = self.partial_member(msg["author"]["id"])
         bot_id = self.users["bot"]["id"]
         exempt = msg["author"]["id"] == bot_id or any(m["id"] == bot_id for m in msg["mentions"])
         if not intents & p.MESSAGE_CONTENT_INTENT and not exempt:
             event.update(content="", embeds=[], attachments=[], components=[])
         return event
 
-    def find_command(self, name: str) -> dict[str, Any]:
+    def find_command(self, name: str, *, scopes: tuple[str | None, ...] = ()) -> dict[str, Any]:
         """The synced slash command ``name`` (guild commands first, then global)."""
-        for scope in (self.guild_id, None):
+        for scope in scopes or (self.guild_id, None):
             for command in self.commands.get(scope, []):
                 if command["name"] == name and command.get("type", 1) == 1:
                     return command
         raise LookupError(f"slash command {name!r} was never synced; synced: {self.commands}")
 
+    @staticmethod
+    def offered_in_dm(command: dict[str, Any]) -> bool:
+        """Whether Discord lets users run this synced command in a DM with the bot: it is
+        global and its ``contexts`` include BOT_DM (or, without contexts, ``dm_permission``
+        is not false). ``@app_commands.guild_only()`` syncs ``contexts: [0]``."""
+        if command.get("guild_id"):
+            return False
+        contexts = command.get("contexts")
+        if contexts is not None:
+            return p.CONTEXT_BOT_DM in contexts
+        return command.get("dm_permission") is not False
+
     def interaction_payload(self, name: str, options: dict | list | None, *, user: str | dict,
-                            type: int, focused: str | None, channel_id: str | None
-                            ) -> dict[str, Any]:
+                            type: int, focused: str | None, channel_id: str | None,
+                            dm: bool = False, force: bool = False) -> dict[str, Any]:
         """INTERACTION_CREATE data for the synced slash command ``name``."""
+        if dm and channel_id is not None:
+            raise ValueError("pass either dm=True or channel_id, not both")
         command = self.find_command(name)
-        channel = self.channels[channel_id or self.channel_id]
-        user_id = self.user(user)["id"]
-        data = {"id": command["id"], "name": name, "type": 1,
-                "options": _options(command, options, focused)}
+        if dm and not force and not self.offered_in_dm(command):
+            if command.get("guild_id"):  # DMs only have global commands: is there one?
+                with contextlib.suppress(LookupError):
+                    command = self.find_command(name, scopes=(None,))
+            if not self.offered_in_dm(command):
+                raise LookupError(
+                    f"Discord does not offer /{name} in DMs: it is a guild command, or its "
+                    f"contexts ({command.get('contexts')}) exclude BOT_DM (1); "
+                    "force=True sends it anyway")
+        channel = self.dm_channel(user) if dm else self.channels[channel_id or self.channel_id]
+        data: dict[str, Any] = {"id": command["id"], "name": name, "type": 1,
+                                "options": _options(command, options, focused)}
         if command.get("guild_id"):
             data["guild_id"] = command["guild_id"]
-        member = dict(self.members[user_id], permissions=str(self.permissions_of(user_id)))
-        return {
+        attachments = self._resolved_attachments(data["options"])
+        if attachments and type == 2:  # autocompletes carry no resolved data
+            data["resolved"] = {"attachments": attachments}
+        return self.interaction_base(type, data, user, channel)
+
+    def _resolved_attachments(self, options: list[dict[str, Any]]) -> dict[str, Any]:
+        """``resolved.attachments`` for the attachment options (type 11); their values become
+        the attachment ids."""
+        found = {}
+        for option in options:
+            if option.get("type") != 11:
+                continue
+            value = option["value"]
+            att = value if isinstance(value, dict) else self.uploads.get(str(value))
+            if att is None:
+                raise LookupError(f"unknown attachment {value!r}; make it with server.upload()")
+            option["value"] = att["id"]
+            found[att["id"]] = att
+        return found
+
+    def interaction_base(self, type: int, data: dict[str, Any], user: str | dict,
+                         channel: dict[str, Any]) -> dict[str, Any]:
+        """An interaction of ``type`` by ``user`` in ``channel`` (a guild or DM channel): in a
+        guild it carries guild_id, guild and member (with permissions), in a DM only user."""
+        payload: dict[str, Any] = {
             "id": p.snowflake(), "application_id": self.application_id, "type": type,
             "token": "tok_" + secrets.token_urlsafe(24), "version": 1, "data": data,
-            "attachment_size_limit": 10 * 1024 * 1024, "guild_id": self.guild_id,
-            "guild": {"id": self.guild_id, "locale": "en-US", "features": []},
-            "channel_id": channel["id"], "channel": channel, "member": member,
-            "app_permissions": str(self.permissions_of(self.application_id)),
-            "locale": "en-US", "guild_locale": "en-US", "entitlements": [], "context": 0,
-            "authorizing_integration_owners": {"0": self.guild_id},
+            "attachment_size_limit": 10 * 1024 * 1024,
+            "channel_id": channel["id"], "channel": channel,
+            "locale": "en-US", "entitlements": [],
         }
+        user_obj = self.user(user)
+        if channel["type"] == 1:  # DM with the bot
+            payload.update(user=user_obj, context=p.CONTEXT_BOT_DM,
+                           app_permissions=str(p.DM_APP_PERMISSIONS),
+                           authorizing_integration_owners={"0": "0"})
+            return payload
+        if user_obj["id"] not in self.members:
+            raise LookupError(f"{user_obj['username']} is not a member of the guild; "
+                              "use dm=True for a DM")
+        member = dict(self.members[user_obj["id"]],
+                      permissions=str(self.permissions_of(user_obj["id"])))
+        payload.update(
+            guild_id=self.guild_id, guild={"id": self.guild_id, "locale": "en-US", "features": []},
+            member=member, guild_locale="en-US", context=p.CONTEXT_GUILD,
+            app_permissions=str(self.permissions_of(self.application_id)),
+            authorizing_integration_owners={"0": self.guild_id})
+        return payload
+
+    def component_payload(self, message_id: str, custom_id: str, *, user: str | dict,
+                          values: list[str] | None = None) -> dict[str, Any]:
+        """INTERACTION_CREATE data (type 3) for ``user`` using the component ``custom_id`` (or
+        the one labelled so, or with that emoji) on the stored message ``message_id``."""
+        msg = self.messages.get(str(message_id))
+        if msg is None:
+            raise LookupError(f"no message {message_id}")
+        component = self.find_component(msg, custom_id)
+        if component.get("disabled"):
+            raise ValueError(f"component {custom_id!r} is disabled: it cannot be clicked")
+        data: dict[str, Any] = {"custom_id": component["custom_id"],
+                                "component_type": component["type"], "id": component["id"]}
+        if component["type"] in p.SELECT_TYPES:
+            data["values"] = list(values or [])
+        elif values is not None:
+            raise ValueError("values= is for select menus")
+        channel = self.channel(msg["channel_id"])
+        if channel is None:
+            raise LookupError(f"message {message_id} is in an unknown channel")
+        return self.interaction_base(3, data, user, channel) | {"message": dict(msg)}
+
+    def find_component(self, msg: dict[str, Any], key: str) -> dict[str, Any]:
+        """The interactive component of ``msg`` with custom_id ``key``, else the one whose
+        label or emoji name is ``key``."""
+        usable = [c for c in p.flat_components(msg["components"]) if c.get("custom_id")]
+        for match in (lambda c: c["custom_id"] == key,
+                      lambda c: key in (c.get("label"), (c.get("emoji") or {}).get("name"))):
+            found = [c for c in usable if match(c)]
+            if len(found) > 1:
+                raise LookupError(f"{len(found)} components of message {msg['id']} match {key!r}")
+            if found:
+                return found[0]
+        raise LookupError(f"message {msg['id']} has no component {key!r}; it has "
+                          f"{[(c['custom_id'], c.get('label')) for c in usable]}")
+
+    def custom_ids(self, message_id: str) -> list[str]:
+        """The custom_ids of the stored message's interactive components, in order."""
+        return [c["custom_id"] for c in p.flat_components(self.messages[str(message_id)]
+                                                           ["components"]) if c.get("custom_id")]
 
     def guild_create_payload(self, intents: int) -> dict[str, Any]:
         """GUILD_CREATE data: the guild with its channels, and its members if the bot has the
@@ -150,7 +290,7 @@ class World:
 def _options(command: dict[str, Any], options: dict | list | None, focused: str | None) -> list:
     """Discord's option list from a list (kept) or ``{name: value}`` (typed from the command)."""
     if options is None or isinstance(options, list):
-        return list(options or [])
+        return [dict(o) for o in options or []]
     specs = {o["name"]: o for o in command.get("options", [])}
     out = []
     for name, value in options.items():
@@ -163,7 +303,10 @@ def _options(command: dict[str, Any], options: dict | list | None, focused: str 
 
 
 def _infer(value: Any) -> int:
-    """Option type for a Python value: 5 boolean, 4 integer, 10 number, 3 string."""
+    """Option type for a Python value: 5 boolean, 4 integer, 10 number, 11 attachment (an
+    ``upload()`` result), 3 string."""
+    if isinstance(value, dict) and "filename" in value:
+        return 11
     if isinstance(value, bool):
         return 5
     if isinstance(value, int):
