@@ -9,8 +9,9 @@ import sys
 import discord
 import yarl
 from discord import app_commands
-from discord.ext import commands
+from discord.ext import commands, tasks
 
+from bot import health
 from bot.errors import UserError
 from bot.settings import Settings
 from index import BriefingError, BriefingIndex
@@ -88,6 +89,8 @@ class BriefingBot(commands.Bot):
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         await asyncio.to_thread(self.warm_up)
+        if self.settings.health_file:
+            self.report_health.start()
         if self.settings.guild_ids:
             for guild_id in self.settings.guild_ids:
                 guild = discord.Object(guild_id)
@@ -104,10 +107,17 @@ class BriefingBot(commands.Bot):
         self.index.snapshot()
         self.index.embedder.embed(["warm up"])
 
+    @tasks.loop(seconds=health.TOUCH_EVERY_S)
+    async def report_health(self) -> None:
+        """Touch the health file while the gateway connection is up."""
+        if self.is_ready() and not self.is_closed() and self.settings.health_file:
+            await asyncio.to_thread(health.touch, self.settings.health_file)
+
     async def on_message(self, message: discord.Message) -> None:
         """Mentions are handled by the ask cog; there are no prefix commands to process."""
 
     async def close(self) -> None:
+        self.report_health.cancel()
         await super().close()
         self.feedback.close()
 

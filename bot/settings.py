@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     fetch_max_bytes: int = Field(5_000_000, ge=1000, description="Largest page /add fetches")
     fetch_timeout_s: float = Field(15.0, gt=0, le=120, description="Time limit for /add url")
     fetch_allow_loopback: bool = Field(False, description="Let /add fetch 127.0.0.1 (tests)")
+    health_file: Path | None = Field(None, description="File touched every 30 s while "
+                                     "connected (for container health checks)")
     attachment_max_bytes: int = Field(2_000_000, ge=1000,
                                       description="Largest file /add accepts")
 
