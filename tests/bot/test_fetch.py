@@ -1,0 +1,129 @@
+"""`/add url:` fetching: private addresses, redirects, size, time and type are refused."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+import pytest
+from aiohttp import web
+from aiohttp.abc import AbstractResolver
+
+from bot.fetch import FetchError, FetchPolicy, check_address, check_url, fetch
+
+ARTICLE = "<html><head><title>T</title></head><body><p>Hello world.</p></body></html>"
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1", "10.0.0.8", "172.16.5.4", "192.168.1.1",
+                                     "169.254.169.254", "::1", "fe80::1", "224.0.0.1",
+                                     "0.0.0.0", "::ffff:10.0.0.1", "100.64.0.1", "fc00::1"])
+def test_non_public_addresses_are_refused(address):
+    with pytest.raises(FetchError, match="not a public address"):
+        check_address(address)
+
+
+def test_public_addresses_pass_and_loopback_only_when_allowed():
+    check_address("93.184.216.34")
+    check_address("2606:4700::6810:85e5")
+    check_address("127.0.0.1", allow_loopback=True)
+    with pytest.raises(FetchError):
+        check_address("10.0.0.1", allow_loopback=True)
+
+
+@pytest.mark.parametrize(("url", "reason"), [
+    ("file:///etc/passwd", "only http"), ("ftp://example.org/a", "only http"),
+    ("gopher://x", "only http"), ("http://[::1]/", "not a public"),
+    ("http://127.0.0.1:8080/", "not a public"), ("https:///nohost", "no host"),
+])
+def test_bad_urls_are_refused_before_any_connection(url, reason):
+    with pytest.raises(FetchError, match=reason):
+        check_url(url, FetchPolicy())
+
+
+class MapResolver(AbstractResolver):
+    """Resolves every name to one address, as a hostile DNS record would."""
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+
+    async def resolve(self, host, port=0, family=socket.AF_INET):
+        return [{"hostname": host, "host": self.address, "port": port, "family": family,
+                 "proto": 0, "flags": 0}]
+
+    async def close(self) -> None:
+        pass
+
+
+def test_public_looking_name_resolving_to_a_private_address_is_refused():
+    with pytest.raises(FetchError, match="10.9.8.7 is not a public address"):
+        asyncio.run(fetch("http://news.example.com/a", FetchPolicy(), MapResolver("10.9.8.7")))
+
+
+async def serve(routes) -> tuple[web.AppRunner, str]:
+    app = web.Application()
+    for path, handler in routes.items():
+        app.router.add_get(path, handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    return runner, f"http://127.0.0.1:{runner.addresses[0][1]}"
+
+
+def fetch_from_local(routes, path: str, **policy):
+    async def main():
+        runner, base = await serve(routes)
+        try:
+            return await fetch(base + path, FetchPolicy(allow_loopback=True, **policy),
+                               MapResolver("127.0.0.1"))
+        finally:
+            await runner.cleanup()
+
+    return asyncio.run(main())
+
+
+async def article(request):
+    return web.Response(text=ARTICLE, content_type="text/html")
+
+
+async def to_private(request):
+    raise web.HTTPFound("http://10.0.0.5/secret")
+
+
+async def to_article(request):
+    raise web.HTTPFound("/article")
+
+
+async def huge(request):
+    return web.Response(body=b"<p>" + b"x" * 300_000, content_type="text/html")
+
+
+async def endless(request):
+    response = web.StreamResponse(headers={"Content-Type": "text/html"})
+    await response.prepare(request)
+    for _ in range(200):
+        await response.write(b"<p>more</p>")
+        await asyncio.sleep(0.05)
+    return response
+
+
+async def pdf(request):
+    return web.Response(body=b"%PDF-1.4", content_type="application/pdf")
+
+
+def test_local_page_is_fetched_and_redirects_are_followed():
+    fetched = fetch_from_local({"/article": article, "/moved": to_article}, "/moved")
+    assert fetched.suffix == ".html" and fetched.url.endswith("/article")
+    assert b"Hello world." in fetched.body
+
+
+@pytest.mark.parametrize(("path", "policy", "reason"), [
+    ("/redirect", {}, "10.0.0.5 is not a public address"),
+    ("/huge", {"max_bytes": 100_000}, "larger than 100,000 bytes"),
+    ("/endless", {"timeout_s": 1.0}, "longer than 1 s"),
+    ("/pdf", {}, "application/pdf is not an article page"),
+    ("/missing", {}, "HTTP 404"),
+])
+def test_hostile_responses_are_refused(path, policy, reason):
+    routes = {"/redirect": to_private, "/huge": huge, "/endless": endless, "/pdf": pdf}
+    with pytest.raises(FetchError, match=reason):
+        fetch_from_local(routes, path, **policy)

@@ -1,0 +1,73 @@
+"""Rendering answers for Discord: limits, escaping, highlights kept whole."""
+
+import discord
+import pytest
+
+from bot import render
+from index import Answer, Hit
+from index.metadata import ArticleRecord
+
+
+def hit(rank: int, text: str, highlight: str, title: str = "Title", source: str = "") -> Hit:
+    return Hit(rank=rank, score=1.0, article="a", title=title, source=source, paragraphs=(15,),
+               start=0, end=len(text), text=text, highlight=highlight, similarity=0.5)
+
+
+def test_answer_embed_bolds_the_highlight_and_cites_paragraph():
+    text = "First sentence. The key sentence. Last sentence."
+    embed = render.answer_embed(Answer("Why?", True, (hit(1, text, "The key sentence."),), 0.7))
+    assert embed.fields[0].name == "1. Title · ¶15"
+    assert embed.fields[0].value == "First sentence. **The key sentence.** Last sentence."
+
+
+@pytest.mark.parametrize("size", [5, 1000, 5000, 50_000])
+def test_huge_passages_fit_every_limit_and_keep_the_highlight(size):
+    filler = "word " * size
+    highlight = "Erdogan submitted a bill to approve Sweden's membership."
+    hits = tuple(hit(i + 1, filler + highlight + " " + filler, highlight, title="T" * 400,
+                     source="https://example.org/" + "x" * 100) for i in range(5))
+    embed = render.answer_embed(Answer("Q" * 5000, True, hits, 0.9), footer="F" * 3000)
+    assert len(embed) <= render.EMBED_TOTAL_LIMIT
+    assert len(embed.title) <= render.TITLE_LIMIT
+    assert len(embed.footer.text) <= render.FOOTER_LIMIT
+    for field in embed.fields:
+        assert len(field.name) <= render.FIELD_NAME_LIMIT
+        assert len(field.value) <= render.FIELD_VALUE_LIMIT
+        assert "**Erdogan submitted a bill to approve Sweden's membership.**" in field.value
+
+
+def test_highlight_longer_than_a_field_is_cut_but_still_bold():
+    long = "x " * 2000
+    value = render.quote_with_highlight(long, long, 300)
+    assert len(value) <= 300 and value.startswith("**") and value.endswith("**")
+
+
+def test_markdown_and_mentions_in_passages_are_escaped():
+    text = "Use *stars* and `code` and @everyone here."
+    value = render.quote_with_highlight(text, text, 1024)
+    assert "\\*stars\\*" in value and "\\`code\\`" in value
+    assert value.startswith("**") and value.endswith("**")
+
+
+def test_not_covered_names_the_closest_passage():
+    answer = Answer("Who won?", False, (hit(1, "text", "text", title="Grain deal"),), 0.1)
+    assert render.not_covered_text(answer) == (
+        "The indexed articles don't cover that. (closest: Grain deal · ¶15, low confidence)")
+    assert render.not_covered_text(Answer("q", False, (), 0.0)).startswith("The indexed")
+
+
+def test_sources_pages_and_limits():
+    records = [ArticleRecord(f"id{i}", f"p{i}.md", f"Title {i} " + "y" * 500, "", "2023-10-01",
+                             "h", "2026-11-25T00:00:00+00:00", i) for i in range(23)]
+    first = render.sources_embed(records, 0, 10)
+    last = render.sources_embed(records, 2, 10)
+    assert first.footer.text == "Page 1 of 3" and last.footer.text == "Page 3 of 3"
+    assert len(first.description) <= render.DESCRIPTION_LIMIT and len(first) <= 6000
+    assert render.sources_embed([], 0, 10).description == "No articles are indexed yet."
+
+
+def test_embed_payload_is_accepted_by_discord_py():
+    answer = Answer("q", True, (hit(1, "a b c", "b", source="https://x.org/a"),), 0.8)
+    payload = render.answer_embed(answer).to_dict()
+    assert payload["fields"][0]["value"].endswith("(https://x.org/a)")
+    assert isinstance(discord.Embed.from_dict(payload), discord.Embed)

@@ -1,0 +1,31 @@
+"""Settings: secrets stay secret, files and environment both work, bad values are named."""
+
+import os
+import subprocess
+import sys
+
+from bot.settings import load_settings
+from tests.support import ROOT
+
+
+def test_token_from_a_secrets_file_is_never_printed(tmp_path, monkeypatch):
+    (tmp_path / "briefing_discord_token").write_text("sekrit-token-123")
+    monkeypatch.setenv("BRIEFING_SECRETS_DIR", str(tmp_path))
+    settings = load_settings()
+    assert settings.discord_token.get_secret_value() == "sekrit-token-123"
+    assert "sekrit" not in repr(settings) and "sekrit" not in str(settings.model_dump())
+
+
+def test_bot_without_a_token_exits_with_one_clear_line():
+    env = {k: v for k, v in os.environ.items() if k != "BRIEFING_DISCORD_TOKEN"}
+    env["BRIEFING_SECRETS_DIR"] = "/nonexistent"
+    result = subprocess.run([sys.executable, "-m", "bot", "bot"], env=env, cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip() == ("briefing: BRIEFING_DISCORD_TOKEN is not set (environment,"
+                                     " .env or /run/secrets/briefing_discord_token)")
+
+
+def test_guild_ids_from_the_environment(monkeypatch):
+    monkeypatch.setenv("BRIEFING_GUILD_IDS", "[123, 456]")
+    assert load_settings().guild_ids == [123, 456]
