@@ -29,6 +29,17 @@ def point_at_discord(api_base: str, gateway_url: str) -> None:
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
 
 
+def in_guild():
+    """A check that refuses DMs (discord.py's `guild_only` only hides the command there)."""
+
+    def predicate(interaction: discord.Interaction) -> bool:
+        if interaction.guild_id is None:
+            raise app_commands.NoPrivateMessage()
+        return True
+
+    return app_commands.check(predicate)
+
+
 class BriefingTree(app_commands.CommandTree):
     """The command tree; every failure of a command ends as a short ephemeral reply."""
 

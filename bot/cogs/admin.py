@@ -13,7 +13,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import render
-from bot.app import BriefingBot
+from bot.app import BriefingBot, in_guild
 from bot.errors import UserError
 from bot.fetch import FetchPolicy, fetch
 from index import BriefingError, ReindexReport
@@ -70,6 +70,7 @@ class Admin(commands.Cog):
     @app_commands.guild_only()
     @app_commands.default_permissions(manage_guild=True)
     @app_commands.checks.has_permissions(manage_guild=True)
+    @in_guild()  # checks run bottom-up: a DM is refused as a DM
     async def reindex_command(self, interaction: discord.Interaction) -> None:
         if self.bot.reindex_lock.locked():
             raise UserError("A reindex is already running; try again when it has finished.")
@@ -93,6 +94,7 @@ class Admin(commands.Cog):
     @app_commands.guild_only()
     @app_commands.default_permissions(manage_guild=True)
     @app_commands.checks.has_permissions(manage_guild=True)
+    @in_guild()  # checks run bottom-up: a DM is refused as a DM
     async def add(self, interaction: discord.Interaction, url: str | None = None,
                   file: discord.Attachment | None = None) -> None:
         if (url is None) == (file is None):

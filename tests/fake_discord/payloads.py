@@ -148,7 +148,8 @@ def attachment(filename: str, data: bytes, content_type: str | None, base: str, 
         if content_type and content_type.startswith("text/"):
             content_type += "; charset=utf-8"
     folder = "ephemeral-attachments" if ephemeral else "attachments"
-    url = f"{base}/{folder}/{att_id}/{quote(filename)}"
+    safe_name = re.sub(r"[^\w.-]", "_", filename)  # Discord's CDN names have no slashes
+    url = f"{base}/{folder}/{att_id}/{quote(safe_name)}"
     return {
         "id": att_id, "filename": filename, "size": len(data), "url": url, "proxy_url": url,
         "content_type": content_type, "ephemeral": ephemeral,

@@ -1,0 +1,130 @@
+"""End to end: paging and feedback buttons, `/sources` pages, `/add file:`, DMs."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from tests.bot.harness import Harness, run_scenario
+
+SWEDEN = "Why did Erdoğan approve Sweden?"
+ARTICLE_MD = (b"---\ntitle: Wheat shipments resume\nsource: https://example.org/wheat\n---\n\n"
+              b"Cargo ships loaded with Ukrainian wheat left Odesa on Tuesday through a corridor "
+              b"along the Romanian coast, port officials said.\n\nThe route avoids waters that "
+              b"Russia declared dangerous after leaving the grain deal in July.\n")
+
+
+@pytest.fixture
+def run(tmp_path, seed_index, embedder, corpus_copy):
+    def go(scenario, **kwargs):
+        return run_scenario(scenario, workdir=tmp_path, seed_index=seed_index,
+                            embedder=embedder, corpus=corpus_copy, **kwargs)
+    return go
+
+
+def test_more_results_pages_on_and_votes_are_recorded(run, tmp_path):
+    async def scenario(h: Harness) -> None:
+        sent = await h.server.send_interaction("ask", {"question": SWEDEN}, user="member")
+        await h.server.wait_for(lambda c: c.path == sent.webhook_path, timeout=20)
+        message_id = sent.message_ids[-1]
+        first = [f["name"] for f in h.server.messages[message_id]["embeds"][0]["fields"]]
+        assert [n.split(".")[0] for n in first] == ["1", "2", "3"]
+
+        more = await h.server.click(message_id, "More results")
+        await h.server.wait_for(lambda c: c.method == "PATCH" and c.path == more.original_path,
+                                timeout=20)
+        embed = h.server.messages[message_id]["embeds"][0]
+        assert [f["name"].split(".")[0] for f in embed["fields"]] == ["4", "5", "6"]
+        assert embed["footer"]["text"] == "Results 4–6"
+
+        thanks = await h.server.click(message_id, "👍", user="admin")
+        reply = await h.server.wait_for(lambda c: c.path == thanks.callback_path)
+        assert reply.json["data"]["content"] == "Thanks for the feedback."
+        assert reply.json["data"]["flags"] & 64
+
+    run(scenario)
+    rows = sqlite3.connect(tmp_path / "feedback.sqlite").execute(
+        "SELECT question, passages, user_hash, vote FROM feedback").fetchall()
+    assert len(rows) == 1
+    question, passages, user_hash, vote = rows[0]
+    assert question == SWEDEN and vote == 1 and len(passages.split()) == 6
+    assert user_hash.isalnum() and len(user_hash) == 16
+
+
+def test_sources_lists_articles_a_page_at_a_time(run, corpus_copy):
+    for i in range(12):
+        (corpus_copy / f"note-{i:02d}.md").write_text(
+            f"---\ntitle: Briefing note {i:02d}\npublished: 2023-11-{i + 1:02d}\n---\n\n"
+            f"Note number {i} says the grain corridor stayed open for another week.\n", "utf-8")
+
+    async def scenario(h: Harness) -> None:
+        await h.bot.get_cog("Admin").reindex()
+        sent = await h.server.send_interaction("sources", user="member")
+        reply = await h.server.wait_for(lambda c: c.path == sent.callback_path)
+        embed = reply.json["data"]["embeds"][0]
+        assert embed["title"] == "Indexed articles (13)"
+        assert embed["footer"]["text"] == "Page 1 of 2"
+        lines = embed["description"].splitlines()  # newest first; undated: by index time
+        assert lines[0].startswith("**Russia and Türkiye Align on the Israel-Hamas War**")
+        assert lines[1] == "**Briefing note 11** · 2023-11-12 · 1 passages"
+        message_id = sent.original_id
+        await h.server.click(message_id, "Next")
+        await h.server.wait_for(lambda c: c.path.endswith("/callback") and c.json["type"] == 7)
+        page_two = h.server.messages[message_id]["embeds"][0]
+        assert page_two["footer"]["text"] == "Page 2 of 2"
+        assert page_two["description"].count("\n") == 2  # three articles on the last page
+
+    run(scenario)
+
+
+def test_add_markdown_file_saves_it_under_a_generated_name(run, corpus_copy):
+    async def scenario(h: Harness) -> None:
+        upload = h.server.upload("../../etc/passwd.md", ARTICLE_MD, "text/markdown")
+        sent = await h.server.send_interaction("add", {"file": upload}, user="admin")
+        done = await h.server.wait_for(lambda c: c.path == sent.webhook_path, timeout=60)
+        assert done.json["content"].startswith("Added “Wheat shipments resume” (2 paragraphs).")
+        asked = await h.server.send_interaction(
+            "ask", {"question": "When did ships with Ukrainian wheat leave Odesa?"})
+        answer = await h.server.wait_for(lambda c: c.path == asked.webhook_path, timeout=20)
+        assert answer.json["embeds"][0]["fields"][0]["name"].startswith(
+            "1. Wheat shipments resume")
+
+    run(scenario)
+    names = sorted(p.name for p in corpus_copy.iterdir())
+    assert any(n.startswith("wheat-shipments-resume-") and n.endswith(".md") for n in names)
+    assert not any("passwd" in n for n in names)
+
+
+@pytest.mark.parametrize(("filename", "data", "reason"), [
+    ("notes.pdf", b"%PDF-1.4", "only .txt, .md and .html"),
+    ("big.md", b"x" * 5000, "larger than 4,000 bytes"),
+    ("empty.md", b"   ", "empty file"),
+])
+def test_bad_attachments_are_refused_and_nothing_is_written(run, corpus_copy, filename, data,
+                                                            reason):
+    before = sorted(p.name for p in corpus_copy.iterdir())
+
+    async def scenario(h: Harness) -> None:
+        upload = h.server.upload(filename, data)
+        sent = await h.server.send_interaction("add", {"file": upload}, user="admin")
+        reply = await h.server.wait_for(
+            lambda c: c.path in (sent.callback_path, sent.webhook_path)
+            and "flags" in str(c.json) and reason in str(c.json), timeout=20)
+        assert reply is not None
+
+    run(scenario, attachment_max_bytes=4000)
+    assert sorted(p.name for p in corpus_copy.iterdir()) == before
+
+
+@pytest.mark.parametrize("command", ["reindex", "add"])
+def test_admin_commands_refuse_dms(run, command):
+    async def scenario(h: Harness) -> None:
+        options = {"url": "https://example.org/a"} if command == "add" else None
+        sent = await h.server.send_interaction(command, options, dm=True, user="admin",
+                                               force=True)
+        reply = await h.server.wait_for(lambda c: c.path == sent.callback_path)
+        assert reply.json["data"]["flags"] & 64
+        assert reply.json["data"]["content"] == "That command only works in a server."
+
+    run(scenario)
