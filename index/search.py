@@ -104,12 +104,12 @@ def search(snapshot: Snapshot, embedder: Embedder, question: str, k: int,
         return Answer(question, False, (), 0.0)
     chosen = _distinct(snapshot, ranked, k)
     records = snapshot.metadata.passages(ranked.rows[chosen])
-    query_tokens = tokenize(question)
+    query_tokens = list(dict.fromkeys(tokenize(question)))
     covered = coverage(query_tokens, snapshot.lexical.idf(query_tokens),
                        set(tokenize(records[0].text)))
     confidence = gate_score(float(ranked.similarities[chosen[0]]), covered)
     texts = [r.text for r in records]
-    best = _highlights(embedder, ranked.query, texts) if highlights else texts
+    best = _highlights(snapshot, query_tokens, texts) if highlights else texts
     hits = tuple(
         Hit(rank=i + 1, score=round(float(ranked.scores[c]), 4), article=r.article_id,
             title=r.title, source=r.source, paragraphs=r.paragraphs, start=r.start, end=r.end,
@@ -132,17 +132,21 @@ def _distinct(snapshot: Snapshot, ranked: Ranked, k: int) -> list[int]:
     return chosen
 
 
-def _highlights(embedder: Embedder, query: np.ndarray, texts: list[str]) -> list[str]:
-    """The sentence of each text closest in meaning to the question (verbatim)."""
-    spans = [sentence_spans(t) or [(0, len(t))] for t in texts]
-    sentences = [t[s:e] for t, sp in zip(texts, spans, strict=True) for s, e in sp]
-    if not sentences:
-        return []
-    similarity = embedder.embed(sentences) @ query
-    best: list[str] = []
-    offset = 0
-    for sp in spans:
-        local = similarity[offset:offset + len(sp)]
-        best.append(sentences[offset + int(np.argmax(local))])
-        offset += len(sp)
+def _highlights(snapshot: Snapshot, query_tokens: list[str], texts: list[str]) -> list[str]:
+    """The sentence of each text sharing the rarest words with the question (verbatim).
+
+    Lexical on purpose: embedding every candidate sentence would cost more than the whole
+    search. Ties go to the earlier sentence.
+    """
+    weights = dict(zip(query_tokens, snapshot.lexical.idf(query_tokens), strict=True))
+    best = []
+    for text in texts:
+        spans = sentence_spans(text) or [(0, len(text))]
+        scores = [_overlap(weights, set(tokenize(text[s:e]))) for s, e in spans]
+        start, end = spans[max(range(len(spans)), key=lambda i: (scores[i], -i))]
+        best.append(text[start:end])
     return best
+
+
+def _overlap(weights: dict[str, float], tokens: set[str]) -> float:
+    return sum(w for t, w in weights.items() if t in tokens)
