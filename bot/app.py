@@ -14,7 +14,7 @@ from discord.ext import commands, tasks
 from bot import health
 from bot.errors import UserError
 from bot.settings import Settings
-from index import BriefingError, BriefingIndex
+from index import BriefingError, BriefingIndex, IndexCorrupt, IndexMismatch, IndexMissing
 from index.feedback import FeedbackLog
 
 log = logging.getLogger(__name__)
@@ -112,10 +112,11 @@ class BriefingBot(commands.Bot):
 
     def warm_up(self) -> None:
         """Build the index if there is none, then load it and the model before serving."""
-        if not self.index.exists:
-            log.info("no index yet: indexing %s", self.settings.corpus_dir)
+        try:
+            self.index.snapshot()
+        except (IndexMissing, IndexMismatch, IndexCorrupt) as err:
+            log.warning("%s: indexing %s", err, self.settings.corpus_dir)
             self.index.reindex(self.settings.corpus_dir)
-        self.index.snapshot()
         self.index.embedder.embed(["warm up"])
 
     @tasks.loop(seconds=health.TOUCH_EVERY_S)

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 _TOKEN = re.compile(r"[^\W_]+")
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
 # Letters that Unicode does not decompose into a base letter plus a mark.
 _FOLD_EXTRA = str.maketrans({"ı": "i", "ł": "l", "ø": "o", "đ": "d", "ß": "ss", "æ": "ae",
                              "œ": "oe", "þ": "th"})
@@ -19,8 +20,11 @@ _FOLD_EXTRA = str.maketrans({"ı": "i", "ł": "l", "ø": "o", "đ": "d", "ß": "
 
 def fold(text: str) -> str:
     """Lowercase and strip accents: "Erdoğan Türkiye" -> "erdogan turkiye"."""
-    decomposed = unicodedata.normalize("NFKD", text.lower().translate(_FOLD_EXTRA))
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    lowered = text.lower()
+    if lowered.isascii():
+        return lowered
+    decomposed = unicodedata.normalize("NFKD", lowered.translate(_FOLD_EXTRA))
+    return _COMBINING.sub("", decomposed) if _COMBINING.search(decomposed) else decomposed
 
 
 @functools.cache
@@ -65,7 +69,7 @@ class LexicalIndex:
         """Read an index saved with `save`."""
         import bm25s
 
-        return cls(bm25s.BM25.load(str(directory), mmap=False))
+        return cls(bm25s.BM25.load(str(directory), mmap=True))
 
     def save(self, directory: Path) -> None:
         """Write the index into `directory`."""

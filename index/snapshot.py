@@ -3,7 +3,8 @@
 Layout of the index directory::
 
     CURRENT                 name of the generation in use (replaced atomically)
-    gen-<time>-<rand>/      manifest.json, dense.faiss, lexical/, metadata.sqlite
+    gen-<time>-<rand>/      manifest.json, vectors.npy (+ dense.faiss when large),
+                            lexical/, metadata.sqlite
 
 A reindex writes a new generation next to the serving one and only then rewrites CURRENT,
 so a crash at any point leaves the previous generation loadable.
@@ -29,7 +30,7 @@ from index.metadata import MetadataStore
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 
@@ -73,12 +74,12 @@ def load_snapshot(index_dir: Path, model_fingerprint: str | None = None) -> Snap
         raise IndexCorrupt(f"unreadable manifest in {directory}: {err}") from None
     if manifest.get("format") != FORMAT_VERSION:
         raise IndexMismatch(f"index in {index_dir} has format {manifest.get('format')}, this "
-                            f"version reads {FORMAT_VERSION}; run `briefing reindex --full`")
+                            f"version reads {FORMAT_VERSION}; run `briefing reindex`")
     if model_fingerprint and manifest.get("model", {}).get("fingerprint") != model_fingerprint:
         raise IndexMismatch(f"index in {index_dir} was built with another model "
                             f"({manifest.get('model', {}).get('name')}); run `briefing reindex`")
     try:
-        dense = DenseStore.load(directory / "dense.faiss")
+        dense = DenseStore.load(directory)
         lexical = LexicalIndex.load(directory / "lexical")
         metadata = MetadataStore(directory / "metadata.sqlite")
         metadata.articles()
@@ -98,7 +99,7 @@ def write_generation(index_dir: Path, manifest: dict, vectors: np.ndarray,
     name = f"gen-{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
     staging = index_dir / f".tmp-{name}"
     staging.mkdir()
-    DenseStore.build(vectors).save(staging / "dense.faiss")
+    manifest = {**manifest, "dense": DenseStore.write(staging, vectors)}
     LexicalIndex.build([p["text"] for p in passages]).save(staging / "lexical")
     MetadataStore.write(staging / "metadata.sqlite", articles, passages)
     (staging / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")

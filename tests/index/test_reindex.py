@@ -6,6 +6,7 @@ import pytest
 
 from index import BriefingIndex, IndexCorrupt, IndexMismatch
 from index.snapshot import CURRENT, current_generation
+from tests.support import ROOT
 
 GRAIN = ("---\ntitle: Grain corridor closes\n---\n\nRussia withdrew from the Black Sea grain "
          "agreement in July, ending a year of Ukrainian wheat shipments through Odesa.\n\n"
@@ -66,7 +67,7 @@ def test_loading_never_reembeds(index, corpus_copy, embedder, monkeypatch):
 
 def test_corrupt_index_says_so(index, corpus_copy, embedder):
     index.reindex(corpus_copy)
-    (current_generation(index.index_dir) / "dense.faiss").write_bytes(b"not faiss")
+    (current_generation(index.index_dir) / "vectors.npy").write_bytes(b"not numpy")
     with pytest.raises(IndexCorrupt, match="damaged index"):
         BriefingIndex(index.index_dir, embedder=embedder).ask("anything")
     (index.index_dir / CURRENT).write_text("gen-missing", "utf-8")
@@ -82,3 +83,22 @@ def test_index_from_another_model_is_refused_then_rebuilt(index, corpus_copy, em
         BriefingIndex(index.index_dir, embedder=embedder).ask("anything")
     report = BriefingIndex(index.index_dir, embedder=embedder).reindex(corpus_copy)
     assert report.rebuilt_from_scratch and report.embedded == 17
+
+
+def test_large_index_uses_hnsw_with_the_same_answers(tmp_path, embedder, monkeypatch):
+    """Past the exact-search limit the dense store switches to HNSW; answers stay the same."""
+    import index.dense as dense
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "seed.md").write_text((ROOT / "corpus" / "russia-turkiye-israel-hamas-war.md")
+                                    .read_text("utf-8"), "utf-8")
+    exact = BriefingIndex(tmp_path / "exact", embedder=embedder)
+    exact.reindex(corpus)
+    monkeypatch.setattr(dense, "EXACT_LIMIT", 5)
+    graph = BriefingIndex(tmp_path / "graph", embedder=embedder)
+    graph.reindex(corpus)
+    assert exact.snapshot().dense.kind == "exact" and graph.snapshot().dense.kind == "hnsw"
+    for question in ("Why did Erdoğan approve Sweden?", "How has Erdogan supported Hamas?"):
+        assert [h.paragraphs for h in exact.ask(question).hits] == [
+            h.paragraphs for h in graph.ask(question).hits]
