@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -12,6 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from index.errors import BriefingError
+
+log = logging.getLogger(__name__)
 
 BATCH_SIZE = 32
 
@@ -35,62 +38,96 @@ def model_fingerprint(model_path: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-class Embedder:
-    """Turns texts into L2-normalised float32 vectors; the model loads on first use."""
+def default_cache_dir() -> Path:
+    """Where exported model files are kept ($XDG_CACHE_HOME/briefing or ~/.cache/briefing)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "briefing"
 
-    def __init__(self, model_path: Path | None = None, batch_size: int = BATCH_SIZE) -> None:
+
+class Embedder:
+    """Turns texts into L2-normalised float32 vectors; the model loads on first use.
+
+    `backend="auto"` runs the model with ONNX Runtime (exported once from the same weights into
+    the cache directory) and falls back to PyTorch when ONNX Runtime is not installed or the
+    export fails; both give the same vectors.
+    """
+
+    def __init__(self, model_path: Path | None = None, batch_size: int = BATCH_SIZE,
+                 backend: str = "auto", cache_dir: Path | None = None) -> None:
         self.model_path = Path(model_path) if model_path else bundled_model_path()
         if not (self.model_path / "config.json").is_file():
             raise BriefingError(f"no sentence-transformers model in {self.model_path}")
+        if backend not in ("auto", "onnx", "torch"):
+            raise BriefingError(f"unknown embedding backend {backend!r}")
         self.batch_size = batch_size
-        self._model = None
+        self.backend = backend
+        self.cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
+        self._encoder = None
+        self._fingerprint: str | None = None
         self._lock = threading.Lock()
 
     @property
     def fingerprint(self) -> str:
         """Identity of the model weights, recorded in every index manifest."""
-        return model_fingerprint(self.model_path)
+        if self._fingerprint is None:
+            self._fingerprint = model_fingerprint(self.model_path)
+        return self._fingerprint
 
     @property
     def dimension(self) -> int:
         """Length of the vectors this model produces."""
-        return int(self._load().get_embedding_dimension())
+        return self._load().dimension
+
+    @property
+    def running_on(self) -> str:
+        """"onnx" or "torch", once the model is loaded."""
+        return "onnx" if type(self._load()).__name__ == "OnnxEncoder" else "torch"
 
     def _load(self):
         with self._lock:
-            if self._model is None:
-                os.environ.setdefault("HF_HUB_OFFLINE", "1")  # weights are local, never fetched
-                from sentence_transformers import SentenceTransformer  # lazy: torch is slow
-                from transformers.utils import logging as transformers_logging
+            if self._encoder is None:
+                self._encoder = self._open()
+            return self._encoder
 
-                transformers_logging.disable_progress_bar()
-                self._model = SentenceTransformer(str(self.model_path), device="cpu")
-            return self._model
+    def _open(self):
+        from index.encoders import OnnxEncoder, TorchEncoder
+
+        if self.backend in ("auto", "onnx"):
+            try:
+                onnx_file = self.cache_dir / "onnx" / self.fingerprint / "model.onnx"
+                if not onnx_file.is_file():
+                    from index.onnx_export import export
+
+                    log.info("exporting %s to ONNX (once) in %s", self.model_path, onnx_file)
+                    export(self.model_path, onnx_file)
+                return OnnxEncoder(onnx_file, self.model_path / "tokenizer.json")
+            except Exception as err:  # noqa: BLE001 - any failure here means: use PyTorch
+                if self.backend == "onnx":
+                    raise BriefingError(f"cannot run the model with ONNX Runtime: {err}") from err
+                log.warning("ONNX Runtime unavailable (%s); using PyTorch", err)
+        return TorchEncoder(self.model_path)
 
     def embed(self, texts: Sequence[str],
               progress: Callable[[int, int], None] | None = None) -> np.ndarray:
         """Embed `texts` in batches, calling `progress(done, total)` after each batch."""
-        model = self._load()
-        dim = self.dimension
+        encoder = self._load()
         if not texts:
-            return np.zeros((0, dim), dtype=np.float32)
-        out = np.empty((len(texts), dim), dtype=np.float32)
+            return np.zeros((0, encoder.dimension), dtype=np.float32)
+        out = np.empty((len(texts), encoder.dimension), dtype=np.float32)
         # Sorting by length keeps padding low inside each batch.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        step = self.batch_size * 2
         if progress:
             progress(0, len(order))
-        for begin in range(0, len(order), step):
-            chunk = order[begin:begin + step]
+        for begin in range(0, len(order), self.batch_size):
+            chunk = order[begin:begin + self.batch_size]
             with self._lock:
-                vectors = model.encode([texts[i] for i in chunk], batch_size=self.batch_size,
-                                       normalize_embeddings=True, convert_to_numpy=True,
-                                       show_progress_bar=False)
-            out[chunk] = vectors
+                out[chunk] = encoder.encode([texts[i] for i in chunk])
             if progress:
-                progress(min(begin + step, len(order)), len(order))
+                progress(min(begin + self.batch_size, len(order)), len(order))
         return out
 
     def embed_query(self, text: str) -> np.ndarray:
         """One normalised vector for one question."""
-        return self.embed([text])[0]
+        encoder = self._load()
+        with self._lock:
+            return encoder.encode([text])[0]

@@ -1,0 +1,30 @@
+"""The model runs on ONNX Runtime by default and gives the same vectors as PyTorch."""
+
+import subprocess
+import sys
+
+import numpy as np
+
+from index.embedding import Embedder
+from tests.support import ROOT
+
+TEXTS = ["Why did Erdoğan approve Sweden?", "Trade between Russia and Turkey grew by 80%.",
+         "A much longer passage " * 40]
+
+
+def test_onnx_and_pytorch_give_the_same_vectors(embedder):
+    onnx = embedder.embed(TEXTS)
+    torch = Embedder(backend="torch").embed(TEXTS)
+    assert embedder.running_on == "onnx"
+    assert np.abs(onnx - torch).max() < 1e-4
+    assert np.allclose(np.linalg.norm(onnx, axis=1), 1.0, atol=1e-5)
+
+
+def test_asking_does_not_import_pytorch(seed_index):
+    code = ("import sys; from index import BriefingIndex; "
+            f"i = BriefingIndex({str(seed_index.index_dir)!r}); "
+            "a = i.ask('Why did Erdoğan approve Sweden?'); "
+            "print(a.hits[0].paragraphs, 'torch' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=ROOT, timeout=120)
+    assert result.stdout.strip() == "(15,) False", result.stderr
