@@ -37,7 +37,8 @@ class _Collect(logging.Handler):
 
 def run_scenario(scenario: Callable[[Harness], Awaitable[None]], *, workdir: Path,
                  seed_index: BriefingIndex, embedder: Embedder, corpus: Path,
-                 expect_errors: bool = False, **settings: object) -> FakeDiscord:
+                 expect_errors: bool = False, server_options: dict | None = None,
+                 **settings: object) -> FakeDiscord:
     """Copy the built seed index, start server and bot, run `scenario`, stop both."""
     index_dir = workdir / "index"
     if not index_dir.exists():
@@ -46,7 +47,7 @@ def run_scenario(scenario: Callable[[Harness], Awaitable[None]], *, workdir: Pat
     logging.getLogger().addHandler(collector)
 
     async def main() -> FakeDiscord:
-        async with FakeDiscord() as server:
+        async with FakeDiscord(**(server_options or {})) as server:
             config = Settings(corpus_dir=corpus, index_dir=index_dir,
                               feedback_db=workdir / "feedback.sqlite",
                               discord_token=server.token, discord_api_base=server.api_base,
