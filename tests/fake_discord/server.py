@@ -84,6 +84,7 @@ class FakeDiscord(World):
         self.identifies: list[dict[str, Any]] = []  # IDENTIFY payloads (token, intents, ...)
         self.resumes = 0
         self.heartbeats = 0
+        self.heartbeat_times: list[float] = []  # time.monotonic() of each heartbeat received
         self.connections = 0
         self.intents = 0  # intents of the last IDENTIFY
         self.downloads: list[str] = []  # attachment ids fetched from their url, in order
@@ -325,6 +326,7 @@ class FakeDiscord(World):
         op, d = msg.get("op"), msg.get("d")
         if op == 1:  # HEARTBEAT
             self.heartbeats += 1
+            self.heartbeat_times.append(time.monotonic())
             await self.send_op(11)
         elif op == 2:  # IDENTIFY
             self.identifies.append(d)
