@@ -48,12 +48,13 @@ def run_scenario(scenario: Callable[[Harness], Awaitable[None]], *, workdir: Pat
 
     async def main() -> FakeDiscord:
         async with FakeDiscord(**(server_options or {})) as server:
-            config = Settings(corpus_dir=corpus, index_dir=index_dir,
-                              feedback_db=workdir / "feedback.sqlite",
-                              discord_token=server.token, discord_api_base=server.api_base,
-                              discord_gateway_url=server.gateway_url,
-                              guild_ids=[int(server.guild_id)], fetch_allow_loopback=True,
-                              ask_per_minute=0, **settings)
+            values = {"corpus_dir": corpus, "index_dir": index_dir,
+                      "feedback_db": workdir / "feedback.sqlite",
+                      "discord_token": server.token, "discord_api_base": server.api_base,
+                      "discord_gateway_url": server.gateway_url,
+                      "guild_ids": [int(server.guild_id)], "fetch_allow_loopback": True,
+                      "ask_per_minute": 0}
+            config = Settings(**{**values, **settings})
             restore_base = _current_targets()
             point_at_discord(config.discord_api_base, config.discord_gateway_url)
             bot = BriefingBot(config, index=BriefingIndex(index_dir, embedder=embedder),

@@ -148,7 +148,8 @@ def test_add_url_fetches_a_local_page_and_makes_it_answerable(run, corpus_copy):
 
 
 @pytest.mark.parametrize("url", ["http://10.1.2.3/article", "http://169.254.169.254/latest",
-                                 "file:///etc/passwd", "ftp://example.org/a.html"])
+                                 "file:///etc/passwd", "ftp://example.org/a.html",
+                                 "http://127.0.0.1:9/a", "http://[::1]/a", "http://localhost/a"])
 def test_add_url_to_a_private_or_non_http_address_is_refused(run, corpus_copy, url):
     before = sorted(p.name for p in corpus_copy.iterdir())
 
@@ -157,7 +158,7 @@ def test_add_url_to_a_private_or_non_http_address_is_refused(run, corpus_copy, u
         reply = await h.server.wait_for(lambda c: c.path == sent.webhook_path, timeout=20)
         assert reply.json["flags"] & 64 and reply.json["content"].startswith("refused:")
 
-    run(scenario)
+    run(scenario, fetch_allow_loopback=False)
     assert sorted(p.name for p in corpus_copy.iterdir()) == before
 
 
