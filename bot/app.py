@@ -19,7 +19,7 @@ from index.feedback import FeedbackLog
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("bot.cogs.ask", "bot.cogs.sources", "bot.cogs.admin")
+EXTENSIONS = ("bot.cogs.ask", "bot.cogs.sources", "bot.cogs.admin", "bot.cogs.summaries")
 UNEXPECTED = "Something went wrong while handling that; the error has been logged."
 
 

@@ -1,4 +1,4 @@
-"""The `briefing` command: reindex, ask, sources, eval, bot.
+"""The `briefing` command: reindex, ask, summary, digest, sources, eval, bot.
 
 Heavy modules (torch, sentence-transformers) load only inside the commands that need them, so
 `briefing --help` and `briefing sources` stay quick.
@@ -9,14 +9,25 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import sys
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 from bot.settings import Settings, SettingsError, load_settings
-from index import Answer, BriefingError, BriefingIndex, ReindexReport
+from bot.when import parse_since
+from index import (
+    Answer,
+    BriefingError,
+    BriefingIndex,
+    Digest,
+    ReindexReport,
+    Summary,
+    SummarySentence,
+)
 
 log = logging.getLogger("briefing")
 
@@ -59,6 +70,22 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(run=cmd_ask)
 
+    p = sub.add_parser("summary", help="summarize an article, or brief on a topic across all")
+    p.add_argument("article", nargs="?", metavar="ARTICLE_ID",
+                   help="id of an indexed article (see `briefing sources`)")
+    p.add_argument("--topic", metavar="TEXT", help="brief on a topic across all articles instead")
+    p.add_argument("--sentences", type=_int_between(3, 10), default=5, metavar="N",
+                   help="sentences in the summary, 3 to 10 (default: 5)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(run=cmd_summary, usage_error=p.error)
+
+    p = sub.add_parser("digest", help="summarize the articles indexed since a time")
+    p.add_argument("--since", type=_since, default="1d", metavar="DATE|1d|7d",
+                   help="a date (YYYY-MM-DD, local time), a time (ISO 8601) or an age such as "
+                        "1d, 7d, 12h (default: 1d)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(run=cmd_digest)
+
     p = sub.add_parser("sources", help="list the indexed articles")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(run=cmd_sources)
@@ -70,6 +97,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--split", default="test", help="BEIR qrels split (default: test)")
     p.add_argument("--squad", type=Path, metavar="FILE", help="SQuAD v1.1 JSON file")
     p.add_argument("--limit", type=_positive_int(None), help="first N SQuAD questions only")
+    p.add_argument("--summaries", type=Path, metavar="FILE",
+                   help='JSONL of {"id", "article", "highlights"}: ROUGE of our 3-sentence '
+                        "summaries and of LEAD-3")
+    p.add_argument("--rows", type=_rows, metavar="A-B",
+                   help="with --summaries: rows A to B only (1-based, inclusive)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(run=cmd_eval)
 
@@ -92,6 +124,35 @@ def _positive_int(maximum: int | None) -> Callable[[str], int]:
     return parse
 
 
+def _int_between(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be {low} to {high}, got {value}")
+        return value
+
+    return parse
+
+
+def _rows(text: str) -> tuple[int, int]:
+    """`A-B` (1-based, inclusive) as a pair."""
+    match = re.fullmatch(r"\s*(\d+)\s*-\s*(\d+)\s*", text)
+    if not match or not 1 <= int(match.group(1)) <= int(match.group(2)):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a row range such as 1-500")
+    return int(match.group(1)), int(match.group(2))
+
+
+def _since(text: str) -> datetime:
+    """`--since`: an age (`7d`, `12h`), a date (midnight UTC) or an ISO time."""
+    try:
+        return parse_since(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
 def open_index(settings: Settings, index_dir: Path | None = None) -> BriefingIndex:
     """The index the settings describe."""
     return BriefingIndex(index_dir or settings.index_dir, settings.model_path,
@@ -99,7 +160,7 @@ def open_index(settings: Settings, index_dir: Path | None = None) -> BriefingInd
 
 
 @contextmanager
-def progress_bar(label: str):
+def progress_bar(label: str, unit: str = "passage"):
     """A stderr progress bar fed by `progress(done, total)` callbacks."""
     from tqdm import tqdm
 
@@ -108,7 +169,7 @@ def progress_bar(label: str):
     def update(done: int, total: int) -> None:
         nonlocal bar
         if bar is None:
-            bar = tqdm(total=total, desc=label, unit="passage", file=sys.stderr, leave=False)
+            bar = tqdm(total=total, desc=label, unit=unit, file=sys.stderr, leave=False)
         bar.update(done - bar.n)
 
     try:
@@ -212,6 +273,76 @@ def _paragraphs(numbers: tuple[int, ...]) -> str:
     return f"¶{numbers[0]}–{numbers[-1]}"
 
 
+def cmd_summary(args: argparse.Namespace, settings: Settings) -> int:
+    if (args.article is None) == (args.topic is None):
+        args.usage_error("give either ARTICLE_ID or --topic TEXT")
+    index = open_index(settings)
+    _ensure_index(index, settings)
+    if args.topic is not None:
+        summary = index.summarize_topic(args.topic, args.sentences)
+    else:
+        summary = index.summarize(args.article, args.sentences)
+    print(json.dumps(summary_json(summary), ensure_ascii=False) if args.json
+          else format_summary(summary))
+    return 0
+
+
+def summary_json(summary: Summary) -> dict:
+    """The documented `summary --json` shape."""
+    return {"answered": summary.answered, "sentences": _sentences_json(summary.sentences)}
+
+
+def _sentences_json(sentences: Iterable[SummarySentence]) -> list[dict]:
+    return [{"text": s.text, "article": s.article, "title": s.title, "paragraph": s.paragraph,
+             "start": s.start, "end": s.end} for s in sentences]
+
+
+def format_summary(summary: Summary, width: int = 100) -> str:
+    """Each article's title, then its sentences, each cited with its paragraph."""
+    if not summary.answered:
+        return NOT_COVERED
+    blocks = []
+    for _, title, sentences in summary.by_article():
+        blocks.append("\n".join([title, *(_cited(s.text, s.paragraph, width)
+                                            for s in sentences)]))
+    return "\n\n".join(blocks)
+
+
+def _cited(text: str, paragraph: int, width: int) -> str:
+    return textwrap.fill(f"{' '.join(text.split())} (¶{paragraph})", width=width,
+                         initial_indent=" - ", subsequent_indent="   ")
+
+
+def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
+    index = open_index(settings)
+    _ensure_index(index, settings)
+    digest = index.digest(args.since)
+    print(json.dumps(digest_json(digest), ensure_ascii=False) if args.json
+          else format_digest(digest))
+    return 0
+
+
+def digest_json(digest: Digest) -> dict:
+    """The `digest --json` shape: one object per article, newest first."""
+    return {"since": digest.since.isoformat(timespec="seconds"), "total": digest.total,
+            "articles": [{"article": e.article, "title": e.title, "published": e.published,
+                          "indexed_at": e.indexed_at, "sentences": _sentences_json(e.sentences)}
+                         for e in digest.entries]}
+
+
+def format_digest(digest: Digest, width: int = 100) -> str:
+    """A heading, then each article's title and date with its key sentences."""
+    since = f"{digest.since:%Y-%m-%d %H:%M} UTC"
+    if not digest.entries:
+        return f"No articles indexed since {since}."
+    count = f"{digest.total} article{'s' if digest.total != 1 else ''}"
+    blocks = [f"{count} indexed since {since}:"]
+    for entry in digest.entries:
+        blocks.append("\n".join([f"{entry.title} · {entry.date}",
+                                  *(_cited(s.text, s.paragraph, width) for s in entry.sentences)]))
+    return "\n\n".join(blocks)
+
+
 def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
     index = open_index(settings)
     records = index.sources()
@@ -230,9 +361,14 @@ def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from index import evaluation
 
-    chosen = [x for x in (args.questions, args.beir, args.squad) if x]
+    chosen = [x for x in (args.questions, args.beir, args.squad, args.summaries) if x]
     if len(chosen) != 1:
-        raise BriefingError("eval needs one of: QUESTIONS.jsonl..., --beir DIR, --squad FILE")
+        raise BriefingError("eval needs one of: QUESTIONS.jsonl..., --beir DIR, --squad FILE, "
+                            "--summaries FILE")
+    if args.rows and not args.summaries:
+        raise BriefingError("--rows goes with --summaries")
+    if args.summaries:
+        return _eval_summaries(args, settings)
     cache = settings.index_dir.parent / "eval"
     if args.questions:
         index = open_index(settings)
@@ -261,6 +397,22 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         for key, value in result.items():
             if key != "details":
                 print(f"{key}: {value}")
+    return 0
+
+
+def _eval_summaries(args: argparse.Namespace, settings: Settings) -> int:
+    from index.embedding import Embedder
+    from index.summary_eval import evaluate_summaries
+
+    first, last = args.rows or (1, None)
+    with progress_bar("Summarizing", unit="row") as update:
+        result = evaluate_summaries(args.summaries, Embedder(settings.model_path), first, last,
+                                    progress=update)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for key, value in result.items():
+            print(f"{key}: {value}")
     return 0
 
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import discord
 
-from index import Answer, ArticleRecord, Hit, ReindexReport
+from index import Answer, ArticleRecord, Digest, Hit, ReindexReport, Summary, SummarySentence
 
 CONTENT_LIMIT = 2000
 TITLE_LIMIT = 256
@@ -155,6 +155,55 @@ def reindex_text(report: ReindexReport) -> str:
     return clip(text, CONTENT_LIMIT)
 
 
-def embed_length(embed: discord.Embed) -> int:
-    """Characters Discord counts toward the 6,000 total of an embed."""
-    return len(embed)
+NOTHING_ON_TOPIC = "Nothing indexed covers that."
+
+
+def cited_sentences(sentences: Sequence[SummarySentence], limit: int) -> str:
+    """Summary sentences, each followed by its ¶ citation, trimmed to whole sentences."""
+    lines: list[str] = []
+    used = 0
+    for sentence in sentences:
+        line = f"{escape(sentence.text)} (¶{sentence.paragraph})"
+        if used + len(line) + 1 > limit:
+            if not lines:
+                lines.append(_keep_start(line, limit))
+            break
+        lines.append(line)
+        used += len(line) + 1
+    return "\n".join(lines)
+
+
+def summary_embed(summary: Summary, title: str) -> discord.Embed:
+    """One article's summary (description) or a topic briefing (one field per article)."""
+    embed = discord.Embed(title=clip(title, TITLE_LIMIT), colour=COLOUR)
+    groups = summary.by_article()
+    if len(groups) == 1 and groups[0][1] == title:
+        embed.description = cited_sentences(groups[0][2], DESCRIPTION_LIMIT)
+        return embed
+    budget = EMBED_TOTAL_LIMIT - len(embed.title) - 10
+    per_field = min(FIELD_VALUE_LIMIT, budget // max(1, len(groups)) - FIELD_NAME_LIMIT)
+    for _, article_title, sentences in groups[:FIELDS_LIMIT]:
+        embed.add_field(name=clip(article_title, FIELD_NAME_LIMIT),
+                        value=cited_sentences(sentences, max(100, per_field)) or ELLIPSIS,
+                        inline=False)
+    return embed
+
+
+def digest_embed(digest: Digest, max_entries: int = 8) -> discord.Embed:
+    """Recently indexed articles, a few cited key sentences each."""
+    since = digest.since.strftime("%Y-%m-%d %H:%M UTC")
+    if not digest.entries:
+        return discord.Embed(title="Digest", colour=COLOUR,
+                             description=f"No articles were indexed since {since}.")
+    embed = discord.Embed(title=f"Digest: {digest.total} article"
+                          f"{'s' if digest.total != 1 else ''} since {since}", colour=COLOUR)
+    shown = digest.entries[:max_entries]
+    per_field = min(FIELD_VALUE_LIMIT,
+                    (EMBED_TOTAL_LIMIT - 200) // max(1, len(shown)) - FIELD_NAME_LIMIT)
+    for entry in shown:
+        embed.add_field(name=clip(f"{entry.title} · {entry.date}", FIELD_NAME_LIMIT),
+                        value=cited_sentences(entry.sentences, per_field) or ELLIPSIS,
+                        inline=False)
+    if digest.total > len(shown):
+        embed.set_footer(text=f"and {digest.total - len(shown)} more; see /sources")
+    return embed

@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     fetch_max_bytes: int = Field(5_000_000, ge=1000, description="Largest page /add fetches")
     fetch_timeout_s: float = Field(15.0, gt=0, le=120, description="Time limit for /add url")
     fetch_allow_loopback: bool = Field(False, description="Let /add fetch 127.0.0.1 (tests)")
+    schedules_db: Path = Field(Path(".briefing/schedules.sqlite"),
+                               description="SQLite file for daily digest schedules")
+    digest_check_s: float = Field(60.0, ge=0.05, le=3600,
+                                  description="How often scheduled digests are checked")
     health_file: Path | None = Field(None, description="File touched every 30 s while "
                                      "connected (for container health checks)")
     attachment_max_bytes: int = Field(2_000_000, ge=1000,

@@ -10,11 +10,14 @@ Knows nothing of Discord. Typical use::
 from __future__ import annotations
 
 import threading
+from datetime import datetime
 from pathlib import Path
 
+from index.digest import Digest, DigestEntry, build_digest
 from index.embedding import Embedder
 from index.errors import (
     ArticleError,
+    ArticleNotFound,
     BriefingError,
     CorpusMissing,
     IndexCorrupt,
@@ -26,11 +29,14 @@ from index.metadata import ArticleRecord
 from index.reindex import Progress, ReindexReport, reindex
 from index.search import MAX_QUESTION_CHARS, Answer, Hit, search
 from index.snapshot import Snapshot, current_generation, load_snapshot
+from index.summarize import Summary, SummarySentence, summarize_article
+from index.topic import summarize_topic
 
 __all__ = [
-    "Answer", "ArticleError", "ArticleRecord", "BriefingError", "BriefingIndex", "CorpusMissing",
-    "DEFAULT_GATE_THRESHOLD", "Hit", "IndexCorrupt", "IndexMismatch", "IndexMissing",
-    "InvalidQuestion", "ReindexReport",
+    "Answer", "ArticleError", "ArticleNotFound", "ArticleRecord", "BriefingError",
+    "BriefingIndex", "CorpusMissing", "DEFAULT_GATE_THRESHOLD", "Digest", "DigestEntry", "Hit",
+    "IndexCorrupt", "IndexMismatch", "IndexMissing", "InvalidQuestion", "ReindexReport", "Summary",
+    "SummarySentence",
 ]
 
 # Gate score (see index/gate.py) below which a question counts as not covered: the
@@ -90,3 +96,22 @@ class BriefingIndex:
     def sources(self) -> list[ArticleRecord]:
         """The indexed articles with passage counts and index times."""
         return self.snapshot().metadata.articles()
+
+    def summarize(self, article_id: str, sentences: int = 5) -> Summary:
+        """A summary of one indexed article: `sentences` verbatim sentences, in article order.
+
+        Raises ArticleNotFound for an id that is not indexed.
+        """
+        return summarize_article(self.snapshot(), self.embedder, article_id, sentences)
+
+    def summarize_topic(self, topic: str, sentences: int = 5) -> Summary:
+        """A cited briefing on `topic` across all articles, grouped by article.
+
+        Unanswered when the relevance gate says the corpus does not cover the topic.
+        """
+        return summarize_topic(self.snapshot(), self.embedder, topic, sentences,
+                               self.gate_threshold, self.max_question_chars)
+
+    def digest(self, since: datetime, sentences: int = 3, limit: int | None = None) -> Digest:
+        """Articles indexed since `since` (naive means UTC), newest first, each summarized."""
+        return build_digest(self.snapshot(), self.embedder, since, sentences, limit)

@@ -27,3 +27,7 @@ class InvalidQuestion(BriefingError):
 
 class CorpusMissing(BriefingError):
     """The corpus directory does not exist."""
+
+
+class ArticleNotFound(BriefingError):
+    """No indexed article has the id asked for."""

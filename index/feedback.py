@@ -40,5 +40,6 @@ class FeedbackLog:
                 "SELECT question, passages, user_hash, vote FROM feedback ORDER BY id").fetchall()
 
     def close(self) -> None:
-        """Release the database."""
-        self._conn.close()
+        """Release the database (waiting for a query in flight on another thread)."""
+        with self._lock:
+            self._conn.close()

@@ -91,6 +91,14 @@ class MetadataStore:
             " FROM articles a ORDER BY a.id")
         return [ArticleRecord(*row) for row in rows]
 
+    def article(self, article_id: str) -> ArticleRecord | None:
+        """One article by id (without its body), or None if it is not indexed."""
+        rows = self._query(
+            "SELECT a.id, a.path, a.title, a.source, a.published, a.content_hash, a.indexed_at,"
+            " (SELECT COUNT(*) FROM passages p WHERE p.article_id = a.id)"
+            " FROM articles a WHERE a.id = ?", (article_id,))
+        return ArticleRecord(*rows[0]) if rows else None
+
     def article_body(self, article_id: str) -> tuple[str, list[tuple[int, int]]] | None:
         """An article's body text and paragraph spans, or None if it is not indexed."""
         rows = self._query("SELECT body, paragraphs FROM articles WHERE id = ?", (article_id,))

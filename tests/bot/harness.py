@@ -50,6 +50,7 @@ def run_scenario(scenario: Callable[[Harness], Awaitable[None]], *, workdir: Pat
         async with FakeDiscord(**(server_options or {})) as server:
             values = {"corpus_dir": corpus, "index_dir": index_dir,
                       "feedback_db": workdir / "feedback.sqlite",
+                      "schedules_db": workdir / "schedules.sqlite",
                       "discord_token": server.token, "discord_api_base": server.api_base,
                       "discord_gateway_url": server.gateway_url,
                       "guild_ids": [int(server.guild_id)], "fetch_allow_loopback": True,

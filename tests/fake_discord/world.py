@@ -184,6 +184,9 @@ class World:
         attachments = self._resolved_attachments(data["options"])
         if attachments and type == 2:  # autocompletes carry no resolved data
             data["resolved"] = {"attachments": attachments}
+        channels = self._resolved_channels(data["options"])
+        if channels and type == 2:
+            data.setdefault("resolved", {})["channels"] = channels
         return self.interaction_base(type, data, user, channel)
 
     def _resolved_attachments(self, options: list[dict[str, Any]]) -> dict[str, Any]:
@@ -199,6 +202,19 @@ class World:
                 raise LookupError(f"unknown attachment {value!r}; make it with server.upload()")
             option["value"] = att["id"]
             found[att["id"]] = att
+        return found
+
+    def _resolved_channels(self, options: list[dict[str, Any]]) -> dict[str, Any]:
+        """``resolved.channels`` for channel options (type 7), found in nested subcommands."""
+        found: dict[str, Any] = {}
+        for option in options:
+            if option.get("type") in (1, 2):
+                found.update(self._resolved_channels(option.get("options", [])))
+            elif option.get("type") == 7:
+                channel = dict(self.channels[str(option["value"])])
+                channel.setdefault("permissions", str((1 << 53) - 1))
+                option["value"] = channel["id"]
+                found[channel["id"]] = channel
         return found
 
     def interaction_base(self, type: int, data: dict[str, Any], user: str | dict,
@@ -294,8 +310,12 @@ def _options(command: dict[str, Any], options: dict | list | None, focused: str 
     specs = {o["name"]: o for o in command.get("options", [])}
     out = []
     for name, value in options.items():
-        option = {"name": name, "type": specs[name]["type"] if name in specs else _infer(value),
-                  "value": value}
+        kind = specs[name]["type"] if name in specs else _infer(value)
+        if kind in (1, 2):  # a subcommand (group): its value is its own {name: value}
+            out.append({"name": name, "type": kind,
+                        "options": _options(specs[name], value, focused)})
+            continue
+        option = {"name": name, "type": kind, "value": value}
         if name == focused:
             option["focused"] = True
         out.append(option)

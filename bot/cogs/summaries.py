@@ -1,0 +1,134 @@
+"""Summaries and digests: `/summary`, `/digest show|schedule|unschedule`, scheduled posts."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+
+import discord
+from discord import app_commands
+from discord.ext import commands, tasks
+
+from bot import render
+from bot.app import BriefingBot, in_guild
+from bot.errors import UserError
+from bot.schedules import ScheduleStore
+from bot.when import parse_clock, parse_since
+
+log = logging.getLogger(__name__)
+
+AUTOCOMPLETE_CHOICES = 25
+
+
+class Summaries(commands.Cog):
+    """Cited extractive summaries of one article, of a topic, or of what is new."""
+
+    digest = app_commands.Group(name="digest", description="What was indexed recently")
+
+    def __init__(self, bot: BriefingBot) -> None:
+        self.bot = bot
+        self.schedules = ScheduleStore(bot.settings.schedules_db)
+        self.post_due_digests.change_interval(seconds=bot.settings.digest_check_s)
+
+    async def cog_load(self) -> None:
+        self.post_due_digests.start()
+
+    async def cog_unload(self) -> None:
+        self.post_due_digests.cancel()
+        self.schedules.close()
+
+    @app_commands.command(name="summary",
+                          description="Summarize one article, or brief me on a topic")
+    @app_commands.describe(article="The article to summarize",
+                           topic="A topic to brief on across all articles",
+                           sentences="How many sentences (3-10)")
+    async def summary(self, interaction: discord.Interaction, article: str | None = None,
+                      topic: str | None = None,
+                      sentences: app_commands.Range[int, 3, 10] = 5) -> None:
+        if (article is None) == (topic is None):
+            raise UserError("Give either an article or a topic.")
+        await interaction.response.defer(thinking=True)
+        index = self.bot.index
+        if article is not None:
+            result = await asyncio.to_thread(index.summarize, article, sentences)
+            title = result.sentences[0].title if result.sentences else article
+        else:
+            result = await asyncio.to_thread(index.summarize_topic, topic, sentences)
+            title = f"Briefing: {topic}"
+        if not result.answered or not result.sentences:
+            await interaction.followup.send(render.NOTHING_ON_TOPIC)
+            return
+        await interaction.followup.send(embed=render.summary_embed(result, title))
+
+    @summary.autocomplete("article")
+    async def article_choices(self, interaction: discord.Interaction,
+                              current: str) -> list[app_commands.Choice[str]]:
+        records = await asyncio.to_thread(self.bot.index.sources)
+        wanted = current.casefold()
+        matches = [r for r in records if wanted in r.title.casefold() or wanted in r.id]
+        return [app_commands.Choice(name=render.clip(r.title, 100), value=r.id[:100])
+                for r in matches[:AUTOCOMPLETE_CHOICES] if len(r.id) <= 100]
+
+    @digest.command(name="show", description="The articles indexed since a time")
+    @app_commands.describe(since="A date (YYYY-MM-DD) or an age such as 1d or 7d; default 1d")
+    async def digest_show(self, interaction: discord.Interaction, since: str = "1d") -> None:
+        try:
+            moment = parse_since(since)
+        except ValueError as err:
+            raise UserError(str(err)) from None
+        await interaction.response.defer(thinking=True)
+        digest = await asyncio.to_thread(self.bot.index.digest, moment)
+        await interaction.followup.send(embed=render.digest_embed(digest))
+
+    @digest.command(name="schedule", description="Post the digest here every day")
+    @app_commands.describe(channel="Where to post", time="Time of day, 24-hour UTC, e.g. 08:00")
+    @app_commands.checks.has_permissions(manage_guild=True)
+    @in_guild()
+    async def digest_schedule(self, interaction: discord.Interaction,
+                              channel: discord.TextChannel, time: str) -> None:
+        try:
+            at = parse_clock(time)
+        except ValueError as err:
+            raise UserError(str(err)) from None
+        await asyncio.to_thread(self.schedules.set, interaction.guild_id, channel.id, at)
+        await interaction.response.send_message(
+            f"The digest will be posted in {channel.mention} every day at {at} UTC.")
+
+    @digest.command(name="unschedule", description="Stop the daily digest")
+    @app_commands.checks.has_permissions(manage_guild=True)
+    @in_guild()
+    async def digest_unschedule(self, interaction: discord.Interaction) -> None:
+        removed = await asyncio.to_thread(self.schedules.remove, interaction.guild_id)
+        await interaction.response.send_message(
+            "The daily digest is stopped." if removed else "No daily digest was scheduled.")
+
+    @tasks.loop(seconds=60)
+    async def post_due_digests(self) -> None:
+        """Post every digest whose time has come; a failure is logged and retried next time."""
+        now = datetime.now(UTC)
+        for schedule in await asyncio.to_thread(self.schedules.all):
+            if not schedule.due(now):
+                continue
+            channel = self.bot.get_channel(schedule.channel_id)
+            if not isinstance(channel, discord.abc.Messageable):
+                log.warning("digest channel %s is gone", schedule.channel_id)
+                continue
+            try:
+                digest = await asyncio.to_thread(self.bot.index.digest, schedule.since(now))
+                await channel.send(embed=render.digest_embed(digest))
+            except Exception:
+                log.exception("scheduled digest for guild %s failed", schedule.guild_id)
+                continue
+            await asyncio.to_thread(self.schedules.mark_posted, schedule.guild_id, now)
+
+    @post_due_digests.before_loop
+    async def _wait_until_ready(self) -> None:
+        await self.bot.wait_until_ready()
+
+
+async def setup(bot: BriefingBot) -> None:
+    """Extension entry point."""
+    await bot.add_cog(Summaries(bot))
+
+

@@ -1,0 +1,38 @@
+"""Reading the times people type: `7d`, `12h`, `2023-11-01`, ISO times, and `08:00` (UTC)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time, timedelta
+
+_AGE = re.compile(r"\s*(\d{1,4})\s*([dhw])\s*", re.IGNORECASE)
+_CLOCK = re.compile(r"\s*([01]?\d|2[0-3]):([0-5]\d)\s*")
+UNITS = {"d": "days", "h": "hours", "w": "weeks"}
+
+
+def parse_since(text: str, now: datetime | None = None) -> datetime:
+    """An age (`7d`, `12h`, `2w`), a date (midnight UTC) or an ISO time, as an aware datetime.
+
+    Raises ValueError with a message fit to show the user.
+    """
+    now = now or datetime.now(UTC)
+    age = _AGE.fullmatch(text)
+    if age:
+        return now - timedelta(**{UNITS[age.group(2).lower()]: int(age.group(1))})
+    cleaned = text.strip()
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", cleaned):
+            return datetime.combine(date.fromisoformat(cleaned), time.min, tzinfo=UTC)
+        moment = datetime.fromisoformat(cleaned)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a date (YYYY-MM-DD), an ISO time or an age such "
+                         "as 1d or 7d") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def parse_clock(text: str) -> str:
+    """`8:00` or `08:00` as "08:00" (24-hour, UTC); raises ValueError otherwise."""
+    match = _CLOCK.fullmatch(text)
+    if not match:
+        raise ValueError(f"{text!r} is not a time of day such as 08:00 (24-hour, UTC)")
+    return f"{int(match.group(1)):02d}:{match.group(2)}"

@@ -1,0 +1,50 @@
+"""Maximal marginal relevance: pick relevant items that do not repeat each other."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def marginal_relevance(relevance: np.ndarray, redundancy: np.ndarray,
+                       diversity: float) -> np.ndarray:
+    """MMR's trade-off for each item: relevance, less its redundancy with what is chosen already.
+
+    `redundancy[i]` is item i's highest similarity to any chosen item (0 before the first pick).
+    """
+    return (1.0 - diversity) * np.asarray(relevance, dtype=np.float64) \
+        - diversity * np.asarray(redundancy, dtype=np.float64)
+
+
+def mmr(relevance: np.ndarray, similarity: np.ndarray, k: int,
+        diversity: float = 0.3) -> list[int]:
+    """Indices of up to `k` items, in the order chosen, by maximal marginal relevance.
+
+    Each step takes the item maximising
+    ``(1 - diversity) * relevance[i] - diversity * max(similarity[i, chosen])``; the first pick
+    is the most relevant item. `similarity` is the items' square pairwise similarity matrix
+    (cosines of normalised vectors). `diversity` 0 ranks by relevance alone; 1 ignores relevance
+    after the first pick. Ties go to the lower index, so the result is deterministic.
+    """
+    relevance = np.asarray(relevance, dtype=np.float64)
+    similarity = np.asarray(similarity, dtype=np.float64)
+    n = len(relevance)
+    if similarity.shape != (n, n):
+        raise ValueError(f"similarity must be {n}x{n}, got {similarity.shape}")
+    if not 0.0 <= diversity <= 1.0:
+        raise ValueError(f"diversity must be within [0, 1], got {diversity}")
+    k = min(max(k, 0), n)
+    if k == 0:
+        return []
+    chosen = [int(np.argmax(relevance))]
+    # Highest similarity of each item to anything chosen so far.
+    redundancy = similarity[:, chosen[0]].copy()
+    available = np.ones(n, dtype=bool)
+    available[chosen[0]] = False
+    while len(chosen) < k:
+        marginal = marginal_relevance(relevance, redundancy, diversity)
+        marginal[~available] = -np.inf
+        pick = int(np.argmax(marginal))
+        chosen.append(pick)
+        available[pick] = False
+        redundancy = np.maximum(redundancy, similarity[:, pick])
+    return chosen

@@ -1,0 +1,78 @@
+"""Unsupervised salience signals for the sentences of one article (pure functions on arrays).
+
+Each function scores the sentences of a single article; `index/summarize.py` weighs them. The
+signals are the classic ones of extractive summarization (Edmundson 1969; Gillick & Favre 2009):
+location (news puts the point first), centrality (a sentence close in meaning to the whole
+article), keywords (words the article keeps coming back to), and penalties for sentences that
+make poor summary lines (fragments, run-ons, quotations).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+
+import numpy as np
+
+from index.fusion import min_max
+
+_QUOTE_MARK = re.compile(r"[\"“”]")
+
+
+def position_prior(count: int, exponent: float) -> np.ndarray:
+    """1 / (1 + i) ** exponent for sentence i: the lead counts most, later ones less and less."""
+    return 1.0 / (1.0 + np.arange(count, dtype=np.float64)) ** exponent
+
+
+def centrality(vectors: np.ndarray) -> np.ndarray:
+    """Cosine of each (normalised) sentence vector to the article's centroid, scaled to [0, 1]."""
+    if not len(vectors):
+        return np.zeros(0)
+    centroid = np.asarray(vectors, dtype=np.float64).mean(axis=0)
+    norm = float(np.linalg.norm(centroid))
+    if norm < 1e-12:
+        return np.zeros(len(vectors))
+    return min_max(vectors @ (centroid / norm))
+
+
+def keyword_density(tokens: Sequence[set[str]]) -> np.ndarray:
+    """Mean number of the article's sentences that share each of a sentence's words, in [0, 1].
+
+    A sentence made of the words the article repeats is about what the article is about.
+    """
+    frequency = sentence_frequency(tokens)
+    means = [float(np.mean([frequency[t] for t in words])) if words else 0.0
+             for words in tokens]
+    return min_max(np.array(means))
+
+
+def sentence_frequency(tokens: Sequence[set[str]]) -> Counter[str]:
+    """In how many sentences each word occurs."""
+    return Counter(t for words in tokens for t in words)
+
+
+def concept_weights(tokens: Sequence[set[str]], min_sentences: int = 2) -> dict[str, int]:
+    """Words that recur (in at least `min_sentences` sentences), weighted by that count.
+
+    These are the article's concepts; a summary should cover as much of their weight as it can.
+    """
+    return {t: n for t, n in sentence_frequency(tokens).items() if n >= min_sentences}
+
+
+def coverage_gain(tokens: Sequence[set[str]], weights: dict[str, int],
+                  covered: set[str]) -> np.ndarray:
+    """Weight of the concepts each sentence would add to those already `covered`."""
+    return np.array([sum(weights.get(t, 0) for t in words - covered) for words in tokens],
+                    dtype=np.float64)
+
+
+def length_penalty(word_counts: Sequence[int], shortest: int, longest: int) -> np.ndarray:
+    """1 for a sentence shorter than `shortest` or longer than `longest` words, else 0."""
+    counts = np.asarray(word_counts)
+    return ((counts < shortest) | (counts > longest)).astype(np.float64)
+
+
+def quotation(texts: Sequence[str]) -> np.ndarray:
+    """1 for a sentence with quotation marks (someone's words rather than the news), else 0."""
+    return np.array([1.0 if _QUOTE_MARK.search(t) else 0.0 for t in texts])

@@ -1,0 +1,166 @@
+"""Extractive summaries of one article: verbatim sentences with their offsets, in article order.
+
+A sentence's worth is a weighted sum of the signals in `index/salience.py` (position,
+centrality among the article's own sentence embeddings, keyword density, length and quotation
+penalties) plus how much of the article's recurring vocabulary it adds to the sentences already
+chosen. Sentences are picked greedily with maximal marginal relevance, so a summary does not
+say the same thing twice, and an article with several paragraphs is covered across them
+(no paragraph gives a second sentence before every paragraph has had a chance to give one).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from index import salience
+from index.embedding import Embedder
+from index.errors import ArticleNotFound
+from index.lexical import tokenize
+from index.mmr import marginal_relevance
+from index.snapshot import Snapshot
+from index.splitting import sentence_spans, word_count
+
+
+@dataclass(frozen=True)
+class SummarySentence:
+    """One summary sentence, verbatim: `text == body[start:end]` of the article it cites."""
+
+    text: str
+    article: str
+    title: str
+    paragraph: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Summary sentences; `answered` is False when the index does not cover the request."""
+
+    answered: bool
+    sentences: tuple[SummarySentence, ...]
+
+    def by_article(self) -> list[tuple[str, str, tuple[SummarySentence, ...]]]:
+        """(article id, title, its sentences) in the order the articles first appear."""
+        groups: dict[str, list[SummarySentence]] = {}
+        for sentence in self.sentences:
+            groups.setdefault(sentence.article, []).append(sentence)
+        return [(aid, group[0].title, tuple(group)) for aid, group in groups.items()]
+
+
+@dataclass(frozen=True)
+class SentenceSpan:
+    """Where a sentence lies in an article body: its 1-based paragraph and character offsets."""
+
+    paragraph: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How the salience signals combine (see `choose`).
+
+    Grid-searched on rows 1-500 of CNN/DailyMail (`briefing eval --summaries ... --rows 1-500`,
+    ROUGE-1 and ROUGE-Lsum of 3-sentence summaries); see README, "Summaries".
+    """
+
+    position: float = 1.0      # exponent of the position prior 1 / (1 + i) ** position
+    centrality: float = 0.3
+    keywords: float = 0.1
+    coverage: float = 0.6
+    diversity: float = 0.4     # MMR trade-off against similarity to chosen sentences
+    length: float = 0.3        # penalty outside [shortest, longest] words
+    shortest: int = 6
+    longest: int = 40
+    quotation: float = 0.2
+
+
+DEFAULT_WEIGHTS = Weights()
+
+
+def body_sentences(body: str, paragraphs: Sequence[tuple[int, int]]) -> list[SentenceSpan]:
+    """Every sentence of a body, paragraph by paragraph (a sentence never spans two)."""
+    return [SentenceSpan(number, start, end)
+            for number, (p_start, p_end) in enumerate(paragraphs, start=1)
+            for start, end in sentence_spans(body, p_start, p_end)]
+
+
+def static_scores(texts: Sequence[str], vectors: np.ndarray, tokens: Sequence[set[str]],
+                  weights: Weights) -> np.ndarray:
+    """Each sentence's worth before anything is chosen (position, meaning, words, form)."""
+    counts = [word_count(t) for t in texts]
+    return (salience.position_prior(len(texts), weights.position)
+            + weights.centrality * salience.centrality(vectors)
+            + weights.keywords * salience.keyword_density(tokens)
+            - weights.length * salience.length_penalty(counts, weights.shortest, weights.longest)
+            - weights.quotation * salience.quotation(texts))
+
+
+def choose(texts: Sequence[str], vectors: np.ndarray, paragraphs: Sequence[int], k: int,
+           weights: Weights = DEFAULT_WEIGHTS) -> list[int]:
+    """Indices (ascending, i.e. article order) of the `k` sentences that summarize an article.
+
+    `vectors` are the sentences' normalised embeddings and `paragraphs` their paragraph numbers.
+    A paragraph gives at most ceil(k / paragraphs) sentences.
+    """
+    n = len(texts)
+    k = min(k, n)
+    if k <= 0:
+        return []
+    tokens = [set(tokenize(t)) for t in texts]
+    base = static_scores(texts, vectors, tokens, weights)
+    concepts = salience.concept_weights(tokens)
+    scale = float(salience.coverage_gain(tokens, concepts, set()).max()) or 1.0
+    similarity = vectors @ vectors.T
+    cap = math.ceil(k / len(set(paragraphs)))
+    taken: Counter[int] = Counter()
+    covered: set[str] = set()
+    redundancy = np.zeros(n)
+    available = np.ones(n, dtype=bool)
+    chosen: list[int] = []
+    for _ in range(k):
+        relevance = base + weights.coverage * salience.coverage_gain(tokens, concepts,
+                                                                     covered) / scale
+        score = marginal_relevance(relevance, redundancy, weights.diversity)
+        allowed = available & np.array([taken[p] < cap for p in paragraphs])
+        score[~allowed] = -np.inf
+        pick = int(np.argmax(score))
+        chosen.append(pick)
+        available[pick] = False
+        taken[paragraphs[pick]] += 1
+        covered |= tokens[pick]
+        redundancy = np.maximum(redundancy, similarity[:, pick])
+    return sorted(chosen)
+
+
+def summarize_body(body: str, paragraphs: Sequence[tuple[int, int]], embedder: Embedder,
+                   k: int, weights: Weights = DEFAULT_WEIGHTS) -> list[SentenceSpan]:
+    """The `k` summary sentences of a body with the given paragraph spans, in article order."""
+    spans = body_sentences(body, paragraphs)
+    if len(spans) <= k:
+        return spans
+    texts = [body[s.start:s.end] for s in spans]
+    picks = choose(texts, embedder.embed(texts), [s.paragraph for s in spans], k, weights)
+    return [spans[i] for i in picks]
+
+
+def summarize_article(snapshot: Snapshot, embedder: Embedder, article_id: str,
+                      k: int) -> Summary:
+    """A `k`-sentence summary of an indexed article; raises ArticleNotFound for an unknown id."""
+    if k < 1:
+        raise ValueError(f"a summary needs at least one sentence, not {k}")
+    record = snapshot.metadata.article(article_id)
+    stored = snapshot.metadata.article_body(article_id) if record else None
+    if record is None or stored is None:
+        raise ArticleNotFound(f"no indexed article with the id {article_id!r}")
+    body, paragraphs = stored
+    return Summary(True, tuple(
+        SummarySentence(body[s.start:s.end], record.id, record.title, s.paragraph, s.start,
+                        s.end)
+        for s in summarize_body(body, paragraphs, embedder, k)))

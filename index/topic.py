@@ -1,0 +1,92 @@
+"""Topic briefings: the most relevant, non-redundant sentences about a topic across all articles.
+
+Hybrid search finds the best passages for the topic and the relevance gate decides whether the
+corpus covers it at all. The passages' sentences are then scored the way the gate scores a
+passage (cosine similarity to the topic plus the IDF-weighted share of the topic's words they
+contain), those far below the best dropped, and maximal marginal relevance picks the briefing.
+Sentences are grouped by article (the article with the most relevant sentence first) and kept in
+article order within each group.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+from index.embedding import Embedder
+from index.gate import coverage, gate_score
+from index.lexical import tokenize
+from index.mmr import mmr
+from index.search import Hit, search
+from index.snapshot import Snapshot
+from index.splitting import sentence_spans
+from index.summarize import Summary, SummarySentence
+
+TOPIC_PASSAGES = 8       # passages whose sentences compete for the briefing
+TOPIC_DIVERSITY = 0.3    # MMR trade-off between relevance and novelty
+RELEVANCE_MARGIN = 0.25  # drop sentences this much less similar to the topic than the best
+
+
+def summarize_topic(snapshot: Snapshot, embedder: Embedder, topic: str, k: int,
+                    gate_threshold: float, max_chars: int) -> Summary:
+    """A `k`-sentence cited briefing on `topic`, or an unanswered Summary when not covered.
+
+    Raises InvalidQuestion for an empty or over-long topic.
+    """
+    if k < 1:
+        raise ValueError(f"a briefing needs at least one sentence, not {k}")
+    answer = search(snapshot, embedder, topic, TOPIC_PASSAGES, gate_threshold, max_chars,
+                    highlights=False)
+    if not answer.answered:
+        return Summary(False, ())
+    candidates = passage_sentences(snapshot, answer.hits)
+    if not candidates:
+        return Summary(False, ())
+    vectors = embedder.embed([c.text for c in candidates])
+    relevance = topic_relevance(snapshot, answer.question, candidates,
+                                vectors @ embedder.embed_query(answer.question))
+    keep = np.flatnonzero(relevance >= relevance.max() - RELEVANCE_MARGIN)
+    picks = mmr(relevance[keep], vectors[keep] @ vectors[keep].T, k, TOPIC_DIVERSITY)
+    chosen = [(float(relevance[keep[i]]), candidates[keep[i]]) for i in picks]
+    return Summary(True, tuple(group_by_article(chosen)))
+
+
+def topic_relevance(snapshot: Snapshot, topic: str, sentences: list[SummarySentence],
+                    similarity: np.ndarray) -> np.ndarray:
+    """Gate score of each sentence: its similarity plus its share of the topic's rare words."""
+    words = tokenize(topic)
+    idf = snapshot.lexical.idf(words)
+    return np.array([gate_score(float(sim), coverage(words, idf, set(tokenize(s.text))))
+                     for s, sim in zip(sentences, similarity, strict=True)])
+
+
+def passage_sentences(snapshot: Snapshot, hits: Iterable[Hit]) -> list[SummarySentence]:
+    """The sentences of the hits' passages (each within one paragraph), without repeats."""
+    seen: set[tuple[str, int]] = set()
+    sentences: list[SummarySentence] = []
+    bodies: dict[str, tuple[str, list[tuple[int, int]]]] = {}
+    for hit in hits:
+        if hit.article not in bodies:
+            stored = snapshot.metadata.article_body(hit.article)
+            if stored is None:
+                continue
+            bodies[hit.article] = stored
+        body, paragraphs = bodies[hit.article]
+        for number in hit.paragraphs:
+            p_start, p_end = paragraphs[number - 1]
+            start, end = max(p_start, hit.start), min(p_end, hit.end)
+            for s, e in sentence_spans(body, start, end) if start < end else []:
+                if (hit.article, s) not in seen:
+                    seen.add((hit.article, s))
+                    sentences.append(SummarySentence(body[s:e], hit.article, hit.title, number,
+                                                     s, e))
+    return sentences
+
+
+def group_by_article(scored: list[tuple[float, SummarySentence]]) -> list[SummarySentence]:
+    """Sentences grouped by article, best-scoring article first, article order inside a group."""
+    best: dict[str, float] = {}
+    for score, sentence in scored:
+        best[sentence.article] = max(score, best.get(sentence.article, -np.inf))
+    return sorted((s for _, s in scored), key=lambda s: (-best[s.article], s.article, s.start))

@@ -1,0 +1,106 @@
+"""End to end: `/summary`, `/digest show`, and a scheduled digest that survives a restart."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.bot.harness import Harness, run_scenario
+
+SEED = "russia-turkiye-israel-hamas-war"
+
+
+@pytest.fixture
+def run(tmp_path, seed_index, embedder, corpus_copy):
+    def go(scenario, **kwargs):
+        return run_scenario(scenario, workdir=tmp_path, seed_index=seed_index,
+                            embedder=embedder, corpus=corpus_copy, **kwargs)
+    return go
+
+
+def test_summary_of_an_article_cites_paragraphs_in_order(run):
+    async def scenario(h: Harness) -> None:
+        choices = await h.server.send_interaction("summary", {"article": "russia"}, type=4,
+                                                  focused="article")
+        offered = await h.server.wait_for(lambda c: c.path == choices.callback_path)
+        assert offered.json["type"] == 8
+        assert offered.json["data"]["choices"][0]["value"] == SEED
+
+        sent = await h.server.send_interaction("summary", {"article": SEED, "sentences": 5})
+        reply = await h.server.wait_for(lambda c: c.path == sent.webhook_path, timeout=30)
+        embed = reply.json["embeds"][0]
+        lines = embed["description"].splitlines()
+        assert len(lines) == 5
+        cited = [int(line.rsplit("(¶", 1)[1].rstrip(")")) for line in lines]
+        assert cited == sorted(cited) and len(set(cited)) >= 4
+        assert embed["title"].startswith("Russia and Türkiye")
+
+    run(scenario)
+
+
+def test_topic_briefing_and_refusal(run):
+    async def scenario(h: Harness) -> None:
+        sent = await h.server.send_interaction("summary", {"topic": "Hamas"})
+        reply = await h.server.wait_for(lambda c: c.path == sent.webhook_path, timeout=30)
+        field = reply.json["embeds"][0]["fields"][0]
+        assert "(¶" in field["value"]
+        refused = await h.server.send_interaction("summary", {"topic": "sourdough bread"})
+        answer = await h.server.wait_for(lambda c: c.path == refused.webhook_path, timeout=30)
+        assert answer.json["content"] == "Nothing indexed covers that."
+
+    run(scenario)
+
+
+def test_digest_lists_recent_articles(run):
+    async def scenario(h: Harness) -> None:
+        sent = await h.server.send_interaction("digest", {"show": {"since": "7d"}})
+        reply = await h.server.wait_for(lambda c: c.path == sent.webhook_path, timeout=30)
+        embed = reply.json["embeds"][0]
+        assert embed["title"].startswith("Digest: 1 article since")
+        assert embed["fields"][0]["name"].startswith("Russia and Türkiye")
+        bad = await h.server.send_interaction("digest", {"show": {"since": "last tuesday"}})
+        error = await h.server.wait_for(lambda c: c.path == bad.callback_path)
+        assert "is not a date" in error.json["data"]["content"]
+
+    run(scenario)
+
+
+def test_scheduled_digest_posts_and_survives_a_restart(run, tmp_path):
+    channel_posts = "/channels/{channel_id}/messages"
+
+    async def schedule(h: Harness) -> None:
+        member_try = await h.server.send_interaction(
+            "digest", {"schedule": {"channel": h.server.channel_id, "time": "08:00"}},
+            user="member")
+        refused = await h.server.wait_for(lambda c: c.path == member_try.callback_path)
+        assert "Manage Server" in refused.json["data"]["content"]
+        sent = await h.server.send_interaction(
+            "digest", {"schedule": {"channel": h.server.channel_id, "time": "08:00"}})
+        reply = await h.server.wait_for(lambda c: c.path == sent.callback_path)
+        assert "every day at 08:00 UTC" in reply.json["data"]["content"]
+
+    run(schedule, digest_check_s=0.2)
+    assert len(stored(tmp_path)) == 1
+
+    async def restarted(h: Harness) -> None:
+        # The fake server gives new ids on every start, and the last post should be two days
+        # old for a post to be due now: adjust the schedule the first run stored.
+        with sqlite3.connect(tmp_path / "schedules.sqlite") as db:
+            db.execute("UPDATE schedules SET guild_id = ?, channel_id = ?, last_posted = ?",
+                       (int(h.server.guild_id), int(h.server.channel_id),
+                        (datetime.now(UTC) - timedelta(days=2)).isoformat()))
+        post = await h.server.wait_for(lambda c: c.route == channel_posts, timeout=20)
+        assert post.json["embeds"][0]["title"].startswith("Digest:")
+        unschedule = await h.server.send_interaction("digest", {"unschedule": {}})
+        done = await h.server.wait_for(lambda c: c.path == unschedule.callback_path)
+        assert done.json["data"]["content"] == "The daily digest is stopped."
+
+    run(restarted, digest_check_s=0.2)
+    assert stored(tmp_path) == []
+
+
+def stored(workdir) -> list[tuple]:
+    with sqlite3.connect(workdir / "schedules.sqlite") as db:
+        return db.execute("SELECT * FROM schedules").fetchall()

@@ -1,0 +1,55 @@
+"""Times people type, and when a daily digest is due."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.schedules import Schedule, ScheduleStore
+from bot.when import parse_clock, parse_since
+
+NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("1d", NOW - timedelta(days=1)), ("12h", NOW - timedelta(hours=12)),
+    ("2w", NOW - timedelta(weeks=2)), ("2026-11-01", datetime(2026, 11, 1, tzinfo=UTC)),
+    ("2026-11-01T06:00:00+01:00", datetime(2026, 11, 1, 5, tzinfo=UTC)),
+])
+def test_since_forms(text, expected):
+    assert parse_since(text, NOW) == expected
+
+
+@pytest.mark.parametrize("text", ["yesterday", "7 days", "", "2026-13-01", "-1d"])
+def test_bad_since_is_a_clear_error(text):
+    with pytest.raises(ValueError, match="is not a date"):
+        parse_since(text, NOW)
+
+
+def test_clock():
+    assert parse_clock("8:05") == "08:05" and parse_clock(" 23:59 ") == "23:59"
+    for bad in ("24:00", "8", "08:60", "noon"):
+        with pytest.raises(ValueError, match="time of day"):
+            parse_clock(bad)
+
+
+def test_due_once_per_day_after_its_time():
+    posted_yesterday = Schedule(1, 2, "08:00", (NOW - timedelta(days=1)).isoformat())
+    assert posted_yesterday.due(NOW)
+    posted_after_slot = Schedule(1, 2, "08:00", NOW.replace(hour=8, minute=1).isoformat())
+    assert not posted_after_slot.due(NOW)
+    later_today = Schedule(1, 2, "10:00", NOW.replace(hour=9).isoformat())
+    assert not later_today.due(NOW)
+    assert later_today.due(NOW.replace(hour=10, minute=0))
+    assert posted_yesterday.since(NOW) == NOW - timedelta(days=1)
+
+
+def test_store_round_trip(tmp_path):
+    store = ScheduleStore(tmp_path / "s.sqlite")
+    store.set(1, 2, "08:00")
+    [schedule] = store.all()
+    assert (schedule.guild_id, schedule.channel_id, schedule.at) == (1, 2, "08:00")
+    assert not schedule.due(datetime.now(UTC))  # starts at the next slot, not at once
+    store.mark_posted(1, NOW)
+    assert store.all()[0].last_posted == NOW.isoformat(timespec="seconds")
+    assert store.remove(1) and not store.remove(1)
+    store.close()

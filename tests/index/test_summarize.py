@@ -1,0 +1,192 @@
+"""Summaries, topic briefings and digests, with the real bundled model on the seed article."""
+
+import time
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+
+from index import ArticleNotFound, BriefingError, BriefingIndex, InvalidQuestion, salience
+from index.digest import indexed_since
+from index.metadata import ArticleRecord
+from index.splitting import sentence_spans
+from index.summarize import choose
+from index.summary_eval import evaluate_summaries, read_rows, rouge, scorer
+
+SEED = "russia-turkiye-israel-hamas-war"
+
+
+def seed_body(index: BriefingIndex) -> tuple[str, list[tuple[int, int]]]:
+    return index.snapshot().metadata.article_body(SEED)
+
+
+def assert_verbatim(index: BriefingIndex, sentences) -> None:
+    """Each sentence is body[start:end] of its article and lies inside the paragraph it cites."""
+    for s in sentences:
+        body, paragraphs = index.snapshot().metadata.article_body(s.article)
+        assert body[s.start:s.end] == s.text
+        p_start, p_end = paragraphs[s.paragraph - 1]
+        assert p_start <= s.start < s.end <= p_end
+
+
+# --- article summaries ----------------------------------------------------------------------
+
+def test_seed_summary_spans_the_article_and_reports_the_sweden_bill(seed_index):
+    summary = seed_index.summarize(SEED, sentences=5)
+    assert summary.answered and len(summary.sentences) == 5
+    paragraphs = [s.paragraph for s in summary.sentences]
+    assert len(set(paragraphs)) >= 4
+    sweden = [s for s in summary.sentences if "Sweden" in s.text]
+    assert [s.paragraph for s in sweden] == [15]
+    assert "submitted a bill to parliament" in sweden[0].text
+    assert_verbatim(seed_index, summary.sentences)
+
+
+def test_summary_sentences_are_in_article_order_and_not_just_the_lead(seed_index):
+    body, paragraphs = seed_body(seed_index)
+    lead = [body[s:e] for s, e in sentence_spans(body, *paragraphs[0])]
+    for n in (3, 5, 10):
+        summary = seed_index.summarize(SEED, sentences=n)
+        starts = [s.start for s in summary.sentences]
+        assert len(starts) == n and starts == sorted(starts)
+        assert [s.text for s in summary.sentences] != lead[:n]
+        assert all(s.title == "Russia and Türkiye Align on the Israel-Hamas War"
+                   for s in summary.sentences)
+
+
+def test_unknown_article_is_a_briefing_error(seed_index):
+    with pytest.raises(ArticleNotFound, match="no-such-article"):
+        seed_index.summarize("no-such-article")
+    assert issubclass(ArticleNotFound, BriefingError)
+
+
+def test_choose_takes_every_sentence_of_a_short_text_in_order():
+    vectors = np.eye(3)
+    assert choose(["One two three four five six.", "Seven.", "Eight nine."], vectors,
+                  [1, 1, 1], 5) == [0, 1, 2]
+
+
+def test_choose_spreads_over_paragraphs_before_taking_a_second_from_one():
+    texts = [f"Sentence number {i} talks about the harbour strike and its cost." for i in range(6)]
+    vectors = np.tile([1.0, 0.0], (6, 1))
+    assert choose(texts, vectors, [1, 1, 1, 2, 2, 3], 3) == [0, 3, 5]
+    # One paragraph: nothing to spread over, the lead wins.
+    assert choose(texts, vectors, [1] * 6, 3) == [0, 1, 2]
+
+
+def test_salience_signals_on_small_inputs():
+    np.testing.assert_allclose(salience.position_prior(3, 1.0), [1, 1 / 2, 1 / 3])
+    np.testing.assert_array_equal(salience.length_penalty([3, 10, 50], 6, 40), [1, 0, 1])
+    np.testing.assert_array_equal(salience.quotation(['He said “no.”', "No quote."]), [1, 0])
+    tokens = [{"strike", "port"}, {"strike", "cost"}, {"weather"}]
+    assert salience.concept_weights(tokens) == {"strike": 2}
+    np.testing.assert_array_equal(
+        salience.coverage_gain(tokens, {"strike": 2, "cost": 1}, {"cost"}), [2, 2, 0])
+    central = salience.centrality(np.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0]]))
+    assert int(np.argmax(central)) == 1
+
+
+# --- topic briefings ------------------------------------------------------------------------
+
+def test_hamas_briefing_cites_russias_and_turkeys_ties_and_nothing_on_trade(seed_index):
+    briefing = seed_index.summarize_topic("Hamas", sentences=5)
+    assert briefing.answered and 3 <= len(briefing.sentences) <= 5
+    paragraphs = {s.paragraph for s in briefing.sentences}
+    assert {10, 11} <= paragraphs  # Russia's support (¶10), Erdoğan's support (¶11)
+    assert not paragraphs & {4, 5, 6}  # grain deal, Sochi talks, trade
+    assert all("Hamas" in s.text for s in briefing.sentences)
+    assert_verbatim(seed_index, briefing.sentences)
+    groups = briefing.by_article()
+    assert [aid for aid, _, _ in groups] == [SEED]
+    assert [s.start for s in groups[0][2]] == sorted(s.start for s in groups[0][2])
+
+
+def test_sentences_are_distinct(seed_index):
+    briefing = seed_index.summarize_topic("Sweden NATO membership", sentences=5)
+    assert briefing.answered
+    assert len({s.start for s in briefing.sentences}) == len(briefing.sentences)
+    assert any("Sweden" in s.text for s in briefing.sentences)
+
+
+@pytest.mark.parametrize("topic", ["sourdough bread", "Who won the 2018 World Cup?"])
+def test_off_topic_briefing_is_refused(seed_index, topic):
+    briefing = seed_index.summarize_topic(topic)
+    assert not briefing.answered and briefing.sentences == ()
+
+
+def test_empty_topic_is_an_invalid_question(seed_index):
+    with pytest.raises(InvalidQuestion):
+        seed_index.summarize_topic("   ")
+
+
+# --- digests --------------------------------------------------------------------------------
+
+NEW_ARTICLE = """---
+title: Port Strike Ends After Nine Days
+published: 2026-11-20
+---
+
+Dock workers in Rotterdam returned to work on Monday after a nine-day strike over pay.
+
+The union accepted a raise of six percent over two years. Shipping lines said the backlog of
+containers would take a month to clear.
+
+Retailers had warned of empty shelves before the holidays if the strike went on.
+"""
+
+
+def test_digest_lists_the_articles_indexed_since_a_time(tmp_path, corpus_copy, embedder):
+    index = BriefingIndex(tmp_path / "index", embedder=embedder)
+    index.reindex(corpus_copy)
+    [first] = index.sources()
+    time.sleep(1.1)  # indexed_at has a resolution of one second
+    (corpus_copy / "port-strike.md").write_text(NEW_ARTICLE, encoding="utf-8")
+    index.reindex(corpus_copy)
+    first_indexed = datetime.fromisoformat(first.indexed_at)
+
+    both = index.digest(first_indexed - timedelta(minutes=1))
+    assert [e.article for e in both.entries] == ["port-strike", SEED]  # newest first
+    assert both.total == 2
+    new_only = index.digest(first_indexed + timedelta(seconds=1))
+    [entry] = new_only.entries
+    assert (entry.title, entry.date, entry.published) == (
+        "Port Strike Ends After Nine Days", "2026-11-20", "2026-11-20")
+    assert 2 <= len(entry.sentences) <= 3
+    assert_verbatim(index, entry.sentences)
+    assert not index.digest(datetime.now(UTC) + timedelta(hours=1)).entries
+    limited = index.digest(first_indexed - timedelta(minutes=1), limit=1)
+    assert [e.article for e in limited.entries] == ["port-strike"] and limited.total == 2
+
+
+def test_indexed_since_compares_aware_times_and_skips_unreadable_ones():
+    def record(aid: str, indexed_at: str) -> ArticleRecord:
+        return ArticleRecord(aid, aid, aid, "", "", "", indexed_at, 1)
+
+    records = [record("a", "2026-11-20T10:00:00+00:00"), record("b", "2026-11-22T10:00:00+00:00"),
+               record("c", "2026-11-21T12:00:00+02:00"), record("d", "garbage")]
+    since = datetime(2026, 11, 21, 9, 0)  # naive: UTC
+    assert [r.id for r in indexed_since(records, since)] == ["b", "c"]
+    assert [r.id for r in indexed_since(records, since.replace(tzinfo=UTC) + timedelta(hours=2))
+            ] == ["b"]
+
+
+# --- ROUGE evaluation -----------------------------------------------------------------------
+
+def test_rouge_of_the_reference_itself_is_perfect():
+    reference = "The strike ended on Monday .\nWorkers won a raise ."
+    scores = rouge(scorer(), reference, ["The strike ended on Monday.", "Workers won a raise."])
+    assert scores == pytest.approx({"rouge1": 100.0, "rouge2": 100.0, "rougeLsum": 100.0})
+
+
+def test_cnn_rows_are_scored_against_lead3_in_the_same_run(shared_eval, embedder):
+    result = evaluate_summaries(shared_eval / "cnn-1000" / "test.jsonl", embedder, 1, 4)
+    assert (result["rows"], result["first_row"], result["last_row"]) == (4, 1, 4)
+    for key in ("rouge1", "rouge2", "rougeLsum", "lead3_rouge1", "lead3_rouge2",
+                "lead3_rougeLsum"):
+        assert 0 < result[key] < 100
+    assert 0 <= result["same_as_lead3"] <= 1
+
+
+def test_rows_outside_the_file_are_an_error(shared_eval):
+    with pytest.raises(BriefingError, match="has 1000 rows"):
+        read_rows(shared_eval / "cnn-1000" / "test.jsonl", 999, 1001)
