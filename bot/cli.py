@@ -11,28 +11,25 @@ import json
 import logging
 import re
 import sys
-import textwrap
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
 from bot.settings import Settings, SettingsError, load_settings
-from bot.when import parse_since
-from index import (
-    Answer,
-    BriefingError,
-    BriefingIndex,
-    Digest,
-    ReindexReport,
-    Summary,
-    SummarySentence,
+from bot.terminal import (
+    answer_json,
+    describe_report,
+    digest_json,
+    format_answer,
+    format_digest,
+    format_summary,
+    summary_json,
 )
+from bot.when import parse_since
+from index import BriefingError, BriefingIndex, IndexMismatch, IndexMissing
 
 log = logging.getLogger("briefing")
-
-NOT_COVERED = "The indexed articles don't cover that."
-
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `briefing` console script; returns the exit status."""
@@ -179,21 +176,6 @@ def progress_bar(label: str, unit: str = "passage"):
             bar.close()
 
 
-def describe_report(report: ReindexReport) -> list[str]:
-    """Human lines summarising a reindex."""
-    lines = [f"skipped {s.path}: {s.reason}" for s in report.skipped]
-    if report.rebuilt_from_scratch:
-        lines.append(f"rebuilt from scratch: {report.rebuilt_from_scratch}")
-    if report.changes:
-        lines.append(f"{len(report.added)} added, {len(report.changed)} changed, "
-                     f"{len(report.removed)} removed, {report.unchanged} unchanged; "
-                     f"embedded {report.embedded} passages; {report.passages} passages indexed.")
-    else:
-        lines.append(f"Nothing changed ({report.unchanged} articles, {report.passages} passages);"
-                     f" embedded {report.embedded} passages.")
-    return lines
-
-
 def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
     index = open_index(settings)
     with progress_bar("Embedding") as update:
@@ -204,14 +186,19 @@ def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _ensure_index(index: BriefingIndex, settings: Settings) -> None:
-    """On a fresh checkout, build the missing index first (with its progress bar)."""
-    if not index.exists:
+    """Build the index first when it is missing or from an older format (with progress)."""
+    try:
+        index.snapshot()
+        return
+    except IndexMissing:
         print(f"No index yet in {index.index_dir}; indexing {settings.corpus_dir} first.",
               file=sys.stderr)
-        with progress_bar("Embedding") as update:
-            report = index.reindex(settings.corpus_dir, update)
-        for line in describe_report(report):
-            print(line, file=sys.stderr)
+    except IndexMismatch as err:
+        print(f"{err}: rebuilding it from {settings.corpus_dir}.", file=sys.stderr)
+    with progress_bar("Embedding") as update:
+        report = index.reindex(settings.corpus_dir, update)
+    for line in describe_report(report):
+        print(line, file=sys.stderr)
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
@@ -239,40 +226,6 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     return status
 
 
-def answer_json(answer: Answer) -> dict:
-    """The documented `ask --json` shape."""
-    return {
-        "question": answer.question,
-        "answered": answer.answered,
-        "hits": [{"rank": h.rank, "score": h.score, "article": h.article, "title": h.title,
-                  "paragraphs": list(h.paragraphs), "start": h.start, "end": h.end,
-                  "text": h.text, "highlight": h.highlight} for h in answer.hits],
-    }
-
-
-def format_answer(answer: Answer, width: int = 100) -> str:
-    """Numbered cited passages with the highlight in **bold**, or the not-covered line."""
-    if not answer.answered:
-        line = NOT_COVERED
-        if answer.hits:
-            top = answer.hits[0]
-            line += f" (closest: {top.title} · {_paragraphs(top.paragraphs)}, low confidence)"
-        return line
-    blocks = []
-    for hit in answer.hits:
-        text = hit.text.replace(hit.highlight, f"**{hit.highlight}**", 1)
-        body = textwrap.fill(" ".join(text.split()), width=width, initial_indent="   ",
-                             subsequent_indent="   ")
-        blocks.append(f"{hit.rank}. {hit.title} · {_paragraphs(hit.paragraphs)}\n{body}")
-    return "\n".join(blocks)
-
-
-def _paragraphs(numbers: tuple[int, ...]) -> str:
-    if len(numbers) == 1:
-        return f"¶{numbers[0]}"
-    return f"¶{numbers[0]}–{numbers[-1]}"
-
-
 def cmd_summary(args: argparse.Namespace, settings: Settings) -> int:
     if (args.article is None) == (args.topic is None):
         args.usage_error("give either ARTICLE_ID or --topic TEXT")
@@ -287,32 +240,6 @@ def cmd_summary(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def summary_json(summary: Summary) -> dict:
-    """The documented `summary --json` shape."""
-    return {"answered": summary.answered, "sentences": _sentences_json(summary.sentences)}
-
-
-def _sentences_json(sentences: Iterable[SummarySentence]) -> list[dict]:
-    return [{"text": s.text, "article": s.article, "title": s.title, "paragraph": s.paragraph,
-             "start": s.start, "end": s.end} for s in sentences]
-
-
-def format_summary(summary: Summary, width: int = 100) -> str:
-    """Each article's title, then its sentences, each cited with its paragraph."""
-    if not summary.answered:
-        return NOT_COVERED
-    blocks = []
-    for _, title, sentences in summary.by_article():
-        blocks.append("\n".join([title, *(_cited(s.text, s.paragraph, width)
-                                            for s in sentences)]))
-    return "\n\n".join(blocks)
-
-
-def _cited(text: str, paragraph: int, width: int) -> str:
-    return textwrap.fill(f"{' '.join(text.split())} (¶{paragraph})", width=width,
-                         initial_indent=" - ", subsequent_indent="   ")
-
-
 def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
     index = open_index(settings)
     _ensure_index(index, settings)
@@ -320,27 +247,6 @@ def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
     print(json.dumps(digest_json(digest), ensure_ascii=False) if args.json
           else format_digest(digest))
     return 0
-
-
-def digest_json(digest: Digest) -> dict:
-    """The `digest --json` shape: one object per article, newest first."""
-    return {"since": digest.since.isoformat(timespec="seconds"), "total": digest.total,
-            "articles": [{"article": e.article, "title": e.title, "published": e.published,
-                          "indexed_at": e.indexed_at, "sentences": _sentences_json(e.sentences)}
-                         for e in digest.entries]}
-
-
-def format_digest(digest: Digest, width: int = 100) -> str:
-    """A heading, then each article's title and date with its key sentences."""
-    since = f"{digest.since:%Y-%m-%d %H:%M} UTC"
-    if not digest.entries:
-        return f"No articles indexed since {since}."
-    count = f"{digest.total} article{'s' if digest.total != 1 else ''}"
-    blocks = [f"{count} indexed since {since}:"]
-    for entry in digest.entries:
-        blocks.append("\n".join([f"{entry.title} · {entry.date}",
-                                  *(_cited(s.text, s.paragraph, width) for s in entry.sentences)]))
-    return "\n\n".join(blocks)
 
 
 def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 import discord
 
+from bot.citation import paragraphs_label
 from index import Answer, ArticleRecord, Digest, Hit, ReindexReport, Summary, SummarySentence
 
 CONTENT_LIMIT = 2000
@@ -34,13 +35,6 @@ def clip(text: str, limit: int) -> str:
 def escape(text: str) -> str:
     """Plain text made safe for Discord markdown (mentions are blocked by allowed_mentions)."""
     return discord.utils.escape_markdown(" ".join(text.split()), as_needed=False)
-
-
-def paragraphs_label(numbers: Sequence[int]) -> str:
-    """"¶15" or "¶3–4"."""
-    if not numbers:
-        return ""
-    return f"¶{numbers[0]}" if len(numbers) == 1 else f"¶{numbers[0]}–{numbers[-1]}"
 
 
 def quote_with_highlight(text: str, highlight: str, limit: int) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import format_summary
+from bot.terminal import format_summary
 from index import Summary
 from index.articles import read_article
 from tests.support import ROOT

@@ -1,0 +1,101 @@
+"""Plain-text and JSON output of the `briefing` command (no Discord, no heavy imports)."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Iterable
+
+from bot.citation import paragraphs_label
+from index import Answer, Digest, ReindexReport, Summary, SummarySentence
+
+NOT_COVERED = "The indexed articles don't cover that."
+
+
+def describe_report(report: ReindexReport) -> list[str]:
+    """Human lines summarising a reindex."""
+    lines = [f"skipped {s.path}: {s.reason}" for s in report.skipped]
+    if report.rebuilt_from_scratch:
+        lines.append(f"rebuilt from scratch: {report.rebuilt_from_scratch}")
+    if report.changes:
+        lines.append(f"{len(report.added)} added, {len(report.changed)} changed, "
+                     f"{len(report.removed)} removed, {report.unchanged} unchanged; "
+                     f"embedded {report.embedded} passages; {report.passages} passages indexed.")
+    else:
+        lines.append(f"Nothing changed ({report.unchanged} articles, {report.passages} passages);"
+                     f" embedded {report.embedded} passages.")
+    return lines
+
+
+def answer_json(answer: Answer) -> dict:
+    """The documented `ask --json` shape."""
+    return {
+        "question": answer.question,
+        "answered": answer.answered,
+        "hits": [{"rank": h.rank, "score": h.score, "article": h.article, "title": h.title,
+                  "paragraphs": list(h.paragraphs), "start": h.start, "end": h.end,
+                  "text": h.text, "highlight": h.highlight} for h in answer.hits],
+    }
+
+
+def format_answer(answer: Answer, width: int = 100) -> str:
+    """Numbered cited passages with the highlight in **bold**, or the not-covered line."""
+    if not answer.answered:
+        line = NOT_COVERED
+        if answer.hits:
+            top = answer.hits[0]
+            line += f" (closest: {top.title} · {paragraphs_label(top.paragraphs)}, low confidence)"
+        return line
+    blocks = []
+    for hit in answer.hits:
+        text = hit.text.replace(hit.highlight, f"**{hit.highlight}**", 1)
+        body = textwrap.fill(" ".join(text.split()), width=width, initial_indent="   ",
+                             subsequent_indent="   ")
+        blocks.append(f"{hit.rank}. {hit.title} · {paragraphs_label(hit.paragraphs)}\n{body}")
+    return "\n".join(blocks)
+
+
+def summary_json(summary: Summary) -> dict:
+    """The documented `summary --json` shape."""
+    return {"answered": summary.answered, "sentences": _sentences_json(summary.sentences)}
+
+
+def _sentences_json(sentences: Iterable[SummarySentence]) -> list[dict]:
+    return [{"text": s.text, "article": s.article, "title": s.title, "paragraph": s.paragraph,
+             "start": s.start, "end": s.end} for s in sentences]
+
+
+def format_summary(summary: Summary, width: int = 100) -> str:
+    """Each article's title, then its sentences, each cited with its paragraph."""
+    if not summary.answered:
+        return NOT_COVERED
+    blocks = []
+    for _, title, sentences in summary.by_article():
+        blocks.append("\n".join([title, *(_cited(s.text, s.paragraph, width)
+                                            for s in sentences)]))
+    return "\n\n".join(blocks)
+
+
+def _cited(text: str, paragraph: int, width: int) -> str:
+    return textwrap.fill(f"{' '.join(text.split())} (¶{paragraph})", width=width,
+                         initial_indent=" - ", subsequent_indent="   ")
+
+
+def digest_json(digest: Digest) -> dict:
+    """The `digest --json` shape: one object per article, newest first."""
+    return {"since": digest.since.isoformat(timespec="seconds"), "total": digest.total,
+            "articles": [{"article": e.article, "title": e.title, "published": e.published,
+                          "indexed_at": e.indexed_at, "sentences": _sentences_json(e.sentences)}
+                         for e in digest.entries]}
+
+
+def format_digest(digest: Digest, width: int = 100) -> str:
+    """A heading, then each article's title and date with its key sentences."""
+    since = f"{digest.since:%Y-%m-%d %H:%M} UTC"
+    if not digest.entries:
+        return f"No articles indexed since {since}."
+    count = f"{digest.total} article{'s' if digest.total != 1 else ''}"
+    blocks = [f"{count} indexed since {since}:"]
+    for entry in digest.entries:
+        blocks.append("\n".join([f"{entry.title} · {entry.date}",
+                                  *(_cited(s.text, s.paragraph, width) for s in entry.sentences)]))
+    return "\n\n".join(blocks)
