@@ -1,0 +1,90 @@
+"""`python -m benchmarks`: measure, print a table, optionally write the summary as JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from benchmarks.report import format_table, machine_info, summarize
+from benchmarks.runner import REAL_LIMIT, Plan, parse_size, run
+
+ROOT = Path(__file__).resolve().parents[1]
+FULL_SIZES = ["2k", "20k", "100k", "1M"]
+QUICK_SIZES = ["1k", "100k"]
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Command-line options."""
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description="Bare encoder vs our index vs txtai, on real text, from 2k to 1M passages.")
+    parser.add_argument("--quick", action="store_true",
+                        help=f"development run: sizes {' '.join(QUICK_SIZES)}, 100 questions, "
+                             "no 1M point (a few minutes)")
+    parser.add_argument("--json", type=Path, metavar="FILE", help="write the summary here")
+    parser.add_argument("--eval-dir", type=Path, default=ROOT.parent / "shared" / "eval",
+                        help="folder with squad-v1.1-dev/, scifact/, cnn-1000/ "
+                             "(default: ../shared/eval beside the repository)")
+    parser.add_argument("--sizes", nargs="+", metavar="SIZE",
+                        help="corpus sizes in passages (default: 2k 20k 100k 1M; --quick: "
+                             "1k 100k); the smallest is ingested for real")
+    parser.add_argument("--questions", type=int,
+                        help="questions per size (default 300; --quick 100)")
+    parser.add_argument("--txtai-sizes", nargs="*", metavar="SIZE",
+                        help="real sizes to run txtai on (default: every real size; --quick: "
+                             "the smallest)")
+    parser.add_argument("--cold-runs", type=int, help="timed `briefing ask` runs (default 5; "
+                        "--quick 2)")
+    parser.add_argument("--cache-dir", type=Path, default=ROOT / ".briefing" / "bench-cache",
+                        help="embedding cache kept between runs (default .briefing/bench-cache)")
+    parser.add_argument("--work-dir", type=Path,
+                        help="where corpora and indexes are built (default: a temporary folder,"
+                             " deleted afterwards)")
+    return parser.parse_args(argv)
+
+
+def make_plan(args: argparse.Namespace, work_dir: Path) -> Plan:
+    """The plan the options describe."""
+    sizes = [parse_size(s) for s in (args.sizes or (QUICK_SIZES if args.quick else FULL_SIZES))]
+    real = sorted(s for s in sizes if s <= REAL_LIMIT)
+    if args.txtai_sizes is not None:
+        txtai_sizes = [parse_size(s) for s in args.txtai_sizes]
+    else:
+        txtai_sizes = real[:1] if args.quick else real
+    return Plan(root=ROOT, eval_dir=args.eval_dir.resolve(), work_dir=work_dir,
+                cache_dir=args.cache_dir.resolve(), sizes=sizes,
+                questions=args.questions or (100 if args.quick else 300),
+                txtai_sizes=txtai_sizes,
+                cold_runs=args.cold_runs or (2 if args.quick else 5))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmarks; returns the exit status."""
+    args = parse_args(argv)
+    if not (args.eval_dir / "squad-v1.1-dev" / "dev-v1.1.json").is_file():
+        print(f"benchmarks: no SQuAD dev set under {args.eval_dir}; pass --eval-dir",
+              file=sys.stderr)
+        return 2
+    work_dir = args.work_dir or Path(tempfile.mkdtemp(prefix="briefing-bench-"))
+    try:
+        plan = make_plan(args, work_dir.resolve())
+        machine = machine_info(ROOT)
+        summary = summarize(run(plan), machine)
+    finally:
+        if args.work_dir is None:
+            shutil.rmtree(work_dir, ignore_errors=True)
+    summary["machine"]["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+    print(format_table(summary))
+    if args.json:
+        args.json.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n",
+                             encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

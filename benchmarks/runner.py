@@ -1,0 +1,164 @@
+"""The benchmark plan and its run: which sets, in what order, each measured in a subprocess."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from benchmarks.coldstart import measure_cold_start
+from benchmarks.data import Doc, real_docs, squad_questions, take_passages, write_corpus
+from benchmarks.worker import run_worker
+
+REAL_LIMIT = 25_000  # sizes up to this are real passages; above, synthetic
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kKmM]?)\s*$")
+
+
+def parse_size(text: str) -> int:
+    """Passage count from "2k", "20k", "1M" or "1500"."""
+    match = _SIZE.match(text)
+    if not match:
+        raise ValueError(f"not a corpus size: {text!r} (try 2k, 20k, 100k, 1M)")
+    scale = {"": 1, "k": 1_000, "m": 1_000_000}[match.group(2).lower()]
+    return int(float(match.group(1)) * scale)
+
+
+def size_label(size: int) -> str:
+    """The short name of a size, used as a JSON key: 2000 -> "2k", 1000000 -> "1M"."""
+    for scale, suffix in ((1_000_000, "M"), (1_000, "k")):
+        if size >= scale:
+            return f"{size / scale:g}{suffix}"
+    return str(size)
+
+
+@dataclass
+class Plan:
+    """What one run measures; `sizes` are passage counts, the smallest real one is ingested."""
+
+    root: Path
+    eval_dir: Path
+    work_dir: Path
+    cache_dir: Path
+    sizes: list[int]
+    questions: int
+    txtai_sizes: list[int] = field(default_factory=list)
+    cold_runs: int = 3
+
+    @property
+    def real_sizes(self) -> list[int]:
+        """Sizes served from real passages, smallest first."""
+        return sorted(s for s in self.sizes if s <= REAL_LIMIT)
+
+    @property
+    def synthetic_sizes(self) -> list[int]:
+        """Sizes built synthetically around real embeddings, smallest first."""
+        return sorted(s for s in self.sizes if s > REAL_LIMIT)
+
+
+def run(plan: Plan) -> dict:
+    """Every measurement of the plan; the raw results, keyed by what they measure."""
+    if not plan.real_sizes:
+        raise ValueError(f"give at least one real size (up to {size_label(REAL_LIMIT)})")
+    return _Run(plan).measure_all()
+
+
+class _Run:
+    """One run of a plan: shared files, the clock for progress lines, the results so far."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self.started = time.perf_counter()
+        self.questions_file = plan.work_dir / "questions.json"
+        self.results: dict = {"sizes": {}, "txtai": {},
+                              "base": size_label(plan.real_sizes[0])}
+
+    def measure_all(self) -> dict:
+        """Real sizes, then synthetic ones, then the cold start."""
+        plan = self.plan
+        plan.work_dir.mkdir(parents=True, exist_ok=True)
+        questions = squad_questions(plan.eval_dir, plan.questions)
+        self.questions_file.write_text(json.dumps(questions, ensure_ascii=False),
+                                       encoding="utf-8")
+        self.results["questions"] = len(questions)
+        docs = real_docs(plan.eval_dir)
+        for size in plan.real_sizes:
+            self.real(size, docs)
+        seed_index = plan.work_dir / f"index-{size_label(plan.real_sizes[-1])}"
+        for number, size in enumerate(plan.synthetic_sizes):
+            self.synthetic(size, number, seed_index)
+        self.say("cold start of `briefing ask`")
+        self.results["cold_start"] = measure_cold_start(plan.root, plan.work_dir / "coldstart",
+                                                        plan.cold_runs)
+        self.results["total_s"] = round(time.perf_counter() - self.started, 1)
+        return self.results
+
+    def real(self, size: int, docs: list[Doc]) -> None:
+        """Build (ingest for the base size, cached otherwise), ask, and txtai if planned."""
+        label, work = size_label(size), self.plan.work_dir
+        chosen = take_passages(docs, size)
+        write_corpus(chosen, work / f"corpus-{label}")
+        spec = {"corpus_dir": str(work / f"corpus-{label}"),
+                "index_dir": str(work / f"index-{label}"),
+                "texts_file": str(work / f"texts-{label}.json"),
+                "questions_file": str(self.questions_file), "cache_dir": str(self.plan.cache_dir)}
+        entry: dict = {"kind": "real", "sources": _sources(chosen)}
+        if label == self.results["base"]:
+            self.say(f"{label}: ingest through reindex ({len(chosen)} articles)")
+            entry["build"] = self.results["ingest"] = self.worker("ingest", spec)
+            self.say(f"{label}: bare encoder on the same {entry['build']['passages']} passages")
+            self.results["floor"] = self.worker("floor", spec)
+        else:
+            self.say(f"{label}: reindex with cached embeddings ({len(chosen)} articles)")
+            entry["build"] = self.worker("build-cached", spec)
+        self.say(f"{label}: ask x{self.results['questions']}")
+        entry["ask"] = self.worker("ask", spec)
+        self.results["sizes"][label] = entry
+        if size in self.plan.txtai_sizes:
+            self.peer(label, spec)
+
+    def synthetic(self, size: int, number: int, seed_index: Path) -> None:
+        """Build a synthetic index around the seed index's passages, ask, then delete it."""
+        label = size_label(size)
+        index_dir = self.plan.work_dir / f"index-{label}"
+        spec = {"seed_index_dir": str(seed_index), "index_dir": str(index_dir), "size": size,
+                "seed": number, "questions_file": str(self.questions_file)}
+        self.say(f"{label}: building a synthetic index")
+        entry = {"kind": "synthetic", "build": self.worker("build-synthetic", spec)}
+        self.say(f"{label}: ask x{self.results['questions']}")
+        entry["ask"] = self.worker("ask", spec)
+        self.results["sizes"][label] = entry
+        shutil.rmtree(index_dir, ignore_errors=True)
+
+    def peer(self, label: str, spec: dict) -> None:
+        """txtai on the same texts; a missing or failing txtai is reported, not fatal."""
+        if importlib.util.find_spec("txtai") is None:
+            self.say("txtai is not installed (pip install -e '.[bench]'); skipped")
+            return
+        self.say(f"{label}: txtai ingest and search")
+        try:
+            self.results["txtai"][label] = self.worker("txtai", spec)
+        except RuntimeError as err:  # the peer failing must not lose our numbers
+            self.say(f"{label}: txtai failed ({err}); skipped")
+
+    def worker(self, task: str, spec: dict) -> dict:
+        """Run one measurement in a fresh process."""
+        return run_worker(task, spec, self.plan.root)
+
+    def say(self, message: str) -> None:
+        """A progress line on stderr with the seconds since the run started."""
+        print(f"[benchmarks {time.perf_counter() - self.started:6.1f}s] {message}",
+              file=sys.stderr, flush=True)
+
+
+def _sources(docs: list[Doc]) -> dict[str, int]:
+    """How many articles of each data set a real set holds."""
+    counts: dict[str, int] = {}
+    for doc in docs:
+        name = doc.id.split("-", 1)[0]
+        counts[name] = counts.get(name, 0) + 1
+    return counts

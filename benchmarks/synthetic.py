@@ -1,0 +1,135 @@
+"""Large synthetic corpora (100k, 1M passages) built from real sentences and real embeddings.
+
+Texts: each passage takes up to two sentences of one real "seed" passage (in random order)
+and one sentence of another real passage, so every stored text is real sentences recombined.
+Vectors: the seed passage's real embedding plus Gaussian noise (`NOISE_SIGMA` per dimension,
+about 0.9 cosine to the seed for 384 dimensions), renormalised to unit length.
+Rows are grouped `PER_ARTICLE` passages to an article and written with the index's own
+`write_generation`, with the manifest built as `index.reindex` builds it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.data import split_sentences
+
+PER_ARTICLE = 20
+SEED_SENTENCES = 2
+NOISE_SIGMA = 0.025
+_CHUNK = 65536
+
+
+@dataclass
+class Seeds:
+    """Real passages to recombine: texts, their article titles and their embeddings."""
+
+    texts: list[str]
+    titles: list[str]
+    vectors: np.ndarray
+
+
+def load_seeds(index_dir: Path) -> Seeds:
+    """Every passage of a built index (texts, titles, stored vectors) as seeds."""
+    from index.snapshot import load_snapshot
+
+    snapshot = load_snapshot(Path(index_dir))
+    records = snapshot.metadata.passages(range(snapshot.size))
+    return Seeds([r.text for r in records], [r.title for r in records],
+                 snapshot.dense.vectors())
+
+
+def passage_texts(seeds: Seeds, seed_rows: np.ndarray, rng: np.random.Generator) -> list[str]:
+    """One recombined text per seed row: its own sentences shuffled, plus one foreign one."""
+    sentences = [split_sentences(t) or [t] for t in seeds.texts]
+    foreign = rng.integers(len(seeds.texts), size=len(seed_rows))
+    texts = []
+    for row, other in zip(seed_rows.tolist(), foreign.tolist(), strict=True):
+        own = sentences[row]
+        picked = [own[i] for i in rng.permutation(len(own))[:SEED_SENTENCES]]
+        extra = sentences[other][int(rng.integers(len(sentences[other])))]
+        texts.append(" ".join([*picked, extra]))
+    return texts
+
+
+def noisy_vectors(base: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
+    """`base` rows plus N(0, sigma²) noise per dimension, renormalised to unit length (float32)."""
+    noisy = base.astype(np.float32) + rng.normal(0.0, sigma, base.shape).astype(np.float32)
+    noisy /= np.linalg.norm(noisy, axis=1, keepdims=True)
+    return noisy
+
+
+def build_rows(texts: Sequence[str], titles: Sequence[str], per_article: int = PER_ARTICLE,
+               now: str | None = None) -> tuple[list[dict], list[dict]]:
+    """Article and passage rows as `index.reindex` writes them, `per_article` passages each.
+
+    Each article body is its passages joined by blank lines, one paragraph per passage, so
+    every passage row satisfies `body[start:end] == text`.
+    """
+    now = now or datetime.now(UTC).isoformat(timespec="seconds")
+    articles: list[dict] = []
+    passages: list[dict] = []
+    for first in range(0, len(texts), per_article):
+        number = first // per_article
+        article_id = f"synthetic-{number:07d}"
+        chunk = texts[first:first + per_article]
+        spans = []
+        cursor = 0
+        for text in chunk:
+            spans.append((cursor, cursor + len(text)))
+            cursor += len(text) + 2
+        body = "\n\n".join(chunk)
+        for paragraph, ((start, end), text) in enumerate(zip(spans, chunk, strict=True), 1):
+            passages.append({"row": len(passages), "article_id": article_id,
+                             "paragraphs": (paragraph,), "start": start, "end": end,
+                             "text": text})
+        articles.append({
+            "id": article_id, "path": f"{article_id}.md", "title": titles[first],
+            "source": "", "published": "",
+            "content_hash": hashlib.sha256(body.encode("utf-8")).hexdigest(),
+            "indexed_at": now, "body": body, "paragraphs": [list(s) for s in spans]})
+    return articles, passages
+
+
+def manifest(articles: int, passages: int, dimension: int, now: str) -> dict:
+    """The manifest `index.reindex` writes, for the bundled model."""
+    from index.embedding import bundled_model_path, model_fingerprint
+    from index.reindex import SPLITTER
+    from index.snapshot import FORMAT_VERSION
+
+    model = bundled_model_path()
+    return {"format": FORMAT_VERSION,
+            "model": {"name": model.name, "fingerprint": model_fingerprint(model)},
+            "dimension": dimension, "splitter": SPLITTER, "articles": articles,
+            "passages": passages, "built_at": now}
+
+
+def synthesize(index_dir: Path, size: int, seeds: Seeds, seed: int = 0,
+               sigma: float = NOISE_SIGMA) -> dict:
+    """Write a `size`-passage generation into `index_dir`; returns what was built."""
+    from index.snapshot import write_generation
+
+    rng = np.random.default_rng(seed)
+    seed_rows = rng.integers(len(seeds.texts), size=size)
+    texts = passage_texts(seeds, seed_rows, rng)
+    vectors = np.empty((size, seeds.vectors.shape[1]), dtype=np.float32)
+    for begin in range(0, size, _CHUNK):
+        rows = seed_rows[begin:begin + _CHUNK]
+        vectors[begin:begin + len(rows)] = noisy_vectors(seeds.vectors[rows], sigma, rng)
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    titles = [seeds.titles[r] for r in seed_rows.tolist()]
+    articles, passages = build_rows(texts, titles, now=now)
+    del texts, titles
+    info = {"passages": len(passages), "articles": len(articles), "seeds": len(seeds.texts),
+            "noise_sigma": sigma,
+            "mean_words": round(sum(len(p["text"].split()) for p in passages[:10000])
+                                / max(1, min(len(passages), 10000)), 1)}
+    write_generation(Path(index_dir), manifest(len(articles), len(passages), vectors.shape[1],
+                                               now), vectors, articles, passages)
+    return info
