@@ -45,17 +45,23 @@ def load_seeds(index_dir: Path) -> Seeds:
                  snapshot.dense.vectors())
 
 
-def passage_texts(seeds: Seeds, seed_rows: np.ndarray, rng: np.random.Generator) -> list[str]:
-    """One recombined text per seed row: its own sentences shuffled, plus one foreign one."""
+def passage_texts(seeds: Seeds, seed_rows: np.ndarray, rng: np.random.Generator
+                  ) -> tuple[list[str], list[list[tuple[int, int]]]]:
+    """One recombined text per seed row (its own sentences shuffled, plus one foreign one),
+    and the sentence spans within each text, as reindexing stores them."""
     sentences = [split_sentences(t) or [t] for t in seeds.texts]
     foreign = rng.integers(len(seeds.texts), size=len(seed_rows))
-    texts = []
+    texts, spans = [], []
     for row, other in zip(seed_rows.tolist(), foreign.tolist(), strict=True):
         own = sentences[row]
         picked = [own[i] for i in rng.permutation(len(own))[:SEED_SENTENCES]]
         extra = sentences[other][int(rng.integers(len(sentences[other])))]
-        texts.append(" ".join([*picked, extra]))
-    return texts
+        parts = [*picked, extra]
+        texts.append(" ".join(parts))
+        starts = np.cumsum([0] + [len(p) + 1 for p in parts[:-1]]).tolist()
+        spans.append([(start, start + len(part)) for start, part in zip(starts, parts,
+                                                                        strict=True)])
+    return texts, spans
 
 
 def noisy_vectors(base: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
@@ -66,7 +72,8 @@ def noisy_vectors(base: np.ndarray, sigma: float, rng: np.random.Generator) -> n
 
 
 def build_rows(texts: Sequence[str], titles: Sequence[str], per_article: int = PER_ARTICLE,
-               now: str | None = None) -> tuple[list[dict], list[dict]]:
+               now: str | None = None, sentences: Sequence[list[tuple[int, int]]] | None = None
+               ) -> tuple[list[dict], list[dict]]:
     """Article and passage rows as `index.reindex` writes them, `per_article` passages each.
 
     Each article body is its passages joined by blank lines, one paragraph per passage, so
@@ -86,9 +93,10 @@ def build_rows(texts: Sequence[str], titles: Sequence[str], per_article: int = P
             cursor += len(text) + 2
         body = "\n\n".join(chunk)
         for paragraph, ((start, end), text) in enumerate(zip(spans, chunk, strict=True), 1):
-            passages.append({"row": len(passages), "article_id": article_id,
+            row = len(passages)
+            passages.append({"row": row, "article_id": article_id,
                              "paragraphs": (paragraph,), "start": start, "end": end,
-                             "text": text})
+                             "text": text, "sentences": sentences[row] if sentences else ()})
         articles.append({
             "id": article_id, "path": f"{article_id}.md", "title": titles[first],
             "source": "", "published": "",
@@ -117,15 +125,15 @@ def synthesize(index_dir: Path, size: int, seeds: Seeds, seed: int = 0,
 
     rng = np.random.default_rng(seed)
     seed_rows = rng.integers(len(seeds.texts), size=size)
-    texts = passage_texts(seeds, seed_rows, rng)
+    texts, sentence_spans = passage_texts(seeds, seed_rows, rng)
     vectors = np.empty((size, seeds.vectors.shape[1]), dtype=np.float32)
     for begin in range(0, size, _CHUNK):
         rows = seed_rows[begin:begin + _CHUNK]
         vectors[begin:begin + len(rows)] = noisy_vectors(seeds.vectors[rows], sigma, rng)
     now = datetime.now(UTC).isoformat(timespec="seconds")
     titles = [seeds.titles[r] for r in seed_rows.tolist()]
-    articles, passages = build_rows(texts, titles, now=now)
-    del texts, titles
+    articles, passages = build_rows(texts, titles, now=now, sentences=sentence_spans)
+    del texts, titles, sentence_spans
     info = {"passages": len(passages), "articles": len(articles), "seeds": len(seeds.texts),
             "noise_sigma": sigma,
             "mean_words": round(sum(len(p["text"].split()) for p in passages[:10000])

@@ -17,7 +17,8 @@ CREATE TABLE articles (
 );
 CREATE TABLE passages (
     row INTEGER PRIMARY KEY, article_id TEXT NOT NULL REFERENCES articles(id),
-    paragraphs TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL, text TEXT NOT NULL
+    paragraphs TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL, text TEXT NOT NULL,
+    sentences TEXT NOT NULL
 );
 CREATE INDEX passages_by_article ON passages(article_id, row);
 """
@@ -49,6 +50,7 @@ class PassageRecord:
     start: int
     end: int
     text: str
+    sentences: tuple[tuple[int, int], ...] = ()  # sentence spans within `text`, if stored
 
 
 class MetadataStore:
@@ -69,8 +71,11 @@ class MetadataStore:
                 " :content_hash, :indexed_at, :body, :paragraphs)",
                 ({**a, "paragraphs": json.dumps(a["paragraphs"])} for a in articles))
             conn.executemany(
-                "INSERT INTO passages VALUES (:row, :article_id, :paragraphs, :start, :end, :text)",
-                ({**p, "paragraphs": json.dumps(list(p["paragraphs"]))} for p in passages))
+                "INSERT INTO passages VALUES (:row, :article_id, :paragraphs, :start, :end, :text,"
+                " :sentences)",
+                ({**p, "paragraphs": json.dumps(list(p["paragraphs"])),
+                  "sentences": json.dumps([list(span) for span in p.get("sentences", ())])}
+                 for p in passages))
             conn.commit()
         finally:
             conn.close()
@@ -118,10 +123,11 @@ class MetadataStore:
             for r in self._query(
                     "SELECT p.row, p.article_id, a.title, a.source, p.paragraphs, p.start,"
                     " p.\"end\","
-                    f" p.text FROM passages p JOIN articles a ON a.id = p.article_id"
+                    f" p.text, p.sentences FROM passages p JOIN articles a ON a.id = p.article_id"
                     f" WHERE p.row IN ({marks})", batch):
                 found[r[0]] = PassageRecord(r[0], r[1], r[2], r[3], tuple(json.loads(r[4])),
-                                            r[5], r[6], r[7])
+                                            r[5], r[6], r[7],
+                                            tuple(tuple(span) for span in json.loads(r[8])))
         return [found[r] for r in rows if r in found]
 
     def article_rows(self) -> dict[str, tuple[str, list[int]]]:

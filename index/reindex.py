@@ -14,13 +14,18 @@ from index.articles import Article, Skipped, read_corpus
 from index.embedding import Embedder
 from index.errors import IndexCorrupt, IndexMismatch, IndexMissing
 from index.snapshot import FORMAT_VERSION, Snapshot, load_snapshot, remove_stale, write_generation
-from index.splitting import MAX_PASSAGE_WORDS, MIN_PASSAGE_WORDS, split_article
+from index.splitting import (
+    MAX_PASSAGE_WORDS,
+    MIN_PASSAGE_WORDS,
+    sentence_spans,
+    split_article,
+)
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
 
-SPLITTER = {"version": 1, "max_words": MAX_PASSAGE_WORDS, "min_words": MIN_PASSAGE_WORDS,
+SPLITTER = {"version": 2, "max_words": MAX_PASSAGE_WORDS, "min_words": MIN_PASSAGE_WORDS,
             "embedded_text": "title+passage"}
 
 
@@ -102,15 +107,16 @@ def reindex_articles(index_dir: Path, articles: list[Article], embedder: Embedde
             passages = fresh[article.id]
             vectors.append(new_vectors[next_new:next_new + len(passages)])
             next_new += len(passages)
-            spans = [(p.paragraphs, p.start, p.end, p.text) for p in passages]
+            spans = [(p.paragraphs, p.start, p.end, p.text, sentence_spans(p.text))
+                     for p in passages]
         else:
             vectors.append(reused_vectors[[reused_at[r] for r in rows]])
-            spans = [(reused_records[r].paragraphs, reused_records[r].start, reused_records[r].end,
-                      reused_records[r].text) for r in rows]
-        for paragraphs, start, end, text in spans:
+            spans = [(old.paragraphs, old.start, old.end, old.text, old.sentences)
+                     for old in (reused_records[r] for r in rows)]
+        for paragraphs, start, end, text, sentences in spans:
             passage_rows.append({"row": len(passage_rows), "article_id": article.id,
                                  "paragraphs": paragraphs, "start": start, "end": end,
-                                 "text": text})
+                                 "text": text, "sentences": sentences})
         article_rows.append({
             "id": article.id, "path": article.path, "title": article.title,
             "source": article.source, "published": article.published,

@@ -11,6 +11,7 @@ from index.errors import InvalidQuestion
 from index.fusion import convex
 from index.gate import coverage, gate_score
 from index.lexical import tokenize
+from index.metadata import PassageRecord
 from index.snapshot import Snapshot
 from index.splitting import sentence_spans
 
@@ -109,7 +110,7 @@ def search(snapshot: Snapshot, embedder: Embedder, question: str, k: int,
                        set(tokenize(records[0].text)))
     confidence = gate_score(float(ranked.similarities[chosen[0]]), covered)
     texts = [r.text for r in records]
-    best = _highlights(snapshot, query_tokens, texts) if highlights else texts
+    best = _highlights(snapshot, query_tokens, records) if highlights else texts
     hits = tuple(
         Hit(rank=i + 1, score=round(float(ranked.scores[c]), 4), article=r.article_id,
             title=r.title, source=r.source, paragraphs=r.paragraphs, start=r.start, end=r.end,
@@ -132,7 +133,8 @@ def _distinct(snapshot: Snapshot, ranked: Ranked, k: int) -> list[int]:
     return chosen
 
 
-def _highlights(snapshot: Snapshot, query_tokens: list[str], texts: list[str]) -> list[str]:
+def _highlights(snapshot: Snapshot, query_tokens: list[str],
+                records: list[PassageRecord]) -> list[str]:
     """The sentence of each text sharing the rarest words with the question (verbatim).
 
     Lexical on purpose: embedding every candidate sentence would cost more than the whole
@@ -140,8 +142,9 @@ def _highlights(snapshot: Snapshot, query_tokens: list[str], texts: list[str]) -
     """
     weights = dict(zip(query_tokens, snapshot.lexical.idf(query_tokens), strict=True))
     best = []
-    for text in texts:
-        spans = sentence_spans(text) or [(0, len(text))]
+    for record in records:
+        text = record.text
+        spans = list(record.sentences) or sentence_spans(text) or [(0, len(text))]
         scores = [_overlap(weights, set(tokenize(text[s:e]))) for s, e in spans]
         start, end = spans[max(range(len(spans)), key=lambda i: (scores[i], -i))]
         best.append(text[start:end])
