@@ -17,7 +17,6 @@ from index.snapshot import FORMAT_VERSION, Snapshot, load_snapshot, remove_stale
 from index.splitting import (
     MAX_PASSAGE_WORDS,
     MIN_PASSAGE_WORDS,
-    sentence_spans,
     split_article,
 )
 
@@ -107,8 +106,7 @@ def reindex_articles(index_dir: Path, articles: list[Article], embedder: Embedde
             passages = fresh[article.id]
             vectors.append(new_vectors[next_new:next_new + len(passages)])
             next_new += len(passages)
-            spans = [(p.paragraphs, p.start, p.end, p.text, sentence_spans(p.text))
-                     for p in passages]
+            spans = [(p.paragraphs, p.start, p.end, p.text, p.sentences) for p in passages]
         else:
             vectors.append(reused_vectors[[reused_at[r] for r in rows]])
             spans = [(old.paragraphs, old.start, old.end, old.text, old.sentences)

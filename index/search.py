@@ -75,12 +75,8 @@ def rank(snapshot: Snapshot, embedder: Embedder, question: str,
     query = embedder.embed_query(question)
     dense_rows, _ = snapshot.dense.search(query, candidates)
     lexical = snapshot.lexical.scores(question)
-    if lexical is not None and len(lexical):
-        top = min(candidates, len(lexical))
-        lexical_rows = np.argpartition(-lexical, top - 1)[:top]
-        lexical_rows = lexical_rows[lexical[lexical_rows] > 0]
-    else:
-        lexical_rows = np.zeros(0, dtype=np.int64)
+    lexical_rows = _top_rows(lexical, candidates) if lexical is not None else np.zeros(
+        0, dtype=np.int64)
     rows = np.unique(np.concatenate([dense_rows, lexical_rows]).astype(np.int64))
     if not len(rows):
         empty = np.zeros(0)
@@ -90,6 +86,14 @@ def rank(snapshot: Snapshot, embedder: Embedder, question: str,
     fused = convex(similarities, lexical_scores, dense_weight)
     order = np.argsort(-fused, kind="stable")
     return Ranked(rows[order], fused[order], similarities[order], query)
+
+
+def _top_rows(scores: np.ndarray, k: int) -> np.ndarray:
+    """Rows of the `k` highest positive scores (unordered); only matching rows are ranked."""
+    matching = np.flatnonzero(scores > 0)
+    if len(matching) <= k:
+        return matching
+    return matching[np.argpartition(scores[matching], len(matching) - k)[len(matching) - k:]]
 
 
 def search(snapshot: Snapshot, embedder: Embedder, question: str, k: int,

@@ -24,18 +24,58 @@ class Passage:
     start: int
     end: int
     text: str
+    sentences: tuple[tuple[int, int], ...] = ()  # spans within `text`
 
 
 def split_article(article: Article, max_words: int = MAX_PASSAGE_WORDS,
                   min_words: int = MIN_PASSAGE_WORDS) -> list[Passage]:
     """Passages of an article, in order, with `article.body[start:end] == text`."""
     body = article.body
+    sentences = paragraph_sentences(body, article.paragraphs)
     units: list[tuple[tuple[int, ...], int, int]] = []
     for number, (start, end) in enumerate(article.paragraphs, start=1):
-        for chunk_start, chunk_end in _chunks(body, start, end, max_words):
+        for chunk_start, chunk_end in _chunks(body, start, end, max_words, sentences):
             units.append(((number,), chunk_start, chunk_end))
     units = _merge_short(body, units, min_words, max_words)
-    return [Passage(article.id, paras, s, e, body[s:e]) for paras, s, e in units]
+    return [Passage(article.id, paras, s, e, body[s:e], _within(sentences, s, e))
+            for paras, s, e in units]
+
+
+def paragraph_sentences(body: str, paragraphs: Sequence[tuple[int, int]]
+                        ) -> list[tuple[int, int]]:
+    """Sentence spans of a whole body, none crossing a paragraph boundary.
+
+    The segmenter runs once over the body (half the cost of once per paragraph); a sentence
+    it runs across two paragraphs (a heading without a full stop) is cut at the boundary.
+    """
+    spans: list[tuple[int, int]] = []
+    if not paragraphs:
+        return spans
+    found = sentence_spans(body, paragraphs[0][0], paragraphs[-1][1])
+    at = 0
+    for p_start, p_end in paragraphs:
+        while at < len(found) and found[at][1] <= p_start:
+            at += 1
+        i = at
+        while i < len(found) and found[i][0] < p_end:
+            start, end = max(found[i][0], p_start), min(found[i][1], p_end)
+            piece = body[start:end]
+            stripped = piece.strip()
+            if stripped:
+                start += len(piece) - len(piece.lstrip())
+                spans.append((start, start + len(stripped)))
+            i += 1
+    return spans
+
+
+def _within(spans: Sequence[tuple[int, int]], start: int, end: int) -> tuple[tuple[int, int], ...]:
+    """The spans (clipped) inside body[start:end], relative to `start`."""
+    inside = []
+    for s, e in spans:
+        if e <= start or s >= end:
+            continue
+        inside.append((max(s, start) - start, min(e, end) - start))
+    return tuple(inside)
 
 
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
@@ -90,12 +130,13 @@ def _segmenter():
     return pysbd.Segmenter(language="en", clean=False)
 
 
-def _chunks(body: str, start: int, end: int, max_words: int) -> list[tuple[int, int]]:
+def _chunks(body: str, start: int, end: int, max_words: int,
+            sentences: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
     """Cut body[start:end] into spans of at most `max_words` words at sentence boundaries."""
     if word_count(body[start:end]) <= max_words:
         return [(start, end)]
     pieces: list[tuple[int, int]] = []
-    for s, e in sentence_spans(body, start, end):
+    for s, e in ((s, e) for s, e in sentences if start <= s and e <= end):
         pieces.extend(_word_windows(body, s, e, max_words))
     chunks: list[tuple[int, int]] = []
     words = 0

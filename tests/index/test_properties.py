@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from index import InvalidQuestion
 from index.articles import ArticleError, parse_article
 from index.splitting import sentence_spans, split_article
+from index.summarize import summarize_body
 
 EXAMPLES = 1000
 RUN = settings(max_examples=EXAMPLES, derandomize=True, deadline=None,
@@ -57,6 +58,9 @@ def test_any_article_parses_or_is_refused_cleanly_and_offsets_stay_verbatim(raw,
     for passage in split_article(article):
         assert article.body[passage.start:passage.end] == passage.text
         assert passage.text.strip()
+        for start, end in passage.sentences:
+            sentence = passage.text[start:end]
+            assert sentence and sentence.strip() == sentence
 
 
 @RUN
@@ -79,3 +83,20 @@ def test_any_question_is_answered_or_refused_with_a_clear_error(seed_index, ques
         assert hit.highlight in hit.text
     if not question.strip():
         pytest.fail("an empty question must be refused")
+
+
+@RUN
+@given(raw=articles(), sentences=st.integers(1, 10))
+def test_any_article_summarizes_to_verbatim_sentences(embedder, raw, sentences):
+    try:
+        article = parse_article(raw, "a", "a.md", ".md")
+    except ArticleError:
+        return
+    picked = summarize_body(article.body, article.paragraphs, embedder, sentences)
+    assert len(picked) <= sentences
+    assert [s.start for s in picked] == sorted(s.start for s in picked)
+    for span in picked:
+        text = article.body[span.start:span.end]
+        assert text.strip() == text and text
+        start, end = article.paragraphs[span.paragraph - 1]
+        assert start <= span.start and span.end <= end

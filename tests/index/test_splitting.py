@@ -13,6 +13,8 @@ def test_every_corpus_passage_is_a_verbatim_slice_of_its_body():
         for passage in passages:
             assert article.body[passage.start:passage.end] == passage.text
             assert passage.paragraphs and min(passage.paragraphs) >= 1
+            assert passage.sentences and passage.sentences[0][0] == 0
+            assert passage.sentences[-1][1] == len(passage.text)
 
 
 def test_seed_article_gives_one_passage_per_paragraph():
