@@ -94,7 +94,13 @@ async def to_article(request):
 
 
 async def huge(request):
-    return web.Response(body=b"<p>" + b"x" * 300_000, content_type="text/html")
+    """A 50 MB page, streamed without a length: the cap must stop the download itself."""
+    response = web.StreamResponse(headers={"Content-Type": "text/html"})
+    await response.prepare(request)
+    chunk = b"x" * 1_000_000
+    for _ in range(50):
+        await response.write(chunk)
+    return response
 
 
 async def endless(request):
@@ -118,7 +124,7 @@ def test_local_page_is_fetched_and_redirects_are_followed():
 
 @pytest.mark.parametrize(("path", "policy", "reason"), [
     ("/redirect", {}, "10.0.0.5 is not a public address"),
-    ("/huge", {"max_bytes": 100_000}, "larger than 100,000 bytes"),
+    ("/huge", {}, "larger than 5,000,000 bytes"),
     ("/endless", {"timeout_s": 1.0}, "longer than 1 s"),
     ("/pdf", {}, "application/pdf is not an article page"),
     ("/missing", {}, "HTTP 404"),
