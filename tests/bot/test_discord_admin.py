@@ -9,7 +9,7 @@ import pytest
 from aiohttp import web
 
 from index.snapshot import current_generation
-from tests.bot.harness import Harness, run_scenario
+from tests.bot.harness import Harness
 from tests.support import squad_articles
 
 PAGE = """<html><head><title>Black Sea grain corridor reopens</title>
@@ -25,14 +25,6 @@ Thursday, as the number of vessels waiting to load rose above forty.</p></articl
 QUESTIONS = ["Why did Erdoğan approve Sweden?", "How has Erdogan supported Hamas?",
              "Who won the 2018 World Cup?", "What happened to the Azov commanders?",
              "Did the Sochi talks revive the grain deal?"]
-
-
-@pytest.fixture
-def run(tmp_path, seed_index, embedder, corpus_copy):
-    def go(scenario, **kwargs):
-        return run_scenario(scenario, workdir=tmp_path, seed_index=seed_index,
-                            embedder=embedder, corpus=corpus_copy, **kwargs)
-    return go
 
 
 def original_edits(server, sent) -> list[str]:

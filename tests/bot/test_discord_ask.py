@@ -4,20 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-
-from tests.bot.harness import Harness, run_scenario
-from tests.fake_discord import Call
+from tests.bot.harness import Harness
 
 SWEDEN = "Why did Erdoğan approve Sweden?"
-
-
-@pytest.fixture
-def run(tmp_path, seed_index, embedder, corpus_copy):
-    def go(scenario, **kwargs):
-        return run_scenario(scenario, workdir=tmp_path, seed_index=seed_index,
-                            embedder=embedder, corpus=corpus_copy, **kwargs)
-    return go
 
 
 def followup_of(sent) -> callable:
@@ -153,6 +142,3 @@ def test_too_long_question_is_refused_with_one_line(run):
 
     run(scenario)
 
-
-def is_webhook_edit(call: Call, sent) -> bool:
-    return call.method == "PATCH" and call.path == sent.original_path

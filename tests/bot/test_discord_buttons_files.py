@@ -6,21 +6,13 @@ import sqlite3
 
 import pytest
 
-from tests.bot.harness import Harness, run_scenario
+from tests.bot.harness import Harness
 
 SWEDEN = "Why did Erdoğan approve Sweden?"
 ARTICLE_MD = (b"---\ntitle: Wheat shipments resume\nsource: https://example.org/wheat\n---\n\n"
               b"Cargo ships loaded with Ukrainian wheat left Odesa on Tuesday through a corridor "
               b"along the Romanian coast, port officials said.\n\nThe route avoids waters that "
               b"Russia declared dangerous after leaving the grain deal in July.\n")
-
-
-@pytest.fixture
-def run(tmp_path, seed_index, embedder, corpus_copy):
-    def go(scenario, **kwargs):
-        return run_scenario(scenario, workdir=tmp_path, seed_index=seed_index,
-                            embedder=embedder, corpus=corpus_copy, **kwargs)
-    return go
 
 
 def test_more_results_pages_on_and_votes_are_recorded(run, tmp_path):

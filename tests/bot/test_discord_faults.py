@@ -4,19 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.bot.harness import Harness, run_scenario
+from tests.bot.harness import Harness
 
 SWEDEN = "Why did Erdoğan approve Sweden?"
 CALLBACK = "/interactions/{interaction_id}/{interaction_token}/callback"
 FOLLOWUP = "/webhooks/{webhook_id}/{webhook_token}"
-
-
-@pytest.fixture
-def run(tmp_path, seed_index, embedder, corpus_copy):
-    def go(scenario, **kwargs):
-        return run_scenario(scenario, workdir=tmp_path, seed_index=seed_index,
-                            embedder=embedder, corpus=corpus_copy, **kwargs)
-    return go
 
 
 def delivered(server, method: str, path: str) -> list:

@@ -5,19 +5,9 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
-from tests.bot.harness import Harness, run_scenario
+from tests.bot.harness import Harness
 
 SEED = "russia-turkiye-israel-hamas-war"
-
-
-@pytest.fixture
-def run(tmp_path, seed_index, embedder, corpus_copy):
-    def go(scenario, **kwargs):
-        return run_scenario(scenario, workdir=tmp_path, seed_index=seed_index,
-                            embedder=embedder, corpus=corpus_copy, **kwargs)
-    return go
 
 
 def test_summary_of_an_article_cites_paragraphs_in_order(run):
