@@ -20,10 +20,3 @@ def convex(dense: np.ndarray, lexical: np.ndarray, dense_weight: float) -> np.nd
     """Weighted sum of min-max-normalised dense and lexical scores of the same candidates."""
     return dense_weight * min_max(dense) + (1.0 - dense_weight) * min_max(lexical)
 
-
-def reciprocal_rank(rankings: list[np.ndarray], size: int, k: float = 60.0) -> np.ndarray:
-    """Reciprocal rank fusion: each ranking is candidate positions, best first."""
-    fused = np.zeros(size, dtype=np.float64)
-    for ranking in rankings:
-        fused[np.asarray(ranking, dtype=np.int64)] += 1.0 / (k + 1.0 + np.arange(len(ranking)))
-    return fused

@@ -110,11 +110,12 @@ def search(snapshot: Snapshot, embedder: Embedder, question: str, k: int,
     chosen = _distinct(snapshot, ranked, k)
     records = snapshot.metadata.passages(ranked.rows[chosen])
     query_tokens = list(dict.fromkeys(tokenize(question)))
-    covered = coverage(query_tokens, snapshot.lexical.idf(query_tokens),
-                       set(tokenize(records[0].text)))
+    idf = snapshot.lexical.idf(query_tokens)
+    covered = coverage(query_tokens, idf, set(tokenize(records[0].text)))
     confidence = gate_score(float(ranked.similarities[chosen[0]]), covered)
     texts = [r.text for r in records]
-    best = _highlights(snapshot, query_tokens, records) if highlights else texts
+    best = _highlights(dict(zip(query_tokens, idf, strict=True)), records) if highlights \
+        else texts
     hits = tuple(
         Hit(rank=i + 1, score=round(float(ranked.scores[c]), 4), article=r.article_id,
             title=r.title, source=r.source, paragraphs=r.paragraphs, start=r.start, end=r.end,
@@ -137,14 +138,12 @@ def _distinct(snapshot: Snapshot, ranked: Ranked, k: int) -> list[int]:
     return chosen
 
 
-def _highlights(snapshot: Snapshot, query_tokens: list[str],
-                records: list[PassageRecord]) -> list[str]:
+def _highlights(weights: dict[str, float], records: list[PassageRecord]) -> list[str]:
     """The sentence of each text sharing the rarest words with the question (verbatim).
 
     Lexical on purpose: embedding every candidate sentence would cost more than the whole
     search. Ties go to the earlier sentence.
     """
-    weights = dict(zip(query_tokens, snapshot.lexical.idf(query_tokens), strict=True))
     best = []
     for record in records:
         text = record.text

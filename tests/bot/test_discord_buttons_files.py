@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 
+from index.feedback import FeedbackLog
 from tests.bot.harness import Harness
 
 SWEDEN = "Why did Erdoğan approve Sweden?"
@@ -36,8 +35,9 @@ def test_more_results_pages_on_and_votes_are_recorded(run, tmp_path):
         assert reply.json["data"]["flags"] & 64
 
     run(scenario)
-    rows = sqlite3.connect(tmp_path / "feedback.sqlite").execute(
-        "SELECT question, passages, user_hash, vote FROM feedback").fetchall()
+    log = FeedbackLog(tmp_path / "feedback.sqlite")
+    rows = log.votes()
+    log.close()
     assert len(rows) == 1
     question, passages, user_hash, vote = rows[0]
     assert question == SWEDEN and vote == 1 and len(passages.split()) == 6

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from index.fusion import convex, min_max, reciprocal_rank
+from index.fusion import convex, min_max
 
 
 def test_min_max_scales_to_unit_range_and_handles_constants():
@@ -17,8 +17,3 @@ def test_convex_weights_each_signal():
     assert np.argmax(convex(dense, lexical, 0.8)) == 0
     assert np.argmax(convex(dense, lexical, 0.2)) == 1
 
-
-def test_reciprocal_rank_rewards_agreement():
-    fused = reciprocal_rank([np.array([2, 0, 1]), np.array([2, 1, 0])], size=3)
-    assert np.argmax(fused) == 2
-    assert fused[0] == fused[1]
