@@ -1,7 +1,6 @@
 """Benchmarks: the bare encoder, our index and txtai, side by side on real text.
 
-Run from the repository root (pysbd also installs a top-level `benchmarks` package; the
-current directory must come first on the path)::
+Run from the repository root::
 
     pip install -e ".[bench]"        # txtai, the peer
     python -m benchmarks [--quick] [--json FILE] [--eval-dir ../shared/eval] [--sizes 2k 20k ...]

@@ -24,8 +24,8 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
 
-SPLITTER = {"version": 2, "max_words": MAX_PASSAGE_WORDS, "min_words": MIN_PASSAGE_WORDS,
-            "embedded_text": "title+passage"}
+SPLITTER = {"version": 3, "segmenter": "sentencex", "max_words": MAX_PASSAGE_WORDS,
+            "min_words": MIN_PASSAGE_WORDS, "embedded_text": "title+passage"}
 
 
 @dataclass

