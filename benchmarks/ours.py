@@ -18,8 +18,8 @@ from index.embedding import BULK_FROM, Embedder
 class TimedEmbedder(Embedder):
     """The real Embedder, also counting the seconds spent in `embed` and keeping the texts."""
 
-    def __init__(self, model_path: Path | None = None) -> None:
-        super().__init__(model_path)
+    def __init__(self, model_path: Path | None = None, precision: str = "auto") -> None:
+        super().__init__(model_path, precision=precision)
         self.seconds = 0.0
         self.texts: list[str] = []
         self.vectors: list[np.ndarray] = []
@@ -36,15 +36,16 @@ class TimedEmbedder(Embedder):
 
 
 def measure_ingest(corpus_dir: Path, index_dir: Path, texts_file: Path | None = None,
-                   cache_dir: Path | None = None) -> dict:
+                   cache_dir: Path | None = None, precision: str = "auto") -> dict:
     """Passages/s of `BriefingIndex(index_dir).reindex(corpus_dir)` into an empty index.
 
     The model is loaded and warmed before the clock starts (the encoder floor and txtai get
     the same treatment). `texts_file`, if given, receives the exact texts the model embedded,
     so the floor and txtai can be measured on the same ones; `cache_dir`, if given, keeps
-    the vectors for the larger real sets (after the clock stops).
+    the vectors for the larger real sets (after the clock stops). `precision` is the
+    Embedder's ("auto": bfloat16 where the CPU has it natively).
     """
-    embedder = TimedEmbedder()
+    embedder = TimedEmbedder(precision=precision)
     embedder.embed(["warm-up"] * 8)  # the question encoder
     embedder.embed(["warm-up"] * (BULK_FROM + 1))  # and the bulk encoder reindexing uses
     embedder.seconds, embedder.texts, embedder.vectors = 0.0, [], []
@@ -67,7 +68,8 @@ def measure_ingest(corpus_dir: Path, index_dir: Path, texts_file: Path | None = 
             "encoder_s": round(embedder.seconds, 3),
             "non_encoder_s": round(seconds - embedder.seconds, 3),
             "non_encoder_share": round(1 - embedder.seconds / seconds, 4) if seconds else None,
-            "skipped": len(report.skipped), "backend": backend_of(embedder)}
+            "skipped": len(report.skipped), "backend": backend_of(embedder),
+            "bulk_precision": embedder.bulk_precision}
 
 
 def build_cached(corpus_dir: Path, index_dir: Path, cache_dir: Path,

@@ -23,7 +23,9 @@ METHOD = {
                "batch_size=32) on exactly the texts our reindex embedded (title + passage); "
                "query encode is encode(question) for one real SQuAD question at a time",
     "ingest": "BriefingIndex(empty dir).reindex(corpus of article files): read, split, embed, "
-              "FAISS, BM25, SQLite; model loaded and warmed before timing (all three sides)",
+              "FAISS, BM25, SQLite; model loaded and warmed before timing (all three sides); "
+              "precision auto (PyTorch in bfloat16 where the CPU has it natively), and again "
+              "in float32 when auto chose bfloat16",
     "ask": "warm in-process BriefingIndex.ask(question) (k=3, highlights on) over real SQuAD "
            "dev questions after 5 warm-up questions; a fresh process per size",
     "real_sets": "SQuAD v1.1 dev articles, then SciFact abstracts, then CNN articles cut into "
@@ -74,6 +76,7 @@ def summarize(results: dict, machine: dict) -> dict:
     p99 = {label: s["ask"]["ask"]["p99_ms"] for label, s in sizes.items()}
     peer = results["txtai"].get(base)
     cold = results["cold_start"]
+    float32 = results.get("ingest_float32")
     return {
         "encoder_passages_per_s": floor["passages_per_s"],
         "query_encode_ms_p50": encode_p50,
@@ -101,6 +104,11 @@ def summarize(results: dict, machine: dict) -> dict:
         "passages": {label: s["ask"]["passages"] for label, s in sizes.items()},
         "ingest_non_encoder_share": ingest["non_encoder_share"],
         "ours_backend": ingest.get("backend"),
+        "ours_bulk_precision": ingest.get("bulk_precision"),
+        "ingest_float32_passages_per_s": float32["passages_per_s"] if float32 else None,
+        "ingest_ratio_float32": ratio(float32["passages_per_s"], floor["passages_per_s"])
+        if float32 else None,
+        "ingest_float32_non_encoder_share": float32["non_encoder_share"] if float32 else None,
         "ours_encoder_passages_per_s": per_second(ingest["embedded"], ingest["encoder_s"]),
         "ours_query_encode_ms_p50": sizes[base]["ask"]["query_encode"]["p50_ms"],
         "ask_non_encoder_ms_p50": {
@@ -123,13 +131,16 @@ def format_table(summary: dict) -> str:
     base = details["base"]
     rows = [
         ("bare encoder, passages/s", summary["encoder_passages_per_s"],
-         f"ours ({summary['ours_backend']}) inside ingest: "
+         f"ours ({summary['ours_bulk_precision']}) inside ingest: "
          f"{summary['ours_encoder_passages_per_s']}"),
         ("query encode p50, ms", summary["query_encode_ms_p50"],
          f"ours ({summary['ours_backend']}): {summary['ours_query_encode_ms_p50']}"),
         (f"ours ingest ({base}), passages/s", summary["ingest_passages_per_s"],
          f"ingest_ratio {summary['ingest_ratio']}, non-encoder share "
          f"{summary['ingest_non_encoder_share']}"),
+        (f"ours ingest ({base}) in float32", summary["ingest_float32_passages_per_s"],
+         f"ratio {summary['ingest_ratio_float32']}, non-encoder share "
+         f"{summary['ingest_float32_non_encoder_share']}"),
         (f"txtai ingest ({base}), passages/s", summary["txtai_ingest_passages_per_s"],
          f"vs_txtai_ingest {summary['vs_txtai_ingest']}"),
         (f"txtai search ({base}) p50/p99, ms",

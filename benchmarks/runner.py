@@ -110,6 +110,11 @@ class _Run:
         if label == self.results["base"]:
             self.say(f"{label}: ingest through reindex ({len(chosen)} articles)")
             entry["build"] = self.results["ingest"] = self.worker("ingest", spec)
+            if entry["build"]["bulk_precision"] != "float32":
+                self.say(f"{label}: ingest again in float32 (what CPUs without bfloat16 get)")
+                self.results["ingest_float32"] = self.worker("ingest", {
+                    "corpus_dir": spec["corpus_dir"], "precision": "float32",
+                    "index_dir": str(work / f"index-{label}-float32")})
             self.say(f"{label}: bare encoder on the same {entry['build']['passages']} passages")
             self.results["floor"] = self.worker("floor", spec)
         else:

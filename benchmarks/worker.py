@@ -34,8 +34,10 @@ def _floor(spec: dict) -> dict:
 def _ingest(spec: dict) -> dict:
     from benchmarks.ours import measure_ingest
 
-    return measure_ingest(Path(spec["corpus_dir"]), Path(spec["index_dir"]),
-                          Path(spec["texts_file"]), Path(spec["cache_dir"]))
+    optional = {key: Path(spec[key]) if key in spec else None
+                for key in ("texts_file", "cache_dir")}
+    return measure_ingest(Path(spec["corpus_dir"]), Path(spec["index_dir"]), **optional,
+                          precision=spec.get("precision", "auto"))
 
 
 def _build_cached(spec: dict) -> dict:

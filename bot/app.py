@@ -92,7 +92,8 @@ class BriefingBot(commands.Bot):
         self.settings = settings
         self.index = index or BriefingIndex(settings.index_dir, settings.model_path,
                                             settings.gate_threshold,
-                                            settings.max_question_chars)
+                                            settings.max_question_chars,
+                                            precision=settings.embed_precision)
         self.feedback = FeedbackLog(settings.feedback_db)
         self.reindex_lock = asyncio.Lock()
 

@@ -153,7 +153,8 @@ def _since(text: str) -> datetime:
 def open_index(settings: Settings, index_dir: Path | None = None) -> BriefingIndex:
     """The index the settings describe."""
     return BriefingIndex(index_dir or settings.index_dir, settings.model_path,
-                         settings.gate_threshold, settings.max_question_chars)
+                         settings.gate_threshold, settings.max_question_chars,
+                         precision=settings.embed_precision)
 
 
 @contextmanager
@@ -311,9 +312,9 @@ def _eval_summaries(args: argparse.Namespace, settings: Settings) -> int:
     from index.summary_eval import evaluate_summaries
 
     first, last = args.rows or (1, None)
+    embedder = Embedder(settings.model_path, precision=settings.embed_precision)
     with progress_bar("Summarizing", unit="row") as update:
-        result = evaluate_summaries(args.summaries, Embedder(settings.model_path), first, last,
-                                    progress=update)
+        result = evaluate_summaries(args.summaries, embedder, first, last, progress=update)
     if args.json:
         print(json.dumps(result))
     else:

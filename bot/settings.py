@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -27,6 +28,9 @@ class Settings(BaseSettings):
     index_dir: Path = Field(Path(".briefing/index"), description="Where the index is kept")
     model_path: Path | None = Field(None, description="Sentence-transformers model folder; "
                                     "default: the bundled all-MiniLM-L6-v2")
+    embed_precision: Literal["auto", "float32", "bfloat16"] = Field(
+        "auto", description="Precision of PyTorch embedding: auto is bfloat16 where the CPU "
+        "has it natively (AVX512-BF16, AMX), else float32")
     top_k: int = Field(3, ge=1, le=10, description="Passages per answer")
     gate_threshold: float = Field(DEFAULT_GATE_THRESHOLD, ge=-1.0, le=1.0,
                                   description="Relevance gate: minimum best-passage similarity")

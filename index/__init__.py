@@ -55,9 +55,10 @@ class BriefingIndex:
     def __init__(self, index_dir: str | Path, model_path: str | Path | None = None,
                  gate_threshold: float = DEFAULT_GATE_THRESHOLD,
                  max_question_chars: int = MAX_QUESTION_CHARS,
-                 embedder: Embedder | None = None) -> None:
+                 embedder: Embedder | None = None, precision: str = "auto") -> None:
         self.index_dir = Path(index_dir)
-        self.embedder = embedder or Embedder(Path(model_path) if model_path else None)
+        self.embedder = embedder or Embedder(Path(model_path) if model_path else None,
+                                             precision=precision)
         self.gate_threshold = gate_threshold
         self.max_question_chars = max_question_chars
         self._snapshot: Snapshot | None = None

@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 
 BATCH_SIZE = 32
 BULK_FROM = 64  # more texts than this are embedded with the bulk (PyTorch) encoder
+PRECISIONS = ("auto", "float32", "bfloat16")
 
 
 def bundled_model_path() -> Path:
@@ -53,17 +54,24 @@ class Embedder:
     batches with PyTorch (faster than ONNX Runtime for padded batches on CPU, measured by the
     benchmarks); both give the same vectors to about 1e-7. Without ONNX Runtime everything
     runs on PyTorch.
+
+    `precision="auto"` runs PyTorch in bfloat16 where the CPU has it natively and in float32
+    elsewhere; "float32" and "bfloat16" force one. ONNX Runtime always runs float32.
     """
 
     def __init__(self, model_path: Path | None = None, batch_size: int = BATCH_SIZE,
-                 backend: str = "auto", cache_dir: Path | None = None) -> None:
+                 backend: str = "auto", cache_dir: Path | None = None,
+                 precision: str = "auto") -> None:
         self.model_path = Path(model_path) if model_path else bundled_model_path()
         if not (self.model_path / "config.json").is_file():
             raise BriefingError(f"no sentence-transformers model in {self.model_path}")
         if backend not in ("auto", "onnx", "torch"):
             raise BriefingError(f"unknown embedding backend {backend!r}")
+        if precision not in PRECISIONS:
+            raise BriefingError(f"unknown embedding precision {precision!r}")
         self.batch_size = batch_size
         self.backend = backend
+        self.precision = precision
         self.cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
         self._encoder = None
         self._bulk_encoder = None
@@ -100,13 +108,23 @@ class Embedder:
             return encoder
         with self._lock:
             if self._bulk_encoder is None:
-                from index.encoders import TorchEncoder
-
-                self._bulk_encoder = TorchEncoder(self.model_path)
+                self._bulk_encoder = self._torch()
             return self._bulk_encoder
 
+    def _torch(self):
+        from index.encoders import TorchEncoder, native_bfloat16
+
+        bfloat16 = self.precision == "bfloat16" or (self.precision == "auto"
+                                                     and native_bfloat16())
+        return TorchEncoder(self.model_path, bfloat16=bfloat16)
+
+    @property
+    def bulk_precision(self) -> str:
+        """"bfloat16" or "float32": how many texts at once are embedded (loads the encoder)."""
+        return "bfloat16" if getattr(self._bulk(), "bfloat16", False) else "float32"
+
     def _open(self):
-        from index.encoders import OnnxEncoder, TorchEncoder
+        from index.encoders import OnnxEncoder
 
         if self.backend in ("auto", "onnx"):
             try:
@@ -121,7 +139,7 @@ class Embedder:
                 if self.backend == "onnx":
                     raise BriefingError(f"cannot run the model with ONNX Runtime: {err}") from err
                 log.warning("ONNX Runtime unavailable (%s); using PyTorch", err)
-        return TorchEncoder(self.model_path)
+        return self._torch()
 
     def embed(self, texts: Sequence[str],
               progress: Callable[[int, int], None] | None = None) -> np.ndarray:

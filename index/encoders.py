@@ -43,9 +43,14 @@ class OnnxEncoder:
 
 
 class TorchEncoder:
-    """sentence-transformers on PyTorch, for when ONNX Runtime is unavailable."""
+    """sentence-transformers on PyTorch: batches of passages, or everything without ONNX Runtime.
 
-    def __init__(self, model_path: Path) -> None:
+    With `bfloat16` the matrix products run in bfloat16 under autocast (weights stay float32).
+    On a CPU with native bfloat16 (AVX512-BF16 or AMX) that is ~2.6x faster, and the vectors
+    keep a cosine above 0.9999 to the float32 ones; without it bfloat16 is emulated and slow.
+    """
+
+    def __init__(self, model_path: Path, bfloat16: bool = False) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # weights are local, never fetched
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as transformers_logging
@@ -53,8 +58,28 @@ class TorchEncoder:
         transformers_logging.disable_progress_bar()
         self._model = SentenceTransformer(str(model_path), device="cpu")
         self.dimension = int(self._model.get_embedding_dimension())
+        self.bfloat16 = bfloat16
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """Normalised embeddings of one batch."""
-        return self._model.encode(list(texts), batch_size=len(texts), normalize_embeddings=True,
-                                  convert_to_numpy=True, show_progress_bar=False)
+        """Normalised float32 embeddings of one batch."""
+        import torch
+
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bfloat16):
+            vectors = self._model.encode(list(texts), batch_size=len(texts),
+                                         convert_to_numpy=True, show_progress_bar=False)
+        vectors = vectors.astype(np.float32, copy=False)
+        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+
+
+def native_bfloat16() -> bool:
+    """Whether this CPU computes bfloat16 in hardware (AVX512-BF16 or AMX), as PyTorch sees it."""
+    import torch
+
+    for probe in ("_is_avx512_bf16_supported", "_is_amx_tile_supported"):
+        check = getattr(torch.cpu, probe, None)  # private in torch 2.x: absent means "no"
+        try:
+            if check is not None and check():
+                return True
+        except Exception:  # noqa: BLE001 - a failing probe only means float32
+            continue
+    return False

@@ -14,7 +14,7 @@ TEXTS = ["Why did Erdoğan approve Sweden?", "Trade between Russia and Turkey gr
 
 def test_onnx_and_pytorch_give_the_same_vectors(embedder):
     onnx = embedder.embed(TEXTS)
-    torch = Embedder(backend="torch").embed(TEXTS)
+    torch = Embedder(backend="torch", precision="float32").embed(TEXTS)
     assert embedder.running_on == "onnx"
     assert np.abs(onnx - torch).max() < 1e-4
     assert np.allclose(np.linalg.norm(onnx, axis=1), 1.0, atol=1e-5)
