@@ -9,7 +9,8 @@ One run measures, on SQuAD, SciFact and CNN text from the evaluation folder:
 
 - the floor: `SentenceTransformer(<bundled model>).encode(texts, batch_size=32)` passages/s on
   the texts our reindex embeds, and one real question's encode time (`benchmarks.floor`);
-- ours: ingest passages/s through `BriefingIndex.reindex`, warm `ask` p50/p99 and peak RSS at
+- ours: ingest passages/s through `BriefingIndex.reindex` (default precision, and again in
+  float32 when the default chose bfloat16), warm `ask` p50/p99 and peak RSS at
   each size (`benchmarks.ours`), real sets up to ~20k passages and synthetic ones beyond
   (`benchmarks.synthetic`), and `briefing ask` cold start (`benchmarks.coldstart`);
 - the peer: txtai hybrid on the same model directory and texts (`benchmarks.peer`).
