@@ -112,6 +112,7 @@ class Embedder:
             return self._bulk_encoder
 
     def _torch(self):
+        """A PyTorch encoder in the precision the settings and this CPU call for."""
         from index.encoders import TorchEncoder, native_bfloat16
 
         bfloat16 = self.precision == "bfloat16" or (self.precision == "auto"
@@ -120,7 +121,7 @@ class Embedder:
 
     @property
     def bulk_precision(self) -> str:
-        """"bfloat16" or "float32": how many texts at once are embedded (loads the encoder)."""
+        """"bfloat16" or "float32": the precision of bulk embedding (loads that encoder)."""
         return "bfloat16" if getattr(self._bulk(), "bfloat16", False) else "float32"
 
     def _open(self):
