@@ -42,7 +42,7 @@ __all__ = [
 # Gate score (see index/gate.py) below which a question counts as not covered: the
 # `suggested_gate_threshold` printed by `briefing eval` on the seed development questions,
 # their negatives and tests/data/seed_gate_questions.jsonl (see README, "Relevance gate").
-DEFAULT_GATE_THRESHOLD = 0.59
+DEFAULT_GATE_THRESHOLD = 0.70
 
 
 class BriefingIndex:

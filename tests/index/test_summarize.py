@@ -108,6 +108,13 @@ def test_sentences_are_distinct(seed_index):
     assert any("Sweden" in s.text for s in briefing.sentences)
 
 
+@pytest.mark.parametrize("topic", ["Sweden", "trade"])
+def test_one_word_topic_the_article_covers_is_briefed(seed_index, topic):
+    briefing = seed_index.summarize_topic(topic, sentences=3)
+    assert briefing.answered
+    assert any(topic.lower() in s.text.lower() for s in briefing.sentences)
+
+
 @pytest.mark.parametrize("topic", ["sourdough bread", "Who won the 2018 World Cup?"])
 def test_off_topic_briefing_is_refused(seed_index, topic):
     briefing = seed_index.summarize_topic(topic)
