@@ -108,13 +108,13 @@ def build_rows(texts: Sequence[str], titles: Sequence[str], per_article: int = P
 def manifest(articles: int, passages: int, dimension: int, now: str) -> dict:
     """The manifest `index.reindex` writes, for the bundled model."""
     from index.embedding import bundled_model_path, model_fingerprint
-    from index.reindex import SPLITTER
+    from index.reindex import splitter
     from index.snapshot import FORMAT_VERSION
 
     model = bundled_model_path()
     return {"format": FORMAT_VERSION,
             "model": {"name": model.name, "fingerprint": model_fingerprint(model)},
-            "dimension": dimension, "splitter": SPLITTER, "articles": articles,
+            "dimension": dimension, "splitter": splitter(), "articles": articles,
             "passages": passages, "built_at": now}
 
 

@@ -41,7 +41,8 @@ __all__ = [
 
 # Gate score (see index/gate.py) below which a question counts as not covered: the
 # `suggested_gate_threshold` printed by `briefing eval` on the seed development questions,
-# their negatives and tests/data/seed_gate_questions.jsonl (see README, "Relevance gate").
+# their negatives, tests/data/seed_gate_questions.jsonl and tests/data/seed_topics.jsonl
+# (see README, "Relevance gate").
 DEFAULT_GATE_THRESHOLD = 0.70
 
 

@@ -52,8 +52,8 @@ class Embedder:
     `backend="auto"` answers questions with ONNX Runtime (exported once from the same weights
     into the cache directory: quick to load, ~3x faster for one short text) and embeds large
     batches with PyTorch (faster than ONNX Runtime for padded batches on CPU, measured by the
-    benchmarks); both give the same vectors to about 1e-7. Without ONNX Runtime everything
-    runs on PyTorch.
+    benchmarks); in float32 both give the same vectors to about 1e-7. Without ONNX Runtime
+    everything runs on PyTorch.
 
     `precision="auto"` runs PyTorch in bfloat16 where the CPU has it natively and in float32
     elsewhere; "float32" and "bfloat16" force one. ONNX Runtime always runs float32.

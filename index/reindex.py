@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,8 +25,20 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
 
-SPLITTER = {"version": 3, "segmenter": "sentencex", "max_words": MAX_PASSAGE_WORDS,
-            "min_words": MIN_PASSAGE_WORDS, "embedded_text": "title+passage"}
+SPLITTER = {"version": 3, "max_words": MAX_PASSAGE_WORDS, "min_words": MIN_PASSAGE_WORDS,
+            "embedded_text": "title+passage"}
+
+
+@functools.cache
+def splitter() -> dict:
+    """How passages are cut, as recorded in the manifest; any change rebuilds the index.
+
+    The segmenter's version is part of it: another release may place sentence boundaries
+    differently, and old and new spans must not mix in one index.
+    """
+    from importlib.metadata import version
+
+    return {**SPLITTER, "segmenter": f"sentencex {version('sentencex')}"}
 
 
 @dataclass
@@ -128,7 +141,7 @@ def reindex_articles(index_dir: Path, articles: list[Article], embedder: Embedde
         "format": FORMAT_VERSION,
         "model": {"name": embedder.model_path.name, "fingerprint": embedder.fingerprint},
         "dimension": dim,
-        "splitter": SPLITTER,
+        "splitter": splitter(),
         "articles": len(article_rows),
         "passages": len(passage_rows),
         "built_at": now,
@@ -149,7 +162,7 @@ def _previous(index_dir: Path, embedder: Embedder, report: ReindexReport) -> Sna
         report.rebuilt_from_scratch = str(err)
         log.warning("rebuilding the whole index: %s", err)
         return None
-    if snapshot.manifest.get("splitter") != SPLITTER:
+    if snapshot.manifest.get("splitter") != splitter():
         report.rebuilt_from_scratch = "passage splitting changed since the last build"
         return None
     return snapshot

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+import index.encoders
 from index.embedding import Embedder
 from index.errors import BriefingError
 from tests.support import SHARED
@@ -12,15 +13,36 @@ PASSAGES = [line for line in (SHARED / "seed" / "article.txt").read_text(encodin
 
 
 def test_bfloat16_vectors_match_float32():
-    exact = Embedder(backend="torch", precision="float32").embed(PASSAGES)
-    fast = Embedder(backend="torch", precision="bfloat16").embed(PASSAGES)
+    exact_embedder = Embedder(backend="torch", precision="float32")
+    fast_embedder = Embedder(backend="torch", precision="bfloat16")
+    exact, fast = exact_embedder.embed(PASSAGES), fast_embedder.embed(PASSAGES)
+    assert (exact_embedder.bulk_precision, fast_embedder.bulk_precision) == ("float32",
+                                                                             "bfloat16")
+    assert not np.array_equal(exact, fast)  # bfloat16 really ran
     assert fast.dtype == np.float32
     assert np.allclose(np.linalg.norm(fast, axis=1), 1.0, atol=1e-5)
-    assert (exact * fast).sum(axis=1).min() > 0.999
-    question = Embedder(backend="torch", precision="float32").embed_query(
-        "Why did Erdoğan approve Sweden's NATO membership?")
+    assert (exact * fast).sum(axis=1).min() > 0.9999
+    question = exact_embedder.embed_query("Why did Erdoğan approve Sweden's NATO membership?")
     assert np.argsort(-(exact @ question))[:3].tolist() == \
         np.argsort(-(fast @ question))[:3].tolist()
+
+
+@pytest.mark.parametrize("native", [False, True])
+def test_auto_precision_follows_the_cpu(monkeypatch, native):
+    monkeypatch.setattr(index.encoders, "native_bfloat16", lambda: native)
+    embedder = Embedder(backend="torch")
+    assert embedder.bulk_precision == ("bfloat16" if native else "float32")
+
+
+def test_a_failing_cpu_probe_means_float32(monkeypatch):
+    import torch
+
+    def broken() -> bool:
+        raise RuntimeError("no cpuinfo")
+
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", broken, raising=False)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", broken, raising=False)
+    assert index.encoders.native_bfloat16() is False
 
 
 def test_unknown_precision_is_refused():
