@@ -138,9 +138,6 @@ def format_table(summary: dict) -> str:
         (f"ours ingest ({base}), passages/s", summary["ingest_passages_per_s"],
          f"ingest_ratio {summary['ingest_ratio']}, non-encoder share "
          f"{summary['ingest_non_encoder_share']}"),
-        (f"ours ingest ({base}) in float32", summary["ingest_float32_passages_per_s"],
-         f"ratio {summary['ingest_ratio_float32']}, non-encoder share "
-         f"{summary['ingest_float32_non_encoder_share']}"),
         (f"txtai ingest ({base}), passages/s", summary["txtai_ingest_passages_per_s"],
          f"vs_txtai_ingest {summary['vs_txtai_ingest']}"),
         (f"txtai search ({base}) p50/p99, ms",
@@ -150,6 +147,11 @@ def format_table(summary: dict) -> str:
          ", ".join(f"{k.removesuffix('_s')} {v}" for k, v in
                    summary["cold_start_breakdown"].items())),
     ]
+    if summary["ingest_float32_passages_per_s"] is not None:  # only when auto chose bfloat16
+        rows.insert(3, (f"ours ingest ({base}) in float32",
+                        summary["ingest_float32_passages_per_s"],
+                        f"ratio {summary['ingest_ratio_float32']}, non-encoder share "
+                        f"{summary['ingest_float32_non_encoder_share']}"))
     lines += [f"{name:<36} {value!s:>12}   {note}" for name, value, note in rows]
     lines += ["", f"{'size':<6} {'kind':<10} {'passages':>9} {'ask p50 ms':>11} "
               f"{'ask p99 ms':>11} {'p50/encode':>10} {'non-enc ms':>10} {'RSS MB':>8} "
