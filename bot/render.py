@@ -25,6 +25,9 @@ ELLIPSIS = "…"
 COLOUR = discord.Colour.blurple()
 
 NOT_COVERED = "The indexed articles don't cover that."
+SEEMS_NOT_COVERED = ("The indexed articles don't seem to cover that. "
+                     "The closest passage, low confidence:")
+LOW_CONFIDENCE_COLOUR = discord.Colour.light_grey()
 
 
 def clip(text: str, limit: int) -> str:
@@ -74,13 +77,17 @@ def _keep_end(text: str, room: int) -> str:
     return ELLIPSIS + (cut[space + 1:] if 0 <= space < len(cut) - 1 else cut).lstrip()
 
 
+def _source_link(hit: Hit) -> str:
+    """A line linking the citation to the article's source, or "" when it has no web source."""
+    if not hit.source.startswith(("http://", "https://")) or len(hit.source) >= 300:
+        return ""
+    return f"\n[{clip(escape(hit.title), 80)} {paragraphs_label(hit.paragraphs)}]({hit.source})"
+
+
 def hit_field(hit: Hit, value_limit: int = FIELD_VALUE_LIMIT) -> tuple[str, str]:
     """(name, value) of the embed field citing one passage; the citation links to the source."""
-    label = paragraphs_label(hit.paragraphs)
-    name = clip(f"{hit.rank}. {hit.title} · {label}", FIELD_NAME_LIMIT)
-    link = ""
-    if hit.source.startswith(("http://", "https://")) and len(hit.source) < 300:
-        link = f"\n[{clip(escape(hit.title), 80)} {label}]({hit.source})"
+    name = clip(f"{hit.rank}. {hit.title} · {paragraphs_label(hit.paragraphs)}", FIELD_NAME_LIMIT)
+    link = _source_link(hit)
     body = quote_with_highlight(hit.text, hit.highlight, value_limit - len(link))
     return name, body + link
 
@@ -101,12 +108,31 @@ def answer_embed(answer: Answer, hits: Sequence[Hit] | None = None,
 
 
 def not_covered_text(answer: Answer) -> str:
-    """The refusal, naming the closest passage so the reader knows what was searched."""
+    """The refusal's plain line: hedged, and announcing the passage, when a closest one exists."""
+    return SEEMS_NOT_COVERED if answer.hits else NOT_COVERED
+
+
+def closest_embed(answer: Answer) -> discord.Embed | None:
+    """Under a refusal, the closest passage's best sentence quoted and cited, or None."""
     if not answer.hits:
-        return NOT_COVERED
+        return None
     top = answer.hits[0]
-    return clip(f"{NOT_COVERED} (closest: {escape(top.title)} · "
-                f"{paragraphs_label(top.paragraphs)}, low confidence)", CONTENT_LIMIT)
+    name = clip(f"{top.title} · {paragraphs_label(top.paragraphs)}", FIELD_NAME_LIMIT)
+    link = _source_link(top)
+    sentence = escape(top.highlight) or escape(top.text) or ELLIPSIS
+    value = f"> {_keep_start(sentence, FIELD_VALUE_LIMIT - len(link) - 2)}{link}"
+    embed = discord.Embed(colour=LOW_CONFIDENCE_COLOUR)
+    embed.add_field(name=name, value=value, inline=False)
+    return embed
+
+
+def not_covered_message(answer: Answer) -> dict[str, object]:
+    """Keyword arguments for sending a refusal: the plain line, then any closest passage."""
+    embed = closest_embed(answer)
+    message: dict[str, object] = {"content": not_covered_text(answer)}
+    if embed is not None:
+        message["embed"] = embed
+    return message
 
 
 def sources_embed(records: Sequence[ArticleRecord], page: int, per_page: int) -> discord.Embed:

@@ -9,6 +9,8 @@ from bot.citation import paragraphs_label
 from index import Answer, Digest, ReindexReport, Summary, SummarySentence
 
 NOT_COVERED = "The indexed articles don't cover that."
+SEEMS_NOT_COVERED = ("The indexed articles don't seem to cover that. "
+                     "The closest passage, low confidence:")
 
 
 def describe_report(report: ReindexReport) -> list[str]:
@@ -40,11 +42,7 @@ def answer_json(answer: Answer) -> dict:
 def format_answer(answer: Answer, width: int = 100) -> str:
     """Numbered cited passages with the highlight in **bold**, or the not-covered line."""
     if not answer.answered:
-        line = NOT_COVERED
-        if answer.hits:
-            top = answer.hits[0]
-            line += f" (closest: {top.title} · {paragraphs_label(top.paragraphs)}, low confidence)"
-        return line
+        return _format_refusal(answer, width)
     blocks = []
     for hit in answer.hits:
         text = hit.text.replace(hit.highlight, f"**{hit.highlight}**", 1)
@@ -52,6 +50,18 @@ def format_answer(answer: Answer, width: int = 100) -> str:
                              subsequent_indent="   ")
         blocks.append(f"{hit.rank}. {hit.title} · {paragraphs_label(hit.paragraphs)}\n{body}")
     return "\n".join(blocks)
+
+
+def _format_refusal(answer: Answer, width: int) -> str:
+    """The not-covered line, then the closest passage's best sentence quoted and cited, if any."""
+    if not answer.hits:
+        return NOT_COVERED
+    top = answer.hits[0]
+    sentence = " ".join((top.highlight or top.text).split())
+    quote = textwrap.fill(f"“{sentence}”", width=width, initial_indent="   ",
+                          subsequent_indent="   ")
+    return (f"{SEEMS_NOT_COVERED}\n{quote}\n"
+            f"   — {top.title} · {paragraphs_label(top.paragraphs)}")
 
 
 def summary_json(summary: Summary) -> dict:

@@ -90,7 +90,7 @@ class Ask(commands.Cog):
     def message_for(self, answer: Answer, results: int) -> dict:
         """Keyword arguments for sending an answer (embed and buttons, or the refusal)."""
         if not answer.answered:
-            return {"content": render.not_covered_text(answer)}
+            return render.not_covered_message(answer)
         return {"embed": render.answer_embed(answer),
                 "view": AnswerView(self, answer, results, results)}
 

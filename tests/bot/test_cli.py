@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.terminal import format_answer
+from index import Answer
 from tests.support import ROOT
 
 
@@ -49,10 +51,30 @@ def test_text_answer_cites_title_and_paragraph_and_bolds_the_highlight(env):
     assert "\n2. " in result.stdout and "\n3. " not in result.stdout
 
 
-def test_off_topic_question_says_not_covered(env):
-    result = run(["ask", "Who won the 2018 World Cup?"], env)
-    assert result.returncode == 0
-    assert result.stdout.startswith("The indexed articles don't cover that. (closest: ")
+def test_off_topic_question_says_so_then_quotes_and_cites_the_closest_sentence(env):
+    question = "Who won the 2018 World Cup?"
+    result = run(["ask", question], env)
+    assert result.returncode == 0, result.stderr
+    [closest] = json.loads(run(["ask", "--json", "-k", "1", question], env).stdout)["hits"]
+    lines = result.stdout.splitlines()
+    assert lines[0] == ("The indexed articles don't seem to cover that. "
+                        "The closest passage, low confidence:")
+    quoted = " ".join(line.strip() for line in lines[1:-1])
+    assert quoted == f"“{' '.join(closest['highlight'].split())}”"
+    assert lines[-1] == f"   — {closest['title']} · ¶{closest['paragraphs'][0]}"
+    body = (ROOT / "corpus" / "russia-turkiye-israel-hamas-war.md").read_text("utf-8")
+    assert closest["highlight"] in body and len(closest["highlight"]) > 40
+
+
+def test_off_topic_json_keeps_answered_false_and_the_hits(env):
+    result = run(["ask", "--json", "Who won the 2018 World Cup?"], env)
+    answer = json.loads(result.stdout)
+    assert set(answer) == {"question", "answered", "hits"}
+    assert answer["answered"] is False and len(answer["hits"]) == 3
+
+
+def test_refusal_with_nothing_found_is_one_plain_line():
+    assert format_answer(Answer("q", False, (), 0.0)) == "The indexed articles don't cover that."
 
 
 def test_stdin_questions_give_one_json_line_each(env):

@@ -69,12 +69,29 @@ def test_private_ask_with_one_result_is_ephemeral(run):
     run(scenario)
 
 
-def test_off_topic_question_gets_the_not_covered_reply(run):
+def test_off_topic_question_says_so_then_quotes_and_cites_the_closest_sentence(run):
+    question = "Who won the 2018 World Cup?"
+
     async def scenario(h: Harness) -> None:
-        sent = await h.server.send_interaction("ask", {"question": "Who won the 2018 World Cup?"})
+        closest = (await asyncio.to_thread(h.bot.index.ask, question, 3)).hits[0]
+        sent = await h.server.send_interaction("ask", {"question": question})
         answer = await h.server.wait_for(followup_of(sent), timeout=20)
-        assert answer.json["content"].startswith("The indexed articles don't cover that.")
-        assert not answer.json.get("embeds")
+        bot_id = h.server.users["bot"]["id"]
+        await h.server.send_message(f"<@{bot_id}> {question}", author="member",
+                                    mentions=[h.server.users["bot"]])
+        reply = await h.server.wait_for(
+            lambda c: c.method == "POST" and c.route == "/channels/{channel_id}/messages",
+            timeout=20)
+        for message in (answer.json, reply.json):
+            assert message["content"] == ("The indexed articles don't seem to cover that. "
+                                          "The closest passage, low confidence:")
+            [embed] = message["embeds"]
+            [field] = embed["fields"]
+            assert field["name"] == f"{closest.title} · ¶{closest.paragraphs[0]}"
+            assert field["value"] == f"> {closest.highlight}"  # verbatim; no markdown in it
+            assert not message.get("components")  # no paging, no votes on a refusal
+            assert message["allowed_mentions"]["parse"] == []
+        assert reply.json["message_reference"]["message_id"]
 
     run(scenario)
 

@@ -49,11 +49,63 @@ def test_markdown_and_mentions_in_passages_are_escaped():
     assert value.startswith("**") and value.endswith("**")
 
 
-def test_not_covered_names_the_closest_passage():
-    answer = Answer("Who won?", False, (hit(1, "text", "text", title="Grain deal"),), 0.1)
-    assert render.not_covered_text(answer) == (
-        "The indexed articles don't cover that. (closest: Grain deal · ¶15, low confidence)")
-    assert render.not_covered_text(Answer("q", False, (), 0.0)).startswith("The indexed")
+SEEMS = "The indexed articles don't seem to cover that. The closest passage, low confidence:"
+
+
+def test_refusal_quotes_the_closest_sentence_verbatim_and_cites_it():
+    sentence = "Russia withdrew from the Black Sea grain agreement in July."
+    text = f"Trade grew. {sentence} Talks in Sochi failed."
+    answer = Answer("Who won?", False, (hit(1, text, sentence, title="Grain deal"),), 0.1)
+    message = render.not_covered_message(answer)
+    assert message["content"] == SEEMS
+    [field] = message["embed"].fields
+    assert field.name == "Grain deal · ¶15"
+    assert field.value == f"> {sentence}"  # the sentence alone, not the passage around it
+    assert "](" not in field.value  # no source, no link
+
+
+def test_refusal_links_the_citation_to_the_source_like_an_answer_does():
+    passage = hit(1, "a b c", "b", title="Grain deal", source="https://x.org/a")
+    answer = Answer("q", False, (passage,), 0.1)
+    [field] = render.not_covered_message(answer)["embed"].fields
+    assert field.value == "> b\n[Grain deal ¶15](https://x.org/a)"
+    answered = render.answer_embed(Answer("q", True, (passage,), 0.9)).fields[0].value
+    assert answered.endswith("\n[Grain deal ¶15](https://x.org/a)")
+    payload = render.not_covered_message(answer)["embed"].to_dict()
+    assert isinstance(discord.Embed.from_dict(payload), discord.Embed)
+
+
+def test_refusal_escapes_markdown_and_keeps_user_text_out_of_the_content():
+    sentence = "Use *stars* and `code` and @everyone and <@&1> here."
+    message = render.not_covered_message(Answer("@everyone?", False, (hit(1, sentence, sentence,
+                                                title="**Bold** title"),), 0.1))
+    value = message["embed"].fields[0].value
+    assert "\\*stars\\*" in value and "\\`code\\`" in value
+    assert value.startswith("> Use") and "\n" not in value  # one quoted line, nothing breaks out
+    assert message["content"] == SEEMS  # mentions sit only in the embed, which never pings
+
+
+@pytest.mark.parametrize("size", [5, 1000, 50_000])
+def test_refusal_of_a_huge_passage_fits_every_limit(size):
+    sentence = "word " * size + "end."
+    answer = Answer("Q" * 5000, False, (hit(1, sentence, sentence, title="T" * 400,
+                                             source="https://example.org/" + "x" * 100),), 0.1)
+    message = render.not_covered_message(answer)
+    embed = message["embed"]
+    assert len(message["content"]) <= render.CONTENT_LIMIT
+    assert len(embed) <= render.EMBED_TOTAL_LIMIT
+    [field] = embed.fields
+    assert len(field.name) <= render.FIELD_NAME_LIMIT
+    assert len(field.value) <= render.FIELD_VALUE_LIMIT
+    assert field.value.startswith("> word")
+    assert field.value.endswith(")")  # the link survives the cut
+    if size > 5:
+        assert render.ELLIPSIS in field.value
+
+
+def test_refusal_with_nothing_found_is_one_plain_line():
+    assert render.not_covered_message(Answer("q", False, (), 0.0)) == {
+        "content": "The indexed articles don't cover that."}
 
 
 def test_sources_pages_and_limits():

@@ -35,5 +35,10 @@ def test_every_rendered_answer_fits_discord(question, found, footer):
     for field in embed.fields:
         assert 0 < len(field.name) <= render.FIELD_NAME_LIMIT
         assert 0 < len(field.value) <= render.FIELD_VALUE_LIMIT
-    refusal = render.not_covered_text(Answer(question, False, tuple(found), 0.1))
-    assert len(refusal) <= render.CONTENT_LIMIT
+    refusal = render.not_covered_message(Answer(question, False, tuple(found), 0.1))
+    assert refusal["content"] in (render.NOT_COVERED, render.SEEMS_NOT_COVERED)  # no user text
+    if found:
+        [field] = refusal["embed"].fields
+        assert len(refusal["embed"]) <= render.EMBED_TOTAL_LIMIT
+        assert 0 < len(field.name) <= render.FIELD_NAME_LIMIT
+        assert 2 < len(field.value) <= render.FIELD_VALUE_LIMIT
