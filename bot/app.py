@@ -14,7 +14,14 @@ from discord.ext import commands, tasks
 from bot import health
 from bot.errors import UserError
 from bot.settings import Settings
-from index import BriefingError, BriefingIndex, IndexCorrupt, IndexMismatch, IndexMissing
+from index import (
+    NOTHING_INDEXED,
+    BriefingError,
+    BriefingIndex,
+    IndexCorrupt,
+    IndexMismatch,
+    IndexMissing,
+)
 from index.feedback import FeedbackLog
 
 log = logging.getLogger(__name__)
@@ -112,12 +119,22 @@ class BriefingBot(commands.Bot):
             await self.tree.sync()
 
     def warm_up(self) -> None:
-        """Build the index if there is none, then load it and the model before serving."""
+        """Build the index if there is none, then load it and the model before serving.
+
+        An empty corpus gives an empty index (questions get "No articles are indexed yet.");
+        a missing corpus folder is created first, as `/add` would.
+        """
         try:
             self.index.snapshot()
         except (IndexMissing, IndexMismatch, IndexCorrupt) as err:
-            log.warning("%s: indexing %s", err, self.settings.corpus_dir)
-            self.index.reindex(self.settings.corpus_dir)
+            corpus = self.settings.corpus_dir
+            log.warning("%s: indexing %s", err, corpus)
+            if not corpus.is_dir():
+                log.warning("corpus folder %s does not exist; starting with no articles", corpus)
+                corpus.mkdir(parents=True, exist_ok=True)
+            report = self.index.reindex(corpus)
+            if not report.passages:
+                log.warning("no articles in %s: questions get %r", corpus, NOTHING_INDEXED)
         self.index.embedder.embed(["warm up"])
 
     @tasks.loop(seconds=health.TOUCH_EVERY_S)

@@ -27,7 +27,7 @@ from bot.terminal import (
     summary_json,
 )
 from bot.when import parse_since
-from index import BriefingError, BriefingIndex, IndexMismatch, IndexMissing
+from index import BriefingError, BriefingIndex, IndexMismatch, IndexMissing, ReindexReport
 
 log = logging.getLogger("briefing")
 
@@ -179,11 +179,22 @@ def progress_bar(label: str, unit: str = "passage"):
 
 def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
     index = open_index(settings)
+    corpus = args.corpus or settings.corpus_dir
     with progress_bar("Embedding") as update:
-        report = index.reindex(args.corpus or settings.corpus_dir, update)
-    for line in describe_report(report):
+        report = index.reindex(corpus, update)
+    for line in _report_lines(report):
         print(line)
+    if not report.passages:
+        print(f"No articles are indexed yet: {corpus} has no readable .md, .txt or .html file.")
     return 0
+
+
+def _report_lines(report: ReindexReport) -> list[str]:
+    """What a reindex did; when it left no passages, only the files it skipped (the caller
+    says the index is empty in one line rather than in counts of nothing)."""
+    if report.passages:
+        return describe_report(report)
+    return [f"skipped {s.path}: {s.reason}" for s in report.skipped]
 
 
 def _ensure_index(index: BriefingIndex, settings: Settings) -> None:
@@ -198,7 +209,7 @@ def _ensure_index(index: BriefingIndex, settings: Settings) -> None:
         print(f"{err}: rebuilding it from {settings.corpus_dir}.", file=sys.stderr)
     with progress_bar("Embedding") as update:
         report = index.reindex(settings.corpus_dir, update)
-    for line in describe_report(report):
+    for line in _report_lines(report):
         print(line, file=sys.stderr)
 
 

@@ -24,6 +24,7 @@ from index.errors import (
     IndexMismatch,
     IndexMissing,
     InvalidQuestion,
+    NothingIndexed,
 )
 from index.metadata import ArticleRecord
 from index.reindex import Progress, ReindexReport, reindex
@@ -35,8 +36,8 @@ from index.topic import summarize_topic
 __all__ = [
     "Answer", "ArticleError", "ArticleNotFound", "ArticleRecord", "BriefingError",
     "BriefingIndex", "CorpusMissing", "DEFAULT_GATE_THRESHOLD", "Digest", "DigestEntry", "Hit",
-    "IndexCorrupt", "IndexMismatch", "IndexMissing", "InvalidQuestion", "ReindexReport", "Summary",
-    "SummarySentence",
+    "IndexCorrupt", "IndexMismatch", "IndexMissing", "InvalidQuestion", "NOTHING_INDEXED",
+    "NothingIndexed", "ReindexReport", "Summary", "SummarySentence",
 ]
 
 # Gate score (see index/gate.py) below which a question counts as not covered: the
@@ -44,6 +45,9 @@ __all__ = [
 # their negatives, tests/data/seed_gate_questions.jsonl and tests/data/seed_topics.jsonl
 # (see README, "Relevance gate").
 DEFAULT_GATE_THRESHOLD = 0.70
+
+# What a question gets while the index holds no passages (an empty corpus was indexed).
+NOTHING_INDEXED = "No articles are indexed yet."
 
 
 class BriefingIndex:
@@ -81,6 +85,13 @@ class BriefingIndex:
                 snap = self._snapshot
         return snap
 
+    def _searchable(self) -> Snapshot:
+        """The snapshot being served; raises NothingIndexed when it holds no passages."""
+        snap = self.snapshot()
+        if not snap.size:
+            raise NothingIndexed(NOTHING_INDEXED)
+        return snap
+
     def reindex(self, corpus_dir: str | Path, progress: Progress | None = None) -> ReindexReport:
         """Index what changed in `corpus_dir`, then serve the new snapshot."""
         with self._reindex_lock:
@@ -91,8 +102,11 @@ class BriefingIndex:
             return report
 
     def ask(self, question: str, k: int = 3) -> Answer:
-        """The `k` best cited passages for `question`, gated for relevance."""
-        return search(self.snapshot(), self.embedder, question, k, self.gate_threshold,
+        """The `k` best cited passages for `question`, gated for relevance.
+
+        Raises NothingIndexed when the index holds no passages.
+        """
+        return search(self._searchable(), self.embedder, question, k, self.gate_threshold,
                       self.max_question_chars)
 
     def sources(self) -> list[ArticleRecord]:
@@ -102,16 +116,17 @@ class BriefingIndex:
     def summarize(self, article_id: str, sentences: int = 5) -> Summary:
         """A summary of one indexed article: `sentences` verbatim sentences, in article order.
 
-        Raises ArticleNotFound for an id that is not indexed.
+        Raises ArticleNotFound for an id that is not indexed, NothingIndexed when no article is.
         """
-        return summarize_article(self.snapshot(), self.embedder, article_id, sentences)
+        return summarize_article(self._searchable(), self.embedder, article_id, sentences)
 
     def summarize_topic(self, topic: str, sentences: int = 5) -> Summary:
         """A cited briefing on `topic` across all articles, grouped by article.
 
-        Unanswered when the relevance gate says the corpus does not cover the topic.
+        Unanswered when the relevance gate says the corpus does not cover the topic; raises
+        NothingIndexed when the index holds no passages.
         """
-        return summarize_topic(self.snapshot(), self.embedder, topic, sentences,
+        return summarize_topic(self._searchable(), self.embedder, topic, sentences,
                                self.gate_threshold, self.max_question_chars)
 
     def digest(self, since: datetime, sentences: int = 3, limit: int | None = None) -> Digest:

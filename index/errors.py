@@ -31,3 +31,7 @@ class CorpusMissing(BriefingError):
 
 class ArticleNotFound(BriefingError):
     """No indexed article has the id asked for."""
+
+
+class NothingIndexed(BriefingError):
+    """The index holds no passages: the corpus had no readable article when it was built."""

@@ -4,7 +4,7 @@ Layout of the index directory::
 
     CURRENT                 name of the generation in use (replaced atomically)
     gen-<time>-<rand>/      manifest.json, vectors.npy (+ dense.faiss when large),
-                            lexical/, metadata.sqlite
+                            lexical/ (none when there are no passages), metadata.sqlite
 
 A reindex writes a new generation next to the serving one and only then rewrites CURRENT,
 so a crash at any point leaves the previous generation loadable.
@@ -17,6 +17,7 @@ import logging
 import os
 import secrets
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,13 +43,26 @@ class Snapshot:
     directory: Path
     manifest: dict
     dense: DenseStore
-    lexical: LexicalIndex
+    lexical: LexicalIndex | NoPassages
     metadata: MetadataStore
 
     @property
     def size(self) -> int:
         """Number of passages."""
         return len(self.dense)
+
+
+class NoPassages:
+    """The lexical index of a generation without passages (bm25s cannot build one): no query
+    word occurs in it. An empty corpus is a valid state: its index answers nothing."""
+
+    def idf(self, tokens: Sequence[str]) -> np.ndarray:
+        """BM25's inverse document frequency with no documents (log 2) for every token."""
+        return np.full(len(tokens), np.log1p(0.5 / 0.5))
+
+    def scores(self, query: str) -> None:
+        """None: no query word occurs in an empty corpus."""
+        return None
 
 
 def current_generation(index_dir: Path) -> Path | None:
@@ -80,7 +94,8 @@ def load_snapshot(index_dir: Path, model_fingerprint: str | None = None) -> Snap
                             f"({manifest.get('model', {}).get('name')}); run `briefing reindex`")
     try:
         dense = DenseStore.load(directory)
-        lexical = LexicalIndex.load(directory / "lexical")
+        lexical = (LexicalIndex.load(directory / "lexical") if manifest.get("passages")
+                   else NoPassages())
         metadata = MetadataStore(directory / "metadata.sqlite")
         metadata.articles()
     except Exception as err:  # faiss, bm25s and sqlite each raise their own types
@@ -100,7 +115,8 @@ def write_generation(index_dir: Path, manifest: dict, vectors: np.ndarray,
     staging = index_dir / f".tmp-{name}"
     staging.mkdir()
     manifest = {**manifest, "dense": DenseStore.write(staging, vectors)}
-    LexicalIndex.build([p["text"] for p in passages]).save(staging / "lexical")
+    if passages:  # an empty corpus gets no lexical/ (see NoPassages)
+        LexicalIndex.build([p["text"] for p in passages]).save(staging / "lexical")
     MetadataStore.write(staging / "metadata.sqlite", articles, passages)
     (staging / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     _fsync_tree(staging)

@@ -22,6 +22,15 @@ def shared_eval() -> Path:
 
 
 @pytest.fixture(scope="session")
+def shared_seed() -> Path:
+    """The seed article as the user gave it (one paragraph a line), beside the checkout."""
+    path = SHARED / "seed" / "article.txt"
+    if not path.is_file():
+        pytest.skip(f"original seed article not found at {path}")
+    return path
+
+
+@pytest.fixture(scope="session")
 def embedder() -> Embedder:
     """The real bundled all-MiniLM-L6-v2, loaded once per test run."""
     return Embedder()

@@ -4,15 +4,17 @@ import numpy as np
 import pytest
 
 import index.encoders
+from index.articles import read_article
 from index.embedding import Embedder
 from index.errors import BriefingError
-from tests.support import SHARED
+from tests.support import ROOT
 
-PASSAGES = [line for line in (SHARED / "seed" / "article.txt").read_text(encoding="utf-8")
-            .split("\n\n") if line.strip()]
+SEED = read_article(ROOT / "corpus" / "russia-turkiye-israel-hamas-war.md", "seed")
+PASSAGES = [SEED.body[start:end] for start, end in SEED.paragraphs]  # the 17 paragraphs
 
 
 def test_bfloat16_vectors_match_float32():
+    assert len(PASSAGES) == 17
     exact_embedder = Embedder(backend="torch", precision="float32")
     fast_embedder = Embedder(backend="torch", precision="bfloat16")
     exact, fast = exact_embedder.embed(PASSAGES), fast_embedder.embed(PASSAGES)

@@ -1,0 +1,79 @@
+"""`briefing` on an empty, badly filled or missing corpus folder: one clear line, no traceback."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support import ROOT
+
+NOTHING = "briefing: No articles are indexed yet."
+
+
+def run(args: list[str], env: dict[str, str]):
+    return subprocess.run([sys.executable, "-m", "bot", *args], env=env, capture_output=True,
+                          text=True, timeout=300, cwd=ROOT)
+
+
+def env_for(corpus: Path, index_dir: Path) -> dict[str, str]:
+    return {**os.environ, "BRIEFING_CORPUS_DIR": str(corpus), "BRIEFING_INDEX_DIR": str(index_dir)}
+
+
+@pytest.fixture
+def empty(tmp_path: Path) -> dict[str, str]:
+    """An empty corpus folder and no index yet."""
+    (tmp_path / "corpus").mkdir()
+    return env_for(tmp_path / "corpus", tmp_path / "index")
+
+
+def test_reindex_of_an_empty_corpus_says_so_in_one_line(empty):
+    result = run(["reindex"], empty)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        f"No articles are indexed yet: {empty['BRIEFING_CORPUS_DIR']} has no readable .md, .txt "
+        "or .html file."]
+    assert result.stderr == ""
+    sources = run(["sources"], empty)
+    assert (sources.returncode, sources.stdout) == (0, "No articles indexed.\n")
+
+
+def test_ask_on_an_empty_corpus_says_nothing_is_indexed(empty):
+    first = run(["ask", "Sweden"], empty)  # builds the (empty) index first
+    assert first.returncode == 1 and first.stdout == ""
+    assert first.stderr.splitlines() == [
+        f"No index yet in {empty['BRIEFING_INDEX_DIR']}; indexing "
+        f"{empty['BRIEFING_CORPUS_DIR']} first.", NOTHING]
+    for args in (["ask", "Sweden"], ["ask", "--json", "Sweden"], ["summary", "--topic", "Sweden"]):
+        result = run(args, empty)
+        assert (result.returncode, result.stdout, result.stderr) == (1, "", NOTHING + "\n")
+
+
+def test_corpus_of_only_bad_files_names_them_then_says_nothing_is_indexed(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "empty.md").write_bytes(b"")
+    (corpus / "binary.txt").write_bytes(b"\x00\x01\x02")
+    env = env_for(corpus, tmp_path / "index")
+    result = run(["reindex"], env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "skipped binary.txt: binary file (contains NUL bytes)", "skipped empty.md: empty file",
+        f"No articles are indexed yet: {corpus} has no readable .md, .txt or .html file."]
+    assert "Traceback" not in result.stderr
+    asked = run(["ask", "Sweden"], env)
+    assert asked.returncode == 1 and asked.stderr.splitlines()[-1] == NOTHING
+    assert "Traceback" not in asked.stderr
+
+
+def test_missing_corpus_folder_is_one_line(tmp_path):
+    missing = tmp_path / "nowhere"
+    env = env_for(missing, tmp_path / "index")
+    result = run(["reindex"], env)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == f"briefing: corpus directory {missing} does not exist\n"
+    asked = run(["ask", "Sweden"], env)
+    assert asked.returncode == 1 and asked.stdout == ""
+    assert asked.stderr.splitlines()[-1] == f"briefing: corpus directory {missing} does not exist"
+    assert "Traceback" not in asked.stderr
