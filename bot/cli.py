@@ -99,6 +99,16 @@ def _parser() -> argparse.ArgumentParser:
                         "summaries and of LEAD-3")
     p.add_argument("--rows", type=_rows, metavar="A-B",
                    help="with --summaries: rows A to B only (1-based, inclusive)")
+    p.add_argument("--in-out", type=Path, metavar="FILE",
+                   help="SQuAD JSON or CNN JSONL: index half the articles, ask about all; "
+                        "gate and recall on the fit and test halves")
+    p.add_argument("--archive", type=Path, metavar="CNN_FILE",
+                   help="the corpus plus every CNN row as one archive: recall of the "
+                        "QUESTIONS files (seed questions) and of each row's highlights")
+    p.add_argument("--per-line", action="store_true",
+                   help="with --archive: each highlight line is a question")
+    p.add_argument("--fit", nargs=2, type=Path, metavar=("SQUAD_FILE", "CNN_FILE"),
+                   help="fit the ranking weights and the gate on the fit halves; report both")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(run=cmd_eval)
 
@@ -279,15 +289,26 @@ def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from index import evaluation
 
-    chosen = [x for x in (args.questions, args.beir, args.squad, args.summaries) if x]
-    if len(chosen) != 1:
+    modes = (args.beir, args.squad, args.summaries, args.in_out, args.archive, args.fit)
+    chosen = [x for x in modes if x]
+    if len(chosen) > 1 or not (chosen or args.questions) or (
+            args.questions and chosen and not args.archive):
         raise BriefingError("eval needs one of: QUESTIONS.jsonl..., --beir DIR, --squad FILE, "
-                            "--summaries FILE")
+                            "--summaries FILE, --in-out FILE, --archive CNN_FILE, --fit")
+    for path in [*args.questions, *chosen[:1]] if not args.fit else args.fit:
+        if not Path(path).exists():
+            raise BriefingError(f"no such file: {path}")
     if args.rows and not args.summaries:
         raise BriefingError("--rows goes with --summaries")
+    if args.per_line and not args.archive:
+        raise BriefingError("--per-line goes with --archive")
     if args.summaries:
         return _eval_summaries(args, settings)
     cache = settings.index_dir.parent / "eval"
+    if args.in_out or args.archive or args.fit:
+        from bot.labelled_cli import eval_labelled
+
+        return eval_labelled(args, settings, cache)
     if args.questions:
         index = open_index(settings)
         _ensure_index(index, settings)

@@ -32,9 +32,9 @@ class Settings(BaseSettings):
         "auto", description="Precision of PyTorch embedding: auto is bfloat16 where the CPU "
         "has it natively (AVX512-BF16, AMX), else float32")
     top_k: int = Field(3, ge=1, le=10, description="Passages per answer")
-    gate_threshold: float = Field(DEFAULT_GATE_THRESHOLD, ge=-1.0, le=1.8,
-                                  description="Relevance gate: minimum score of the best passage "
-                                  "(cosine + 0.8 x share of the question's rare words)")
+    gate_threshold: float = Field(DEFAULT_GATE_THRESHOLD, ge=0.0, le=1.0,
+                                  description="Relevance gate: the least modelled probability "
+                                  "that the articles cover a question for it to be answered")
     max_question_chars: int = Field(1000, ge=10, le=4000, description="Longest question accepted")
 
     discord_token: SecretStr | None = Field(None, description="Bot token (required for the bot)")

@@ -26,6 +26,7 @@ from index.errors import (
     InvalidQuestion,
     NothingIndexed,
 )
+from index.gate import DEFAULT_THRESHOLD
 from index.metadata import ArticleRecord
 from index.reindex import Progress, ReindexReport, reindex
 from index.search import MAX_QUESTION_CHARS, Answer, Hit, search
@@ -40,11 +41,9 @@ __all__ = [
     "NothingIndexed", "ReindexReport", "Summary", "SummarySentence",
 ]
 
-# Gate score (see index/gate.py) below which a question counts as not covered: the
-# `suggested_gate_threshold` printed by `briefing eval` on the seed development questions,
-# their negatives, tests/data/seed_gate_questions.jsonl and tests/data/seed_topics.jsonl
-# (see README, "Relevance gate").
-DEFAULT_GATE_THRESHOLD = 0.70
+# The gate's modelled probability that the corpus covers a question, below which the answer
+# is "not covered" (see index/gate.py and the README, "Relevance gate").
+DEFAULT_GATE_THRESHOLD = DEFAULT_THRESHOLD
 
 # What a question gets while the index holds no passages (an empty corpus was indexed).
 NOTHING_INDEXED = "No articles are indexed yet."
@@ -84,6 +83,12 @@ class BriefingIndex:
                     self._snapshot = load_snapshot(self.index_dir, self.embedder.fingerprint)
                 snap = self._snapshot
         return snap
+
+    def reload(self) -> None:
+        """Serve the generation current on disk from the next question on (another process,
+        or code below this class, may have written it)."""
+        with self._load_lock:
+            self._snapshot = None
 
     def _searchable(self) -> Snapshot:
         """The snapshot being served; raises NothingIndexed when it holds no passages."""

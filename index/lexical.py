@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+K1 = 1.2   # BM25 term-frequency saturation
+B = 0.75   # BM25 length normalisation
 _TOKEN = re.compile(r"[^\W_]+")
 _COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
 # Letters that Unicode does not decompose into a base letter plus a mark.
@@ -60,7 +62,7 @@ class LexicalIndex:
         import bm25s
 
         logging.getLogger("bm25s").setLevel(logging.WARNING)
-        model = bm25s.BM25(k1=1.2, b=0.75, method="lucene")
+        model = bm25s.BM25(k1=K1, b=B, method="lucene")
         model.index([tokenize(t) for t in texts], show_progress=False)
         return cls(model)
 
@@ -86,7 +88,23 @@ class LexicalIndex:
 
     def scores(self, query: str) -> np.ndarray | None:
         """BM25 score of every passage, or None when no query word occurs in the corpus."""
-        ids = self._model.get_tokens_ids(tokenize(query))
+        return self.scores_of_tokens(tokenize(query))
+
+    def scores_of_tokens(self, tokens: Sequence[str]) -> np.ndarray | None:
+        """`scores` of a question already tokenized with `tokenize`."""
+        ids = self._model.get_tokens_ids(list(tokens))
         if not ids:
             return None
         return self._model.get_scores(ids)
+
+    def occurs_in(self, tokens: Sequence[str], row: int) -> np.ndarray:
+        """Which of `tokens` occur in the text of `row` (read from the index's postings)."""
+        indptr = self._model.scores["indptr"]
+        indices = self._model.scores["indices"]
+        vocab = self._model.vocab_dict
+        found = np.zeros(len(tokens), dtype=bool)
+        for i, token in enumerate(tokens):
+            if token in vocab:
+                v = vocab[token]
+                found[i] = bool((indices[indptr[v]:indptr[v + 1]] == row).any())
+        return found

@@ -9,15 +9,31 @@ import numpy as np
 from index.embedding import Embedder
 from index.errors import InvalidQuestion
 from index.fusion import convex
-from index.gate import coverage, gate_score
+from index.gate import DEFAULT_THRESHOLD, GateEvidence, coverage, probability
 from index.lexical import tokenize
 from index.metadata import PassageRecord
 from index.snapshot import Snapshot
 from index.splitting import sentence_spans
 
 CANDIDATES = 100
-DENSE_WEIGHT = 0.65  # tuned on SciFact train (nDCG@10 plateau 0.65-0.7)
 DUPLICATE_COSINE = 0.95
+
+
+@dataclass(frozen=True)
+class RankWeights:
+    """How the ranking mixes its signals (fitted with `briefing eval --fit-rank`).
+
+    A passage scores `dense` × its min-max-normalised cosine + the rest × its normalised BM25,
+    plus `article` × its article's BM25 as a share of the most any text could score for the
+    question (see index/article_level.py). Chosen on the fit halves of the CNN archive and
+    SQuAD sets (`briefing eval --fit`) and SciFact's train split (README, "Ranking").
+    """
+
+    dense: float = 0.65
+    article: float = 2.0
+
+
+DEFAULT_WEIGHTS = RankWeights()
 MAX_QUESTION_CHARS = 1000
 
 
@@ -46,6 +62,7 @@ class Answer:
     answered: bool
     hits: tuple[Hit, ...]
     confidence: float
+    evidence: GateEvidence | None = None
 
 
 @dataclass(frozen=True)
@@ -56,6 +73,8 @@ class Ranked:
     scores: np.ndarray
     similarities: np.ndarray
     query: np.ndarray
+    tokens: list[str]
+    article_scores: np.ndarray  # each row's article BM25, as a share of its upper bound
 
 
 def check_question(question: str, max_chars: int = MAX_QUESTION_CHARS) -> str:
@@ -70,9 +89,13 @@ def check_question(question: str, max_chars: int = MAX_QUESTION_CHARS) -> str:
 
 
 def rank(snapshot: Snapshot, embedder: Embedder, question: str,
-         candidates: int = CANDIDATES, dense_weight: float = DENSE_WEIGHT) -> Ranked:
-    """Fuse the dense and BM25 top candidates for `question` into one ranking."""
-    query = embedder.embed_query(question)
+         candidates: int = CANDIDATES, weights: RankWeights = DEFAULT_WEIGHTS,
+         query: np.ndarray | None = None) -> Ranked:
+    """Fuse the dense and BM25 top candidates for `question` into one ranking, with the
+    evidence of their articles."""
+    if query is None:
+        query = embedder.embed_query(question)
+    tokens = list(dict.fromkeys(tokenize(question)))
     dense_rows, _ = snapshot.dense.search(query, candidates)
     lexical = snapshot.lexical.scores(question)
     lexical_rows = _top_rows(lexical, candidates) if lexical is not None else np.zeros(
@@ -80,12 +103,15 @@ def rank(snapshot: Snapshot, embedder: Embedder, question: str,
     rows = np.unique(np.concatenate([dense_rows, lexical_rows]).astype(np.int64))
     if not len(rows):
         empty = np.zeros(0)
-        return Ranked(rows, empty, empty, query)
+        return Ranked(rows, empty, empty, query, tokens, empty)
     similarities = snapshot.dense.vectors(rows) @ query
     lexical_scores = lexical[rows] if lexical is not None else np.zeros(len(rows))
-    fused = convex(similarities, lexical_scores, dense_weight)
+    fused = convex(similarities, lexical_scores, weights.dense)
+    articles = snapshot.articles.scores(tokens, rows)
+    fused = fused + weights.article * articles
     order = np.argsort(-fused, kind="stable")
-    return Ranked(rows[order], fused[order], similarities[order], query)
+    return Ranked(rows[order], fused[order], similarities[order], query, tokens,
+                  articles[order])
 
 
 def _top_rows(scores: np.ndarray, k: int) -> np.ndarray:
@@ -97,22 +123,22 @@ def _top_rows(scores: np.ndarray, k: int) -> np.ndarray:
 
 
 def search(snapshot: Snapshot, embedder: Embedder, question: str, k: int,
-           gate_threshold: float, max_chars: int = MAX_QUESTION_CHARS,
-           highlights: bool = True) -> Answer:
+           gate_threshold: float = DEFAULT_THRESHOLD, max_chars: int = MAX_QUESTION_CHARS,
+           highlights: bool = True, weights: RankWeights = DEFAULT_WEIGHTS) -> Answer:
     """The `k` best distinct passages for `question`, and whether the corpus answers it.
 
     Without `highlights` each hit's highlight is its whole text (cheaper, for evaluation).
     """
     question = check_question(question, max_chars)
-    ranked = rank(snapshot, embedder, question)
+    ranked = rank(snapshot, embedder, question, weights=weights)
     if not len(ranked.rows):
         return Answer(question, False, (), 0.0)
     chosen = _distinct(snapshot, ranked, k)
     records = snapshot.metadata.passages(ranked.rows[chosen])
-    query_tokens = list(dict.fromkeys(tokenize(question)))
+    query_tokens = ranked.tokens
     idf = snapshot.lexical.idf(query_tokens)
-    covered = coverage(query_tokens, idf, set(tokenize(records[0].text)))
-    confidence = gate_score(float(ranked.similarities[chosen[0]]), covered)
+    evidence = gate_evidence(snapshot, ranked, chosen[0], records[0], idf)
+    confidence = probability(evidence)
     texts = [r.text for r in records]
     best = _highlights(dict(zip(query_tokens, idf, strict=True)), records) if highlights \
         else texts
@@ -121,7 +147,27 @@ def search(snapshot: Snapshot, embedder: Embedder, question: str, k: int,
             title=r.title, source=r.source, paragraphs=r.paragraphs, start=r.start, end=r.end,
             text=r.text, highlight=h, similarity=round(float(ranked.similarities[c]), 4))
         for i, (c, r, h) in enumerate(zip(chosen, records, best, strict=True)))
-    return Answer(question, confidence >= gate_threshold, hits, round(confidence, 4))
+    return Answer(question, confidence >= gate_threshold, hits, round(confidence, 4), evidence)
+
+
+def gate_evidence(snapshot: Snapshot, ranked: Ranked, best: int, record: PassageRecord,
+                  idf: np.ndarray) -> GateEvidence:
+    """What the relevance gate weighs: the best passage's meaning and words, and its article's."""
+    tokens = ranked.tokens
+    article = int(snapshot.articles.row_articles[ranked.rows[best]])
+    return GateEvidence(
+        similarity=float(ranked.similarities[best]),
+        passage_coverage=coverage(tokens, idf, set(tokenize(record.text))),
+        article_coverage=coverage(tokens, idf, snapshot.articles.coverage_mask(tokens, article)),
+        best_similarity=float(ranked.similarities.max()),
+        article_lead=_article_lead(snapshot, ranked, best))
+
+
+def _article_lead(snapshot: Snapshot, ranked: Ranked, best: int) -> float:
+    """How far the best passage's article stands above every other candidate article."""
+    articles = np.asarray(snapshot.articles.row_articles[ranked.rows])
+    others = ranked.article_scores[articles != articles[best]]
+    return float(ranked.article_scores[best] - (others.max() if len(others) else 0.0))
 
 
 def _distinct(snapshot: Snapshot, ranked: Ranked, k: int) -> list[int]:

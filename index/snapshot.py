@@ -4,7 +4,8 @@ Layout of the index directory::
 
     CURRENT                 name of the generation in use (replaced atomically)
     gen-<time>-<rand>/      manifest.json, vectors.npy (+ dense.faiss when large),
-                            lexical/ (none when there are no passages), metadata.sqlite
+                            lexical/ (none when there are no passages), metadata.sqlite,
+                            row_articles.npy, article_lexical/
 
 A reindex writes a new generation next to the serving one and only then rewrites CURRENT,
 so a crash at any point leaves the previous generation loadable.
@@ -24,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index.article_level import ArticleEvidence
 from index.dense import DenseStore
 from index.errors import IndexCorrupt, IndexMismatch, IndexMissing
 from index.lexical import LexicalIndex
@@ -31,7 +33,7 @@ from index.metadata import MetadataStore
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4  # 4: article-level BM25 (index/article_level.py)
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 
@@ -45,6 +47,7 @@ class Snapshot:
     dense: DenseStore
     lexical: LexicalIndex | NoPassages
     metadata: MetadataStore
+    articles: ArticleEvidence
 
     @property
     def size(self) -> int:
@@ -98,12 +101,15 @@ def load_snapshot(index_dir: Path, model_fingerprint: str | None = None) -> Snap
                    else NoPassages())
         metadata = MetadataStore(directory / "metadata.sqlite")
         metadata.articles()
+        articles = ArticleEvidence.load(directory)
+        if len(articles) != len(dense):
+            raise ValueError(f"{len(articles)} passage articles for {len(dense)} vectors")
     except Exception as err:  # faiss, bm25s and sqlite each raise their own types
         raise IndexCorrupt(f"damaged index in {directory}: {err}") from None
     if len(dense) != manifest.get("passages"):
         raise IndexCorrupt(f"damaged index in {directory}: {len(dense)} vectors, manifest says "
                            f"{manifest.get('passages')}")
-    return Snapshot(directory, manifest, dense, lexical, metadata)
+    return Snapshot(directory, manifest, dense, lexical, metadata, articles)
 
 
 def write_generation(index_dir: Path, manifest: dict, vectors: np.ndarray,
@@ -118,6 +124,9 @@ def write_generation(index_dir: Path, manifest: dict, vectors: np.ndarray,
     if passages:  # an empty corpus gets no lexical/ (see NoPassages)
         LexicalIndex.build([p["text"] for p in passages]).save(staging / "lexical")
     MetadataStore.write(staging / "metadata.sqlite", articles, passages)
+    number = {a["id"]: i for i, a in enumerate(articles)}
+    ArticleEvidence.write(staging, np.array([number[p["article_id"]] for p in passages]),
+                          [f"{a['title']}\n{a['body']}" for a in articles])
     (staging / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     _fsync_tree(staging)
     final = index_dir / name

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from index.embedding import Embedder
-from index.gate import coverage, gate_score
+from index.gate import coverage, sentence_relevance
 from index.lexical import tokenize
 from index.mmr import mmr
 from index.search import Hit, search
@@ -57,7 +57,7 @@ def topic_relevance(snapshot: Snapshot, topic: str, sentences: list[SummarySente
     """Gate score of each sentence: its similarity plus its share of the topic's rare words."""
     words = tokenize(topic)
     idf = snapshot.lexical.idf(words)
-    return np.array([gate_score(float(sim), coverage(words, idf, set(tokenize(s.text))))
+    return np.array([sentence_relevance(float(sim), coverage(words, idf, set(tokenize(s.text))))
                      for s, sim in zip(sentences, similarity, strict=True)])
 
 

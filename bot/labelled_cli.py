@@ -1,0 +1,143 @@
+"""`briefing eval --in-out / --archive / --fit`: the labelled sets, measured and fitted."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from bot.settings import Settings
+from index import BriefingError, BriefingIndex
+from index import labelled_eval as measure
+from index import labelled_sets as sets
+from index.articles import read_corpus
+from index.evaluation import cache_dir_for, read_jsonl
+from index.search import DEFAULT_WEIGHTS, RankWeights
+
+SQUAD_FIT_SAMPLE = 3  # rank weights are fitted on every 3rd covered SQuAD fit question
+ARTICLE_DEPTH = 10  # hits read for a highlight's article rank (its own story among the first 3)
+
+
+def eval_labelled(args: argparse.Namespace, settings: Settings, cache: Path) -> int:
+    """Run the chosen evaluation, print a table (or JSON) and return the exit status."""
+    if args.in_out:
+        labelled = _in_out(args.in_out)
+        index = _prepared(settings, cache, args.in_out, "in-out", labelled)
+        result = measure.evaluate_labelled(index, labelled)
+        if args.in_out.suffix == ".json":
+            single = _single_asked(settings, cache, args.in_out)
+            for half, asked in single.items():
+                result[f"one article {half}"] = measure.score(asked, index.gate_threshold)
+    elif args.archive:
+        result = _archive(args, settings, cache)
+    else:
+        result = _fit(args.fit[0], args.fit[1], settings, cache)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, default=str))
+    else:
+        print(format_table(result))
+    return 0
+
+
+def _in_out(path: Path) -> sets.LabelledSet:
+    return sets.squad_in_out(path) if path.suffix == ".json" else sets.cnn_in_out(path)
+
+
+def _prepared(settings: Settings, cache: Path, data: Path, kind: str,
+              labelled: sets.LabelledSet) -> BriefingIndex:
+    from bot.cli import open_index, progress_bar
+
+    base = cache_dir_for(cache, data)
+    index = open_index(settings, base.parent / f"{base.name}-{kind}")
+    with progress_bar(f"Embedding ({labelled.name})") as update:
+        measure.prepare(index, labelled, update)
+    return index
+
+
+def _single_asked(settings: Settings, cache: Path, squad: Path,
+                  weights: RankWeights = DEFAULT_WEIGHTS) -> dict[str, list[measure.Asked]]:
+    """Each SQuAD article indexed alone and asked about (see `squad_single`), by half."""
+    asked: dict[str, list[measure.Asked]] = {"fit": [], "test": []}
+    for labelled in sets.squad_single(squad):
+        index = _prepared(settings, cache, squad, f"single/{labelled.name}", labelled)
+        for half in asked:
+            asked[half] += measure.ask_all(index, labelled.half(half), weights=weights)
+    return asked
+
+
+def _archive_set(cnn: Path, settings: Settings, questions: list[Path], per_line: bool
+                 ) -> sets.LabelledSet:
+    corpus, _ = read_corpus(settings.corpus_dir)
+    if not corpus:
+        raise BriefingError(f"no articles in {settings.corpus_dir}")
+    rows = [row for path in questions for row in read_jsonl(path)]
+    return sets.archive_set(cnn, corpus, rows, per_line)
+
+
+def _archive(args: argparse.Namespace, settings: Settings, cache: Path) -> dict:
+    labelled = _archive_set(args.archive, settings, args.questions, args.per_line)
+    index = _prepared(settings, cache, args.archive, "archive", labelled)
+    seed = [q for q in labelled.questions if q.article == labelled.articles[0].id]
+    highlights = [q for q in labelled.questions if q not in seed]
+    result = {}
+    if seed:
+        result["seed questions"] = measure.score(measure.ask_all(index, seed),
+                                                 index.gate_threshold)
+    for half in ("fit", "test"):
+        chosen = [q for q in highlights if q.half == half]
+        result[f"highlights {half}"] = measure.score(
+            measure.ask_all(index, chosen, k=ARTICLE_DEPTH), index.gate_threshold)
+    return result
+
+
+def _fit(squad: Path, cnn: Path, settings: Settings, cache: Path) -> dict:
+    squad_set, cnn_set = sets.squad_in_out(squad), sets.cnn_in_out(cnn)
+    archive = _archive_set(cnn, settings, [], False)
+    squad_index = _prepared(settings, cache, squad, "in-out", squad_set)
+    cnn_index = _prepared(settings, cache, cnn, "in-out", cnn_set)
+    archive_index = _prepared(settings, cache, cnn, "archive", archive)
+    squad_covered = [q for q in squad_set.half("fit") if q.covered][::SQUAD_FIT_SAMPLE]
+    weights, table = measure.fit_rank_weights(
+        [(archive_index, archive.half("fit")), (squad_index, squad_covered)])
+    single = _single_asked(settings, cache, squad, weights)
+    fit_answers = [measure.ask_all(squad_index, squad_set.half("fit"), weights=weights),
+                   measure.ask_all(cnn_index, cnn_set.half("fit"), weights=weights),
+                   single["fit"]]
+    intercept, coefficients = measure.fit_gate(fit_answers)
+    threshold = measure.choose_threshold(
+        [measure.rescore(a, intercept, coefficients) for a in fit_answers])
+    result: dict = {"rank weights": vars(weights),
+                    "gate": {"intercept": intercept, "coefficients": coefficients,
+                             "threshold": threshold},
+                    "rank grid (mean recall@1, archive highlights and SQuAD fit)": [
+                        (round(m, 4), vars(w), r) for m, w, r in table]}
+    for name, index, labelled in (("squad", squad_index, squad_set),
+                                  ("cnn", cnn_index, cnn_set)):
+        for half in ("fit", "test"):
+            asked = measure.ask_all(index, labelled.half(half), weights=weights)
+            result[f"{name} {half}"] = measure.score(
+                measure.rescore(asked, intercept, coefficients), threshold)
+    for half, asked in single.items():
+        result[f"squad one article {half}"] = measure.score(
+            measure.rescore(asked, intercept, coefficients), threshold)
+    return result
+
+
+def format_table(result: dict) -> str:
+    """Sections of flat metrics side by side (one column each); other values on their own."""
+    columns = {k: v for k, v in result.items()
+               if isinstance(v, dict) and all(not isinstance(x, dict | list) for x in v.values())}
+    lines = [f"{k}: {v}" for k, v in result.items() if k not in columns and
+             not isinstance(v, list)]
+    if columns:
+        metrics = list(dict.fromkeys(m for v in columns.values() for m in v))
+        width = max(len(m) for m in metrics)
+        lines.append(" " * width + "".join(f"  {c:>18}" for c in columns))
+        for metric in metrics:
+            cells = "".join(f"  {_cell(v.get(metric)):>18}" for v in columns.values())
+            lines.append(f"{metric:<{width}}{cells}")
+    return "\n".join(lines)
+
+
+def _cell(value: object) -> str:
+    return "-" if value is None else str(value)

@@ -1,0 +1,196 @@
+"""Labelled question sets nobody hand-wrote, built from public data, for fitting and testing.
+
+An *in/out* set indexes some articles of a data set and asks questions about all of them:
+questions about an indexed article are *covered*, the others are *not covered*. Each set is cut
+into a *fit* half and a *test* half with no article in both, so that weights and thresholds are
+chosen on one half and reported on the other.
+
+Two reports of one story are never split between the indexed and the left-out side (nor between
+the halves): the facts of a left-out report would be in the index, and its questions would be
+"not covered" only by label. Articles are grouped into stories when the TF-IDF cosine of their
+texts, or of their reference summaries where there are some, reaches SAME_STORY (single
+linkage). In CNN-1000 the pairs at 0.30-0.35 are reports of one event, such as two stories on
+the Garissa college attack; summaries catch a comment piece on a news story, and two weather
+reports with the same highlights. The grouping uses no part of the retrieval engine.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from index.articles import Article, article_from_text
+
+SAME_STORY = 0.3
+
+
+@dataclass(frozen=True)
+class LabelledQuestion:
+    """A question, whether the index covers it, its half, and what answers it."""
+
+    text: str
+    covered: bool
+    half: str                                 # "fit" or "test"
+    article: str                              # id of the article it was written from
+    answers: tuple[str, ...] = ()             # SQuAD: spans a right passage contains
+    paragraphs: tuple[int, ...] = ()          # seed questions: the paragraphs that answer it
+
+
+@dataclass
+class LabelledSet:
+    """Articles to index and questions to ask of them."""
+
+    name: str
+    articles: list[Article]
+    questions: list[LabelledQuestion] = field(default_factory=list)
+
+    def half(self, name: str) -> list[LabelledQuestion]:
+        """The questions of one half ("fit" or "test")."""
+        return [q for q in self.questions if q.half == name]
+
+
+def story_groups(texts: Sequence[str], summaries: Sequence[str] = (),
+                 same_story: float = SAME_STORY) -> np.ndarray:
+    """A group number per text; texts whose TF-IDF cosine (or their summaries') reaches
+    `same_story` share one."""
+    from scipy.sparse.csgraph import connected_components
+
+    linked = _similar(texts, same_story)
+    if summaries:
+        linked = linked + _similar(summaries, same_story)
+    return connected_components(linked, directed=False)[1]
+
+
+def _similar(texts: Sequence[str], threshold: float):
+    from scipy.sparse import identity
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    try:
+        matrix = TfidfVectorizer(stop_words="english", sublinear_tf=True,
+                                 min_df=2).fit_transform(texts)
+    except ValueError:  # no word occurs in two texts: nothing is linked
+        return identity(len(texts), dtype=bool, format="csr")
+    return (matrix @ matrix.T) >= threshold
+
+
+def assign_sides(groups: np.ndarray, fit: np.ndarray) -> np.ndarray:
+    """True for the articles to index: within each half, whole groups alternate between the
+    indexed and the left-out side, the side with fewer articles so far taking the next group."""
+    indexed = np.zeros(len(groups), dtype=bool)
+    counts = {(half, side): 0 for half in (True, False) for side in (True, False)}
+    for group in sorted(set(groups.tolist()), key=lambda g: int(np.flatnonzero(groups == g)[0])):
+        members = np.flatnonzero(groups == group)
+        half = bool(fit[members[0]])
+        side = counts[(half, True)] <= counts[(half, False)]
+        indexed[members] = side
+        counts[(half, side)] += len(members)
+    return indexed
+
+
+def squad_in_out(squad_file: Path) -> LabelledSet:
+    """SQuAD v1.1 dev: half the Wikipedia articles indexed; articles 1-24 give the fit half."""
+    from index.evaluation import squad_articles
+
+    with open(squad_file, encoding="utf-8") as handle:
+        data = json.load(handle)
+    articles, _ = squad_articles(data)
+    fit = np.arange(len(articles)) < len(articles) // 2
+    groups = story_groups([a.body for a in articles])
+    indexed = assign_sides(groups, fit)
+    labelled = LabelledSet("squad", [a for a, keep in zip(articles, indexed, strict=True)
+                                     if keep])
+    for number, entry in enumerate(data["data"]):
+        for paragraph in entry["paragraphs"]:
+            for qa in paragraph["qas"]:
+                labelled.questions.append(LabelledQuestion(
+                    qa["question"], bool(indexed[number]), "fit" if fit[number] else "test",
+                    articles[number].id, tuple(a["text"] for a in qa["answers"])))
+    return labelled
+
+
+def read_cnn(cnn_file: Path) -> list[dict]:
+    """Rows of the CNN/DailyMail file: id, article, highlights (one sentence a line)."""
+    with open(cnn_file, encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def cnn_article(row: dict) -> Article:
+    """A CNN row as a corpus article: no title (as a file saved without front matter)."""
+    return article_from_text(row["id"], "", row["article"])
+
+
+def highlights_question(row: dict) -> str:
+    """A row's reference highlights as one query: the story in a few sentences."""
+    return " ".join(line.strip() for line in row["highlights"].splitlines() if line.strip())
+
+
+def cnn_in_out(cnn_file: Path) -> LabelledSet:
+    """CNN-1000: half the stories indexed; rows 1-500 give the fit half, 501-1000 the test
+    half (as for the summaries). Each row's highlights are one question."""
+    rows = read_cnn(cnn_file)
+    fit = np.arange(len(rows)) < len(rows) // 2
+    groups = story_groups([r["article"] for r in rows], [r["highlights"] for r in rows])
+    indexed = assign_sides(groups, fit)
+    labelled = LabelledSet("cnn", [cnn_article(r) for r, keep in zip(rows, indexed, strict=True)
+                                   if keep])
+    for number, row in enumerate(rows):
+        labelled.questions.append(LabelledQuestion(
+            highlights_question(row), bool(indexed[number]), "fit" if fit[number] else "test",
+            row["id"]))
+    return labelled
+
+
+def archive_set(cnn_file: Path, corpus: list[Article], seed_questions: Sequence[dict],
+                per_line: bool = False) -> LabelledSet:
+    """The corpus articles plus every CNN row as one archive. Questions: the seed questions
+    (rows `{"q", "paras"}` about the first corpus article; all in the test half) and each CNN
+    row's highlights, joined (or one question a line with `per_line`); rows 1-500 fit."""
+    rows = read_cnn(cnn_file)
+    labelled = LabelledSet("archive", [*corpus, *(cnn_article(r) for r in rows)])
+    for row in seed_questions:
+        labelled.questions.append(LabelledQuestion(
+            row["q"], bool(row.get("paras")), "test", corpus[0].id,
+            paragraphs=tuple(row.get("paras") or ())))
+    for number, row in enumerate(rows):
+        half = "fit" if number < len(rows) // 2 else "test"
+        texts = ([line.strip() for line in row["highlights"].splitlines() if line.strip()]
+                 if per_line else [highlights_question(row)])
+        for text in texts:
+            labelled.questions.append(LabelledQuestion(text, True, half, row["id"]))
+    return labelled
+
+
+def squad_single(squad_file: Path) -> list[LabelledSet]:
+    """A server with one article: each SQuAD article indexed alone, its questions covered and
+    as many questions about the other articles of its half not covered (every n-th, so the
+    choice is fixed; none from an article of the same story). Articles 1-24 give the fit
+    half."""
+    from index.evaluation import squad_articles
+
+    with open(squad_file, encoding="utf-8") as handle:
+        data = json.load(handle)
+    articles, _ = squad_articles(data)
+    asked = [[qa["question"] for p in entry["paragraphs"] for qa in p["qas"]]
+             for entry in data["data"]]
+    answers = [[tuple(a["text"] for a in qa["answers"]) for p in entry["paragraphs"]
+                for qa in p["qas"]] for entry in data["data"]]
+    middle = len(articles) // 2
+    groups = story_groups([a.body for a in articles])
+    result = []
+    for number, article in enumerate(articles):
+        half = "fit" if number < middle else "test"
+        same_half = range(0, middle) if half == "fit" else range(middle, len(articles))
+        labelled = LabelledSet(f"squad-single-{number:03d}", [article])
+        labelled.questions = [LabelledQuestion(q, True, half, article.id, a)
+                              for q, a in zip(asked[number], answers[number], strict=True)]
+        others = [(q, other) for other in same_half if groups[other] != groups[number]
+                  for q in asked[other]]
+        step = max(1, len(others) // max(1, len(labelled.questions)))
+        labelled.questions += [LabelledQuestion(q, False, half, articles[other].id)
+                               for q, other in others[::step][:len(labelled.questions)]]
+        result.append(labelled)
+    return result
