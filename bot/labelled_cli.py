@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from index import BriefingError, BriefingIndex
 from index import labelled_eval as measure
 from index import labelled_sets as sets
 from index.articles import read_corpus
+from index.embedding import Embedder
 from index.evaluation import cache_dir_for, read_jsonl
 from index.search import DEFAULT_WEIGHTS, RankWeights
 
@@ -39,16 +41,25 @@ def eval_labelled(args: argparse.Namespace, settings: Settings, cache: Path) -> 
     return 0
 
 
+@functools.cache
+def _embedder(model_path: Path | None, precision: str) -> Embedder:
+    """One model for every index an evaluation opens (the one-article set opens 48)."""
+    return Embedder(model_path, precision=precision)
+
+
 def _in_out(path: Path) -> sets.LabelledSet:
     return sets.squad_in_out(path) if path.suffix == ".json" else sets.cnn_in_out(path)
 
 
 def _prepared(settings: Settings, cache: Path, data: Path, kind: str,
               labelled: sets.LabelledSet) -> BriefingIndex:
-    from bot.cli import open_index, progress_bar
+    from bot.cli import progress_bar
 
     base = cache_dir_for(cache, data)
-    index = open_index(settings, base.parent / f"{base.name}-{kind}")
+    embedder = _embedder(settings.model_path, settings.embed_precision)
+    index = BriefingIndex(base.parent / f"{base.name}-{kind}", embedder=embedder,
+                          gate_threshold=settings.gate_threshold,
+                          max_question_chars=settings.max_question_chars)
     with progress_bar(f"Embedding ({labelled.name})") as update:
         measure.prepare(index, labelled, update)
     return index

@@ -21,7 +21,7 @@ DUPLICATE_COSINE = 0.95
 
 @dataclass(frozen=True)
 class RankWeights:
-    """How the ranking mixes its signals (fitted with `briefing eval --fit-rank`).
+    """How the ranking mixes its signals.
 
     A passage scores `dense` × its min-max-normalised cosine + the rest × its normalised BM25,
     plus `article` × its article's BM25 as a share of the most any text could score for the

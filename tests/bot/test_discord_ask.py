@@ -117,7 +117,7 @@ def test_mention_is_answered_as_a_reply_and_other_messages_are_ignored(run):
 
 def test_everyone_in_a_question_pings_nobody(run):
     async def scenario(h: Harness) -> None:
-        question = "@everyone <@&123> why did Erdoğan approve Sweden?"
+        question = "@everyone <@&123> why did Erdoğan approve Sweden's NATO membership?"
         sent = await h.server.send_interaction("ask", {"question": question})
         answer = await h.server.wait_for(followup_of(sent), timeout=20)
         assert answer.json["allowed_mentions"] == {"parse": []}

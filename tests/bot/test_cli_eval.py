@@ -1,0 +1,60 @@
+"""`briefing eval` on labelled sets, as a user runs it (tiny made-up data, real model)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.support import ROOT
+
+TOPICS = {
+    "Volcanoes": "Lava flowed from the crater after magma rose through the vent.",
+    "Banking": "The bank raised its loan rate and sold bonds to cover credit losses.",
+    "Frogs": "Tadpoles in the pond grew legs and became frogs within ten weeks.",
+    "Football": "The striker scored twice and the keeper saved a late penalty.",
+    "Bridges": "The suspension bridge has a main span of two kilometres over the estuary.",
+    "Chess": "The grandmaster sacrificed a knight to trap the queen on move thirty.",
+    "Tea": "Green tea leaves are steamed, rolled and dried before they are packed.",
+    "Comets": "The comet's icy nucleus grew a bright tail as it neared the sun.",
+}
+
+
+def run(args, env):
+    return subprocess.run([sys.executable, "-m", "bot", *args], env=env, capture_output=True,
+                          text=True, timeout=600, cwd=ROOT)
+
+
+@pytest.fixture
+def env(tmp_path):
+    return {**os.environ, "BRIEFING_INDEX_DIR": str(tmp_path / "index"),
+            "BRIEFING_CORPUS_DIR": str(ROOT / "corpus")}
+
+
+def test_in_out_reports_both_halves_and_a_one_article_server(tmp_path, env):
+    data = {"data": [{"title": title, "paragraphs": [
+        {"context": text, "qas": [{"question": f"What happened with {title.lower()}?",
+                                   "answers": [{"text": text.split()[1]}]}]}]}
+        for title, text in TOPICS.items()]}
+    squad = tmp_path / "squad.json"
+    squad.write_text(json.dumps(data), encoding="utf-8")
+    result = run(["eval", "--in-out", str(squad), "--json"], env)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert set(report) == {"fit", "test", "one article fit", "one article test"}
+    for column in report.values():
+        assert column["covered"] > 0 and column["not_covered"] > 0
+        for key in ("answered_when_covered", "refused_when_not_covered", "recall@1"):
+            assert 0.0 <= column[key] <= 1.0
+    table = run(["eval", "--in-out", str(squad)], env).stdout
+    header = table.splitlines()[0].split()
+    assert header[:2] == ["fit", "test"] and "answered_when_covered" in table
+
+
+def test_eval_options_that_do_not_go_together_are_one_line_errors(tmp_path, env):
+    for args in (["eval", "--per-line"], ["eval", "--in-out", str(tmp_path / "missing.json")]):
+        result = run(args, env)
+        assert result.returncode != 0
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert "Traceback" not in result.stderr
