@@ -295,8 +295,9 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
             args.questions and chosen and not args.archive):
         raise BriefingError("eval needs one of: QUESTIONS.jsonl..., --beir DIR, --squad FILE, "
                             "--summaries FILE, --in-out FILE, --archive CNN_FILE, --fit")
-    for path in [*args.questions, *chosen[:1]] if not args.fit else args.fit:
-        if not Path(path).exists():
+    files = [*args.questions, *(args.fit or [x for x in chosen if x is not args.beir])]
+    for path in files:
+        if not Path(path).is_file():
             raise BriefingError(f"no such file: {path}")
     if args.rows and not args.summaries:
         raise BriefingError("--rows goes with --summaries")
@@ -325,8 +326,6 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         with progress_bar("Embedding") as update:
             result = evaluation.evaluate_beir(index, args.beir, args.split, update)
     else:
-        if not args.squad.is_file():
-            raise BriefingError(f"no such file: {args.squad}")
         index = open_index(settings, evaluation.cache_dir_for(cache, args.squad))
         with progress_bar("Embedding") as update:
             result = evaluation.evaluate_squad(index, args.squad, args.limit, update)

@@ -22,6 +22,20 @@ ARTICLE_DEPTH = 10  # hits read for a highlight's article rank (its own story am
 
 def eval_labelled(args: argparse.Namespace, settings: Settings, cache: Path) -> int:
     """Run the chosen evaluation, print a table (or JSON) and return the exit status."""
+    try:
+        result = _evaluate(args, settings, cache)
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError) as err:
+        # json's errors are ValueErrors; a file of the wrong shape fails on a missing key
+        raise BriefingError(f"not a data set of the expected kind (SQuAD v1.1 JSON, or CNN "
+                            f"JSONL with id, article and highlights): {err!r}") from None
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, default=str))
+    else:
+        print(format_table(result))
+    return 0
+
+
+def _evaluate(args: argparse.Namespace, settings: Settings, cache: Path) -> dict:
     if args.in_out:
         labelled = _in_out(args.in_out)
         index = _prepared(settings, cache, args.in_out, "in-out", labelled)
@@ -34,11 +48,7 @@ def eval_labelled(args: argparse.Namespace, settings: Settings, cache: Path) -> 
         result = _archive(args, settings, cache)
     else:
         result = _fit(args.fit[0], args.fit[1], settings, cache)
-    if args.json:
-        print(json.dumps(result, ensure_ascii=False, default=str))
-    else:
-        print(format_table(result))
-    return 0
+    return result
 
 
 @functools.cache
@@ -48,7 +58,10 @@ def _embedder(model_path: Path | None, precision: str) -> Embedder:
 
 
 def _in_out(path: Path) -> sets.LabelledSet:
-    return sets.squad_in_out(path) if path.suffix == ".json" else sets.cnn_in_out(path)
+    labelled = sets.squad_in_out(path) if path.suffix == ".json" else sets.cnn_in_out(path)
+    if not labelled.questions or not labelled.articles:
+        raise BriefingError(f"{path} holds no questions to evaluate")
+    return labelled
 
 
 def _prepared(settings: Settings, cache: Path, data: Path, kind: str,
@@ -82,7 +95,10 @@ def _archive_set(cnn: Path, settings: Settings, questions: list[Path], per_line:
     if not corpus:
         raise BriefingError(f"no articles in {settings.corpus_dir}")
     rows = [row for path in questions for row in read_jsonl(path)]
-    return sets.archive_set(cnn, corpus, rows, per_line)
+    labelled = sets.archive_set(cnn, corpus, rows, per_line)
+    if len(labelled.articles) == len(corpus):
+        raise BriefingError(f"{cnn} holds no CNN rows")
+    return labelled
 
 
 def _archive(args: argparse.Namespace, settings: Settings, cache: Path) -> dict:
@@ -122,10 +138,11 @@ def _fit(squad: Path, cnn: Path, settings: Settings, cache: Path) -> dict:
                              "threshold": threshold},
                     "rank grid (mean recall@1, archive highlights and SQuAD fit)": [
                         (round(m, 4), vars(w), r) for m, w, r in table]}
-    for name, index, labelled in (("squad", squad_index, squad_set),
-                                  ("cnn", cnn_index, cnn_set)):
-        for half in ("fit", "test"):
-            asked = measure.ask_all(index, labelled.half(half), weights=weights)
+    for (name, index, labelled), fitted in zip(
+            (("squad", squad_index, squad_set), ("cnn", cnn_index, cnn_set)), fit_answers,
+            strict=False):
+        test = measure.ask_all(index, labelled.half("test"), weights=weights)
+        for half, asked in (("fit", fitted), ("test", test)):
             result[f"{name} {half}"] = measure.score(
                 measure.rescore(asked, intercept, coefficients), threshold)
     for half, asked in single.items():
@@ -136,10 +153,15 @@ def _fit(squad: Path, cnn: Path, settings: Settings, cache: Path) -> dict:
 
 def format_table(result: dict) -> str:
     """Sections of flat metrics side by side (one column each); other values on their own."""
-    columns = {k: v for k, v in result.items()
-               if isinstance(v, dict) and all(not isinstance(x, dict | list) for x in v.values())}
-    lines = [f"{k}: {v}" for k, v in result.items() if k not in columns and
-             not isinstance(v, list)]
+    columns = {k: v for k, v in result.items() if isinstance(v, dict) and "covered" in v}
+    lines = []
+    for key, value in result.items():
+        if key in columns:
+            continue
+        if isinstance(value, list):
+            lines += [f"{key}:", *(f"  {row}" for row in value)]
+        else:
+            lines.append(f"{key}: {value}")
     if columns:
         metrics = list(dict.fromkeys(m for v in columns.values() for m in v))
         width = max(len(m) for m in metrics)

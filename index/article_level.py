@@ -5,8 +5,6 @@ matches a question's words can come from the wrong story. BM25 over each article
 (title and body) tells the stories apart: the right story tends to hold more of the question's
 words than any one of its passages does. Its scores are added to the passages' (see
 `index.search.rank`) and the best article's lead over the next is one of the gate's signals.
-(A centroid of each article's passage vectors was tried beside it and given no weight by the
-fit, so it is not stored.)
 """
 
 from __future__ import annotations
@@ -16,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.lexical import K1, LexicalIndex
+from index.lexical import LexicalIndex
 
 ROW_ARTICLES_FILE = "row_articles.npy"
 LEXICAL_DIR = "article_lexical"
@@ -48,16 +46,21 @@ class ArticleEvidence:
     def __len__(self) -> int:
         return len(self.row_articles)
 
-    def scores(self, question_tokens: Sequence[str], rows: np.ndarray) -> np.ndarray:
-        """BM25 of each candidate row's article, as a share of the most a text could score
-        for these words (sum of IDF × (k1 + 1)), so that it compares across questions."""
+    def articles_of(self, rows: np.ndarray) -> np.ndarray:
+        """The article number of each passage row."""
+        return np.asarray(self.row_articles[rows])
+
+    def scores(self, question_tokens: Sequence[str], articles: np.ndarray) -> np.ndarray:
+        """BM25 of each of `articles` (article numbers), as a share of the most a text could score
+        for these words (the sum of their IDF: Lucene's BM25 gives a word at most its IDF),
+        so that it compares across questions."""
         if self.lexical is None:
-            return np.zeros(len(rows))
+            return np.zeros(len(articles))
         scores = self.lexical.scores_of_tokens(question_tokens)
-        bound = float(self.lexical.idf(question_tokens).sum()) * (K1 + 1)
+        bound = float(self.lexical.idf(question_tokens).sum())
         if scores is None or bound <= 0:
-            return np.zeros(len(rows))
-        return np.asarray(scores)[np.asarray(self.row_articles[rows])] / bound
+            return np.zeros(len(articles))
+        return np.asarray(scores)[articles] / bound
 
     def coverage_mask(self, question_tokens: Sequence[str], article: int) -> np.ndarray:
         """Which of the question's tokens occur anywhere in `article`."""

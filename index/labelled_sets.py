@@ -77,30 +77,34 @@ def _similar(texts: Sequence[str], threshold: float):
     return (matrix @ matrix.T) >= threshold
 
 
-def assign_sides(groups: np.ndarray, fit: np.ndarray) -> np.ndarray:
-    """True for the articles to index: within each half, whole groups alternate between the
-    indexed and the left-out side, the side with fewer articles so far taking the next group."""
+def assign_cells(groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each item, whether it is in the fit half and whether it is indexed.
+
+    Whole groups (stories) are dealt, in the order of their first item, to the four cells
+    (fit or test × indexed or left out), each to the cell with the fewest items so far, so no
+    story is split and the cells stay balanced.
+    """
+    cells = [(True, True), (True, False), (False, True), (False, False)]
+    counts = [0, 0, 0, 0]
+    fit = np.zeros(len(groups), dtype=bool)
     indexed = np.zeros(len(groups), dtype=bool)
-    counts = {(half, side): 0 for half in (True, False) for side in (True, False)}
-    for group in sorted(set(groups.tolist()), key=lambda g: int(np.flatnonzero(groups == g)[0])):
+    order = sorted(set(groups.tolist()), key=lambda g: int(np.flatnonzero(groups == g)[0]))
+    for group in order:
         members = np.flatnonzero(groups == group)
-        half = bool(fit[members[0]])
-        side = counts[(half, True)] <= counts[(half, False)]
-        indexed[members] = side
-        counts[(half, side)] += len(members)
-    return indexed
+        cell = counts.index(min(counts))
+        fit[members], indexed[members] = cells[cell]
+        counts[cell] += len(members)
+    return fit, indexed
 
 
 def squad_in_out(squad_file: Path) -> LabelledSet:
-    """SQuAD v1.1 dev: half the Wikipedia articles indexed; articles 1-24 give the fit half."""
+    """SQuAD v1.1 dev: half the Wikipedia articles indexed (see `assign_cells`)."""
     from index.evaluation import squad_articles
 
     with open(squad_file, encoding="utf-8") as handle:
         data = json.load(handle)
     articles, _ = squad_articles(data)
-    fit = np.arange(len(articles)) < len(articles) // 2
-    groups = story_groups([a.body for a in articles])
-    indexed = assign_sides(groups, fit)
+    fit, indexed = assign_cells(story_groups([a.body for a in articles]))
     labelled = LabelledSet("squad", [a for a, keep in zip(articles, indexed, strict=True)
                                      if keep])
     for number, entry in enumerate(data["data"]):
@@ -129,12 +133,11 @@ def highlights_question(row: dict) -> str:
 
 
 def cnn_in_out(cnn_file: Path) -> LabelledSet:
-    """CNN-1000: half the stories indexed; rows 1-500 give the fit half, 501-1000 the test
-    half (as for the summaries). Each row's highlights are one question."""
+    """CNN-1000: half the stories indexed (see `assign_cells`); each row's highlights are
+    one question."""
     rows = read_cnn(cnn_file)
-    fit = np.arange(len(rows)) < len(rows) // 2
-    groups = story_groups([r["article"] for r in rows], [r["highlights"] for r in rows])
-    indexed = assign_sides(groups, fit)
+    fit, indexed = assign_cells(
+        story_groups([r["article"] for r in rows], [r["highlights"] for r in rows]))
     labelled = LabelledSet("cnn", [cnn_article(r) for r, keep in zip(rows, indexed, strict=True)
                                    if keep])
     for number, row in enumerate(rows):
@@ -147,16 +150,20 @@ def cnn_in_out(cnn_file: Path) -> LabelledSet:
 def archive_set(cnn_file: Path, corpus: list[Article], seed_questions: Sequence[dict],
                 per_line: bool = False) -> LabelledSet:
     """The corpus articles plus every CNN row as one archive. Questions: the seed questions
-    (rows `{"q", "paras"}` about the first corpus article; all in the test half) and each CNN
-    row's highlights, joined (or one question a line with `per_line`); rows 1-500 fit."""
+    (rows `{"q", "paras", "article"?}`, about the first corpus article unless they name one;
+    all in the test half) and each CNN
+    row's highlights, joined (or one question a line with `per_line`), in the halves of
+    `cnn_in_out`."""
     rows = read_cnn(cnn_file)
     labelled = LabelledSet("archive", [*corpus, *(cnn_article(r) for r in rows)])
     for row in seed_questions:
         labelled.questions.append(LabelledQuestion(
-            row["q"], bool(row.get("paras")), "test", corpus[0].id,
+            row["q"], bool(row.get("paras")), "test", row.get("article", corpus[0].id),
             paragraphs=tuple(row.get("paras") or ())))
+    fit, _ = assign_cells(
+        story_groups([r["article"] for r in rows], [r["highlights"] for r in rows]))
     for number, row in enumerate(rows):
-        half = "fit" if number < len(rows) // 2 else "test"
+        half = "fit" if fit[number] else "test"
         texts = ([line.strip() for line in row["highlights"].splitlines() if line.strip()]
                  if per_line else [highlights_question(row)])
         for text in texts:
@@ -167,8 +174,8 @@ def archive_set(cnn_file: Path, corpus: list[Article], seed_questions: Sequence[
 def squad_single(squad_file: Path) -> list[LabelledSet]:
     """A server with one article: each SQuAD article indexed alone, its questions covered and
     as many questions about the other articles of its half not covered (every n-th, so the
-    choice is fixed; none from an article of the same story). Articles 1-24 give the fit
-    half."""
+    choice is fixed; none from an article of the same story). The halves are those of
+    `assign_cells`."""
     from index.evaluation import squad_articles
 
     with open(squad_file, encoding="utf-8") as handle:
@@ -178,12 +185,12 @@ def squad_single(squad_file: Path) -> list[LabelledSet]:
              for entry in data["data"]]
     answers = [[tuple(a["text"] for a in qa["answers"]) for p in entry["paragraphs"]
                 for qa in p["qas"]] for entry in data["data"]]
-    middle = len(articles) // 2
     groups = story_groups([a.body for a in articles])
+    fit, _ = assign_cells(groups)
     result = []
     for number, article in enumerate(articles):
-        half = "fit" if number < middle else "test"
-        same_half = range(0, middle) if half == "fit" else range(middle, len(articles))
+        half = "fit" if fit[number] else "test"
+        same_half = [other for other in range(len(articles)) if fit[other] == fit[number]]
         labelled = LabelledSet(f"squad-single-{number:03d}", [article])
         labelled.questions = [LabelledQuestion(q, True, half, article.id, a)
                               for q, a in zip(asked[number], answers[number], strict=True)]

@@ -26,11 +26,12 @@ class RankWeights:
     A passage scores `dense` × its min-max-normalised cosine + the rest × its normalised BM25,
     plus `article` × its article's BM25 as a share of the most any text could score for the
     question (see index/article_level.py). Chosen on the fit halves of the CNN archive and
-    SQuAD sets (`briefing eval --fit`) and SciFact's train split (README, "Ranking").
+    SQuAD sets (`briefing eval --fit`) and SciFact's train split (README, "Measured
+    quality").
     """
 
     dense: float = 0.65
-    article: float = 2.0
+    article: float = 0.9
 
 
 DEFAULT_WEIGHTS = RankWeights()
@@ -73,7 +74,8 @@ class Ranked:
     scores: np.ndarray
     similarities: np.ndarray
     query: np.ndarray
-    tokens: list[str]
+    tokens: list[str]           # the question's distinct tokens
+    articles: np.ndarray        # each row's article number
     article_scores: np.ndarray  # each row's article BM25, as a share of its upper bound
 
 
@@ -95,23 +97,25 @@ def rank(snapshot: Snapshot, embedder: Embedder, question: str,
     evidence of their articles."""
     if query is None:
         query = embedder.embed_query(question)
-    tokens = list(dict.fromkeys(tokenize(question)))
+    words = tokenize(question)
+    tokens = list(dict.fromkeys(words))
     dense_rows, _ = snapshot.dense.search(query, candidates)
-    lexical = snapshot.lexical.scores(question)
+    lexical = snapshot.lexical.scores_of_tokens(words)
     lexical_rows = _top_rows(lexical, candidates) if lexical is not None else np.zeros(
         0, dtype=np.int64)
     rows = np.unique(np.concatenate([dense_rows, lexical_rows]).astype(np.int64))
     if not len(rows):
         empty = np.zeros(0)
-        return Ranked(rows, empty, empty, query, tokens, empty)
+        return Ranked(rows, empty, empty, query, tokens, rows, empty)
     similarities = snapshot.dense.vectors(rows) @ query
     lexical_scores = lexical[rows] if lexical is not None else np.zeros(len(rows))
     fused = convex(similarities, lexical_scores, weights.dense)
-    articles = snapshot.articles.scores(tokens, rows)
-    fused = fused + weights.article * articles
+    articles = snapshot.articles.articles_of(rows)
+    article_scores = snapshot.articles.scores(tokens, articles)
+    fused = fused + weights.article * article_scores
     order = np.argsort(-fused, kind="stable")
     return Ranked(rows[order], fused[order], similarities[order], query, tokens,
-                  articles[order])
+                  articles[order], article_scores[order])
 
 
 def _top_rows(scores: np.ndarray, k: int) -> np.ndarray:
@@ -154,19 +158,18 @@ def gate_evidence(snapshot: Snapshot, ranked: Ranked, best: int, record: Passage
                   idf: np.ndarray) -> GateEvidence:
     """What the relevance gate weighs: the best passage's meaning and words, and its article's."""
     tokens = ranked.tokens
-    article = int(snapshot.articles.row_articles[ranked.rows[best]])
+    article = int(ranked.articles[best])
     return GateEvidence(
         similarity=float(ranked.similarities[best]),
         passage_coverage=coverage(tokens, idf, set(tokenize(record.text))),
         article_coverage=coverage(tokens, idf, snapshot.articles.coverage_mask(tokens, article)),
         best_similarity=float(ranked.similarities.max()),
-        article_lead=_article_lead(snapshot, ranked, best))
+        article_lead=_article_lead(ranked, best))
 
 
-def _article_lead(snapshot: Snapshot, ranked: Ranked, best: int) -> float:
+def _article_lead(ranked: Ranked, best: int) -> float:
     """How far the best passage's article stands above every other candidate article."""
-    articles = np.asarray(snapshot.articles.row_articles[ranked.rows])
-    others = ranked.article_scores[articles != articles[best]]
+    others = ranked.article_scores[ranked.articles != ranked.articles[best]]
     return float(ranked.article_scores[best] - (others.max() if len(others) else 0.0))
 
 

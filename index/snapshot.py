@@ -67,6 +67,10 @@ class NoPassages:
         """None: no query word occurs in an empty corpus."""
         return None
 
+    def scores_of_tokens(self, tokens: Sequence[str]) -> None:
+        """None, as `scores`."""
+        return None
+
 
 def current_generation(index_dir: Path) -> Path | None:
     """Directory of the generation CURRENT names, or None when there is no index yet."""
@@ -104,6 +108,8 @@ def load_snapshot(index_dir: Path, model_fingerprint: str | None = None) -> Snap
         articles = ArticleEvidence.load(directory)
         if len(articles) != len(dense):
             raise ValueError(f"{len(articles)} passage articles for {len(dense)} vectors")
+        if manifest.get("articles") and articles.lexical is None:
+            raise ValueError("the article BM25 index is missing")
     except Exception as err:  # faiss, bm25s and sqlite each raise their own types
         raise IndexCorrupt(f"damaged index in {directory}: {err}") from None
     if len(dense) != manifest.get("passages"):

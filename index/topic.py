@@ -1,9 +1,8 @@
 """Topic briefings: the most relevant, non-redundant sentences about a topic across all articles.
 
 Hybrid search finds the best passages for the topic and the relevance gate decides whether the
-corpus covers it at all. The passages' sentences are then scored the way the gate scores a
-passage (cosine similarity to the topic plus the IDF-weighted share of the topic's words they
-contain), those far below the best dropped, and maximal marginal relevance picks the briefing.
+corpus covers it at all. The passages' sentences are then scored by their cosine similarity to
+the topic plus the IDF-weighted share of the topic's words they contain, those far below the best dropped, and maximal marginal relevance picks the briefing.
 Sentences are grouped by article (the article with the most relevant sentence first) and kept in
 article order within each group.
 """
@@ -54,7 +53,7 @@ def summarize_topic(snapshot: Snapshot, embedder: Embedder, topic: str, k: int,
 
 def topic_relevance(snapshot: Snapshot, topic: str, sentences: list[SummarySentence],
                     similarity: np.ndarray) -> np.ndarray:
-    """Gate score of each sentence: its similarity plus its share of the topic's rare words."""
+    """Relevance of each sentence: its similarity plus its share of the topic's rare words."""
     words = tokenize(topic)
     idf = snapshot.lexical.idf(words)
     return np.array([sentence_relevance(float(sim), coverage(words, idf, set(tokenize(s.text))))

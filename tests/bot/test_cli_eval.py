@@ -52,9 +52,23 @@ def test_in_out_reports_both_halves_and_a_one_article_server(tmp_path, env):
     assert header[:2] == ["fit", "test"] and "answered_when_covered" in table
 
 
-def test_eval_options_that_do_not_go_together_are_one_line_errors(tmp_path, env):
-    for args in (["eval", "--per-line"], ["eval", "--in-out", str(tmp_path / "missing.json")]):
-        result = run(args, env)
-        assert result.returncode != 0
+def test_wrong_eval_arguments_are_one_line_errors(tmp_path, env):
+    questions = tmp_path / "q.jsonl"
+    questions.write_text('{"q": "Why did Erdoğan approve Sweden?", "paras": [15]}\n', "utf-8")
+    not_squad = tmp_path / "bad.json"
+    not_squad.write_text('{"x": 1}', "utf-8")
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("", "utf-8")
+    cases = {
+        ("eval", str(questions), "--per-line"): "--per-line goes with --archive",
+        ("eval", "--in-out", str(tmp_path / "missing.json")): "no such file",
+        ("eval", "--in-out", str(tmp_path)): "no such file",
+        ("eval", "--in-out", str(not_squad)): "not a data set of the expected kind",
+        ("eval", "--archive", str(questions)): "not a data set of the expected kind",
+        ("eval", "--in-out", str(empty)): "holds no questions",
+    }
+    for args, message in cases.items():
+        result = run(list(args), env)
+        assert result.returncode != 0, args
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
-        assert "Traceback" not in result.stderr
+        assert message in result.stderr and "Traceback" not in result.stderr, result.stderr

@@ -25,14 +25,22 @@ def evidence(tmp_path) -> ArticleEvidence:
 
 
 def test_each_row_gets_its_articles_share_of_the_most_it_could_score(evidence):
-    scores = evidence.scores(tokenize("Sochi summit grain"), np.arange(5))
+    articles = evidence.articles_of(np.arange(5))
+    assert articles.tolist() == [0, 0, 1, 2, 2]
+    scores = evidence.scores(tokenize("Sochi summit grain"), articles)
     assert scores[0] == scores[1] > scores[2] > 0  # rows of one article score alike
     assert scores[0] > scores[3]
-    assert ((scores >= 0) & (scores <= 1)).all()
+
+
+def test_an_article_saturated_with_the_question_words_scores_close_to_one(tmp_path):
+    ArticleEvidence.write(tmp_path, np.array([0, 1]),
+                          [" ".join(["Putin"] * 200), "A story about the grain harvest."])
+    scores = ArticleEvidence.load(tmp_path).scores(tokenize("Putin"), np.array([0, 1]))
+    assert 0.9 < scores[0] <= 1.0 and scores[1] == 0.0
 
 
 def test_words_absent_from_every_article_score_nothing(evidence):
-    assert not evidence.scores(tokenize("volcano eruption"), np.arange(5)).any()
+    assert not evidence.scores(tokenize("volcano eruption"), np.arange(3)).any()
 
 
 def test_coverage_mask_reads_the_whole_article(evidence):
@@ -45,6 +53,8 @@ def test_no_articles_writes_no_lexical_index(tmp_path):
     ArticleEvidence.write(tmp_path, np.zeros(0), [])
     loaded = ArticleEvidence.load(tmp_path)
     assert len(loaded) == 0 and not loaded.scores(["grain"], np.zeros(0, dtype=int)).any()
+    assert not loaded.coverage_mask(["grain"], 0).any()
+    assert not loaded.coverage_mask(["grain"], 0).any()
 
 
 @pytest.fixture(scope="module")

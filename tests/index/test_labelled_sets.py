@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from index.labelled_sets import assign_sides, cnn_in_out, squad_in_out, story_groups
+from index.labelled_sets import assign_cells, cnn_in_out, squad_in_out, story_groups
 
 STORY = ("The volcano on the island erupted on Tuesday, sending ash over the harbour town and "
          "closing the airport; {0} residents were moved to the mainland by ferry.")
@@ -32,14 +32,16 @@ def test_similar_summaries_join_stories_whose_texts_differ():
     assert groups[0] == groups[2] and groups[1] != groups[0]
 
 
-def test_sides_keep_groups_whole_and_balance_each_half():
-    groups = np.array([0, 1, 0, 2, 3, 4, 5, 5, 6, 7])
-    fit = np.arange(10) < 5
-    indexed = assign_sides(groups, fit)
+def test_cells_keep_each_story_in_one_half_and_one_side_and_stay_balanced():
+    groups = np.array([0, 1, 0, 2, 3, 4, 5, 5, 6, 7, 0, 8, 9, 10, 11, 2])
+    fit, indexed = assign_cells(groups)
     for group in set(groups.tolist()):
-        assert len(set(indexed[groups == group].tolist())) == 1
+        members = groups == group
+        assert len(set(fit[members].tolist())) == 1  # a story never straddles the halves
+        assert len(set(indexed[members].tolist())) == 1
     for half in (fit, ~fit):
         assert 0 < indexed[half].sum() < half.sum()
+    assert abs(int(fit.sum()) - int((~fit).sum())) <= 3
 
 
 WORDS = ("lava ash crater magma vent bank rate loan credit bond frog toad pond tadpole newt "
