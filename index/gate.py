@@ -11,7 +11,8 @@ Its coefficients were fitted on the *fit* halves of automatically labelled sets 
 questions on indexed and left-out Wikipedia articles, with half the articles indexed and with
 one; CNN highlights of indexed and left-out news stories) with `briefing eval --fit`. The
 threshold keeps the worst of the fit halves' rates farthest above the targets (answered when
-covered 0.95, refused when not 0.90); of equally good thresholds it takes the median. The *test* halves are reported, not fitted.
+covered 0.95, refused when not 0.90); of equally good thresholds it takes the median. The
+*test* halves are reported, not fitted.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 Hybrid search finds the best passages for the topic and the relevance gate decides whether the
 corpus covers it at all. The passages' sentences are then scored by their cosine similarity to
-the topic plus the IDF-weighted share of the topic's words they contain, those far below the best dropped, and maximal marginal relevance picks the briefing.
+the topic plus the IDF-weighted share of the topic's words they contain, those far below the
+best dropped, and maximal marginal relevance picks the briefing.
 Sentences are grouped by article (the article with the most relevant sentence first) and kept in
 article order within each group.
 """
