@@ -31,7 +31,7 @@ class RankWeights:
     """
 
     dense: float = 0.65
-    article: float = 0.9
+    article: float = 1.35
 
 
 DEFAULT_WEIGHTS = RankWeights()
