@@ -80,7 +80,13 @@ class Ranked:
 
 
 def check_question(question: str, max_chars: int = MAX_QUESTION_CHARS) -> str:
-    """The question stripped of surrounding space; raises InvalidQuestion if unusable."""
+    """The question stripped of surrounding space; raises InvalidQuestion if unusable.
+
+    Text that is not valid Unicode (a lone surrogate, as Python decodes undecodable bytes of a
+    command line or a pipe) is replaced by "?", which the tokenizer accepts.
+    """
+    if question:
+        question = question.encode("utf-8", errors="replace").decode("utf-8")
     cleaned = " ".join(question.split()) if question else ""
     if not cleaned:
         raise InvalidQuestion("the question is empty")

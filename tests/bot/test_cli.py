@@ -137,3 +137,20 @@ def test_invalid_setting_names_the_variable(name, value):
 def test_wrong_argument_is_a_usage_line():
     result = run(["ask", "-k", "99", "question"], dict(os.environ))
     assert result.returncode == 2 and "must be 1 to 10" in result.stderr
+
+
+def test_undecodable_bytes_in_a_question_are_answered_not_a_traceback(env):
+    result = subprocess.run([sys.executable.encode(), b"-m", b"bot", b"ask", b"Sweden \xff NATO"],
+                            env=env, capture_output=True, timeout=300, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert b"Traceback" not in result.stderr and b"\xc2\xb615" in result.stdout  # "¶15"
+
+
+def test_undecodable_bytes_on_stdin_still_give_one_line_each(env):
+    result = subprocess.run([sys.executable, "-m", "bot", "ask", "--json", "-"], env=env,
+                            input=b"Sweden NATO\n\xff\nWhy did Erdogan approve Sweden?\n",
+                            capture_output=True, timeout=300, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.decode("utf-8").splitlines()
+    assert len(lines) == 3 and b"Traceback" not in result.stderr
+    assert json.loads(lines[2])["hits"][0]["paragraphs"] == [15]
