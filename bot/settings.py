@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings.exceptions import SettingsError as PydanticSettingsError
 
 from index import DEFAULT_GATE_THRESHOLD
 
@@ -78,3 +80,8 @@ def load_settings(**overrides: object) -> Settings:
             name = "BRIEFING_" + "_".join(str(p) for p in error["loc"][:1]).upper()
             problems.append(f"{name}: {error['msg']}")
         raise SettingsError("invalid setting " + "; ".join(problems)) from None
+    except PydanticSettingsError as err:  # a value that is not even parseable (bad JSON)
+        field = re.search(r'field "(\w+)"', str(err))
+        name = f"BRIEFING_{field.group(1).upper()}" if field else "a BRIEFING_ variable"
+        raise SettingsError(f"invalid setting {name}: cannot be parsed (a list is JSON, "
+                            f"e.g. [123])") from None

@@ -29,3 +29,13 @@ def test_bot_without_a_token_exits_with_one_clear_line():
 def test_guild_ids_from_the_environment(monkeypatch):
     monkeypatch.setenv("BRIEFING_GUILD_IDS", "[123, 456]")
     assert load_settings().guild_ids == [123, 456]
+
+
+def test_unparseable_guild_ids_name_the_variable_in_one_line():
+    env = {**os.environ, "BRIEFING_GUILD_IDS": "notjson"}
+    result = subprocess.run([sys.executable, "-m", "bot", "sources"], env=env, cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "briefing: invalid setting BRIEFING_GUILD_IDS: cannot be parsed (a list is JSON, "
+        "e.g. [123])"]
