@@ -23,6 +23,7 @@ from bot.terminal import (
     digest_json,
     format_answer,
     format_digest,
+    format_sources,
     format_summary,
     summary_json,
 )
@@ -278,11 +279,7 @@ def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps([{"article": r.id, "title": r.title, "passages": r.passages,
                            "indexed_at": r.indexed_at} for r in records], ensure_ascii=False))
         return 0
-    for r in records:
-        date = f" ({r.published})" if r.published else ""
-        print(f"{r.id}: {r.title}{date} · {r.passages} passages · indexed {r.indexed_at}")
-    if not records:
-        print("No articles indexed.")
+    print(format_sources(records))
     return 0
 
 

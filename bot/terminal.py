@@ -2,20 +2,47 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
-from collections.abc import Iterable
+import unicodedata
+from collections.abc import Iterable, Sequence
 
 from bot.citation import paragraphs_label
-from index import Answer, Digest, ReindexReport, Summary, SummarySentence
+from index import Answer, ArticleRecord, Digest, ReindexReport, Summary, SummarySentence
 
 NOT_COVERED = "The indexed articles don't cover that."
 SEEMS_NOT_COVERED = ("The indexed articles don't seem to cover that. "
                      "The closest passage, low confidence:")
 
 
+# Bidirectional overrides and isolates: they reorder what a terminal shows ("RLO" attacks).
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def shown(text: str) -> str:
+    """Untrusted text (titles, passages, file names) made safe for one terminal line: control
+    characters (escape sequences, newlines that could forge a line) and bidirectional
+    overrides are removed; whitespace controls become spaces."""
+    text = _BIDI.sub("", text)
+    return "".join(" " if c in "\t\n\r\v\f" else c for c in text
+                   if c in "\t\n\r\v\f" or unicodedata.category(c) != "Cc")
+
+
+def format_sources(records: Sequence[ArticleRecord]) -> str:
+    """One line per indexed article: id, title, date, passages, when indexed."""
+    if not records:
+        return "No articles indexed."
+    lines = []
+    for r in records:
+        date = f" ({shown(r.published)})" if r.published else ""
+        lines.append(f"{shown(r.id)}: {shown(r.title)}{date} · {r.passages} passages · "
+                     f"indexed {shown(r.indexed_at)}")
+    return "\n".join(lines)
+
+
 def describe_report(report: ReindexReport) -> list[str]:
     """Human lines summarising a reindex."""
-    lines = [f"skipped {s.path}: {s.reason}" for s in report.skipped]
+    lines = [f"skipped {shown(s.path)}: {shown(s.reason)}" for s in report.skipped]
     if report.rebuilt_from_scratch:
         lines.append(f"rebuilt from scratch: {report.rebuilt_from_scratch}")
     if report.changes:
@@ -46,9 +73,10 @@ def format_answer(answer: Answer, width: int = 100) -> str:
     blocks = []
     for hit in answer.hits:
         text = hit.text.replace(hit.highlight, f"**{hit.highlight}**", 1)
-        body = textwrap.fill(" ".join(text.split()), width=width, initial_indent="   ",
+        body = textwrap.fill(" ".join(shown(text).split()), width=width, initial_indent="   ",
                              subsequent_indent="   ")
-        blocks.append(f"{hit.rank}. {hit.title} · {paragraphs_label(hit.paragraphs)}\n{body}")
+        blocks.append(f"{hit.rank}. {shown(hit.title)} · {paragraphs_label(hit.paragraphs)}\n"
+                      f"{body}")
     return "\n".join(blocks)
 
 
@@ -57,11 +85,11 @@ def _format_refusal(answer: Answer, width: int) -> str:
     if not answer.hits:
         return NOT_COVERED
     top = answer.hits[0]
-    sentence = " ".join((top.highlight or top.text).split())
+    sentence = " ".join(shown(top.highlight or top.text).split())
     quote = textwrap.fill(f"“{sentence}”", width=width, initial_indent="   ",
                           subsequent_indent="   ")
     return (f"{SEEMS_NOT_COVERED}\n{quote}\n"
-            f"   — {top.title} · {paragraphs_label(top.paragraphs)}")
+            f"   — {shown(top.title)} · {paragraphs_label(top.paragraphs)}")
 
 
 def summary_json(summary: Summary) -> dict:
@@ -80,13 +108,13 @@ def format_summary(summary: Summary, width: int = 100) -> str:
         return NOT_COVERED
     blocks = []
     for _, title, sentences in summary.by_article():
-        blocks.append("\n".join([title, *(_cited(s.text, s.paragraph, width)
-                                            for s in sentences)]))
+        blocks.append("\n".join([shown(title), *(_cited(s.text, s.paragraph, width)
+                                                   for s in sentences)]))
     return "\n\n".join(blocks)
 
 
 def _cited(text: str, paragraph: int, width: int) -> str:
-    return textwrap.fill(f"{' '.join(text.split())} (¶{paragraph})", width=width,
+    return textwrap.fill(f"{' '.join(shown(text).split())} (¶{paragraph})", width=width,
                          initial_indent=" - ", subsequent_indent="   ")
 
 
@@ -106,6 +134,6 @@ def format_digest(digest: Digest, width: int = 100) -> str:
     count = f"{digest.total} article{'s' if digest.total != 1 else ''}"
     blocks = [f"{count} indexed since {since}:"]
     for entry in digest.entries:
-        blocks.append("\n".join([f"{entry.title} · {entry.date}",
+        blocks.append("\n".join([f"{shown(entry.title)} · {shown(entry.date)}",
                                   *(_cited(s.text, s.paragraph, width) for s in entry.sentences)]))
     return "\n\n".join(blocks)
