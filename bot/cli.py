@@ -236,13 +236,18 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     _ensure_index(index, settings)
     status = 0
     for line in sys.stdin:
-        if not line.strip():
+        if not line.strip() and not args.json:
             continue
         try:
             answer = index.ask(line, k)
         except BriefingError as err:
-            print(f"briefing: {err}", file=sys.stderr)
             status = 1
+            if args.json:  # one output line per input line, in order, errors in-band
+                print(json.dumps({"question": " ".join(line.split())[:200], "answered": False,
+                                  "hits": [], "error": str(err)}, ensure_ascii=False),
+                      flush=True)
+            else:
+                print(f"briefing: {err}", file=sys.stderr)
             continue
         print(json.dumps(answer_json(answer), ensure_ascii=False) if args.json
               else format_answer(answer) + "\n", flush=True)

@@ -77,13 +77,19 @@ def test_refusal_with_nothing_found_is_one_plain_line():
     assert format_answer(Answer("q", False, (), 0.0)) == "The indexed articles don't cover that."
 
 
-def test_stdin_questions_give_one_json_line_each(env):
+def test_stdin_questions_give_one_json_line_each_in_order_errors_in_band(env):
+    long_line = "why " * 400
     result = run(["ask", "--json", "-"], env,
-                 stdin="How has Erdogan supported Hamas?\n\nHow tall is the Eiffel Tower?\n")
+                 stdin=f"How has Erdogan supported Hamas?\n\n{long_line}\n"
+                       "How tall is the Eiffel Tower?\n")
     lines = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [(a["question"], a["answered"]) for a in lines] == [
-        ("How has Erdogan supported Hamas?", True), ("How tall is the Eiffel Tower?", False)]
+    assert [(a["question"][:40], a["answered"]) for a in lines] == [
+        ("How has Erdogan supported Hamas?", True), ("", False), ("why why why why why why why why "
+                                                                  "why why ", False),
+        ("How tall is the Eiffel Tower?", False)]
     assert lines[0]["hits"][0]["paragraphs"] == [11]
+    assert "empty" in lines[1]["error"] and "limit" in lines[2]["error"]
+    assert "error" not in lines[0] and "error" not in lines[3]
 
 
 def test_second_reindex_embeds_nothing(env):
