@@ -53,11 +53,16 @@ def read_corpus(corpus_dir: Path) -> tuple[list[Article], list[Skipped]]:
     articles: list[Article] = []
     skipped: list[Skipped] = []
     seen: dict[str, str] = {}
+    root = corpus_dir.resolve()
     for path in sorted(p for p in corpus_dir.rglob("*") if p.is_file()):
         rel = path.relative_to(corpus_dir).as_posix()
         if path.suffix.lower() not in ARTICLE_SUFFIXES or any(
             part.startswith(".") for part in path.relative_to(corpus_dir).parts
         ):
+            continue
+        if not path.resolve().is_relative_to(root):  # a link out of the corpus: never read
+            log.warning("skipped %s: a link to a file outside the corpus", rel)
+            skipped.append(Skipped(rel, "a link to a file outside the corpus"))
             continue
         article_id = rel.rsplit(".", 1)[0]
         if article_id in seen:
@@ -76,7 +81,10 @@ def read_corpus(corpus_dir: Path) -> tuple[list[Article], list[Skipped]]:
 
 def read_article(path: Path, article_id: str, rel: str | None = None) -> Article:
     """Parse one article file; raises ArticleError when it has no usable text."""
-    raw = Path(path).read_bytes()
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as err:  # vanished, unreadable, a directory: skip it, keep the rest
+        raise ArticleError(f"could not be read ({err.strerror or type(err).__name__})") from None
     return parse_article(raw, article_id, rel or Path(path).name, Path(path).suffix.lower())
 
 
@@ -151,7 +159,7 @@ def _split_front_matter(text: str) -> tuple[dict[str, str], str]:
         return {}, text
     try:
         data = yaml.safe_load(match.group(1))
-    except yaml.YAMLError:
+    except (yaml.YAMLError, RecursionError, ValueError):  # deep nesting raises RecursionError
         data = None
     if not isinstance(data, dict):
         log.warning("ignoring front matter that is not a mapping of keys to values")

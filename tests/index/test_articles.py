@@ -84,3 +84,52 @@ def test_front_matter_that_is_not_a_mapping_is_ignored(tmp_path: Path):
     [article], _ = read_corpus(tmp_path)
     assert article.title == "Odd"
     assert article.body[slice(*article.paragraphs[0])] == "Body text here."
+
+
+def test_links_out_of_the_corpus_are_skipped_and_named(tmp_path: Path):
+    outside = tmp_path / "secret.txt"
+    outside.write_text("root:x:0:0:root:/root:/bin/bash\n", encoding="utf-8")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "private.md").write_text("A private note about nothing.\n", encoding="utf-8")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "good.md").write_text("Sweden joined NATO.\n", encoding="utf-8")
+    (corpus / "inside-link.md").symlink_to(corpus / "good.md")
+    (corpus / "passwd.txt").symlink_to(outside)
+    (corpus / "linked-dir").symlink_to(elsewhere, target_is_directory=True)
+    articles, skipped = read_corpus(corpus)
+    texts = " ".join(a.body for a in articles)
+    assert "root:x" not in texts and "private note" not in texts
+    assert {a.id for a in articles} == {"good", "inside-link"}  # a link inside is read
+    assert "passwd.txt" in {s.path for s in skipped}
+    assert all("outside the corpus" in s.reason for s in skipped)
+
+
+def test_deeply_nested_front_matter_is_ignored_not_a_crash(tmp_path: Path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "nested.md").write_text("---\ntitle: " + "[" * 2000 + "\n---\n\nBody text here.\n",
+                                      encoding="utf-8")
+    (corpus / "fine.md").write_text("A fine article.\n", encoding="utf-8")
+    articles, _ = read_corpus(corpus)
+    assert {a.id for a in articles} == {"nested", "fine"}
+
+
+def test_a_file_that_vanishes_while_reading_is_skipped_and_named(tmp_path: Path, monkeypatch):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "gone.md").write_text("Soon gone.\n", encoding="utf-8")
+    (corpus / "stays.md").write_text("Still here.\n", encoding="utf-8")
+    real = Path.read_bytes
+
+    def vanishing(self: Path) -> bytes:
+        if self.name == "gone.md":
+            self.unlink()
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", vanishing)
+    articles, skipped = read_corpus(corpus)
+    assert [a.id for a in articles] == ["stays"]
+    assert [(s.path, s.reason) for s in skipped] == [("gone.md", "could not be read (No such "
+                                                                 "file or directory)")]
