@@ -12,7 +12,7 @@ from index import BriefingIndex
 from index.articles import Article, article_from_text
 from index.gate import calibrate
 from index.reindex import Progress, reindex_articles
-from index.search import DEFAULT_WEIGHTS, RankWeights, rank, search
+from index.search import rank, search
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -91,8 +91,7 @@ def evaluate_questions(index: BriefingIndex, rows: list[dict], k: int = 3) -> di
 # --- BEIR ----------------------------------------------------------------------------------
 
 def evaluate_beir(index: BriefingIndex, beir_dir: Path, split: str = "test",
-                  progress: Progress | None = None, weights: RankWeights = DEFAULT_WEIGHTS
-                  ) -> dict:
+                  progress: Progress | None = None) -> dict:
     """nDCG@10, recall@10/@100 and MRR@10 of document retrieval on a BEIR-layout data set."""
     beir_dir = Path(beir_dir)
     articles = [article_from_text(str(row["_id"]), row.get("title", ""), row.get("text", ""))
@@ -113,7 +112,7 @@ def evaluate_beir(index: BriefingIndex, beir_dir: Path, split: str = "test",
     for qid, gains in qrels.items():
         if qid not in queries:
             continue
-        ranked = rank(snapshot, index.embedder, queries[qid], candidates=300, weights=weights)
+        ranked = rank(snapshot, index.embedder, queries[qid], candidates=300)
         docs: list[str] = []
         for row in ranked.rows:  # best passage decides a document's place
             doc = row_articles[row]

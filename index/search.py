@@ -97,12 +97,10 @@ def check_question(question: str, max_chars: int = MAX_QUESTION_CHARS) -> str:
 
 
 def rank(snapshot: Snapshot, embedder: Embedder, question: str,
-         candidates: int = CANDIDATES, weights: RankWeights = DEFAULT_WEIGHTS,
-         query: np.ndarray | None = None) -> Ranked:
+         candidates: int = CANDIDATES, weights: RankWeights = DEFAULT_WEIGHTS) -> Ranked:
     """Fuse the dense and BM25 top candidates for `question` into one ranking, with the
     evidence of their articles."""
-    if query is None:
-        query = embedder.embed_query(question)
+    query = embedder.embed_query(question)
     words = tokenize(question)
     tokens = list(dict.fromkeys(words))
     dense_rows, _ = snapshot.dense.search(query, candidates)
