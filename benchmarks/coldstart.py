@@ -85,7 +85,8 @@ def probe(question: str) -> dict:
         steps[name] = round(now - clock, 3)
         clock = now
 
-    from bot.cli import format_answer, open_index
+    from bot.cli import format_answer
+    from bot.engine import open_index
     from bot.settings import load_settings
     lap("imports_s")
     index = open_index(load_settings())

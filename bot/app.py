@@ -12,6 +12,7 @@ from discord import app_commands
 from discord.ext import commands, tasks
 
 from bot import health
+from bot.engine import open_index
 from bot.errors import UserError
 from bot.settings import Settings
 from index import (
@@ -97,10 +98,7 @@ class BriefingBot(commands.Bot):
                          help_command=None, tree_cls=BriefingTree,
                          allowed_mentions=discord.AllowedMentions.none(), **options)
         self.settings = settings
-        self.index = index or BriefingIndex(settings.index_dir, settings.model_path,
-                                            settings.gate_threshold,
-                                            settings.max_question_chars,
-                                            precision=settings.embed_precision)
+        self.index = index or open_index(settings)
         self.feedback = FeedbackLog(settings.feedback_db)
         self.reindex_lock = asyncio.Lock()
 

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
+from bot.engine import open_index
 from bot.settings import Settings, SettingsError, load_settings
 from bot.terminal import (
     answer_json,
@@ -28,7 +29,14 @@ from bot.terminal import (
     summary_json,
 )
 from bot.when import parse_since
-from index import BriefingError, BriefingIndex, IndexMismatch, IndexMissing, ReindexReport
+from index import (
+    BriefingError,
+    BriefingIndex,
+    IndexCorrupt,
+    IndexMismatch,
+    IndexMissing,
+    ReindexReport,
+)
 
 log = logging.getLogger("briefing")
 
@@ -161,13 +169,6 @@ def _since(text: str) -> datetime:
         raise argparse.ArgumentTypeError(str(err)) from None
 
 
-def open_index(settings: Settings, index_dir: Path | None = None) -> BriefingIndex:
-    """The index the settings describe."""
-    return BriefingIndex(index_dir or settings.index_dir, settings.model_path,
-                         settings.gate_threshold, settings.max_question_chars,
-                         precision=settings.embed_precision)
-
-
 @contextmanager
 def progress_bar(label: str, unit: str = "passage"):
     """A stderr progress bar fed by `progress(done, total)` callbacks."""
@@ -216,7 +217,7 @@ def _ensure_index(index: BriefingIndex, settings: Settings) -> None:
     except IndexMissing:
         print(f"No index yet in {index.index_dir}; indexing {settings.corpus_dir} first.",
               file=sys.stderr)
-    except IndexMismatch as err:
+    except (IndexMismatch, IndexCorrupt) as err:
         print(f"{err}: rebuilding it from {settings.corpus_dir}.", file=sys.stderr)
     with progress_bar("Embedding") as update:
         report = index.reindex(settings.corpus_dir, update)

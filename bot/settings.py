@@ -59,6 +59,9 @@ class Settings(BaseSettings):
                                      "connected (for container health checks)")
     attachment_max_bytes: int = Field(2_000_000, ge=1000,
                                       description="Largest file /add accepts")
+    max_article_bytes: int = Field(5_000_000, ge=1000,
+                                   description="Largest article file a reindex reads; larger "
+                                   "files are skipped and named")
 
     @field_validator("model_path")
     @classmethod

@@ -9,7 +9,9 @@ Knows nothing of Discord. Typical use::
 
 from __future__ import annotations
 
+import logging
 import threading
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -23,23 +25,28 @@ from index.errors import (
     IndexCorrupt,
     IndexMismatch,
     IndexMissing,
+    IndexNotWritable,
     InvalidQuestion,
     NothingIndexed,
+    ReindexRunning,
 )
 from index.gate import DEFAULT_THRESHOLD
 from index.metadata import ArticleRecord
 from index.reindex import Progress, ReindexReport, reindex
 from index.search import MAX_QUESTION_CHARS, Answer, Hit, search
-from index.snapshot import Snapshot, current_generation, load_snapshot
+from index.snapshot import Snapshot, current_generation, load_snapshot, pointer_identity
 from index.summarize import Summary, SummarySentence, summarize_article
 from index.topic import summarize_topic
 
 __all__ = [
     "Answer", "ArticleError", "ArticleNotFound", "ArticleRecord", "BriefingError",
     "BriefingIndex", "CorpusMissing", "DEFAULT_GATE_THRESHOLD", "Digest", "DigestEntry", "Hit",
-    "IndexCorrupt", "IndexMismatch", "IndexMissing", "InvalidQuestion", "NOTHING_INDEXED",
-    "NothingIndexed", "ReindexReport", "Summary", "SummarySentence",
+    "IndexCorrupt", "IndexMismatch", "IndexMissing", "IndexNotWritable", "InvalidQuestion",
+    "NOTHING_INDEXED", "NothingIndexed", "ReindexReport", "ReindexRunning", "Summary",
+    "SummarySentence",
 ]
+
+log = logging.getLogger(__name__)
 
 # The gate's modelled probability that the corpus covers a question, below which the answer
 # is "not covered" (see index/gate.py and the README, "Relevance gate").
@@ -59,13 +66,16 @@ class BriefingIndex:
     def __init__(self, index_dir: str | Path, model_path: str | Path | None = None,
                  gate_threshold: float = DEFAULT_GATE_THRESHOLD,
                  max_question_chars: int = MAX_QUESTION_CHARS,
-                 embedder: Embedder | None = None, precision: str = "auto") -> None:
+                 embedder: Embedder | None = None, precision: str = "auto",
+                 max_article_bytes: int | None = None) -> None:
         self.index_dir = Path(index_dir)
+        self.max_article_bytes = max_article_bytes
         self.embedder = embedder or Embedder(Path(model_path) if model_path else None,
                                              precision=precision)
         self.gate_threshold = gate_threshold
         self.max_question_chars = max_question_chars
         self._snapshot: Snapshot | None = None
+        self._pointer: tuple[int, int, int] | None = None  # CURRENT's identity when loaded
         self._load_lock = threading.Lock()
         self._reindex_lock = threading.Lock()
 
@@ -75,20 +85,37 @@ class BriefingIndex:
         return current_generation(self.index_dir) is not None
 
     def snapshot(self) -> Snapshot:
-        """The snapshot being served, loaded from disk on first use."""
+        """The snapshot being served, loaded from disk on first use.
+
+        Each call compares CURRENT's identity with the one loaded (a stat): a generation
+        another process built (`briefing reindex` beside a running bot) is served from the
+        next question on. If that generation cannot be loaded, the last good one keeps serving.
+        """
+        pointer = pointer_identity(self.index_dir)
         snap = self._snapshot
-        if snap is None:
+        if snap is None or pointer != self._pointer:
             with self._load_lock:
-                if self._snapshot is None:
-                    self._snapshot = load_snapshot(self.index_dir, self.embedder.fingerprint)
+                if self._snapshot is None or pointer != self._pointer:
+                    self._load(pointer)
                 snap = self._snapshot
         return snap
+
+    def _load(self, pointer: tuple[int, int, int] | None) -> None:
+        """Load the current generation (caller holds the load lock)."""
+        try:
+            self._snapshot = load_snapshot(self.index_dir, self.embedder.fingerprint)
+        except BriefingError as err:
+            if self._snapshot is None:
+                raise
+            log.warning("still serving %s: the new index cannot be loaded: %s",
+                        self._snapshot.directory.name, err)
+        self._pointer = pointer
 
     def reload(self) -> None:
         """Serve the generation current on disk from the next question on (another process,
         or code below this class, may have written it)."""
         with self._load_lock:
-            self._snapshot = None
+            self._pointer = None
 
     def _searchable(self) -> Snapshot:
         """The snapshot being served; raises NothingIndexed when it holds no passages."""
@@ -97,13 +124,19 @@ class BriefingIndex:
             raise NothingIndexed(NOTHING_INDEXED)
         return snap
 
-    def reindex(self, corpus_dir: str | Path, progress: Progress | None = None) -> ReindexReport:
-        """Index what changed in `corpus_dir`, then serve the new snapshot."""
+    def reindex(self, corpus_dir: str | Path, progress: Progress | None = None,
+                on_wait: Callable[[], None] | None = None) -> ReindexReport:
+        """Index what changed in `corpus_dir`, then serve the new snapshot.
+
+        Waits while another process reindexes the same folder (`on_wait` is called once).
+        """
         with self._reindex_lock:
-            report = reindex(self.index_dir, Path(corpus_dir), self.embedder, progress)
-            if report.changes or self._snapshot is None:
-                fresh = load_snapshot(self.index_dir, self.embedder.fingerprint)
-                self._snapshot = fresh
+            report = reindex(self.index_dir, Path(corpus_dir), self.embedder, progress,
+                             self.max_article_bytes, on_wait)
+            with self._load_lock:
+                pointer = pointer_identity(self.index_dir)
+                self._snapshot = load_snapshot(self.index_dir, self.embedder.fingerprint)
+                self._pointer = pointer
             return report
 
     def ask(self, question: str, k: int = 3) -> Answer:

@@ -45,8 +45,13 @@ class Skipped:
     reason: str
 
 
-def read_corpus(corpus_dir: Path) -> tuple[list[Article], list[Skipped]]:
-    """Read every article file under `corpus_dir`, skipping (and naming) bad ones."""
+def read_corpus(corpus_dir: Path, max_bytes: int | None = None
+                ) -> tuple[list[Article], list[Skipped]]:
+    """Read every article file under `corpus_dir`, skipping (and naming) bad ones.
+
+    Files larger than `max_bytes` are skipped too: a dumped book or log would take minutes
+    to embed and crowd every answer.
+    """
     corpus_dir = Path(corpus_dir)
     if not corpus_dir.is_dir():
         raise CorpusMissing(f"corpus directory {corpus_dir} does not exist")
@@ -69,7 +74,7 @@ def read_corpus(corpus_dir: Path) -> tuple[list[Article], list[Skipped]]:
             skipped.append(Skipped(rel, f"same article id as {seen[article_id]}"))
             continue
         try:
-            article = read_article(path, article_id, rel)
+            article = read_article(path, article_id, rel, max_bytes)
         except ArticleError as err:
             log.warning("skipped %s: %s", rel, err)
             skipped.append(Skipped(rel, str(err)))
@@ -79,12 +84,17 @@ def read_corpus(corpus_dir: Path) -> tuple[list[Article], list[Skipped]]:
     return articles, skipped
 
 
-def read_article(path: Path, article_id: str, rel: str | None = None) -> Article:
-    """Parse one article file; raises ArticleError when it has no usable text."""
+def read_article(path: Path, article_id: str, rel: str | None = None,
+                 max_bytes: int | None = None) -> Article:
+    """Parse one article file; raises ArticleError when it has no usable text or is larger
+    than `max_bytes`."""
     try:
-        raw = Path(path).read_bytes()
+        with Path(path).open("rb") as file:
+            raw = file.read() if max_bytes is None else file.read(max_bytes + 1)
     except OSError as err:  # vanished, unreadable, a directory: skip it, keep the rest
         raise ArticleError(f"could not be read ({err.strerror or type(err).__name__})") from None
+    if max_bytes is not None and len(raw) > max_bytes:
+        raise ArticleError(f"larger than the {_megabytes(max_bytes)} article size limit")
     return parse_article(raw, article_id, rel or Path(path).name, Path(path).suffix.lower())
 
 
@@ -189,6 +199,10 @@ def _from_html(html: str) -> tuple[dict[str, str], str]:
         "published": _as_text(data.get("date") or ""),
     }
     return meta, body
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1e6:g} MB" if size >= 100_000 else f"{size:,} bytes"
 
 
 def _title_from_id(article_id: str) -> str:

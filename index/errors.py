@@ -35,3 +35,11 @@ class ArticleNotFound(BriefingError):
 
 class NothingIndexed(BriefingError):
     """The index holds no passages: the corpus had no readable article when it was built."""
+
+
+class IndexNotWritable(BriefingError):
+    """The index folder refuses writes (read-only, full, no permission); nothing was changed."""
+
+
+class ReindexRunning(BriefingError):
+    """Another process is reindexing the same index folder and did not finish in time."""

@@ -9,6 +9,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from index.errors import IndexCorrupt
+
 _SCHEMA = """
 CREATE TABLE articles (
     id TEXT PRIMARY KEY, path TEXT NOT NULL, title TEXT NOT NULL, source TEXT NOT NULL,
@@ -84,9 +86,22 @@ class MetadataStore:
         """Release the database file."""
         self._conn.close()
 
+    def check(self) -> None:
+        """Raise IndexCorrupt unless SQLite finds the whole database file intact.
+
+        Run once at load (milliseconds for a 1,000-article archive), so that damage is
+        reported then, not as an exception from the middle of a question.
+        """
+        problems = self._query("PRAGMA quick_check")
+        if problems != [("ok",)]:
+            raise IndexCorrupt(f"metadata.sqlite: {problems[0][0] if problems else 'empty'}")
+
     def _query(self, sql: str, params: Iterable = ()) -> list[tuple]:
-        with self._lock:
-            return self._conn.execute(sql, tuple(params)).fetchall()
+        try:
+            with self._lock:
+                return self._conn.execute(sql, tuple(params)).fetchall()
+        except sqlite3.DatabaseError as err:  # a damaged or truncated file
+            raise IndexCorrupt(f"damaged index metadata ({err}); run `briefing reindex`") from None
 
     def articles(self) -> list[ArticleRecord]:
         """Every article, in id order, with its passage count."""

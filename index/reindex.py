@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -13,13 +14,14 @@ import numpy as np
 
 from index.articles import Article, Skipped, read_corpus
 from index.embedding import Embedder
-from index.errors import IndexCorrupt, IndexMismatch, IndexMissing
+from index.errors import IndexCorrupt, IndexMismatch, IndexMissing, IndexNotWritable
 from index.snapshot import FORMAT_VERSION, Snapshot, load_snapshot, remove_stale, write_generation
 from index.splitting import (
     MAX_PASSAGE_WORDS,
     MIN_PASSAGE_WORDS,
     split_article,
 )
+from index.writer_lock import writer_lock
 
 log = logging.getLogger(__name__)
 
@@ -66,18 +68,43 @@ def embedding_text(title: str, passage: str) -> str:
 
 
 def reindex(index_dir: Path, corpus_dir: Path, embedder: Embedder,
-            progress: Progress | None = None) -> ReindexReport:
-    """Bring the index in `index_dir` up to date with the article files in `corpus_dir`."""
-    articles, skipped = read_corpus(corpus_dir)
-    return reindex_articles(index_dir, articles, embedder, progress, skipped)
+            progress: Progress | None = None, max_article_bytes: int | None = None,
+            on_wait: Callable[[], None] | None = None) -> ReindexReport:
+    """Bring the index in `index_dir` up to date with the article files in `corpus_dir`.
+
+    One reindex at a time per index folder, across processes: a second one waits for the
+    first (calling `on_wait` once), then finds the index up to date or builds on it.
+    """
+    with writer_lock(index_dir, on_wait=on_wait):
+        articles, skipped = read_corpus(corpus_dir, max_article_bytes)
+        return _reindex_locked(index_dir, articles, embedder, progress, skipped)
 
 
 def reindex_articles(index_dir: Path, articles: list[Article], embedder: Embedder,
                      progress: Progress | None = None,
                      skipped: list[Skipped] | None = None) -> ReindexReport:
     """Bring the index in `index_dir` up to date with `articles` (ids must be unique)."""
+    with writer_lock(index_dir):
+        return _reindex_locked(index_dir, articles, embedder, progress, skipped)
+
+
+def _reindex_locked(index_dir: Path, articles: list[Article], embedder: Embedder,
+                    progress: Progress | None, skipped: list[Skipped] | None) -> ReindexReport:
+    try:
+        return _build(index_dir, articles, embedder, progress, skipped, reuse=True)
+    except IndexCorrupt as err:  # the serving generation broke while we reused it
+        log.warning("rebuilding the whole index: %s", err)
+        report = _build(index_dir, articles, embedder, progress, skipped, reuse=False)
+        report.rebuilt_from_scratch = str(err)
+        return report
+
+
+def _build(index_dir: Path, articles: list[Article], embedder: Embedder,
+           progress: Progress | None, skipped: list[Skipped] | None,
+           reuse: bool) -> ReindexReport:
+    """Write a generation for `articles`, reusing the current one's vectors when `reuse`."""
     report = ReindexReport(skipped=list(skipped or []))
-    previous = _previous(index_dir, embedder, report)
+    previous = _previous(index_dir, embedder, report) if reuse else None
     old_rows = previous.metadata.article_rows() if previous else {}
     wanted = {a.id for a in articles}
     report.removed = sorted(set(old_rows) - wanted)
@@ -100,6 +127,8 @@ def reindex_articles(index_dir: Path, articles: list[Article], embedder: Embedde
     fresh = {a.id: split_article(a) for a, rows in plan if rows is None}
     texts = [embedding_text(a.title, p.text) for a, rows in plan if rows is None
              for p in fresh[a.id]]
+    _check_space(index_dir, articles, len(texts) + (previous.size if previous else 0),
+                 embedder.dimension)
     new_vectors = embedder.embed(texts, progress=progress)
     report.embedded = len(texts)
 
@@ -150,6 +179,17 @@ def reindex_articles(index_dir: Path, articles: list[Article], embedder: Embedde
     remove_stale(index_dir)
     report.passages = len(passage_rows)
     return report
+
+
+def _check_space(index_dir: Path, articles: list[Article], passages: int, dim: int) -> None:
+    """Refuse before embedding when the disk clearly cannot hold the new generation."""
+    text_bytes = sum(len(a.body.encode("utf-8")) for a in articles)
+    needed = passages * dim * 4 + 3 * text_bytes + (1 << 20)  # vectors, texts x3, slack
+    free = shutil.disk_usage(index_dir).free
+    if free < needed:
+        raise IndexNotWritable(f"not enough free space in {index_dir}: about {needed >> 20} MB "
+                               f"needed, {free >> 20} MB free; the previous index, if any, "
+                               f"still answers")
 
 
 def _previous(index_dir: Path, embedder: Embedder, report: ReindexReport) -> Snapshot | None:

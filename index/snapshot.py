@@ -16,8 +16,10 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import secrets
 import shutil
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,12 +32,14 @@ from index.dense import DenseStore
 from index.errors import IndexCorrupt, IndexMismatch, IndexMissing
 from index.lexical import LexicalIndex
 from index.metadata import MetadataStore
+from index.writer_lock import not_writable
 
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 4  # 4: article-level BM25 (index/article_level.py)
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
+_GENERATION_NAME = re.compile(r"gen-[0-9A-Za-z-]+")
 
 
 @dataclass
@@ -73,15 +77,43 @@ class NoPassages:
 
 
 def current_generation(index_dir: Path) -> Path | None:
-    """Directory of the generation CURRENT names, or None when there is no index yet."""
+    """Directory of the generation CURRENT names, or None when there is no index yet.
+
+    Whatever CURRENT holds (stray bytes, `..`, a path) it never names anything but a
+    generation folder inside `index_dir`; anything else is IndexCorrupt, which reindex repairs.
+    """
     pointer = Path(index_dir) / CURRENT
     try:
         name = pointer.read_text(encoding="utf-8").strip()
     except FileNotFoundError:
         return None
-    if not name or "/" in name or not (Path(index_dir) / name).is_dir():
-        raise IndexCorrupt(f"{pointer} names a missing generation {name!r}; run `briefing reindex`")
+    except (OSError, UnicodeDecodeError) as err:
+        raise IndexCorrupt(f"{pointer} is unreadable ({_reason(err)}); "
+                           f"run `briefing reindex`") from None
+    if not _GENERATION_NAME.fullmatch(name) or not (Path(index_dir) / name).is_dir():
+        raise IndexCorrupt(f"{pointer} names a missing generation {name[:80]!r}; "
+                           f"run `briefing reindex`")
     return Path(index_dir) / name
+
+
+def pointer_identity(index_dir: Path) -> tuple[int, int, int] | None:
+    """What identifies the CURRENT file on disk (inode, size, change time), None without one.
+
+    CURRENT is only ever replaced by a rename, so a new generation always changes its inode:
+    a serving process compares this on every question (a stat, about a microsecond) to notice
+    a generation that another process built.
+    """
+    try:
+        info = os.stat(Path(index_dir) / CURRENT)
+    except OSError:
+        return None
+    return info.st_ino, info.st_size, info.st_mtime_ns
+
+
+def _reason(err: BaseException) -> str:
+    if isinstance(err, UnicodeDecodeError):
+        return "not text"
+    return getattr(err, "strerror", None) or type(err).__name__
 
 
 def load_snapshot(index_dir: Path, model_fingerprint: str | None = None) -> Snapshot:
@@ -104,7 +136,7 @@ def load_snapshot(index_dir: Path, model_fingerprint: str | None = None) -> Snap
         lexical = (LexicalIndex.load(directory / "lexical") if manifest.get("passages")
                    else NoPassages())
         metadata = MetadataStore(directory / "metadata.sqlite")
-        metadata.articles()
+        metadata.check()
         articles = ArticleEvidence.load(directory)
         if len(articles) != len(dense):
             raise ValueError(f"{len(articles)} passage articles for {len(dense)} vectors")
@@ -120,12 +152,36 @@ def load_snapshot(index_dir: Path, model_fingerprint: str | None = None) -> Snap
 
 def write_generation(index_dir: Path, manifest: dict, vectors: np.ndarray,
                      articles: list[dict], passages: list[dict]) -> Path:
-    """Write a complete generation and make it current; returns its directory."""
+    """Write a complete generation and make it current; returns its directory.
+
+    Call it holding the writer lock (index/writer_lock.py). A write that fails (read-only
+    folder, full disk) removes what it wrote and raises IndexNotWritable: CURRENT still names
+    the previous generation.
+    """
     index_dir = Path(index_dir)
-    index_dir.mkdir(parents=True, exist_ok=True)
     name = f"gen-{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
     staging = index_dir / f".tmp-{name}"
-    staging.mkdir()
+    final = index_dir / name
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        staging.mkdir()
+        _write_stores(staging, manifest, vectors, articles, passages)
+        os.rename(staging, final)
+        _point_at(index_dir, name)
+    except (OSError, sqlite3.Error, RuntimeError) as err:  # RuntimeError: faiss's write errors
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(final, ignore_errors=True)
+        raise not_writable(index_dir, err) from None
+    try:
+        _fsync_file(index_dir)  # makes the rename durable; the new generation serves either way
+    except OSError as err:
+        log.warning("could not flush %s to disk: %s", index_dir, err)
+    return final
+
+
+def _write_stores(staging: Path, manifest: dict, vectors: np.ndarray,
+                  articles: list[dict], passages: list[dict]) -> None:
+    """Every file of a generation, flushed to disk, inside `staging`."""
     manifest = {**manifest, "dense": DenseStore.write(staging, vectors)}
     if passages:  # an empty corpus gets no lexical/ (see NoPassages)
         LexicalIndex.build([p["text"] for p in passages]).save(staging / "lexical")
@@ -135,22 +191,32 @@ def write_generation(index_dir: Path, manifest: dict, vectors: np.ndarray,
                           [f"{a['title']}\n{a['body']}" for a in articles])
     (staging / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     _fsync_tree(staging)
-    final = index_dir / name
-    os.rename(staging, final)
+
+
+def _point_at(index_dir: Path, name: str) -> None:
+    """Make generation `name` current: write CURRENT aside, then rename it over the old one."""
     pointer_tmp = index_dir / f".{CURRENT}.{secrets.token_hex(3)}"
-    pointer_tmp.write_text(name + "\n", encoding="utf-8")
-    _fsync_file(pointer_tmp)
-    os.replace(pointer_tmp, index_dir / CURRENT)
-    _fsync_file(index_dir)
-    return final
+    try:
+        pointer_tmp.write_text(name + "\n", encoding="utf-8")
+        _fsync_file(pointer_tmp)
+        os.replace(pointer_tmp, index_dir / CURRENT)
+    finally:
+        pointer_tmp.unlink(missing_ok=True)
 
 
 def remove_stale(index_dir: Path, keep: int = 2) -> None:
-    """Delete unfinished builds and all but the `keep` newest generations (current included)."""
+    """Delete unfinished builds and all but the `keep` newest generations (current included).
+
+    Call it holding the writer lock: the unfinished builds it deletes are then leftovers of a
+    killed process, never another reindex's work in progress.
+    """
     index_dir = Path(index_dir)
     if not index_dir.is_dir():
         return
-    current = current_generation(index_dir)
+    try:
+        current = current_generation(index_dir)
+    except IndexCorrupt:  # keep everything until a reindex repairs the pointer
+        return
     for leftover in index_dir.glob(".tmp-gen-*"):
         shutil.rmtree(leftover, ignore_errors=True)
     for leftover in index_dir.glob(f".{CURRENT}.*"):

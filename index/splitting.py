@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -68,13 +69,23 @@ def paragraph_sentences(body: str, paragraphs: Sequence[tuple[int, int]]
 
 
 def _within(spans: Sequence[tuple[int, int]], start: int, end: int) -> tuple[tuple[int, int], ...]:
-    """The spans (clipped) inside body[start:end], relative to `start`."""
+    """The spans (clipped) inside body[start:end], relative to `start`.
+
+    `spans` are sorted and disjoint, so a binary search finds the first one: splitting stays
+    linear in the number of sentences however many passages an article has.
+    """
     inside = []
-    for s, e in spans:
-        if e <= start or s >= end:
-            continue
+    for i in range(_first_ending_after(spans, start), len(spans)):
+        s, e = spans[i]
+        if s >= end:
+            break
         inside.append((max(s, start) - start, min(e, end) - start))
     return tuple(inside)
+
+
+def _first_ending_after(spans: Sequence[tuple[int, int]], offset: int) -> int:
+    """Index of the first of the sorted, disjoint `spans` that ends after `offset`."""
+    return bisect.bisect_right(spans, offset, key=lambda span: span[1])
 
 
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
@@ -136,8 +147,12 @@ def _chunks(body: str, start: int, end: int, max_words: int,
     if word_count(body[start:end]) <= max_words:
         return [(start, end)]
     pieces: list[tuple[int, int]] = []
-    for s, e in ((s, e) for s, e in sentences if start <= s and e <= end):
-        pieces.extend(_word_windows(body, s, e, max_words))
+    for i in range(_first_ending_after(sentences, start), len(sentences)):
+        s, e = sentences[i]
+        if e > end:
+            break
+        if s >= start:
+            pieces.extend(_word_windows(body, s, e, max_words))
     chunks: list[tuple[int, int]] = []
     words = 0
     for s, e in pieces:

@@ -121,15 +121,27 @@ def test_a_file_that_vanishes_while_reading_is_skipped_and_named(tmp_path: Path,
     corpus.mkdir()
     (corpus / "gone.md").write_text("Soon gone.\n", encoding="utf-8")
     (corpus / "stays.md").write_text("Still here.\n", encoding="utf-8")
-    real = Path.read_bytes
+    real = Path.open
 
-    def vanishing(self: Path) -> bytes:
+    def vanishing(self: Path, *args, **kwargs):
         if self.name == "gone.md":
             self.unlink()
-        return real(self)
+        return real(self, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_bytes", vanishing)
+    monkeypatch.setattr(Path, "open", vanishing)
     articles, skipped = read_corpus(corpus)
     assert [a.id for a in articles] == ["stays"]
     assert [(s.path, s.reason) for s in skipped] == [("gone.md", "could not be read (No such "
                                                                  "file or directory)")]
+
+
+def test_a_file_over_the_size_limit_is_skipped_and_named(tmp_path: Path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "book.txt").write_text("A long line of words. " * 1000, encoding="utf-8")
+    (corpus / "news.md").write_text("A short news story.\n", encoding="utf-8")
+    articles, skipped = read_corpus(corpus, max_bytes=10_000)
+    assert [a.id for a in articles] == ["news"]
+    assert [(s.path, s.reason) for s in skipped] == [
+        ("book.txt", "larger than the 10,000 bytes article size limit")]
+    assert [a.id for a in read_corpus(corpus)[0]] == ["book", "news"]

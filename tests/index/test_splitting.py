@@ -63,3 +63,25 @@ def test_stray_quote_is_not_a_sentence_of_its_own():
     sentences = [text[s:e] for s, e in sentence_spans(text)]
     assert all(any(c.isalpha() for c in s) for s in sentences)
     assert sentences[-1] == "Then he left the room."
+
+
+def _split_seconds(paragraphs: int) -> float:
+    """Best of three times to split an article of `paragraphs` one-sentence paragraphs."""
+    import time
+
+    article = article_from_text("many", "Many", "\n\n".join(
+        f"Harbour number {i} reopened today." for i in range(paragraphs)))
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        passages = split_article(article)
+        best = min(best, time.perf_counter() - started)
+    assert sum(len(p.sentences) for p in passages) == paragraphs
+    return best
+
+
+def test_splitting_time_grows_linearly_with_the_number_of_paragraphs():
+    """Four times the paragraphs may take about four times as long, not sixteen (it was
+    quadratic: 300k tiny paragraphs took minutes). A ratio, so the machine's speed cancels."""
+    ratio = _split_seconds(32_000) / _split_seconds(8_000)
+    assert ratio < 8, f"4x the paragraphs took {ratio:.1f}x as long"

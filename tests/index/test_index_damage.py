@@ -1,0 +1,137 @@
+"""A damaged, replaced or unwritable index: one clear error, reindex repairs, serving goes on."""
+
+import errno
+import shutil
+from pathlib import Path
+
+import pytest
+
+from index import BriefingIndex, IndexCorrupt, IndexNotWritable
+from index.metadata import MetadataStore
+from index.snapshot import CURRENT, current_generation
+from tests.support import ROOT
+
+GRAIN = ("---\ntitle: Grain corridor closes\n---\n\nRussia withdrew from the Black Sea grain "
+         "agreement in July, ending a year of Ukrainian wheat shipments through Odesa.\n")
+
+
+@pytest.fixture
+def built(tmp_path: Path, embedder, corpus_copy) -> BriefingIndex:
+    index = BriefingIndex(tmp_path / "index", embedder=embedder)
+    index.reindex(corpus_copy)
+    return index
+
+
+def fresh(index: BriefingIndex) -> BriefingIndex:
+    """Another process opening the same folder."""
+    return BriefingIndex(index.index_dir, embedder=index.embedder)
+
+
+@pytest.mark.parametrize("pointer", [b"\xff\xfe\x00", b"..", b"../../etc", b"gen-x/../..", b""])
+def test_a_damaged_current_is_one_error_and_reindex_repairs_it(built, corpus_copy, pointer):
+    (built.index_dir / CURRENT).write_bytes(pointer)
+    with pytest.raises(IndexCorrupt, match="CURRENT"):
+        fresh(built).sources()
+    report = fresh(built).reindex(corpus_copy)
+    assert report.rebuilt_from_scratch and report.embedded == 17
+    assert fresh(built).ask("Why did Erdoğan approve Sweden?").hits[0].paragraphs == (15,)
+
+
+def test_current_never_reads_outside_the_index_folder(tmp_path, embedder):
+    outside = tmp_path / "gen-outside"
+    shutil.copytree(ROOT / "corpus", outside)  # a folder that exists beside the index
+    (tmp_path / "index").mkdir()
+    (tmp_path / "index" / CURRENT).write_text("../gen-outside", "utf-8")
+    with pytest.raises(IndexCorrupt, match="missing generation"):
+        current_generation(tmp_path / "index")
+
+
+def test_overwritten_metadata_is_caught_at_load_and_rebuilt(built, corpus_copy):
+    database = current_generation(built.index_dir) / "metadata.sqlite"
+    with database.open("r+b") as file:  # keep SQLite's header, trash the pages after it
+        file.seek(4096)
+        file.write(b"\x13" * 8192)
+    with pytest.raises(IndexCorrupt):
+        fresh(built).ask("Why did Erdoğan approve Sweden?")
+    report = fresh(built).reindex(corpus_copy)
+    assert report.rebuilt_from_scratch and report.embedded == 17
+    assert fresh(built).ask("Why did Erdoğan approve Sweden?").answered
+
+
+def test_metadata_that_is_not_a_database_is_index_corrupt_not_a_sqlite_error(tmp_path):
+    """Damage met mid-question (after the load-time check) is still the one clear error."""
+    garbage = tmp_path / "metadata.sqlite"
+    garbage.write_bytes(b"\x13" * 8192)
+    with pytest.raises(IndexCorrupt, match="damaged index metadata"):
+        MetadataStore(garbage).passages([0])
+
+
+def test_a_running_process_serves_a_generation_another_process_built(built, corpus_copy):
+    built.ask("Why did Erdoğan approve Sweden?")
+    (corpus_copy / "grain.md").write_text(GRAIN, "utf-8")
+    fresh(built).reindex(corpus_copy)  # e.g. `briefing reindex` beside a running bot
+    assert built.ask("When did Russia leave the grain deal?").hits[0].article == "grain"
+    assert {a.id for a in built.sources()} == {"grain", "russia-turkiye-israel-hamas-war"}
+
+
+def test_a_running_process_keeps_its_last_good_index_when_the_new_one_is_damaged(
+        built, corpus_copy):
+    assert built.ask("Why did Erdoğan approve Sweden?").answered
+    (built.index_dir / CURRENT).write_bytes(b"\xff\xfe\x00")
+    assert built.ask("Why did Erdoğan approve Sweden?").hits[0].paragraphs == (15,)
+    (corpus_copy / "grain.md").write_text(GRAIN, "utf-8")
+    built.reindex(corpus_copy)  # repairs, and the process serves the repaired index
+    assert built.ask("When did Russia leave the grain deal?").hits[0].article == "grain"
+
+
+class CountingEmbedder:
+    """The real embedder, counting the texts it is asked to embed."""
+
+    def __init__(self, real) -> None:
+        self.real = real
+        self.embedded = 0
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+    def embed(self, texts, **kwargs):
+        self.embedded += len(texts)
+        return self.real.embed(texts, **kwargs)
+
+
+def test_an_index_folder_that_cannot_be_created_fails_before_any_embedding(
+        tmp_path, embedder, corpus_copy):
+    (tmp_path / "a-file").write_text("not a folder", "utf-8")
+    counting = CountingEmbedder(embedder)
+    index = BriefingIndex(tmp_path / "a-file" / "index", embedder=counting)
+    with pytest.raises(IndexNotWritable, match="cannot write the index") as caught:
+        index.reindex(corpus_copy)
+    assert counting.embedded == 0 and "\n" not in str(caught.value)
+
+
+def test_a_full_disk_fails_before_embedding_and_the_old_index_answers(
+        built, corpus_copy, monkeypatch):
+    counting = CountingEmbedder(built.embedder)
+    index = BriefingIndex(built.index_dir, embedder=counting)
+    (corpus_copy / "grain.md").write_text(GRAIN, "utf-8")
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: shutil._ntuple_diskusage(
+        10 << 30, 10 << 30, 4096))
+    with pytest.raises(IndexNotWritable, match="not enough free space"):
+        index.reindex(corpus_copy)
+    assert counting.embedded == 0
+    assert index.ask("Why did Erdoğan approve Sweden?").hits[0].paragraphs == (15,)
+
+
+def test_a_write_that_fails_midway_leaves_no_debris_and_the_old_index_serving(
+        built, corpus_copy, monkeypatch):
+    before = sorted(p.name for p in built.index_dir.iterdir())
+    (corpus_copy / "grain.md").write_text(GRAIN, "utf-8")
+
+    def disk_full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(MetadataStore, "write", staticmethod(disk_full))
+    with pytest.raises(IndexNotWritable, match="No space left on device.*still answers"):
+        built.reindex(corpus_copy)
+    assert sorted(p.name for p in built.index_dir.iterdir()) == before
+    assert {a.id for a in fresh(built).sources()} == {"russia-turkiye-israel-hamas-war"}
