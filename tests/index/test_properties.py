@@ -100,3 +100,79 @@ def test_any_article_summarizes_to_verbatim_sentences(embedder, raw, sentences):
         assert text.strip() == text and text
         start, end = article.paragraphs[span.paragraph - 1]
         assert start <= span.start and span.end <= end
+
+
+FOLDER_RUN = settings(max_examples=150, derandomize=True, deadline=None,
+                      suppress_health_check=[HealthCheck.too_slow,
+                                             HealthCheck.function_scoped_fixture])
+
+
+@st.composite
+def html_pages(draw) -> bytes:
+    """HTML as pages come: maybe a charset, unclosed tags, scripts, entities, no body at all."""
+    charset = draw(st.sampled_from(["", '<meta charset="utf-8">', '<meta charset="latin-1">',
+                                    '<meta http-equiv="Content-Type" content="text/html; '
+                                    'charset=windows-1252">']))
+    title = draw(nasty_text)
+    blocks = []
+    for _ in range(draw(st.integers(0, 5))):
+        tag = draw(st.sampled_from(["p", "div", "h2", "li", "script", "style", "article", "td"]))
+        closing = draw(st.sampled_from([f"</{tag}>", "", "</p>"]))
+        blocks.append(f"<{tag}>{draw(nasty_text)}{closing}")
+    html = (f"<html><head>{charset}<title>{title}</title></head><body>{''.join(blocks)}"
+            + draw(st.sampled_from(["</body></html>", "", "<!--", "<![CDATA["])))
+    return html.encode("utf-8", "surrogatepass")
+
+
+@st.composite
+def encoded_articles(draw) -> bytes:
+    """Article text in the encodings files arrive in, not only UTF-8 (most are refused)."""
+    text = draw(st.text(max_size=400))
+    encoding = draw(st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "latin-1",
+                                     "cp1252", "shift_jis"]))
+    return text.encode(encoding, "replace")
+
+
+@st.composite
+def large_articles(draw) -> bytes:
+    """Large files: one long line, thousands of tiny paragraphs, or one huge paragraph."""
+    unit = draw(st.sampled_from(["Word. ", "Ships waited in the harbour for grain ", "x",
+                                 "A sentence.\n\n", "Line\n", "¶ ", "  \n"]))
+    return (unit * draw(st.integers(1, 60_000))).encode("utf-8")
+
+
+any_file = st.one_of(articles(), html_pages(), encoded_articles(), large_articles(),
+                     st.binary(max_size=2000))
+file_names = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc"),
+                                            blacklist_characters="/\\:"), min_size=1,
+                     max_size=30).filter(lambda name: name not in {".", ".."})
+
+
+@FOLDER_RUN
+@given(files=st.lists(st.tuples(file_names, st.sampled_from([".md", ".txt", ".html"]),
+                                any_file), max_size=6),
+       limit=st.sampled_from([None, 50_000]))
+def test_any_corpus_folder_indexes_every_readable_file_and_names_every_other(
+        tmp_path_factory, files, limit):
+    from index.articles import read_corpus
+
+    corpus = tmp_path_factory.mktemp("corpus")
+    written = set()
+    for name, suffix, raw in files:
+        path = corpus / f"{name}{suffix}"
+        try:
+            path.write_bytes(raw)
+        except OSError:  # a name the file system refuses (too long in bytes)
+            continue
+        if not name.startswith("."):
+            written.add(path.relative_to(corpus).as_posix())
+    read, skipped = read_corpus(corpus, limit)
+    accounted = [a.path for a in read] + [s.path for s in skipped]
+    assert sorted(accounted) == sorted(written)  # each file exactly once
+    assert all(s.reason for s in skipped)
+    for article in read:
+        assert article.title and article.paragraphs
+        if limit is not None:
+            assert (corpus / article.path).stat().st_size <= limit
+        for passage in split_article(article):
+            assert article.body[passage.start:passage.end] == passage.text
