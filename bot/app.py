@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 EXTENSIONS = ("bot.cogs.ask", "bot.cogs.sources", "bot.cogs.admin", "bot.cogs.summaries")
 UNEXPECTED = "Something went wrong while handling that; the error has been logged."
+AUTHENTICATION_FAILED = 4004  # the gateway's close code for a token it does not accept
 
 
 def point_at_discord(api_base: str, gateway_url: str) -> None:
@@ -156,12 +157,16 @@ def run_bot(settings: Settings) -> int:
         print("briefing: BRIEFING_DISCORD_TOKEN is not set (environment, .env or "
               "/run/secrets/briefing_discord_token)", file=sys.stderr)
         return 2
-    discord.utils.setup_logging(level=logging.INFO)
+    # `briefing` (bot.cli) installed the one log handler; adding discord.py's as well printed
+    # every line twice. The bot only logs in more detail.
+    logging.getLogger().setLevel(logging.INFO)
     point_at_discord(settings.discord_api_base, settings.discord_gateway_url)
     bot = BriefingBot(settings)
     try:
         bot.run(settings.discord_token.get_secret_value(), log_handler=None)
-    except discord.LoginFailure:
+    except (discord.LoginFailure, discord.ConnectionClosed) as err:
+        if isinstance(err, discord.ConnectionClosed) and err.code != AUTHENTICATION_FAILED:
+            raise
         print("briefing: Discord refused the token (BRIEFING_DISCORD_TOKEN)", file=sys.stderr)
         return 2
     return 0

@@ -6,9 +6,12 @@ this is where markdown is escaped and lengths are enforced.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Sequence
 
 import discord
+import yarl
 
 from bot.citation import paragraphs_label
 from index import Answer, ArticleRecord, Digest, Hit, ReindexReport, Summary, SummarySentence
@@ -21,6 +24,7 @@ FIELD_VALUE_LIMIT = 1024
 FOOTER_LIMIT = 2048
 EMBED_TOTAL_LIMIT = 6000
 FIELDS_LIMIT = 25
+URL_LIMIT = 300  # a longer source is not linked: it would eat the embed's budget
 ELLIPSIS = "…"
 COLOUR = discord.Colour.blurple()
 
@@ -38,6 +42,44 @@ def clip(text: str, limit: int) -> str:
 def escape(text: str) -> str:
     """Plain text made safe for Discord markdown (mentions are blocked by allowed_mentions)."""
     return discord.utils.escape_markdown(" ".join(text.split()), as_needed=False)
+
+
+_MARKUP = re.compile(r"[\\*_~|`\[\]()<>]|:(?=/)")  # formatting, links, <…> tags, bare URLs
+_HOST = re.compile(r"[a-z0-9_-]+(?:\.[a-z0-9_-]+)*\.?")  # a DNS name (IDNA-encoded) or IPv4
+_ENDS_TARGET = re.compile(r"[\s()\[\]<>\\\"'`]")  # could end or split a Markdown link target
+
+
+def inert(text: str) -> str:
+    """Untrusted text that Discord shows literally, within a line: it cannot format, close or
+    open a link, form a bare URL (`https\\://`) or a <…> tag. Stricter than `escape`, which
+    leaves URLs clickable."""
+    return _MARKUP.sub(lambda m: "\\" + m.group(), " ".join(text.split()))
+
+
+def web_url(source: str) -> str | None:
+    """`source` as a link target, or None unless it is an http(s) URL with a host name.
+
+    The result can stand between `](` and `)` as it is: credentials are dropped and every
+    character that could end or split a Markdown link target is percent-encoded.
+    """
+    source = source.strip()
+    if any(unicodedata.category(c) == "Cc" for c in source):
+        return None  # yarl would silently drop a newline or tab, even inside the host
+    try:
+        url = yarl.URL(source)
+        if url.scheme not in ("http", "https") or not _HOST.fullmatch(url.raw_host or ""):
+            return None
+        target = str(url.with_user(None))
+    except ValueError:  # e.g. a port out of range
+        return None
+    target = _ENDS_TARGET.sub(lambda m: f"%{ord(m.group()):02X}", target)
+    return target if len(target) <= URL_LIMIT else None
+
+
+def link(text: str, source: str) -> str:
+    """`text` (already Markdown) linked to `source`, or `text` alone when `source` is no web URL."""
+    url = web_url(source)
+    return text if url is None else f"[{text}]({url})"
 
 
 def quote_with_highlight(text: str, highlight: str, limit: int) -> str:
@@ -79,9 +121,10 @@ def _keep_end(text: str, room: int) -> str:
 
 def _source_link(hit: Hit) -> str:
     """A line linking the citation to the article's source, or "" when it has no web source."""
-    if not hit.source.startswith(("http://", "https://")) or len(hit.source) >= 300:
+    url = web_url(hit.source)
+    if url is None:
         return ""
-    return f"\n[{clip(escape(hit.title), 80)} {paragraphs_label(hit.paragraphs)}]({hit.source})"
+    return f"\n[{clip(inert(hit.title), 80)} {paragraphs_label(hit.paragraphs)}]({url})"
 
 
 def hit_field(hit: Hit, value_limit: int = FIELD_VALUE_LIMIT) -> tuple[str, str]:
@@ -142,16 +185,26 @@ def sources_embed(records: Sequence[ArticleRecord], page: int, per_page: int) ->
     shown = records[page * per_page:(page + 1) * per_page]
     lines = []
     for r in shown:
-        date = f" · {escape(r.published)}" if r.published else ""
-        title = escape(r.title)
-        if r.source.startswith(("http://", "https://")):
-            title = f"[{title}]({r.source})"
+        date = f" · {clip(inert(r.published), 40)}" if r.published else ""
+        title = link(clip(inert(r.title), 300), r.source)
         lines.append(f"**{title}**{date} · {r.passages} passages")
-    description = "\n".join(lines) if lines else "No articles are indexed yet."
+    description = _whole_lines(lines, DESCRIPTION_LIMIT) or "No articles are indexed yet."
     embed = discord.Embed(title=f"Indexed articles ({len(records)})",
-                          description=clip(description, DESCRIPTION_LIMIT), colour=COLOUR)
+                          description=description, colour=COLOUR)
     embed.set_footer(text=f"Page {page + 1} of {pages}")
     return embed
+
+
+def _whole_lines(lines: Sequence[str], limit: int) -> str:
+    """As many whole lines as fit in `limit` characters (a cut line could leave half a link)."""
+    kept: list[str] = []
+    used = -1
+    for line in lines:
+        if used + 1 + len(line) > limit:
+            break
+        kept.append(line)
+        used += 1 + len(line)
+    return "\n".join(kept)
 
 
 def progress_text(done: int, total: int) -> str:

@@ -63,6 +63,20 @@ class Settings(BaseSettings):
                                    description="Largest article file a reindex reads; larger "
                                    "files are skipped and named")
 
+    @field_validator("discord_token")
+    @classmethod
+    def _token_is_one_word(cls, value: SecretStr | None) -> SecretStr | None:
+        """Surrounding whitespace (a pasted newline) is dropped; anything else that is not
+        printable ASCII would only fail later, deep in an HTTP header. The message never shows
+        the token."""
+        if value is None:
+            return None
+        token = value.get_secret_value().strip()
+        if not re.fullmatch(r"[!-~]*", token):
+            raise ValueError("has spaces, line breaks or other characters inside that a "
+                             "Discord token never has")
+        return SecretStr(token)
+
     @field_validator("model_path")
     @classmethod
     def _model_exists(cls, value: Path | None) -> Path | None:

@@ -18,12 +18,13 @@ def test_token_never_appears_in_any_log_record(tmp_path, seed_index, embedder, c
     async def scenario(h: Harness) -> None:
         sent = await h.server.send_interaction("ask", {"question": "Why did Erdoğan approve "
                                                                    "Sweden?"})
-        await h.server.wait_for(lambda c: c.path == sent.webhook_path, timeout=20)
+        await h.server.wait_for(lambda c: c.path.startswith(sent.webhook_path), timeout=20)
         await h.server.drop_gateway()  # reconnecting logs a lot at DEBUG
         await h.server.wait_connected(timeout=15)
         h.bot.index.ask = None  # the next question fails inside the command
         failing = await h.server.send_interaction("ask", {"question": "anything"})
-        await h.server.wait_for(lambda c: c.path == failing.webhook_path, timeout=20)
+        await h.server.wait_for(lambda c: c.path.startswith(failing.webhook_path),
+                                timeout=20)
 
     run_scenario(scenario, workdir=tmp_path, seed_index=seed_index, embedder=embedder,
                  corpus=corpus_copy, expect_errors=True, server_options={"token": TOKEN})

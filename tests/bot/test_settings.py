@@ -16,6 +16,11 @@ def test_token_from_a_secrets_file_is_never_printed(tmp_path, monkeypatch):
     assert "sekrit" not in repr(settings) and "sekrit" not in str(settings.model_dump())
 
 
+def test_whitespace_around_the_token_is_ignored(monkeypatch):
+    monkeypatch.setenv("BRIEFING_DISCORD_TOKEN", "  sekrit-token-123 \n")
+    assert load_settings().discord_token.get_secret_value() == "sekrit-token-123"
+
+
 def test_bot_without_a_token_exits_with_one_clear_line():
     env = {k: v for k, v in os.environ.items() if k != "BRIEFING_DISCORD_TOKEN"}
     env["BRIEFING_SECRETS_DIR"] = "/nonexistent"

@@ -1,0 +1,103 @@
+"""Starting `briefing bot`: a refused token is one clear line, and every log line shows once."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from tests.fake_discord import FakeDiscord
+from tests.support import ROOT
+
+WRONG_TOKEN = "MTIz.wrong-token-for-tests.XYZ"
+
+# The real `briefing bot` start path, minus loading the model (this is about connecting).
+START_BOT = """
+import logging, sys
+from bot.app import BriefingBot
+from bot.cli import main
+BriefingBot.warm_up = lambda self: logging.getLogger("bot.app").info("warmed up")
+sys.exit(main(["bot"]))
+"""
+
+
+class RefusedAtTheGateway(FakeDiscord):
+    """REST accepts any token, so the bot logs in; the gateway then refuses it (close 4004),
+    as Discord does when a token is reset while the bot starts."""
+
+    def _check_auth(self, call: object) -> None:
+        return None
+
+
+@contextmanager
+def serving(server: FakeDiscord) -> Iterator[FakeDiscord]:
+    """`server` listening from a thread of its own, while the test runs the bot."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    try:
+        asyncio.run_coroutine_threadsafe(server.start(), loop).result(10)
+        yield server
+    finally:
+        asyncio.run_coroutine_threadsafe(server.stop(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()
+
+
+def bot_env(workdir: Path, **values: str) -> dict[str, str]:
+    """The environment of a `briefing bot` whose files all live in `workdir`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BRIEFING_")}
+    env.update(BRIEFING_SECRETS_DIR="/nonexistent", BRIEFING_CORPUS_DIR=str(workdir / "corpus"),
+               BRIEFING_INDEX_DIR=str(workdir / "index"),
+               BRIEFING_FEEDBACK_DB=str(workdir / "feedback.sqlite"),
+               BRIEFING_SCHEDULES_DB=str(workdir / "schedules.sqlite"), **values)
+    return env
+
+
+@pytest.fixture(scope="module")
+def refused(tmp_path_factory) -> subprocess.CompletedProcess:
+    """`briefing bot` run against a Discord whose gateway refuses the token."""
+    workdir = tmp_path_factory.mktemp("refused")
+    with serving(RefusedAtTheGateway()) as server:
+        env = bot_env(workdir, BRIEFING_DISCORD_TOKEN=WRONG_TOKEN,
+                      BRIEFING_DISCORD_API_BASE=server.api_base,
+                      BRIEFING_DISCORD_GATEWAY_URL=server.gateway_url)
+        result = subprocess.run([sys.executable, "-c", START_BOT], env=env, cwd=ROOT,
+                                capture_output=True, text=True, timeout=120)
+        assert server.identifies, "the bot never reached the gateway: the test proves nothing"
+    return result
+
+
+def test_a_token_refused_at_the_gateway_is_one_clear_line(refused):
+    assert refused.returncode == 2
+    assert "Traceback" not in refused.stderr
+    assert refused.stderr.strip().splitlines()[-1] == (
+        "briefing: Discord refused the token (BRIEFING_DISCORD_TOKEN)")
+    assert WRONG_TOKEN not in refused.stderr + refused.stdout
+
+
+def test_every_log_line_is_printed_once(refused):
+    lines = refused.stderr.splitlines()
+    assert sum("warmed up" in line for line in lines) == 1
+    assert len(lines) == len(set(lines)), refused.stderr
+
+
+@pytest.mark.parametrize("token", ["abc\ndef-secret", "abc def-secret", "abc\x1bdef-secret"])
+def test_a_token_with_whitespace_inside_is_refused_in_one_line_without_showing_it(tmp_path,
+                                                                                  token):
+    env = bot_env(tmp_path, BRIEFING_DISCORD_TOKEN=token,
+                  BRIEFING_DISCORD_API_BASE="http://127.0.0.1:9/api/v10")
+    result = subprocess.run([sys.executable, "-m", "bot", "bot"], env=env, cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("briefing: invalid setting BRIEFING_DISCORD_TOKEN: ")
+    assert "secret" not in line and "abc" not in line
