@@ -87,8 +87,8 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("digest", help="summarize the articles indexed since a time")
     p.add_argument("--since", type=_since, default="1d", metavar="DATE|1d|7d",
-                   help="a date (YYYY-MM-DD, local time), a time (ISO 8601) or an age such as "
-                        "1d, 7d, 12h (default: 1d)")
+                   help="a date (YYYY-MM-DD, midnight UTC), a time (ISO 8601; UTC unless it "
+                        "gives an offset) or an age such as 1d, 7d, 12h (default: 1d)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(run=cmd_digest)
 

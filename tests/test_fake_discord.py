@@ -13,7 +13,7 @@ import pytest
 from discord import app_commands
 from discord.ext import commands
 
-from tests.fake_discord import Call, FakeDiscord, point_discord_at
+from tests.fake_discord import Call, FakeDiscord, SentInteraction, point_discord_at
 
 
 class PingView(discord.ui.View):
@@ -59,7 +59,8 @@ class PingBot(commands.Bot):
         self.tree.on_error = self.on_tree_error
         for name, description, callback in (("ping", "Check that the bot answers", self.ping),
                                             ("echo", "Echo text back as a file", self.echo),
-                                            ("add", "Add an article file", self.add)):
+                                            ("add", "Add an article file", self.add),
+                                            ("secret", "Think, then whisper", self.secret)):
             self.tree.add_command(app_commands.Command(
                 name=name, description=description, callback=callback), guild=self.guild)
         setup = app_commands.Command(name="setup", description="Admin only", callback=self.setup)
@@ -67,6 +68,9 @@ class PingBot(commands.Bot):
         self.tree.add_command(setup)
         self.tree.add_command(app_commands.Command(
             name="about", description="Where am I?", callback=self.about))
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """No 5 s pause before a re-IDENTIFY (discord.py's default, for Discord's limits)."""
 
     async def setup_hook(self) -> None:
         await self.tree.sync(guild=self.guild)
@@ -89,6 +93,11 @@ class PingBot(commands.Bot):
         await interaction.response.send_message(
             f"{file.filename}: {file.size} bytes of {file.content_type}, read {len(data)}: "
             f"{data[:6].decode()}")
+
+    async def secret(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer(thinking=True)  # public
+        await interaction.followup.send("for your eyes only", ephemeral=True)
+        await interaction.followup.send("this one really is", ephemeral=True)
 
     async def setup(self, interaction: discord.Interaction) -> None:
         await interaction.response.send_message("set up", ephemeral=True)
@@ -163,8 +172,9 @@ def test_login_identify_and_command_sync() -> None:
     assert server.calls[0].status == 200
     sync = next(c for c in server.calls if c.method == "PUT")
     assert sync.route == "/applications/{application_id}/guilds/{guild_id}/commands"
-    assert sorted(cmd["name"] for cmd in sync.json) == ["add", "echo", "ping"]
-    assert {c["name"] for c in server.commands[server.guild_id]} == {"add", "echo", "ping"}
+    assert sorted(cmd["name"] for cmd in sync.json) == ["add", "echo", "ping", "secret"]
+    assert {c["name"] for c in server.commands[server.guild_id]} == {"add", "echo", "ping",
+                                                                     "secret"}
     assert {c["name"]: c["contexts"] for c in server.commands[None]} == {
         "setup": [0], "about": None}  # guild_only() syncs contexts [0] (guild)
     assert len(server.identifies) == 1 and server.identifies[0]["token"] == "fake-token"
@@ -361,3 +371,165 @@ def test_server_answers_like_discord() -> None:
             assert server.calls[-1].route == "/no/such/route"
 
     asyncio.run(main())
+
+
+def test_first_followup_after_a_public_defer_is_public_whatever_its_flags() -> None:
+    async def scenario(server: FakeDiscord, bot: PingBot) -> None:
+        sent = await server.send_interaction("secret", user="member")
+        await server.wait_for(lambda c: c.path == sent.webhook_path and c.status == 200
+                              and "really" in c.json["content"])
+        first, second = (server.messages[i] for i in sent.message_ids)
+        assert first["id"] == sent.original_id  # the follow-up edited the thinking message
+        assert first["content"] == "for your eyes only" and first["flags"] == 0  # public!
+        assert second["content"] == "this one really is" and second["flags"] == 64
+        assert server.public_messages() == [first]
+
+    run_with_bot(scenario)
+
+
+def test_every_response_has_rate_limit_headers_and_a_burst_waits_instead_of_429() -> None:
+    async def scenario(server: FakeDiscord, bot: PingBot) -> None:
+        channel = bot.get_channel(int(server.channel_id))
+        start = len(server.calls)
+        await asyncio.gather(*[channel.send(f"burst {i}") for i in range(12)])
+        posts = [c for c in server.calls[start:] if is_post_message(c)]
+        assert [c.status for c in posts] == [200] * 12  # discord.py waited: no 429
+        window = server.rate_limits.window
+        assert posts[-1].time - posts[0].time >= 2 * window * 0.9  # three windows of 5
+
+    run_with_bot(scenario)
+
+
+def test_server_rate_limits_a_client_that_ignores_the_headers() -> None:
+    async def main() -> None:
+        async with FakeDiscord(rate_limit=(2, 0.5)) as server, aiohttp.ClientSession() as http:
+            auth = {"Authorization": f"Bot {server.token}"}
+            messages = f"{server.api_base}/channels/{server.channel_id}/messages"
+            answers = []
+            for i in range(3):
+                async with http.post(messages, json={"content": str(i)}, headers=auth) as r:
+                    answers.append((r.status, dict(r.headers), await r.json()))
+            [(s1, h1, _), (s2, h2, _), (s3, h3, body)] = answers
+            assert (s1, s2, s3) == (200, 200, 429)
+            assert (h1["X-RateLimit-Limit"], h1["X-RateLimit-Remaining"]) == ("2", "1")
+            assert h2["X-RateLimit-Remaining"] == "0"
+            assert 0 < float(h2["X-RateLimit-Reset-After"]) <= 0.5
+            assert h1["X-RateLimit-Bucket"] == h3["X-RateLimit-Bucket"]
+            assert h3["Via"] and 0 < body["retry_after"] <= 0.5
+            async with http.get(f"{server.api_base}/users/@me") as r:  # even errors carry them
+                assert r.status == 401 and "X-RateLimit-Bucket" in r.headers
+
+    asyncio.run(main())
+
+
+def test_interaction_tokens_expire_after_fifteen_minutes_of_the_server_clock() -> None:
+    async def scenario(server: FakeDiscord, bot: PingBot) -> None:
+        sent = await server.send_interaction("ping", user="member")
+        await server.wait_for(lambda c: c.method == "PATCH" and c.path == sent.original_path)
+        url = f"{server.api_base}{sent.original_path}"
+        async with aiohttp.ClientSession() as http:
+            server.advance(14 * 60)
+            async with http.patch(url, json={"content": "still mine"}) as r:
+                assert r.status == 200
+            server.advance(60 + 1)
+            async with http.patch(url, json={"content": "too late"}) as r:
+                assert r.status == 401 and (await r.json())["code"] == 50027
+            async with http.post(f"{server.api_base}{sent.webhook_path}",
+                                 json={"content": "too late"}) as r:
+                assert r.status == 401
+        assert server.messages[sent.original_id]["content"] == "still mine"
+
+    run_with_bot(scenario)
+
+
+def test_options_discord_would_not_send_are_refused_unless_forced() -> None:
+    async def scenario(server: FakeDiscord, bot: PingBot) -> None:
+        with pytest.raises(ValueError, match="6000"):
+            await server.send_interaction("echo", {"text": "x" * 6001})
+        with pytest.raises(ValueError, match="needs text"):
+            await server.send_interaction("echo", {})
+        with pytest.raises(ValueError, match="no option"):
+            await server.send_interaction("echo", {"text": "a", "colour": "red"})
+        forced = server.interaction_payload("echo", {"text": "y" * 6001}, user="admin", type=2,
+                                            focused=None, channel_id=None, force=True)
+        assert len(forced["data"]["options"][0]["value"]) == 6001
+
+    run_with_bot(scenario)
+
+
+def test_autocomplete_answers_are_held_to_25_choices_of_100_characters() -> None:
+    async def main() -> None:
+        async with FakeDiscord() as server, aiohttp.ClientSession() as http:
+            answers = []
+            for choices in ([{"name": f"n{i}", "value": f"v{i}"} for i in range(25)],
+                            [{"name": f"n{i}", "value": f"v{i}"} for i in range(26)],
+                            [{"name": "long", "value": "v" * 101}],
+                            [{"name": "n" * 101, "value": "v"}]):
+                token = f"tok{len(answers)}"
+                server.interactions[token] = SentInteraction(
+                    str(len(answers)), token, server.application_id, {"type": 4}, server.now())
+                url = f"{server.api_base}/interactions/{len(answers)}/{token}/callback"
+                async with http.post(url, json={"type": 8, "data": {"choices": choices}}) as r:
+                    answers.append(r.status)
+            assert answers == [200, 400, 400, 400]
+
+    asyncio.run(main())
+
+
+def test_command_sync_refuses_what_discord_refuses() -> None:
+    async def main() -> None:
+        async with FakeDiscord() as server, aiohttp.ClientSession() as http:
+            auth = {"Authorization": f"Bot {server.token}"}
+            url = f"{server.api_base}/applications/{server.application_id}/commands"
+            option = {"name": "q", "description": "d", "type": 3, "max_length": 6001}
+            command = {"name": "ask", "description": "Ask", "options": [option]}
+            async with http.put(url, json=[command], headers=auth) as r:
+                assert r.status == 400
+                assert "0.options.0.max_length" in (await r.json())["errors"]
+
+    asyncio.run(main())
+
+
+def test_a_5xx_after_the_message_was_made_duplicates_a_followup_but_not_a_nonced_send() -> None:
+    async def scenario(server: FakeDiscord, bot: PingBot) -> None:
+        channel = bot.get_channel(int(server.channel_id))
+        server.fail_next("POST", "/channels/{channel_id}/messages", status=500, after=True)
+        await channel.send("sent once")  # discord.py retries the 500 after 1 s, same nonce
+        posts = [c for c in server.calls if is_post_message(c)]
+        assert [c.status for c in posts] == [500, 200] and posts[0].json["enforce_nonce"]
+        server.fail_next("POST", "/webhooks/{webhook_id}/{webhook_token}", status=500,
+                         after=True)
+        sent = await server.send_interaction("echo", {"text": "hi"})
+        await server.wait_for(lambda c: c.path == sent.webhook_path and c.status == 200)
+        texts = [server.messages[i]["content"] for i in sent.message_ids]
+        assert texts == ["echo: hi", "done", "done"]  # a follow-up has no nonce: doubled
+        assert [m["content"] for m in server.public_messages()].count("sent once") == 1
+
+    run_with_bot(scenario)
+
+
+def test_reconnect_and_invalid_session_lose_and_double_nothing() -> None:
+    async def scenario(server: FakeDiscord, bot: PingBot) -> None:
+        bot_id = server.application_id
+        await server.request_reconnect()  # op 7: dispatches wait for the RESUME
+        await server.send_message(f"<@{bot_id}> sent while reconnecting")
+        await server.wait_connected()
+        await server.wait_for(lambda c: is_post_message(c) and "reconnecting" in c.json["content"])
+        assert server.resumes == 1 and server.replayed >= 1 and len(server.identifies) == 1
+
+        await server.drop_gateway()  # dropped: RESUME replays from the client's last sequence
+        await server.send_message(f"<@{bot_id}> sent while dropped")
+        await server.wait_connected()
+        await server.wait_for(lambda c: is_post_message(c) and "dropped" in c.json["content"])
+
+        await server.invalidate_session()  # op 9, not resumable: a fresh IDENTIFY
+        await server.wait_connected()
+        assert len(server.identifies) == 2
+        await asyncio.sleep(0.2)  # on_ready again after guild_ready_timeout
+        await server.send_message(f"<@{bot_id}> after the new session")
+        await server.wait_for(lambda c: is_post_message(c) and "new session" in c.json["content"])
+        await asyncio.sleep(0.3)
+        replies = [c.json["content"] for c in server.calls if is_post_message(c)]
+        assert len(replies) == 3, replies  # each answered once
+
+    run_with_bot(scenario)

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import Future
 from pathlib import PurePath
 
 import discord
@@ -14,6 +15,7 @@ from discord.ext import commands
 
 from bot import render
 from bot.app import BriefingBot, in_guild
+from bot.cogs import replies
 from bot.errors import UserError
 from bot.fetch import FetchPolicy, fetch
 from index import BriefingError, ReindexReport
@@ -23,6 +25,7 @@ from index.ingest import save_article
 log = logging.getLogger(__name__)
 
 PROGRESS_EVERY_S = 1.0
+STILL_ANSWERING = "The previous index is still answering."
 
 
 class ProgressMessage:
@@ -33,6 +36,7 @@ class ProgressMessage:
         self._edit = edit
         self._loop = loop
         self._last = 0.0
+        self._pending: list[Future] = []
 
     def update(self, done: int, total: int) -> None:
         """Called by the index (in a worker thread) as passages are embedded."""
@@ -40,8 +44,14 @@ class ProgressMessage:
         if done < total and now - self._last < PROGRESS_EVERY_S:
             return
         self._last = now
-        asyncio.run_coroutine_threadsafe(self._safe_edit(render.progress_text(done, total)),
-                                         self._loop)
+        self._pending.append(asyncio.run_coroutine_threadsafe(
+            self._safe_edit(render.progress_text(done, total)), self._loop))
+
+    async def settle(self) -> None:
+        """Wait for the edits already sent, so that the final text is not overwritten by a
+        late "Embedding…" (call it once the reindex has returned)."""
+        pending, self._pending = self._pending, []
+        await asyncio.gather(*(asyncio.wrap_future(f) for f in pending))
 
     async def _safe_edit(self, text: str) -> None:
         try:
@@ -63,8 +73,25 @@ class Admin(commands.Cog):
     async def reindex(self, progress: ProgressMessage | None = None) -> ReindexReport:
         """Run one reindex in a worker thread, after any reindex already running."""
         async with self.bot.reindex_lock:
-            return await asyncio.to_thread(self.bot.index.reindex, self.bot.settings.corpus_dir,
-                                           progress.update if progress else None)
+            try:
+                return await asyncio.to_thread(self.bot.index.reindex,
+                                               self.bot.settings.corpus_dir,
+                                               progress.update if progress else None)
+            finally:
+                if progress is not None:
+                    await progress.settle()
+
+    async def reindex_or_explain(self, progress: ProgressMessage | None = None
+                                 ) -> ReindexReport | str:
+        """The report of a reindex, or the line saying it failed: the index being built is
+        dropped and the one before keeps answering."""
+        try:
+            return await self.reindex(progress)
+        except BriefingError as err:
+            return f"Reindex failed: {err} {STILL_ANSWERING}"
+        except Exception:
+            log.exception("reindex failed")
+            return f"Reindex failed; the error has been logged. {STILL_ANSWERING}"
 
     @app_commands.command(name="reindex", description="Reindex the article folder")
     @app_commands.guild_only()
@@ -74,19 +101,17 @@ class Admin(commands.Cog):
     async def reindex_command(self, interaction: discord.Interaction) -> None:
         if self.bot.reindex_lock.locked():
             raise UserError("A reindex is already running; try again when it has finished.")
+        """Progress edits the public message; the end is reported even after the interaction
+        token has expired (a long reindex), in the channel."""
         await interaction.response.send_message("Reindexing the articles…")
 
         async def edit(text: str) -> None:
             await interaction.edit_original_response(content=text)
 
-        progress = ProgressMessage(edit, asyncio.get_running_loop())
-        try:
-            report = await self.reindex(progress)
-        except BriefingError as err:
-            await edit(f"Reindex failed: {err} The previous index is still answering.")
-            return
-        await asyncio.sleep(0)  # let a pending progress edit go out before the final one
-        await edit(render.reindex_text(report))
+        outcome = await self.reindex_or_explain(
+            ProgressMessage(edit, asyncio.get_running_loop()))
+        text = outcome if isinstance(outcome, str) else render.reindex_text(outcome)
+        await replies.answer(interaction, content=text)
 
     @app_commands.command(name="add", description="Add an article from a link or a file")
     @app_commands.describe(url="An http(s) link to the article",
@@ -97,7 +122,9 @@ class Admin(commands.Cog):
     @in_guild()  # checks run bottom-up: a DM is refused as a DM
     async def add(self, interaction: discord.Interaction, url: str | None = None,
                   file: discord.Attachment | None = None) -> None:
-        if (url is None) == (file is None):
+        if url is None and file is None:
+            raise UserError("Give a url or a file to add.")
+        if url is not None and file is not None:
             raise UserError("Give either a url or a file, not both.")
         if file is not None:
             suffix = PurePath(file.filename).suffix.lower()
@@ -106,7 +133,7 @@ class Admin(commands.Cog):
             if file.size > self.bot.settings.attachment_max_bytes:
                 raise UserError(f"refused: the file is larger than "
                                 f"{self.bot.settings.attachment_max_bytes:,} bytes.")
-        await interaction.response.defer(thinking=True)
+        await replies.think(interaction)
         if url is not None:
             fetched = await fetch(url, self.policy)
             raw, suffix, source = fetched.body, fetched.suffix, fetched.url
@@ -117,10 +144,15 @@ class Admin(commands.Cog):
         path, article = await asyncio.to_thread(save_article, self.bot.settings.corpus_dir, raw,
                                                 suffix, source)
         log.info("added %s as %s", source or "an attachment", path.name)
-        report = await self.reindex()
-        await interaction.followup.send(render.clip(
+        outcome = await self.reindex_or_explain()
+        text = outcome if isinstance(outcome, str) else render.reindex_text(outcome)
+        await replies.answer(interaction, content=render.clip(
             f"Added “{render.escape(article.title)}” ({len(article.paragraphs)} paragraphs). "
-            + render.reindex_text(report), render.CONTENT_LIMIT))
+            + text, render.CONTENT_LIMIT))
+
+    async def cog_app_command_error(self, interaction: discord.Interaction,
+                                    error: app_commands.AppCommandError) -> None:
+        await replies.end_public_thinking(interaction)
 
 
 async def setup(bot: BriefingBot) -> None:

@@ -13,7 +13,10 @@ from discord.ext import commands
 
 from bot import render
 from bot.app import BriefingBot, error_message
+from bot.cogs import replies
+from bot.cogs.options import declare
 from index import Answer, BriefingError
+from index.search import check_question
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +85,10 @@ class Ask(commands.Cog):
         per_minute = bot.settings.ask_per_minute
         self._mention_cooldown = (commands.CooldownMapping.from_cooldown(
             per_minute, 60.0, commands.BucketType.user) if per_minute else None)
+        top_k = bot.settings.top_k
+        declare(self.ask, "question", max_value=bot.index.max_question_chars)
+        declare(self.ask, "results", max_value=MAX_RESULTS,
+                 description=f"Passages to show (1-{MAX_RESULTS}, default {top_k})")
 
     async def answer(self, question: str, results: int) -> Answer:
         """Ask the index in a worker thread, so the gateway keeps beating."""
@@ -95,15 +102,23 @@ class Ask(commands.Cog):
                 "view": AnswerView(self, answer, results, results)}
 
     @app_commands.command(name="ask", description="Ask the indexed articles a question")
-    @app_commands.describe(question="What you want to know", results="Passages to show (1-5)",
+    @app_commands.describe(question="What you want to know", results="Passages to show",
                            private="Only you see the answer")
     @app_commands.checks.dynamic_cooldown(lambda i: _cooldown(i))
     async def ask(self, interaction: discord.Interaction,
                   question: app_commands.Range[str, 1, 1000],
-                  results: app_commands.Range[int, 1, 5] = 3, private: bool = False) -> None:
-        await interaction.response.defer(ephemeral=private, thinking=True)
+                  results: app_commands.Range[int, 1, MAX_RESULTS] | None = None,
+                  private: bool = False) -> None:
+        """Refusals of the question come before the defer, so they stay private."""
+        question = check_question(question, self.bot.index.max_question_chars)
+        results = results or self.bot.settings.top_k
+        await replies.think(interaction, ephemeral=private)
         answer = await self.answer(question, results)
-        await interaction.followup.send(**self.message_for(answer, results), ephemeral=private)
+        await replies.answer(interaction, **self.message_for(answer, results))
+
+    async def cog_app_command_error(self, interaction: discord.Interaction,
+                                    error: app_commands.AppCommandError) -> None:
+        await replies.end_public_thinking(interaction)
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:

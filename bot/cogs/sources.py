@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import re
+from datetime import UTC, date, datetime
 
 import discord
 from discord import app_commands
@@ -13,6 +15,38 @@ from bot.app import BriefingBot
 from index import ArticleRecord
 
 PER_PAGE = 10
+# How published dates are written in front matter and page metadata besides ISO 8601.
+DATE_FORMATS = ("%d %B %Y", "%d %b %Y", "%B %d, %Y", "%b %d, %Y", "%B %d %Y", "%b %d %Y",
+                "%d/%m/%Y", "%Y/%m/%d", "%B %Y", "%b %Y", "%Y-%m", "%Y")
+
+
+def published_date(text: str) -> date | None:
+    """The date a free-text ``published`` value names (an ISO date or time, "2 November
+    2023", "Nov 2, 2023", "2023", ...), or None when it names none."""
+    cleaned = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", " ".join(text.split()).rstrip("."))
+    if not cleaned:
+        return None
+    try:
+        moment = datetime.fromisoformat(cleaned.replace("Z", "+00:00"))
+        return (moment.astimezone(UTC) if moment.tzinfo else moment).date()
+    except ValueError:
+        pass
+    for fmt in DATE_FORMATS:
+        try:
+            return datetime.strptime(cleaned, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def newest_first(records: list[ArticleRecord]) -> list[ArticleRecord]:
+    """Articles by published date, newest first; those without a readable date last, the most
+    recently indexed first."""
+    dated = [(published_date(r.published), r) for r in records]
+    with_date = sorted(((d, r) for d, r in dated if d), key=lambda p: p[0], reverse=True)
+    undated = sorted((r for d, r in dated if d is None), key=lambda r: r.indexed_at,
+                     reverse=True)
+    return [r for _, r in with_date] + undated
 
 
 class SourcesView(discord.ui.View):
@@ -48,8 +82,7 @@ class Sources(commands.Cog):
 
     @app_commands.command(name="sources", description="List the indexed articles")
     async def sources(self, interaction: discord.Interaction) -> None:
-        records = await asyncio.to_thread(self.bot.index.sources)
-        records.sort(key=lambda r: (r.published or r.indexed_at), reverse=True)
+        records = newest_first(await asyncio.to_thread(self.bot.index.sources))
         await interaction.response.send_message(
             embed=render.sources_embed(records, 0, PER_PAGE),
             view=SourcesView(records) if len(records) > PER_PAGE else discord.utils.MISSING)

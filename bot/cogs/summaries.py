@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 import discord
@@ -12,13 +14,40 @@ from discord.ext import commands, tasks
 
 from bot import render
 from bot.app import BriefingBot, in_guild
+from bot.cogs import replies
+from bot.cogs.options import declare
 from bot.errors import UserError
 from bot.schedules import ScheduleStore
 from bot.when import parse_clock, parse_since
+from index import InvalidQuestion
+from index.search import check_question
 
 log = logging.getLogger(__name__)
 
 AUTOCOMPLETE_CHOICES = 25
+CHOICE_VALUE_LIMIT = 100  # Discord's limit on an autocomplete choice's value
+
+
+def choice_value(article_id: str) -> str:
+    """The autocomplete value for an article: its id, or for an id longer than Discord allows,
+    a prefix and a hash of it that `resolve_article` maps back."""
+    if len(article_id) <= CHOICE_VALUE_LIMIT:
+        return article_id
+    digest = hashlib.sha256(article_id.encode()).hexdigest()[:9]
+    return f"{article_id[:CHOICE_VALUE_LIMIT - 10]}~{digest}"
+
+
+def resolve_article(value: str, ids: Iterable[str]) -> str | None:
+    """The article id that ``value`` (an id typed in any case, or an autocomplete value)
+    names, or None."""
+    ids = list(ids)
+    if value in ids:
+        return value
+    for article_id in ids:
+        if choice_value(article_id) == value:
+            return article_id
+    folded = [i for i in ids if i.casefold() == value.casefold()]
+    return folded[0] if len(folded) == 1 else None
 
 
 class Summaries(commands.Cog):
@@ -30,6 +59,7 @@ class Summaries(commands.Cog):
         self.bot = bot
         self.schedules = ScheduleStore(bot.settings.schedules_db)
         self.post_due_digests.change_interval(seconds=bot.settings.digest_check_s)
+        declare(self.summary, "topic", max_value=bot.index.max_question_chars)
 
     async def cog_load(self) -> None:
         self.post_due_digests.start()
@@ -46,10 +76,22 @@ class Summaries(commands.Cog):
     async def summary(self, interaction: discord.Interaction, article: str | None = None,
                       topic: str | None = None,
                       sentences: app_commands.Range[int, 3, 10] = 5) -> None:
+        """Unknown articles and unusable topics are refused before the defer, privately."""
         if (article is None) == (topic is None):
             raise UserError("Give either an article or a topic.")
-        await interaction.response.defer(thinking=True)
         index = self.bot.index
+        if article is not None:
+            records = await asyncio.to_thread(index.sources)
+            article = resolve_article(article, (r.id for r in records))
+            if article is None:
+                raise UserError("No indexed article has that id; pick one from the list.")
+        else:
+            limit = index.max_question_chars
+            try:
+                topic = check_question(topic, limit)
+            except InvalidQuestion:
+                raise UserError(f"Give a topic of 1 to {limit:,} characters.") from None
+        await replies.think(interaction)
         if article is not None:
             result = await asyncio.to_thread(index.summarize, article, sentences)
             title = result.sentences[0].title if result.sentences else article
@@ -57,18 +99,20 @@ class Summaries(commands.Cog):
             result = await asyncio.to_thread(index.summarize_topic, topic, sentences)
             title = f"Briefing: {topic}"
         if not result.answered or not result.sentences:
-            await interaction.followup.send(render.NOTHING_ON_TOPIC)
+            await replies.answer(interaction, content=render.NOTHING_ON_TOPIC)
             return
-        await interaction.followup.send(embed=render.summary_embed(result, title))
+        await replies.answer(interaction, embed=render.summary_embed(result, title))
 
     @summary.autocomplete("article")
     async def article_choices(self, interaction: discord.Interaction,
                               current: str) -> list[app_commands.Choice[str]]:
         records = await asyncio.to_thread(self.bot.index.sources)
         wanted = current.casefold()
-        matches = [r for r in records if wanted in r.title.casefold() or wanted in r.id]
-        return [app_commands.Choice(name=render.clip(r.title, 100), value=r.id[:100])
-                for r in matches[:AUTOCOMPLETE_CHOICES] if len(r.id) <= 100]
+        matches = [r for r in records
+                   if wanted in r.title.casefold() or wanted in r.id.casefold()]
+        return [app_commands.Choice(name=render.clip(r.title or r.id, 100),
+                                     value=choice_value(r.id))
+                for r in matches[:AUTOCOMPLETE_CHOICES]]
 
     @digest.command(name="show", description="The articles indexed since a time")
     @app_commands.describe(since="A date (YYYY-MM-DD) or an age such as 1d or 7d; default 1d")
@@ -77,9 +121,9 @@ class Summaries(commands.Cog):
             moment = parse_since(since)
         except ValueError as err:
             raise UserError(str(err)) from None
-        await interaction.response.defer(thinking=True)
+        await replies.think(interaction)
         digest = await asyncio.to_thread(self.bot.index.digest, moment)
-        await interaction.followup.send(embed=render.digest_embed(digest))
+        await replies.answer(interaction, embed=render.digest_embed(digest))
 
     @digest.command(name="schedule", description="Post the digest here every day")
     @app_commands.describe(channel="Where to post", time="Time of day, 24-hour UTC, e.g. 08:00")
@@ -102,6 +146,10 @@ class Summaries(commands.Cog):
         removed = await asyncio.to_thread(self.schedules.remove, interaction.guild_id)
         await interaction.response.send_message(
             "The daily digest is stopped." if removed else "No daily digest was scheduled.")
+
+    async def cog_app_command_error(self, interaction: discord.Interaction,
+                                    error: app_commands.AppCommandError) -> None:
+        await replies.end_public_thinking(interaction)
 
     @tasks.loop(seconds=60)
     async def post_due_digests(self) -> None:

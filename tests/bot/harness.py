@@ -8,12 +8,13 @@ import shutil
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bot.app import BriefingBot, point_at_discord
 from bot.settings import Settings
 from index import BriefingIndex
 from index.embedding import Embedder
-from tests.fake_discord import FakeDiscord
+from tests.fake_discord import FakeDiscord, SentInteraction
 
 
 @dataclass
@@ -58,8 +59,10 @@ def run_scenario(scenario: Callable[[Harness], Awaitable[None]], *, workdir: Pat
             config = Settings(**{**values, **settings})
             restore_base = _current_targets()
             point_at_discord(config.discord_api_base, config.discord_gateway_url)
-            bot = BriefingBot(config, index=BriefingIndex(index_dir, embedder=embedder),
-                              guild_ready_timeout=0.1)
+            index = BriefingIndex(index_dir, embedder=embedder,
+                                  gate_threshold=config.gate_threshold,
+                                  max_question_chars=config.max_question_chars)
+            bot = BriefingBot(config, index=index, guild_ready_timeout=0.1)
             running = asyncio.create_task(bot.start(server.token))
             try:
                 await asyncio.wait_for(bot.wait_until_ready(), 30)
@@ -77,6 +80,24 @@ def run_scenario(scenario: Callable[[Harness], Awaitable[None]], *, workdir: Pat
     if not expect_errors:
         assert [r.getMessage() for r in collector.records] == []
     return server
+
+
+async def answer_of(server: FakeDiscord, sent: SentInteraction, *, timeout: float = 20.0,
+                    start: int = 0) -> dict[str, Any]:
+    """The message that answers ``sent``, as its user sees it once the bot has answered: the
+    response edited past "thinking…" (or a follow-up). ``flags & 64``: only they see it."""
+    call = await server.wait_for(
+        lambda c: c.status == 200 and ((c.method == "PATCH" and c.path == sent.original_path)
+                                       or (c.method == "POST" and c.path == sent.webhook_path)),
+        timeout, start=start)
+    if call.method == "PATCH":
+        return server.messages[sent.original_id]
+    return server.messages[sent.message_ids[-1]]
+
+
+def public_text(server: FakeDiscord) -> str:
+    """Everything the channel can read: content and embeds of its public messages."""
+    return "\n".join(f"{m['content']} {m['embeds']}" for m in server.public_messages())
 
 
 def _current_targets() -> tuple[str, str]:

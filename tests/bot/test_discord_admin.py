@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import statistics
+import threading
 
 import pytest
 from aiohttp import web
 
 from index.snapshot import current_generation
-from tests.bot.harness import Harness
+from tests.bot.harness import Harness, answer_of, public_text
 from tests.support import squad_articles
 
 PAGE = """<html><head><title>Black Sea grain corridor reopens</title>
@@ -65,8 +66,8 @@ def test_admin_reindex_shows_progress_and_new_articles_become_answerable(run, co
         assert edits[-1].startswith("Reindex done: 3 added, 0 changed, 0 removed")
         asked = await h.server.send_interaction(
             "ask", {"question": "Which NFL team represented the AFC at Super Bowl 50?"})
-        answer = await h.server.wait_for(lambda c: c.path == asked.webhook_path, timeout=20)
-        assert answer.json["embeds"][0]["fields"][0]["name"].startswith("1. Super Bowl 50")
+        answer = await answer_of(h.server, asked)
+        assert answer["embeds"][0]["fields"][0]["name"].startswith("1. Super Bowl 50")
 
     run(scenario)
 
@@ -91,7 +92,7 @@ def test_questions_are_deferred_at_once_while_a_reindex_runs(run, corpus_copy, s
         still_running = not any(e.startswith("Reindex done")
                                 for e in original_edits(h.server, reindex))
         for sent in asks:
-            await h.server.wait_for(lambda c, s=sent: c.path == s.webhook_path, timeout=60)
+            await answer_of(h.server, sent, timeout=60)
         await h.server.wait_for(lambda c: c.method == "PATCH" and c.path ==
                                 reindex.original_path and c.json.get(
                                     "content", "").startswith("Reindex done"), timeout=120)
@@ -121,18 +122,18 @@ def test_add_url_fetches_a_local_page_and_makes_it_answerable(run, corpus_copy):
         url = f"http://127.0.0.1:{port}/news/grain.html"
         try:
             sent = await h.server.send_interaction("add", {"url": url}, user="admin")
-            done = await h.server.wait_for(lambda c: c.path == sent.webhook_path, timeout=60)
+            done = await answer_of(h.server, sent, timeout=60)
         finally:
             await runner.cleanup()
-        assert done.json["content"].startswith("Added “Black Sea grain corridor reopens”")
+        assert done["content"].startswith("Added “Black Sea grain corridor reopens”")
         saved = [p for p in corpus_copy.glob("*.md") if p.name.startswith("black-sea-grain")]
         assert len(saved) == 1
         text = saved[0].read_text("utf-8")
         assert f"source: {url}" in text and "Home | World" not in text
         asked = await h.server.send_interaction(
             "ask", {"question": "How much did insurers cut war-risk premiums?"})
-        answer = await h.server.wait_for(lambda c: c.path == asked.webhook_path, timeout=20)
-        field = answer.json["embeds"][0]["fields"][0]
+        answer = await answer_of(h.server, asked)
+        field = answer["embeds"][0]["fields"][0]
         assert field["name"].startswith("1. Black Sea grain corridor reopens")
         assert url in field["value"]  # the citation links to the source
 
@@ -147,8 +148,10 @@ def test_add_url_to_a_private_or_non_http_address_is_refused(run, corpus_copy, u
 
     async def scenario(h: Harness) -> None:
         sent = await h.server.send_interaction("add", {"url": url}, user="admin")
-        reply = await h.server.wait_for(lambda c: c.path == sent.webhook_path, timeout=20)
-        assert reply.json["flags"] & 64 and reply.json["content"].startswith("refused:")
+        await h.server.wait_for(lambda c: c.path == sent.webhook_path, timeout=20)
+        reply = h.server.messages[sent.message_ids[-1]]
+        assert reply["flags"] & 64 and reply["content"].startswith("refused:")
+        assert "refused" not in public_text(h.server)  # the channel saw no refusal
 
     run(scenario, fetch_allow_loopback=False)
     assert sorted(p.name for p in corpus_copy.iterdir()) == before
@@ -161,5 +164,73 @@ def test_add_by_a_member_is_refused(run, corpus_copy):
         reply = await h.server.wait_for(lambda c: c.path == sent.callback_path)
         assert reply.json["data"]["flags"] & 64
         assert "Manage Server" in reply.json["data"]["content"]
+
+    run(scenario)
+
+
+def test_add_with_neither_a_url_nor_a_file_asks_for_one(run):
+    async def scenario(h: Harness) -> None:
+        sent = await h.server.send_interaction("add", {}, user="admin")
+        reply = await h.server.wait_for(lambda c: c.path == sent.callback_path)
+        assert reply.json["data"]["flags"] & 64
+        assert reply.json["data"]["content"] == "Give a url or a file to add."
+
+    run(scenario)
+
+
+def failing_reindex(index, error: Exception):
+    """``index.reindex`` that reports one passage embedded, then fails like a full disk."""
+    def reindex(corpus, progress=None):
+        if progress is not None:
+            progress(1, 1)
+        raise error
+    index.reindex = reindex
+
+
+def test_failed_reindex_says_so_where_the_progress_was_and_the_old_index_answers(run):
+    async def scenario(h: Harness) -> None:
+        failing_reindex(h.bot.index, OSError(30, "Read-only file system"))
+        sent = await h.server.send_interaction("reindex", user="admin")
+        await h.server.wait_for(lambda c: c.method == "PATCH" and c.path == sent.original_path
+                                and "failed" in c.json["content"], timeout=20)
+        await asyncio.sleep(0.3)
+        shown = h.server.messages[sent.original_id]
+        assert shown["flags"] == 0 and shown["content"] == (
+            "Reindex failed; the error has been logged. The previous index is still answering.")
+        asked = await h.server.send_interaction("ask", {"question": QUESTIONS[0]})
+        assert (await answer_of(h.server, asked))["embeds"][0]["fields"]
+
+    run(scenario, expect_errors=True)
+
+
+def test_add_whose_reindex_fails_says_the_article_waits_for_the_next_reindex(run, corpus_copy):
+    async def scenario(h: Harness) -> None:
+        failing_reindex(h.bot.index, OSError(28, "No space left on device"))
+        upload = h.server.upload("wheat.md", b"Wheat left Odesa on Tuesday.\n")
+        sent = await h.server.send_interaction("add", {"file": upload}, user="admin")
+        shown = await answer_of(h.server, sent)
+        assert "Reindex failed" in shown["content"] and "still answering" in shown["content"]
+
+    run(scenario, expect_errors=True)
+
+
+def test_reindex_reports_its_end_in_the_channel_after_the_token_expired(run):
+    async def scenario(h: Harness) -> None:
+        real, release = h.bot.index.reindex, threading.Event()
+
+        def slow_reindex(corpus, progress=None):
+            release.wait(20)
+            return real(corpus, progress)
+
+        h.bot.index.reindex = slow_reindex
+        sent = await h.server.send_interaction("reindex", user="admin")
+        await h.server.wait_for(lambda c: c.path == sent.callback_path)
+        h.server.advance(16 * 60)  # a reindex of a large corpus
+        release.set()
+        post = await h.server.wait_for(
+            lambda c: c.route == "/channels/{channel_id}/messages", timeout=30)
+        assert post.status == 200 and post.json["content"].startswith("Reindex done")
+        expired = [c for c in h.server.calls if c.path == sent.original_path]
+        assert expired and all(c.status == 401 for c in expired)
 
     run(scenario)

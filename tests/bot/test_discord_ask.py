@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.bot.harness import Harness
+import pytest
+
+from tests.bot.harness import Harness, answer_of, public_text
 
 SWEDEN = "Why did Erdoğan approve Sweden?"
-
-
-def followup_of(sent) -> callable:
-    return lambda c: (c.method == "POST" and c.path == sent.webhook_path)
 
 
 def test_login_syncs_every_command_with_its_options_and_permissions(run):
@@ -23,7 +21,9 @@ def test_login_syncs_every_command_with_its_options_and_permissions(run):
     assert {"ask", "sources", "reindex", "add"} <= set(commands)
     ask_options = {o["name"]: o for o in commands["ask"]["options"]}
     assert ask_options["question"]["required"] is True and ask_options["question"]["type"] == 3
-    assert (ask_options["results"]["min_value"], ask_options["results"]["max_value"]) == (1, 5)
+    assert ask_options["question"]["max_length"] == 1000  # BRIEFING_MAX_QUESTION_CHARS
+    assert (ask_options["results"]["min_value"], ask_options["results"]["max_value"]) == (1, 10)
+    assert ask_options["results"]["description"] == "Passages to show (1-10, default 3)"
     assert ask_options["private"]["type"] == 5
     for admin in ("reindex", "add"):
         assert int(commands[admin]["default_member_permissions"]) == 1 << 5  # Manage Server
@@ -41,17 +41,20 @@ def test_ask_defers_then_answers_with_an_embed_citing_paragraph_15(run):
         callback = await h.server.wait_for(lambda c: c.path == sent.callback_path)
         assert callback.json["type"] == 5  # deferred: "Briefing is thinking…"
         assert callback.time - sent.created < 1.0
-        answer = await h.server.wait_for(followup_of(sent), timeout=20)
-        [embed] = answer.json["embeds"]
+        answer = await answer_of(h.server, sent)
+        [embed] = answer["embeds"]
         assert embed["title"] == SWEDEN
         first = embed["fields"][0]
         assert first["name"].endswith("· ¶15")
         assert "**Just two days before giving an angry speech" in first["value"]
         assert len(embed["fields"]) == 3
         labels = [b.get("label") or b["emoji"]["name"]
-                  for row in answer.json["components"] for b in row["components"]]
+                  for row in answer["components"] for b in row["components"]]
         assert labels == ["More results", "👍", "👎"]
-        assert answer.json["allowed_mentions"] == {"parse": []}
+        assert answer["flags"] == 0 and answer["id"] == sent.original_id  # thinking → answer
+        assert h.server.public_messages() == [answer]
+        edit = h.server.calls[-1]
+        assert edit.method == "PATCH" and edit.json["allowed_mentions"] == {"parse": []}
 
     run(scenario)
 
@@ -62,9 +65,9 @@ def test_private_ask_with_one_result_is_ephemeral(run):
             "ask", {"question": SWEDEN, "results": 1, "private": True}, user="member")
         callback = await h.server.wait_for(lambda c: c.path == sent.callback_path)
         assert callback.json["data"]["flags"] & 64
-        answer = await h.server.wait_for(followup_of(sent), timeout=20)
-        assert answer.json["flags"] & 64
-        assert len(answer.json["embeds"][0]["fields"]) == 1
+        answer = await answer_of(h.server, sent)
+        assert answer["flags"] & 64 and h.server.public_messages() == []
+        assert len(answer["embeds"][0]["fields"]) == 1
 
     run(scenario)
 
@@ -75,14 +78,14 @@ def test_off_topic_question_says_so_then_quotes_and_cites_the_closest_sentence(r
     async def scenario(h: Harness) -> None:
         closest = (await asyncio.to_thread(h.bot.index.ask, question, 3)).hits[0]
         sent = await h.server.send_interaction("ask", {"question": question})
-        answer = await h.server.wait_for(followup_of(sent), timeout=20)
+        answer = await answer_of(h.server, sent)
         bot_id = h.server.users["bot"]["id"]
         await h.server.send_message(f"<@{bot_id}> {question}", author="member",
                                     mentions=[h.server.users["bot"]])
         reply = await h.server.wait_for(
             lambda c: c.method == "POST" and c.route == "/channels/{channel_id}/messages",
             timeout=20)
-        for message in (answer.json, reply.json):
+        for message in (answer, reply.json):
             assert message["content"] == ("The indexed articles don't seem to cover that. "
                                           "The closest passage, low confidence:")
             [embed] = message["embeds"]
@@ -90,7 +93,7 @@ def test_off_topic_question_says_so_then_quotes_and_cites_the_closest_sentence(r
             assert field["name"] == f"{closest.title} · ¶{closest.paragraphs[0]}"
             assert field["value"] == f"> {closest.highlight}"  # verbatim; no markdown in it
             assert not message.get("components")  # no paging, no votes on a refusal
-            assert message["allowed_mentions"]["parse"] == []
+        assert reply.json["allowed_mentions"]["parse"] == []
         assert reply.json["message_reference"]["message_id"]
 
     run(scenario)
@@ -119,9 +122,9 @@ def test_everyone_in_a_question_pings_nobody(run):
     async def scenario(h: Harness) -> None:
         question = "@everyone <@&123> why did Erdoğan approve Sweden's NATO membership?"
         sent = await h.server.send_interaction("ask", {"question": question})
-        answer = await h.server.wait_for(followup_of(sent), timeout=20)
-        assert answer.json["allowed_mentions"] == {"parse": []}
-        assert "@everyone" in answer.json["embeds"][0]["title"]
+        answer = await answer_of(h.server, sent)
+        assert h.server.calls[-1].json["allowed_mentions"] == {"parse": []}
+        assert "@everyone" in answer["embeds"][0]["title"]
 
     run(scenario)
 
@@ -139,23 +142,79 @@ def test_exception_inside_a_command_is_an_ephemeral_error_and_the_bot_keeps_serv
 
         h.bot.index.ask = failing_once
         sent = await h.server.send_interaction("ask", {"question": SWEDEN})
-        error = await h.server.wait_for(followup_of(sent), timeout=20)
-        assert error.json["flags"] & 64
-        assert "went wrong" in error.json["content"] and "disk on fire" not in error.json[
-            "content"]
+        await h.server.wait_for(lambda c: c.path == sent.webhook_path, timeout=20)
+        error = h.server.messages[sent.message_ids[-1]]
+        assert error["flags"] & 64  # really private: a message of its own
+        assert "went wrong" in error["content"] and "disk on fire" not in error["content"]
+        assert "went wrong" not in public_text(h.server)
+        thinking = h.server.messages[sent.original_id]
+        assert thinking["content"].startswith("That didn't work out") and not thinking[
+            "flags"] & 128  # no longer "thinking…"
         again = await h.server.send_interaction("ask", {"question": SWEDEN})
-        answer = await h.server.wait_for(followup_of(again), timeout=20)
-        assert answer.json["embeds"][0]["fields"][0]["name"].endswith("· ¶15")
+        answer = await answer_of(h.server, again)
+        assert answer["embeds"][0]["fields"][0]["name"].endswith("· ¶15")
 
     run(scenario, expect_errors=True)
 
 
-def test_too_long_question_is_refused_with_one_line(run):
+def refusal(server, sent) -> dict:
+    """The bot's answer to ``sent`` given straight away, without a defer."""
+    return server.wait_for(lambda c: c.path == sent.callback_path and c.json["type"] == 4)
+
+
+def test_unusable_questions_are_refused_privately_at_once(run):
     async def scenario(h: Harness) -> None:
-        sent = await h.server.send_interaction("ask", {"question": "why " * 300})
-        reply = await h.server.wait_for(followup_of(sent), timeout=20)
-        assert reply.json["flags"] & 64
-        assert "the limit is 1000" in reply.json["content"] or "1000" in reply.json["content"]
+        with pytest.raises(ValueError, match="stops at 1000"):  # Discord's client stops it
+            await h.server.send_interaction("ask", {"question": "why " * 300})
+        long = await h.server.send_interaction("ask", {"question": "why " * 300}, force=True)
+        empty = await h.server.send_interaction("ask", {"question": "\u2003\u2003"})
+        for sent, reason in ((long, "the limit is 1000"), (empty, "the question is empty")):
+            reply = await refusal(h.server, sent)
+            assert reply.json["data"]["flags"] & 64 and reason in reply.json["data"]["content"]
+        await asyncio.sleep(0.2)
+        assert h.server.public_messages() == []  # nobody else saw anything
 
     run(scenario)
+
+
+def test_declared_ranges_follow_the_settings(run):
+    async def scenario(h: Harness) -> None:
+        [ask] = [c for c in h.server.commands[h.server.guild_id] if c["name"] == "ask"]
+        options = {o["name"]: o for o in ask["options"]}
+        assert options["question"]["max_length"] == 300
+        assert options["results"]["max_value"] == 10
+        sent = await h.server.send_interaction("ask", {"question": SWEDEN})
+        answer = await answer_of(h.server, sent)
+        assert len(answer["embeds"][0]["fields"]) == 7  # BRIEFING_TOP_K, not a fixed 3
+        many = await h.server.send_interaction("ask", {"question": SWEDEN, "results": 9})
+        assert len((await answer_of(h.server, many))["embeds"][0]["fields"]) == 9
+
+    run(scenario, top_k=7, max_question_chars=300)
+
+
+def test_per_user_rate_limit_refuses_the_third_question_in_a_minute(run):
+    async def scenario(h: Harness) -> None:
+        for _ in range(2):
+            sent = await h.server.send_interaction("ask", {"question": SWEDEN}, user="member")
+            await answer_of(h.server, sent)
+        third = await h.server.send_interaction("ask", {"question": SWEDEN}, user="member")
+        reply = await refusal(h.server, third)
+        assert reply.json["data"]["flags"] & 64
+        assert reply.json["data"]["content"].startswith("Slow down a little: try again in")
+        other = await h.server.send_interaction("ask", {"question": SWEDEN}, user="admin")
+        assert (await answer_of(h.server, other))["embeds"]  # others are not held back
+
+        bot = h.server.users["bot"]
+        for i in range(3):
+            await h.server.send_message(f"<@{bot['id']}> {SWEDEN} ({i})", author="member",
+                                        mentions=[bot])
+        posts = "/channels/{channel_id}/messages"
+        await h.server.wait_for(
+            lambda _: sum(c.route == posts for c in h.server.calls) >= 3, timeout=20)
+        replies = [c.json for c in h.server.calls if c.route == posts and c.method == "POST"]
+        assert sorted(bool(r.get("embeds")) for r in replies) == [False, True, True]
+        [slow] = [r for r in replies if not r.get("embeds")]
+        assert slow["content"].startswith("Slow down a little")
+
+    run(scenario, ask_per_minute=2)
 

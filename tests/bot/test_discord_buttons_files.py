@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from index.feedback import FeedbackLog
-from tests.bot.harness import Harness
+from tests.bot.harness import Harness, answer_of
 
 SWEDEN = "Why did Erdoğan approve Sweden?"
 ARTICLE_MD = (b"---\ntitle: Wheat shipments resume\nsource: https://example.org/wheat\n---\n\n"
@@ -17,8 +17,7 @@ ARTICLE_MD = (b"---\ntitle: Wheat shipments resume\nsource: https://example.org/
 def test_more_results_pages_on_and_votes_are_recorded(run, tmp_path):
     async def scenario(h: Harness) -> None:
         sent = await h.server.send_interaction("ask", {"question": SWEDEN}, user="member")
-        await h.server.wait_for(lambda c: c.path == sent.webhook_path, timeout=20)
-        message_id = sent.message_ids[-1]
+        message_id = (await answer_of(h.server, sent))["id"]
         first = [f["name"] for f in h.server.messages[message_id]["embeds"][0]["fields"]]
         assert [n.split(".")[0] for n in first] == ["1", "2", "3"]
 
@@ -44,11 +43,14 @@ def test_more_results_pages_on_and_votes_are_recorded(run, tmp_path):
     assert user_hash.isalnum() and len(user_hash) == 16
 
 
-def test_sources_lists_articles_a_page_at_a_time(run, corpus_copy):
-    for i in range(12):
+def test_sources_lists_articles_a_page_at_a_time_newest_first_undated_last(run, corpus_copy):
+    for i in range(11):
         (corpus_copy / f"note-{i:02d}.md").write_text(
             f"---\ntitle: Briefing note {i:02d}\npublished: 2023-11-{i + 1:02d}\n---\n\n"
             f"Note number {i} says the grain corridor stayed open for another week.\n", "utf-8")
+    (corpus_copy / "note-late.md").write_text(  # a free-text date, later than every ISO one
+        "---\ntitle: Late note\npublished: 20 November 2023\n---\n\n"
+        "The late note says the corridor was still open.\n", "utf-8")
 
     async def scenario(h: Harness) -> None:
         await h.bot.get_cog("Admin").reindex()
@@ -57,15 +59,17 @@ def test_sources_lists_articles_a_page_at_a_time(run, corpus_copy):
         embed = reply.json["data"]["embeds"][0]
         assert embed["title"] == "Indexed articles (13)"
         assert embed["footer"]["text"] == "Page 1 of 2"
-        lines = embed["description"].splitlines()  # newest first; undated: by index time
-        assert lines[0].startswith("**Russia and Türkiye Align on the Israel-Hamas War**")
-        assert lines[1] == "**Briefing note 11** · 2023-11-12 · 1 passages"
+        lines = embed["description"].splitlines()  # by date, not as strings
+        assert [line.split(" · ")[0] for line in lines[:3]] == [
+            "**Late note**", "**Briefing note 10**", "**Briefing note 09**"]
         message_id = sent.original_id
         await h.server.click(message_id, "Next")
         await h.server.wait_for(lambda c: c.path.endswith("/callback") and c.json["type"] == 7)
         page_two = h.server.messages[message_id]["embeds"][0]
         assert page_two["footer"]["text"] == "Page 2 of 2"
-        assert page_two["description"].count("\n") == 2  # three articles on the last page
+        last = page_two["description"].splitlines()
+        assert len(last) == 3  # three articles on the last page; the undated seed at the end
+        assert last[-1].startswith("**Russia and Türkiye Align on the Israel-Hamas War**")
 
     run(scenario)
 
@@ -74,12 +78,12 @@ def test_add_markdown_file_saves_it_under_a_generated_name(run, corpus_copy):
     async def scenario(h: Harness) -> None:
         upload = h.server.upload("../../etc/passwd.md", ARTICLE_MD, "text/markdown")
         sent = await h.server.send_interaction("add", {"file": upload}, user="admin")
-        done = await h.server.wait_for(lambda c: c.path == sent.webhook_path, timeout=60)
-        assert done.json["content"].startswith("Added “Wheat shipments resume” (2 paragraphs).")
+        done = await answer_of(h.server, sent, timeout=60)
+        assert done["content"].startswith("Added “Wheat shipments resume” (2 paragraphs).")
         asked = await h.server.send_interaction(
             "ask", {"question": "When did ships with Ukrainian wheat leave Odesa?"})
-        answer = await h.server.wait_for(lambda c: c.path == asked.webhook_path, timeout=20)
-        assert answer.json["embeds"][0]["fields"][0]["name"].startswith(
+        answer = await answer_of(h.server, asked)
+        assert answer["embeds"][0]["fields"][0]["name"].startswith(
             "1. Wheat shipments resume")
 
     run(scenario)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from datetime import UTC, datetime, timedelta
 
-from tests.bot.harness import Harness
+import pytest
+
+from tests.bot.harness import Harness, answer_of, public_text
 
 SEED = "russia-turkiye-israel-hamas-war"
 
@@ -19,8 +22,8 @@ def test_summary_of_an_article_cites_paragraphs_in_order(run):
         assert offered.json["data"]["choices"][0]["value"] == SEED
 
         sent = await h.server.send_interaction("summary", {"article": SEED, "sentences": 5})
-        reply = await h.server.wait_for(lambda c: c.path == sent.webhook_path, timeout=30)
-        embed = reply.json["embeds"][0]
+        reply = await answer_of(h.server, sent, timeout=30)
+        embed = reply["embeds"][0]
         lines = embed["description"].splitlines()
         assert len(lines) == 5
         cited = [int(line.rsplit("(¶", 1)[1].rstrip(")")) for line in lines]
@@ -33,12 +36,12 @@ def test_summary_of_an_article_cites_paragraphs_in_order(run):
 def test_topic_briefing_and_refusal(run):
     async def scenario(h: Harness) -> None:
         sent = await h.server.send_interaction("summary", {"topic": "Hamas"})
-        reply = await h.server.wait_for(lambda c: c.path == sent.webhook_path, timeout=30)
-        field = reply.json["embeds"][0]["fields"][0]
+        reply = await answer_of(h.server, sent, timeout=30)
+        field = reply["embeds"][0]["fields"][0]
         assert "(¶" in field["value"]
         refused = await h.server.send_interaction("summary", {"topic": "sourdough bread"})
-        answer = await h.server.wait_for(lambda c: c.path == refused.webhook_path, timeout=30)
-        assert answer.json["content"] == "Nothing indexed covers that."
+        answer = await answer_of(h.server, refused, timeout=30)
+        assert answer["content"] == "Nothing indexed covers that."
 
     run(scenario)
 
@@ -46,8 +49,8 @@ def test_topic_briefing_and_refusal(run):
 def test_digest_lists_recent_articles(run):
     async def scenario(h: Harness) -> None:
         sent = await h.server.send_interaction("digest", {"show": {"since": "7d"}})
-        reply = await h.server.wait_for(lambda c: c.path == sent.webhook_path, timeout=30)
-        embed = reply.json["embeds"][0]
+        reply = await answer_of(h.server, sent, timeout=30)
+        embed = reply["embeds"][0]
         assert embed["title"].startswith("Digest: 1 article since")
         assert embed["fields"][0]["name"].startswith("Russia and Türkiye")
         bad = await h.server.send_interaction("digest", {"show": {"since": "last tuesday"}})
@@ -89,6 +92,65 @@ def test_scheduled_digest_posts_and_survives_a_restart(run, tmp_path):
 
     run(restarted, digest_check_s=0.2)
     assert stored(tmp_path) == []
+
+
+LONG_ID = "grain-" + "corridor-" * 14 + "odesa"  # 137 characters: longer than a choice
+
+
+def test_autocomplete_ignores_case_and_long_ids_still_resolve(run, corpus_copy):
+    (corpus_copy / f"{LONG_ID}.md").write_text(
+        "---\ntitle: Grain corridor\n---\n\nShips left Odesa with wheat on Tuesday. Insurers "
+        "cut premiums by a third. More than forty vessels waited to load.\n", "utf-8")
+
+    async def scenario(h: Harness) -> None:
+        await h.bot.get_cog("Admin").reindex()
+        for typed, expected in (("TURKIYE-ISRAEL", SEED), ("GRAIN-CORRIDOR", None)):
+            asked = await h.server.send_interaction("summary", {"article": typed}, type=4,
+                                                    focused="article")
+            offered = await h.server.wait_for(lambda c, a=asked: c.path == a.callback_path)
+            assert offered.status == 200  # Discord accepted every choice
+            [choice] = offered.json["data"]["choices"]
+            assert expected in (None, choice["value"])
+        assert len(choice["value"]) <= 100 and choice["name"] == "Grain corridor"
+        sent = await h.server.send_interaction("summary", {"article": choice["value"],
+                                                           "sentences": 3})
+        reply = await answer_of(h.server, sent, timeout=30)
+        assert reply["embeds"][0]["title"] == "Grain corridor"
+
+    run(scenario)
+
+
+@pytest.mark.parametrize(("options", "reason"), [
+    ({"article": "no-such-article"}, "No indexed article has that id"),
+    ({"topic": "Hamas " * 250}, "Give a topic of 1 to 1,000 characters."),
+], ids=["unknown-article", "1500-character-topic"])
+def test_refusals_reach_only_the_person_who_asked(run, options, reason):
+    async def scenario(h: Harness) -> None:
+        sent = await h.server.send_interaction("summary", options, user="member", force=True)
+        reply = await h.server.wait_for(lambda c: c.path == sent.callback_path)
+        assert reply.json["type"] == 4 and reply.json["data"]["flags"] & 64
+        assert reply.json["data"]["content"].startswith(reason)
+        await asyncio.sleep(0.2)
+        assert h.server.public_messages() == []
+
+    run(scenario)
+
+
+def test_digest_that_fails_after_thinking_tells_only_the_person_who_asked(run):
+    async def scenario(h: Harness) -> None:
+        def broken(*args, **kwargs):
+            raise RuntimeError("database is locked")
+
+        h.bot.index.digest = broken
+        sent = await h.server.send_interaction("digest", {"show": {"since": "7d"}},
+                                               user="member")
+        await h.server.wait_for(lambda c: c.path == sent.webhook_path, timeout=20)
+        private = h.server.messages[sent.message_ids[-1]]
+        assert private["flags"] & 64 and "went wrong" in private["content"]
+        assert "went wrong" not in public_text(h.server)
+        assert not h.server.messages[sent.original_id]["flags"] & 128  # no longer thinking
+
+    run(scenario, expect_errors=True)
 
 
 def stored(workdir) -> list[tuple]:

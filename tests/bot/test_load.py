@@ -11,7 +11,7 @@ import statistics
 
 import pytest
 
-from tests.bot.harness import Harness, run_scenario
+from tests.bot.harness import Harness, answer_of, run_scenario
 from tests.support import squad_articles
 
 pytestmark = pytest.mark.slow
@@ -21,6 +21,20 @@ QUESTIONS = ["Why did Erdoğan approve Sweden?", "How has Erdogan supported Hama
              "Did the Sochi talks revive the grain deal?",
              "By how much did Russian-Turkish trade grow in 2022?"]
 HEARTBEAT_MS = 1000
+OFF_TOPIC = "Who won the 2018 World Cup?"
+NOT_COVERED = "The indexed articles don't seem to cover that."
+POSTS = "/channels/{channel_id}/messages"
+
+
+def check_answer(question: str, message: dict, *, may_refuse: bool = False) -> None:
+    """An answer to ``question`` as Discord shows it: cited passages under the question, or
+    for the off-topic one (any, with ``may_refuse``), the refusal."""
+    refused = (message.get("content") or "").startswith(NOT_COVERED)
+    if question.startswith(OFF_TOPIC) or (may_refuse and refused):
+        assert refused, message
+        return
+    [embed] = message["embeds"]
+    assert embed["title"] == question and embed["fields"], embed
 
 
 def rss_mb() -> float:
@@ -55,14 +69,12 @@ def test_hundred_questions_at_once_during_a_reindex(tmp_path, seed_index, embedd
                                         mentions=[bot_user])
         callbacks = [await h.server.wait_for(lambda c, s=s: c.path == s.callback_path,
                                              timeout=30) for s in sent]
-        answers = [await h.server.wait_for(lambda c, s=s: c.path == s.webhook_path, timeout=300)
-                   for s in sent]
+        answers = [await answer_of(h.server, s, timeout=300) for s in sent]
         await h.server.wait_for(lambda c: c.path == reindex.original_path and (
             c.json or {}).get("content", "").startswith("Reindex done"), timeout=300)
-        replies = [c for c in h.server.calls if c.route == "/channels/{channel_id}/messages"]
-        while len(replies) < 10:
-            await asyncio.sleep(0.2)
-            replies = [c for c in h.server.calls if c.route == "/channels/{channel_id}/messages"]
+        await h.server.wait_for(  # bounded: a lost reply fails the test instead of hanging it
+            lambda _: sum(c.route == POSTS for c in h.server.calls) >= 10, timeout=120)
+        replies = [c for c in h.server.calls if c.route == POSTS]
         delays = [c.time - s.created for c, s in zip(callbacks, sent, strict=True)]
         beats = h.server.heartbeat_times[beats_from - 1:] if beats_from else []
         gaps = [b - a for a, b in zip(beats, beats[1:], strict=False)]
@@ -70,7 +82,15 @@ def test_hundred_questions_at_once_during_a_reindex(tmp_path, seed_index, embedd
                       max=max(delays), answered=len(answers), mentions=len(replies),
                       max_heartbeat_gap=max(gaps) if gaps else 0.0)
         assert all(c.json["type"] == 5 for c in callbacks)
-        assert all(a.status == 200 for a in answers)
+        for i, answer in enumerate(answers):
+            check_answer(QUESTIONS[i % len(QUESTIONS)], answer)
+        assert len(replies) == 10 and all(c.status == 200 for c in replies)
+        asked = {str(c.json["message_reference"]["message_id"]) for c in replies}
+        assert len(asked) == 10  # each mention answered once
+        for reply in replies:
+            question = h.server.messages[str(reply.json["message_reference"]["message_id"])][
+                "content"].split("> ", 1)[1]
+            check_answer(question, reply.json)
 
     run_scenario(scenario, workdir=tmp_path, seed_index=seed_index, embedder=embedder,
                  corpus=corpus_copy, server_options={"heartbeat_interval": HEARTBEAT_MS})
@@ -93,8 +113,9 @@ def test_memory_is_stable_over_a_thousand_questions(tmp_path, seed_index, embedd
                 batch = await asyncio.gather(*[
                     h.server.send_interaction("ask", {"question": f"{QUESTIONS[i % 6]} ({i})"})
                     for i in range(start, start + 50)])
-                for s in batch:
-                    await h.server.wait_for(lambda c, s=s: c.path == s.webhook_path, timeout=120)
+                for i, s in zip(range(start, start + 50), batch, strict=True):
+                    answer = await answer_of(h.server, s, timeout=120)
+                    check_answer(f"{QUESTIONS[i % 6]} ({i})", answer, may_refuse=True)
                 h.server.calls.clear()  # the fake server lives in this process too
                 h.server.messages.clear()
                 h.server.interactions.clear()

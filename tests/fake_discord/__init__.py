@@ -14,13 +14,22 @@ Typical use (see tests/test_fake_discord.py)::
 Users act through ``send_interaction`` (slash commands; ``dm=True`` from a DM; attachment
 options take ``server.upload(...)``), ``click`` (buttons and selects on a stored message,
 see ``custom_ids``) and ``send_message``.
+
+Discord's rules it applies: the first follow-up after a deferred response edits that response
+and keeps its visibility (``public_messages()`` is what the channel sees); interaction tokens
+expire after 15 minutes of ``now()`` (``advance()`` skips ahead); every response carries
+``X-RateLimit-*`` headers and an exhausted bucket answers 429; option and autocomplete limits
+(limits.py). Faults: ``fail_next`` (``after=True``: the call took effect, then failed),
+``drop_gateway``, ``request_reconnect`` (op 7) and ``invalidate_session`` (op 9); a RESUME
+replays the dispatches the client missed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from .rest import ApiError, Call, UploadedFile
+from .limits import ApiError
+from .rest import Call, UploadedFile
 from .server import FakeDiscord, SentInteraction
 
 

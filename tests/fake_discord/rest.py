@@ -10,6 +10,14 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from . import payloads as p
+from .limits import (
+    ApiError,
+    invalid_form,
+    json_response,
+    validate_choices,
+    validate_commands,
+    validate_message,
+)
 
 if TYPE_CHECKING:
     from .server import FakeDiscord, SentInteraction
@@ -44,31 +52,6 @@ class Call:
 CALL: Any = web.RequestKey("call", Call) if hasattr(web, "RequestKey") else "call"
 
 
-class ApiError(Exception):
-    """Raised by handlers; answered as Discord's ``{"message", "code"}`` error body."""
-
-    def __init__(self, status: int, code: int, message: str, errors: dict | None = None) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message, self.errors = status, code, message, errors
-
-    def response(self) -> web.Response:
-        body: dict[str, Any] = {"message": self.message, "code": self.code}
-        if self.errors:
-            body["errors"] = self.errors
-        return json_response(body, self.status)
-
-
-def json_response(obj: Any, status: int = 200,
-                  headers: dict[str, str] | None = None) -> web.Response:
-    """A JSON response with Content-Type exactly ``application/json`` (no charset).
-
-    ``web.Response(text=..., content_type="application/json")`` and ``web.json_response``
-    add ``; charset=utf-8``, and discord.py then treats the body as text (login fails).
-    """
-    return web.Response(body=json.dumps(obj).encode(), status=status, headers=headers,
-                        content_type="application/json")
-
-
 async def read_body(request: web.Request) -> tuple[Any, list[UploadedFile]]:
     """Parse a JSON body, or a multipart body's ``payload_json`` and file parts."""
     if request.content_type != "multipart/form-data":
@@ -83,44 +66,6 @@ async def read_body(request: web.Request) -> tuple[Any, list[UploadedFile]]:
             files.append(UploadedFile(part.name or "", part.filename,
                                       part.headers.get("Content-Type"), bytes(data)))
     return payload, files
-
-
-def _invalid(field: str, message: str) -> dict:
-    return {field: {"_errors": [{"code": "BASE_TYPE_MAX_LENGTH", "message": message}]}}
-
-
-def validate_message(body: dict[str, Any], files: list[UploadedFile], *, creating: bool) -> None:
-    """Apply Discord's message limits (2000 chars, 10 embeds, 6000 embed chars, ...)."""
-    errors: dict[str, Any] = {}
-    if len(body.get("content") or "") > 2000:
-        errors.update(_invalid("content", "Must be 2000 or fewer in length."))
-    embeds = body.get("embeds") or []
-    if len(embeds) > 10:
-        errors.update(_invalid("embeds", "Must be 10 or fewer in length."))
-    total = 0
-    for i, embed in enumerate(embeds):
-        parts = {"title": (embed.get("title"), 256),
-                 "description": (embed.get("description"), 4096),
-                 "footer.text": ((embed.get("footer") or {}).get("text"), 2048),
-                 "author.name": ((embed.get("author") or {}).get("name"), 256)}
-        fields = embed.get("fields") or []
-        if len(fields) > 25:
-            errors.update(_invalid(f"embeds.{i}.fields", "Must be 25 or fewer in length."))
-        for j, f in enumerate(fields):
-            parts[f"fields.{j}.name"] = (f.get("name"), 256)
-            parts[f"fields.{j}.value"] = (f.get("value"), 1024)
-        for name, (text, limit) in parts.items():
-            total += len(text or "")
-            if len(text or "") > limit:
-                message = f"Must be {limit} or fewer in length."
-                errors.update(_invalid(f"embeds.{i}.{name}", message))
-    if total > 6000:
-        errors.update(_invalid("embeds", "Embed size exceeds maximum size of 6000"))
-    if errors:
-        raise ApiError(400, 50035, "Invalid Form Body", errors)
-    keys = ("content", "embeds", "components", "sticker_ids", "poll")
-    if creating and not files and not any(body.get(k) for k in keys):
-        raise ApiError(400, 50006, "Cannot send an empty message")
 
 
 class _Rest:
@@ -144,6 +89,7 @@ class _Rest:
         scope = info.get("guild_id")
         if request.method == "PUT":
             old = {(c["name"], c.get("type", 1)): c["id"] for c in s.commands.get(scope, [])}
+            validate_commands(request[CALL].json or [])
             synced = []
             for command in request[CALL].json or []:
                 key = (command["name"], command.get("type", 1))
@@ -180,6 +126,12 @@ class _Rest:
         resource: dict[str, Any] = {"type": kind}
         if kind in (4, 7):  # message / update the component's message
             validate_message(data, call.files, creating=kind == 4)
+        elif kind == 8:
+            if inter.payload["type"] != 4:
+                raise ApiError(400, 50035, "Invalid Form Body", {"type": {"_errors": [{
+                    "code": "INTERACTION_RESPONSE_TYPE_INVALID",
+                    "message": "Interaction response type is only valid for autocomplete"}]}})
+            validate_choices(data.get("choices"))
         elif kind == 5:  # deferred: the original exists as a "thinking" message
             data = {"flags": (flags & p.MESSAGE_FLAG_EPHEMERAL) | p.MESSAGE_FLAG_LOADING}
         inter.response_type = kind
@@ -215,18 +167,28 @@ class _Rest:
         return msg
 
     def _interaction(self, request: web.Request) -> SentInteraction:
-        info = request.match_info
-        inter = self.s.interactions.get(info["webhook_token"])
-        known = inter is not None and info["webhook_id"] == self.s.application_id
+        info, s = request.match_info, self.s
+        inter = s.interactions.get(info["webhook_token"])
+        known = inter is not None and info["webhook_id"] == s.application_id
         if not known or inter.response_type is None:  # follow-ups need a response first
             raise ApiError(404, 10015, "Unknown Webhook")
+        if request[CALL].time - inter.created > s.token_lifetime:
+            raise ApiError(401, 50027, "Invalid Webhook Token")
         return inter
 
     async def followup(self, request: web.Request) -> web.Response:
+        """A follow-up; the first after a deferred ("thinking") response edits that response
+        instead, and keeps its visibility whatever flags the follow-up asks for."""
         inter, call = self._interaction(request), request[CALL]
-        validate_message(call.json or {}, call.files, creating=True)
-        msg = self._webhook_message(inter, call.json or {}, call.files)
-        await self.s.echo("MESSAGE_CREATE", msg)
+        body = call.json or {}
+        validate_message(body, call.files, creating=True)
+        thinking = self.s.messages.get(inter.original_id or "")
+        if inter.response_type == 5 and thinking and thinking["flags"] & p.MESSAGE_FLAG_LOADING:
+            await self.edit(thinking, {k: v for k, v in body.items() if k != "flags"}, call.files)
+            msg = thinking
+        else:
+            msg = self._webhook_message(inter, body, call.files)
+            await self.s.echo("MESSAGE_CREATE", msg)
         if call.query.get("wait", "").lower() not in ("1", "true"):
             return web.Response(status=204)  # Discord answers the message only with ?wait=true
         return json_response(msg)
@@ -268,8 +230,13 @@ class _Rest:
         if ref:
             target = s.messages.get(str(ref.get("message_id")))
             if target is None and ref.get("fail_if_not_exists", True):
-                raise ApiError(400, 50035, "Invalid Form Body", _invalid(
-                    "message_reference", "Unknown message"))
+                raise invalid_form({"message_reference": {"_errors": [{
+                    "code": "MESSAGE_REFERENCE_UNKNOWN_MESSAGE", "message": "Unknown message"}]}})
+        nonce = body.get("nonce")
+        if body.get("enforce_nonce") and nonce is not None:
+            for earlier in s.messages.values():  # a retried send returns the first message
+                if earlier.get("nonce") == nonce and earlier["author"]["id"] == s.application_id:
+                    return json_response(earlier)
         msg = s.new_message(channel["id"], s.users["bot"], body, call.files)
         if ref:
             msg.update(type=19, referenced_message=target, message_reference={
@@ -295,7 +262,7 @@ class _Rest:
         s, call = self.s, request[CALL]
         if request.method == "DELETE":
             del s.messages[msg["id"]]
-            if s.is_live():
+            if s.has_session():
                 event = {"id": msg["id"], "channel_id": msg["channel_id"]}
                 if msg.get("guild_id"):
                     event["guild_id"] = msg["guild_id"]

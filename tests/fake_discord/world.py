@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import payloads as p
+from .limits import check_user_options
 from .rest import UploadedFile
 
 
@@ -107,6 +108,13 @@ class World:
         self.messages[msg["id"]] = msg
         return msg
 
+    def public_messages(self, channel_id: str | None = None) -> list[dict[str, Any]]:
+        """What everyone in the channel (default: the guild's) sees: its messages that are not
+        ephemeral, oldest first, as they stand after edits."""
+        channel_id = channel_id or self.channel_id
+        return sorted((m for m in self.messages.values() if m["channel_id"] == channel_id
+                       and not m["flags"] & p.MESSAGE_FLAG_EPHEMERAL), key=lambda m: int(m["id"]))
+
     def mention_objects(self, user_ids: list[str]) -> list[dict[str, Any]]:
         """The ``mentions`` array of a message mentioning these (guild member) users."""
         return [dict(self.user(i), member=self.partial_member(i))
@@ -179,6 +187,8 @@ class World:
         channel = self.dm_channel(user) if dm else self.channels[channel_id or self.channel_id]
         data: dict[str, Any] = {"id": command["id"], "name": name, "type": 1,
                                 "options": _options(command, options, focused)}
+        if not force:
+            check_user_options(command, data["options"], autocomplete=type == 4)
         if command.get("guild_id"):
             data["guild_id"] = command["guild_id"]
         attachments = self._resolved_attachments(data["options"])

@@ -1,0 +1,60 @@
+"""Answering a deferred interaction the way Discord really shows it.
+
+After a deferred ("thinking") response, Discord turns the first follow-up into the edit of that
+response, and the message keeps the defer's visibility whatever flags the follow-up carries: an
+"ephemeral" error after a public defer is seen by the whole channel. Hence:
+
+- the answer replaces the thinking message by editing it, which is also safe to retry (a POST
+  follow-up retried after a 5xx that Discord had already acted on is posted twice);
+- before an error reply, a public thinking message is first turned into a neutral line, so the
+  error handler's ephemeral follow-up is a message of its own that only the user sees;
+- once the interaction token has expired (15 minutes), the answer goes to the channel instead.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+
+log = logging.getLogger(__name__)
+
+PUBLIC_THINKING = "briefing.public_thinking"  # key in Interaction.extras
+NEUTRAL = "That didn't work out; the reason was sent privately to whoever asked."
+EXPIRED_TOKEN_CODES = (50027, 10015)  # Invalid Webhook Token, Unknown Webhook
+
+
+async def think(interaction: discord.Interaction, *, ephemeral: bool = False) -> None:
+    """Defer with "thinking…", remembering whether everyone sees it."""
+    await interaction.response.defer(thinking=True, ephemeral=ephemeral)
+    interaction.extras[PUBLIC_THINKING] = not ephemeral
+
+
+def token_expired(error: discord.HTTPException) -> bool:
+    """Whether Discord refused a webhook call because the interaction token is no longer valid."""
+    return error.code in EXPIRED_TOKEN_CODES or error.status == 401
+
+
+async def answer(interaction: discord.Interaction, **message: object) -> None:
+    """Show ``message`` in place of the response (thinking or earlier text); once the token
+    has expired, post it in the channel instead."""
+    try:
+        await interaction.edit_original_response(**message)
+    except discord.HTTPException as err:
+        channel = interaction.channel
+        if not token_expired(err) or not isinstance(channel, discord.abc.Messageable):
+            raise
+        log.info("interaction token expired; posting the answer in the channel")
+        await channel.send(**message)
+    interaction.extras[PUBLIC_THINKING] = False
+
+
+async def end_public_thinking(interaction: discord.Interaction) -> None:
+    """Before an error reply: turn a public thinking message into a neutral line, so the
+    error handler's ephemeral follow-up becomes a private message of its own."""
+    if not interaction.extras.pop(PUBLIC_THINKING, False):
+        return
+    try:
+        await interaction.edit_original_response(content=NEUTRAL, embed=None, view=None)
+    except discord.HTTPException:
+        log.warning("could not clear the public thinking message", exc_info=True)
