@@ -147,7 +147,7 @@ class Admin(commands.Cog):
         outcome = await self.reindex_or_explain()
         text = outcome if isinstance(outcome, str) else render.reindex_text(outcome)
         await replies.answer(interaction, content=render.clip(
-            f"Added “{render.escape(article.title)}” ({len(article.paragraphs)} paragraphs). "
+            f"Added “{render.inert(article.title)}” ({len(article.paragraphs)} paragraphs). "
             + text, render.CONTENT_LIMIT))
 
     async def cog_app_command_error(self, interaction: discord.Interaction,
