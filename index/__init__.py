@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -30,9 +30,11 @@ from index.errors import (
     NothingIndexed,
     ReindexRunning,
 )
+from index.followup import Turn, ask_followup
 from index.gate import DEFAULT_THRESHOLD
 from index.metadata import ArticleRecord
 from index.reindex import Progress, ReindexReport, reindex
+from index.scope import Scope
 from index.search import MAX_QUESTION_CHARS, Answer, Hit, search
 from index.snapshot import Snapshot, current_generation, load_snapshot, pointer_identity
 from index.summarize import Summary, SummarySentence, summarize_article
@@ -43,7 +45,7 @@ __all__ = [
     "BriefingIndex", "CorpusMissing", "DEFAULT_GATE_THRESHOLD", "Digest", "DigestEntry", "Hit",
     "IndexCorrupt", "IndexMismatch", "IndexMissing", "IndexNotWritable", "InvalidQuestion",
     "NOTHING_INDEXED", "NothingIndexed", "ReindexReport", "ReindexRunning", "Summary",
-    "SummarySentence",
+    "Scope", "SummarySentence", "Turn",
 ]
 
 log = logging.getLogger(__name__)
@@ -139,13 +141,29 @@ class BriefingIndex:
                 self._pointer = pointer
             return report
 
-    def ask(self, question: str, k: int = 3) -> Answer:
-        """The `k` best cited passages for `question`, gated for relevance.
+    def ask(self, question: str, k: int = 3, scope: Scope | None = None) -> Answer:
+        """The `k` best cited passages for `question`, gated for relevance; only from the
+        articles in `scope` when given.
 
-        Raises NothingIndexed when the index holds no passages.
+        Raises NothingIndexed when the index holds no passages, ArticleNotFound when the
+        scope names no indexed article.
         """
         return search(self._searchable(), self.embedder, question, k, self.gate_threshold,
-                      self.max_question_chars)
+                      self.max_question_chars, scope=scope)
+
+    def ask_followup(self, question: str, turns: Sequence[Turn], k: int = 3,
+                     scope: Scope | None = None) -> tuple[Answer, bool]:
+        """Answer `question` in the context of earlier `turns` of a conversation (oldest
+        first); also says whether it stood on its own (see index/followup.py)."""
+        return ask_followup(self._searchable(), self.embedder, question, turns, k,
+                            self.gate_threshold, self.max_question_chars, scope=scope)
+
+    def outlets(self) -> list[str]:
+        """The outlets (source hosts) of the indexed articles, most articles first."""
+        from collections import Counter
+
+        counts = Counter(o for o in self.snapshot().catalog.outlets if o)
+        return [name for name, _ in counts.most_common()]
 
     def sources(self) -> list[ArticleRecord]:
         """The indexed articles with passage counts and index times."""

@@ -201,3 +201,118 @@ def squad_single(squad_file: Path) -> list[LabelledSet]:
                                for q, other in others[::step][:len(labelled.questions)]]
         result.append(labelled)
     return result
+
+
+# --- conversations ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ConversationPair:
+    """A first question and a follow-up, with what answers each (spans or paragraphs).
+
+    `kind`: "dependent" (the follow-up names its subject only through the first question),
+    "standalone" (a full question about the same article) or "new_subject" (a full question
+    about another article).
+    """
+
+    first: str
+    followup: str
+    kind: str
+    half: str
+    article: str                                   # the follow-up's article
+    first_answers: tuple[str, ...] = ()
+    answers: tuple[str, ...] = ()
+    first_paragraphs: tuple[int, ...] = ()
+    paragraphs: tuple[int, ...] = ()
+
+
+_PER_ARTICLE = {"dependent": 6, "standalone": 2, "new_subject": 2}
+
+
+def squad_conversations(squad_file: Path) -> tuple[LabelledSet, list[ConversationPair]]:
+    """Conversation pairs from SQuAD v1.1 dev over the indexed articles of `squad_in_out`.
+
+    A *dependent* follow-up is a question about the article whose mention of the article's
+    subject (its title, or the title's last word) is replaced by a pronoun: "What year did
+    Tesla die?" becomes "What year did it die?". Its first question is another question of the
+    same article that names the subject: as conversations go, about the same paragraph for
+    half the pairs, the next or previous one for a quarter, any other for the rest.
+    Standalone and new-subject follow-ups are unmodified questions. At most a few pairs per
+    article, chosen in file order.
+    """
+    import re
+
+    labelled = squad_in_out(squad_file)
+    indexed = {a.id for a in labelled.articles}
+    with open(squad_file, encoding="utf-8") as handle:
+        data = json.load(handle)
+    halves = {q.article: q.half for q in labelled.questions}
+    named: dict[str, list[tuple[str, tuple[str, ...], int, str]]] = {}
+    for number, entry in enumerate(data["data"]):
+        article = f"squad-{number:03d}"
+        if article not in indexed:
+            continue
+        subject = _subject_pattern(entry["title"])
+        for paragraph, block in enumerate(entry["paragraphs"]):
+            for qa in block["qas"]:
+                question = qa["question"].strip()
+                if subject.search(question):
+                    pronoun = re.sub(r"\s+", " ", subject.sub(_pronoun, question, count=1))
+                    named.setdefault(article, []).append(
+                        (question, tuple(a["text"] for a in qa["answers"]), paragraph, pronoun))
+    pairs: list[ConversationPair] = []
+    articles = sorted(named)
+    for position, article in enumerate(articles):
+        questions = named[article]
+        made = {"dependent": 0, "standalone": 0, "new_subject": 0}
+        for i, (question, answers, paragraph, pronoun) in enumerate(questions):
+            first = _first_question(questions, i, paragraph, distance=(0, 0, 1, None)[i % 4])
+            if first is None:
+                continue
+            kind = ("dependent" if made["dependent"] < _PER_ARTICLE["dependent"]
+                    else "standalone" if made["standalone"] < _PER_ARTICLE["standalone"]
+                    else "new_subject" if made["new_subject"] < _PER_ARTICLE["new_subject"]
+                    else None)
+            if kind is None:
+                break
+            if kind == "dependent" and pronoun == question:
+                continue
+            if kind == "new_subject":  # the first question comes from another article
+                other = named[articles[(position + 1) % len(articles)]]
+                first = other[i % len(other)]
+            made[kind] += 1
+            pairs.append(ConversationPair(
+                first[0], pronoun if kind == "dependent" else question, kind, halves[article],
+                article, first_answers=first[1], answers=answers))
+    return labelled, pairs
+
+
+def _first_question(questions: list, i: int, paragraph: int, distance: int | None):
+    """Another question than the i-th, `distance` paragraphs away from `paragraph` (any other
+    paragraph when None); None when there is none."""
+    others = questions[i + 1:] + questions[:i]
+    if distance is None:
+        return next((q for q in others if q[2] != paragraph), None)
+    return next((q for q in others if abs(q[2] - paragraph) == distance), None)
+
+
+def _subject_pattern(title: str):
+    """The article's subject as a question names it: its title, or the title's last word
+    ("Tesla" for Nikola Tesla) when that is a name of five letters or more."""
+    import re
+
+    title = re.sub(r"\s*\(.*?\)", "", title.replace("_", " ")).split(",")[0].strip()
+    last = title.split()[-1]
+    names = [re.escape(title)] + ([re.escape(last)] if len(last) >= 5 and " " in title else [])
+    return re.compile(r"\b(?:the\s+)?(?:" + "|".join(names) + r")(?:'s|')?(?!\w)",
+                      re.IGNORECASE)
+
+
+def _pronoun(match) -> str:
+    """A pronoun for the subject: "they" for a plural such as "the Normans", else "it"; the
+    possessive for a possessive mention."""
+    text = match.group(0)
+    possessive = text.endswith(("'s", "'"))
+    plural = text.rstrip("'s").endswith("s") and not possessive or text.endswith("s'")
+    if plural:
+        return "their" if possessive else "they"
+    return "its" if possessive else "it"

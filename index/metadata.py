@@ -145,6 +145,16 @@ class MetadataStore:
                                             tuple(tuple(span) for span in json.loads(r[8])))
         return [found[r] for r in rows if r in found]
 
+    def article_ids_in_order(self) -> list[str]:
+        """Article ids in the order they were written: position i is article number i of the
+        generation's article-level evidence (index/article_level.py)."""
+        return [r[0] for r in self._query("SELECT id FROM articles ORDER BY rowid")]
+
+    def paragraphs_of(self, article_id: str) -> dict[int, tuple[int, ...]]:
+        """Row -> paragraph numbers of each passage of one article (empty if not indexed)."""
+        return {row: tuple(json.loads(paragraphs)) for row, paragraphs in self._query(
+            "SELECT row, paragraphs FROM passages WHERE article_id = ?", (article_id,))}
+
     def article_rows(self) -> dict[str, tuple[str, list[int]]]:
         """For each article id: its content hash and the passage rows it owns."""
         result: dict[str, tuple[str, list[int]]] = {

@@ -12,6 +12,7 @@ from index.fusion import convex
 from index.gate import DEFAULT_THRESHOLD, GateEvidence, coverage, probability
 from index.lexical import tokenize
 from index.metadata import PassageRecord
+from index.scope import Scope, asks_for_latest
 from index.snapshot import Snapshot
 from index.splitting import sentence_spans
 
@@ -32,6 +33,7 @@ class RankWeights:
 
     dense: float = 0.65
     article: float = 1.35
+    recency: float = 0.3  # × an article's freshness, for questions asking for the latest
 
 
 DEFAULT_WEIGHTS = RankWeights()
@@ -97,17 +99,33 @@ def check_question(question: str, max_chars: int = MAX_QUESTION_CHARS) -> str:
 
 
 def rank(snapshot: Snapshot, embedder: Embedder, question: str,
-         candidates: int = CANDIDATES, weights: RankWeights = DEFAULT_WEIGHTS) -> Ranked:
+         candidates: int = CANDIDATES, weights: RankWeights = DEFAULT_WEIGHTS,
+         also: np.ndarray | None = None, scope: Scope | None = None) -> Ranked:
     """Fuse the dense and BM25 top candidates for `question` into one ranking, with the
-    evidence of their articles."""
+    evidence of their articles; rows in `also` are ranked too, whether found or not.
+
+    With a `scope`, only passages of the articles in it are candidates. A question asking for
+    the latest gets `weights.recency` × each candidate's article freshness.
+    """
     query = embedder.embed_query(question)
     words = tokenize(question)
     tokens = list(dict.fromkeys(words))
-    dense_rows, _ = snapshot.dense.search(query, candidates)
     lexical = snapshot.lexical.scores_of_tokens(words)
-    lexical_rows = _top_rows(lexical, candidates) if lexical is not None else np.zeros(
-        0, dtype=np.int64)
-    rows = np.unique(np.concatenate([dense_rows, lexical_rows]).astype(np.int64))
+    if scope:
+        allowed = np.flatnonzero(np.isin(snapshot.articles.row_articles,
+                                         snapshot.catalog.allowed(scope)))
+        dense_rows = allowed[_top_rows(snapshot.dense.vectors(allowed) @ query + 2.0,
+                                       candidates)]
+        lexical_rows = (allowed[_top_rows(lexical[allowed], candidates)]
+                        if lexical is not None else np.zeros(0, dtype=np.int64))
+        if also is not None:
+            also = also[np.isin(also, allowed)]
+    else:
+        dense_rows, _ = snapshot.dense.search(query, candidates)
+        lexical_rows = _top_rows(lexical, candidates) if lexical is not None else np.zeros(
+            0, dtype=np.int64)
+    extra = also if also is not None else np.zeros(0, dtype=np.int64)
+    rows = np.unique(np.concatenate([dense_rows, lexical_rows, extra]).astype(np.int64))
     if not len(rows):
         empty = np.zeros(0)
         return Ranked(rows, empty, empty, query, tokens, rows, empty)
@@ -117,9 +135,19 @@ def rank(snapshot: Snapshot, embedder: Embedder, question: str,
     articles = snapshot.articles.articles_of(rows)
     article_scores = snapshot.articles.scores(tokens, articles)
     fused = fused + weights.article * article_scores
+    if weights.recency and asks_for_latest(question):
+        fused = fused + weights.recency * snapshot.catalog.freshness()[articles]
     order = np.argsort(-fused, kind="stable")
     return Ranked(rows[order], fused[order], similarities[order], query, tokens,
                   articles[order], article_scores[order])
+
+
+def boosted(ranked: Ranked, bonus: np.ndarray) -> Ranked:
+    """The same candidates re-ranked after adding `bonus` (one value per candidate)."""
+    scores = ranked.scores + bonus
+    order = np.argsort(-scores, kind="stable")
+    return Ranked(ranked.rows[order], scores[order], ranked.similarities[order], ranked.query,
+                  ranked.tokens, ranked.articles[order], ranked.article_scores[order])
 
 
 def _top_rows(scores: np.ndarray, k: int) -> np.ndarray:
@@ -132,13 +160,21 @@ def _top_rows(scores: np.ndarray, k: int) -> np.ndarray:
 
 def search(snapshot: Snapshot, embedder: Embedder, question: str, k: int,
            gate_threshold: float = DEFAULT_THRESHOLD, max_chars: int = MAX_QUESTION_CHARS,
-           highlights: bool = True, weights: RankWeights = DEFAULT_WEIGHTS) -> Answer:
+           highlights: bool = True, weights: RankWeights = DEFAULT_WEIGHTS,
+           scope: Scope | None = None) -> Answer:
     """The `k` best distinct passages for `question`, and whether the corpus answers it.
 
     Without `highlights` each hit's highlight is its whole text (cheaper, for evaluation).
+    With a `scope`, only its articles answer.
     """
     question = check_question(question, max_chars)
-    ranked = rank(snapshot, embedder, question, weights=weights)
+    ranked = rank(snapshot, embedder, question, weights=weights, scope=scope)
+    return answer_from(snapshot, ranked, question, k, gate_threshold, highlights)
+
+
+def answer_from(snapshot: Snapshot, ranked: Ranked, question: str, k: int,
+                gate_threshold: float = DEFAULT_THRESHOLD, highlights: bool = True) -> Answer:
+    """The answer a ranking gives: its `k` best distinct passages, gated for relevance."""
     if not len(ranked.rows):
         return Answer(question, False, (), 0.0)
     chosen = _distinct(snapshot, ranked, k)

@@ -13,6 +13,7 @@ so a crash at any point leaves the previous generation loadable.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -32,6 +33,7 @@ from index.dense import DenseStore
 from index.errors import IndexCorrupt, IndexMismatch, IndexMissing
 from index.lexical import LexicalIndex
 from index.metadata import MetadataStore
+from index.scope import Catalog
 from index.writer_lock import not_writable
 
 log = logging.getLogger(__name__)
@@ -57,6 +59,11 @@ class Snapshot:
     def size(self) -> int:
         """Number of passages."""
         return len(self.dense)
+
+    @functools.cached_property
+    def catalog(self) -> Catalog:
+        """Each article's id, outlet and date, for scoping and recency (read once)."""
+        return Catalog.of(self.metadata)
 
 
 class NoPassages:

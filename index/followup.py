@@ -1,0 +1,151 @@
+"""Follow-up questions, answered in the context of the conversation so far.
+
+There is no generative model to rewrite "when did he send it to parliament?" into a full
+question, so a follow-up is searched with what retrieval offers:
+
+- the last question that stood on its own is searched together with the follow-up;
+- passages of the article the last answer cited first, and paragraphs near those it cited,
+  get a bonus (`ContextWeights`);
+- a follow-up that needs no context (no pronoun or ellipsis to resolve, and the corpus answers
+  it on its own) is searched alone, so a change of subject is not dragged back and a full
+  question is never made worse by what came before.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from index.embedding import Embedder
+from index.gate import DEFAULT_THRESHOLD
+from index.lexical import tokenize
+from index.scope import Scope
+from index.search import (
+    DEFAULT_WEIGHTS,
+    MAX_QUESTION_CHARS,
+    Answer,
+    RankWeights,
+    answer_from,
+    boosted,
+    check_question,
+    rank,
+    search,
+)
+from index.snapshot import Snapshot
+
+
+@dataclass(frozen=True)
+class Turn:
+    """An earlier message of a conversation: what was asked, whether it stood on its own,
+    and the passages its answer cited (article id, paragraph numbers), best first."""
+
+    question: str
+    standalone: bool = True
+    cited: tuple[tuple[str, tuple[int, ...]], ...] = ()
+
+
+@dataclass(frozen=True)
+class ContextWeights:
+    """How a follow-up's candidates are scored: `(1 - earlier)` × their fused score for the
+    follow-up alone + `earlier` × their fused score for the last standalone question and the
+    follow-up together, plus bonuses on the fused score's scale (about 0-2).
+
+    `article`: a passage of the article the last answer cited first. `nearby`: a passage whose
+    paragraphs lie close to those the last answer cited, 1 / (1 + distance), weighted by the
+    cited hit's rank. Chosen on the fit half of the SQuAD conversations
+    (`briefing eval --conversations`).
+    """
+
+    earlier: float = 0.5
+    article: float = 0.3
+    nearby: float = 0.15
+
+
+DEFAULT_CONTEXT = ContextWeights()
+
+# Words that point back at something said before: a message holding one cannot be read alone.
+_POINTERS = frozenset({
+    "he", "she", "it", "they", "them", "him", "her", "his", "hers", "its", "their", "theirs",
+    "this", "that", "these", "those", "there", "then", "such", "same", "other", "else",
+    "instead", "either", "too", "also", "one", "ones"})
+_LEADS = re.compile(r"^\s*(and|but|so|or|also|what about|how about|why not|same for|"
+                    r"and what|what else|anything else|any other)\b", re.IGNORECASE)
+# Openers that announce a new subject: context must not drag the answer back.
+_NEW_SUBJECT = re.compile(r"\b(diff(erent)? (topic|subject|question|thing)|new (topic|subject|"
+                          r"question)|unrelated|switch(ing)? (gears|topics?)|change of subject|"
+                          r"changing (the )?subject|on another note|random q(uestion)?|"
+                          r"btw|by the way|nvm|never ?mind|forget (that|it)|"
+                          r"something else|other topic)\b", re.IGNORECASE)
+_WORDS = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
+
+
+def changes_subject(text: str) -> bool:
+    """Does the message announce a new subject ("btw", "different question", "nvm that")?"""
+    return bool(_NEW_SUBJECT.search(text))
+
+
+def needs_context(text: str) -> bool:
+    """Does the message point back at the conversation: a pronoun, a leading "and"/"what
+    about", or too few content words to be a question on its own ("how come?")?"""
+    if changes_subject(text):
+        return False
+    words = [w.lower() for w in _WORDS.findall(text)]
+    if _LEADS.match(text) or any(w in _POINTERS for w in words):
+        return True
+    return len(tokenize(text)) < 2
+
+
+def ask_followup(snapshot: Snapshot, embedder: Embedder, text: str, turns: Sequence[Turn],
+                 k: int, gate_threshold: float = DEFAULT_THRESHOLD,
+                 max_chars: int = MAX_QUESTION_CHARS, highlights: bool = True,
+                 weights: RankWeights = DEFAULT_WEIGHTS,
+                 context: ContextWeights = DEFAULT_CONTEXT,
+                 scope: Scope | None = None) -> tuple[Answer, bool]:
+    """The answer to `text` after `turns` (oldest first), and whether it stood on its own.
+
+    A message that stands on its own gets exactly the answer it would get as a first
+    question.
+    """
+    text = check_question(text, max_chars)
+    alone = search(snapshot, embedder, text, k, gate_threshold, max_chars, highlights, weights,
+                   scope)
+    if not turns or changes_subject(text) or (alone.answered and not needs_context(text)):
+        return alone, True
+    anchor = next((t.question for t in reversed(turns) if t.standalone), turns[0].question)
+    combined_text = check_question(f"{anchor} {text}", max_chars + len(anchor) + 1)
+    near = _context_rows(snapshot, turns[-1].cited)
+    near_rows = np.fromiter(near, dtype=np.int64, count=len(near))
+    combined = rank(snapshot, embedder, combined_text, weights=weights, also=near_rows,
+                    scope=scope)
+    if not len(combined.rows):
+        return alone, True
+    own = rank(snapshot, embedder, text, weights=weights, also=combined.rows, scope=scope)
+    own_score = dict(zip(own.rows.tolist(), own.scores.tolist(), strict=True))
+    floor = float(own.scores.min()) if len(own.scores) else 0.0
+    rows = combined.rows.tolist()
+    scores = np.array([own_score.get(row, floor) for row in rows])
+    bonus = (context.earlier * combined.scores + (1 - context.earlier) * scores
+             - combined.scores
+             + np.array([context.article * (row in near) + context.nearby * near.get(row, 0.0)
+                         for row in rows]))
+    answer = answer_from(snapshot, boosted(combined, bonus), text, k, gate_threshold,
+                         highlights)
+    return answer, False
+
+
+def _context_rows(snapshot: Snapshot, cited: Sequence[tuple[str, tuple[int, ...]]]
+                  ) -> dict[int, float]:
+    """Rows of the article cited first, each with its closeness to the passages cited from
+    it: 1 / (1 + paragraph distance) to the hit ranked r, halved for each rank below the
+    first, the best over hits."""
+    if not cited:
+        return {}
+    article = cited[0][0]
+    anchors = [(p, 0.5 ** rank) for rank, (a, paragraphs) in enumerate(cited) if a == article
+               for p in paragraphs]
+    return {row: max(weight / (1.0 + min(abs(p - c) for p in paragraphs))
+                     for c, weight in anchors)
+            for row, paragraphs in snapshot.metadata.paragraphs_of(article).items()}
