@@ -118,6 +118,12 @@ def _parser() -> argparse.ArgumentParser:
                    help="with --archive: each highlight line is a question")
     p.add_argument("--fit", nargs=2, type=Path, metavar=("SQUAD_FILE", "CNN_FILE"),
                    help="fit the ranking weights and the gate on the fit halves; report both")
+    p.add_argument("--conversations", type=Path, metavar="SQUAD_FILE",
+                   help="follow-ups alone and in context: SQuAD conversation pairs (fit and "
+                        "test halves) and QUESTIONS files of pairs about the corpus "
+                        '({"first", "first_paras", "followup", "paras", "kind"})')
+    p.add_argument("--refit", action="store_true",
+                   help="with --conversations: fit the context weights on the fit half first")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(run=cmd_eval)
 
@@ -292,12 +298,16 @@ def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from index import evaluation
 
-    modes = (args.beir, args.squad, args.summaries, args.in_out, args.archive, args.fit)
+    modes = (args.beir, args.squad, args.summaries, args.in_out, args.archive, args.fit,
+             args.conversations)
     chosen = [x for x in modes if x]
     if len(chosen) > 1 or not (chosen or args.questions) or (
-            args.questions and chosen and not args.archive):
+            args.questions and chosen and not (args.archive or args.conversations)):
         raise BriefingError("eval needs one of: QUESTIONS.jsonl..., --beir DIR, --squad FILE, "
-                            "--summaries FILE, --in-out FILE, --archive CNN_FILE, --fit")
+                            "--summaries FILE, --in-out FILE, --archive CNN_FILE, --fit, "
+                            "--conversations SQUAD_FILE")
+    if args.refit and not args.conversations:
+        raise BriefingError("--refit goes with --conversations")
     files = [*args.questions, *(args.fit or [x for x in chosen if x is not args.beir])]
     for path in files:
         if not Path(path).is_file():
@@ -309,6 +319,14 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     if args.summaries:
         return _eval_summaries(args, settings)
     cache = settings.index_dir.parent / "eval"
+    if args.conversations:
+        from bot.conversation_cli import eval_conversations, format_conversations
+
+        index = open_index(settings)
+        _ensure_index(index, settings)
+        result = eval_conversations(args, settings, cache, index)
+        print(json.dumps(result, default=str) if args.json else format_conversations(result))
+        return 0
     if args.in_out or args.archive or args.fit:
         from bot.labelled_cli import eval_labelled
 

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from index.embedding import Embedder
-from index.gate import DEFAULT_THRESHOLD
+from index.gate import DEFAULT_THRESHOLD, probability
 from index.lexical import tokenize
 from index.scope import Scope
 from index.search import (
@@ -31,6 +31,7 @@ from index.search import (
     answer_from,
     boosted,
     check_question,
+    gate_evidence,
     rank,
     search,
 )
@@ -59,9 +60,10 @@ class ContextWeights:
     (`briefing eval --conversations`).
     """
 
-    earlier: float = 0.5
-    article: float = 0.3
-    nearby: float = 0.15
+    earlier: float = 0.25
+    article: float = 0.6
+    nearby: float = 0.3
+    in_subject_gate: float = 0.5  # × the gate threshold when the answer stays in the article
 
 
 DEFAULT_CONTEXT = ContextWeights()
@@ -79,6 +81,9 @@ _NEW_SUBJECT = re.compile(r"\b(diff(erent)? (topic|subject|question|thing)|new (
                           r"changing (the )?subject|on another note|random q(uestion)?|"
                           r"btw|by the way|nvm|never ?mind|forget (that|it)|"
                           r"something else|other topic)\b", re.IGNORECASE)
+# Content words (stemmed, stop words removed) from which a message stands on its own.
+SELF_CONTAINED = 6
+_OPENER_END = re.compile(r"[^,:;.?!—–-]{0,25}[,:;.?!—–-]+\s*")
 _WORDS = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 
 
@@ -87,15 +92,32 @@ def changes_subject(text: str) -> bool:
     return bool(_NEW_SUBJECT.search(text))
 
 
+def without_opener(text: str) -> str:
+    """The question after a subject-change opener ("ok diff topic, does …" → "does …"): the
+    opener's words are not part of what is asked, and would only lower the gate's coverage."""
+    match = _NEW_SUBJECT.search(text)
+    if not match or match.start() > 30:
+        return text
+    rest = _OPENER_END.match(text, match.end())
+    remainder = text[rest.end():] if rest else text[match.end():]
+    remainder = re.sub(r"^\s*(but|and|so|ok(ay)?)\b\W*", "", remainder, flags=re.IGNORECASE)
+    return remainder.strip() or text
+
+
 def needs_context(text: str) -> bool:
-    """Does the message point back at the conversation: a pronoun, a leading "and"/"what
-    about", or too few content words to be a question on its own ("how come?")?"""
+    """Does the message point back at the conversation: a leading "and"/"what about", a
+    pronoun in a short message, or too few content words to be a question on its own ("how
+    come?")? A message of SELF_CONTAINED content words or more is read on its own even with a
+    pronoun in it ("why is Russia backing Hamas when it used to court Israel?")."""
     if changes_subject(text):
         return False
-    words = [w.lower() for w in _WORDS.findall(text)]
-    if _LEADS.match(text) or any(w in _POINTERS for w in words):
+    if _LEADS.match(text):
         return True
-    return len(tokenize(text)) < 2
+    content = len(set(tokenize(text)))
+    if content < 2:
+        return True
+    words = {w.lower() for w in _WORDS.findall(text)}
+    return bool(words & _POINTERS) and content < SELF_CONTAINED
 
 
 def ask_followup(snapshot: Snapshot, embedder: Embedder, text: str, turns: Sequence[Turn],
@@ -110,6 +132,8 @@ def ask_followup(snapshot: Snapshot, embedder: Embedder, text: str, turns: Seque
     question.
     """
     text = check_question(text, max_chars)
+    if turns and changes_subject(text):
+        text = without_opener(text)
     alone = search(snapshot, embedder, text, k, gate_threshold, max_chars, highlights, weights,
                    scope)
     if not turns or changes_subject(text) or (alone.answered and not needs_context(text)):
@@ -131,9 +155,18 @@ def ask_followup(snapshot: Snapshot, embedder: Embedder, text: str, turns: Seque
              - combined.scores
              + np.array([context.article * (row in near) + context.nearby * near.get(row, 0.0)
                          for row in rows]))
-    answer = answer_from(snapshot, boosted(combined, bonus), text, k, gate_threshold,
-                         highlights)
-    return answer, False
+    ranked = boosted(combined, bonus)
+    answer = answer_from(snapshot, ranked, text, k, gate_threshold, highlights)
+    if not answer.hits:
+        return answer, False
+    top = int(ranked.rows[0])
+    [record] = snapshot.metadata.passages([top])
+    on_own = probability(gate_evidence(snapshot, own, int(np.flatnonzero(own.rows == top)[0]),
+                                       record, snapshot.lexical.idf(own.tokens)))
+    confidence = max(answer.confidence, on_own)
+    threshold = gate_threshold * (context.in_subject_gate if top in near else 1.0)
+    return replace(answer, answered=confidence >= threshold,
+                   confidence=round(confidence, 4)), False
 
 
 def _context_rows(snapshot: Snapshot, cited: Sequence[tuple[str, tuple[int, ...]]]
