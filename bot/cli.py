@@ -36,6 +36,7 @@ from index import (
     IndexMismatch,
     IndexMissing,
     ReindexReport,
+    Scope,
 )
 
 log = logging.getLogger("briefing")
@@ -73,8 +74,18 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ask", help="answer a question with cited passages")
     p.add_argument("question", help="the question, or - to read one question per line")
     p.add_argument("-k", type=_positive_int(10), help="number of passages (default: top_k)")
+    _scope_arguments(p)
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(run=cmd_ask)
+
+    p = sub.add_parser("chat", help="a conversation: follow-up questions keep the context")
+    p.add_argument("input", nargs="?", choices=["-"],
+                   help='- reads JSON lines {"thread": ID, "text": MESSAGE} (with --json)')
+    p.add_argument("-k", type=_positive_int(10), help="number of passages (default: top_k)")
+    _scope_arguments(p)
+    p.add_argument("--json", action="store_true",
+                   help="JSON lines in and out: one ask --json object plus \"thread\" per line")
+    p.set_defaults(run=cmd_chat)
 
     p = sub.add_parser("summary", help="summarize an article, or brief on a topic across all")
     p.add_argument("article", nargs="?", metavar="ARTICLE_ID",
@@ -231,12 +242,36 @@ def _ensure_index(index: BriefingIndex, settings: Settings) -> None:
         print(line, file=sys.stderr)
 
 
+def _scope_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--source", metavar="ARTICLE_OR_OUTLET",
+                   help="answer only from one article (its id) or outlet (e.g. reuters.com)")
+    p.add_argument("--since", type=_since, metavar="DATE|1d|7d",
+                   help="answer only from articles published (else indexed) since then")
+
+
+def _scope(args: argparse.Namespace) -> Scope | None:
+    scope = Scope(args.source, args.since)
+    return scope if scope else None
+
+
+def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.chat_cli import chat_json, chat_prompt
+
+    index = open_index(settings)
+    _ensure_index(index, settings)
+    k = args.k or settings.top_k
+    if args.json or args.input == "-":
+        return chat_json(index, sys.stdin, k, _scope(args))
+    return chat_prompt(index, k, _scope(args))
+
+
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     index = open_index(settings)
     k = args.k or settings.top_k
+    scope = _scope(args)
     if args.question != "-":
         _ensure_index(index, settings)
-        answer = index.ask(args.question, k)
+        answer = index.ask(args.question, k, scope)
         print(json.dumps(answer_json(answer), ensure_ascii=False) if args.json
               else format_answer(answer))
         return 0
@@ -246,7 +281,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         if not line.strip() and not args.json:
             continue
         try:
-            answer = index.ask(line, k)
+            answer = index.ask(line, k, scope)
         except BriefingError as err:
             status = 1
             if args.json:  # one output line per input line, in order, errors in-band

@@ -151,8 +151,10 @@ def ask_followup(snapshot: Snapshot, embedder: Embedder, text: str, turns: Seque
     floor = float(own.scores.min()) if len(own.scores) else 0.0
     rows = combined.rows.tolist()
     scores = np.array([own_score.get(row, floor) for row in rows])
-    bonus = (context.earlier * combined.scores + (1 - context.earlier) * scores
-             - combined.scores
+    # A message with no content word of its own ("and now?") cannot rank anything: then the
+    # earlier question carries the whole weight.
+    earlier = context.earlier if len(own.tokens) >= 2 else 1.0
+    bonus = (earlier * combined.scores + (1 - earlier) * scores - combined.scores
              + np.array([context.article * (row in near) + context.nearby * near.get(row, 0.0)
                          for row in rows]))
     ranked = boosted(combined, bonus)

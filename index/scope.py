@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
-from index.dates import article_date
+from index.dates import article_date, published_date
 from index.errors import ArticleNotFound
 from index.metadata import MetadataStore
 
@@ -44,7 +44,8 @@ class Catalog:
 
     ids: tuple[str, ...]
     outlets: tuple[str, ...]
-    days: np.ndarray  # ordinal day of each article's date, NaN when unknown
+    days: np.ndarray       # ordinal day of each article's date (published, else indexed)
+    published: np.ndarray  # ordinal day of its published date, NaN when it has none
 
     @classmethod
     def of(cls, metadata: MetadataStore) -> Catalog:
@@ -53,7 +54,9 @@ class Catalog:
         outlets = tuple(outlet(records[i].source) for i in ids)
         days = np.array([_ordinal(article_date(records[i].published, records[i].indexed_at))
                          for i in ids], dtype=float)
-        return cls(ids, outlets, days)
+        published = np.array([_ordinal(published_date(records[i].published)) for i in ids],
+                             dtype=float)
+        return cls(ids, outlets, days, published)
 
     def allowed(self, scope: Scope) -> np.ndarray:
         """Numbers of the articles in `scope`; raises ArticleNotFound for an unknown source."""
@@ -77,13 +80,16 @@ class Catalog:
                                       f"{since.date().isoformat()} or later")
         return np.flatnonzero(keep)
 
-    def freshness(self) -> np.ndarray:
-        """Per article, 1 for the newest dated article, halving every RECENCY_HALF_LIFE_DAYS
-        behind it; 0 for undated articles."""
-        if not len(self.days) or np.isnan(self.days).all():
-            return np.zeros(len(self.days))
-        behind = np.nanmax(self.days) - self.days
-        return np.nan_to_num(0.5 ** (behind / RECENCY_HALF_LIFE_DAYS), nan=0.0)
+    def freshness(self, articles: np.ndarray) -> np.ndarray:
+        """For each of `articles` (numbers, candidates of one question): 1 for the most
+        recently published among them, halving every RECENCY_HALF_LIFE_DAYS behind it; 0 for
+        articles without a published date (the day one was indexed says nothing of its news).
+        """
+        days = self.published[articles]
+        if not len(days) or np.isnan(days).all():
+            return np.zeros(len(days))
+        return np.nan_to_num(0.5 ** ((np.nanmax(days) - days) / RECENCY_HALF_LIFE_DAYS),
+                             nan=0.0)
 
 
 def asks_for_latest(question: str) -> bool:

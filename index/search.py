@@ -136,7 +136,7 @@ def rank(snapshot: Snapshot, embedder: Embedder, question: str,
     article_scores = snapshot.articles.scores(tokens, articles)
     fused = fused + weights.article * article_scores
     if weights.recency and asks_for_latest(question):
-        fused = fused + weights.recency * snapshot.catalog.freshness()[articles]
+        fused = fused + weights.recency * snapshot.catalog.freshness(articles)
     order = np.argsort(-fused, kind="stable")
     return Ranked(rows[order], fused[order], similarities[order], query, tokens,
                   articles[order], article_scores[order])

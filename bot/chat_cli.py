@@ -1,0 +1,86 @@
+"""`briefing chat`: conversations in the terminal, or as JSON lines for scripts and evaluation.
+
+With `--json`, each input line is `{"thread": "<any id>", "text": "<message>"}`; lines with the
+same thread form one conversation, in order. Each output line is the `ask --json` object plus
+"thread", one per input line, in order; an unusable line gets `"answered": false` and "error".
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import OrderedDict
+from collections.abc import Iterable
+
+from bot.terminal import answer_json, format_answer
+from index import Answer, BriefingError, BriefingIndex, Scope, Turn
+
+TURNS_KEPT = 6      # earlier messages a follow-up is read with
+THREADS_KEPT = 10_000  # conversations remembered by one run (oldest forgotten first)
+
+
+class Conversations:
+    """The turns of each thread seen in this run, bounded in turns and threads."""
+
+    def __init__(self) -> None:
+        self._threads: OrderedDict[str, list[Turn]] = OrderedDict()
+
+    def ask(self, index: BriefingIndex, thread: str, text: str, k: int,
+            scope: Scope | None = None) -> Answer:
+        """Answer `text` as the next message of `thread`, and remember it."""
+        turns = self._threads.pop(thread, [])
+        answer, standalone = index.ask_followup(text, turns, k, scope)
+        turns = [*turns, Turn(answer.question, standalone,
+                              tuple((h.article, h.paragraphs) for h in answer.hits))]
+        self._threads[thread] = turns[-TURNS_KEPT:]
+        while len(self._threads) > THREADS_KEPT:
+            self._threads.popitem(last=False)
+        return answer
+
+
+def chat_json(index: BriefingIndex, lines: Iterable[str], k: int,
+              scope: Scope | None = None) -> int:
+    """Answer JSON lines from `lines`, printing one JSON line for each; 1 if any failed."""
+    conversations = Conversations()
+    status = 0
+    for line in lines:
+        thread = ""
+        try:
+            message = json.loads(line)
+            if not isinstance(message, dict):
+                raise BriefingError('each line must be a JSON object {"thread": …, "text": …}')
+            thread, text = str(message.get("thread", "")), message.get("text")
+            if not isinstance(text, str):
+                raise BriefingError('"text" must be a string')
+            out = answer_json(conversations.ask(index, thread, text, k, scope))
+        except (BriefingError, ValueError) as err:
+            status = 1
+            reason = str(err) if isinstance(err, BriefingError) else f"not JSON: {err}"
+            out = {"question": " ".join(line.split())[:200], "answered": False, "hits": [],
+                   "error": reason}
+        print(json.dumps({**out, "thread": thread}, ensure_ascii=False), flush=True)
+    return status
+
+
+def chat_prompt(index: BriefingIndex, k: int, scope: Scope | None = None) -> int:
+    """An interactive conversation: each message is read in the context of the ones before;
+    "/new" starts over, an empty line or Ctrl-D ends."""
+    conversations = Conversations()
+    thread = 0
+    print("Ask about the articles; follow-up questions keep the context. /new starts over, "
+          "an empty line ends.", file=sys.stderr)
+    while True:
+        try:
+            text = input("? ")
+        except EOFError:
+            print(file=sys.stderr)
+            return 0
+        if not text.strip():
+            return 0
+        if text.strip() == "/new":
+            thread += 1
+            continue
+        try:
+            print(format_answer(conversations.ask(index, str(thread), text, k, scope)) + "\n")
+        except BriefingError as err:
+            print(f"briefing: {err}", file=sys.stderr)

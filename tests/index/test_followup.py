@@ -1,0 +1,154 @@
+"""Follow-ups read in the context of the conversation; scoping by article, outlet and date;
+recent articles first when a question asks for the latest. The real bundled model throughout."""
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from index import ArticleNotFound, BriefingIndex, Scope, Turn
+from index.followup import changes_subject, needs_context, without_opener
+from index.search import DEFAULT_WEIGHTS, search
+from tests.support import ROOT
+
+SEED = "russia-turkiye-israel-hamas-war"
+SWEDEN = "Why did Erdoğan approve Sweden's NATO bid?"
+GRAIN = ("---\ntitle: Grain corridor closes\nsource: https://www.example-wire.com/grain\n"
+         "published: 2023-07-20\n---\n\nRussia withdrew from the Black Sea grain agreement in "
+         "July, ending a year of Ukrainian wheat shipments through Odesa.\n\nTurkish officials "
+         "tried to negotiate an extension of the deal with Moscow, but the talks in Sochi failed "
+         "to revive it.\n")
+
+
+def harbour(day: int, ships: int) -> str:
+    return (f"---\ntitle: Harbour update\nsource: https://harbour-news.org/{day}\n"
+            f"published: 2023-11-{day:02d}\n---\n\nThe storm-damaged harbour of Port Anselm "
+            f"reported {ships} cargo ships waiting to unload grain as repairs went on.\n")
+
+
+def turn(index: BriefingIndex, question: str) -> Turn:
+    """A first question as the bot stores it after answering."""
+    answer = index.ask(question)
+    return Turn(answer.question, True, tuple((h.article, h.paragraphs) for h in answer.hits))
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory, embedder) -> BriefingIndex:
+    """The seed article, a grain story from an outlet, and three dated harbour updates."""
+    base = tmp_path_factory.mktemp("followup")
+    corpus = base / "corpus"
+    corpus.mkdir()
+    (corpus / f"{SEED}.md").write_text((ROOT / "corpus" / f"{SEED}.md").read_text("utf-8"))
+    (corpus / "grain.md").write_text(GRAIN, "utf-8")
+    for day, ships in ((3, 40), (17, 25), (28, 12)):
+        (corpus / f"harbour-{day}.md").write_text(harbour(day, ships), "utf-8")
+    index = BriefingIndex(base / "index", embedder=embedder)
+    index.reindex(corpus)
+    return index
+
+
+def test_a_pronoun_follow_up_is_answered_from_the_conversation(seed_index):
+    follow_up = "when did he send it to parliament?"
+    alone = seed_index.ask(follow_up)
+    answer, standalone = seed_index.ask_followup(follow_up, [turn(seed_index, SWEDEN)])
+    assert not alone.answered  # "he" and "it" mean nothing without the first question
+    assert answer.answered and answer.hits[0].paragraphs == (15,) and not standalone
+    assert answer.question == follow_up
+
+
+def test_a_full_question_as_follow_up_gets_exactly_its_own_answer(seed_index):
+    question = "How much did trade between Russia and Turkey grow in 2022?"
+    alone = seed_index.ask(question)
+    answer, standalone = seed_index.ask_followup(question, [turn(seed_index, SWEDEN)])
+    assert standalone and answer == alone and alone.hits[0].paragraphs == (6,)
+
+
+def test_context_keeps_an_ambiguous_follow_up_in_the_article_being_discussed(archive):
+    follow_up = "why did the talks fail to revive it?"
+    first = turn(archive, "When did Russia leave the Black Sea grain deal?")
+    assert first.cited[0][0] == "grain"
+    answer, _ = archive.ask_followup(follow_up, [first])
+    assert answer.answered and answer.hits[0].article == "grain"
+
+
+def test_a_change_of_subject_is_not_dragged_back(archive):
+    first = turn(archive, "When did Russia leave the Black Sea grain deal?")
+    answer, standalone = archive.ask_followup(
+        "btw, different topic: why did Erdoğan approve Sweden's NATO bid?", [first])
+    assert standalone and answer.hits[0].article == SEED
+    assert answer.hits[0].paragraphs == (15,)
+
+
+def test_needs_context_and_subject_change_cues():
+    assert needs_context("and Turkey?") and needs_context("why not?")
+    assert needs_context("when did he send it to parliament?")
+    assert not needs_context("Why is Russia backing Hamas when it used to court Israel so "
+                             "openly?")  # a pronoun in a question that stands on its own
+    assert not needs_context("How much trade is there between Russia and Turkey?")
+    assert changes_subject("ok diff topic, does turkey host hamas leaders?")
+    assert without_opener("ok diff topic, does turkey host hamas leaders?") == (
+        "does turkey host hamas leaders?")
+    assert without_opener("nvm that, but what about the wagner revolt?") == (
+        "what about the wagner revolt?")
+
+
+def test_source_scope_answers_only_from_that_article_or_outlet(archive):
+    question = "What happened to the grain shipments?"
+    assert {h.article for h in archive.ask(question, 5).hits} != {"grain"}
+    by_outlet = archive.ask(question, 5, Scope(source="example-wire.com"))
+    assert {h.article for h in by_outlet.hits} == {"grain"}
+    assert archive.ask(question, 5, Scope(source="www.example-wire.com")).hits == by_outlet.hits
+    by_id = archive.ask("Why did Erdoğan approve Sweden?", 5, Scope(source="harbour-17"))
+    assert {h.article for h in by_id.hits} == {"harbour-17"}
+    assert "example-wire.com" in archive.outlets()
+
+
+def test_since_scope_drops_older_articles(archive):
+    """Dated articles count from their published date; undated ones (the seed article) from
+    the day they were indexed, today."""
+    answer = archive.ask("How many cargo ships are waiting in Port Anselm?", 5,
+                         Scope(since=datetime(2023, 11, 15, tzinfo=UTC)))
+    found = {h.article for h in answer.hits}
+    assert "harbour-17" in found and not found & {"harbour-3", "grain"}
+
+
+@pytest.mark.parametrize("scope", [Scope(source="nowhere.example"),
+                                   Scope(since=datetime(2031, 1, 1))])
+def test_a_scope_matching_nothing_is_one_clear_error(archive, scope):
+    with pytest.raises(ArticleNotFound, match="no indexed article"):
+        archive.ask("grain", 3, scope)
+
+
+def test_asking_for_the_latest_puts_the_newest_report_first(archive):
+    latest = archive.ask("What's the latest on the Port Anselm harbour?")
+    assert latest.hits[0].article == "harbour-28"
+    question = "How many cargo ships waited in Port Anselm?"
+    without_recency = search(archive.snapshot(), archive.embedder, question, 3,
+                             weights=replace(DEFAULT_WEIGHTS, recency=0.0))
+    assert archive.ask(question).hits == without_recency.hits  # not asked for: no effect
+
+
+def test_follow_up_and_scope_together(archive):
+    first = turn(archive, "How many cargo ships are waiting in Port Anselm?")
+    answer, _ = archive.ask_followup("and now?", [first],
+                                     scope=Scope(since=datetime(2023, 11, 20, tzinfo=UTC)))
+    assert answer.hits[0].article == "harbour-28"
+
+
+def test_squad_conversations_gain_from_context_on_the_test_half(shared_eval: Path, tmp_path,
+                                                                embedder):
+    """The acceptance measure on data nobody tuned on: dependent follow-ups of the SQuAD test
+    half are found first and answered far more often with context than alone."""
+    from index.conversation_eval import run_pairs, summarize
+    from index.labelled_eval import prepare
+    from index.labelled_sets import squad_conversations
+
+    labelled, pairs = squad_conversations(shared_eval / "squad-v1.1-dev" / "dev-v1.1.json")
+    index = BriefingIndex(tmp_path / "index", embedder=embedder)
+    prepare(index, labelled)
+    test = summarize(run_pairs(index, [p for p in pairs if p.half == "test"]))
+    dependent = test["dependent"]
+    assert dependent["followup@1 in context"] >= dependent["followup@1 alone"] + 0.25
+    assert test["standalone"]["followup@1 in context"] >= test["standalone"][
+        "followup@1 alone"]
