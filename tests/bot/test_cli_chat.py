@@ -1,0 +1,83 @@
+"""`briefing chat` and `briefing ask --source/--since` as a script or a user runs them."""
+
+import json
+import re
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.support import ROOT
+
+
+def run(args: list[str], env: dict[str, str], stdin: str | None = None):
+    return subprocess.run([sys.executable, "-m", "bot", *args], env=env, input=stdin,
+                          capture_output=True, text=True, timeout=300, cwd=ROOT)
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory) -> dict[str, str]:
+    index_dir = tmp_path_factory.mktemp("chat") / "index"
+    env = {**os.environ, "BRIEFING_INDEX_DIR": str(index_dir),
+           "BRIEFING_CORPUS_DIR": str(ROOT / "corpus")}
+    assert run(["reindex"], env).returncode == 0
+    return env
+
+
+def lines(*messages: dict | str) -> str:
+    return "".join((m if isinstance(m, str) else json.dumps(m)) + "\n" for m in messages)
+
+
+def test_chat_json_answers_each_line_in_order_with_threads_kept_apart(env):
+    result = run(["chat", "--json", "-"], env, lines(
+        {"thread": "a", "text": "Why did Erdoğan approve Sweden's NATO bid?"},
+        {"thread": "b", "text": "How much trade is there between Russia and Turkey?"},
+        {"thread": "a", "text": "when did he send it to parliament?"},
+        {"thread": "b", "text": "and what about this year?"}))
+    assert result.returncode == 0, result.stderr
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [o["thread"] for o in out] == ["a", "b", "a", "b"]
+    assert set(out[0]) == {"question", "answered", "hits", "thread"}
+    assert set(out[0]["hits"][0]) == {"rank", "score", "article", "title", "paragraphs",
+                                      "start", "end", "text", "highlight"}
+    assert out[2]["question"] == "when did he send it to parliament?"
+    assert out[2]["answered"] and out[2]["hits"][0]["paragraphs"] == [15]
+    assert out[3]["hits"][0]["paragraphs"] == [6]  # thread b was about trade, not Sweden
+
+
+def test_chat_json_gives_one_line_per_input_line_with_errors_in_band(env):
+    result = run(["chat", "--json", "-"], env, lines(
+        "not json", "", {"thread": "a"}, {"thread": "a", "text": "   "}, "[1, 2]",
+        {"thread": "a", "text": "Why did Erdoğan approve Sweden?"}))
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(out) == 6 and result.returncode == 1 and "Traceback" not in result.stderr
+    assert all(o["error"] and not o["answered"] and o["hits"] == [] for o in out[:5])
+    assert out[5]["answered"] and "error" not in out[5]
+
+
+def test_chat_prompt_keeps_the_conversation_until_new(env):
+    result = run(["chat"], env, "Why did Erdoğan approve Sweden's NATO bid?\n"
+                                "when did he send it to parliament?\n/new\n"
+                                "when did he send it to parliament?\n")
+    assert result.returncode == 0, result.stderr
+    answers = [block for block in re.split(r"^(?:\? )+", result.stdout, flags=re.M) if block]
+    assert len(answers) == 3
+    assert answers[1].startswith("1. ") and "¶15" in answers[1].splitlines()[0]
+    assert "don't seem to cover" in answers[2]  # after /new the pronouns mean nothing
+
+
+def test_ask_with_an_unknown_source_or_a_bad_since_is_one_line(env):
+    unknown = run(["ask", "--source", "nowhere.example", "Sweden"], env)
+    assert unknown.returncode == 1 and "no indexed article or outlet" in unknown.stderr
+    assert "Traceback" not in unknown.stderr and unknown.stderr.strip().count("\n") == 0
+    bad = run(["ask", "--since", "last tuesday", "Sweden"], env)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert "argument --since: 'last tuesday' is not a date" in bad.stderr.splitlines()[-1]
+
+
+def test_ask_scoped_to_an_article_answers_from_it(env):
+    result = run(["ask", "--json", "--source", "russia-turkiye-israel-hamas-war",
+                  "--since", "7d", "Why did Erdoğan approve Sweden?"], env)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["hits"][0]["paragraphs"] == [15]
