@@ -129,6 +129,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="with --archive: each highlight line is a question")
     p.add_argument("--fit", nargs=2, type=Path, metavar=("SQUAD_FILE", "CNN_FILE"),
                    help="fit the ranking weights and the gate on the fit halves; report both")
+    p.add_argument("--recency", type=Path, metavar="CNN_FILE",
+                   help="stories reported more than once, dated: does 'what's the latest on' "
+                        "find the newest report, and do other questions keep their own")
     p.add_argument("--conversations", type=Path, metavar="SQUAD_FILE",
                    help="follow-ups alone and in context: SQuAD conversation pairs (fit and "
                         "test halves) and QUESTIONS files of pairs about the corpus "
@@ -334,13 +337,13 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from index import evaluation
 
     modes = (args.beir, args.squad, args.summaries, args.in_out, args.archive, args.fit,
-             args.conversations)
+             args.conversations, args.recency)
     chosen = [x for x in modes if x]
     if len(chosen) > 1 or not (chosen or args.questions) or (
             args.questions and chosen and not (args.archive or args.conversations)):
         raise BriefingError("eval needs one of: QUESTIONS.jsonl..., --beir DIR, --squad FILE, "
                             "--summaries FILE, --in-out FILE, --archive CNN_FILE, --fit, "
-                            "--conversations SQUAD_FILE")
+                            "--conversations SQUAD_FILE, --recency CNN_FILE")
     if args.refit and not args.conversations:
         raise BriefingError("--refit goes with --conversations")
     files = [*args.questions, *(args.fit or [x for x in chosen if x is not args.beir])]
@@ -362,7 +365,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         result = eval_conversations(args, settings, cache, index)
         print(json.dumps(result, default=str) if args.json else format_conversations(result))
         return 0
-    if args.in_out or args.archive or args.fit:
+    if args.in_out or args.archive or args.fit or args.recency:
         from bot.labelled_cli import eval_labelled
 
         return eval_labelled(args, settings, cache)

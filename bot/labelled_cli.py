@@ -46,6 +46,8 @@ def _evaluate(args: argparse.Namespace, settings: Settings, cache: Path) -> dict
                 result[f"one article {half}"] = measure.score(asked, index.gate_threshold)
     elif args.archive:
         result = _archive(args, settings, cache)
+    elif args.recency:
+        result = _recency(args.recency, settings, cache)
     else:
         result = _fit(args.fit[0], args.fit[1], settings, cache)
     return result
@@ -115,6 +117,38 @@ def _archive(args: argparse.Namespace, settings: Settings, cache: Path) -> dict:
         result[f"highlights {half}"] = measure.score(
             measure.ask_all(index, chosen, k=ARTICLE_DEPTH), index.gate_threshold)
     return result
+
+
+RECENCY_GRID = (0.0, 0.3, 0.6, 1.0, 1.5, 2.0, 3.0)
+PLAIN_LOSS_ALLOWED = 0.01  # recall@1 that questions not asking for the latest may lose
+
+
+def _recency(cnn: Path, settings: Settings, cache: Path) -> dict:
+    """For each recency weight: how often "what's the latest on …" finds the newest report of
+    its story first, and how often a report's own highlights (not asking for the latest) still
+    find that report first, on each half of the dated CNN stories (`recency_set`)."""
+    import dataclasses
+
+    labelled = sets.recency_set(cnn)
+    index = _prepared(settings, cache, cnn, "recency", labelled)
+    rows = []
+    for weight in RECENCY_GRID:
+        weights = dataclasses.replace(DEFAULT_WEIGHTS, recency=weight)
+        row: dict = {"recency weight": weight}
+        for half in ("fit", "test"):
+            questions = labelled.half(half)
+            for kind, chosen in (("latest", [q for q in questions if "latest" in q.text]),
+                                 ("plain", [q for q in questions if "latest" not in q.text])):
+                asked = measure.ask_all(index, chosen, weights=weights)
+                row[f"{kind} {half}"] = measure.score(asked, 0.5)["article_recall@1"]
+        rows.append(row)
+    floor = rows[0]["plain fit"] - PLAIN_LOSS_ALLOWED
+    best = max((r for r in rows if r["plain fit"] >= floor), key=lambda r: r["latest fit"])
+    return {"shipped recency weight": DEFAULT_WEIGHTS.recency,
+            f"best on the fit half (most latest, plain within {PLAIN_LOSS_ALLOWED} of no "
+            f"recency)": best["recency weight"],
+            "article recall@1 by recency weight": [
+                " ".join(f"{k}={v}" for k, v in r.items()) for r in rows]}
 
 
 def _fit(squad: Path, cnn: Path, settings: Settings, cache: Path) -> dict:

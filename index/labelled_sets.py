@@ -316,3 +316,44 @@ def _pronoun(match) -> str:
     if plural:
         return "their" if possessive else "they"
     return "its" if possessive else "it"
+
+
+# --- recency ---------------------------------------------------------------------------------
+
+RECENCY_STORY_SIZES = (2, 5)   # stories with this many reports (bigger groups are loose chains)
+RECENCY_SPACING_DAYS = 3
+
+
+def recency_set(cnn_file: Path) -> LabelledSet:
+    """Stories CNN-1000 reports more than once, each report given a date, oldest first in
+    file order, RECENCY_SPACING_DAYS apart; each story starts on its own day.
+
+    Questions (in halves by story): "What's the latest on <the oldest report's first
+    highlight>?", whose answer is the newest report (`article`); and each report's own joined
+    highlights, which do not ask for the latest and must keep finding their own report.
+    """
+    from datetime import date, timedelta
+
+    rows = read_cnn(cnn_file)
+    groups = story_groups([r["article"] for r in rows], [r["highlights"] for r in rows])
+    members: dict[int, list[int]] = {}
+    for number, group in enumerate(groups.tolist()):
+        members.setdefault(group, []).append(number)
+    low, high = RECENCY_STORY_SIZES
+    stories = [m for m in members.values() if low <= len(m) <= high]
+    labelled = LabelledSet("recency", [])
+    start = date(2024, 1, 1)
+    for position, story in enumerate(stories):
+        half = "fit" if position % 2 == 0 else "test"
+        for order, number in enumerate(story):
+            day = start + timedelta(days=position + order * RECENCY_SPACING_DAYS)
+            row = rows[number]
+            labelled.articles.append(article_from_text(row["id"], "", row["article"],
+                                                       published=day.isoformat()))
+            labelled.questions.append(LabelledQuestion(highlights_question(row), True, half,
+                                                       row["id"]))
+        oldest, newest = rows[story[0]], rows[story[-1]]
+        topic = next(line.strip() for line in oldest["highlights"].splitlines() if line.strip())
+        labelled.questions.append(LabelledQuestion(
+            f"What's the latest on this: {topic.rstrip('.')}?", True, half, newest["id"]))
+    return labelled

@@ -28,12 +28,12 @@ class RankWeights:
     plus `article` × its article's BM25 as a share of the most any text could score for the
     question (see index/article_level.py). Chosen on the fit halves of the CNN archive and
     SQuAD sets (`briefing eval --fit`) and SciFact's train split (README, "Measured
-    quality").
+    quality"); `recency` on the fit half of dated CNN stories (`briefing eval --recency`).
     """
 
     dense: float = 0.65
     article: float = 1.35
-    recency: float = 0.3  # × an article's freshness, for questions asking for the latest
+    recency: float = 1.5  # × freshness, for questions asking for the latest (see _recency)
 
 
 DEFAULT_WEIGHTS = RankWeights()
@@ -136,10 +136,26 @@ def rank(snapshot: Snapshot, embedder: Embedder, question: str,
     article_scores = snapshot.articles.scores(tokens, articles)
     fused = fused + weights.article * article_scores
     if weights.recency and asks_for_latest(question):
-        fused = fused + weights.recency * snapshot.catalog.freshness(articles)
+        fused = fused + weights.recency * _recency(snapshot, fused, articles)
     order = np.argsort(-fused, kind="stable")
     return Ranked(rows[order], fused[order], similarities[order], query, tokens,
                   articles[order], article_scores[order])
+
+
+RECENCY_POOL = 10  # candidates among which "the latest" is looked for
+
+
+def _recency(snapshot: Snapshot, fused: np.ndarray, articles: np.ndarray) -> np.ndarray:
+    """Each candidate's freshness among the RECENCY_POOL best candidates (others get none),
+    scaled by its share of the best score: the newest of the relevant reports gains most, a
+    newer but unrelated one little."""
+    bonus = np.zeros(len(fused))
+    pool = np.argsort(-fused, kind="stable")[:RECENCY_POOL]
+    best = float(fused[pool[0]])
+    if best <= 0:
+        return bonus
+    bonus[pool] = snapshot.catalog.freshness(articles[pool]) * np.clip(fused[pool] / best, 0, 1)
+    return bonus
 
 
 def boosted(ranked: Ranked, bonus: np.ndarray) -> Ranked:

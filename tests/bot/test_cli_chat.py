@@ -1,8 +1,8 @@
 """`briefing chat` and `briefing ask --source/--since` as a script or a user runs them."""
 
 import json
-import re
 import os
+import re
 import subprocess
 import sys
 
