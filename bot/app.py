@@ -12,6 +12,7 @@ from discord import app_commands
 from discord.ext import commands, tasks
 
 from bot import health
+from bot.conversations import ChannelModeStore, ConversationStore
 from bot.engine import open_index
 from bot.errors import UserError
 from bot.settings import Settings
@@ -27,8 +28,10 @@ from index.feedback import FeedbackLog
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("bot.cogs.ask", "bot.cogs.sources", "bot.cogs.admin", "bot.cogs.summaries")
+EXTENSIONS = ("bot.cogs.ask", "bot.cogs.conversations", "bot.cogs.sources", "bot.cogs.admin",
+              "bot.cogs.summaries")
 UNEXPECTED = "Something went wrong while handling that; the error has been logged."
+CLOSE_WAIT_S = 5.0  # how long closing waits for an answer being posted
 AUTHENTICATION_FAILED = 4004  # the gateway's close code for a token it does not accept
 
 
@@ -93,14 +96,21 @@ class BriefingBot(commands.Bot):
 
     def __init__(self, settings: Settings, index: BriefingIndex | None = None,
                  **options: object) -> None:
-        intents = discord.Intents.default()  # no privileged intents: mentions carry content
-        intents.message_content = False
+        intents = discord.Intents.default()  # without message content, mentions carry text
+        intents.message_content = settings.message_content  # privileged: opt in
         super().__init__(command_prefix=commands.when_mentioned, intents=intents,
                          help_command=None, tree_cls=BriefingTree,
                          allowed_mentions=discord.AllowedMentions.none(), **options)
         self.settings = settings
         self.index = index or open_index(settings)
         self.feedback = FeedbackLog(settings.feedback_db)
+        self.conversations = ConversationStore(
+            settings.conversations_db, ttl_s=settings.conversation_ttl_s,
+            max_turns=settings.conversation_turns, max_conversations=settings.max_conversations)
+        self.channel_modes = ChannelModeStore(settings.conversations_db)
+        # Held from posting an answer until its turn is stored, and while a conversation is
+        # looked up: a follow-up sent as soon as the answer shows sees that answer's turn.
+        self.conversation_lock = asyncio.Lock()
         self.reindex_lock = asyncio.Lock()
 
     async def setup_hook(self) -> None:
@@ -143,12 +153,19 @@ class BriefingBot(commands.Bot):
             await asyncio.to_thread(health.touch, self.settings.health_file)
 
     async def on_message(self, message: discord.Message) -> None:
-        """Mentions are handled by the ask cog; there are no prefix commands to process."""
+        """Messages are handled by the conversations cog; there are no prefix commands."""
 
     async def close(self) -> None:
         self.report_health.cancel()
+        try:  # let an answer being posted store its turn before the stores close
+            async with asyncio.timeout(CLOSE_WAIT_S), self.conversation_lock:
+                pass
+        except TimeoutError:
+            log.warning("closing while an answer is still being posted")
         await super().close()
         self.feedback.close()
+        self.conversations.close()
+        self.channel_modes.close()
 
 
 def run_bot(settings: Settings) -> int:

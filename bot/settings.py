@@ -62,6 +62,19 @@ class Settings(BaseSettings):
     max_article_bytes: int = Field(5_000_000, ge=1000,
                                    description="Largest article file a reindex reads; larger "
                                    "files are skipped and named")
+    conversations_db: Path = Field(Path(".briefing/conversations.sqlite"),
+                                   description="SQLite file for conversations (follow-ups) "
+                                   "and per-channel conversation modes")
+    conversation_ttl_s: float = Field(4 * 3600, ge=1, le=30 * 86400,
+                                      description="Seconds after its last message that a "
+                                      "conversation is forgotten")
+    conversation_turns: int = Field(6, ge=1, le=50, description="Messages of a conversation "
+                                    "kept as context for follow-ups")
+    max_conversations: int = Field(10_000, ge=1, description="Conversations kept at most; the "
+                                   "least recently active are dropped first")
+    message_content: bool = Field(False, description="Ask Discord for the privileged Message "
+                                  "Content intent (enable it in the developer portal too): "
+                                  "follow-ups in threads and forum posts need no mention")
 
     @field_validator("discord_token")
     @classmethod

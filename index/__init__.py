@@ -158,6 +158,10 @@ class BriefingIndex:
         return ask_followup(self._searchable(), self.embedder, question, turns, k,
                             self.gate_threshold, self.max_question_chars, scope=scope)
 
+    def check_scope(self, scope: Scope) -> None:
+        """Raise ArticleNotFound (one line, fit to show) unless `scope` matches an article."""
+        self.snapshot().catalog.allowed(scope)
+
     def outlets(self) -> list[str]:
         """The outlets (source hosts) of the indexed articles, most articles first."""
         from collections import Counter

@@ -533,3 +533,56 @@ def test_reconnect_and_invalid_session_lose_and_double_nothing() -> None:
         assert len(replies) == 3, replies  # each answered once
 
     run_with_bot(scenario)
+
+
+def test_threads_on_messages_forum_posts_and_replies_behave_like_discord() -> None:
+    async def scenario(server: FakeDiscord, bot: PingBot) -> None:
+        general = bot.get_channel(int(server.channel_id))
+        assert isinstance(bot.get_channel(int(server.forum_id)), discord.ForumChannel)
+        msg = await general.send("start here")
+        thread = await msg.create_thread(name="Follow-ups")
+        assert thread.id == msg.id and thread.parent_id == general.id  # same id as the message
+        assert thread.owner_id == bot.user.id and thread.type is discord.ChannelType.public_thread
+        await asyncio.sleep(0.05)
+        assert bot.get_channel(thread.id) is not None  # THREAD_CREATE reached the cache
+        assert server.messages[str(msg.id)]["thread"]["id"] == str(thread.id)
+        with pytest.raises(discord.HTTPException) as again:
+            await msg.create_thread(name="Twice")
+        assert again.value.code == 160004
+        inside = await thread.send("in the thread")
+        with pytest.raises(discord.HTTPException) as nested:
+            await inside.create_thread(name="Nested")
+        assert nested.value.code == 50024
+        await thread.add_user(discord.Object(int(server.users["member"]["id"])))
+        assert server.users["member"]["id"] in server.thread_members[str(thread.id)]
+
+        # Members' messages in the thread: no text without MESSAGE_CONTENT unless they mention.
+        await server.send_message("plain", channel_id=str(thread.id))
+        await asyncio.sleep(0.1)
+        assert bot.seen[-1].channel.id == thread.id and bot.seen[-1].content == ""
+
+        # A reply pings the replied-to author (so the bot sees it) unless ping=False.
+        pinged = await server.send_message("a reply", reply_to=str(msg.id))
+        assert pinged["type"] == 19 and pinged["referenced_message"]["id"] == str(msg.id)
+        quiet = await server.send_message("a quiet reply", reply_to=str(msg.id), ping=False)
+        await server.wait_for(lambda c: is_post_message(c) and "a reply" in str(c.json))
+        seen = {m.id: m for m in bot.seen}
+        assert seen[int(pinged["id"])].content == "a reply"
+        assert seen[int(pinged["id"])].reference.message_id == msg.id
+        assert seen[int(quiet["id"])].content == ""
+
+        # A forum post: a thread in the forum, then its starter message with the same id.
+        post, starter = await server.forum_post("A question", "Its body")
+        await asyncio.sleep(0.1)
+        forum_thread = bot.get_channel(int(post["id"]))
+        assert isinstance(forum_thread, discord.Thread) and forum_thread.name == "A question"
+        assert forum_thread.parent_id == int(server.forum_id)
+        assert starter["id"] == post["id"] and bot.seen[-1].id == int(post["id"])
+        assert bot.seen[-1].content == ""  # not mentioned, no intent
+        with pytest.raises(discord.HTTPException) as in_forum:
+            await bot.get_partial_messageable(int(server.forum_id)).send("x")
+        assert in_forum.value.code == 50024
+
+    server = run_with_bot(scenario)
+    assert [t["name"] for t in server.guild_create_payload(0)["threads"]] == ["Follow-ups",
+                                                                             "A question"]

@@ -35,18 +35,19 @@ def token_expired(error: discord.HTTPException) -> bool:
     return error.code in EXPIRED_TOKEN_CODES or error.status == 401
 
 
-async def answer(interaction: discord.Interaction, **message: object) -> None:
+async def answer(interaction: discord.Interaction, **message: object) -> discord.Message:
     """Show ``message`` in place of the response (thinking or earlier text); once the token
-    has expired, post it in the channel instead."""
+    has expired, post it in the channel instead. Returns the message shown."""
     try:
-        await interaction.edit_original_response(**message)
+        sent = await interaction.edit_original_response(**message)
     except discord.HTTPException as err:
         channel = interaction.channel
         if not token_expired(err) or not isinstance(channel, discord.abc.Messageable):
             raise
         log.info("interaction token expired; posting the answer in the channel")
-        await channel.send(**message)
+        sent = await channel.send(**message)
     interaction.extras[PUBLIC_THINKING] = False
+    return sent
 
 
 async def end_public_thinking(interaction: discord.Interaction) -> None:

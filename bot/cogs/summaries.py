@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
-from collections.abc import Iterable
 from datetime import UTC, datetime
 
 import discord
@@ -15,6 +13,7 @@ from discord.ext import commands, tasks
 from bot import render
 from bot.app import BriefingBot, in_guild
 from bot.cogs import replies
+from bot.cogs.choices import article_choices, resolve_article
 from bot.cogs.options import declare
 from bot.errors import UserError
 from bot.schedules import ScheduleStore
@@ -23,31 +22,6 @@ from index import InvalidQuestion
 from index.search import check_question
 
 log = logging.getLogger(__name__)
-
-AUTOCOMPLETE_CHOICES = 25
-CHOICE_VALUE_LIMIT = 100  # Discord's limit on an autocomplete choice's value
-
-
-def choice_value(article_id: str) -> str:
-    """The autocomplete value for an article: its id, or for an id longer than Discord allows,
-    a prefix and a hash of it that `resolve_article` maps back."""
-    if len(article_id) <= CHOICE_VALUE_LIMIT:
-        return article_id
-    digest = hashlib.sha256(article_id.encode()).hexdigest()[:9]
-    return f"{article_id[:CHOICE_VALUE_LIMIT - 10]}~{digest}"
-
-
-def resolve_article(value: str, ids: Iterable[str]) -> str | None:
-    """The article id that ``value`` (an id typed in any case, or an autocomplete value)
-    names, or None."""
-    ids = list(ids)
-    if value in ids:
-        return value
-    for article_id in ids:
-        if choice_value(article_id) == value:
-            return article_id
-    folded = [i for i in ids if i.casefold() == value.casefold()]
-    return folded[0] if len(folded) == 1 else None
 
 
 class Summaries(commands.Cog):
@@ -106,13 +80,7 @@ class Summaries(commands.Cog):
     @summary.autocomplete("article")
     async def article_choices(self, interaction: discord.Interaction,
                               current: str) -> list[app_commands.Choice[str]]:
-        records = await asyncio.to_thread(self.bot.index.sources)
-        wanted = current.casefold()
-        matches = [r for r in records
-                   if wanted in r.title.casefold() or wanted in r.id.casefold()]
-        return [app_commands.Choice(name=render.clip(r.title or r.id, 100),
-                                     value=choice_value(r.id))
-                for r in matches[:AUTOCOMPLETE_CHOICES]]
+        return article_choices(await asyncio.to_thread(self.bot.index.sources), current)
 
     @digest.command(name="show", description="The articles indexed since a time")
     @app_commands.describe(since="A date (YYYY-MM-DD) or an age such as 1d or 7d; default 1d")

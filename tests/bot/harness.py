@@ -19,12 +19,16 @@ from tests.fake_discord import FakeDiscord, SentInteraction
 
 @dataclass
 class Harness:
-    """What a scenario gets: the server, the running bot and its folders."""
+    """What a scenario gets: the server, the running bot and its folders.
+
+    ``await h.restart()`` stops the bot and starts a new one on the same settings, index and
+    server (the server keeps its messages and threads, as Discord would)."""
 
     server: FakeDiscord
     bot: BriefingBot
     corpus: Path
     errors: list[logging.LogRecord]
+    restart: Callable[[], Awaitable[None]] = None  # type: ignore[assignment]
 
 
 class _Collect(logging.Handler):
@@ -52,6 +56,7 @@ def run_scenario(scenario: Callable[[Harness], Awaitable[None]], *, workdir: Pat
             values = {"corpus_dir": corpus, "index_dir": index_dir,
                       "feedback_db": workdir / "feedback.sqlite",
                       "schedules_db": workdir / "schedules.sqlite",
+                      "conversations_db": workdir / "conversations.sqlite",
                       "discord_token": server.token, "discord_api_base": server.api_base,
                       "discord_gateway_url": server.gateway_url,
                       "guild_ids": [int(server.guild_id)], "fetch_allow_loopback": True,
@@ -62,14 +67,29 @@ def run_scenario(scenario: Callable[[Harness], Awaitable[None]], *, workdir: Pat
             index = BriefingIndex(index_dir, embedder=embedder,
                                   gate_threshold=config.gate_threshold,
                                   max_question_chars=config.max_question_chars)
-            bot = BriefingBot(config, index=index, guild_ready_timeout=0.1)
-            running = asyncio.create_task(bot.start(server.token))
+            harness = Harness(server, None, corpus, collector.records)  # type: ignore[arg-type]
+            running: list[asyncio.Task] = []
+
+            async def start() -> None:
+                harness.bot = BriefingBot(config, index=index, guild_ready_timeout=0.1)
+                running.append(asyncio.create_task(harness.bot.start(server.token)))
+                await asyncio.wait_for(harness.bot.wait_until_ready(), 30)
+
+            async def stop() -> None:
+                await harness.bot.close()
+                await asyncio.wait_for(running.pop(), 10)
+
+            async def restart() -> None:
+                await stop()
+                await start()
+
+            harness.restart = restart
             try:
-                await asyncio.wait_for(bot.wait_until_ready(), 30)
-                await scenario(Harness(server, bot, corpus, collector.records))
+                await start()
+                await scenario(harness)
             finally:
-                await bot.close()
-                await asyncio.wait_for(running, 10)
+                if running:
+                    await stop()
                 point_at_discord(*restore_base)
             return server
 

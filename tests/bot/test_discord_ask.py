@@ -50,7 +50,7 @@ def test_ask_defers_then_answers_with_an_embed_citing_paragraph_15(run):
         assert len(embed["fields"]) == 3
         labels = [b.get("label") or b["emoji"]["name"]
                   for row in answer["components"] for b in row["components"]]
-        assert labels == ["More results", "👍", "👎"]
+        assert labels == ["More results", "👍", "👎", "Follow up in thread"]
         assert answer["flags"] == 0 and answer["id"] == sent.original_id  # thinking → answer
         assert h.server.public_messages() == [answer]
         edit = h.server.calls[-1]

@@ -13,13 +13,17 @@ Typical use (see tests/test_fake_discord.py)::
 
 Users act through ``send_interaction`` (slash commands; ``dm=True`` from a DM; attachment
 options take ``server.upload(...)``), ``click`` (buttons and selects on a stored message,
-see ``custom_ids``) and ``send_message``.
+see ``custom_ids``), ``send_message`` (``reply_to=`` a message, pinging its author unless
+``ping=False``; ``channel_id=`` a thread) and ``forum_post`` (a new post in the forum channel).
 
 Discord's rules it applies: the first follow-up after a deferred response edits that response
 and keeps its visibility (``public_messages()`` is what the channel sees); interaction tokens
 expire after 15 minutes of ``now()`` (``advance()`` skips ahead); every response carries
 ``X-RateLimit-*`` headers and an exhausted bucket answers 429; option and autocomplete limits
-(limits.py). Faults: ``fail_next`` (``after=True``: the call took effect, then failed),
+(limits.py); threads: one started from a message (POST .../messages/{id}/threads) has
+the message's id, a message holds at most one (160004), none start inside threads or forums,
+forums take posts but no plain messages, and GUILD_CREATE lists the active threads.
+Faults: ``fail_next`` (``after=True``: the call took effect, then failed),
 ``drop_gateway``, ``request_reconnect`` (op 7) and ``invalidate_session`` (op 9); a RESUME
 replays the dispatches the client missed.
 """

@@ -35,6 +35,8 @@ GUILD_MEMBERS_INTENT = 1 << 1
 MESSAGE_CONTENT_INTENT = 1 << 15
 MESSAGE_FLAG_EPHEMERAL = 1 << 6
 MESSAGE_FLAG_LOADING = 1 << 7
+TEXT_CHANNEL, PUBLIC_THREAD, FORUM_CHANNEL = 0, 11, 15  # channel types
+THREAD_ARCHIVE_DURATIONS = (60, 1440, 4320, 10080)  # minutes
 CONTEXT_GUILD, CONTEXT_BOT_DM = 0, 1  # interaction context types
 SELECT_TYPES = (3, 5, 6, 7, 8)  # string, user, role, mentionable and channel selects
 MENTION_RE = re.compile(r"<@!?(\d+)>")
@@ -84,6 +86,34 @@ def text_channel(channel_id: str, guild_id: str, name: str, position: int = 0) -
         "id": channel_id, "type": 0, "guild_id": guild_id, "name": name, "position": position,
         "permission_overwrites": [], "topic": None, "nsfw": False, "last_message_id": None,
         "rate_limit_per_user": 0, "parent_id": None, "flags": 0,
+    }
+
+
+def forum_channel(channel_id: str, guild_id: str, name: str, position: int = 0
+                  ) -> dict[str, Any]:
+    """A guild forum channel object (type 15): members post threads in it, not messages."""
+    return {
+        "id": channel_id, "type": FORUM_CHANNEL, "guild_id": guild_id, "name": name,
+        "position": position, "permission_overwrites": [], "topic": None, "nsfw": False,
+        "last_message_id": None, "rate_limit_per_user": 0, "parent_id": None, "flags": 0,
+        "available_tags": [], "default_reaction_emoji": None, "default_sort_order": None,
+        "default_forum_layout": 0, "default_auto_archive_duration": 1440,
+        "default_thread_rate_limit_per_user": 0,
+    }
+
+
+def thread_channel(thread_id: str, parent: dict[str, Any], owner_id: str, name: str,
+                   auto_archive_duration: int = 1440) -> dict[str, Any]:
+    """A public thread (type 11) in ``parent``: a text channel's thread, or a forum post."""
+    now = now_iso()
+    return {
+        "id": thread_id, "type": PUBLIC_THREAD, "guild_id": parent["guild_id"],
+        "parent_id": parent["id"], "owner_id": owner_id, "name": name,
+        "last_message_id": None, "rate_limit_per_user": 0, "message_count": 0,
+        "member_count": 1, "total_message_sent": 0, "flags": 0, "applied_tags": [],
+        "thread_metadata": {"archived": False, "auto_archive_duration": auto_archive_duration,
+                            "archive_timestamp": now, "locked": False,
+                            "create_timestamp": now},
     }
 
 

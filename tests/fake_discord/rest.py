@@ -224,6 +224,8 @@ class _Rest:
 
     async def create_message(self, request: web.Request) -> web.Response:
         s, call, channel = self.s, request[CALL], self._channel(request)
+        if channel["type"] == p.FORUM_CHANNEL:  # a forum holds posts (threads), not messages
+            raise ApiError(400, 50024, "Cannot execute action on this channel type")
         body = call.json or {}
         validate_message(body, call.files, creating=True)
         ref, target = body.get("message_reference"), None
@@ -291,6 +293,26 @@ class _Rest:
         msg["flags"] &= ~p.MESSAGE_FLAG_LOADING
         msg["edited_timestamp"] = p.now_iso()
         await s.echo("MESSAGE_UPDATE", msg)
+
+    # Threads.
+    async def start_thread(self, request: web.Request) -> web.Response:
+        """POST /channels/{id}/messages/{id}/threads: a public thread on a message, with the
+        message's id; THREAD_CREATE (``newly_created``) goes out before the answer."""
+        s, info, body = self.s, request.match_info, request[CALL].json or {}
+        thread = s.start_thread(info["channel_id"], info["message_id"], str(body.get("name", "")),
+                                s.users["bot"], body.get("auto_archive_duration") or 1440)
+        if s.has_session():
+            await s.dispatch("THREAD_CREATE", dict(thread, newly_created=True))
+        return json_response(thread)
+
+    async def thread_member(self, request: web.Request) -> web.Response:
+        """PUT /channels/{id}/thread-members/{user_id or @me}."""
+        info = request.match_info
+        user_id = info["user_id"]
+        if user_id == "@me":
+            user_id = self.s.users["bot"]["id"]
+        self.s.add_thread_member(info["channel_id"], user_id)
+        return web.Response(status=204)
 
     # Users.
     async def create_dm(self, request: web.Request) -> web.Response:
@@ -362,6 +384,8 @@ def add_rest_routes(app: web.Application, server: FakeDiscord, prefix: str) -> N
         ("GET", "/channels/{channel_id}/messages", r.history),
         ("POST", "/channels/{channel_id}/messages", r.create_message),
         *((m, "/channels/{channel_id}/messages/{message_id}", r.channel_message) for m in verbs),
+        ("POST", "/channels/{channel_id}/messages/{message_id}/threads", r.start_thread),
+        ("PUT", "/channels/{channel_id}/thread-members/{user_id}", r.thread_member),
         ("GET", "/guilds/{guild_id}", r.guild),
         ("GET", "/guilds/{guild_id}/channels", r.guild_channels),
         ("GET", "/guilds/{guild_id}/roles", r.guild_roles),

@@ -15,6 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
+from . import payloads as p
 from .gateway import Gateway
 from .limits import ApiError, json_response
 from .ratelimit import RateLimits
@@ -262,16 +263,57 @@ class FakeDiscord(Gateway):
 
     async def send_message(self, content: str, *, author: str | dict = "member",
                            mentions: list | None = None, channel_id: str | None = None,
-                           embeds: list[dict] | None = None) -> dict[str, Any]:
+                           embeds: list[dict] | None = None, reply_to: str | None = None,
+                           ping: bool = True) -> dict[str, Any]:
         """Dispatch MESSAGE_CREATE from ``author``; return the stored (full) message.
 
         ``mentions`` (aliases or ids) defaults to the ``<@id>`` mentions in ``content``.
-        Without the MESSAGE_CONTENT intent the bot gets empty content unless mentioned.
+        ``reply_to``: a message id (in the same channel) this message replies to; like
+        Discord's client, the reply pings the replied-to author unless ``ping=False``, which
+        puts them in ``mentions``. Without the MESSAGE_CONTENT intent the bot gets empty
+        content unless mentioned (so a reply to the bot without ping arrives empty). A channel
+        id that is a forum raises ApiError: members post there with ``forum_post``.
         """
-        msg = self.new_message(channel_id or self.channel_id, self.user(author),
+        channel_id = channel_id or self.channel_id
+        channel = self.channel(channel_id)
+        if channel is None:
+            raise ApiError(404, 10003, "Unknown Channel")
+        if channel["type"] == p.FORUM_CHANNEL:
+            raise ApiError(400, 50024, "Cannot execute action on this channel type")
+        target = None
+        if reply_to is not None:
+            target = self.messages.get(str(reply_to))
+            if target is None or target["channel_id"] != channel_id:
+                raise LookupError(f"no message {reply_to} in channel {channel_id} to reply to")
+        msg = self.new_message(channel_id, self.user(author),
                                {"content": content, "embeds": embeds or []}, mentions=mentions)
+        if target is not None:
+            msg.update(type=19, referenced_message=dict(target), message_reference={
+                "type": 0, "message_id": target["id"], "channel_id": channel_id,
+                "guild_id": channel.get("guild_id")})
+            if ping and target["author"]["id"] != msg["author"]["id"]:
+                msg["mentions"] += self.mention_objects([target["author"]["id"]])
         await self.dispatch("MESSAGE_CREATE", self.message_event(msg, self.intents))
         return msg
+
+    async def forum_post(self, title: str, content: str, *, author: str | dict = "member",
+                         forum_id: str | None = None, mentions: list | None = None
+                         ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """A member's new post in a forum channel (default: the guild's): a thread named
+        ``title`` whose starter message (same id as the thread) holds ``content``. Dispatches
+        THREAD_CREATE (``newly_created``) then MESSAGE_CREATE in the thread, as Discord does;
+        returns (thread, starter message)."""
+        thread = self.start_thread(forum_id or self.forum_id, None, title, author)
+        await self.dispatch("THREAD_CREATE", dict(thread, newly_created=True))
+        msg = self.new_message(thread["id"], self.user(author),
+                               {"content": content, "embeds": []}, mentions=mentions)
+        del self.messages[msg["id"]]
+        msg["id"] = thread["id"]  # a forum post's starter message has the thread's id
+        self.messages[msg["id"]] = msg
+        thread["last_message_id"] = msg["id"]
+        self.channels[thread["parent_id"]]["last_message_id"] = thread["id"]
+        await self.dispatch("MESSAGE_CREATE", self.message_event(msg, self.intents))
+        return thread, msg
 
     async def echo(self, event: str, msg: dict[str, Any]) -> None:
         """Send the bot MESSAGE_CREATE/UPDATE for its own REST-made message, as Discord does."""

@@ -8,16 +8,19 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import payloads as p
-from .limits import check_user_options
+from .limits import ApiError, check_user_options, invalid_form
 from .rest import UploadedFile
 
 
 class World:
-    """One guild with a text channel and three members: the bot, an admin and a plain member.
+    """One guild with a text channel, a forum channel and three members: the bot, an admin and
+    a plain member.
 
     The admin's role has Manage Server; the @everyone role's id is the guild id; the guild
     owner is a fourth user who is not a member. The application id is the bot's user id.
-    Each user gets a DM channel with the bot on first use (``dm_channel``).
+    Each user gets a DM channel with the bot on first use (``dm_channel``). Threads (public,
+    type 11) are kept apart from channels, as Discord lists them apart in GUILD_CREATE; a thread
+    started from a message has that message's id.
     """
 
     def __init__(self) -> None:
@@ -35,6 +38,10 @@ class World:
         }
         self.channel_id = p.snowflake()
         self.channels = {self.channel_id: p.text_channel(self.channel_id, self.guild_id, "general")}
+        self.forum_id = p.snowflake()
+        self.channels[self.forum_id] = p.forum_channel(self.forum_id, self.guild_id, "questions", 1)
+        self.threads: dict[str, dict[str, Any]] = {}  # by id
+        self.thread_members: dict[str, set[str]] = {}  # thread id -> user ids
         joined = p.now_iso()
         self.members = {
             self.users["bot"]["id"]: p.member(self.users["bot"], [], joined),
@@ -65,8 +72,55 @@ class World:
         return p.ALL_PERMISSIONS if perms & p.ADMINISTRATOR else perms
 
     def channel(self, channel_id: str) -> dict[str, Any] | None:
-        """A guild channel or DM channel by id."""
-        return self.channels.get(channel_id) or self.dm_channels.get(channel_id)
+        """A guild channel, thread or DM channel by id."""
+        return (self.channels.get(channel_id) or self.threads.get(channel_id)
+                or self.dm_channels.get(channel_id))
+
+    def start_thread(self, channel_id: str, message_id: str | None, name: str,
+                     owner: str | dict[str, Any], auto_archive_duration: int = 1440
+                     ) -> dict[str, Any]:
+        """Create a public thread in a text channel from one of its messages (the thread gets
+        the message's id and the message a ``thread`` field), or with ``message_id`` None a
+        forum post (a new id) in a forum channel. Raises ApiError as Discord answers."""
+        parent = self.channel(channel_id)
+        if parent is None:
+            raise ApiError(404, 10003, "Unknown Channel")
+        wanted = p.FORUM_CHANNEL if message_id is None else p.TEXT_CHANNEL
+        if parent["type"] != wanted:
+            raise ApiError(400, 50024, "Cannot execute action on this channel type")
+        if not 1 <= len(name) <= 100:
+            raise invalid_form({"name": {"_errors": [{
+                "code": "BASE_TYPE_BAD_LENGTH",
+                "message": "Must be between 1 and 100 in length."}]}})
+        if auto_archive_duration not in p.THREAD_ARCHIVE_DURATIONS:
+            raise invalid_form({"auto_archive_duration": {"_errors": [{
+                "code": "BASE_TYPE_CHOICES", "message": "Value must be one of "
+                f"{set(p.THREAD_ARCHIVE_DURATIONS)}."}]}})
+        starter = None
+        if message_id is not None:
+            starter = self.messages.get(str(message_id))
+            if starter is None or starter["channel_id"] != channel_id:
+                raise ApiError(404, 10008, "Unknown Message")
+            if str(message_id) in self.threads:
+                raise ApiError(400, 160004, "A thread has already been created for this message")
+        owner_id = self.user(owner)["id"]
+        thread = p.thread_channel(str(message_id or p.snowflake()), parent, owner_id, name,
+                                  auto_archive_duration)
+        self.threads[thread["id"]] = thread
+        self.thread_members[thread["id"]] = {owner_id}
+        if starter is not None:
+            starter["thread"] = thread
+        return thread
+
+    def add_thread_member(self, thread_id: str, user_id: str) -> None:
+        """Add a guild member to a thread (PUT /channels/{id}/thread-members/{user})."""
+        thread = self.threads.get(thread_id)
+        if thread is None:
+            raise ApiError(400, 50024, "Cannot execute action on this channel type")
+        if user_id not in self.members:
+            raise ApiError(404, 10007, "Unknown Member")
+        self.thread_members[thread_id].add(user_id)
+        thread["member_count"] = len(self.thread_members[thread_id])
 
     def dm_channel(self, who: str | dict[str, Any]) -> dict[str, Any]:
         """The DM channel between ``who`` and the bot (created on first use)."""
@@ -99,6 +153,10 @@ class World:
         """Create and store a message; mentions are parsed from the content unless given."""
         channel = self.channel(channel_id) or {}
         msg = p.message(channel_id, channel.get("guild_id"), author, body)
+        if channel.get("type") == p.PUBLIC_THREAD:
+            channel["last_message_id"] = msg["id"]
+            channel["message_count"] += 1
+            channel["total_message_sent"] += 1
         if mentions is None:
             ids = p.mentioned_ids(msg["content"])
         else:
@@ -184,7 +242,9 @@ class World:
                     f"Discord does not offer /{name} in DMs: it is a guild command, or its "
                     f"contexts ({command.get('contexts')}) exclude BOT_DM (1); "
                     "force=True sends it anyway")
-        channel = self.dm_channel(user) if dm else self.channels[channel_id or self.channel_id]
+        channel = self.dm_channel(user) if dm else self.channel(channel_id or self.channel_id)
+        if channel is None:
+            raise LookupError(f"no channel {channel_id}")
         data: dict[str, Any] = {"id": command["id"], "name": name, "type": 1,
                                 "options": _options(command, options, focused)}
         if not force:
@@ -307,7 +367,8 @@ class World:
         guild.update(
             channels=list(self.channels.values()), members=members,
             member_count=len(self.members), large=False, unavailable=False, joined_at=p.now_iso(),
-            threads=[], presences=[], voice_states=[], stage_instances=[],
+            threads=[t for t in self.threads.values() if not t["thread_metadata"]["archived"]],
+            presences=[], voice_states=[], stage_instances=[],
             guild_scheduled_events=[], soundboard_sounds=[],
         )
         return guild

@@ -1,0 +1,203 @@
+"""Answers and the buttons under them, shared by `/ask` and conversations (mentions, replies,
+threads): paging, 👍/👎 feedback, and "Follow up in thread"."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from dataclasses import dataclass
+
+import discord
+
+from bot import render
+from bot.app import BriefingBot, error_message
+from bot.cogs import replies
+from index import Answer, BriefingIndex, Scope, Turn
+
+log = logging.getLogger(__name__)
+
+MAX_RESULTS = 10
+VIEW_TIMEOUT_S = 900
+FOLLOW_UP_ID = "briefing:follow-up-thread"  # the same on every answer, so it outlives restarts
+THREAD_NAME_LIMIT = 100
+THREAD_ARCHIVE_MINUTES = 1440
+ALREADY_HAS_THREAD = 160004  # Discord: "A thread has already been created for this message"
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question as it was asked: its text, the conversation before it (oldest first) and the
+    articles it may be answered from."""
+
+    text: str
+    turns: tuple[Turn, ...] = ()
+    scope: Scope | None = None
+
+    def ask(self, index: BriefingIndex, k: int) -> tuple[Answer, bool]:
+        """The answer, and whether the question stood on its own (call it off the loop)."""
+        if self.turns:
+            return index.ask_followup(self.text, self.turns, k, scope=self.scope)
+        if self.scope:
+            return index.ask(self.text, k, scope=self.scope), True
+        return index.ask(self.text, k), True
+
+    def turn(self, answer: Answer, standalone: bool) -> Turn:
+        """This question as a turn of its conversation, with the passages its answer cited."""
+        cited = tuple((h.article, h.paragraphs) for h in answer.hits) if answer.answered else ()
+        return Turn(self.text, standalone, cited)
+
+
+def user_hash(user_id: int) -> str:
+    """A pseudonym for a voter: enough to spot repeated votes, not to find the person."""
+    return hashlib.sha256(f"briefing-feedback:{user_id}".encode()).hexdigest()[:16]
+
+
+def message_for(bot: BriefingBot, question: Question, answer: Answer, results: int, *,
+                threadable: bool) -> dict:
+    """Keyword arguments for sending an answer (embed and buttons, or the refusal).
+    `threadable`: the answer will be a message a thread can be opened on."""
+    if not answer.answered:
+        return render.not_covered_message(answer)
+    return {"embed": render.answer_embed(answer),
+            "view": AnswerView(bot, question, answer, results, results, threadable=threadable)}
+
+
+def can_hold_threads(channel: object) -> bool:
+    """Whether threads can be started from messages in `channel` (text and news channels)."""
+    return isinstance(channel, discord.TextChannel)
+
+
+def thread_hint(bot: BriefingBot) -> str:
+    """What the bot says once in a thread it opens: how to ask follow-ups there."""
+    if bot.settings.message_content:
+        return ("Ask follow-up questions here: I answer every message in this thread, in the "
+                "context of the conversation so far.")
+    name = bot.user.name if bot.user else "Briefing"
+    return (f"Ask follow-up questions here by mentioning me (@{name} …): I can only read "
+            "messages that mention me.")
+
+
+async def open_thread(bot: BriefingBot, message: discord.Message, name: str,
+                      member: discord.abc.Snowflake | None = None) -> discord.Thread:
+    """Start a thread on `message` (it gets the message's id, so a conversation stored under
+    the message continues there), add `member` to it and post how to follow up."""
+    thread = await message.create_thread(name=render.clip(" ".join(name.split()) or "Follow-up",
+                                                          THREAD_NAME_LIMIT),
+                                         auto_archive_duration=THREAD_ARCHIVE_MINUTES)
+    if member is not None:
+        try:
+            await thread.add_user(member)
+        except discord.HTTPException:
+            log.warning("could not add %s to thread %s", member.id, thread.id, exc_info=True)
+    await thread.send(thread_hint(bot))
+    return thread
+
+
+async def follow_up_in_thread(bot: BriefingBot, interaction: discord.Interaction) -> None:
+    """The "Follow up in thread" button: open a thread on the answer, or point at its thread."""
+    message = interaction.message
+    if message is None or not can_hold_threads(interaction.channel):
+        await interaction.response.send_message("Threads can't be opened here.", ephemeral=True)
+        return
+    await replies.think(interaction, ephemeral=True)
+    title = message.embeds[0].title if message.embeds and message.embeds[0].title else ""
+    try:
+        thread = await open_thread(bot, message, title, interaction.user)
+    except discord.HTTPException as err:
+        if err.code != ALREADY_HAS_THREAD:
+            raise
+        await replies.answer(interaction, content=f"Follow up in <#{message.id}>.")
+        return
+    await replies.answer(interaction, content=f"Follow up in {thread.mention}.")
+
+
+async def report_error(interaction: discord.Interaction, error: Exception,
+                       item: discord.ui.Item) -> None:
+    """A button failed: log it and tell whoever clicked, privately."""
+    log.error("button %s failed", getattr(item, "label", item), exc_info=error)
+    await replies.end_public_thinking(interaction)
+    message = error_message(error)
+    if interaction.response.is_done():
+        await interaction.followup.send(message, ephemeral=True)
+    else:
+        await interaction.response.send_message(message, ephemeral=True)
+
+
+class AnswerView(discord.ui.View):
+    """Buttons under an answer: more results, whether it helped, and a thread to follow up."""
+
+    def __init__(self, bot: BriefingBot, question: Question, answer: Answer, per_page: int,
+                 shown: int, *, threadable: bool) -> None:
+        """`shown`: how many results have been asked for so far (the last page's end)."""
+        super().__init__(timeout=VIEW_TIMEOUT_S)
+        self.bot = bot
+        self.question = question
+        self.answer = answer
+        self.per_page = per_page
+        self.shown = shown
+        self.threadable = threadable
+        if len(answer.hits) < shown or shown >= MAX_RESULTS:  # nothing further to page to
+            self.more.disabled = True
+        if not threadable:
+            self.remove_item(self.thread)
+
+    @discord.ui.button(label="More results", style=discord.ButtonStyle.secondary)
+    async def more(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        await interaction.response.defer()
+        wanted = min(MAX_RESULTS, self.shown + self.per_page)
+        answer, _ = await asyncio.to_thread(self.question.ask, self.bot.index, wanted)
+        page = answer.hits[self.shown:wanted]
+        if not page:
+            button.disabled = True
+            await interaction.edit_original_response(view=self)
+            await interaction.followup.send("No further passages.", ephemeral=True)
+            return
+        view = AnswerView(self.bot, self.question, answer, self.per_page, wanted,
+                          threadable=self.threadable)
+        footer = f"Results {page[0].rank}–{page[-1].rank}"
+        await interaction.edit_original_response(
+            embed=render.answer_embed(answer, page, footer=footer), view=view)
+
+    @discord.ui.button(emoji="👍", style=discord.ButtonStyle.secondary)
+    async def helpful(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        await self.vote(interaction, 1)
+
+    @discord.ui.button(emoji="👎", style=discord.ButtonStyle.secondary)
+    async def unhelpful(self, interaction: discord.Interaction,
+                        button: discord.ui.Button) -> None:
+        await self.vote(interaction, -1)
+
+    @discord.ui.button(label="Follow up in thread", style=discord.ButtonStyle.secondary,
+                       custom_id=FOLLOW_UP_ID)
+    async def thread(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        await follow_up_in_thread(self.bot, interaction)
+
+    async def vote(self, interaction: discord.Interaction, vote: int) -> None:
+        """Record a 👍/👎 for the passages shown."""
+        passages = [f"{h.article}:{h.start}-{h.end}" for h in self.answer.hits]
+        await asyncio.to_thread(self.bot.feedback.record, self.answer.question, passages,
+                                user_hash(interaction.user.id), vote)
+        await interaction.response.send_message("Thanks for the feedback.", ephemeral=True)
+
+    async def on_error(self, interaction: discord.Interaction, error: Exception,
+                       item: discord.ui.Item) -> None:
+        await report_error(interaction, error, item)
+
+
+class FollowUpButton(discord.ui.View):
+    """"Follow up in thread" on answers whose own view has timed out or was sent before a
+    restart: registered once (`bot.add_view`), it serves every message with the button."""
+
+    def __init__(self, bot: BriefingBot) -> None:
+        super().__init__(timeout=None)
+        self.bot = bot
+
+    @discord.ui.button(label="Follow up in thread", style=discord.ButtonStyle.secondary,
+                       custom_id=FOLLOW_UP_ID)
+    async def thread(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        await follow_up_in_thread(self.bot, interaction)
+
+    async def on_error(self, interaction: discord.Interaction, error: Exception,
+                       item: discord.ui.Item) -> None:
+        await report_error(interaction, error, item)

@@ -1,0 +1,76 @@
+"""Autocomplete choices for articles and outlets, and reading back what the user picked.
+
+Discord caps an autocomplete list at 25 choices and a choice's name and value at 100
+characters; an article id longer than that is sent as a prefix and a hash that is mapped back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+
+from discord import app_commands
+
+from bot import render
+from index import ArticleRecord
+
+AUTOCOMPLETE_CHOICES = 25
+CHOICE_VALUE_LIMIT = 100  # Discord's limit on an autocomplete choice's name and value
+
+
+def choice_value(article_id: str) -> str:
+    """The autocomplete value for an article (or outlet): its id, or for an id longer than
+    Discord allows, a prefix and a hash of it that `resolve_article` maps back."""
+    if len(article_id) <= CHOICE_VALUE_LIMIT:
+        return article_id
+    digest = hashlib.sha256(article_id.encode()).hexdigest()[:9]
+    return f"{article_id[:CHOICE_VALUE_LIMIT - 10]}~{digest}"
+
+
+def resolve_article(value: str, ids: Iterable[str]) -> str | None:
+    """The article id that ``value`` (an id typed in any case, or an autocomplete value)
+    names, or None."""
+    ids = list(ids)
+    if value in ids:
+        return value
+    for article_id in ids:
+        if choice_value(article_id) == value:
+            return article_id
+    folded = [i for i in ids if i.casefold() == value.casefold()]
+    return folded[0] if len(folded) == 1 else None
+
+
+def resolve_source(value: str, records: Sequence[ArticleRecord],
+                   outlets: Sequence[str]) -> str | None:
+    """The article id or outlet that ``value`` names (an autocomplete value, an id, an outlet
+    typed with or without "www.", or an article's exact title), or None."""
+    value = value.strip()
+    article = resolve_article(value, (r.id for r in records))
+    if article is not None:
+        return article
+    host = value.casefold().removeprefix("www.")
+    for outlet in outlets:
+        if choice_value(outlet) == value or outlet.casefold() == host:
+            return outlet
+    titled = [r.id for r in records if r.title.casefold() == value.casefold()]
+    return titled[0] if len(titled) == 1 else None
+
+
+def article_choices(records: Sequence[ArticleRecord], current: str
+                    ) -> list[app_commands.Choice[str]]:
+    """Articles whose title or id contains what was typed, named by title."""
+    wanted = current.casefold()
+    matches = [r for r in records if wanted in r.title.casefold() or wanted in r.id.casefold()]
+    return [app_commands.Choice(name=render.clip(r.title or r.id, CHOICE_VALUE_LIMIT),
+                                value=choice_value(r.id))
+            for r in matches[:AUTOCOMPLETE_CHOICES]]
+
+
+def source_choices(records: Sequence[ArticleRecord], outlets: Sequence[str], current: str
+                   ) -> list[app_commands.Choice[str]]:
+    """Outlets (most articles first), then articles, matching what was typed."""
+    wanted = current.casefold()
+    found = [app_commands.Choice(name=render.clip(f"{o} (every article from it)",
+                                                  CHOICE_VALUE_LIMIT), value=choice_value(o))
+             for o in outlets if wanted in o.casefold()]
+    return (found + article_choices(records, current))[:AUTOCOMPLETE_CHOICES]

@@ -1,0 +1,219 @@
+"""Conversations: "@Briefing <question>", follow-ups in threads and reply chains, answers to
+forum posts, and the per-channel `/conversation autothread|forum` modes.
+
+Without the privileged Message Content intent Discord delivers a guild message's text only
+when it mentions the bot (a reply that pings the bot does); thread follow-ups without a mention
+and forum post bodies then arrive empty, so the bot says in each thread it opens that
+follow-ups need a mention, and answers a forum post from its title.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import render
+from bot.app import BriefingBot, in_guild
+from bot.cogs import replies
+from bot.cogs.answers import (
+    FollowUpButton,
+    Question,
+    can_hold_threads,
+    message_for,
+    open_thread,
+    thread_hint,
+)
+from bot.conversations import Conversation
+from bot.errors import UserError
+from index import BriefingError
+from index.search import check_question
+
+log = logging.getLogger(__name__)
+
+
+class Conversations(commands.Cog):
+    """Questions and follow-ups asked in messages rather than with `/ask`."""
+
+    conversation = app_commands.Group(
+        name="conversation", description="How the bot holds conversations in a channel",
+        guild_only=True, default_permissions=discord.Permissions(manage_guild=True))
+
+    def __init__(self, bot: BriefingBot) -> None:
+        self.bot = bot
+        per_minute = bot.settings.ask_per_minute
+        self._cooldown = (commands.CooldownMapping.from_cooldown(
+            per_minute, 60.0, commands.BucketType.user) if per_minute else None)
+
+    async def cog_load(self) -> None:
+        self.bot.add_view(FollowUpButton(self.bot))  # the button on answers of earlier runs
+
+    # Messages ----------------------------------------------------------------------------
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        """Route a message: a post or follow-up in a conversation thread, a reply to an
+        answer, or a mention; anything else is not for the bot."""
+        me = self.bot.user
+        if message.author.bot or me is None:
+            return
+        mentioned = me in message.mentions
+        text = re.sub(rf"<@!?{me.id}>", " ", message.content).strip()
+        channel = message.channel
+        if isinstance(channel, discord.Thread) and await self._is_conversation_thread(channel):
+            if message.id == channel.id:  # the first message of a forum post
+                await self._answer_post(message, channel, text)
+            elif text:
+                await self._answer(message, text, thread=channel)
+            elif mentioned:
+                await self._ask_for_text(message)
+            return
+        reference = message.reference
+        if text and reference is not None and reference.message_id is not None:
+            earlier = await self._conversation(reference.message_id)
+            if earlier is not None:
+                await self._answer(message, text, earlier=earlier)
+                return
+        if not mentioned:
+            return
+        if not text:
+            await self._ask_for_text(message)
+            return
+        autothread = can_hold_threads(channel) and (await asyncio.to_thread(
+            self.bot.channel_modes.get, channel.id)).autothread
+        if autothread:
+            try:
+                thread = await open_thread(self.bot, message, text, message.author)
+            except discord.HTTPException:
+                log.warning("could not open a thread in %s; answering in place", channel.id,
+                            exc_info=True)
+            else:
+                await self._answer(message, text, thread=thread, in_reply=False)
+                return
+        await self._answer(message, text)
+
+    async def _is_conversation_thread(self, thread: discord.Thread) -> bool:
+        """Threads the bot opened, and posts of a forum whose posts it answers."""
+        if self.bot.user is not None and thread.owner_id == self.bot.user.id:
+            return True
+        modes = await asyncio.to_thread(self.bot.channel_modes.get, thread.parent_id)
+        return modes.forum
+
+    async def _conversation(self, conv_id: int) -> Conversation | None:
+        """The live conversation `conv_id`, once any answer being posted has been stored."""
+        async with self.bot.conversation_lock:
+            return await asyncio.to_thread(self.bot.conversations.get, conv_id)
+
+    async def _ask_for_text(self, message: discord.Message) -> None:
+        name = self.bot.user.name if self.bot.user else "Briefing"
+        await message.reply("Ask me something after the mention, e.g. "
+                            f"“@{name} why did Erdoğan approve Sweden?”", mention_author=False)
+
+    async def _answer_post(self, message: discord.Message, thread: discord.Thread,
+                           text: str) -> None:
+        """A new forum post: its title and (when readable) its text are the question."""
+        limit = self.bot.index.max_question_chars
+        question = render.clip(f"{thread.name}\n{text}".strip(), limit)
+        hint = None if self.bot.settings.message_content else thread_hint(self.bot)
+        await self._answer(message, question, thread=thread, in_reply=False, hint=hint)
+
+    async def _answer(self, message: discord.Message, text: str, *,
+                      thread: discord.Thread | None = None,
+                      earlier: Conversation | None = None, in_reply: bool = True,
+                      hint: str | None = None) -> None:
+        """Answer `text` in the context of its conversation: the thread's, or the reply
+        chain's (`earlier`), else as a new question. The answer is a reply to `message`
+        (`in_reply`) or a message in `thread`; the turn is stored under the thread, or under
+        the answer for replies to it and a thread on it to continue from."""
+        if self._cooldown is not None:
+            retry = self._cooldown.update_rate_limit(message)
+            if retry:
+                await message.reply(f"Slow down a little: try again in {retry:.0f} s.",
+                                    mention_author=False)
+                return
+        if thread is not None:
+            earlier = await self._conversation(thread.id)
+        before = earlier or Conversation()
+        results = self.bot.settings.top_k
+        try:
+            asked = Question(check_question(text, self.bot.index.max_question_chars),
+                             before.turns, before.scope)
+            answer, standalone = await asyncio.to_thread(asked.ask, self.bot.index, results)
+        except BriefingError as err:
+            await message.reply(str(err), mention_author=False)
+            return
+        threadable = thread is None and can_hold_threads(message.channel)
+        reply = _with_hint(message_for(self.bot, asked, answer, results,
+                                       threadable=threadable), hint)
+        store, turn = self.bot.conversations, asked.turn(answer, standalone)
+        async with self.bot.conversation_lock:
+            if in_reply:
+                sent = await message.reply(**reply, mention_author=False)
+            else:
+                sent = await (thread or message.channel).send(**reply)
+            if thread is not None:
+                await asyncio.to_thread(store.add, thread.id, turn, asked.scope)
+            else:
+                await asyncio.to_thread(store.put, sent.id, [*asked.turns, turn], asked.scope)
+
+    # Settings ----------------------------------------------------------------------------
+
+    @conversation.command(name="autothread",
+                          description="Open a thread for every new question in a channel")
+    @app_commands.describe(enabled="Whether new questions get a thread",
+                           channel="The text channel (default: this one)")
+    @app_commands.checks.has_permissions(manage_guild=True)
+    @in_guild()
+    async def autothread(self, interaction: discord.Interaction, enabled: bool,
+                         channel: discord.TextChannel | None = None) -> None:
+        target = channel or interaction.channel
+        if not can_hold_threads(target):
+            raise UserError("Threads can't be opened here; name a text channel.")
+        await asyncio.to_thread(self.bot.channel_modes.set, interaction.guild_id, target.id,
+                                autothread=enabled)
+        if not enabled:
+            text = f"Questions in {target.mention} are answered in place again."
+        else:
+            text = f"Every new question in {target.mention} now gets its own thread."
+            if not self.bot.settings.message_content:
+                text += (" Follow-ups there need a mention: the bot runs without the Message "
+                         "Content intent (BRIEFING_MESSAGE_CONTENT).")
+        await interaction.response.send_message(text)
+
+    @conversation.command(name="forum", description="Answer every new post in a forum channel")
+    @app_commands.describe(channel="The forum channel", enabled="Whether new posts are answered")
+    @app_commands.checks.has_permissions(manage_guild=True)
+    @in_guild()
+    async def forum(self, interaction: discord.Interaction, channel: discord.ForumChannel,
+                    enabled: bool) -> None:
+        await asyncio.to_thread(self.bot.channel_modes.set, interaction.guild_id, channel.id,
+                                forum=enabled)
+        if not enabled:
+            text = f"New posts in {channel.mention} are no longer answered."
+        else:
+            text = f"Every new post in {channel.mention} is now answered."
+            if not self.bot.settings.message_content:
+                text += (" Without the Message Content intent (BRIEFING_MESSAGE_CONTENT) the "
+                         "bot reads only post titles, and follow-ups need a mention.")
+        await interaction.response.send_message(text)
+
+    async def cog_app_command_error(self, interaction: discord.Interaction,
+                                    error: app_commands.AppCommandError) -> None:
+        await replies.end_public_thinking(interaction)
+
+
+def _with_hint(message: dict, hint: str | None) -> dict:
+    """`message` with `hint` as a line after its text."""
+    if hint:
+        message = dict(message, content="\n\n".join(filter(None, [message.get("content"),
+                                                                     hint])))
+    return message
+
+
+async def setup(bot: BriefingBot) -> None:
+    """Extension entry point."""
+    await bot.add_cog(Conversations(bot))

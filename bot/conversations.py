@@ -1,0 +1,164 @@
+"""Conversation state and per-channel conversation modes, kept in SQLite across restarts.
+
+A conversation is keyed by a Discord id: a thread's id (a thread the bot opened on an answer
+has the answer's id), or the id of a bot answer that a reply chain hangs on. It holds the last
+few turns (what was asked, whether it stood on its own, what the answer cited) and the scope
+the first question was asked in; it expires a while after its last turn, and the oldest
+conversations are dropped once there are too many.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from index import Scope, Turn
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS conversations (
+    id INTEGER PRIMARY KEY, turns TEXT NOT NULL, source TEXT, since TEXT,
+    updated REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS conversations_updated ON conversations (updated);
+CREATE TABLE IF NOT EXISTS channel_modes (
+    channel_id INTEGER PRIMARY KEY, guild_id INTEGER NOT NULL,
+    autothread INTEGER NOT NULL DEFAULT 0, forum INTEGER NOT NULL DEFAULT 0
+);
+"""
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """The turns of a conversation so far (oldest first) and the scope it was asked in."""
+
+    turns: tuple[Turn, ...] = ()
+    scope: Scope | None = None
+
+
+class _Database:
+    """One SQLite file shared between threads, one statement at a time."""
+
+    def __init__(self, path: Path) -> None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(path, check_same_thread=False)
+        self._conn.executescript(_SCHEMA)
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        """Release the database (waiting for a query in flight on another thread)."""
+        with self._lock:
+            self._conn.close()
+
+
+class ConversationStore(_Database):
+    """Conversations by id: at most `max_turns` turns each, forgotten `ttl_s` seconds after
+    their last turn, at most `max_conversations` kept (the least recently active go first).
+    `clock` gives the time in seconds (injectable for tests)."""
+
+    def __init__(self, path: Path, *, ttl_s: float, max_turns: int, max_conversations: int,
+                 clock: Callable[[], float] = time.time) -> None:
+        super().__init__(path)
+        self.ttl_s = ttl_s
+        self.max_turns = max_turns
+        self.max_conversations = max_conversations
+        self.clock = clock
+
+    def get(self, conv_id: int) -> Conversation | None:
+        """The live conversation `conv_id`, or None (never started, expired or pruned)."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT turns, source, since FROM conversations WHERE id = ? AND updated >= ?",
+                (conv_id, self.clock() - self.ttl_s)).fetchone()
+        if row is None:
+            return None
+        turns, source, since = row
+        scope = Scope(source, datetime.fromisoformat(since) if since else None)
+        return Conversation(tuple(_turn(t) for t in json.loads(turns)), scope or None)
+
+    def turns(self, conv_id: int) -> list[Turn]:
+        """The turns of `conv_id`, oldest first ([] when there is no live conversation)."""
+        conversation = self.get(conv_id)
+        return list(conversation.turns) if conversation else []
+
+    def add(self, conv_id: int, turn: Turn, scope: Scope | None = None) -> None:
+        """Append `turn` to `conv_id` (starting it, in `scope`, if it is not live)."""
+        conversation = self.get(conv_id) or Conversation(scope=scope)
+        self.put(conv_id, (*conversation.turns, turn), conversation.scope)
+
+    def put(self, conv_id: int, turns: Sequence[Turn], scope: Scope | None = None) -> None:
+        """Make `conv_id` hold `turns` (the last `max_turns` of them) in `scope`, then prune."""
+        kept = [_row(t) for t in list(turns)[-self.max_turns:]]
+        since = scope.since.isoformat() if scope and scope.since else None
+        source = scope.source if scope else None
+        now = self.clock()
+        with self._lock, self._conn:
+            self._conn.execute("INSERT OR REPLACE INTO conversations VALUES (?, ?, ?, ?, ?)",
+                               (conv_id, json.dumps(kept), source, since, now))
+            self._prune(now)
+
+    def __len__(self) -> int:
+        """How many conversations are stored (live or not yet pruned)."""
+        with self._lock:
+            return self._conn.execute("SELECT COUNT(*) FROM conversations").fetchone()[0]
+
+    def prune(self) -> None:
+        """Drop expired conversations, then the least recently active beyond the cap."""
+        with self._lock, self._conn:
+            self._prune(self.clock())
+
+    def _prune(self, now: float) -> None:
+        self._conn.execute("DELETE FROM conversations WHERE updated < ?", (now - self.ttl_s,))
+        self._conn.execute(
+            "DELETE FROM conversations WHERE id NOT IN (SELECT id FROM conversations "
+            "ORDER BY updated DESC, rowid DESC LIMIT ?)", (self.max_conversations,))
+
+
+@dataclass(frozen=True)
+class ChannelModes:
+    """What a channel's admins turned on: a thread for every new question (`autothread`), an
+    answer to every new post of a forum channel (`forum`)."""
+
+    autothread: bool = False
+    forum: bool = False
+
+
+class ChannelModeStore(_Database):
+    """Per-channel conversation modes."""
+
+    def get(self, channel_id: int) -> ChannelModes:
+        """The modes of `channel_id` (all off unless set)."""
+        with self._lock:
+            row = self._conn.execute("SELECT autothread, forum FROM channel_modes "
+                                     "WHERE channel_id = ?", (channel_id,)).fetchone()
+        return ChannelModes(*(bool(v) for v in row)) if row else ChannelModes()
+
+    def set(self, guild_id: int, channel_id: int, *, autothread: bool | None = None,
+            forum: bool | None = None) -> ChannelModes:
+        """Turn modes of a channel on or off (None: leave as it is); returns the new modes."""
+        old = self.get(channel_id)
+        new = ChannelModes(old.autothread if autothread is None else autothread,
+                           old.forum if forum is None else forum)
+        with self._lock, self._conn:
+            if new == ChannelModes():
+                self._conn.execute("DELETE FROM channel_modes WHERE channel_id = ?",
+                                   (channel_id,))
+            else:
+                self._conn.execute("INSERT OR REPLACE INTO channel_modes VALUES (?, ?, ?, ?)",
+                                   (channel_id, guild_id, new.autothread, new.forum))
+        return new
+
+
+def _row(turn: Turn) -> dict:
+    return {"q": turn.question, "alone": turn.standalone,
+            "cited": [[article, list(paragraphs)] for article, paragraphs in turn.cited]}
+
+
+def _turn(row: dict) -> Turn:
+    return Turn(row["q"], bool(row["alone"]),
+                tuple((article, tuple(paragraphs)) for article, paragraphs in row["cited"]))

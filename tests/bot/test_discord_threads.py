@@ -1,0 +1,237 @@
+"""End to end: conversations. Follow-ups in threads and reply chains, auto-threads, forum
+posts, state across a restart and its expiry, through the real discord.py client."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from bot.render import SEEMS_NOT_COVERED
+from tests.bot.harness import Harness, answer_of
+
+SWEDEN = "Why did Erdoğan approve Sweden's NATO bid?"
+PARLIAMENT = "when did he send it to parliament?"  # alone, the articles "don't seem to cover" it
+POSTS = "/channels/{channel_id}/messages"
+
+
+def cites(message: dict) -> list[str]:
+    """The paragraph labels an answer cites, best first ([] for a refusal)."""
+    if message["content"].startswith(SEEMS_NOT_COVERED):
+        return []
+    return [f["name"].rsplit("· ", 1)[-1] for e in message["embeds"] for f in e["fields"]]
+
+
+async def bot_post(h: Harness, channel_id: str, start: int, timeout: float = 20) -> dict:
+    """The next message the bot posts in ``channel_id`` (REST calls from ``start`` on)."""
+    await h.server.wait_for(
+        lambda c: c.method == "POST" and c.route == POSTS and c.status == 200
+        and c.path == f"/channels/{channel_id}/messages", timeout, start=start)
+    bot_id = h.server.users["bot"]["id"]
+    return [m for m in h.server.public_messages(channel_id) if m["author"]["id"] == bot_id][-1]
+
+
+async def ask(h: Harness, question: str, **options: object) -> dict:
+    """The public answer to ``/ask question``."""
+    sent = await h.server.send_interaction("ask", {"question": question, **options},
+                                           user="member")
+    return await answer_of(h.server, sent)
+
+
+async def open_thread(h: Harness, answer: dict) -> tuple[dict, dict]:
+    """Click "Follow up in thread" on ``answer``; returns the thread and the bot's private
+    reply to the click."""
+    start = len(h.server.calls)
+    click = await h.server.click(answer["id"], "Follow up in thread", user="member")
+    reply = await answer_of(h.server, click, start=start)
+    return h.server.threads[answer["id"]], reply
+
+
+async def say(h: Harness, text: str, channel_id: str, *, mention: bool = False,
+              **options: object) -> dict:
+    """A member's message; returns the bot's next post in that channel."""
+    start = len(h.server.calls)
+    bot = h.server.users["bot"]
+    content = f"<@{bot['id']}> {text}" if mention else text
+    await h.server.send_message(content, channel_id=channel_id, author="member", **options)
+    return await bot_post(h, channel_id, start)
+
+
+async def nothing_posted(h: Harness, channel_id: str, start: int) -> bool:
+    await asyncio.sleep(0.5)
+    return not any(c.method == "POST" and c.path == f"/channels/{channel_id}/messages"
+                   for c in h.server.calls[start:])
+
+
+def test_follow_up_in_a_thread_is_answered_in_context_without_a_mention(run):
+    async def scenario(h: Harness) -> None:
+        assert h.server.intents & (1 << 15)  # BRIEFING_MESSAGE_CONTENT asks for the intent
+        alone = await ask(h, PARLIAMENT)
+        assert alone["content"] == SEEMS_NOT_COVERED  # no context: not answered
+        answer = await ask(h, SWEDEN)
+        assert cites(answer)[0] == "¶15"
+        thread, reply = await open_thread(h, answer)
+        assert reply["flags"] & 64 and reply["content"] == f"Follow up in <#{thread['id']}>."
+        assert thread["parent_id"] == h.server.channel_id and thread["name"] == SWEDEN
+        assert thread["owner_id"] == h.server.users["bot"]["id"]
+        assert h.server.users["member"]["id"] in h.server.thread_members[thread["id"]]
+        [hint] = h.server.public_messages(thread["id"])
+        assert hint["content"].startswith("Ask follow-up questions here: I answer every message")
+
+        followup = await say(h, PARLIAMENT, thread["id"])  # no mention
+        assert cites(followup)[0] == "¶15"
+        assert followup["message_reference"]["channel_id"] == thread["id"]
+        labels = [b.get("label") for row in followup["components"] for b in row["components"]]
+        assert "Follow up in thread" not in labels  # no threads inside threads
+
+        again = await h.server.click(answer["id"], "Follow up in thread", user="admin")
+        second = await answer_of(h.server, again)
+        assert second["content"] == f"Follow up in <#{thread['id']}>."
+        assert len(h.server.threads) == 1
+
+    run(scenario, message_content=True)
+
+
+def test_without_message_content_thread_follow_ups_need_a_mention_and_the_thread_says_so(run):
+    async def scenario(h: Harness) -> None:
+        thread, _ = await open_thread(h, await ask(h, SWEDEN))
+        [hint] = h.server.public_messages(thread["id"])
+        assert "by mentioning me (@briefing-bot …)" in hint["content"]
+        start = len(h.server.calls)
+        await h.server.send_message(PARLIAMENT, channel_id=thread["id"], author="member")
+        assert await nothing_posted(h, thread["id"], start)  # Discord sent it without text
+        followup = await say(h, PARLIAMENT, thread["id"], mention=True)
+        assert cites(followup)[0] == "¶15"
+
+    run(scenario)
+
+
+def test_replies_to_answers_are_follow_ups_along_the_chain(run):
+    async def scenario(h: Harness) -> None:
+        answer = await ask(h, SWEDEN)
+        channel = h.server.channel_id
+        first = await say(h, PARLIAMENT, channel, reply_to=answer["id"])  # pings the bot
+        assert cites(first)[0] == "¶15"
+        second = await say(h, "and what did he say two days later?", channel,
+                           reply_to=first["id"])
+        assert cites(second)[0] == "¶15"
+        labels = [b.get("label") for row in second["components"] for b in row["components"]]
+        assert "Follow up in thread" in labels  # the chain can move to a thread too
+        thread, _ = await open_thread(h, second)
+        in_thread = await say(h, PARLIAMENT, thread["id"], mention=True)
+        assert cites(in_thread)[0] == "¶15"
+
+        start = len(h.server.calls)
+        await h.server.send_message(PARLIAMENT, reply_to=answer["id"], ping=False)
+        assert await nothing_posted(h, channel, start)  # no ping, no intent: no text arrives
+
+    run(scenario)
+
+
+def test_autothread_channel_gives_every_question_its_own_thread(run):
+    async def scenario(h: Harness) -> None:
+        bot = h.server.users["bot"]
+        refused = await h.server.send_interaction(
+            "conversation", {"autothread": {"enabled": True}}, user="member")
+        reply = await h.server.wait_for(lambda c: c.path == refused.callback_path)
+        assert reply.json["data"]["flags"] & 64 and "Manage Server" in reply.json["data"][
+            "content"]
+
+        sent = await h.server.send_interaction(
+            "conversation", {"autothread": {"enabled": True}}, user="admin")
+        reply = await h.server.wait_for(lambda c: c.path == sent.callback_path)
+        assert reply.json["data"]["content"].startswith(
+            f"Every new question in <#{h.server.channel_id}> now gets its own thread.")
+        assert "need a mention" in reply.json["data"]["content"]
+
+        start = len(h.server.calls)
+        question = await h.server.send_message(f"<@{bot['id']}> {SWEDEN}", author="member")
+        answer = await h.server.wait_for(
+            lambda c: c.route == POSTS and c.method == "POST" and c.json.get("embeds"),
+            timeout=20, start=start)
+        thread = h.server.threads[question["id"]]  # a thread on the question itself
+        assert thread["name"] == SWEDEN
+        assert answer.path == f"/channels/{thread['id']}/messages"
+        assert cites(h.server.public_messages(thread["id"])[-1])[0] == "¶15"
+        followup = await say(h, PARLIAMENT, thread["id"], mention=True)
+        assert cites(followup)[0] == "¶15"
+
+        slash = await ask(h, SWEDEN)
+        labels = [b.get("label") for row in slash["components"] for b in row["components"]]
+        assert "Follow up in thread" not in labels  # it has its thread already
+        await h.server.wait_for(lambda c: slash["id"] in h.server.threads)
+        assert h.server.threads[slash["id"]]["name"] == SWEDEN
+
+        await h.server.send_interaction("conversation", {"autothread": {"enabled": False}})
+        await h.server.wait_for(lambda c: c.json and "answered in place again" in str(c.json))
+        threads = len(h.server.threads)
+        in_place = await say(h, SWEDEN, h.server.channel_id, mention=True)
+        assert cites(in_place)[0] == "¶15" and len(h.server.threads) == threads
+
+    run(scenario)
+
+
+@pytest.mark.parametrize("message_content", [True, False])
+def test_forum_posts_are_answered_once_an_admin_turns_it_on(run, message_content):
+    async def scenario(h: Harness) -> None:
+        forum = h.server.forum_id
+        start = len(h.server.calls)
+        ignored, _ = await h.server.forum_post(SWEDEN, "Asking for a friend.")
+        assert await nothing_posted(h, ignored["id"], start)
+
+        sent = await h.server.send_interaction(
+            "conversation", {"forum": {"channel": forum, "enabled": True}})
+        reply = await h.server.wait_for(lambda c: c.path == sent.callback_path)
+        assert reply.json["data"]["content"].startswith(
+            f"Every new post in <#{forum}> is now answered.")
+
+        start = len(h.server.calls)
+        post, _ = await h.server.forum_post(SWEDEN, "Asking for a friend.")
+        answer = await bot_post(h, post["id"], start)
+        assert cites(answer)[0] == "¶15"
+        labels = [b.get("label") for row in answer["components"] for b in row["components"]]
+        assert "Follow up in thread" not in labels
+        if message_content:
+            assert not answer["content"]
+            followup = await say(h, PARLIAMENT, post["id"])
+        else:
+            assert "by mentioning me" in answer["content"]  # said once, in the answer
+            followup = await say(h, PARLIAMENT, post["id"], mention=True)
+        assert cites(followup)[0] == "¶15"
+
+    run(scenario, message_content=message_content)
+
+
+def test_a_conversation_survives_a_restart_and_then_expires(run):
+    async def scenario(h: Harness) -> None:
+        answer = await ask(h, SWEDEN)
+        thread, _ = await open_thread(h, answer)
+        other = await ask(h, SWEDEN)
+
+        await h.restart()
+        followup = await say(h, PARLIAMENT, thread["id"])
+        assert cites(followup)[0] == "¶15"  # the turns came back from disk
+        later, _ = await open_thread(h, other)  # the button outlives the bot that sent it
+        assert later["id"] == other["id"]
+        chained = await say(h, PARLIAMENT, h.server.channel_id, reply_to=other["id"])
+        assert cites(chained)[0] == "¶15"
+
+        ttl = h.bot.settings.conversation_ttl_s
+        h.bot.conversations.clock = lambda: time.time() + ttl + 60
+        expired = await say(h, PARLIAMENT, thread["id"])
+        assert expired["content"] == SEEMS_NOT_COVERED  # answered afresh, without context
+
+    run(scenario, message_content=True, conversation_ttl_s=3600)
+
+
+def test_a_change_of_subject_is_not_dragged_back_to_the_first_question(run):
+    async def scenario(h: Harness) -> None:
+        thread, _ = await open_thread(h, await ask(h, SWEDEN))
+        trade = await say(h, "btw, how much did trade between Russia and Turkey grow?",
+                          thread["id"])
+        assert cites(trade)[0] == "¶6" and "¶15" not in cites(trade)
+        this_year = await say(h, "and this year?", thread["id"])
+        assert cites(this_year)[0] == "¶6"  # the context is now trade, not Sweden
+
+    run(scenario, message_content=True)
