@@ -28,11 +28,10 @@ class Conversations:
     def ask(self, index: BriefingIndex, thread: str, text: str, k: int,
             scope: Scope | None = None) -> Answer:
         """Answer `text` as the next message of `thread`, and remember it."""
-        turns = self._threads.pop(thread, [])
+        turns = self._threads.get(thread, [])
         answer, standalone = index.ask_followup(text, turns, k, scope)
-        turns = [*turns, Turn(answer.question, standalone,
-                              tuple((h.article, h.paragraphs) for h in answer.hits))]
-        self._threads[thread] = turns[-TURNS_KEPT:]
+        self._threads.pop(thread, None)  # re-inserted last: the most recently active
+        self._threads[thread] = [*turns, Turn.of(answer, standalone)][-TURNS_KEPT:]
         while len(self._threads) > THREADS_KEPT:
             self._threads.popitem(last=False)
         return answer

@@ -93,10 +93,10 @@ class BriefingIndex:
         another process built (`briefing reindex` beside a running bot) is served from the
         next question on. If that generation cannot be loaded, the last good one keeps serving.
         """
-        pointer = pointer_identity(self.index_dir)
         snap = self._snapshot
-        if snap is None or pointer != self._pointer:
+        if snap is None or pointer_identity(self.index_dir) != self._pointer:
             with self._load_lock:
+                pointer = pointer_identity(self.index_dir)  # before loading: never newer
                 if self._snapshot is None or pointer != self._pointer:
                     self._load(pointer)
                 snap = self._snapshot

@@ -47,6 +47,13 @@ class Turn:
     standalone: bool = True
     cited: tuple[tuple[str, tuple[int, ...]], ...] = ()
 
+    @classmethod
+    def of(cls, answer: Answer, standalone: bool) -> Turn:
+        """The turn an answer leaves: its question as searched, and the passages it cited
+        (none when refused: a refusal establishes no subject)."""
+        cited = tuple((h.article, h.paragraphs) for h in answer.hits) if answer.answered else ()
+        return cls(answer.question, standalone, cited)
+
 
 @dataclass(frozen=True)
 class ContextWeights:
@@ -81,9 +88,17 @@ _NEW_SUBJECT = re.compile(r"\b(diff(erent)? (topic|subject|question|thing)|new (
                           r"changing (the )?subject|on another note|random q(uestion)?|"
                           r"btw|by the way|nvm|never ?mind|forget (that|it)|"
                           r"something else|other topic)\b", re.IGNORECASE)
-# Content words (stemmed, stop words removed) from which a message stands on its own.
-SELF_CONTAINED = 6
-_OPENER_END = re.compile(r"[^,:;.?!—–-]{0,25}[,:;.?!—–-]+\s*")
+# Words that carry no subject of their own: question words and auxiliaries (the tokenizer's
+# stop list keeps many of them).
+_FUNCTION = frozenset({
+    "what", "when", "where", "why", "how", "who", "whom", "which", "whose", "did", "does",
+    "do", "done", "is", "are", "was", "were", "be", "been", "can", "could", "would", "should",
+    "will", "may", "might", "must", "has", "have", "had", "come", "so", "about", "from", "tho",
+    "though", "just", "really", "even", "ever", "still", "now", "then", "any", "some"})
+# Content words (stemmed, stop words, pointers and question words removed) from which a
+# message stands on its own.
+SELF_CONTAINED = 5
+_OPENER_END = re.compile(r"[^,:;!?—–]{0,25}?(?:[,:;!?—–]+|\.(?=\s)|\s-\s)\s*")
 _WORDS = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 
 
@@ -113,11 +128,12 @@ def needs_context(text: str) -> bool:
         return False
     if _LEADS.match(text):
         return True
-    content = len(set(tokenize(text)))
+    words = [w.lower() for w in _WORDS.findall(text)]
+    content = len(set(tokenize(" ".join(w for w in words
+                                        if w not in _POINTERS and w not in _FUNCTION))))
     if content < 2:
         return True
-    words = {w.lower() for w in _WORDS.findall(text)}
-    return bool(words & _POINTERS) and content < SELF_CONTAINED
+    return bool(set(words) & _POINTERS) and content < SELF_CONTAINED
 
 
 def ask_followup(snapshot: Snapshot, embedder: Embedder, text: str, turns: Sequence[Turn],
@@ -132,11 +148,12 @@ def ask_followup(snapshot: Snapshot, embedder: Embedder, text: str, turns: Seque
     question.
     """
     text = check_question(text, max_chars)
-    if turns and changes_subject(text):
+    new_subject = bool(turns) and changes_subject(text)
+    if new_subject:
         text = without_opener(text)
     alone = search(snapshot, embedder, text, k, gate_threshold, max_chars, highlights, weights,
                    scope)
-    if not turns or changes_subject(text) or (alone.answered and not needs_context(text)):
+    if not turns or new_subject or (alone.answered and not needs_context(text)):
         return alone, True
     anchor = next((t.question for t in reversed(turns) if t.standalone), turns[0].question)
     combined_text = check_question(f"{anchor} {text}", max_chars + len(anchor) + 1)

@@ -104,7 +104,7 @@ def current_generation(index_dir: Path) -> Path | None:
 
 
 def pointer_identity(index_dir: Path) -> tuple[int, int, int] | None:
-    """What identifies the CURRENT file on disk (inode, size, change time), None without one.
+    """What identifies the CURRENT file on disk (inode, size, modification time); None without one.
 
     CURRENT is only ever replaced by a rename, so a new generation always changes its inode:
     a serving process compares this on every question (a stat, about a microsecond) to notice

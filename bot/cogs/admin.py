@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 
 PROGRESS_EVERY_S = 1.0
 STILL_ANSWERING = "The previous index is still answering."
+WAITING = ("Another reindex of this index (from another process) is running; waiting for it "
+           "to finish…")
 
 
 class ProgressMessage:
@@ -46,6 +48,11 @@ class ProgressMessage:
         self._last = now
         self._pending.append(asyncio.run_coroutine_threadsafe(
             self._safe_edit(render.progress_text(done, total)), self._loop))
+
+    def waiting(self) -> None:
+        """Called by the index (in a worker thread) when another process is reindexing."""
+        self._pending.append(asyncio.run_coroutine_threadsafe(
+            self._safe_edit(WAITING), self._loop))
 
     async def settle(self) -> None:
         """Wait for the edits already sent, so that the final text is not overwritten by a
@@ -76,7 +83,8 @@ class Admin(commands.Cog):
             try:
                 return await asyncio.to_thread(self.bot.index.reindex,
                                                self.bot.settings.corpus_dir,
-                                               progress.update if progress else None)
+                                               progress.update if progress else None,
+                                               progress.waiting if progress else None)
             finally:
                 if progress is not None:
                     await progress.settle()
@@ -99,10 +107,10 @@ class Admin(commands.Cog):
     @app_commands.checks.has_permissions(manage_guild=True)
     @in_guild()  # checks run bottom-up: a DM is refused as a DM
     async def reindex_command(self, interaction: discord.Interaction) -> None:
-        if self.bot.reindex_lock.locked():
-            raise UserError("A reindex is already running; try again when it has finished.")
         """Progress edits the public message; the end is reported even after the interaction
         token has expired (a long reindex), in the channel."""
+        if self.bot.reindex_lock.locked():
+            raise UserError("A reindex is already running; try again when it has finished.")
         await interaction.response.send_message("Reindexing the articles…")
 
         async def edit(text: str) -> None:

@@ -44,8 +44,7 @@ class Question:
 
     def turn(self, answer: Answer, standalone: bool) -> Turn:
         """This question as a turn of its conversation, with the passages its answer cited."""
-        cited = tuple((h.article, h.paragraphs) for h in answer.hits) if answer.answered else ()
-        return Turn(self.text, standalone, cited)
+        return Turn.of(answer, standalone)
 
 
 def user_hash(user_id: int) -> str:

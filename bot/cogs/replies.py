@@ -20,6 +20,7 @@ import discord
 log = logging.getLogger(__name__)
 
 PUBLIC_THINKING = "briefing.public_thinking"  # key in Interaction.extras
+PRIVATE = "briefing.private"  # key in Interaction.extras: the response only its user sees
 NEUTRAL = "That didn't work out; the reason was sent privately to whoever asked."
 EXPIRED_TOKEN_CODES = (50027, 10015)  # Invalid Webhook Token, Unknown Webhook
 
@@ -28,6 +29,7 @@ async def think(interaction: discord.Interaction, *, ephemeral: bool = False) ->
     """Defer with "thinking…", remembering whether everyone sees it."""
     await interaction.response.defer(thinking=True, ephemeral=ephemeral)
     interaction.extras[PUBLIC_THINKING] = not ephemeral
+    interaction.extras[PRIVATE] = ephemeral
 
 
 def token_expired(error: discord.HTTPException) -> bool:
@@ -37,12 +39,14 @@ def token_expired(error: discord.HTTPException) -> bool:
 
 async def answer(interaction: discord.Interaction, **message: object) -> discord.Message:
     """Show ``message`` in place of the response (thinking or earlier text); once the token
-    has expired, post it in the channel instead. Returns the message shown."""
+    has expired, post it in the channel instead, unless it was private: then it is dropped
+    (the error is raised and logged), never shown to the channel. Returns the message shown."""
     try:
         sent = await interaction.edit_original_response(**message)
     except discord.HTTPException as err:
         channel = interaction.channel
-        if not token_expired(err) or not isinstance(channel, discord.abc.Messageable):
+        private = interaction.extras.get(PRIVATE, False)
+        if private or not token_expired(err) or not isinstance(channel, discord.abc.Messageable):
             raise
         log.info("interaction token expired; posting the answer in the channel")
         sent = await channel.send(**message)

@@ -180,7 +180,7 @@ def test_add_with_neither_a_url_nor_a_file_asks_for_one(run):
 
 def failing_reindex(index, error: Exception):
     """``index.reindex`` that reports one passage embedded, then fails like a full disk."""
-    def reindex(corpus, progress=None):
+    def reindex(corpus, progress=None, on_wait=None):
         if progress is not None:
             progress(1, 1)
         raise error
@@ -218,9 +218,9 @@ def test_reindex_reports_its_end_in_the_channel_after_the_token_expired(run):
     async def scenario(h: Harness) -> None:
         real, release = h.bot.index.reindex, threading.Event()
 
-        def slow_reindex(corpus, progress=None):
+        def slow_reindex(corpus, progress=None, on_wait=None):
             release.wait(20)
-            return real(corpus, progress)
+            return real(corpus, progress, on_wait)
 
         h.bot.index.reindex = slow_reindex
         sent = await h.server.send_interaction("reindex", user="admin")
@@ -232,5 +232,23 @@ def test_reindex_reports_its_end_in_the_channel_after_the_token_expired(run):
         assert post.status == 200 and post.json["content"].startswith("Reindex done")
         expired = [c for c in h.server.calls if c.path == sent.original_path]
         assert expired and all(c.status == 401 for c in expired)
+
+    run(scenario)
+
+
+def test_reindex_says_it_waits_while_another_process_reindexes(run):
+    """A `briefing reindex` from a shell holds the index folder's writer lock."""
+    from index.writer_lock import writer_lock
+
+    async def scenario(h: Harness) -> None:
+        with writer_lock(h.bot.index.index_dir):
+            sent = await h.server.send_interaction("reindex", user="admin")
+            waiting = await h.server.wait_for(
+                lambda c: c.path == sent.original_path and "waiting" in str(c.json), timeout=30)
+            assert "Another reindex" in waiting.json["content"]
+        done = await h.server.wait_for(
+            lambda c: c.path == sent.original_path and "Reindex done" in str(c.json),
+            timeout=60)
+        assert done.status == 200
 
     run(scenario)

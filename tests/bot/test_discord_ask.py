@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import pytest
 
@@ -70,6 +71,28 @@ def test_private_ask_with_one_result_is_ephemeral(run):
         assert len(answer["embeds"][0]["fields"]) == 1
 
     run(scenario)
+
+
+def test_a_private_answer_is_never_posted_publicly_when_its_token_expired(run):
+    async def scenario(h: Harness) -> None:
+        real, release = h.bot.index.ask, threading.Event()
+
+        def slow_ask(*args, **kwargs):
+            release.wait(20)
+            return real(*args, **kwargs)
+
+        h.bot.index.ask = slow_ask
+        sent = await h.server.send_interaction("ask", {"question": SWEDEN, "private": True})
+        await h.server.wait_for(lambda c: c.path == sent.callback_path)
+        h.server.advance(16 * 60)  # the answer comes after the interaction token expired
+        release.set()
+        expired = await h.server.wait_for(
+            lambda c: c.path == sent.original_path and c.status == 401, timeout=30)
+        assert expired
+        await asyncio.sleep(0.5)
+        assert h.server.public_messages() == []  # dropped, not shown to the channel
+
+    run(scenario, expect_errors=True)
 
 
 def test_off_topic_question_says_so_then_quotes_and_cites_the_closest_sentence(run):

@@ -29,8 +29,7 @@ def harbour(day: int, ships: int) -> str:
 
 def turn(index: BriefingIndex, question: str) -> Turn:
     """A first question as the bot stores it after answering."""
-    answer = index.ask(question)
-    return Turn(answer.question, True, tuple((h.article, h.paragraphs) for h in answer.hits))
+    return Turn.of(index.ask(question), True)
 
 
 @pytest.fixture(scope="module")
@@ -80,8 +79,19 @@ def test_a_change_of_subject_is_not_dragged_back(archive):
     assert answer.hits[0].paragraphs == (15,)
 
 
+def test_an_opener_starts_a_new_subject_even_when_the_rest_points_back(seed_index):
+    sweden = turn(seed_index, SWEDEN)
+    answer, standalone = seed_index.ask_followup("nvm that, but what about the wagner revolt?",
+                                                 [sweden])
+    assert standalone and answer == seed_index.ask("what about the wagner revolt?")
+    hyphen, _ = seed_index.ask_followup("btw is the pro-Kremlin party still winning?",
+                                        [sweden])
+    assert hyphen.question == "is the pro-Kremlin party still winning?"
+
+
 def test_needs_context_and_subject_change_cues():
     assert needs_context("and Turkey?") and needs_context("why not?")
+    assert needs_context("how come?") and needs_context("Why did she resign from her post?")
     assert needs_context("when did he send it to parliament?")
     assert not needs_context("Why is Russia backing Hamas when it used to court Israel so "
                              "openly?")  # a pronoun in a question that stands on its own
