@@ -176,3 +176,24 @@ def test_any_corpus_folder_indexes_every_readable_file_and_names_every_other(
             assert (corpus / article.path).stat().st_size <= limit
         for passage in split_article(article):
             assert article.body[passage.start:passage.end] == passage.text
+
+
+@settings(max_examples=300, derandomize=True, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(first=nasty_text, follow_up=nasty_text)
+def test_any_follow_up_is_answered_or_refused_with_a_clear_error(seed_index, first, follow_up):
+    from index import Turn
+
+    try:
+        turns = [Turn.of(seed_index.ask(first), True)]
+    except InvalidQuestion:
+        turns = [Turn("Why did Erdoğan approve Sweden?", True,
+                      (("russia-turkiye-israel-hamas-war", (15,)),))]
+    try:
+        answer, _ = seed_index.ask_followup(follow_up, turns)
+    except InvalidQuestion as err:
+        assert str(err)
+        return
+    assert answer.question.strip()
+    for hit in answer.hits:
+        assert hit.highlight in hit.text
