@@ -17,7 +17,9 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.engine import open_index
+from bot.feed_cli import add_feed_parser
 from bot.settings import Settings, SettingsError, load_settings
+from bot.story_cli import add_stories_parser
 from bot.terminal import (
     answer_json,
     describe_report,
@@ -140,6 +142,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="with --conversations: fit the context weights on the fit half first")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(run=cmd_eval)
+
+    add_feed_parser(sub)
+    add_stories_parser(sub, _since)
 
     p = sub.add_parser("bot", help="run the Discord bot (needs BRIEFING_DISCORD_TOKEN)")
     p.set_defaults(run=cmd_bot)

@@ -72,6 +72,17 @@ class Settings(BaseSettings):
                                     "kept as context for follow-ups")
     max_conversations: int = Field(10_000, ge=1, description="Conversations kept at most; the "
                                    "least recently active are dropped first")
+    feeds_db: Path = Field(Path(".briefing/feeds.sqlite"),
+                           description="SQLite file for followed feeds and the items taken")
+    feed_interval_s: float = Field(1800.0, ge=1, le=7 * 86400, description="Default time "
+                                   "between two polls of a feed (each feed may set its own)")
+    feed_check_s: float = Field(60.0, ge=0.05, le=3600,
+                                description="How often the bot looks for feeds due a poll")
+    feed_max_items: int = Field(50, ge=1, le=1000,
+                                description="New items taken from one feed in one poll")
+    feed_max_age_days: float = Field(14.0, gt=0, le=3650, description="Items published "
+                                     "longer ago than this are not taken")
+    feed_max_bytes: int = Field(5_000_000, ge=1000, description="Largest feed document read")
     message_content: bool = Field(False, description="Ask Discord for the privileged Message "
                                   "Content intent (enable it in the developer portal too): "
                                   "follow-ups in threads and forum posts need no mention")

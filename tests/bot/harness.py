@@ -57,6 +57,7 @@ def run_scenario(scenario: Callable[[Harness], Awaitable[None]], *, workdir: Pat
                       "feedback_db": workdir / "feedback.sqlite",
                       "schedules_db": workdir / "schedules.sqlite",
                       "conversations_db": workdir / "conversations.sqlite",
+                      "feeds_db": workdir / "feeds.sqlite",
                       "discord_token": server.token, "discord_api_base": server.api_base,
                       "discord_gateway_url": server.gateway_url,
                       "guild_ids": [int(server.guild_id)], "fetch_allow_loopback": True,

@@ -1,0 +1,191 @@
+"""Following feeds: `/feed add|list|remove|pause` and the poll loop that posts new items."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import discord
+from discord import app_commands
+from discord.ext import commands, tasks
+
+from bot import render
+from bot.app import BriefingBot, in_guild
+from bot.errors import UserError
+from bot.feed_cli import normalise_feed_url
+from bot.feeds.options import poll_options
+from bot.feeds.poll import NewArticle, Poller, PollReport
+from bot.feeds.post import post_text
+from bot.feeds.store import Feed, FeedStore
+from index import BriefingError
+
+log = logging.getLogger(__name__)
+
+MAX_POSTS_PER_POLL = 20  # a feed that floods is summarised by /digest, not posted item by item
+
+
+class Feeds(commands.Cog):
+    """RSS/Atom feeds polled on their own schedule; new items indexed (and posted if asked)."""
+
+    feed = app_commands.Group(name="feed", description="Follow RSS and Atom news feeds",
+                              guild_only=True,
+                              default_permissions=discord.Permissions(manage_guild=True))
+
+    def __init__(self, bot: BriefingBot) -> None:
+        self.bot = bot
+        self.store = FeedStore(bot.settings.feeds_db)
+        self.poller = Poller(self.store, bot.settings.corpus_dir, poll_options(bot.settings))
+        self.polling = asyncio.Lock()
+        self.poll_due_feeds.change_interval(seconds=bot.settings.feed_check_s)
+
+    async def cog_load(self) -> None:
+        self.poll_due_feeds.start()
+
+    async def cog_unload(self) -> None:
+        self.poll_due_feeds.cancel()
+        async with self.polling:  # a pass in flight finishes its writes first
+            self.store.close()
+
+    async def poll_once(self, due_only: bool = True) -> PollReport:
+        """One pass; new articles are indexed in one reindex (questions keep being answered
+        from the current index meanwhile), then posted where their feed asks."""
+        async with self.polling:
+            report = await self.poller.poll(due_only=due_only)
+            if not report.changed:
+                return report
+            admin = self.bot.get_cog("Admin")
+            outcome = await admin.reindex_or_explain()
+            if isinstance(outcome, str):
+                log.warning("feed poll: %s", outcome)
+                return report
+            log.info("feed poll: %d new, %d updated, %d duplicates, %d errors",
+                     len(report.new), report.updated, report.duplicates, len(report.errors))
+            await self._post([a for a in report.new if a.post and a.channel_id])
+            return report
+
+    async def _post(self, articles: list[NewArticle]) -> None:
+        for article in articles[:MAX_POSTS_PER_POLL]:
+            channel = self.bot.get_channel(article.channel_id)
+            if not isinstance(channel, discord.abc.Messageable):
+                log.warning("feed channel %s is gone", article.channel_id)
+                continue
+            try:
+                summary = await asyncio.to_thread(self.bot.index.summarize, article.article, 1)
+                sentence = summary.sentences[0] if summary.sentences else None
+            except BriefingError as err:
+                log.warning("no key sentence for %s: %s", article.article, err)
+                sentence = None
+            try:
+                await channel.send(post_text(article.title, article.source, sentence))
+            except discord.HTTPException:
+                log.warning("could not post %s", article.article, exc_info=True)
+
+    @tasks.loop(seconds=60)
+    async def poll_due_feeds(self) -> None:
+        """Poll the feeds whose time has come; a failure is logged and the loop goes on."""
+        try:
+            await self.poll_once(due_only=True)
+        except Exception:
+            log.exception("feed poll failed")
+
+    @poll_due_feeds.before_loop
+    async def _wait_until_ready(self) -> None:
+        await self.bot.wait_until_ready()
+
+    @feed.command(name="add", description="Follow a feed: its new items are indexed")
+    @app_commands.describe(url="The feed's http(s) URL (RSS or Atom)",
+                           channel="Where to post its new items",
+                           include="Only items with one of these words (comma-separated)",
+                           exclude="Skip items with any of these words (comma-separated)",
+                           post="Post new items in the channel (default: yes if a channel "
+                                "is given)",
+                           every="Minutes between polls")
+    @app_commands.checks.has_permissions(manage_guild=True)
+    @in_guild()
+    async def feed_add(self, interaction: discord.Interaction, url: str,
+                       channel: discord.TextChannel | None = None, include: str = "",
+                       exclude: str = "", post: bool | None = None,
+                       every: app_commands.Range[int, 1, 10080] | None = None) -> None:
+        try:
+            url = normalise_feed_url(url)
+        except BriefingError as err:
+            raise UserError(str(err)) from None
+        post = channel is not None if post is None else post
+        target = channel.id if channel is not None else (
+            interaction.channel_id if post else None)
+        interval = every * 60.0 if every is not None else self.bot.settings.feed_interval_s
+        added = await asyncio.to_thread(self.store.add, Feed(
+            url, interaction.guild_id, target, include.strip(), exclude.strip(), post, False,
+            interval))
+        where = f"; new items are posted in <#{target}>" if post and target else ""
+        await interaction.response.send_message(
+            f"{'Following' if added else 'Updated'} {render.inert(url)} (every "
+            f"{interval / 60:g} min{where}).")
+
+    @feed.command(name="list", description="The feeds this server follows")
+    @app_commands.checks.has_permissions(manage_guild=True)
+    @in_guild()
+    async def feed_list(self, interaction: discord.Interaction) -> None:
+        feeds = await asyncio.to_thread(self.store.all, interaction.guild_id)
+        if not feeds:
+            await interaction.response.send_message("No feeds are followed.", ephemeral=True)
+            return
+        lines = [_feed_line(f) for f in feeds]
+        await interaction.response.send_message(
+            render.clip("\n".join(lines), render.CONTENT_LIMIT), ephemeral=True)
+
+    @feed.command(name="remove", description="Stop following a feed (its articles stay)")
+    @app_commands.describe(url="The feed's URL")
+    @app_commands.checks.has_permissions(manage_guild=True)
+    @in_guild()
+    async def feed_remove(self, interaction: discord.Interaction, url: str) -> None:
+        feed = await self._own_feed(interaction, url)
+        await asyncio.to_thread(self.store.remove, feed.url)
+        await interaction.response.send_message(
+            f"Stopped following {render.inert(feed.url)}.")
+
+    @feed.command(name="pause", description="Pause (or resume) polling a feed")
+    @app_commands.describe(url="The feed's URL", paused="True pauses, false resumes")
+    @app_commands.checks.has_permissions(manage_guild=True)
+    @in_guild()
+    async def feed_pause(self, interaction: discord.Interaction, url: str,
+                         paused: bool = True) -> None:
+        feed = await self._own_feed(interaction, url)
+        await asyncio.to_thread(self.store.set_paused, feed.url, paused)
+        await interaction.response.send_message(
+            f"{'Paused' if paused else 'Resumed'} {render.inert(feed.url)}.")
+
+    @feed_remove.autocomplete("url")
+    @feed_pause.autocomplete("url")
+    async def url_choices(self, interaction: discord.Interaction,
+                          current: str) -> list[app_commands.Choice[str]]:
+        feeds = await asyncio.to_thread(self.store.all, interaction.guild_id)
+        return [app_commands.Choice(name=render.clip(f.url, 100), value=f.url)
+                for f in feeds if current.lower() in f.url.lower() and len(f.url) <= 100][:25]
+
+    async def _own_feed(self, interaction: discord.Interaction, url: str) -> Feed:
+        feed = await asyncio.to_thread(self.store.get, url.strip())
+        if feed is None or feed.guild_id not in (None, interaction.guild_id):
+            raise UserError("This server does not follow that feed; see /feed list.")
+        return feed
+
+
+def _feed_line(feed: Feed) -> str:
+    """One feed in `/feed list`."""
+    parts = [render.inert(feed.url), f"every {feed.interval_s / 60:g} min"]
+    if feed.post and feed.channel_id:
+        parts.append(f"posts in <#{feed.channel_id}>")
+    if feed.include:
+        parts.append(f"include: {render.inert(feed.include)}")
+    if feed.exclude:
+        parts.append(f"exclude: {render.inert(feed.exclude)}")
+    if feed.paused:
+        parts.append("paused")
+    elif feed.last_error:
+        parts.append(f"last error: {render.inert(feed.last_error)}")
+    return " · ".join(parts)
+
+
+async def setup(bot: BriefingBot) -> None:
+    """Extension entry point."""
+    await bot.add_cog(Feeds(bot))

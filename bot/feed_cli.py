@@ -1,0 +1,129 @@
+"""`briefing feed add|list|remove|poll`: following feeds from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+
+from bot.feeds.store import Feed, FeedStore
+from bot.fetch import FetchError, FetchPolicy, check_url
+from bot.settings import Settings
+from index import BriefingError
+
+
+def add_feed_parser(sub: argparse._SubParsersAction) -> None:
+    """Register `feed` and its subcommands on the `briefing` parser."""
+    feed = sub.add_parser("feed", help="follow RSS/Atom feeds: add, list, remove, poll")
+    commands = feed.add_subparsers(dest="feed_command", required=True, metavar="ACTION")
+
+    p = commands.add_parser("add", help="follow a feed (or change its options)")
+    p.add_argument("url", metavar="URL", help="the feed's http(s) URL")
+    p.add_argument("--channel", type=int, metavar="ID",
+                   help="Discord channel id to post its new items to")
+    p.add_argument("--include", default="", metavar="WORDS",
+                   help="take only items whose title or text has one of these words "
+                        "(comma-separated)")
+    p.add_argument("--exclude", default="", metavar="WORDS",
+                   help="skip items whose title or text has one of these words")
+    p.add_argument("--every", type=float, metavar="MINUTES",
+                   help="minutes between polls (default: BRIEFING_FEED_INTERVAL_S)")
+    p.set_defaults(run=cmd_feed_add)
+
+    p = commands.add_parser("list", help="the followed feeds")
+    p.add_argument("--json", action="store_true", help="a JSON array, one object per feed")
+    p.set_defaults(run=cmd_feed_list)
+
+    p = commands.add_parser("remove", help="stop following a feed (its articles stay)")
+    p.add_argument("url", metavar="URL")
+    p.set_defaults(run=cmd_feed_remove)
+
+    p = commands.add_parser("poll", help="one pass over all feeds, index what is new, exit")
+    p.add_argument("--json", action="store_true",
+                   help='print {"feeds", "new", "duplicates", "errors"}')
+    p.set_defaults(run=cmd_feed_poll)
+
+
+def normalise_feed_url(url: str) -> str:
+    """The URL as stored, or BriefingError when it is not an http(s) URL with a host."""
+    url = url.strip()
+    try:
+        check_url(url, FetchPolicy(allow_loopback=True))
+    except FetchError as err:
+        if "not a public address" not in str(err):  # an address is checked at each poll
+            raise BriefingError(str(err)) from None
+    return url
+
+
+def cmd_feed_add(args: argparse.Namespace, settings: Settings) -> int:
+    url = normalise_feed_url(args.url)
+    if args.every is not None and not 1 / 60 <= args.every <= 7 * 24 * 60:
+        raise BriefingError("--every must be between 1 second and 7 days (in minutes)")
+    interval = args.every * 60 if args.every is not None else settings.feed_interval_s
+    store = FeedStore(settings.feeds_db)
+    try:
+        added = store.add(Feed(url, None, args.channel, args.include.strip(),
+                               args.exclude.strip(), args.channel is not None, False, interval))
+    finally:
+        store.close()
+    print(f"{'Following' if added else 'Updated'} {url}")
+    return 0
+
+
+def cmd_feed_list(args: argparse.Namespace, settings: Settings) -> int:
+    store = FeedStore(settings.feeds_db)
+    try:
+        feeds = store.all()
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps([f.as_json() for f in feeds], ensure_ascii=False))
+        return 0
+    if not feeds:
+        print("No feeds are followed.")
+    for f in feeds:
+        state = "paused" if f.paused else (f"error: {f.last_error}" if f.last_error else "ok")
+        print(f"{f.url}  every {f.interval_s / 60:g} min  {state}")
+    return 0
+
+
+def cmd_feed_remove(args: argparse.Namespace, settings: Settings) -> int:
+    store = FeedStore(settings.feeds_db)
+    try:
+        removed = store.remove(args.url.strip())
+    finally:
+        store.close()
+    if not removed:
+        raise BriefingError(f"not following {args.url.strip()}")
+    print(f"Stopped following {args.url.strip()}")
+    return 0
+
+
+def cmd_feed_poll(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.cli import _report_lines, progress_bar
+    from bot.engine import open_index
+    from bot.feeds.options import poll_options
+    from bot.feeds.poll import Poller
+
+    store = FeedStore(settings.feeds_db)
+    try:
+        report = asyncio.run(Poller(store, settings.corpus_dir, poll_options(settings)).poll())
+    finally:
+        store.close()
+    if report.changed:
+        index = open_index(settings)
+        with progress_bar("Embedding") as update:
+            reindexed = index.reindex(settings.corpus_dir, update)
+        for line in _report_lines(reindexed):
+            print(line, file=sys.stderr)
+    if args.json:
+        print(json.dumps(report.as_json(), ensure_ascii=False))
+        return 0
+    print(f"{report.feeds} feeds polled: {len(report.new)} new, {report.updated} updated, "
+          f"{report.duplicates} duplicates")
+    for article in report.new:
+        print(f"  new: {article.title} ({article.source or article.article})")
+    for url, error in report.errors:
+        print(f"  {url}: {error}")
+    return 0

@@ -1,0 +1,255 @@
+"""One pass over the feeds: download, parse, filter, de-duplicate and save new articles.
+
+Indexing is left to the caller (one reindex per pass). Every feed is handled on its own: an
+error ends that feed's turn with one line in the report and touches no other feed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import random
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from aiohttp.abc import AbstractResolver
+
+from bot.feeds import dedupe
+from bot.feeds.articles import article_path, fetch_page, item_text, write_article
+from bot.feeds.download import download
+from bot.feeds.parse import FeedError, FeedItem, parse_feed
+from bot.feeds.store import ARTICLE, DUPLICATE, SKIPPED, Feed, FeedStore
+from bot.fetch import FetchPolicy
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF_S = 24 * 3600.0
+PAGE_FETCHES = 4  # item pages fetched at once
+
+
+@dataclass(frozen=True)
+class PollOptions:
+    """Limits of a pass: the feed and page fetch policies, item age and count caps."""
+
+    feed_policy: FetchPolicy
+    page_policy: FetchPolicy
+    max_items: int = 50  # new items taken from one feed in one pass
+    max_age_days: float = 14.0
+
+
+@dataclass(frozen=True)
+class NewArticle:
+    """An article a pass added, with where its feed posts."""
+
+    feed: str
+    article: str
+    title: str
+    source: str
+    channel_id: int | None
+    post: bool
+
+
+@dataclass
+class PollReport:
+    """What a pass did."""
+
+    feeds: int = 0
+    new: list[NewArticle] = field(default_factory=list)
+    duplicates: int = 0
+    updated: int = 0
+    errors: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        """True when the corpus changed, so a reindex is due."""
+        return bool(self.new or self.updated)
+
+    def as_json(self) -> dict[str, object]:
+        """The `briefing feed poll --json` object."""
+        return {"feeds": self.feeds, "new": len(self.new), "duplicates": self.duplicates,
+                "errors": [{"feed": url, "error": error} for url, error in self.errors]}
+
+
+def next_poll_delay(interval_s: float, failures: int, retry_after_s: float | None = None,
+                    rng: random.Random | None = None) -> float:
+    """Seconds until a feed's next poll: its interval (±10 %) after a success, else an
+    exponential backoff with full jitter in its upper half, at least any Retry-After."""
+    rng = rng or random.Random()
+    if failures <= 0:
+        return interval_s * rng.uniform(0.9, 1.1)
+    ceiling = min(MAX_BACKOFF_S, interval_s * 2 ** failures)
+    delay = ceiling * rng.uniform(0.5, 1.0)
+    return max(delay, retry_after_s or 0.0)
+
+
+def words_match(words: str, text: str) -> bool:
+    """True when any of the comma- or space-separated `words` occurs in `text` as a word
+    (case-insensitive; a quoted or comma-separated entry may be a phrase)."""
+    entries = [w.strip().strip('"').lower() for w in re.split(r",|\s+(?=(?:[^\"]*\"[^\"]*\")*"
+                                                             r"[^\"]*$)", words)]
+    folded = " ".join(text.lower().split())
+    return any(re.search(rf"(?<!\w){re.escape(e)}(?!\w)", folded) for e in entries if e)
+
+
+class Poller:
+    """Polls the feeds of a store into a corpus folder."""
+
+    def __init__(self, store: FeedStore, corpus_dir: Path, options: PollOptions,
+                 resolver: AbstractResolver | None = None) -> None:
+        self.store = store
+        self.corpus_dir = Path(corpus_dir)
+        self.options = options
+        self.resolver = resolver
+
+    async def poll(self, due_only: bool = False, now: float | None = None) -> PollReport:
+        """One pass over the active feeds (only those due when `due_only`)."""
+        now = time.time() if now is None else now
+        feeds = [f for f in self.store.all() if not f.paused
+                 and (not due_only or f.next_poll <= now)]
+        report = PollReport(feeds=len(feeds))
+        if not feeds:
+            return report
+        near = await asyncio.to_thread(self._near_duplicates)
+        for feed in feeds:
+            try:
+                await self._poll_feed(feed, report, near, now)
+            except FeedError as err:
+                self._failed(feed, str(err), now, getattr(err, "retry_after_s", None))
+                report.errors.append((feed.url, str(err)))
+            except Exception as err:  # a bug must not stop the other feeds
+                log.exception("polling %s failed", feed.url)
+                message = f"unexpected error ({type(err).__name__})"
+                self._failed(feed, message, now, None)
+                report.errors.append((feed.url, message))
+        return report
+
+    def _near_duplicates(self) -> dedupe.NearDuplicates:
+        near = dedupe.NearDuplicates()
+        for article, data in self.store.signatures():
+            near.add(article, dedupe.from_bytes(data))
+        return near
+
+    def _failed(self, feed: Feed, error: str, now: float, retry_after: float | None) -> None:
+        delay = next_poll_delay(feed.interval_s, feed.failures + 1, retry_after)
+        log.warning("feed %s: %s (next try in %.0f s)", feed.url, error, delay)
+        self.store.polled(feed.url, next_poll=now + delay, error=error)
+
+    async def _poll_feed(self, feed: Feed, report: PollReport,
+                         near: dedupe.NearDuplicates, now: float) -> None:
+        response = await download(feed.url, self.options.feed_policy, feed.etag,
+                                  feed.last_modified, self.resolver)
+        done = now + next_poll_delay(feed.interval_s, 0)
+        if response.status == 304:
+            self.store.polled(feed.url, next_poll=done)
+            return
+        moment = datetime.fromtimestamp(now, UTC)
+        parsed = await asyncio.to_thread(parse_feed, response.body or b"", response.url, moment)
+        items = self._candidates(feed, parsed.items, moment)
+        pages = await self._fetch_pages([dedupe.clean_url(item.link) for item in items])
+        for item, page in zip(items, pages, strict=True):
+            await self._take(feed, item, page, moment, report, near)
+        self.store.polled(feed.url, next_poll=done, etag=response.etag,
+                          last_modified=response.last_modified)
+
+    def _candidates(self, feed: Feed, items: tuple[FeedItem, ...], moment: datetime
+                    ) -> list[FeedItem]:
+        """Items not seen yet (or changed since), young enough, newest first, capped."""
+        cutoff = moment - timedelta(days=self.options.max_age_days)
+        chosen = []
+        for item in items:
+            if item.published is not None and item.published < cutoff:
+                continue
+            if not (item.guid or item.link or item.text):
+                continue
+            known = self.store.find_item(_guid(feed, item), dedupe.clean_url(item.link),
+                                         feed.url)
+            if known is not None and known.fingerprint == _fingerprint(item):
+                continue
+            chosen.append(item)
+        chosen.sort(key=lambda item: item.published or moment, reverse=True)
+        return chosen[:self.options.max_items]
+
+    async def _fetch_pages(self, urls: list[str]) -> list[tuple[bytes, str] | None]:
+        gate = asyncio.Semaphore(PAGE_FETCHES)
+
+        async def one(url: str) -> tuple[bytes, str] | None:
+            async with gate:
+                return await fetch_page(url, self.options.page_policy, self.resolver)
+
+        return list(await asyncio.gather(*(one(url) for url in urls)))
+
+    async def _take(self, feed: Feed, item: FeedItem, page: tuple[bytes, str] | None,
+                    moment: datetime, report: PollReport, near: dedupe.NearDuplicates) -> None:
+        """Save one item as a new article, replace its earlier version, or record it as a
+        duplicate or as skipped."""
+        guid, url, fingerprint = _guid(feed, item), dedupe.clean_url(item.link), \
+            _fingerprint(item)
+        known = self.store.find_item(guid, url, feed.url)
+        if known is not None and known.fingerprint == fingerprint:
+            return
+        held = None if known is not None else self.store.find_item(guid, url)
+        if held is not None and held.kind != SKIPPED:  # another feed's item
+            self.store.add_item(feed.url, guid, url, held.article, item.title, fingerprint,
+                                DUPLICATE, None)
+            report.duplicates += 1
+            return
+        text = await asyncio.to_thread(item_text, item, url, page, moment)
+        if known is not None and known.kind != SKIPPED:
+            if text is not None and known.kind == ARTICLE:  # re-published: replace it
+                minhash = await asyncio.to_thread(dedupe.signature, text.body)
+                write_article(self.corpus_dir / f"{known.article}.md", text)
+                near.add(known.article, minhash)
+                report.updated += 1
+                self.store.update_item(known.id, fingerprint, text.title,
+                                       dedupe.to_bytes(minhash))
+            else:
+                self.store.update_item(known.id, fingerprint, item.title, None)
+            return
+        if text is None or not self._passes_filters(feed, text.title, text.body):
+            if text is None:
+                log.info("feed %s: item %r has too little text", feed.url, item.title or url)
+            if known is not None:
+                self.store.update_item(known.id, fingerprint, item.title, None)
+            else:
+                self.store.add_item(feed.url, guid, url, "", item.title, fingerprint,
+                                    SKIPPED, None)
+            return
+        minhash = await asyncio.to_thread(dedupe.signature, text.body)
+        same = near.match(minhash)
+        if same is not None:
+            self.store.add_item(feed.url, guid, url, same, text.title, fingerprint,
+                                DUPLICATE, None)
+            report.duplicates += 1
+            return
+        article, path = article_path(self.corpus_dir, text.title, guid or url or fingerprint)
+        write_article(path, text)
+        near.add(article, minhash)
+        self.store.add_item(feed.url, guid, url, article, text.title, fingerprint, ARTICLE,
+                            dedupe.to_bytes(minhash))
+        report.new.append(NewArticle(feed.url, article, text.title, url, feed.channel_id,
+                                     feed.post))
+
+    @staticmethod
+    def _passes_filters(feed: Feed, title: str, body: str) -> bool:
+        text = f"{title}\n{body}"
+        if feed.include and not words_match(feed.include, text):
+            return False
+        return not (feed.exclude and words_match(feed.exclude, text))
+
+
+def _guid(feed: Feed, item: FeedItem) -> str:
+    """An item's guid, qualified by its feed unless it is a URL (URLs are global)."""
+    if not item.guid:
+        return ""
+    return item.guid if item.guid.startswith(("http://", "https://")) else \
+        f"{feed.url} {item.guid}"
+
+
+def _fingerprint(item: FeedItem) -> str:
+    """What changes when an item is re-published with new content."""
+    published = item.published.isoformat() if item.published else ""
+    return hashlib.sha256(f"{item.title}\0{item.text}\0{published}".encode()).hexdigest()[:16]

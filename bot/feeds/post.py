@@ -1,0 +1,23 @@
+"""The message that announces a new feed article in its channel (pure, no client)."""
+
+from __future__ import annotations
+
+from bot import render
+from index import SummarySentence
+
+
+def post_text(title: str, source: str, sentence: SummarySentence | None) -> str:
+    """The title (linked to its source when it is a web URL), then one cited key sentence.
+
+    Title and sentence come from the feed and the page: they are shown inert or escaped, so
+    they can neither format, link nor ping (the client also sends AllowedMentions.none()).
+    """
+    head = f"**{render.link(render.clip(render.inert(title), 200), source)}**"
+    url = render.web_url(source)
+    if url is None and source:
+        head += f"\n{render.inert(source)}"
+    if sentence is None:
+        return render.clip(head, render.CONTENT_LIMIT)
+    room = render.CONTENT_LIMIT - len(head) - 20
+    quote = render.clip(render.inert(sentence.text), room)
+    return f"{head}\n> {quote} (¶{sentence.paragraph})"

@@ -1,0 +1,42 @@
+"""`briefing stories [--since] [--json]`: the indexed articles grouped into stories."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from bot.settings import Settings
+
+
+def add_stories_parser(sub: argparse._SubParsersAction, since_type) -> None:
+    """Register `stories` on the `briefing` parser."""
+    p = sub.add_parser("stories", help="the indexed articles grouped by the event they report")
+    p.add_argument("--since", type=since_type, metavar="DATE|1d|7d",
+                   help="only articles published (else indexed) since then")
+    p.add_argument("--json", action="store_true",
+                   help='a JSON array of {"story", "title", "outlets", "articles"}')
+    p.set_defaults(run=cmd_stories)
+
+
+def cmd_stories(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.engine import open_index
+    from index.stories import build_stories
+
+    index = open_index(settings)
+    since = args.since.date() if args.since else None
+    stories = build_stories(index.snapshot(), since)
+    if args.json:
+        print(json.dumps([{"story": s.id, "title": s.title, "outlets": list(s.outlets),
+                           "articles": [{"article": a.article, "title": a.title,
+                                         "source": a.source, "date": a.date}
+                                        for a in s.articles]} for s in stories],
+                         ensure_ascii=False))
+        return 0
+    if not stories:
+        print("No articles are indexed for that time.")
+    for story in stories:
+        count = len(story.outlets)
+        print(f"{story.title} · reported by {count} source{'s' if count != 1 else ''}")
+        for a in story.articles:
+            print(f"  {a.date}  {a.title}  ({a.outlet or a.article})")
+    return 0

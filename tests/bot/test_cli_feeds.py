@@ -1,0 +1,90 @@
+"""`briefing feed …` as a script runs it, against feeds served on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from index import BriefingIndex
+from tests.bot.feed_server import BOMB, FeedServer, Item, atom, rss
+from tests.support import ROOT
+
+RECENT = datetime.now(UTC) - timedelta(hours=2)
+
+
+def briefing(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "bot", *args], env=env, capture_output=True,
+                          text=True, timeout=300, cwd=ROOT)
+
+
+@pytest.fixture
+def env(tmp_path, seed_index) -> dict[str, str]:
+    shutil.copytree(seed_index.index_dir, tmp_path / "index")
+    shutil.copytree(ROOT / "corpus", tmp_path / "corpus")
+    return {**os.environ, "BRIEFING_INDEX_DIR": str(tmp_path / "index"),
+            "BRIEFING_CORPUS_DIR": str(tmp_path / "corpus"),
+            "BRIEFING_FEEDS_DB": str(tmp_path / "feeds.sqlite"),
+            "BRIEFING_FETCH_ALLOW_LOOPBACK": "true"}
+
+
+def test_feed_add_list_poll_ask_repoll_and_pick_up_a_new_item(env, tmp_path, embedder):
+    with FeedServer() as site:
+        site.pages("tugboats", "tahoe", "estonia", "copper")
+        rss_items = [Item("tugboats", "/news/tugboats.html", guid="r1", published=RECENT),
+                     Item("tahoe", "/news/tahoe.html", guid="r2", published=RECENT)]
+        site.text("/rss.xml", lambda: rss(rss_items, site.base), "application/rss+xml")
+        site.text("/atom.xml", atom([
+            Item("tugboats", "/news/tugboats.html?utm_source=wire&utm_campaign=feed",
+                 guid="urn:wire:1", published=RECENT),
+            Item("estonia", "/news/estonia.html", guid="urn:wire:2", published=RECENT)],
+            site.base), "application/atom+xml")
+        site.text("/bomb.xml", BOMB, "application/rss+xml")
+        urls = [site.base + p for p in ("/rss.xml", "/atom.xml", "/bomb.xml")]
+
+        for url in urls:
+            added = briefing(["feed", "add", url], env)
+            assert added.returncode == 0, added.stderr
+        again = briefing(["feed", "add", urls[0], "--channel", "42", "--include",
+                          "port, lake", "--exclude", "sport"], env)
+        assert again.returncode == 0 and again.stdout.startswith("Updated")
+        listed = json.loads(briefing(["feed", "list", "--json"], env).stdout)
+        assert [f["url"] for f in listed] == urls
+        assert listed[0]["channel"] == 42 and listed[0]["include"] == "port, lake"
+        assert listed[0]["post"] is True and listed[1]["post"] is False
+
+        first = briefing(["feed", "poll", "--json"], env)
+        assert first.returncode == 0, first.stderr
+        assert json.loads(first.stdout) == {
+            "feeds": 3, "new": 3, "duplicates": 1,
+            "errors": [{"feed": urls[2], "error": "refused: the feed declares XML entities "
+                                                  "(EntitiesForbidden)"}]}
+
+        index = BriefingIndex(tmp_path / "index", embedder=embedder)
+        answer = index.ask("Where were the hydrogen tugboats for Rotterdam built?")
+        top = answer.hits[0]
+        assert answer.answered and top.title == "Rotterdam port trials hydrogen tugboats"
+        assert top.source == site.base + "/news/tugboats.html"  # cited without utm_*
+
+        second = json.loads(briefing(["feed", "poll", "--json"], env).stdout)
+        assert (second["new"], second["duplicates"], len(second["errors"])) == (0, 0, 1)
+
+        rss_items.insert(0, Item("copper", "/news/copper.html", guid="r3",
+                                 title="Lake of copper: Chilean miners end strike"))
+        third = json.loads(briefing(["feed", "poll", "--json"], env).stdout)
+        assert (third["new"], third["duplicates"]) == (1, 0)
+        index.reload()
+        found = index.ask("How big a bonus did Escondida workers get?").hits[0]
+        assert found.source == site.base + "/news/copper.html"
+
+    assert briefing(["feed", "remove", urls[2]], env).returncode == 0
+    missing = briefing(["feed", "remove", urls[2]], env)
+    assert missing.returncode == 1 and "not following" in missing.stderr
+    assert len(json.loads(briefing(["feed", "list", "--json"], env).stdout)) == 2
+    bad = briefing(["feed", "add", "file:///etc/passwd"], env)
+    assert bad.returncode == 1 and "only http" in bad.stderr

@@ -1,0 +1,121 @@
+"""End to end: `/feed` against the fake Discord, feeds served on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+from datetime import UTC, datetime, timedelta
+from html import escape
+
+from bot.feeds.store import FeedStore
+from tests.bot.feed_server import FeedServer, Item, rss
+from tests.bot.harness import Harness, answer_of
+
+HOSTILE_TITLE = "@everyone <@&123> **Rotterdam** [tugboats](http://evil.example) @here"
+QUESTIONS = ["Why did Erdoğan approve Sweden?", "How has Erdogan supported Hamas?",
+             "Who won the 2018 World Cup?", "What happened to the Azov commanders?",
+             "Did the Sochi talks revive the grain deal?"]
+
+
+def test_feed_commands_are_refused_without_manage_server(run, tmp_path):
+    async def scenario(h: Harness) -> None:
+        for options in ({"add": {"url": "http://127.0.0.1:9/rss.xml"}}, {"list": {}},
+                        {"remove": {"url": "http://127.0.0.1:9/rss.xml"}}):
+            sent = await h.server.send_interaction("feed", options, user="member")
+            reply = await h.server.wait_for(lambda c, s=sent: c.path == s.callback_path)
+            assert reply.json["data"]["flags"] & 64
+            assert "Manage Server" in reply.json["data"]["content"]
+
+    run(scenario)
+    store = FeedStore(tmp_path / "feeds.sqlite")
+    assert store.all() == []
+    store.close()
+
+
+def test_added_feed_is_polled_indexed_and_posted_without_any_possible_ping(run):
+    with FeedServer() as site:
+        site.pages("tugboats", "tahoe")
+        items = [Item("tugboats", "/news/tugboats.html", guid="1", title=HOSTILE_TITLE,
+                      published=datetime.now(UTC) - timedelta(hours=1))]
+        site.text("/rss.xml", lambda: rss(items, site.base), "application/rss+xml")
+        url = site.base + "/rss.xml"
+
+        async def scenario(h: Harness) -> None:
+            channel = h.server.channel_id
+            sent = await h.server.send_interaction(
+                "feed", {"add": {"url": url, "channel": channel}}, user="admin")
+            reply = await h.server.wait_for(lambda c: c.path == sent.callback_path)
+            assert reply.json["data"]["content"].startswith("Following ")
+            post = await h.server.wait_for(
+                lambda c: c.method == "POST" and c.path == f"/channels/{channel}/messages",
+                timeout=90)
+            assert post.json["allowed_mentions"] == {"parse": []}
+            content = post.json["content"]
+            assert "@everyone" in content  # shown, but inert ...
+            assert "](http://evil.example)" not in content  # ... and it links nowhere
+            assert f"]({site.base}/news/tugboats.html)" in content  # the item's own link
+            assert "\n> " in content and "(¶" in content  # one cited key sentence
+            asked = await h.server.send_interaction(
+                "ask", {"question": "Where were the hydrogen tugboats built?"})
+            answer = await answer_of(h.server, asked, timeout=30)
+            field = answer["embeds"][0]["fields"][0]
+            assert field["name"].startswith("1. @everyone") and "Rotterdam" in field["name"]
+            assert f"{site.base}/news/tugboats.html" in field["value"]  # cites its URL
+
+            listed = await h.server.send_interaction("feed", {"list": {}}, user="admin")
+            shown = await h.server.wait_for(lambda c: c.path == listed.callback_path)
+            assert "127.0.0.1" in shown.json["data"]["content"]
+
+        run(lambda h: scenario(h), feed_check_s=0.2)
+
+
+def test_questions_are_deferred_at_once_during_a_poll_of_200_items(run, shared_eval, capsys):
+    data = json.loads((shared_eval / "squad-v1.1-dev" / "dev-v1.1.json").read_text("utf-8"))
+    paragraphs = [p["context"] for entry in data["data"] for p in entry["paragraphs"]
+                  if len(p["context"]) >= 250][:200]  # shorter ones are teasers, not taken
+    with FeedServer() as site:
+        items = []
+        for n, text in enumerate(paragraphs):
+            path = f"/story/{n}.html"
+            title = f"Report {n}: " + " ".join(text.split()[:6])
+            html = (f"<html><head><title>{escape(title)}</title></head><body><article>"
+                    f"<h1>{escape(title)}</h1><p>{escape(text)}</p></article></body></html>")
+            site.text(path, html, "text/html")
+            items.append(Item("tahoe", path, guid=f"s{n}", title=title, summary=text[:150]))
+        site.text("/big.xml", rss(items, site.base), "application/rss+xml")
+
+        async def scenario(h: Harness) -> None:
+            cog = h.bot.get_cog("Feeds")
+            sent = await h.server.send_interaction(
+                "feed", {"add": {"url": site.base + "/big.xml"}}, user="admin")
+            await h.server.wait_for(lambda c: c.path == sent.callback_path)
+            for _ in range(200):  # wait until the pass is well under way
+                await asyncio.sleep(0.05)
+                if site.hits("/story/20.html"):
+                    break
+            delays, still_polling = [], []
+            for round_ in range(3):
+                asks = [await h.server.send_interaction("ask", {"question": q})
+                        for q in QUESTIONS]
+                callbacks = [await h.server.wait_for(lambda c, s=s: c.path == s.callback_path)
+                             for s in asks]
+                delays += [c.time - s.created for c, s in zip(callbacks, asks, strict=True)]
+                still_polling.append(cog.polling.locked())
+                for s in asks:
+                    await answer_of(h.server, s, timeout=60)
+                await asyncio.sleep(1.0 if round_ == 0 else 3.0)
+            for _ in range(1200):
+                await asyncio.sleep(0.1)
+                if not cog.polling.locked():
+                    break
+            added = [r for r in h.bot.index.sources() if r.id.startswith("feeds/")]
+            with capsys.disabled():
+                print(f"\ndefer during a 200-item poll: median "
+                      f"{statistics.median(delays) * 1000:.1f} ms, max {max(delays) * 1000:.1f}"
+                      f" ms (poll running at rounds: {still_polling}; {len(added)} indexed)")
+            assert still_polling[0], "the poll ended before the questions were asked"
+            assert max(delays) < 0.5
+            assert len(added) == 200
+
+        run(lambda h: scenario(h), feed_check_s=0.2, feed_max_items=200, fetch_timeout_s=30)

@@ -1,0 +1,53 @@
+"""Stories: reports of one event across outlets grouped, chains and old news kept apart."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from index import BriefingIndex
+from index.ingest import to_markdown
+from index.stories import build_stories, cluster, pairwise, single_link
+from tests.bot.feed_server import STORIES
+
+
+def unit(*rows):
+    matrix = np.array(rows, dtype=np.float32)
+    return matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
+
+
+def test_average_link_does_not_chain_through_a_bridge_as_single_link_does():
+    vectors = unit([1, 0, 0], [0.75, 0.66, 0], [0.1, 1, 0])  # a~b, b~c, a!~c
+    assert single_link(vectors, [0, 0, 0], 0.6) == [0, 0, 0]
+    assert cluster(vectors, [0, 0, 0], 0.6) == [0, 0, 1]
+
+
+def test_the_same_text_weeks_apart_is_another_story():
+    vectors = unit([1, 0], [1, 0.01])
+    assert cluster(vectors, [0, 1], 0.6) == [0, 0]
+    assert cluster(vectors, [0, 30], 0.6) == [0, 1]
+
+
+def test_pairwise_precision_and_recall():
+    assert pairwise([0, 0, 1, 1], [0, 0, 0, 1]) == {"precision": 0.5, "recall": 0.3333,
+                                                    "f1": 0.4}
+
+
+def test_indexed_reports_of_one_event_are_one_story_reported_by_two_sources(tmp_path,
+                                                                            embedder):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name, key, source, day in (
+            ("tug-a", "tugboats", "https://harbour.example/tugs", "2025-03-03"),
+            ("tug-b", "tugboats", "https://wire.example/rotterdam-hydrogen", "2025-03-04"),
+            ("tahoe", "tahoe", "https://harbour.example/tahoe", "2025-03-04")):
+        title, paragraphs = STORIES[key]
+        text = "\n\n".join(paragraphs if name != "tug-b" else
+                           ["By Wire staff.", *paragraphs[:2]])
+        (corpus / f"{name}.md").write_text(to_markdown(title, source, day, text), "utf-8")
+    index = BriefingIndex(tmp_path / "index", embedder=embedder)
+    index.reindex(corpus)
+    stories = build_stories(index.snapshot())
+    assert sorted(len(s.articles) for s in stories) == [1, 2]
+    tugs = next(s for s in stories if len(s.articles) == 2)
+    assert tugs.outlets == ("harbour.example", "wire.example")
+    assert [a.article for a in tugs.articles] == ["tug-a", "tug-b"]
