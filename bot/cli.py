@@ -98,7 +98,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(run=cmd_summary, usage_error=p.error)
 
-    p = sub.add_parser("digest", help="summarize the articles indexed since a time")
+    p = sub.add_parser("digest", help="the stories indexed since a time: who reported each, "
+                       "its key sentences; for a story seen before, only what is new")
     p.add_argument("--since", type=_since, default="1d", metavar="DATE|1d|7d",
                    help="a date (YYYY-MM-DD, midnight UTC), a time (ISO 8601; UTC unless it "
                         "gives an offset) or an age such as 1d, 7d, 12h (default: 1d)")

@@ -15,6 +15,7 @@ import yarl
 
 from bot.citation import paragraphs_label
 from index import Answer, ArticleRecord, Digest, Hit, ReindexReport, Summary, SummarySentence
+from index.stories import Story
 
 CONTENT_LIMIT = 2000
 TITLE_LIMIT = 256
@@ -262,21 +263,77 @@ def summary_embed(summary: Summary, title: str) -> discord.Embed:
     return embed
 
 
+def reported_by(count: int) -> str:
+    """"reported by 3 sources"."""
+    return f"reported by {count} source{'s' if count != 1 else ''}"
+
+
+def story_cited_sentences(sentences: Sequence[SummarySentence], limit: int) -> str:
+    """Key sentences of a story, each citing its article's title and ¶, whole sentences only."""
+    lines: list[str] = []
+    used = 0
+    for sentence in sentences:
+        line = (f"{escape(sentence.text)} "
+                f"({clip(inert(sentence.title), 80)}, ¶{sentence.paragraph})")
+        if used + len(line) + 1 > limit:
+            if not lines:
+                lines.append(_keep_start(line, limit))
+            break
+        lines.append(line)
+        used += len(line) + 1
+    return "\n".join(lines)
+
+
 def digest_embed(digest: Digest, max_entries: int = 8) -> discord.Embed:
-    """Recently indexed articles, a few cited key sentences each."""
+    """The stories of recently indexed articles: who reported each, a few cited key
+    sentences; for a story seen before, only what is new since."""
     since = digest.since.strftime("%Y-%m-%d %H:%M UTC")
     if not digest.entries:
         return discord.Embed(title="Digest", colour=COLOUR,
                              description=f"No articles were indexed since {since}.")
-    embed = discord.Embed(title=f"Digest: {digest.total} article"
-                          f"{'s' if digest.total != 1 else ''} since {since}", colour=COLOUR)
+    stories = digest.stories or len(digest.entries)
+    embed = discord.Embed(title=f"Digest: {stories} stor{'ies' if stories != 1 else 'y'} from "
+                          f"{digest.total} article{'s' if digest.total != 1 else ''} since "
+                          f"{since}", colour=COLOUR)
     shown = digest.entries[:max_entries]
     per_field = min(FIELD_VALUE_LIMIT,
-                    (EMBED_TOTAL_LIMIT - 200) // max(1, len(shown)) - FIELD_NAME_LIMIT)
+                    (EMBED_TOTAL_LIMIT - 300) // max(1, len(shown)) - FIELD_NAME_LIMIT)
+    day = digest.since.strftime("%Y-%m-%d")
     for entry in shown:
-        embed.add_field(name=clip(f"{entry.title} · {entry.date}", FIELD_NAME_LIMIT),
-                        value=cited_sentences(entry.sentences, per_field) or ELLIPSIS,
+        new = f" · new since {day}" if entry.earlier else ""
+        name = f"{inert(entry.title)} · {reported_by(len(entry.outlets) or 1)} · {entry.date}"
+        value = story_cited_sentences(entry.sentences, per_field)
+        if not value:
+            value = f"Nothing new since {day}." if entry.earlier else ELLIPSIS
+        embed.add_field(name=clip(name, FIELD_NAME_LIMIT - len(new)) + new, value=value,
                         inline=False)
-    if digest.total > len(shown):
-        embed.set_footer(text=f"and {digest.total - len(shown)} more; see /sources")
+    if stories > len(shown):
+        embed.set_footer(text=f"and {stories - len(shown)} more; see /stories")
+    return embed
+
+
+def stories_embed(stories: Sequence[Story], since: str = "",
+                  articles_per_story: int = 6) -> discord.Embed:
+    """One page of stories: each with its outlets and its articles (linked to their sources);
+    as many whole stories as fit, the rest counted in the footer."""
+    heading = f"Stories since {since}" if since else "Stories"
+    kept: list[str] = []
+    used = 0
+    for story in stories:
+        lines = [f"**{clip(inert(story.title), 200)}** · {reported_by(len(story.outlets))}"]
+        for a in story.articles[:articles_per_story]:
+            where = clip(inert(a.outlet or "no source"), 60)
+            lines.append(f"- {link(clip(inert(a.title), 150), a.source)} · {a.date} · {where}")
+        if len(story.articles) > articles_per_story:
+            lines.append(f"- and {len(story.articles) - articles_per_story} more reports")
+        block = "\n".join(lines)
+        if used + len(block) + 1 > DESCRIPTION_LIMIT - 100:
+            break
+        kept.append(block)
+        used += len(block) + 1
+    empty = "No articles are indexed for that time."
+    embed = discord.Embed(title=f"{heading} ({len(stories)})", colour=COLOUR,
+                          description="\n".join(kept) or (ELLIPSIS if stories else empty))
+    if len(kept) < len(stories):
+        embed.set_footer(text=f"and {len(stories) - len(kept)} more stories; narrow with since")
     return embed

@@ -113,27 +113,48 @@ def format_summary(summary: Summary, width: int = 100) -> str:
     return "\n\n".join(blocks)
 
 
-def _cited(text: str, paragraph: int, width: int) -> str:
-    return textwrap.fill(f"{' '.join(shown(text).split())} (¶{paragraph})", width=width,
+def _cited(text: str, paragraph: int, width: int, opening: str = " (") -> str:
+    """` - text (¶3)`, or with `opening` ", " after a text that opened the parenthesis."""
+    return textwrap.fill(f"{' '.join(shown(text).split())}{opening}¶{paragraph})", width=width,
                          initial_indent=" - ", subsequent_indent="   ")
 
 
 def digest_json(digest: Digest) -> dict:
-    """The `digest --json` shape: one object per article, newest first."""
-    return {"since": digest.since.isoformat(timespec="seconds"), "total": digest.total,
+    """The `digest --json` shape: one object per story (under "articles", as when the digest
+    listed articles), the most widely reported first; "total" counts the articles indexed
+    since, "stories" the stories."""
+    since = digest.since.isoformat(timespec="seconds")
+    return {"since": since, "total": digest.total, "stories": digest.stories,
             "articles": [{"article": e.article, "title": e.title, "published": e.published,
-                          "indexed_at": e.indexed_at, "sentences": _sentences_json(e.sentences)}
+                          "indexed_at": e.indexed_at, "sentences": _sentences_json(e.sentences),
+                          "story": e.story, "outlets": list(e.outlets),
+                          "reports": list(e.reports), "earlier": list(e.earlier),
+                          "new_since": since if e.earlier else None}
                          for e in digest.entries]}
 
 
 def format_digest(digest: Digest, width: int = 100) -> str:
-    """A heading, then each article's title and date with its key sentences."""
+    """A heading, then each story's title, outlets and date with its key sentences, each
+    citing its article and ¶; a story seen before shows only what is new since."""
     since = f"{digest.since:%Y-%m-%d %H:%M} UTC"
     if not digest.entries:
         return f"No articles indexed since {since}."
-    count = f"{digest.total} article{'s' if digest.total != 1 else ''}"
+    stories = digest.stories or len(digest.entries)
+    count = (f"{stories} stor{'ies' if stories != 1 else 'y'} from {digest.total} "
+             f"article{'s' if digest.total != 1 else ''}")
     blocks = [f"{count} indexed since {since}:"]
     for entry in digest.entries:
-        blocks.append("\n".join([f"{shown(entry.title)} · {shown(entry.date)}",
-                                  *(_cited(s.text, s.paragraph, width) for s in entry.sentences)]))
+        outlets = len(entry.outlets) or 1
+        heading = (f"{shown(entry.title)} · reported by {outlets} source"
+                   f"{'s' if outlets != 1 else ''} ({', '.join(shown(o) for o in entry.outlets)})"
+                   f" · {shown(entry.date)}")
+        if entry.earlier:
+            heading += f" · new since {since}"
+        lines = [_cited(f"{s.text} ({shown(s.title)}", s.paragraph, width, ", ")
+                 for s in entry.sentences]
+        if entry.earlier and not lines:
+            lines = ["   nothing new"]
+        blocks.append("\n".join([heading, *lines]))
+    if stories > len(digest.entries):
+        blocks.append(f"and {stories - len(digest.entries)} more stories")
     return "\n\n".join(blocks)

@@ -1,28 +1,64 @@
-"""Digests: what was indexed since a given time, one short cited summary per article."""
+"""Digests: what was indexed since a given time, one entry per story with its key sentences.
+
+The articles indexed since `since` are grouped into the stories of `index/stories.py` (the
+grouping of the whole index, so a follow-up joins the story it continues). Each story's key
+sentences are chosen from its new articles by maximal marginal relevance over sentence
+embeddings, so several outlets' versions of one event give its facts once: a sentence whose
+cosine to one already chosen reaches `SAME_FACT` is never chosen. A story that has articles
+indexed before `since` was in an earlier digest (a scheduled digest covers exactly the time
+since its last post): only sentences its earlier articles did not carry are shown, i.e. those
+whose cosine to every sentence of those articles stays below `SAME_FACT`. No state is kept.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import numpy as np
+
+from index import salience
 from index.embedding import Embedder
+from index.errors import ArticleNotFound
+from index.lexical import tokenize
 from index.metadata import ArticleRecord
+from index.mmr import marginal_relevance
 from index.snapshot import Snapshot
-from index.summarize import SummarySentence, summarize_article
+from index.splitting import word_count
+from index.stories import Story, all_stories
+from index.summarize import (
+    DEFAULT_WEIGHTS,
+    SummarySentence,
+    body_sentences,
+    static_scores,
+    summarize_article,
+)
 
 DIGEST_SENTENCES = 3
+SAME_FACT = 0.8  # sentence cosine at which two sentences are taken to state the same fact
+STORY_CENTRALITY = 0.5  # weight of a sentence's closeness to its story's centroid
 
 
 @dataclass(frozen=True)
 class DigestEntry:
-    """One article of a digest: its title, dates and key sentences."""
+    """One story of a digest: its title, its newest article's dates, its key sentences.
+
+    `article` is the story's newest article indexed since the digest's time, `reports` all of
+    them (oldest first), `outlets` every outlet that reported the story (the host of a source
+    URL, else the article's title), `earlier` its articles indexed before: when there are any,
+    `sentences` hold only what those did not say (possibly nothing).
+    """
 
     article: str
     title: str
     published: str
     indexed_at: str
     sentences: tuple[SummarySentence, ...]
+    story: int = -1
+    outlets: tuple[str, ...] = ()
+    reports: tuple[str, ...] = ()
+    earlier: tuple[str, ...] = ()
 
     @property
     def date(self) -> str:
@@ -32,11 +68,14 @@ class DigestEntry:
 
 @dataclass(frozen=True)
 class Digest:
-    """Articles indexed since `since`, newest first; `total` counts them all before any limit."""
+    """Stories with articles indexed since `since`, the most widely reported first (then the
+    most recent); `total` counts the articles and `stories` the stories, both before any
+    limit."""
 
     since: datetime
     entries: tuple[DigestEntry, ...]
     total: int
+    stories: int = 0
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -56,14 +95,105 @@ def indexed_since(records: Iterable[ArticleRecord], since: datetime) -> list[Art
 
 def build_digest(snapshot: Snapshot, embedder: Embedder, since: datetime,
                  sentences: int = DIGEST_SENTENCES, limit: int | None = None) -> Digest:
-    """A digest of the articles indexed since `since` (at most `limit` of them, newest first)."""
+    """A digest of the stories with articles indexed since `since` (at most `limit` stories)."""
     recent = indexed_since(snapshot.metadata.articles(), since)
+    if not recent:
+        return Digest(as_utc(since), (), 0, 0)
+    newest = {r.id: n for n, r in enumerate(recent)}  # 0 is the newest
+    records = {r.id: r for r in recent}
+    touched: list[Story] = [s for s in all_stories(snapshot)
+                            if any(a.article in newest for a in s.articles)]
+    touched.sort(key=lambda s: (-len(s.outlets),
+                                min(newest[a.article] for a in s.articles if a.article in newest)))
+    chosen = touched[:limit] if limit is not None else touched
     entries = []
-    for record in recent[:limit] if limit is not None else recent:
-        summary = summarize_article(snapshot, embedder, record.id, sentences)
-        entries.append(DigestEntry(record.id, record.title, record.published, record.indexed_at,
-                                   summary.sentences))
-    return Digest(as_utc(since), tuple(entries), len(recent))
+    for story in chosen:
+        new = [a.article for a in story.articles if a.article in newest]
+        earlier = [a.article for a in story.articles if a.article not in newest]
+        lead = records[min(new, key=newest.__getitem__)]
+        entries.append(DigestEntry(
+            lead.id, story.title, lead.published, lead.indexed_at,
+            story_sentences(snapshot, embedder, new, earlier, sentences), story.id,
+            story.outlets, tuple(new), tuple(earlier)))
+    return Digest(as_utc(since), tuple(entries), len(recent), len(touched))
+
+
+def story_sentences(snapshot: Snapshot, embedder: Embedder, articles: Sequence[str],
+                    earlier: Sequence[str] = (), k: int = DIGEST_SENTENCES
+                    ) -> tuple[SummarySentence, ...]:
+    """Up to `k` key sentences of `articles` (one story), none stating a fact twice nor one
+    that the `earlier` articles stated; in story order, then article order."""
+    if len(articles) == 1 and not earlier:  # one report: its own summary, as /summary gives
+        try:
+            return summarize_article(snapshot, embedder, articles[0], k).sentences
+        except ArticleNotFound:
+            return ()
+    candidates: list[SummarySentence] = []
+    vectors: list[np.ndarray] = []
+    relevance: list[np.ndarray] = []
+    for article in articles:
+        found = _sentences(snapshot, embedder, article)
+        if found is None:
+            continue
+        sentences, embedded = found
+        tokens = [set(tokenize(s.text)) for s in sentences]
+        texts = [s.text for s in sentences]
+        candidates += sentences
+        vectors.append(embedded)
+        relevance.append(static_scores(texts, embedded, tokens, DEFAULT_WEIGHTS))
+    if not candidates:
+        return ()
+    matrix = np.vstack(vectors)
+    # Across reports, a sentence central to the whole story beats each report's own lede
+    # (a byline or dateline is a report's first sentence too, and is never a key sentence).
+    scores = np.concatenate(relevance) + STORY_CENTRALITY * salience.centrality(matrix)
+    available = np.array([word_count(s.text) >= DEFAULT_WEIGHTS.shortest for s in candidates])
+    if not available.any():
+        available[:] = True
+    seen = [found[1] for a in earlier
+            if (found := _sentences(snapshot, embedder, a)) is not None]
+    if seen:
+        available &= (matrix @ np.vstack(seen).T).max(axis=1) < SAME_FACT
+    picks = pick(scores, matrix, k, available)
+    order = {a: n for n, a in enumerate(articles)}
+    return tuple(sorted((candidates[i] for i in picks),
+                        key=lambda s: (order[s.article], s.start)))
+
+
+def pick(relevance: np.ndarray, vectors: np.ndarray, k: int,
+         available: np.ndarray | None = None, same: float = SAME_FACT) -> list[int]:
+    """Up to `k` indices by maximal marginal relevance over unit sentence `vectors`, never
+    one whose cosine to an already chosen sentence reaches `same`; in the order chosen."""
+    available = (np.ones(len(relevance), dtype=bool) if available is None
+                 else available.copy())
+    redundancy = np.zeros(len(relevance))
+    chosen: list[int] = []
+    while len(chosen) < k and available.any():
+        score = marginal_relevance(relevance, redundancy, DEFAULT_WEIGHTS.diversity)
+        score[~available] = -np.inf
+        best = int(np.argmax(score))
+        chosen.append(best)
+        similarity = vectors @ vectors[best]
+        available &= similarity < same
+        available[best] = False
+        redundancy = np.maximum(redundancy, similarity)
+    return chosen
+
+
+def _sentences(snapshot: Snapshot, embedder: Embedder, article: str
+               ) -> tuple[list[SummarySentence], np.ndarray] | None:
+    """An article's sentences and their embeddings, or None when it has no text."""
+    record = snapshot.metadata.article(article)
+    stored = snapshot.metadata.article_body(article) if record else None
+    if record is None or stored is None:
+        return None
+    body, paragraphs = stored
+    spans = body_sentences(body, paragraphs)
+    if not spans:
+        return None
+    sentences = [SummarySentence(body[s.start:s.end], record.id, record.title, s.paragraph,
+                                 s.start, s.end) for s in spans]
+    return sentences, embedder.embed([s.text for s in sentences])
 
 
 def _parse_time(text: str) -> datetime | None:

@@ -10,14 +10,15 @@ baseline the README compares with: any one pair above its threshold joins two st
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
-from urllib.parse import urlsplit
 
 import numpy as np
 
 from index.dates import article_date
+from index.scope import outlet
 from index.snapshot import Snapshot
 
 THRESHOLD = 0.64  # average cosine to a story's articles; fitted by index/story_eval.py
@@ -45,8 +46,9 @@ class Story:
 
     @property
     def outlets(self) -> tuple[str, ...]:
-        """The distinct outlets that reported it (an article without a source counts once)."""
-        return tuple(dict.fromkeys(a.outlet or a.article for a in self.articles))
+        """The distinct outlets that reported it (an article without a source counts by its
+        title)."""
+        return tuple(dict.fromkeys(a.outlet or a.title for a in self.articles))
 
 
 def cluster(vectors: np.ndarray, days: Sequence[float], threshold: float = THRESHOLD,
@@ -54,21 +56,25 @@ def cluster(vectors: np.ndarray, days: Sequence[float], threshold: float = THRES
     """A story label per article (rows of unit `vectors`, `days` as day numbers)."""
     order = sorted(range(len(days)), key=lambda i: (days[i], i))
     labels = [-1] * len(days)
-    members: list[list[int]] = []
-    latest: list[float] = []
+    # Each story's sum of member vectors and size: the mean of the cosines to its members is
+    # the sum's cosine over the size, one matrix product for every open story at once.
+    sums = np.zeros((len(days), vectors.shape[1]))
+    sizes = np.zeros(len(days))
+    latest = np.zeros(len(days))
+    stories = 0
     for i in order:
-        best, best_score = -1, threshold
-        for story, rows in enumerate(members):
-            if days[i] - latest[story] > window_days:
-                continue
-            score = float(np.mean(vectors[rows] @ vectors[i]))
-            if score >= best_score:
-                best, best_score = story, score
+        open_ = np.flatnonzero(days[i] - latest[:stories] <= window_days)
+        best = -1
+        if open_.size:
+            scores = sums[open_] @ vectors[i] / sizes[open_]
+            top = len(scores) - 1 - int(np.argmax(scores[::-1]))  # ties: the newest story
+            if scores[top] >= threshold:
+                best = int(open_[top])
         if best < 0:
-            best = len(members)
-            members.append([])
-            latest.append(days[i])
-        members[best].append(i)
+            best, stories = stories, stories + 1
+            latest[best] = days[i]
+        sums[best] += vectors[i]
+        sizes[best] += 1
         latest[best] = max(latest[best], days[i])
         labels[i] = best
     return labels
@@ -98,22 +104,62 @@ def article_vectors(snapshot: Snapshot, article_ids: Sequence[str]) -> np.ndarra
     """The normalised mean passage vector of each article."""
     rows = snapshot.metadata.article_rows()
     out = np.zeros((len(article_ids), snapshot.dense.dimension), dtype=np.float32)
-    for n, article in enumerate(article_ids):
-        passages = rows.get(article, ("", []))[1]
-        if passages:
-            mean = snapshot.dense.vectors(passages).mean(axis=0)
-            out[n] = mean / (np.linalg.norm(mean) or 1.0)
+    owners = [(n, row) for n, article in enumerate(article_ids)
+              for row in rows.get(article, ("", []))[1]]
+    if owners:
+        which, passages = (np.array(column) for column in zip(*owners, strict=True))
+        np.add.at(out, which, snapshot.dense.vectors(passages))
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        out /= np.where(norms > 0, norms, 1.0)
     return out
 
 
 def build_stories(snapshot: Snapshot, since: date | None = None,
                   threshold: float = THRESHOLD, window_days: float = WINDOW_DAYS
                   ) -> list[Story]:
-    """The stories of the indexed articles dated `since` or later, newest story first."""
-    records = [r for r in snapshot.metadata.articles()
-               if since is None or (article_date(r.published, r.indexed_at) or since) >= since]
+    """The stories with articles dated `since` or later (only those articles listed; the
+    title stays the story's first report), newest story first.
+
+    The grouping is of every indexed article, so a story that began before `since` is the
+    same story after it; with the default parameters it is computed once per generation.
+    """
+    stories = all_stories(snapshot, threshold, window_days)
+    if since is None:
+        return stories
+    kept = []
+    for story in stories:
+        articles = tuple(a for a in story.articles if date.fromisoformat(a.date) >= since)
+        if articles:
+            kept.append(replace(story, articles=articles))
+    kept.sort(key=lambda s: (s.articles[-1].date, len(s.articles)), reverse=True)
+    return kept
+
+
+def all_stories(snapshot: Snapshot, threshold: float = THRESHOLD,
+                window_days: float = WINDOW_DAYS) -> list[Story]:
+    """Every indexed article grouped into stories, newest story first (cached per generation
+    for the default parameters: a generation never changes once written)."""
+    if (threshold, window_days) != (THRESHOLD, WINDOW_DAYS):
+        return _group(snapshot, threshold, window_days)
+    key = str(snapshot.directory)
+    with _CACHE_LOCK:
+        cached = _CACHE.get(key)
+    if cached is None:
+        cached = _group(snapshot, threshold, window_days)
+        with _CACHE_LOCK:
+            _CACHE.clear()  # one index serves one generation at a time
+            _CACHE[key] = cached
+    return list(cached)
+
+
+_CACHE: dict[str, tuple[Story, ...]] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def _group(snapshot: Snapshot, threshold: float, window_days: float) -> tuple[Story, ...]:
+    records = snapshot.metadata.articles()
     if not records:
-        return []
+        return ()
     dates = [article_date(r.published, r.indexed_at) or date.today() for r in records]
     labels = cluster(article_vectors(snapshot, [r.id for r in records]),
                      [d.toordinal() for d in dates], threshold, window_days)
@@ -123,11 +169,11 @@ def build_stories(snapshot: Snapshot, since: date | None = None,
     stories = []
     for label, members in groups.items():
         articles = tuple(StoryArticle(records[n].id, records[n].title, records[n].source,
-                                      _outlet(records[n].source), dates[n].isoformat())
+                                      outlet(records[n].source), dates[n].isoformat())
                          for n in members)
         stories.append(Story(label, articles[0].title, articles))
     stories.sort(key=lambda s: (s.articles[-1].date, len(s.articles)), reverse=True)
-    return stories
+    return tuple(stories)
 
 
 def pairwise(labels: Sequence[int], truth: Sequence[int],
@@ -146,8 +192,3 @@ def pairwise(labels: Sequence[int], truth: Sequence[int],
     recall = tp / (tp + fn) if tp + fn else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4)}
-
-
-def _outlet(source: str) -> str:
-    host = urlsplit(source).hostname or ""
-    return host.removeprefix("www.")

@@ -22,6 +22,7 @@ from index import InvalidQuestion
 from index.search import check_question
 
 log = logging.getLogger(__name__)
+DIGEST_STORIES = 8  # stories a digest embed shows; only these are summarised
 
 
 class Summaries(commands.Cog):
@@ -82,7 +83,7 @@ class Summaries(commands.Cog):
                               current: str) -> list[app_commands.Choice[str]]:
         return article_choices(await asyncio.to_thread(self.bot.index.sources), current)
 
-    @digest.command(name="show", description="The articles indexed since a time")
+    @digest.command(name="show", description="The stories indexed since a time")
     @app_commands.describe(since="A date (YYYY-MM-DD) or an age such as 1d or 7d; default 1d")
     async def digest_show(self, interaction: discord.Interaction, since: str = "1d") -> None:
         try:
@@ -90,7 +91,8 @@ class Summaries(commands.Cog):
         except ValueError as err:
             raise UserError(str(err)) from None
         await replies.think(interaction)
-        digest = await asyncio.to_thread(self.bot.index.digest, moment)
+        digest = await asyncio.to_thread(self.bot.index.digest, moment,
+                                         limit=DIGEST_STORIES)
         await replies.answer(interaction, embed=render.digest_embed(digest))
 
     @digest.command(name="schedule", description="Post the digest here every day")
@@ -131,7 +133,8 @@ class Summaries(commands.Cog):
                 log.warning("digest channel %s is gone", schedule.channel_id)
                 continue
             try:
-                digest = await asyncio.to_thread(self.bot.index.digest, schedule.since(now))
+                digest = await asyncio.to_thread(self.bot.index.digest, schedule.since(now),
+                                                 limit=DIGEST_STORIES)
                 await channel.send(embed=render.digest_embed(digest))
             except Exception:
                 log.exception("scheduled digest for guild %s failed", schedule.guild_id)

@@ -51,7 +51,7 @@ def test_digest_lists_recent_articles(run):
         sent = await h.server.send_interaction("digest", {"show": {"since": "7d"}})
         reply = await answer_of(h.server, sent, timeout=30)
         embed = reply["embeds"][0]
-        assert embed["title"].startswith("Digest: 1 article since")
+        assert embed["title"].startswith("Digest: 1 story from 1 article since")
         assert embed["fields"][0]["name"].startswith("Russia and Türkiye")
         bad = await h.server.send_interaction("digest", {"show": {"since": "last tuesday"}})
         error = await h.server.wait_for(lambda c: c.path == bad.callback_path)

@@ -1,0 +1,51 @@
+"""`/stories [since]`: the indexed articles grouped by the event they report."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import render
+from bot.app import BriefingBot
+from bot.cogs import replies
+from bot.errors import UserError
+from bot.when import parse_since
+from index.stories import Story, build_stories
+
+
+class Stories(commands.Cog):
+    """Which outlets reported which event."""
+
+    def __init__(self, bot: BriefingBot) -> None:
+        self.bot = bot
+
+    def _stories(self, since: date | None) -> list[Story]:
+        """The stories (grouped once per index generation), from `since` on if given."""
+        return build_stories(self.bot.index.snapshot(), since)
+
+    @app_commands.command(name="stories",
+                          description="The indexed articles grouped by the event they report")
+    @app_commands.describe(since="A date (YYYY-MM-DD) or an age such as 1d or 7d; default: all")
+    async def stories(self, interaction: discord.Interaction, since: str | None = None) -> None:
+        """A bad time is refused privately before the defer."""
+        try:
+            day = parse_since(since).date() if since is not None else None
+        except ValueError as err:
+            raise UserError(str(err)) from None
+        await replies.think(interaction)
+        found = await asyncio.to_thread(self._stories, day)
+        label = day.isoformat() if day else ""
+        await replies.answer(interaction, embed=render.stories_embed(found, label))
+
+    async def cog_app_command_error(self, interaction: discord.Interaction,
+                                    error: app_commands.AppCommandError) -> None:
+        await replies.end_public_thinking(interaction)
+
+
+async def setup(bot: BriefingBot) -> None:
+    """Extension entry point."""
+    await bot.add_cog(Stories(bot))
