@@ -12,7 +12,7 @@ from discord import app_commands
 from discord.ext import commands, tasks
 
 from bot import health
-from bot.conversations import ChannelModeStore, ConversationStore
+from bot.conversations import ChannelModeStore, ConversationStore, PostingLocks
 from bot.engine import open_index
 from bot.errors import UserError
 from bot.settings import Settings
@@ -108,9 +108,7 @@ class BriefingBot(commands.Bot):
             settings.conversations_db, ttl_s=settings.conversation_ttl_s,
             max_turns=settings.conversation_turns, max_conversations=settings.max_conversations)
         self.channel_modes = ChannelModeStore(settings.conversations_db)
-        # Held from posting an answer until its turn is stored, and while a conversation is
-        # looked up: a follow-up sent as soon as the answer shows sees that answer's turn.
-        self.conversation_lock = asyncio.Lock()
+        self.posting = PostingLocks()
         self.reindex_lock = asyncio.Lock()
 
     async def setup_hook(self) -> None:
@@ -158,8 +156,8 @@ class BriefingBot(commands.Bot):
     async def close(self) -> None:
         self.report_health.cancel()
         try:  # let an answer being posted store its turn before the stores close
-            async with asyncio.timeout(CLOSE_WAIT_S), self.conversation_lock:
-                pass
+            async with asyncio.timeout(CLOSE_WAIT_S):
+                await self.posting.idle()
         except TimeoutError:
             log.warning("closing while an answer is still being posted")
         await super().close()

@@ -9,6 +9,7 @@ conversations are dropped once there are too many.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 import threading
@@ -162,3 +163,27 @@ def _row(turn: Turn) -> dict:
 def _turn(row: dict) -> Turn:
     return Turn(row["q"], bool(row["alone"]),
                 tuple((article, tuple(paragraphs)) for article, paragraphs in row["cited"]))
+
+
+KEEP_IDLE_LOCKS = 1000  # idle channel locks kept before the unused are dropped
+
+
+class PostingLocks:
+    """One lock per channel, held from posting an answer there until its turn is stored, and
+    while a conversation is looked up there: a follow-up sent the moment an answer shows
+    sees that answer's turn, and a slow send (a 429 wait) holds up only its own channel."""
+
+    def __init__(self) -> None:
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    def __call__(self, channel_id: int) -> asyncio.Lock:
+        """The lock of one channel (or thread)."""
+        if len(self._locks) > KEEP_IDLE_LOCKS:
+            self._locks = {c: lock for c, lock in self._locks.items() if lock.locked()}
+        return self._locks.setdefault(channel_id, asyncio.Lock())
+
+    async def idle(self) -> None:
+        """Wait until no answer is being posted anywhere."""
+        for lock in list(self._locks.values()):
+            async with lock:
+                pass

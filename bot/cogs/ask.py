@@ -68,7 +68,7 @@ class Ask(commands.Cog):
         if private:
             await replies.answer(interaction, **reply)
             return
-        async with self.bot.conversation_lock:
+        async with self.bot.posting(channel.id):
             sent = await replies.answer(interaction, **reply)
             await asyncio.to_thread(self.bot.conversations.put, sent.id,
                                     [asked.turn(answer, True)], scope)

@@ -74,7 +74,7 @@ class Conversations(commands.Cog):
             return
         reference = message.reference
         if text and reference is not None and reference.message_id is not None:
-            earlier = await self._conversation(reference.message_id)
+            earlier = await self._conversation(channel.id, reference.message_id)
             if earlier is not None:
                 await self._answer(message, text, earlier=earlier)
                 return
@@ -103,9 +103,9 @@ class Conversations(commands.Cog):
         modes = await asyncio.to_thread(self.bot.channel_modes.get, thread.parent_id)
         return modes.forum
 
-    async def _conversation(self, conv_id: int) -> Conversation | None:
+    async def _conversation(self, channel_id: int, conv_id: int) -> Conversation | None:
         """The live conversation `conv_id`, once any answer being posted has been stored."""
-        async with self.bot.conversation_lock:
+        async with self.bot.posting(channel_id):
             return await asyncio.to_thread(self.bot.conversations.get, conv_id)
 
     async def _ask_for_text(self, message: discord.Message) -> None:
@@ -136,7 +136,7 @@ class Conversations(commands.Cog):
                                     mention_author=False)
                 return
         if thread is not None:
-            earlier = await self._conversation(thread.id)
+            earlier = await self._conversation(thread.id, thread.id)
         before = earlier or Conversation()
         results = self.bot.settings.top_k
         try:
@@ -150,7 +150,7 @@ class Conversations(commands.Cog):
         reply = _with_hint(message_for(self.bot, asked, answer, results,
                                        threadable=threadable), hint)
         store, turn = self.bot.conversations, asked.turn(answer, standalone)
-        async with self.bot.conversation_lock:
+        async with self.bot.posting((thread or message.channel).id):
             if in_reply:
                 sent = await message.reply(**reply, mention_author=False)
             else:

@@ -90,3 +90,23 @@ def test_channel_modes_default_off_and_survive_a_reopen(tmp_path):
     assert again.get(5) == ChannelModes(True, True)
     again.set(1, 5, autothread=False, forum=False)
     assert again.get(5) == ChannelModes()
+
+
+def test_a_slow_post_holds_up_only_its_own_channel():
+    import asyncio
+
+    from bot.conversations import PostingLocks
+
+    async def scenario() -> None:
+        locks = PostingLocks()
+        async with locks(1):  # an answer in channel 1 waits out a rate limit
+            async with asyncio.timeout(1):
+                async with locks(2):  # channel 2 goes on
+                    pass
+            assert locks(1).locked()
+            waiting = asyncio.create_task(locks.idle())
+            await asyncio.sleep(0.05)
+            assert not waiting.done()  # closing waits for the post in flight
+        await asyncio.wait_for(waiting, 1)
+
+    asyncio.run(scenario())
