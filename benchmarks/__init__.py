@@ -4,16 +4,24 @@ Run from the repository root::
 
     pip install -e ".[bench]"        # txtai, the peer
     python -m benchmarks [--quick] [--json FILE] [--eval-dir ../shared/eval] [--sizes 2k 20k ...]
+    python -m benchmarks.quality     # the precision's quality cost, cached for the above
 
-One run measures, on SQuAD, SciFact and CNN text from the evaluation folder:
+One run measures, on SQuAD, SciFact and CNN text from the evaluation folder, each repeated
+(`--runs`, default 3) and reported as median, min and max, every ratio like for like:
 
-- the floor: `SentenceTransformer(<bundled model>).encode(texts, batch_size=32)` passages/s on
-  the texts our reindex embeds, and one real question's encode time (`benchmarks.floor`);
-- ours: ingest passages/s through `BriefingIndex.reindex` (default precision, and again in
-  float32 when the default chose bfloat16), warm `ask` p50/p99 and peak RSS at
-  each size (`benchmarks.ours`), real sets up to ~20k passages and synthetic ones beyond
-  (`benchmarks.synthetic`), and `briefing ask` cold start (`benchmarks.coldstart`);
-- the peer: txtai hybrid on the same model directory and texts (`benchmarks.peer`).
+- the floor: `SentenceTransformer(<bundled model>).encode(texts, batch_size=32)` in float32 on
+  the texts our reindex embeds (`benchmarks.floor`);
+- ours: ingest passages/s through `BriefingIndex.reindex` on the shipped default (ONNX Runtime
+  int8), forced to PyTorch float32 (`ingest_overhead_ratio`) and, where the CPU has native
+  bfloat16, PyTorch bfloat16 (labelled); warm `ask` p50/p99 against our own query encode, peak
+  RSS and HNSW recall at each size (`benchmarks.ours`), real sets up to ~20k passages and
+  synthetic ones beyond (`benchmarks.synthetic`), `briefing ask` cold start
+  (`benchmarks.coldstart`), and a running `briefing bot` against the fake Discord during a
+  /reindex with 100 /ask (`benchmarks.botload`);
+- the peer: txtai hybrid on the same model directory and texts (`benchmarks.peer`);
+- quality: `python -m benchmarks.quality` (run apart, ~10+ minutes) writes the SciFact and
+  SQuAD cost of each precision to `benchmarks/results/ingest-quality.json`, which the summary
+  reports as `ingest_quality_delta_scifact`.
 
 Every measurement that loads the model or an index runs in a fresh subprocess
 (`benchmarks.worker`), so warm-up and peak RSS belong to one measurement. `benchmarks.report`

@@ -15,7 +15,8 @@ from benchmarks.runner import REAL_LIMIT, Plan, parse_size, run
 
 ROOT = Path(__file__).resolve().parents[1]
 FULL_SIZES = ["2k", "20k", "100k", "1M"]
-QUICK_SIZES = ["1k", "100k"]
+QUICK_SIZES = ["2k", "20k", "100k"]
+QUICK_INGEST = 1000  # --quick times ingest on the first ~1k passages of the 2k set
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -25,14 +26,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         description="Bare encoder vs our index vs txtai, on real text, from 2k to 1M passages.")
     parser.add_argument("--quick", action="store_true",
                         help=f"development run: sizes {' '.join(QUICK_SIZES)}, 100 questions, "
-                             "no 1M point (a few minutes)")
+                             "no 1M point (under 10 minutes once the embedding cache holds "
+                             "the 20k set)")
     parser.add_argument("--json", type=Path, metavar="FILE", help="write the summary here")
     parser.add_argument("--eval-dir", type=Path, default=ROOT.parent / "shared" / "eval",
                         help="folder with squad-v1.1-dev/, scifact/, cnn-1000/ "
                              "(default: ../shared/eval beside the repository)")
     parser.add_argument("--sizes", nargs="+", metavar="SIZE",
                         help="corpus sizes in passages (default: 2k 20k 100k 1M; --quick: "
-                             "1k 100k); the smallest is ingested for real")
+                             "2k 20k 100k); the smallest is ingested for real")
     parser.add_argument("--questions", type=int,
                         help="questions per size (default 300; --quick 100)")
     parser.add_argument("--txtai-sizes", nargs="*", metavar="SIZE",
@@ -40,6 +42,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              "the smallest)")
     parser.add_argument("--cold-runs", type=int, help="timed `briefing ask` runs (default 5; "
                         "--quick 2)")
+    parser.add_argument("--runs", type=int, default=3,
+                        help="repeated ingest and ask measurements (default 3)")
+    parser.add_argument("--ingest-passages", type=int, metavar="N",
+                        help="time ingest on about N passages of the smallest set (default: "
+                             f"all of it; --quick: {QUICK_INGEST})")
+    parser.add_argument("--quality", type=Path,
+                        default=ROOT / "benchmarks" / "results" / "ingest-quality.json",
+                        help="cached `python -m benchmarks.quality` result to report")
     parser.add_argument("--cache-dir", type=Path, default=ROOT / ".briefing" / "bench-cache",
                         help="embedding cache kept between runs (default .briefing/bench-cache)")
     parser.add_argument("--work-dir", type=Path,
@@ -60,7 +70,9 @@ def make_plan(args: argparse.Namespace, work_dir: Path) -> Plan:
                 cache_dir=args.cache_dir.resolve(), sizes=sizes,
                 questions=args.questions or (100 if args.quick else 300),
                 txtai_sizes=txtai_sizes,
-                cold_runs=args.cold_runs or (2 if args.quick else 5))
+                cold_runs=args.cold_runs or (3 if args.quick else 5), runs=args.runs,
+                ingest_passages=args.ingest_passages or (QUICK_INGEST if args.quick
+                                                         else 10**9))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,7 +86,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         plan = make_plan(args, work_dir.resolve())
         machine = machine_info(ROOT)
-        summary = summarize(run(plan), machine)
+        results = run(plan)
+        if args.quality.is_file():
+            results["quality"] = json.loads(args.quality.read_text(encoding="utf-8"))
+        summary = summarize(results, machine)
     finally:
         if args.work_dir is None:
             shutil.rmtree(work_dir, ignore_errors=True)

@@ -27,8 +27,10 @@ def briefing_command() -> list[str]:
 def cold_start_env(index_dir: Path, corpus_dir: Path) -> dict[str, str]:
     """The environment for a `briefing` subprocess on the given index and corpus."""
     env = dict(os.environ)
+    root = Path(__file__).resolve().parents[1]  # this checkout's code, whatever pip installed
     env.update({"BRIEFING_INDEX_DIR": str(index_dir), "BRIEFING_CORPUS_DIR": str(corpus_dir),
-                "HF_HUB_OFFLINE": "1"})
+                "HF_HUB_OFFLINE": "1", "PYTHONPATH": os.pathsep.join(
+                    filter(None, [str(root), env.get("PYTHONPATH")]))})
     return env
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.timing import latency_summary, peak_rss_mb, per_second, time_each
+from benchmarks.timing import latency_summary, peak_rss_mb, per_second, spread, time_each
 from index import BriefingIndex
 from index.embedding import BULK_FROM, Embedder
 
@@ -18,8 +18,9 @@ from index.embedding import BULK_FROM, Embedder
 class TimedEmbedder(Embedder):
     """The real Embedder, also counting the seconds spent in `embed` and keeping the texts."""
 
-    def __init__(self, model_path: Path | None = None, precision: str = "auto") -> None:
-        super().__init__(model_path, precision=precision)
+    def __init__(self, model_path: Path | None = None, precision: str = "auto",
+                 backend: str = "auto") -> None:
+        super().__init__(model_path, precision=precision, backend=backend)
         self.seconds = 0.0
         self.texts: list[str] = []
         self.vectors: list[np.ndarray] = []
@@ -36,23 +37,30 @@ class TimedEmbedder(Embedder):
 
 
 def measure_ingest(corpus_dir: Path, index_dir: Path, texts_file: Path | None = None,
-                   cache_dir: Path | None = None, precision: str = "auto") -> dict:
-    """Passages/s of `BriefingIndex(index_dir).reindex(corpus_dir)` into an empty index.
+                   cache_dir: Path | None = None, precision: str = "auto",
+                   backend: str = "auto", runs: int = 3) -> dict:
+    """Passages/s of `BriefingIndex(dir).reindex(corpus_dir)` into an empty index, `runs` times.
 
     The model is loaded and warmed before the clock starts (the encoder floor and txtai get
-    the same treatment). `texts_file`, if given, receives the exact texts the model embedded,
-    so the floor and txtai can be measured on the same ones; `cache_dir`, if given, keeps
-    the vectors for the larger real sets (after the clock stops). `precision` is the
-    Embedder's ("auto": bfloat16 where the CPU has it natively).
+    the same treatment), then each run reindexes into a fresh folder. `texts_file`, if given,
+    receives the exact texts the model embedded, so the floor and txtai can be measured on
+    the same ones; `cache_dir`, if given, keeps the vectors for the larger real sets (after
+    the clocks stop). `precision` and `backend` are the Embedder's.
     """
-    embedder = TimedEmbedder(precision=precision)
+    embedder = TimedEmbedder(precision=precision, backend=backend)
     embedder.embed(["warm-up"] * 8)  # the question encoder
     embedder.embed(["warm-up"] * (BULK_FROM + 1))  # and the bulk encoder reindexing uses
-    embedder.seconds, embedder.texts, embedder.vectors = 0.0, [], []
-    index = BriefingIndex(index_dir, embedder=embedder)
-    started = time.perf_counter()
-    report = index.reindex(corpus_dir)
-    seconds = time.perf_counter() - started
+    rates, encoder_s, totals = [], [], []
+    for run in range(runs):
+        embedder.seconds, embedder.texts, embedder.vectors = 0.0, [], []
+        folder = Path(index_dir) if run == runs - 1 else Path(f"{index_dir}-run{run}")
+        index = BriefingIndex(folder, embedder=embedder)
+        started = time.perf_counter()
+        report = index.reindex(corpus_dir)
+        seconds = time.perf_counter() - started
+        rates.append(per_second(report.passages, seconds))
+        encoder_s.append(embedder.seconds)
+        totals.append(seconds)
     if texts_file is not None:
         Path(texts_file).write_text(json.dumps(embedder.texts, ensure_ascii=False),
                                     encoding="utf-8")
@@ -62,14 +70,15 @@ def measure_ingest(corpus_dir: Path, index_dir: Path, texts_file: Path | None = 
         cache = EmbeddingCache(cache_dir, embedder.fingerprint)
         cache.add(embedder.texts, np.concatenate(embedder.vectors))
         cache.save()
+    encoder, total = sum(encoder_s), sum(totals)
     return {"passages": report.passages, "articles": len(report.added), "embedded":
-            report.embedded, "seconds": round(seconds, 3),
-            "passages_per_s": per_second(report.passages, seconds),
-            "encoder_s": round(embedder.seconds, 3),
-            "non_encoder_s": round(seconds - embedder.seconds, 3),
-            "non_encoder_share": round(1 - embedder.seconds / seconds, 4) if seconds else None,
+            report.embedded, "runs": spread(rates), "passages_per_s": spread(rates)["median"],
+            "seconds": [round(t, 3) for t in totals],
+            "encoder_passages_per_s": per_second(report.embedded * runs, encoder),
+            "non_encoder_share": round(1 - encoder / total, 4) if total else None,
             "skipped": len(report.skipped), "backend": backend_of(embedder),
-            "bulk_precision": embedder.bulk_precision}
+            "bulk_runtime": embedder.bulk_runtime, "bulk_precision": embedder.bulk_precision,
+            "batch_size": embedder.batch_size}
 
 
 def build_cached(corpus_dir: Path, index_dir: Path, cache_dir: Path,
@@ -118,26 +127,54 @@ def backend_of(embedder: Embedder) -> str:
     return str(getattr(embedder, "running_on", "torch"))
 
 
-def measure_ask(index_dir: Path, questions: Sequence[str], warmup: int = 5) -> dict:
-    """Warm in-process `ask` latency over `questions`, index load time and peak RSS.
+def measure_ask(index_dir: Path, questions: Sequence[str], warmup: int = 5,
+                rounds: int = 3) -> dict:
+    """Warm in-process `ask` latency over `questions` (`rounds` times), load time, peak RSS.
 
-    Also times our own `embed_query` on the same questions (the encoder's part of an ask).
-    RSS is read after the model is loaded (`model_rss_mb`) and after all questions
-    (`rss_mb`, the process peak), so the index's own share is the difference.
+    Each round times our own `embed_query` on every question (the encoder's part of an ask),
+    then `ask` on every question; `ask` and `query_encode` are the latencies of all rounds,
+    `rounds` the p50 of each. RSS is read after the model is loaded (`model_rss_mb`) and
+    after all questions (`rss_mb`, the process peak), so the index's share is the difference.
+    At sizes searched with HNSW, `hnsw_recall_at_10` compares its top 10 with exact search.
     """
     index = BriefingIndex(index_dir)
     for question in ["warm-up", *questions[:warmup]]:
         index.embedder.embed_query(question)
     model_rss = peak_rss_mb()
-    encodes = time_each(index.embedder.embed_query, questions)
     started = time.perf_counter()
     snapshot = index.snapshot()
     load_s = time.perf_counter() - started
     for question in questions[:warmup]:
         index.ask(question)
     answers: list = []
-    asks = time_each(lambda q: answers.append(index.ask(q)), questions)
+    asks, encodes, per_round = [], [], []
+    for _ in range(rounds):
+        encodes_now = time_each(index.embedder.embed_query, questions)
+        answers.clear()
+        asks_now = time_each(lambda q: answers.append(index.ask(q)), questions)
+        encodes += encodes_now
+        asks += asks_now
+        per_round.append({"ask_p50_ms": latency_summary(asks_now)["p50_ms"],
+                          "encode_p50_ms": latency_summary(encodes_now)["p50_ms"]})
+    recall = None
+    if snapshot.dense.kind == "hnsw":
+        recall = hnsw_recall_at_10(snapshot.dense, np.stack(
+            [index.embedder.embed_query(q) for q in questions]))
     return {"passages": snapshot.size, "load_s": round(load_s, 3), "ask": latency_summary(asks),
-            "query_encode": latency_summary(encodes), "backend": backend_of(index.embedder),
-            "answered": sum(a.answered for a in answers), "model_rss_mb": model_rss,
-            "rss_mb": peak_rss_mb()}
+            "query_encode": latency_summary(encodes), "rounds": per_round,
+            "backend": backend_of(index.embedder), "dense": snapshot.dense.kind,
+            "hnsw_recall_at_10": recall, "answered": sum(a.answered for a in answers),
+            "model_rss_mb": model_rss, "rss_mb": peak_rss_mb()}
+
+
+def hnsw_recall_at_10(dense, queries: np.ndarray) -> float:
+    """Mean share of the exact top 10 (inner product over the stored vectors) that the
+    store's own HNSW search returns, over `queries` (one search each, as `ask` does)."""
+    vectors = dense.vectors()
+    hits = []
+    for query in queries:
+        scores = vectors @ query
+        truth = np.argpartition(-scores, 10)[:10]
+        found, _ = dense.search(query, 10)
+        hits.append(len(set(truth.tolist()) & set(found.tolist())) / 10)
+    return round(float(np.mean(hits)), 4)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import os
 import platform
-import subprocess
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from benchmarks.synthetic import NOISE_SIGMA, PER_ARTICLE
-from benchmarks.timing import per_second, ratio
+from benchmarks.synthetic import NOISE_SCALE, PER_ARTICLE
+from benchmarks.timing import ratio, spread
 
 # Distribution name -> key in the machine description.
 PACKAGES = {"torch": "torch", "sentence-transformers": "sentence_transformers",
@@ -20,21 +19,34 @@ PACKAGES = {"torch": "torch", "sentence-transformers": "sentence_transformers",
 
 METHOD = {
     "encoder": "SentenceTransformer(<bundled model dir>, device='cpu').encode(texts, "
-               "batch_size=32) on exactly the texts our reindex embedded (title + passage); "
-               "query encode is encode(question) for one real SQuAD question at a time",
+               "batch_size=32) in float32 on exactly the texts our reindex embedded (title + "
+               "passage), warm, 3 runs in one process",
     "ingest": "BriefingIndex(empty dir).reindex(corpus of article files): read, split, embed, "
-              "FAISS, BM25, SQLite; model loaded and warmed before timing (all three sides); "
-              "precision auto (PyTorch in bfloat16 where the CPU has it natively), and again "
-              "in float32 when auto chose bfloat16",
+              "FAISS, BM25, SQLite; model loaded and warmed before timing (all sides); 3 runs "
+              "in one process, each into a fresh folder; shipped default (ONNX Runtime int8 "
+              "bulk graph), forced PyTorch float32 (ingest_overhead_ratio) and, where the CPU "
+              "has native bfloat16, PyTorch bfloat16 (labelled); every ratio is the median of "
+              "per-run ratios (run i ÷ run i), with min and max under `spread`",
+    "ask_over_own_encode": "per round (3 rounds of all questions): ask p50 ÷ our own "
+                           "embed_query p50 in the same process",
+    "bot": "`briefing bot` (real command, child process) against tests/fake_discord on "
+           "127.0.0.1; index of the bundled corpus, then an admin /reindex of the base "
+           "corpus; 100 /ask sent at once while it embeds; defer = server time from "
+           "INTERACTION_CREATE to the bot's first callback; RSS = VmHWM of the bot process "
+           "after the reindex and all answers; bot_imports_torch = libtorch in /proc/PID/maps",
+    "hnsw_recall": "recall@10 of the index's own HNSW search against exact inner product over "
+                   "the same stored vectors, with the benchmark's real SQuAD questions "
+                   "(embedded by the index), on the synthetic corpora",
     "ask": "warm in-process BriefingIndex.ask(question) (k=3, highlights on) over real SQuAD "
            "dev questions after 5 warm-up questions; a fresh process per size",
     "real_sets": "SQuAD v1.1 dev articles, then SciFact abstracts, then CNN articles cut into "
                  "paragraphs of whole sentences; vectors of sets after the first come from an "
                  "embedding cache keyed by SHA-1 of each text (same model fingerprint)",
     "synthetic_sets": f"texts: 2 sentences of a real passage (shuffled) + 1 sentence of "
-                      f"another; vectors: that real passage's embedding + N(0, "
-                      f"{NOISE_SIGMA}^2) noise per dimension, renormalised (cosine ~0.9 to "
-                      f"the original); {PER_ARTICLE} passages per article; written with "
+                      f"another; vectors: that real passage's embedding + independent noise "
+                      f"drawn from N(0, {NOISE_SCALE}^2 x the covariance of the real "
+                      f"embeddings), renormalised (cosine ~0.7 to the original, so no "
+                      f"near-copies); {PER_ARTICLE} passages per article; written with "
                       f"index.snapshot.write_generation",
     "rss": "peak RSS (ru_maxrss) of the process that opens the index and asks the questions",
     "txtai": "Embeddings(path=<bundled model dir>, content=True, hybrid=True); index() of the "
@@ -56,8 +68,9 @@ def machine_info(root: Path) -> dict:
         "platform": platform.platform(),
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "load_average": [round(x, 2) for x in os.getloadavg()],
-        "commit": _git(root, "rev-parse", "--short", "HEAD"),
-        "uncommitted_changes": bool(_git(root, "status", "--porcelain")),
+        "commit": _commit(root),
+        **_cpu_flags(),
+        "uncommitted_changes": None,  # not read: the benchmarks run no git command
     }
     for package, key in PACKAGES.items():
         try:
@@ -71,49 +84,74 @@ def summarize(results: dict, machine: dict) -> dict:
     """The summary: the issue's keys first, then per-size detail and the raw results."""
     base = results["base"]
     floor, ingest, sizes = results["floor"], results["ingest"], results["sizes"]
-    encode_p50 = floor["query_encode"]["p50_ms"]
+    torch32, bf16 = results.get("ingest_torch_float32"), results.get("ingest_bfloat16")
+    peer = results["txtai"].get(base)
+    cold, bot, quality = results["cold_start"], results.get("bot"), results.get("quality")
     p50 = {label: s["ask"]["ask"]["p50_ms"] for label, s in sizes.items()}
     p99 = {label: s["ask"]["ask"]["p99_ms"] for label, s in sizes.items()}
-    peer = results["txtai"].get(base)
-    cold = results["cold_start"]
-    float32 = results.get("ingest_float32")
+    spreads = {
+        "ingest_ratio_vs_bare_fp32": run_ratio(ingest, floor),
+        "ingest_overhead_ratio": run_ratio(torch32, floor),
+        "ingest_ratio_bfloat16_vs_bare_fp32": run_ratio(bf16, floor),
+        "vs_txtai_ingest": run_ratio(ingest, peer),
+        "vs_txtai_ask": _round_ratio(peer, sizes.get(base, {}).get("ask"), "ask_p50_ms",
+                                     "ask_p50_ms"),
+        "cold_start_s": spread(cold["runs"]) if cold["runs"] else None,
+        **{f"ask_over_own_encode_{label}": _round_ratio(s["ask"], s["ask"], "ask_p50_ms",
+                                                        "encode_p50_ms")
+           for label, s in sizes.items()},
+    }
+    key = {name: value["median"] if value else None for name, value in spreads.items()}
     return {
-        "encoder_passages_per_s": floor["passages_per_s"],
-        "query_encode_ms_p50": encode_p50,
-        "ingest_passages_per_s": ingest["passages_per_s"],
-        "ingest_ratio": ratio(ingest["passages_per_s"], floor["passages_per_s"]),
+        "ingest_ratio_vs_bare_fp32": key["ingest_ratio_vs_bare_fp32"],
+        "ingest_path": {"runtime": ingest.get("bulk_runtime"),
+                        "precision": ingest.get("bulk_precision"),
+                        "setting": "BRIEFING_EMBED_PRECISION=auto (shipped default)",
+                        "batch_size": ingest.get("batch_size"),
+                        "bare": "SentenceTransformer.encode, PyTorch float32, batch 32"},
+        "ingest_overhead_ratio": key["ingest_overhead_ratio"],
+        "ingest_ratio_bfloat16_vs_bare_fp32": key["ingest_ratio_bfloat16_vs_bare_fp32"],
+        "vs_txtai_ingest": key["vs_txtai_ingest"],
+        "ingest_quality_delta_scifact": quality.get("ingest_quality_delta_scifact")
+        if quality else None,
+        "ingest_quality_source": {"commit": quality["machine"].get("commit"),
+                                  "date": quality["machine"].get("date"),
+                                  "squad_recall5_delta":
+                                      quality.get("ingest_quality_delta_squad_recall5")}
+        if quality else None,
+        "ask_over_own_encode_100k": key.get("ask_over_own_encode_100k"),
+        "vs_txtai_ask": key["vs_txtai_ask"],
+        "vs_txtai_at": base if peer else None,
+        "bot_rss_after_reindex_mb": bot["rss_after_reindex_mb"] if bot else None,
+        "defer_ms_p99_during_reindex": bot["defer"]["p99_ms"] if bot else None,
+        "bot_imports_torch": bot["torch_mapped"] if bot else None,
+        **{f"hnsw_recall10_{label.lower()}": s["ask"].get("hnsw_recall_at_10")
+           for label, s in sizes.items() if s["kind"] == "synthetic"},
+        "cold_start_s": key["cold_start_s"],
         "ask_ms_p50": p50,
         "ask_ms_p99": p99,
-        "ask_ratio_100k": ratio(p50.get("100k"), encode_p50),
-        "ask_ratio": {label: ratio(v, encode_p50) for label, v in p50.items()},
-        "txtai_ingest_passages_per_s": peer["passages_per_s"] if peer else None,
+        "rss_mb": {label: s["ask"]["rss_mb"] for label, s in sizes.items()},
+        "spread": spreads,
+        "ingest_passages_per_s": ingest["runs"],
+        "ingest_torch_float32_passages_per_s": torch32["runs"] if torch32 else None,
+        "ingest_bfloat16_passages_per_s": bf16["runs"] if bf16 else None,
+        "encoder_passages_per_s": floor["runs"],
+        "txtai_ingest_passages_per_s": peer["runs"] if peer else None,
         "txtai_ask_ms_p50": peer["ask"]["p50_ms"] if peer else None,
         "txtai_ask_ms_p99": peer["ask"]["p99_ms"] if peer else None,
-        "vs_txtai_ingest": ratio(ingest["passages_per_s"], peer["passages_per_s"])
-        if peer else None,
-        "vs_txtai_ask": ratio(peer["ask"]["p50_ms"], p50[base]) if peer else None,
-        "vs_txtai_at": base if peer else None,
+        "query_encode_ms_p50": {label: s["ask"]["query_encode"]["p50_ms"]
+                                for label, s in sizes.items()},
+        "bare_query_encode_ms_p50": floor["query_encode"]["p50_ms"],
+        "ask_over_own_encode": {label: key[f"ask_over_own_encode_{label}"] for label in sizes},
         "txtai_by_size": {label: {"ingest_passages_per_s": t["passages_per_s"],
                                   "ask_ms_p50": t["ask"]["p50_ms"],
                                   "ask_ms_p99": t["ask"]["p99_ms"], "rss_mb": t["rss_mb"],
                                   "vs_txtai_ask": ratio(t["ask"]["p50_ms"], p50.get(label))}
                           for label, t in results["txtai"].items()},
-        "rss_mb": {label: s["ask"]["rss_mb"] for label, s in sizes.items()},
-        "cold_start_s": cold["wall_s"],
+        "bot": bot,
         "cold_start_breakdown": cold["breakdown"],
         "passages": {label: s["ask"]["passages"] for label, s in sizes.items()},
         "ingest_non_encoder_share": ingest["non_encoder_share"],
-        "ours_backend": ingest.get("backend"),
-        "ours_bulk_precision": ingest.get("bulk_precision"),
-        "ingest_float32_passages_per_s": float32["passages_per_s"] if float32 else None,
-        "ingest_ratio_float32": ratio(float32["passages_per_s"], floor["passages_per_s"])
-        if float32 else None,
-        "ingest_float32_non_encoder_share": float32["non_encoder_share"] if float32 else None,
-        "ours_encoder_passages_per_s": per_second(ingest["embedded"], ingest["encoder_s"]),
-        "ours_query_encode_ms_p50": sizes[base]["ask"]["query_encode"]["p50_ms"],
-        "ask_non_encoder_ms_p50": {
-            label: round(s["ask"]["ask"]["p50_ms"] - s["ask"]["query_encode"]["p50_ms"], 2)
-            for label, s in sizes.items()},
         "questions": results["questions"],
         "machine": machine,
         "method": METHOD,
@@ -121,48 +159,66 @@ def summarize(results: dict, machine: dict) -> dict:
     }
 
 
+def run_ratio(ours: dict | None, other: dict | None) -> dict | None:
+    """Median, min and max of per-run passages/s ratios (run i of `ours` ÷ run i of `other`)."""
+    if not ours or not other:
+        return None
+    pairs = zip(ours["runs"]["values"], other["runs"]["values"], strict=False)
+    return spread([a / b for a, b in pairs if b])
+
+
+def _round_ratio(top: dict | None, bottom: dict | None, top_key: str,
+                 bottom_key: str) -> dict | None:
+    """Per-round ratios of two latency measurements (`rounds` lists), as a spread."""
+    if not top or not bottom or "rounds" not in top or "rounds" not in bottom:
+        return None
+    pairs = zip(top["rounds"], bottom["rounds"], strict=False)
+    return spread([a[top_key] / b[bottom_key] for a, b in pairs if b[bottom_key]])
+
+
 def format_table(summary: dict) -> str:
     """The summary as aligned text for the terminal."""
     m = summary["machine"]
     details = summary["details"]
-    lines = [f"Machine: {m['cores']} cores ({m['cpu']}), {m['ram_gb']} GB RAM, Python "
-             f"{m['python']}, torch {m.get('torch', '?')}, {m['date']}, load {m['load_average']}"
-             f", commit {m['commit']}{'+changes' if m['uncommitted_changes'] else ''}", ""]
-    base = details["base"]
-    rows = [
-        ("bare encoder, passages/s", summary["encoder_passages_per_s"],
-         f"ours ({summary['ours_bulk_precision']}) inside ingest: "
-         f"{summary['ours_encoder_passages_per_s']}"),
-        ("query encode p50, ms", summary["query_encode_ms_p50"],
-         f"ours ({summary['ours_backend']}): {summary['ours_query_encode_ms_p50']}"),
-        (f"ours ingest ({base}), passages/s", summary["ingest_passages_per_s"],
-         f"ingest_ratio {summary['ingest_ratio']}, non-encoder share "
-         f"{summary['ingest_non_encoder_share']}"),
-        (f"txtai ingest ({base}), passages/s", summary["txtai_ingest_passages_per_s"],
-         f"vs_txtai_ingest {summary['vs_txtai_ingest']}"),
-        (f"txtai search ({base}) p50/p99, ms",
-         _pair(summary["txtai_ask_ms_p50"], summary["txtai_ask_ms_p99"]),
-         f"vs_txtai_ask {summary['vs_txtai_ask']}"),
-        ("briefing ask cold start, s", summary["cold_start_s"],
-         ", ".join(f"{k.removesuffix('_s')} {v}" for k, v in
-                   summary["cold_start_breakdown"].items())),
-    ]
-    if summary["ingest_float32_passages_per_s"] is not None:  # only when auto chose bfloat16
-        rows.insert(3, (f"ours ingest ({base}) in float32",
-                        summary["ingest_float32_passages_per_s"],
-                        f"ratio {summary['ingest_ratio_float32']}, non-encoder share "
-                        f"{summary['ingest_float32_non_encoder_share']}"))
-    lines += [f"{name:<36} {value!s:>12}   {note}" for name, value, note in rows]
+    spreads = summary["spread"]
+    lines = [f"Machine: {m['cores']} cores ({m['cpu']}, native bfloat16: "
+             f"{m.get('native_bfloat16')}, VNNI: {m.get('avx512_vnni') or m.get('avx_vnni')}),"
+             f" {m['ram_gb']} GB RAM, Python {m['python']}, onnxruntime "
+             f"{m.get('onnxruntime', '?')}, torch {m.get('torch', '?')}, {m['date']}, load "
+             f"{m['load_average']}, commit {m['commit']}"
+             "", ""]
+    path = summary["ingest_path"]
+    lines.append(f"shipped ingest path: {path['runtime']} {path['precision']}, batch "
+                 f"{path['batch_size']}; ratios are median [min-max] of per-run ratios")
+    for name in ("ingest_ratio_vs_bare_fp32", "ingest_overhead_ratio",
+                 "ingest_ratio_bfloat16_vs_bare_fp32", "vs_txtai_ingest", "vs_txtai_ask",
+                 *[k for k in spreads if k.startswith("ask_over_own_encode_")], "cold_start_s"):
+        lines.append(f"  {name:<36} {_spread(spreads.get(name))}")
+    for name, value in (
+            ("ingest passages/s (shipped)", _spread(summary["ingest_passages_per_s"])),
+            ("ingest passages/s (torch float32)",
+             _spread(summary["ingest_torch_float32_passages_per_s"])),
+            ("ingest passages/s (torch bfloat16)",
+             _spread(summary["ingest_bfloat16_passages_per_s"])),
+            ("bare encoder passages/s (float32)", _spread(summary["encoder_passages_per_s"])),
+            ("txtai ingest passages/s", _spread(summary["txtai_ingest_passages_per_s"])),
+            ("ingest_quality_delta_scifact", summary["ingest_quality_delta_scifact"]),
+            ("bot_rss_after_reindex_mb", summary["bot_rss_after_reindex_mb"]),
+            ("defer_ms_p99_during_reindex", summary["defer_ms_p99_during_reindex"]),
+            ("bot_imports_torch", summary["bot_imports_torch"]),
+            *[(k, v) for k, v in summary.items() if k.startswith("hnsw_recall10_")]):
+        lines.append(f"  {name:<36} {value}")
     lines += ["", f"{'size':<6} {'kind':<10} {'passages':>9} {'ask p50 ms':>11} "
-              f"{'ask p99 ms':>11} {'p50/encode':>10} {'non-enc ms':>10} {'RSS MB':>8} "
-              f"{'load s':>7} {'build s':>8}"]
+              f"{'ask p99 ms':>11} {'p50/encode':>10} {'RSS MB':>8} {'load s':>7} "
+              f"{'build s':>8}"]
     for label, entry in details["sizes"].items():
         ask = entry["ask"]
+        build = entry["build"].get("seconds")
+        build = sum(build) / len(build) if isinstance(build, list) else build
         lines.append(f"{label:<6} {entry['kind']:<10} {ask['passages']:>9,} "
                      f"{ask['ask']['p50_ms']:>11} {ask['ask']['p99_ms']:>11} "
-                     f"{summary['ask_ratio'][label]!s:>10} "
-                     f"{summary['ask_non_encoder_ms_p50'][label]:>10} {ask['rss_mb']:>8} "
-                     f"{ask['load_s']:>7} {entry['build']['seconds']:>8}")
+                     f"{summary['ask_over_own_encode'][label]!s:>10} {ask['rss_mb']:>8} "
+                     f"{ask['load_s']:>7} {round(build or 0, 1):>8}")
     for label, peer in summary["txtai_by_size"].items():
         lines.append(f"txtai {label}: ingest {peer['ingest_passages_per_s']} passages/s, search "
                      f"p50 {peer['ask_ms_p50']} ms, p99 {peer['ask_ms_p99']} ms, RSS "
@@ -171,8 +227,27 @@ def format_table(summary: dict) -> str:
     return "\n".join(lines)
 
 
-def _pair(a: float | None, b: float | None) -> str:
-    return f"{a}/{b}" if a is not None else "None"
+def _spread(value: dict | None) -> str:
+    if not value:
+        return "None"
+    return f"{value['median']} [{value['min']}-{value['max']}] (n={value['n']})"
+
+
+def _cpu_flags() -> dict:
+    """The instruction-set features that decide the embedding paths' speed."""
+    from index.encoders import cpu_has_bfloat16
+
+    try:
+        text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        text = ""
+    flags: set[str] = set()
+    for line in text.splitlines():
+        if line.startswith("flags"):
+            flags.update(line.split(":", 1)[-1].split())
+    return {"native_bfloat16": cpu_has_bfloat16(),
+            **{name: name in flags for name in ("avx2", "avx512f", "avx512_vnni", "avx_vnni",
+                                                "avx512_bf16", "amx_bf16")}}
 
 
 def _cpu_model() -> str:
@@ -185,10 +260,19 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
-def _git(root: Path, *args: str) -> str:
+def _commit(root: Path) -> str:
+    """The checked-out commit, read from .git's files (short hash), or "" outside a checkout."""
+    git = root / ".git"
     try:
-        done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
-                              timeout=30, check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return ""
-    return done.stdout.strip()
+        head = (git / "HEAD").read_text(encoding="utf-8").strip()
+        if not head.startswith("ref: "):
+            return head[:7]
+        ref = head[5:]
+        if (git / ref).is_file():
+            return (git / ref).read_text(encoding="utf-8").strip()[:7]
+        for line in (git / "packed-refs").read_text(encoding="utf-8").splitlines():
+            if line.endswith(" " + ref):
+                return line.split()[0][:7]
+    except OSError:
+        pass
+    return ""

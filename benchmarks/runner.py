@@ -48,6 +48,8 @@ class Plan:
     questions: int
     txtai_sizes: list[int] = field(default_factory=list)
     cold_runs: int = 3
+    runs: int = 3  # repeated ingest measurements (median, min, max)
+    ingest_passages: int = 10**9  # ingest timed on (about) this many of the base set's passages
 
     @property
     def real_sizes(self) -> list[int]:
@@ -88,12 +90,18 @@ class _Run:
         docs = real_docs(plan.eval_dir)
         for size in plan.real_sizes:
             self.real(size, docs)
+        self.bot(self.results["base"])
         seed_index = plan.work_dir / f"index-{size_label(plan.real_sizes[-1])}"
         for number, size in enumerate(plan.synthetic_sizes):
             self.synthetic(size, number, seed_index)
         self.say("cold start of `briefing ask`")
-        self.results["cold_start"] = measure_cold_start(plan.root, plan.work_dir / "coldstart",
-                                                        plan.cold_runs)
+        try:
+            self.results["cold_start"] = measure_cold_start(
+                plan.root, plan.work_dir / "coldstart", plan.cold_runs)
+        except RuntimeError as err:  # a failing command must not lose the other numbers
+            self.say(f"cold start failed ({str(err)[:300]})")
+            self.results["cold_start"] = {"wall_s": None, "runs": [], "breakdown": {},
+                                          "error": str(err)[-2000:]}
         self.results["total_s"] = round(time.perf_counter() - self.started, 1)
         return self.results
 
@@ -107,16 +115,18 @@ class _Run:
                 "texts_file": str(work / f"texts-{label}.json"),
                 "questions_file": str(self.questions_file), "cache_dir": str(self.plan.cache_dir)}
         entry: dict = {"kind": "real", "sources": _sources(chosen)}
-        if label == self.results["base"]:
-            self.say(f"{label}: ingest through reindex ({len(chosen)} articles)")
-            entry["build"] = self.results["ingest"] = self.worker("ingest", spec)
-            if entry["build"]["bulk_precision"] != "float32":
-                self.say(f"{label}: ingest again in float32 (what CPUs without bfloat16 get)")
-                self.results["ingest_float32"] = self.worker("ingest", {
-                    "corpus_dir": spec["corpus_dir"], "precision": "float32",
-                    "index_dir": str(work / f"index-{label}-float32")})
-            self.say(f"{label}: bare encoder on the same {entry['build']['passages']} passages")
-            self.results["floor"] = self.worker("floor", spec)
+        if label == self.results["base"] and self.plan.ingest_passages < size:
+            subset = take_passages(docs, self.plan.ingest_passages)
+            write_corpus(subset, work / "corpus-ingest")
+            spec["ingest_texts_file"] = str(work / "texts-ingest.json")
+            self.ingest(label, {**spec, "corpus_dir": str(work / "corpus-ingest"),
+                                "index_dir": str(work / "index-ingest"),
+                                "texts_file": spec["ingest_texts_file"]}, len(subset))
+            self.say(f"{label}: reindex with cached embeddings ({len(chosen)} articles)")
+            entry["build"] = self.worker("build-cached", spec)
+        elif label == self.results["base"]:
+            self.ingest(label, spec, len(chosen))
+            entry["build"] = self.results["ingest"]
         else:
             self.say(f"{label}: reindex with cached embeddings ({len(chosen)} articles)")
             entry["build"] = self.worker("build-cached", spec)
@@ -125,6 +135,39 @@ class _Run:
         self.results["sizes"][label] = entry
         if size in self.plan.txtai_sizes:
             self.peer(label, spec)
+
+    def ingest(self, label: str, spec: dict, articles: int) -> None:
+        """The base size ingested through reindex: the shipped default, PyTorch float32, and
+        PyTorch bfloat16 where the CPU has it; then the bare encoder on the same texts."""
+        from index.encoders import cpu_has_bfloat16
+
+        runs, work = self.plan.runs, self.plan.work_dir
+        self.say(f"{label}: ingest through reindex, shipped default ({articles} articles, "
+                 f"{runs} runs)")
+        self.results["ingest"] = self.worker("ingest", {**spec, "runs": runs})
+        variants = [("ingest_torch_float32", "torch", "float32")]
+        if cpu_has_bfloat16():
+            variants.append(("ingest_bfloat16", "auto", "bfloat16"))
+        for key, backend, precision in variants:
+            self.say(f"{label}: ingest again, {backend} {precision} ({runs} runs)")
+            self.results[key] = self.worker("ingest", {
+                "corpus_dir": spec["corpus_dir"], "backend": backend, "precision": precision,
+                "index_dir": str(work / f"index-{label}-{precision}"), "runs": runs})
+        self.say(f"{label}: bare encoder (float32) on the same "
+                 f"{self.results['ingest']['passages']} passages ({runs} runs)")
+        self.results["floor"] = self.worker("floor", {**spec, "runs": runs})
+
+    def bot(self, label: str) -> None:
+        """A running `briefing bot`: /reindex of the base corpus with 100 /ask meanwhile."""
+        self.say(f"{label}: `briefing bot` against the fake Discord, /reindex + 100 /ask")
+        try:
+            self.results["bot"] = self.worker("bot", {
+                "root": str(self.plan.root), "corpus_dir": str(
+                    self.plan.work_dir / f"corpus-{label}"),
+                "work_dir": str(self.plan.work_dir / "bot"),
+                "questions_file": str(self.questions_file)})
+        except RuntimeError as err:
+            self.say(f"bot benchmark failed ({err})")
 
     def synthetic(self, size: int, number: int, seed_index: Path) -> None:
         """Build a synthetic index around the seed index's passages, ask, then delete it."""
@@ -146,7 +189,11 @@ class _Run:
             return
         self.say(f"{label}: txtai ingest and search")
         try:
-            self.results["txtai"][label] = self.worker("txtai", spec)
+            peer_spec = {**spec, "runs": self.plan.runs}
+            if "ingest_texts_file" in spec:  # ingest timed on the same subset as ours
+                peer_spec.update(texts_file=spec["ingest_texts_file"],
+                                 search_texts_file=spec["texts_file"])
+            self.results["txtai"][label] = self.worker("txtai", peer_spec)
         except RuntimeError as err:  # the peer failing must not lose our numbers
             self.say(f"{label}: txtai failed ({err}); skipped")
 

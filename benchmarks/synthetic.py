@@ -2,8 +2,11 @@
 
 Texts: each passage takes up to two sentences of one real "seed" passage (in random order)
 and one sentence of another real passage, so every stored text is real sentences recombined.
-Vectors: the seed passage's real embedding plus Gaussian noise (`NOISE_SIGMA` per dimension,
-about 0.9 cosine to the seed for 384 dimensions), renormalised to unit length.
+Vectors: the seed passage's real embedding plus independent noise drawn from the real
+embeddings' own distribution (a Gaussian with their covariance: `NOISE_SCALE` times their
+deviation from the mean), renormalised to unit length. The cosine to the seed is about 0.75,
+so a synthetic corpus holds no near-copies: its vectors spread like real ones and a nearest-
+neighbour search has to tell apart neighbours as close as in a real corpus.
 Rows are grouped `PER_ARTICLE` passages to an article and written with the index's own
 `write_generation`, with the manifest built as `index.reindex` builds it.
 """
@@ -22,7 +25,7 @@ from benchmarks.data import split_sentences
 
 PER_ARTICLE = 20
 SEED_SENTENCES = 2
-NOISE_SIGMA = 0.025
+NOISE_SCALE = 1.0
 _CHUNK = 65536
 
 
@@ -64,9 +67,17 @@ def passage_texts(seeds: Seeds, seed_rows: np.ndarray, rng: np.random.Generator
     return texts, spans
 
 
-def noisy_vectors(base: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
-    """`base` rows plus N(0, sigma²) noise per dimension, renormalised to unit length (float32)."""
-    noisy = base.astype(np.float32) + rng.normal(0.0, sigma, base.shape).astype(np.float32)
+def noise_factor(vectors: np.ndarray, scale: float = NOISE_SCALE) -> np.ndarray:
+    """A matrix L with L Lᵀ = scale² × the covariance of `vectors` (rows), for `noisy_vectors`."""
+    real = np.asarray(vectors, dtype=np.float64)
+    covariance = np.cov(real, rowvar=False) + 1e-9 * np.eye(real.shape[1])
+    return (scale * np.linalg.cholesky(covariance)).astype(np.float32)
+
+
+def noisy_vectors(base: np.ndarray, factor: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """`base` rows plus independent N(0, L Lᵀ) noise (`factor` = L), renormalised (float32)."""
+    noise = rng.standard_normal(base.shape, dtype=np.float32) @ factor.T
+    noisy = base.astype(np.float32) + noise
     noisy /= np.linalg.norm(noisy, axis=1, keepdims=True)
     return noisy
 
@@ -119,7 +130,7 @@ def manifest(articles: int, passages: int, dimension: int, now: str) -> dict:
 
 
 def synthesize(index_dir: Path, size: int, seeds: Seeds, seed: int = 0,
-               sigma: float = NOISE_SIGMA) -> dict:
+               scale: float = NOISE_SCALE) -> dict:
     """Write a `size`-passage generation into `index_dir`; returns what was built."""
     from index.snapshot import write_generation
 
@@ -127,15 +138,18 @@ def synthesize(index_dir: Path, size: int, seeds: Seeds, seed: int = 0,
     seed_rows = rng.integers(len(seeds.texts), size=size)
     texts, sentence_spans = passage_texts(seeds, seed_rows, rng)
     vectors = np.empty((size, seeds.vectors.shape[1]), dtype=np.float32)
+    factor = noise_factor(seeds.vectors, scale)
     for begin in range(0, size, _CHUNK):
         rows = seed_rows[begin:begin + _CHUNK]
-        vectors[begin:begin + len(rows)] = noisy_vectors(seeds.vectors[rows], sigma, rng)
+        vectors[begin:begin + len(rows)] = noisy_vectors(seeds.vectors[rows], factor, rng)
+    sample = np.arange(min(size, 2000))
+    to_seed = (vectors[sample] * seeds.vectors[seed_rows[sample]]).sum(axis=1)
     now = datetime.now(UTC).isoformat(timespec="seconds")
     titles = [seeds.titles[r] for r in seed_rows.tolist()]
     articles, passages = build_rows(texts, titles, now=now, sentences=sentence_spans)
     del texts, titles, sentence_spans
     info = {"passages": len(passages), "articles": len(articles), "seeds": len(seeds.texts),
-            "noise_sigma": sigma,
+            "noise_scale": scale, "cosine_to_seed_mean": round(float(to_seed.mean()), 3),
             "mean_words": round(sum(len(p["text"].split()) for p in passages[:10000])
                                 / max(1, min(len(passages), 10000)), 1)}
     write_generation(Path(index_dir), manifest(len(articles), len(passages), vectors.shape[1],

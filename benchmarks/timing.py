@@ -57,3 +57,12 @@ def peak_rss_mb() -> float:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     scale = 1 if sys.platform == "darwin" else 1024  # bytes on macOS, KiB on Linux
     return round(peak * scale / 2**20, 1)
+
+
+def spread(values: Sequence[float], digits: int = 3) -> dict:
+    """Median, min and max of repeated measurements, and the values themselves."""
+    if not values:
+        raise ValueError("spread of no values")
+    return {"median": round(percentile(values, 50), digits), "min": round(min(values), digits),
+            "max": round(max(values), digits), "n": len(values),
+            "values": [round(v, digits) for v in values]}

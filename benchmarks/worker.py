@@ -28,7 +28,7 @@ def _questions(spec: dict) -> list[str]:
 def _floor(spec: dict) -> dict:
     from benchmarks.floor import measure_encoder
 
-    return measure_encoder(_texts(spec), _questions(spec))
+    return measure_encoder(_texts(spec), _questions(spec), int(spec.get("runs", 3)))
 
 
 def _ingest(spec: dict) -> dict:
@@ -37,7 +37,8 @@ def _ingest(spec: dict) -> dict:
     optional = {key: Path(spec[key]) if key in spec else None
                 for key in ("texts_file", "cache_dir")}
     return measure_ingest(Path(spec["corpus_dir"]), Path(spec["index_dir"]), **optional,
-                          precision=spec.get("precision", "auto"))
+                          precision=spec.get("precision", "auto"),
+                          backend=spec.get("backend", "auto"), runs=int(spec.get("runs", 3)))
 
 
 def _build_cached(spec: dict) -> dict:
@@ -68,12 +69,22 @@ def _ask(spec: dict) -> dict:
 def _txtai(spec: dict) -> dict:
     from benchmarks.peer import measure_txtai
 
-    return measure_txtai(_texts(spec), _questions(spec))
+    search = spec.get("search_texts_file")
+    return measure_txtai(_texts(spec), _questions(spec), runs=int(spec.get("runs", 3)),
+                         search_texts=json.loads(Path(search).read_text(encoding="utf-8"))
+                         if search else None)
+
+
+def _bot_load(spec: dict) -> dict:
+    from benchmarks.botload import measure_bot
+
+    return measure_bot(Path(spec["root"]), Path(spec["corpus_dir"]), Path(spec["work_dir"]),
+                       _questions(spec))
 
 
 TASKS: dict[str, Callable[[dict], dict]] = {
     "floor": _floor, "ingest": _ingest, "build-cached": _build_cached,
-    "build-synthetic": _build_synthetic, "ask": _ask, "txtai": _txtai,
+    "build-synthetic": _build_synthetic, "ask": _ask, "txtai": _txtai, "bot": _bot_load,
 }
 
 

@@ -30,9 +30,10 @@ class Settings(BaseSettings):
     index_dir: Path = Field(Path(".briefing/index"), description="Where the index is kept")
     model_path: Path | None = Field(None, description="Sentence-transformers model folder; "
                                     "default: the bundled all-MiniLM-L6-v2")
-    embed_precision: Literal["auto", "float32", "bfloat16"] = Field(
-        "auto", description="Precision of PyTorch embedding: auto is bfloat16 where the CPU "
-        "has it natively (AVX512-BF16, AMX), else float32")
+    embed_precision: Literal["auto", "int8", "float32", "bfloat16"] = Field(
+        "auto", description="Precision of bulk embedding (reindex, long summaries): auto and "
+        "int8 are ONNX Runtime int8, float32 ONNX Runtime float32, bfloat16 PyTorch (fast "
+        "only with AVX512-BF16/AMX; loads PyTorch into the process)")
     top_k: int = Field(3, ge=1, le=10, description="Passages per answer")
     gate_threshold: float = Field(DEFAULT_GATE_THRESHOLD, ge=0.0, le=1.0,
                                   description="Relevance gate: the least modelled probability "
