@@ -132,7 +132,7 @@ def test_missing_and_corrupt_index_are_one_line_errors(tmp_path: Path):
 
 @pytest.mark.parametrize(("name", "value"), [("BRIEFING_TOP_K", "0"),
                                              ("BRIEFING_GATE_THRESHOLD", "high"),
-                                             ("BRIEFING_EMBED_PRECISION", "int8"),
+                                             ("BRIEFING_EMBED_PRECISION", "int4"),
                                              ("BRIEFING_MODEL_PATH", "/nonexistent")])
 def test_invalid_setting_names_the_variable(name, value):
     result = run(["sources"], {**os.environ, name: value})
