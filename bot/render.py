@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import discord
 import yarl
@@ -234,17 +234,21 @@ NOTHING_ON_TOPIC = "Nothing indexed covers that."
 
 def cited_sentences(sentences: Sequence[SummarySentence], limit: int) -> str:
     """Summary sentences, each followed by its ¶ citation, trimmed to whole sentences."""
-    lines: list[str] = []
+    return _whole_lines((f"{escape(s.text)} (¶{s.paragraph})" for s in sentences), limit)
+
+
+def _whole_lines(lines: Iterable[str], limit: int) -> str:
+    """As many whole lines as fit in `limit` characters (the first cut if none fits)."""
+    kept: list[str] = []
     used = 0
-    for sentence in sentences:
-        line = f"{escape(sentence.text)} (¶{sentence.paragraph})"
+    for line in lines:
         if used + len(line) + 1 > limit:
-            if not lines:
-                lines.append(_keep_start(line, limit))
+            if not kept:
+                kept.append(_keep_start(line, limit))
             break
-        lines.append(line)
+        kept.append(line)
         used += len(line) + 1
-    return "\n".join(lines)
+    return "\n".join(kept)
 
 
 def summary_embed(summary: Summary, title: str) -> discord.Embed:
@@ -270,18 +274,8 @@ def reported_by(count: int) -> str:
 
 def story_cited_sentences(sentences: Sequence[SummarySentence], limit: int) -> str:
     """Key sentences of a story, each citing its article's title and ¶, whole sentences only."""
-    lines: list[str] = []
-    used = 0
-    for sentence in sentences:
-        line = (f"{escape(sentence.text)} "
-                f"({clip(inert(sentence.title), 80)}, ¶{sentence.paragraph})")
-        if used + len(line) + 1 > limit:
-            if not lines:
-                lines.append(_keep_start(line, limit))
-            break
-        lines.append(line)
-        used += len(line) + 1
-    return "\n".join(lines)
+    return _whole_lines((f"{escape(s.text)} ({clip(inert(s.title), 80)}, ¶{s.paragraph})"
+                         for s in sentences), limit)
 
 
 def digest_embed(digest: Digest, max_entries: int = 8) -> discord.Embed:
