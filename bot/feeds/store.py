@@ -116,14 +116,15 @@ class FeedStore:
         return _feed(row) if row else None
 
     def all(self, guild_id: int | None = None) -> list[Feed]:
-        """Every feed, or those of one server plus those added from the command line."""
+        """Every feed in the order it was first added, or those of one server plus those added
+        from the command line."""
         query = f"SELECT {_FEED_COLUMNS} FROM feeds"
         args: tuple = ()
         if guild_id is not None:
             query += " WHERE guild_id = ? OR guild_id IS NULL"
             args = (guild_id,)
         with self._lock:
-            rows = self._conn.execute(query + " ORDER BY added_at, url", args).fetchall()
+            rows = self._conn.execute(query + " ORDER BY added_at, rowid", args).fetchall()
         return [_feed(row) for row in rows]
 
     def remove(self, url: str) -> bool:
