@@ -43,9 +43,10 @@ def load_seeds(index_dir: Path) -> Seeds:
     from index.snapshot import load_snapshot
 
     snapshot = load_snapshot(Path(index_dir))
-    records = snapshot.metadata.passages(range(snapshot.size))
+    ids = [i for _, owned in snapshot.metadata.article_passages().values() for i in owned]
+    records = snapshot.metadata.passages(ids)
     return Seeds([r.text for r in records], [r.title for r in records],
-                 snapshot.dense.vectors())
+                 snapshot.dense.vectors(ids))
 
 
 def passage_texts(seeds: Seeds, seed_rows: np.ndarray, rng: np.random.Generator
@@ -90,6 +91,8 @@ def build_rows(texts: Sequence[str], titles: Sequence[str], per_article: int = P
     Each article body is its passages joined by blank lines, one paragraph per passage, so
     every passage row satisfies `body[start:end] == text`.
     """
+    from index.store.base import passage_id
+
     now = now or datetime.now(UTC).isoformat(timespec="seconds")
     articles: list[dict] = []
     passages: list[dict] = []
@@ -106,6 +109,7 @@ def build_rows(texts: Sequence[str], titles: Sequence[str], per_article: int = P
         for paragraph, ((start, end), text) in enumerate(zip(spans, chunk, strict=True), 1):
             row = len(passages)
             passages.append({"row": row, "article_id": article_id,
+                             "id": passage_id(article_id, start, end, text),
                              "paragraphs": (paragraph,), "start": start, "end": end,
                              "text": text, "sentences": sentences[row] if sentences else ()})
         articles.append({

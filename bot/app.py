@@ -15,6 +15,7 @@ from bot import health
 from bot.conversations import ChannelModeStore, ConversationStore, PostingLocks
 from bot.engine import open_index
 from bot.errors import UserError
+from bot.feedback import FeedbackLog
 from bot.settings import Settings
 from index import (
     NOTHING_INDEXED,
@@ -24,7 +25,6 @@ from index import (
     IndexMismatch,
     IndexMissing,
 )
-from index.feedback import FeedbackLog
 
 log = logging.getLogger(__name__)
 

@@ -241,7 +241,7 @@ def _ensure_index(index: BriefingIndex, settings: Settings) -> None:
         index.snapshot()
         return
     except IndexMissing:
-        print(f"No index yet in {index.index_dir}; indexing {settings.corpus_dir} first.",
+        print(f"No index yet in {index.location}; indexing {settings.corpus_dir} first.",
               file=sys.stderr)
     except (IndexMismatch, IndexCorrupt) as err:
         print(f"{err}: rebuilding it from {settings.corpus_dir}.", file=sys.stderr)

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from datetime import datetime
 from pathlib import Path
 
+from index.articles import Article
 from index.digest import Digest, DigestEntry, build_digest
 from index.embedding import Embedder
 from index.errors import (
@@ -33,10 +34,12 @@ from index.errors import (
 from index.followup import Turn, ask_followup
 from index.gate import DEFAULT_THRESHOLD
 from index.metadata import ArticleRecord
-from index.reindex import Progress, ReindexReport, reindex
+from index.reindex import Progress, ReindexReport, reindex, reindex_articles
 from index.scope import Scope
 from index.search import MAX_QUESTION_CHARS, Answer, Hit, search
-from index.snapshot import Snapshot, current_generation, load_snapshot, pointer_identity
+from index.snapshot import Snapshot
+from index.store.backends import open_backend
+from index.store.base import Backend
 from index.summarize import Summary, SummarySentence, summarize_article
 from index.topic import summarize_topic
 
@@ -59,32 +62,39 @@ NOTHING_INDEXED = "No articles are indexed yet."
 
 
 class BriefingIndex:
-    """An index directory, served from memory; reindexing swaps in a new snapshot atomically.
+    """An index (a local folder, or a database URL), served from memory; reindexing swaps in a
+    new snapshot atomically.
 
     Safe to share between threads: questions are answered from whichever snapshot is current
     when they start, while at most one reindex runs at a time.
     """
 
-    def __init__(self, index_dir: str | Path, model_path: str | Path | None = None,
+    def __init__(self, location: str | Path | Backend, model_path: str | Path | None = None,
                  gate_threshold: float = DEFAULT_GATE_THRESHOLD,
                  max_question_chars: int = MAX_QUESTION_CHARS,
                  embedder: Embedder | None = None, precision: str = "auto",
                  max_article_bytes: int | None = None) -> None:
-        self.index_dir = Path(index_dir)
+        self.backend = (location if not isinstance(location, str | Path)
+                        else open_backend(location))
         self.max_article_bytes = max_article_bytes
         self.embedder = embedder or Embedder(Path(model_path) if model_path else None,
                                              precision=precision)
         self.gate_threshold = gate_threshold
         self.max_question_chars = max_question_chars
         self._snapshot: Snapshot | None = None
-        self._pointer: tuple[int, int, int] | None = None  # CURRENT's identity when loaded
+        self._pointer: Hashable | None = None  # the generation pointer's identity when loaded
         self._load_lock = threading.Lock()
         self._reindex_lock = threading.Lock()
 
     @property
+    def location(self) -> str:
+        """Where the index lives (a folder, or a database URL without its password)."""
+        return self.backend.location
+
+    @property
     def exists(self) -> bool:
-        """True when the directory holds a built index."""
-        return current_generation(self.index_dir) is not None
+        """True when a built index is there."""
+        return self.backend.pointer().identity() is not None
 
     def snapshot(self) -> Snapshot:
         """The snapshot being served, loaded from disk on first use.
@@ -94,23 +104,23 @@ class BriefingIndex:
         next question on. If that generation cannot be loaded, the last good one keeps serving.
         """
         snap = self._snapshot
-        if snap is None or pointer_identity(self.index_dir) != self._pointer:
+        if snap is None or self.backend.pointer().identity() != self._pointer:
             with self._load_lock:
-                pointer = pointer_identity(self.index_dir)  # before loading: never newer
+                pointer = self.backend.pointer().identity()  # before loading: never newer
                 if self._snapshot is None or pointer != self._pointer:
                     self._load(pointer)
                 snap = self._snapshot
         return snap
 
-    def _load(self, pointer: tuple[int, int, int] | None) -> None:
+    def _load(self, pointer: Hashable | None) -> None:
         """Load the current generation (caller holds the load lock)."""
         try:
-            self._snapshot = load_snapshot(self.index_dir, self.embedder.fingerprint)
+            self._snapshot = self.backend.load(self.embedder.fingerprint)
         except BriefingError as err:
             if self._snapshot is None:
                 raise
             log.warning("still serving %s: the new index cannot be loaded: %s",
-                        self._snapshot.directory.name, err)
+                        self._snapshot.generation, err)
         self._pointer = pointer
 
     def reload(self) -> None:
@@ -133,13 +143,25 @@ class BriefingIndex:
         Waits while another process reindexes the same folder (`on_wait` is called once).
         """
         with self._reindex_lock:
-            report = reindex(self.index_dir, Path(corpus_dir), self.embedder, progress,
+            report = reindex(self.backend, Path(corpus_dir), self.embedder, progress,
                              self.max_article_bytes, on_wait)
-            with self._load_lock:
-                pointer = pointer_identity(self.index_dir)
-                self._snapshot = load_snapshot(self.index_dir, self.embedder.fingerprint)
-                self._pointer = pointer
+            self._serve_newest()
             return report
+
+    def index_articles(self, articles: Sequence[Article], progress: Progress | None = None
+                       ) -> ReindexReport:
+        """Make the index hold exactly `articles` (already read; ids unique), then serve it.
+        For evaluation sets, which are not article folders."""
+        with self._reindex_lock:
+            report = reindex_articles(self.backend, list(articles), self.embedder, progress)
+            self._serve_newest()
+            return report
+
+    def _serve_newest(self) -> None:
+        with self._load_lock:
+            pointer = self.backend.pointer().identity()
+            self._snapshot = self.backend.load(self.embedder.fingerprint)
+            self._pointer = pointer
 
     def ask(self, question: str, k: int = 3, scope: Scope | None = None) -> Answer:
         """The `k` best cited passages for `question`, gated for relevance; only from the

@@ -11,7 +11,7 @@ from pathlib import Path
 from index import BriefingIndex
 from index.articles import Article, article_from_text
 from index.gate import calibrate
-from index.reindex import Progress, reindex_articles
+from index.reindex import Progress
 from index.search import rank, search
 
 
@@ -96,7 +96,7 @@ def evaluate_beir(index: BriefingIndex, beir_dir: Path, split: str = "test",
     beir_dir = Path(beir_dir)
     articles = [article_from_text(str(row["_id"]), row.get("title", ""), row.get("text", ""))
                 for row in read_jsonl(beir_dir / "corpus.jsonl") if row.get("text", "").strip()]
-    reindex_articles(index.index_dir, articles, index.embedder, progress)
+    index.index_articles(articles, progress)
     queries = {str(r["_id"]): r["text"] for r in read_jsonl(beir_dir / "queries.jsonl")}
     qrels: dict[str, dict[str, int]] = {}
     with open(beir_dir / "qrels" / f"{split}.tsv", encoding="utf-8") as handle:
@@ -106,7 +106,7 @@ def evaluate_beir(index: BriefingIndex, beir_dir: Path, split: str = "test",
                 continue
             qrels.setdefault(parts[0], {})[parts[1]] = int(parts[2])
     snapshot = index.snapshot()
-    row_articles = snapshot.metadata.article_of_rows()
+    article_ids = snapshot.catalog.ids  # by article number
     scores: dict[str, list[float]] = {"ndcg@10": [], "recall@10": [], "recall@100": [],
                                       "mrr@10": []}
     for qid, gains in qrels.items():
@@ -114,8 +114,8 @@ def evaluate_beir(index: BriefingIndex, beir_dir: Path, split: str = "test",
             continue
         ranked = rank(snapshot, index.embedder, queries[qid], candidates=300)
         docs: list[str] = []
-        for row in ranked.rows:  # best passage decides a document's place
-            doc = row_articles[row]
+        for number in snapshot.articles.articles_of(ranked.ids):  # best passage decides
+            doc = article_ids[number]
             if doc not in docs:
                 docs.append(doc)
         relevant = [d for d, g in gains.items() if g > 0]
@@ -153,7 +153,7 @@ def evaluate_squad(index: BriefingIndex, squad_file: Path, limit: int | None = N
     """Recall@1/@5: does a top passage contain a gold answer span?"""
     with open(squad_file, encoding="utf-8") as handle:
         articles, questions = squad_articles(json.load(handle))
-    reindex_articles(index.index_dir, articles, index.embedder, progress)
+    index.index_articles(articles, progress)
     if limit:
         questions = questions[:limit]
     at1 = at5 = 0

@@ -157,30 +157,30 @@ def ask_followup(snapshot: Snapshot, embedder: Embedder, text: str, turns: Seque
         return alone, True
     anchor = next((t.question for t in reversed(turns) if t.standalone), turns[0].question)
     combined_text = check_question(f"{anchor} {text}", max_chars + len(anchor) + 1)
-    near = _context_rows(snapshot, turns[-1].cited)
-    near_rows = np.fromiter(near, dtype=np.int64, count=len(near))
-    combined = rank(snapshot, embedder, combined_text, weights=weights, also=near_rows,
+    near = _context_passages(snapshot, turns[-1].cited)
+    near_ids = np.fromiter(near, dtype=np.int64, count=len(near))
+    combined = rank(snapshot, embedder, combined_text, weights=weights, also=near_ids,
                     scope=scope)
-    if not len(combined.rows):
+    if not len(combined.ids):
         return alone, True
-    own = rank(snapshot, embedder, text, weights=weights, also=combined.rows, scope=scope)
-    own_score = dict(zip(own.rows.tolist(), own.scores.tolist(), strict=True))
+    own = rank(snapshot, embedder, text, weights=weights, also=combined.ids, scope=scope)
+    own_score = dict(zip(own.ids.tolist(), own.scores.tolist(), strict=True))
     floor = float(own.scores.min()) if len(own.scores) else 0.0
-    rows = combined.rows.tolist()
-    scores = np.array([own_score.get(row, floor) for row in rows])
+    ids = combined.ids.tolist()
+    scores = np.array([own_score.get(passage, floor) for passage in ids])
     # A message with no content word of its own ("and now?") cannot rank anything: then the
     # earlier question carries the whole weight.
     earlier = context.earlier if len(own.tokens) >= 2 else 1.0
     bonus = (earlier * combined.scores + (1 - earlier) * scores - combined.scores
-             + np.array([context.article * (row in near) + context.nearby * near.get(row, 0.0)
-                         for row in rows]))
+             + np.array([context.article * (passage in near)
+                         + context.nearby * near.get(passage, 0.0) for passage in ids]))
     ranked = boosted(combined, bonus)
     answer = answer_from(snapshot, ranked, text, k, gate_threshold, highlights)
     if not answer.hits:
         return answer, False
-    top = int(ranked.rows[0])
+    top = int(ranked.ids[0])
     [record] = snapshot.metadata.passages([top])
-    on_own = probability(gate_evidence(snapshot, own, int(np.flatnonzero(own.rows == top)[0]),
+    on_own = probability(gate_evidence(snapshot, own, int(np.flatnonzero(own.ids == top)[0]),
                                        record, snapshot.lexical.idf(own.tokens)))
     confidence = max(answer.confidence, on_own)
     threshold = gate_threshold * (context.in_subject_gate if top in near else 1.0)
@@ -188,9 +188,9 @@ def ask_followup(snapshot: Snapshot, embedder: Embedder, text: str, turns: Seque
                    confidence=round(confidence, 4)), False
 
 
-def _context_rows(snapshot: Snapshot, cited: Sequence[tuple[str, tuple[int, ...]]]
-                  ) -> dict[int, float]:
-    """Rows of the article cited first, each with its closeness to the passages cited from
+def _context_passages(snapshot: Snapshot, cited: Sequence[tuple[str, tuple[int, ...]]]
+                      ) -> dict[int, float]:
+    """Passage ids of the article cited first, each with its closeness to the passages cited from
     it: 1 / (1 + paragraph distance) to the hit ranked r, halved for each rank below the
     first, the best over hits."""
     if not cited:
@@ -198,6 +198,6 @@ def _context_rows(snapshot: Snapshot, cited: Sequence[tuple[str, tuple[int, ...]
     article = cited[0][0]
     anchors = [(p, 0.5 ** rank) for rank, (a, paragraphs) in enumerate(cited) if a == article
                for p in paragraphs]
-    return {row: max(weight / (1.0 + min(abs(p - c) for p in paragraphs))
-                     for c, weight in anchors)
-            for row, paragraphs in snapshot.metadata.paragraphs_of(article).items()}
+    return {passage: max(weight / (1.0 + min(abs(p - c) for p in paragraphs))
+                         for c, weight in anchors)
+            for passage, paragraphs in snapshot.metadata.paragraphs_of(article).items()}

@@ -15,14 +15,14 @@ import numpy as np
 from index import BriefingIndex
 from index.gate import COEFFICIENTS, FEATURES, INTERCEPT, calibrate, probability
 from index.labelled_sets import LabelledQuestion, LabelledSet
-from index.reindex import Progress, reindex_articles
+from index.reindex import Progress
 from index.search import DEFAULT_WEIGHTS, Answer, Hit, RankWeights, search
 
 
 def prepare(index: BriefingIndex, labelled: LabelledSet, progress: Progress | None = None
             ) -> None:
     """Index the set's articles (incrementally: a cached index is reused)."""
-    reindex_articles(index.index_dir, labelled.articles, index.embedder, progress)
+    index.index_articles(labelled.articles, progress)
     index.reload()
 
 

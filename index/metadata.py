@@ -1,4 +1,5 @@
-"""Article and passage metadata in SQLite; passage row i matches vector row i."""
+"""Article and passage metadata in SQLite; passage row i matches vector row i (the local
+backend, index/store/local.py, names rows by their stable passage ids)."""
 
 from __future__ import annotations
 
@@ -44,7 +45,7 @@ class ArticleRecord:
 class PassageRecord:
     """An indexed passage as stored."""
 
-    row: int
+    id: int  # its stable passage id (index/store/base.py)
     article_id: str
     title: str
     source: str
@@ -127,7 +128,7 @@ class MetadataStore:
         return rows[0][0], [tuple(span) for span in json.loads(rows[0][1])]
 
     def passages(self, rows: Iterable[int]) -> list[PassageRecord]:
-        """The passages at the given rows, in the order asked."""
+        """The passages at the given rows, in the order asked (`id` holds the row)."""
         rows = [int(r) for r in rows]
         if not rows:
             return []
@@ -162,7 +163,3 @@ class MetadataStore:
         for aid, row in self._query("SELECT article_id, row FROM passages ORDER BY row"):
             result[aid][1].append(row)
         return result
-
-    def article_of_rows(self) -> list[str]:
-        """Article id of every passage row, in row order."""
-        return [r[0] for r in self._query("SELECT article_id FROM passages ORDER BY row")]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -14,14 +13,14 @@ import numpy as np
 
 from index.articles import Article, Skipped, read_corpus
 from index.embedding import Embedder
-from index.errors import IndexCorrupt, IndexMismatch, IndexMissing, IndexNotWritable
-from index.snapshot import FORMAT_VERSION, Snapshot, load_snapshot, remove_stale, write_generation
+from index.errors import IndexCorrupt, IndexMismatch, IndexMissing
+from index.snapshot import FORMAT_VERSION, Snapshot
 from index.splitting import (
     MAX_PASSAGE_WORDS,
     MIN_PASSAGE_WORDS,
     split_article,
 )
-from index.writer_lock import writer_lock
+from index.store.base import Backend, passage_id
 
 log = logging.getLogger(__name__)
 
@@ -67,51 +66,51 @@ def embedding_text(title: str, passage: str) -> str:
     return f"{title}\n{passage}"
 
 
-def reindex(index_dir: Path, corpus_dir: Path, embedder: Embedder,
+def reindex(backend: Backend, corpus_dir: Path, embedder: Embedder,
             progress: Progress | None = None, max_article_bytes: int | None = None,
             on_wait: Callable[[], None] | None = None) -> ReindexReport:
-    """Bring the index in `index_dir` up to date with the article files in `corpus_dir`.
+    """Bring the index in `backend` up to date with the article files in `corpus_dir`.
 
-    One reindex at a time per index folder, across processes: a second one waits for the
-    first (calling `on_wait` once), then finds the index up to date or builds on it.
+    One reindex at a time per index, across processes: a second one waits for the first
+    (calling `on_wait` once), then finds the index up to date or builds on it.
     """
-    with writer_lock(index_dir, on_wait=on_wait):
+    with backend.writer(on_wait):
         articles, skipped = read_corpus(corpus_dir, max_article_bytes)
-        return _reindex_locked(index_dir, articles, embedder, progress, skipped)
+        return _reindex_locked(backend, articles, embedder, progress, skipped)
 
 
-def reindex_articles(index_dir: Path, articles: list[Article], embedder: Embedder,
+def reindex_articles(backend: Backend, articles: list[Article], embedder: Embedder,
                      progress: Progress | None = None,
                      skipped: list[Skipped] | None = None) -> ReindexReport:
-    """Bring the index in `index_dir` up to date with `articles` (ids must be unique)."""
-    with writer_lock(index_dir):
-        return _reindex_locked(index_dir, articles, embedder, progress, skipped)
+    """Bring the index in `backend` up to date with `articles` (ids must be unique)."""
+    with backend.writer():
+        return _reindex_locked(backend, articles, embedder, progress, skipped)
 
 
-def _reindex_locked(index_dir: Path, articles: list[Article], embedder: Embedder,
+def _reindex_locked(backend: Backend, articles: list[Article], embedder: Embedder,
                     progress: Progress | None, skipped: list[Skipped] | None) -> ReindexReport:
     try:
-        return _build(index_dir, articles, embedder, progress, skipped, reuse=True)
+        return _build(backend, articles, embedder, progress, skipped, reuse=True)
     except IndexCorrupt as err:  # the serving generation broke while we reused it
         log.warning("rebuilding the whole index: %s", err)
-        report = _build(index_dir, articles, embedder, progress, skipped, reuse=False)
+        report = _build(backend, articles, embedder, progress, skipped, reuse=False)
         report.rebuilt_from_scratch = str(err)
         return report
 
 
-def _build(index_dir: Path, articles: list[Article], embedder: Embedder,
+def _build(backend: Backend, articles: list[Article], embedder: Embedder,
            progress: Progress | None, skipped: list[Skipped] | None,
            reuse: bool) -> ReindexReport:
     """Write a generation for `articles`, reusing the current one's vectors when `reuse`."""
     report = ReindexReport(skipped=list(skipped or []))
-    previous = _previous(index_dir, embedder, report) if reuse else None
-    old_rows = previous.metadata.article_rows() if previous else {}
+    previous = _previous(backend, embedder, report) if reuse else None
+    old_passages = previous.metadata.article_passages() if previous else {}
     wanted = {a.id for a in articles}
-    report.removed = sorted(set(old_rows) - wanted)
+    report.removed = sorted(set(old_passages) - wanted)
 
-    plan: list[tuple[Article, list[int] | None]] = []
+    plan: list[tuple[Article, list[int] | None]] = []  # an article, and its passages to reuse
     for article in articles:
-        old = old_rows.get(article.id)
+        old = old_passages.get(article.id)
         if old and old[0] == article.content_hash:
             plan.append((article, old[1]))
             report.unchanged += 1
@@ -121,21 +120,21 @@ def _build(index_dir: Path, articles: list[Article], embedder: Embedder,
 
     if previous is not None and not report.changes:
         report.passages = previous.size
-        remove_stale(index_dir)
+        backend.remove_stale()
         return report
 
-    fresh = {a.id: split_article(a) for a, rows in plan if rows is None}
-    texts = [embedding_text(a.title, p.text) for a, rows in plan if rows is None
+    fresh = {a.id: split_article(a) for a, reused in plan if reused is None}
+    texts = [embedding_text(a.title, p.text) for a, reused in plan if reused is None
              for p in fresh[a.id]]
-    _check_space(index_dir, articles, len(texts) + (previous.size if previous else 0),
-                 embedder.dimension)
+    backend.prepare(len(texts) + (previous.size if previous else 0), embedder.dimension,
+                    sum(len(a.body.encode("utf-8")) for a in articles))
     new_vectors = embedder.embed(texts, progress=progress)
     report.embedded = len(texts)
 
-    reused_rows = [r for _, rows in plan if rows is not None for r in rows]
-    reused_records = {r.row: r for r in previous.metadata.passages(reused_rows)} if previous else {}
-    reused_vectors = previous.dense.vectors(reused_rows) if reused_rows else None
-    reused_at = {row: i for i, row in enumerate(reused_rows)}
+    reused_ids = [i for _, reused in plan if reused is not None for i in reused]
+    reused_records = {r.id: r for r in previous.metadata.passages(reused_ids)} if previous else {}
+    reused_vectors = previous.dense.vectors(reused_ids) if reused_ids else None
+    reused_at = {passage: i for i, passage in enumerate(reused_ids)}
     indexed_at = {a.id: a.indexed_at for a in previous.metadata.articles()} if previous else {}
     now = datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -143,25 +142,26 @@ def _build(index_dir: Path, articles: list[Article], embedder: Embedder,
     passage_rows: list[dict] = []
     article_rows: list[dict] = []
     next_new = 0
-    for article, rows in plan:
-        if rows is None:
+    for article, reused in plan:
+        if reused is None:
             passages = fresh[article.id]
             vectors.append(new_vectors[next_new:next_new + len(passages)])
             next_new += len(passages)
             spans = [(p.paragraphs, p.start, p.end, p.text, p.sentences) for p in passages]
         else:
-            vectors.append(reused_vectors[[reused_at[r] for r in rows]])
+            vectors.append(reused_vectors[[reused_at[i] for i in reused]])
             spans = [(old.paragraphs, old.start, old.end, old.text, old.sentences)
-                     for old in (reused_records[r] for r in rows)]
+                     for old in (reused_records[i] for i in reused)]
         for paragraphs, start, end, text, sentences in spans:
             passage_rows.append({"row": len(passage_rows), "article_id": article.id,
+                                 "id": passage_id(article.id, start, end, text),
                                  "paragraphs": paragraphs, "start": start, "end": end,
                                  "text": text, "sentences": sentences})
         article_rows.append({
             "id": article.id, "path": article.path, "title": article.title,
             "source": article.source, "published": article.published,
             "content_hash": article.content_hash,
-            "indexed_at": indexed_at.get(article.id, now) if rows is not None else now,
+            "indexed_at": indexed_at.get(article.id, now) if reused is not None else now,
             "body": article.body, "paragraphs": [list(p) for p in article.paragraphs]})
 
     dim = embedder.dimension
@@ -175,27 +175,16 @@ def _build(index_dir: Path, articles: list[Article], embedder: Embedder,
         "passages": len(passage_rows),
         "built_at": now,
     }
-    write_generation(index_dir, manifest, matrix, article_rows, passage_rows)
-    remove_stale(index_dir)
+    backend.write(manifest, matrix, article_rows, passage_rows)
+    backend.remove_stale()
     report.passages = len(passage_rows)
     return report
 
 
-def _check_space(index_dir: Path, articles: list[Article], passages: int, dim: int) -> None:
-    """Refuse before embedding when the disk clearly cannot hold the new generation."""
-    text_bytes = sum(len(a.body.encode("utf-8")) for a in articles)
-    needed = passages * dim * 4 + 3 * text_bytes + (1 << 20)  # vectors, texts x3, slack
-    free = shutil.disk_usage(index_dir).free
-    if free < needed:
-        raise IndexNotWritable(f"not enough free space in {index_dir}: about {needed >> 20} MB "
-                               f"needed, {free >> 20} MB free; the previous index, if any, "
-                               f"still answers")
-
-
-def _previous(index_dir: Path, embedder: Embedder, report: ReindexReport) -> Snapshot | None:
+def _previous(backend: Backend, embedder: Embedder, report: ReindexReport) -> Snapshot | None:
     """The serving generation, if it can be reused for an incremental update."""
     try:
-        snapshot = load_snapshot(index_dir, embedder.fingerprint)
+        snapshot = backend.load(embedder.fingerprint)
     except IndexMissing:
         return None
     except (IndexMismatch, IndexCorrupt) as err:

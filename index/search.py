@@ -70,15 +70,15 @@ class Answer:
 
 @dataclass(frozen=True)
 class Ranked:
-    """Candidate rows of a snapshot with their fused score and dense similarity, best first."""
+    """Candidate passages (ids) with their fused score and dense similarity, best first."""
 
-    rows: np.ndarray
+    ids: np.ndarray
     scores: np.ndarray
     similarities: np.ndarray
     query: np.ndarray
     tokens: list[str]           # the question's distinct tokens
-    articles: np.ndarray        # each row's article number
-    article_scores: np.ndarray  # each row's article BM25, as a share of its upper bound
+    articles: np.ndarray        # each passage's article number
+    article_scores: np.ndarray  # each passage's article BM25, as a share of its upper bound
 
 
 def check_question(question: str, max_chars: int = MAX_QUESTION_CHARS) -> str:
@@ -102,7 +102,7 @@ def rank(snapshot: Snapshot, embedder: Embedder, question: str,
          candidates: int = CANDIDATES, weights: RankWeights = DEFAULT_WEIGHTS,
          also: np.ndarray | None = None, scope: Scope | None = None) -> Ranked:
     """Fuse the dense and BM25 top candidates for `question` into one ranking, with the
-    evidence of their articles; rows in `also` are ranked too, whether found or not.
+    evidence of their articles; passage ids in `also` are ranked too, whether found or not.
 
     With a `scope`, only passages of the articles in it are candidates. A question asking for
     the latest gets `weights.recency` × each candidate's article freshness.
@@ -110,35 +110,31 @@ def rank(snapshot: Snapshot, embedder: Embedder, question: str,
     query = embedder.embed_query(question)
     words = tokenize(question)
     tokens = list(dict.fromkeys(words))
-    lexical = snapshot.lexical.scores_of_tokens(words)
     if scope:
-        allowed = np.flatnonzero(np.isin(snapshot.articles.row_articles,
-                                         snapshot.catalog.allowed(scope)))
-        dense_rows = allowed[_top_rows(snapshot.dense.vectors(allowed) @ query + 2.0,
-                                       candidates)]
-        lexical_rows = (allowed[_top_rows(lexical[allowed], candidates)]
-                        if lexical is not None else np.zeros(0, dtype=np.int64))
+        allowed = snapshot.articles.passages_of(snapshot.catalog.allowed(scope))
+        dense_ids = allowed[_top_rows(snapshot.dense.similarities(query, allowed) + 2.0,
+                                      candidates)]
+        lexical_ids, _ = snapshot.lexical.top(words, candidates, among=allowed)
         if also is not None:
             also = also[np.isin(also, allowed)]
     else:
-        dense_rows, _ = snapshot.dense.search(query, candidates)
-        lexical_rows = _top_rows(lexical, candidates) if lexical is not None else np.zeros(
-            0, dtype=np.int64)
+        dense_ids, _ = snapshot.dense.search(query, candidates)
+        lexical_ids, _ = snapshot.lexical.top(words, candidates)
     extra = also if also is not None else np.zeros(0, dtype=np.int64)
-    rows = np.unique(np.concatenate([dense_rows, lexical_rows, extra]).astype(np.int64))
-    if not len(rows):
+    ids = np.unique(np.concatenate([dense_ids, lexical_ids, extra]).astype(np.int64))
+    if not len(ids):
         empty = np.zeros(0)
-        return Ranked(rows, empty, empty, query, tokens, rows, empty)
-    similarities = snapshot.dense.vectors(rows) @ query
-    lexical_scores = lexical[rows] if lexical is not None else np.zeros(len(rows))
+        return Ranked(ids, empty, empty, query, tokens, ids, empty)
+    similarities = snapshot.dense.similarities(query, ids)
+    lexical_scores = snapshot.lexical.scores(words, ids)
     fused = convex(similarities, lexical_scores, weights.dense)
-    articles = snapshot.articles.articles_of(rows)
+    articles = snapshot.articles.articles_of(ids)
     article_scores = snapshot.articles.scores(tokens, articles)
     fused = fused + weights.article * article_scores
     if weights.recency and asks_for_latest(question):
         fused = fused + weights.recency * _recency(snapshot, fused, articles)
     order = np.argsort(-fused, kind="stable")
-    return Ranked(rows[order], fused[order], similarities[order], query, tokens,
+    return Ranked(ids[order], fused[order], similarities[order], query, tokens,
                   articles[order], article_scores[order])
 
 
@@ -162,12 +158,12 @@ def boosted(ranked: Ranked, bonus: np.ndarray) -> Ranked:
     """The same candidates re-ranked after adding `bonus` (one value per candidate)."""
     scores = ranked.scores + bonus
     order = np.argsort(-scores, kind="stable")
-    return Ranked(ranked.rows[order], scores[order], ranked.similarities[order], ranked.query,
+    return Ranked(ranked.ids[order], scores[order], ranked.similarities[order], ranked.query,
                   ranked.tokens, ranked.articles[order], ranked.article_scores[order])
 
 
 def _top_rows(scores: np.ndarray, k: int) -> np.ndarray:
-    """Rows of the `k` highest positive scores (unordered); only matching rows are ranked."""
+    """Positions of the `k` highest positive scores (unordered); only matches are ranked."""
     matching = np.flatnonzero(scores > 0)
     if len(matching) <= k:
         return matching
@@ -191,10 +187,10 @@ def search(snapshot: Snapshot, embedder: Embedder, question: str, k: int,
 def answer_from(snapshot: Snapshot, ranked: Ranked, question: str, k: int,
                 gate_threshold: float = DEFAULT_THRESHOLD, highlights: bool = True) -> Answer:
     """The answer a ranking gives: its `k` best distinct passages, gated for relevance."""
-    if not len(ranked.rows):
+    if not len(ranked.ids):
         return Answer(question, False, (), 0.0)
     chosen = _distinct(snapshot, ranked, k)
-    records = snapshot.metadata.passages(ranked.rows[chosen])
+    records = snapshot.metadata.passages(ranked.ids[chosen])
     query_tokens = ranked.tokens
     idf = snapshot.lexical.idf(query_tokens)
     evidence = gate_evidence(snapshot, ranked, chosen[0], records[0], idf)
@@ -231,8 +227,8 @@ def _article_lead(ranked: Ranked, best: int) -> float:
 
 def _distinct(snapshot: Snapshot, ranked: Ranked, k: int) -> list[int]:
     """Positions of the best `k` candidates, skipping near-duplicates of one already taken."""
-    pool = min(len(ranked.rows), max(4 * k, 20))
-    vectors = snapshot.dense.vectors(ranked.rows[:pool])
+    pool = min(len(ranked.ids), max(4 * k, 20))
+    vectors = snapshot.dense.vectors(ranked.ids[:pool])
     chosen: list[int] = []
     for i in range(pool):
         if chosen and float((vectors[chosen] @ vectors[i]).max()) >= DUPLICATE_COSINE:

@@ -5,7 +5,7 @@ Layout of the index directory::
     CURRENT                 name of the generation in use (replaced atomically)
     gen-<time>-<rand>/      manifest.json, vectors.npy (+ dense.faiss when large),
                             lexical/ (none when there are no passages), metadata.sqlite,
-                            row_articles.npy, article_lexical/
+                            row_articles.npy, article_lexical/, passage_ids.npy
 
 A reindex writes a new generation next to the serving one and only then rewrites CURRENT,
 so a crash at any point leaves the previous generation loadable.
@@ -21,7 +21,6 @@ import re
 import secrets
 import shutil
 import sqlite3
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,15 +29,17 @@ import numpy as np
 
 from index.article_level import ArticleEvidence
 from index.dense import DenseStore
-from index.errors import IndexCorrupt, IndexMismatch, IndexMissing
+from index.errors import IndexCorrupt, IndexMismatch, IndexMissing, IndexNotWritable
 from index.lexical import LexicalIndex
 from index.metadata import MetadataStore
 from index.scope import Catalog
+from index.store.base import ArticleSearch, DenseSearch, LexicalSearch, Metadata
+from index.store.local import LocalArticles, LocalDense, LocalLexical, LocalMetadata, RowIds
 from index.writer_lock import not_writable
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 4  # 4: article-level BM25 (index/article_level.py)
+FORMAT_VERSION = 5  # 4: article-level BM25 (index/article_level.py); 5: stable passage ids
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 _GENERATION_NAME = re.compile(r"gen-[0-9A-Za-z-]+")
@@ -46,14 +47,15 @@ _GENERATION_NAME = re.compile(r"gen-[0-9A-Za-z-]+")
 
 @dataclass
 class Snapshot:
-    """A loaded, read-only generation: manifest, vectors, BM25 and metadata."""
+    """A loaded, read-only generation, from whichever backend: what search, summaries and
+    digests read (see index/store/base.py)."""
 
-    directory: Path
+    generation: str
     manifest: dict
-    dense: DenseStore
-    lexical: LexicalIndex | NoPassages
-    metadata: MetadataStore
-    articles: ArticleEvidence
+    dense: DenseSearch
+    lexical: LexicalSearch
+    metadata: Metadata
+    articles: ArticleSearch
 
     @property
     def size(self) -> int:
@@ -64,23 +66,6 @@ class Snapshot:
     def catalog(self) -> Catalog:
         """Each article's id, outlet and date, for scoping and recency (read once)."""
         return Catalog.of(self.metadata)
-
-
-class NoPassages:
-    """The lexical index of a generation without passages (bm25s cannot build one): no query
-    word occurs in it. An empty corpus is a valid state: its index answers nothing."""
-
-    def idf(self, tokens: Sequence[str]) -> np.ndarray:
-        """BM25's inverse document frequency with no documents (log 2) for every token."""
-        return np.full(len(tokens), np.log1p(0.5 / 0.5))
-
-    def scores(self, query: str) -> None:
-        """None: no query word occurs in an empty corpus."""
-        return None
-
-    def scores_of_tokens(self, tokens: Sequence[str]) -> None:
-        """None, as `scores`."""
-        return None
 
 
 def current_generation(index_dir: Path) -> Path | None:
@@ -141,12 +126,14 @@ def load_snapshot(index_dir: Path, model_fingerprint: str | None = None) -> Snap
     try:
         dense = DenseStore.load(directory)
         lexical = (LexicalIndex.load(directory / "lexical") if manifest.get("passages")
-                   else NoPassages())
+                   else None)  # bm25s cannot index nothing: an empty corpus matches no word
         metadata = MetadataStore(directory / "metadata.sqlite")
         metadata.check()
         articles = ArticleEvidence.load(directory)
-        if len(articles) != len(dense):
-            raise ValueError(f"{len(articles)} passage articles for {len(dense)} vectors")
+        ids = RowIds.load(directory)
+        if not len(articles) == len(ids) == len(dense):
+            raise ValueError(f"{len(articles)} passage articles and {len(ids)} ids for "
+                             f"{len(dense)} vectors")
         if manifest.get("articles") and articles.lexical is None:
             raise ValueError("the article BM25 index is missing")
     except Exception as err:  # faiss, bm25s and sqlite each raise their own types
@@ -154,7 +141,8 @@ def load_snapshot(index_dir: Path, model_fingerprint: str | None = None) -> Snap
     if len(dense) != manifest.get("passages"):
         raise IndexCorrupt(f"damaged index in {directory}: {len(dense)} vectors, manifest says "
                            f"{manifest.get('passages')}")
-    return Snapshot(directory, manifest, dense, lexical, metadata, articles)
+    return Snapshot(directory.name, manifest, LocalDense(dense, ids), LocalLexical(lexical, ids),
+                    LocalMetadata(metadata, ids), LocalArticles(articles, ids))
 
 
 def write_generation(index_dir: Path, manifest: dict, vectors: np.ndarray,
@@ -190,14 +178,25 @@ def _write_stores(staging: Path, manifest: dict, vectors: np.ndarray,
                   articles: list[dict], passages: list[dict]) -> None:
     """Every file of a generation, flushed to disk, inside `staging`."""
     manifest = {**manifest, "dense": DenseStore.write(staging, vectors)}
-    if passages:  # an empty corpus gets no lexical/ (see NoPassages)
+    if passages:  # an empty corpus gets no lexical/ (bm25s cannot index nothing)
         LexicalIndex.build([p["text"] for p in passages]).save(staging / "lexical")
     MetadataStore.write(staging / "metadata.sqlite", articles, passages)
     number = {a["id"]: i for i, a in enumerate(articles)}
     ArticleEvidence.write(staging, np.array([number[p["article_id"]] for p in passages]),
                           [f"{a['title']}\n{a['body']}" for a in articles])
+    RowIds.write(staging, [p["id"] for p in passages])
     (staging / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     _fsync_tree(staging)
+
+
+def check_space(index_dir: Path, passages: int, dimension: int, text_bytes: int) -> None:
+    """Refuse before embedding when the disk clearly cannot hold the new generation."""
+    needed = passages * dimension * 4 + 3 * text_bytes + (1 << 20)  # vectors, texts x3, slack
+    free = shutil.disk_usage(index_dir).free
+    if free < needed:
+        raise IndexNotWritable(f"not enough free space in {index_dir}: about {needed >> 20} MB "
+                               f"needed, {free >> 20} MB free; the previous index, if any, "
+                               f"still answers")
 
 
 def _point_at(index_dir: Path, name: str) -> None:

@@ -102,10 +102,10 @@ def single_link(vectors: np.ndarray, days: Sequence[float], threshold: float,
 
 def article_vectors(snapshot: Snapshot, article_ids: Sequence[str]) -> np.ndarray:
     """The normalised mean passage vector of each article."""
-    rows = snapshot.metadata.article_rows()
+    owned = snapshot.metadata.article_passages()
     out = np.zeros((len(article_ids), snapshot.dense.dimension), dtype=np.float32)
-    owners = [(n, row) for n, article in enumerate(article_ids)
-              for row in rows.get(article, ("", []))[1]]
+    owners = [(n, passage) for n, article in enumerate(article_ids)
+              for passage in owned.get(article, ("", []))[1]]
     if owners:
         which, passages = (np.array(column) for column in zip(*owners, strict=True))
         np.add.at(out, which, snapshot.dense.vectors(passages))
@@ -141,7 +141,7 @@ def all_stories(snapshot: Snapshot, threshold: float = THRESHOLD,
     for the default parameters: a generation never changes once written)."""
     if (threshold, window_days) != (THRESHOLD, WINDOW_DAYS):
         return _group(snapshot, threshold, window_days)
-    key = str(snapshot.directory)
+    key = snapshot.generation
     with _CACHE_LOCK:
         cached = _CACHE.get(key)
     if cached is None:

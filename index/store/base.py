@@ -164,6 +164,11 @@ class Backend(Protocol):
         Call it holding `writer()`. A failure leaves the previous generation current."""
         ...
 
+    def prepare(self, passages: int, dimension: int, text_bytes: int) -> None:
+        """Raise IndexNotWritable before any embedding when the backend clearly cannot hold
+        a generation of this size (a full disk); the previous generation still serves."""
+        ...
+
     def remove_stale(self) -> None:
         """Delete unfinished and superseded generations (holding `writer()`)."""
         ...

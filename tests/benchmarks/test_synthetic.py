@@ -12,6 +12,7 @@ from benchmarks.synthetic import (
     synthesize,
 )
 from index.articles import paragraph_spans
+from index.lexical import tokenize
 from index.snapshot import load_snapshot
 
 SEED_TEXTS = [
@@ -75,8 +76,11 @@ def test_synthesize_writes_a_generation_the_index_opens(tmp_path):
     assert info["passages"] == 45 and info["articles"] == 3
     snapshot = load_snapshot(tmp_path / "index")
     assert snapshot.size == 45 and snapshot.manifest["passages"] == 45
-    records = snapshot.metadata.passages(range(45))
+    ids = [i for _, owned in snapshot.metadata.article_passages().values() for i in owned]
+    records = snapshot.metadata.passages(ids)
+    assert len(records) == 45
     for record in records:
         body, _ = snapshot.metadata.article_body(record.article_id)
         assert body[record.start:record.end] == record.text
-    assert snapshot.lexical.scores("Nairobi Normandy oxygen") is not None
+    found, _ = snapshot.lexical.top(tokenize("Nairobi Normandy oxygen"), 10)
+    assert len(found)

@@ -47,7 +47,7 @@ def run_scenario(scenario: Callable[[Harness], Awaitable[None]], *, workdir: Pat
     """Copy the built seed index, start server and bot, run `scenario`, stop both."""
     index_dir = workdir / "index"
     if not index_dir.exists():
-        shutil.copytree(seed_index.index_dir, index_dir)
+        shutil.copytree(seed_index.backend.index_dir, index_dir)
     collector = _Collect()
     logging.getLogger().addHandler(collector)
 

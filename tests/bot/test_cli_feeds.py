@@ -25,7 +25,7 @@ def briefing(args: list[str], env: dict[str, str]) -> subprocess.CompletedProces
 
 @pytest.fixture
 def env(tmp_path, seed_index) -> dict[str, str]:
-    shutil.copytree(seed_index.index_dir, tmp_path / "index")
+    shutil.copytree(seed_index.backend.index_dir, tmp_path / "index")
     shutil.copytree(ROOT / "corpus", tmp_path / "corpus")
     return {**os.environ, "BRIEFING_INDEX_DIR": str(tmp_path / "index"),
             "BRIEFING_CORPUS_DIR": str(tmp_path / "corpus"),

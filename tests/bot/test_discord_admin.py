@@ -37,13 +37,13 @@ def test_member_without_manage_server_cannot_reindex(run, tmp_path, corpus_copy)
     (corpus_copy / "new.md").write_text("A new article about wheat exports from Odesa.", "utf-8")
 
     async def scenario(h: Harness) -> None:
-        before = current_generation(h.bot.index.index_dir)
+        before = current_generation(h.bot.index.backend.index_dir)
         sent = await h.server.send_interaction("reindex", user="member")
         reply = await h.server.wait_for(lambda c: c.path == sent.callback_path)
         assert reply.json["type"] == 4 and reply.json["data"]["flags"] & 64
         assert "Manage Server" in reply.json["data"]["content"]
         await asyncio.sleep(0.5)
-        assert current_generation(h.bot.index.index_dir) == before
+        assert current_generation(h.bot.index.backend.index_dir) == before
         assert [a.id for a in h.bot.index.sources()] == ["russia-turkiye-israel-hamas-war"]
 
     run(scenario)
@@ -241,7 +241,7 @@ def test_reindex_says_it_waits_while_another_process_reindexes(run):
     from index.writer_lock import writer_lock
 
     async def scenario(h: Harness) -> None:
-        with writer_lock(h.bot.index.index_dir):
+        with writer_lock(h.bot.index.backend.index_dir):
             sent = await h.server.send_interaction("reindex", user="admin")
             waiting = await h.server.wait_for(
                 lambda c: c.path == sent.original_path and "waiting" in str(c.json), timeout=30)

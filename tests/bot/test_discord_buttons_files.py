@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from index.feedback import FeedbackLog
+from bot.feedback import FeedbackLog
 from tests.bot.harness import Harness, answer_of
 
 SWEDEN = "Why did Erdoğan approve Sweden?"

@@ -10,7 +10,6 @@ from index.evaluation import read_jsonl
 from index.labelled_eval import ask_all, score
 from index.labelled_sets import archive_set
 from index.lexical import tokenize
-from index.reindex import reindex_articles
 from tests.support import ROOT
 
 TEXTS = ["Sochi summit: Putin and Erdogan met at the Black Sea resort and discussed grain.",
@@ -67,7 +66,7 @@ def small_archive(tmp_path_factory, embedder, shared_eval):
     labelled.questions = [q for q in labelled.questions
                           if q.article in {a.id for a in labelled.articles}]
     index = BriefingIndex(tmp_path_factory.mktemp("archive") / "index", embedder=embedder)
-    reindex_articles(index.index_dir, labelled.articles, embedder)
+    index.index_articles(labelled.articles)
     return index, labelled
 
 

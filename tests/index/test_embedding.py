@@ -22,7 +22,7 @@ def test_onnx_and_pytorch_give_the_same_vectors(embedder):
 
 def test_asking_does_not_import_pytorch(seed_index):
     code = ("import sys; from index import BriefingIndex; "
-            f"i = BriefingIndex({str(seed_index.index_dir)!r}); "
+            f"i = BriefingIndex({str(seed_index.backend.index_dir)!r}); "
             "a = i.ask('Why did Erdoğan approve Sweden?'); "
             "print(a.hits[0].paragraphs, 'torch' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -25,7 +25,7 @@ def test_empty_corpus_indexes_to_no_passages_and_questions_say_so(index, tmp_pat
     report = index.reindex(corpus)
     assert (report.passages, report.embedded, report.added) == (0, 0, [])
     assert sorted(s.path for s in report.skipped) == sorted(files)
-    assert current_generation(index.index_dir) is not None
+    assert current_generation(index.backend.index_dir) is not None
     assert index.sources() == []
     assert index.digest(datetime(2000, 1, 1)).entries == ()
     for call in (lambda: index.ask("Why did Erdoğan approve Sweden?"),
@@ -39,7 +39,7 @@ def test_empty_corpus_indexes_to_no_passages_and_questions_say_so(index, tmp_pat
 def test_empty_index_loads_from_disk_and_search_finds_nothing(index, tmp_path, embedder):
     (tmp_path / "corpus").mkdir()
     index.reindex(tmp_path / "corpus")
-    reopened = BriefingIndex(index.index_dir, embedder=embedder)
+    reopened = BriefingIndex(index.backend.index_dir, embedder=embedder)
     assert reopened.snapshot().size == 0 and reopened.sources() == []
     answer = search(reopened.snapshot(), embedder, "Sweden", 3, 0.7)
     assert (answer.answered, answer.hits) == (False, ())

@@ -24,12 +24,12 @@ def built(tmp_path: Path, embedder, corpus_copy) -> BriefingIndex:
 
 def fresh(index: BriefingIndex) -> BriefingIndex:
     """Another process opening the same folder."""
-    return BriefingIndex(index.index_dir, embedder=index.embedder)
+    return BriefingIndex(index.backend.index_dir, embedder=index.embedder)
 
 
 @pytest.mark.parametrize("pointer", [b"\xff\xfe\x00", b"..", b"../../etc", b"gen-x/../..", b""])
 def test_a_damaged_current_is_one_error_and_reindex_repairs_it(built, corpus_copy, pointer):
-    (built.index_dir / CURRENT).write_bytes(pointer)
+    (built.backend.index_dir / CURRENT).write_bytes(pointer)
     with pytest.raises(IndexCorrupt, match="CURRENT"):
         fresh(built).sources()
     report = fresh(built).reindex(corpus_copy)
@@ -47,7 +47,7 @@ def test_current_never_reads_outside_the_index_folder(tmp_path, embedder):
 
 
 def test_overwritten_metadata_is_caught_at_load_and_rebuilt(built, corpus_copy):
-    database = current_generation(built.index_dir) / "metadata.sqlite"
+    database = current_generation(built.backend.index_dir) / "metadata.sqlite"
     with database.open("r+b") as file:  # keep SQLite's header, trash the pages after it
         file.seek(4096)
         file.write(b"\x13" * 8192)
@@ -77,7 +77,7 @@ def test_a_running_process_serves_a_generation_another_process_built(built, corp
 def test_a_running_process_keeps_its_last_good_index_when_the_new_one_is_damaged(
         built, corpus_copy):
     assert built.ask("Why did Erdoğan approve Sweden?").answered
-    (built.index_dir / CURRENT).write_bytes(b"\xff\xfe\x00")
+    (built.backend.index_dir / CURRENT).write_bytes(b"\xff\xfe\x00")
     assert built.ask("Why did Erdoğan approve Sweden?").hits[0].paragraphs == (15,)
     (corpus_copy / "grain.md").write_text(GRAIN, "utf-8")
     built.reindex(corpus_copy)  # repairs, and the process serves the repaired index
@@ -112,7 +112,7 @@ def test_an_index_folder_that_cannot_be_created_fails_before_any_embedding(
 def test_a_full_disk_fails_before_embedding_and_the_old_index_answers(
         built, corpus_copy, monkeypatch):
     counting = CountingEmbedder(built.embedder)
-    index = BriefingIndex(built.index_dir, embedder=counting)
+    index = BriefingIndex(built.backend.index_dir, embedder=counting)
     (corpus_copy / "grain.md").write_text(GRAIN, "utf-8")
     monkeypatch.setattr(shutil, "disk_usage", lambda path: shutil._ntuple_diskusage(
         10 << 30, 10 << 30, 4096))
@@ -124,7 +124,7 @@ def test_a_full_disk_fails_before_embedding_and_the_old_index_answers(
 
 def test_a_write_that_fails_midway_leaves_no_debris_and_the_old_index_serving(
         built, corpus_copy, monkeypatch):
-    before = sorted(p.name for p in built.index_dir.iterdir())
+    before = sorted(p.name for p in built.backend.index_dir.iterdir())
     (corpus_copy / "grain.md").write_text(GRAIN, "utf-8")
 
     def disk_full(*args, **kwargs):
@@ -133,5 +133,5 @@ def test_a_write_that_fails_midway_leaves_no_debris_and_the_old_index_serving(
     monkeypatch.setattr(MetadataStore, "write", staticmethod(disk_full))
     with pytest.raises(IndexNotWritable, match="No space left on device.*still answers"):
         built.reindex(corpus_copy)
-    assert sorted(p.name for p in built.index_dir.iterdir()) == before
+    assert sorted(p.name for p in built.backend.index_dir.iterdir()) == before
     assert {a.id for a in fresh(built).sources()} == {"russia-turkiye-israel-hamas-war"}

@@ -22,10 +22,10 @@ def index(tmp_path: Path, embedder) -> BriefingIndex:
 def test_second_reindex_with_no_change_embeds_nothing(index, corpus_copy):
     first = index.reindex(corpus_copy)
     assert first.embedded == 17 and first.added == ["russia-turkiye-israel-hamas-war"]
-    generation = current_generation(index.index_dir)
+    generation = current_generation(index.backend.index_dir)
     second = index.reindex(corpus_copy)
     assert second.embedded == 0 and not second.changes and second.passages == 17
-    assert current_generation(index.index_dir) == generation
+    assert current_generation(index.backend.index_dir) == generation
 
 
 def test_added_edited_and_deleted_articles(index, corpus_copy):
@@ -60,19 +60,19 @@ def test_loading_never_reembeds(index, corpus_copy, embedder, monkeypatch):
     def no_embedding(*args, **kwargs):
         raise AssertionError("loading must not embed passages")
 
-    reopened = BriefingIndex(index.index_dir, embedder=embedder)
+    reopened = BriefingIndex(index.backend.index_dir, embedder=embedder)
     monkeypatch.setattr(embedder, "embed", no_embedding)
     assert len(reopened.sources()) == 1
 
 
 def test_corrupt_index_says_so(index, corpus_copy, embedder):
     index.reindex(corpus_copy)
-    (current_generation(index.index_dir) / "vectors.npy").write_bytes(b"not numpy")
+    (current_generation(index.backend.index_dir) / "vectors.npy").write_bytes(b"not numpy")
     with pytest.raises(IndexCorrupt, match="damaged index"):
-        BriefingIndex(index.index_dir, embedder=embedder).ask("anything")
-    (index.index_dir / CURRENT).write_text("gen-missing", "utf-8")
+        BriefingIndex(index.backend.index_dir, embedder=embedder).ask("anything")
+    (index.backend.index_dir / CURRENT).write_text("gen-missing", "utf-8")
     with pytest.raises(IndexCorrupt, match="missing generation"):
-        BriefingIndex(index.index_dir, embedder=embedder).ask("anything")
+        BriefingIndex(index.backend.index_dir, embedder=embedder).ask("anything")
 
 
 def test_index_from_another_model_is_refused_then_rebuilt(index, corpus_copy, embedder,
@@ -80,8 +80,8 @@ def test_index_from_another_model_is_refused_then_rebuilt(index, corpus_copy, em
     index.reindex(corpus_copy)
     monkeypatch.setattr(type(embedder), "fingerprint", property(lambda self: "other-model"))
     with pytest.raises(IndexMismatch, match="another model"):
-        BriefingIndex(index.index_dir, embedder=embedder).ask("anything")
-    report = BriefingIndex(index.index_dir, embedder=embedder).reindex(corpus_copy)
+        BriefingIndex(index.backend.index_dir, embedder=embedder).ask("anything")
+    report = BriefingIndex(index.backend.index_dir, embedder=embedder).reindex(corpus_copy)
     assert report.rebuilt_from_scratch and report.embedded == 17
 
 

@@ -1,0 +1,254 @@
+"""The default backend: one generation as local files (FAISS, bm25s, SQLite) behind the
+protocols of `index.store.base`.
+
+Inside a generation the files are aligned by row (passage i is vector i, BM25 document i and
+SQLite row i); `passage_ids.npy` names each row's stable passage id, and these adapters
+translate between the two so that nothing above the store sees a row number.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from index.article_level import ArticleEvidence
+from index.dense import DenseStore
+from index.lexical import LexicalIndex
+from index.metadata import ArticleRecord, MetadataStore, PassageRecord
+
+PASSAGE_IDS_FILE = "passage_ids.npy"
+
+
+class RowIds:
+    """The passage id of every row of one generation, and the row of every id."""
+
+    def __init__(self, ids: np.ndarray) -> None:
+        self.ids = np.asarray(ids, dtype=np.int64)
+        self._order = np.argsort(self.ids, kind="stable")
+        self._sorted = self.ids[self._order]
+
+    @staticmethod
+    def write(directory: Path, ids: Sequence[int]) -> None:
+        """Save the ids of rows 0..n-1."""
+        np.save(directory / PASSAGE_IDS_FILE, np.asarray(ids, dtype=np.int64))
+
+    @classmethod
+    def load(cls, directory: Path) -> RowIds:
+        """Read ids saved with `write`."""
+        return cls(np.load(directory / PASSAGE_IDS_FILE))
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def rows(self, ids: Sequence[int] | np.ndarray) -> np.ndarray:
+        """The row of each id, in the order given; ids not in this generation are left out."""
+        ids = np.asarray(ids, dtype=np.int64).reshape(-1)
+        if not len(ids) or not len(self._sorted):
+            return np.zeros(0, dtype=np.int64)
+        at = np.minimum(np.searchsorted(self._sorted, ids), len(self._sorted) - 1)
+        known = self._sorted[at] == ids
+        return self._order[at[known]]
+
+
+class LocalDense:
+    """`DenseSearch` over a generation's FAISS index and float16 vectors."""
+
+    def __init__(self, store: DenseStore, ids: RowIds) -> None:
+        self._store = store
+        self._ids = ids
+        self.kind = store.kind
+
+    def __len__(self) -> int:
+        return len(self._store)
+
+    @property
+    def dimension(self) -> int:
+        """Vector length."""
+        return self._store.dimension
+
+    def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Ids and similarities of the `k` nearest passages, best first."""
+        rows, scores = self._store.search(query, k)
+        return self._ids.ids[rows], scores
+
+    def vectors(self, ids: Sequence[int] | np.ndarray) -> np.ndarray:
+        """Vectors of `ids` (float32), in the order asked."""
+        return self._store.vectors(self._ids.rows(ids))
+
+    def similarities(self, query: np.ndarray, ids: Sequence[int] | np.ndarray) -> np.ndarray:
+        """Cosine of `query` to each of `ids` (the vectors are unit length)."""
+        return self.vectors(ids) @ query
+
+
+class LocalLexical:
+    """`LexicalSearch` over a generation's bm25s index.
+
+    bm25s scores every passage at once; the last question's scores are kept per thread, so
+    the `top` and `scores` calls of one question compute them once.
+    """
+
+    def __init__(self, index: LexicalIndex | None, ids: RowIds) -> None:
+        self._index = index
+        self._ids = ids
+        self._last = threading.local()
+
+    def _all_scores(self, tokens: Sequence[str]) -> np.ndarray | None:
+        if self._index is None:
+            return None
+        key = tuple(tokens)
+        if getattr(self._last, "key", None) != key:
+            self._last.scores = self._index.scores_of_tokens(tokens)
+            self._last.key = key
+        return self._last.scores
+
+    def top(self, tokens: Sequence[str], k: int,
+            among: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Ids and BM25 scores of the `k` best passages with a positive score (unordered)."""
+        scores = self._all_scores(tokens)
+        if scores is None:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        rows = np.flatnonzero(scores > 0) if among is None else self._ids.rows(among)
+        if among is not None:
+            rows = rows[scores[rows] > 0]
+        if len(rows) > k:
+            rows = rows[np.argpartition(scores[rows], len(rows) - k)[len(rows) - k:]]
+        return self._ids.ids[rows], scores[rows]
+
+    def scores(self, tokens: Sequence[str], ids: Sequence[int] | np.ndarray) -> np.ndarray:
+        """BM25 score of each of `ids` (0 where no token occurs)."""
+        scores = self._all_scores(tokens)
+        if scores is None:
+            return np.zeros(len(ids))
+        return np.asarray(scores[self._ids.rows(ids)], dtype=np.float64)
+
+    def idf(self, tokens: Sequence[str]) -> np.ndarray:
+        """BM25's inverse document frequency of each token (log 2 for all when empty)."""
+        if self._index is None:
+            return np.full(len(tokens), np.log1p(0.5 / 0.5))
+        return self._index.idf(tokens)
+
+
+class LocalArticles:
+    """`ArticleSearch` over a generation's article-level BM25 and row → article map."""
+
+    def __init__(self, evidence: ArticleEvidence, ids: RowIds) -> None:
+        self._evidence = evidence
+        self._ids = ids
+
+    def articles_of(self, ids: Sequence[int] | np.ndarray) -> np.ndarray:
+        """The article number of each passage id."""
+        return self._evidence.articles_of(self._ids.rows(ids))
+
+    def passages_of(self, articles: Sequence[int] | np.ndarray) -> np.ndarray:
+        """Ids of every passage of these article numbers, in row order."""
+        rows = np.flatnonzero(np.isin(self._evidence.row_articles, np.asarray(articles)))
+        return self._ids.ids[rows]
+
+    def scores(self, tokens: Sequence[str], articles: np.ndarray) -> np.ndarray:
+        """Article BM25 as a share of its upper bound for these tokens."""
+        return self._evidence.scores(tokens, articles)
+
+    def coverage_mask(self, tokens: Sequence[str], article: int) -> np.ndarray:
+        """Which tokens occur anywhere in `article`."""
+        return self._evidence.coverage_mask(tokens, article)
+
+
+class LocalMetadata:
+    """`Metadata` over a generation's SQLite database; passage records carry their id."""
+
+    def __init__(self, store: MetadataStore, ids: RowIds) -> None:
+        self._store = store
+        self._ids = ids
+
+    def passages(self, ids: Sequence[int] | np.ndarray) -> list[PassageRecord]:
+        """The passages with these ids, in the order asked."""
+        records = self._store.passages(self._ids.rows(ids))  # their `id` is the SQLite row
+        return [replace(r, id=int(self._ids.ids[r.id])) for r in records]
+
+    def articles(self) -> list[ArticleRecord]:
+        """Every article, in id order, with its passage count."""
+        return self._store.articles()
+
+    def article(self, article_id: str) -> ArticleRecord | None:
+        """One article by id, or None."""
+        return self._store.article(article_id)
+
+    def article_body(self, article_id: str) -> tuple[str, list[tuple[int, int]]] | None:
+        """An article's body and paragraph spans, or None."""
+        return self._store.article_body(article_id)
+
+    def article_ids_in_order(self) -> list[str]:
+        """Article ids by article number."""
+        return self._store.article_ids_in_order()
+
+    def paragraphs_of(self, article_id: str) -> dict[int, tuple[int, ...]]:
+        """Passage id -> paragraph numbers for one article."""
+        return {int(self._ids.ids[row]): paragraphs
+                for row, paragraphs in self._store.paragraphs_of(article_id).items()}
+
+    def article_passages(self) -> dict[str, tuple[str, list[int]]]:
+        """For each article id: its content hash and passage ids in article order."""
+        return {aid: (content_hash, [int(i) for i in self._ids.ids[rows]])
+                for aid, (content_hash, rows) in self._store.article_rows().items()}
+
+
+class LocalPointer:
+    """CURRENT's identity on disk (a stat): see `index.snapshot.pointer_identity`."""
+
+    def __init__(self, index_dir: Path) -> None:
+        self._index_dir = index_dir
+
+    def identity(self) -> tuple[int, int, int] | None:
+        """(inode, size, mtime) of CURRENT; None without an index."""
+        from index.snapshot import pointer_identity
+
+        return pointer_identity(self._index_dir)
+
+
+class LocalBackend:
+    """An index in a local folder: atomic generations, an OS file lock for writers."""
+
+    def __init__(self, index_dir: str | Path) -> None:
+        self.index_dir = Path(index_dir)
+        self.location = str(self.index_dir)
+
+    def pointer(self) -> LocalPointer:
+        """The CURRENT file's identity."""
+        return LocalPointer(self.index_dir)
+
+    def load(self, model_fingerprint: str | None = None):
+        """The current generation (see `index.snapshot.load_snapshot`)."""
+        from index.snapshot import load_snapshot
+
+        return load_snapshot(self.index_dir, model_fingerprint)
+
+    def writer(self, on_wait: Callable[[], None] | None = None
+               ) -> AbstractContextManager[None]:
+        """The folder's writer lock (index/writer_lock.py)."""
+        from index.writer_lock import writer_lock
+
+        return writer_lock(self.index_dir, on_wait=on_wait)
+
+    def write(self, manifest: dict, vectors: np.ndarray, articles: list[dict],
+              passages: list[dict]) -> str:
+        """Write a generation and make it current; returns its folder's name."""
+        from index.snapshot import write_generation
+
+        return write_generation(self.index_dir, manifest, vectors, articles, passages).name
+
+    def prepare(self, passages: int, dimension: int, text_bytes: int) -> None:
+        """Refuse before embedding when the disk clearly cannot hold the new generation."""
+        from index.snapshot import check_space
+
+        check_space(self.index_dir, passages, dimension, text_bytes)
+
+    def remove_stale(self) -> None:
+        """Delete leftovers and all but the two newest generations."""
+        from index.snapshot import remove_stale
+
+        remove_stale(self.index_dir)
