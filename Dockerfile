@@ -21,7 +21,7 @@ COPY pyproject.toml README.md NOTICE ./
 COPY index ./index
 COPY bot ./bot
 RUN pip install --no-cache-dir . \
-    && python -c "from index.embedding import Embedder; print(Embedder().onnx_graphs())"
+    && python -c "from index.ingest.embedding import Embedder; print(Embedder().onnx_graphs())"
 
 
 FROM python:3.11-slim-bookworm

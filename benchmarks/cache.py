@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.embedding import Embedder
+from index.ingest.embedding import Embedder
 
 KEY_BYTES = 20
 

@@ -17,7 +17,7 @@ SQUAD_FILE = Path("squad-v1.1-dev") / "dev-v1.1.json"
 SCIFACT_FILE = Path("scifact") / "corpus.jsonl"
 CNN_FILE = Path("cnn-1000") / "test.jsonl"
 
-# The splitter's passage limit (index.splitting.MAX_PASSAGE_WORDS), used only to estimate.
+# The splitter's passage limit (index.ingest.splitting.MAX_PASSAGE_WORDS), used only to estimate.
 PASSAGE_WORDS = 150
 CNN_PARAGRAPH_WORDS = 80
 _SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"”’']))\s+(?=[\"“‘(]?[A-Z0-9])")

@@ -18,7 +18,7 @@ def load_model():
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as transformers_logging
 
-    from index.embedding import bundled_model_path
+    from index.ingest.embedding import bundled_model_path
 
     transformers_logging.disable_progress_bar()
     return SentenceTransformer(str(bundled_model_path()), device="cpu")

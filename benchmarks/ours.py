@@ -12,7 +12,7 @@ import numpy as np
 
 from benchmarks.timing import latency_summary, peak_rss_mb, per_second, spread, time_each
 from index import BriefingIndex
-from index.embedding import BULK_FROM, Embedder
+from index.ingest.embedding import BULK_FROM, Embedder
 
 
 class TimedEmbedder(Embedder):
@@ -89,7 +89,7 @@ def build_cached(corpus_dir: Path, index_dir: Path, cache_dir: Path,
     but the encoder (reading, splitting, FAISS, BM25, SQLite) at this size.
     """
     from benchmarks.cache import CachedEmbedder, EmbeddingCache
-    from index.embedding import bundled_model_path, model_fingerprint
+    from index.ingest.embedding import bundled_model_path, model_fingerprint
 
     cache = EmbeddingCache(cache_dir, model_fingerprint(bundled_model_path()))
     embedder = CachedEmbedder(cache)

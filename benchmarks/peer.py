@@ -24,7 +24,7 @@ def measure_txtai(texts: Sequence[str], questions: Sequence[str], warmup: int = 
     from transformers.utils import logging as transformers_logging
     from txtai import Embeddings
 
-    from index.embedding import bundled_model_path
+    from index.ingest.embedding import bundled_model_path
 
     transformers_logging.disable_progress_bar()
     started = time.perf_counter()

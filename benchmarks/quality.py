@@ -20,8 +20,8 @@ from pathlib import Path
 
 from benchmarks.report import machine_info
 from index import BriefingIndex, evaluation
-from index.embedding import Embedder
-from index.encoders import cpu_has_bfloat16
+from index.ingest.embedding import Embedder
+from index.ingest.encoders import cpu_has_bfloat16
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = "auto"

@@ -18,8 +18,8 @@ import faiss
 import numpy as np
 
 from benchmarks.data import squad_questions
-from index.dense import HNSW_SEARCH_DEPTH, _hnsw
-from index.embedding import Embedder
+from index.ingest.embedding import Embedder
+from index.store.dense import HNSW_SEARCH_DEPTH, _hnsw
 
 ROOT = Path(__file__).resolve().parents[1]
 

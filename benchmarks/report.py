@@ -47,7 +47,7 @@ METHOD = {
                       f"drawn from N(0, {NOISE_SCALE}^2 x the covariance of the real "
                       f"embeddings), renormalised (cosine ~0.7 to the original, so no "
                       f"near-copies); {PER_ARTICLE} passages per article; written with "
-                      f"index.snapshot.write_generation",
+                      f"index.store.snapshot.write_generation",
     "rss": "peak RSS (ru_maxrss) of the process that opens the index and asks the questions",
     "txtai": "Embeddings(path=<bundled model dir>, content=True, hybrid=True); index() of the "
              "same texts, then search(question, 3)",
@@ -235,7 +235,7 @@ def _spread(value: dict | None) -> str:
 
 def _cpu_flags() -> dict:
     """The instruction-set features that decide the embedding paths' speed."""
-    from index.encoders import cpu_has_bfloat16
+    from index.ingest.encoders import cpu_has_bfloat16
 
     try:
         text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")

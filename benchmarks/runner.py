@@ -139,7 +139,7 @@ class _Run:
     def ingest(self, label: str, spec: dict, articles: int) -> None:
         """The base size ingested through reindex: the shipped default, PyTorch float32, and
         PyTorch bfloat16 where the CPU has it; then the bare encoder on the same texts."""
-        from index.encoders import cpu_has_bfloat16
+        from index.ingest.encoders import cpu_has_bfloat16
 
         runs, work = self.plan.runs, self.plan.work_dir
         self.say(f"{label}: ingest through reindex, shipped default ({articles} articles, "

@@ -8,7 +8,7 @@ deviation from the mean), renormalised to unit length. The cosine to the seed is
 so a synthetic corpus holds no near-copies: its vectors spread like real ones and a nearest-
 neighbour search has to tell apart neighbours as close as in a real corpus.
 Rows are grouped `PER_ARTICLE` passages to an article and written with the index's own
-`write_generation`, with the manifest built as `index.reindex` builds it.
+`write_generation`, with the manifest built as `index.ingest.reindex` builds it.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ class Seeds:
 
 def load_seeds(index_dir: Path) -> Seeds:
     """Every passage of a built index (texts, titles, stored vectors) as seeds."""
-    from index.snapshot import load_snapshot
+    from index.store.snapshot import load_snapshot
 
     snapshot = load_snapshot(Path(index_dir))
     ids = [i for _, owned in snapshot.metadata.article_passages().values() for i in owned]
@@ -86,7 +86,7 @@ def noisy_vectors(base: np.ndarray, factor: np.ndarray, rng: np.random.Generator
 def build_rows(texts: Sequence[str], titles: Sequence[str], per_article: int = PER_ARTICLE,
                now: str | None = None, sentences: Sequence[list[tuple[int, int]]] | None = None
                ) -> tuple[list[dict], list[dict]]:
-    """Article and passage rows as `index.reindex` writes them, `per_article` passages each.
+    """Article and passage rows as `index.ingest.reindex` writes them, `per_article` passages each.
 
     Each article body is its passages joined by blank lines, one paragraph per passage, so
     every passage row satisfies `body[start:end] == text`.
@@ -121,10 +121,10 @@ def build_rows(texts: Sequence[str], titles: Sequence[str], per_article: int = P
 
 
 def manifest(articles: int, passages: int, dimension: int, now: str) -> dict:
-    """The manifest `index.reindex` writes, for the bundled model."""
-    from index.embedding import bundled_model_path, model_fingerprint
-    from index.reindex import splitter
-    from index.snapshot import FORMAT_VERSION
+    """The manifest `index.ingest.reindex` writes, for the bundled model."""
+    from index.ingest.embedding import bundled_model_path, model_fingerprint
+    from index.ingest.reindex import splitter
+    from index.store.snapshot import FORMAT_VERSION
 
     model = bundled_model_path()
     return {"format": FORMAT_VERSION,
@@ -136,7 +136,7 @@ def manifest(articles: int, passages: int, dimension: int, now: str) -> dict:
 def synthesize(index_dir: Path, size: int, seeds: Seeds, seed: int = 0,
                scale: float = NOISE_SCALE) -> dict:
     """Write a `size`-passage generation into `index_dir`; returns what was built."""
-    from index.snapshot import write_generation
+    from index.store.snapshot import write_generation
 
     rng = np.random.default_rng(seed)
     seed_rows = rng.integers(len(seeds.texts), size=size)

@@ -340,7 +340,7 @@ def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
-    from index import evaluation
+    from index.evaluation import retrieval as evaluation
 
     modes = (args.beir, args.squad, args.summaries, args.in_out, args.archive, args.fit,
              args.conversations, args.recency)
@@ -404,8 +404,8 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _eval_summaries(args: argparse.Namespace, settings: Settings) -> int:
-    from index.embedding import Embedder
-    from index.summary_eval import evaluate_summaries
+    from index.evaluation.summaries import evaluate_summaries
+    from index.ingest.embedding import Embedder
 
     first, last = args.rows or (1, None)
     embedder = Embedder(settings.model_path, precision=settings.embed_precision)

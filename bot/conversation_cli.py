@@ -8,10 +8,10 @@ from pathlib import Path
 from bot.labelled_cli import _prepared
 from bot.settings import Settings
 from index import BriefingError, BriefingIndex
-from index import conversation_eval as measure
-from index.evaluation import read_jsonl
-from index.followup import DEFAULT_CONTEXT
-from index.labelled_sets import ConversationPair, squad_conversations
+from index.evaluation import conversations as measure
+from index.evaluation.labelled_sets import ConversationPair, squad_conversations
+from index.evaluation.retrieval import read_jsonl
+from index.search.followup import DEFAULT_CONTEXT
 
 
 def eval_conversations(args: argparse.Namespace, settings: Settings, cache: Path,

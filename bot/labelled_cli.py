@@ -9,12 +9,12 @@ from pathlib import Path
 
 from bot.settings import Settings
 from index import BriefingError, BriefingIndex
-from index import labelled_eval as measure
-from index import labelled_sets as sets
-from index.articles import read_corpus
-from index.embedding import Embedder
-from index.evaluation import cache_dir_for, read_jsonl
-from index.search import DEFAULT_WEIGHTS, RankWeights
+from index.evaluation import labelled as measure
+from index.evaluation import labelled_sets as sets
+from index.evaluation.retrieval import cache_dir_for, read_jsonl
+from index.ingest.articles import read_corpus
+from index.ingest.embedding import Embedder
+from index.search.hybrid import DEFAULT_WEIGHTS, RankWeights
 
 SQUAD_FIT_SAMPLE = 3  # rank weights are fitted on every 3rd covered SQuAD fit question
 ARTICLE_DEPTH = 10  # hits read for a highlight's article rank (its own story among the first 3)

@@ -15,7 +15,7 @@ import yarl
 
 from bot.citation import paragraphs_label
 from index import Answer, ArticleRecord, Digest, Hit, ReindexReport, Summary, SummarySentence
-from index.stories import Story
+from index.summarise.stories import Story
 
 CONTENT_LIMIT = 2000
 TITLE_LIMIT = 256

@@ -20,11 +20,9 @@ def add_stories_parser(sub: argparse._SubParsersAction, since_type) -> None:
 
 def cmd_stories(args: argparse.Namespace, settings: Settings) -> int:
     from bot.engine import open_index
-    from index.stories import build_stories
 
     index = open_index(settings)
-    since = args.since.date() if args.since else None
-    stories = build_stories(index.snapshot(), since)
+    stories = index.stories(args.since.date() if args.since else None)
     if args.json:
         print(json.dumps([{"story": s.id, "title": s.title, "outlets": list(s.outlets),
                            "articles": [{"article": a.article, "title": a.title,

@@ -12,12 +12,9 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Hashable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
-from index.articles import Article
-from index.digest import Digest, DigestEntry, build_digest
-from index.embedding import Embedder
 from index.errors import (
     ArticleError,
     ArticleNotFound,
@@ -31,30 +28,34 @@ from index.errors import (
     NothingIndexed,
     ReindexRunning,
 )
-from index.followup import Turn, ask_followup
-from index.gate import DEFAULT_THRESHOLD
-from index.metadata import ArticleRecord
-from index.reindex import Progress, ReindexReport, reindex, reindex_articles
-from index.scope import Scope
-from index.search import MAX_QUESTION_CHARS, Answer, Hit, search
-from index.snapshot import Snapshot
+from index.ingest.articles import Article
+from index.ingest.embedding import Embedder
+from index.ingest.reindex import Progress, ReindexReport, reindex, reindex_articles
+from index.search.followup import Turn, ask_followup
+from index.search.gate import DEFAULT_THRESHOLD
+from index.search.hybrid import MAX_QUESTION_CHARS, Answer, Hit, search
+from index.search.scope import Scope
 from index.store.backends import open_backend
 from index.store.base import Backend
-from index.summarize import Summary, SummarySentence, summarize_article
-from index.topic import summarize_topic
+from index.store.metadata import ArticleRecord
+from index.store.snapshot import Snapshot
+from index.summarise.article import Summary, SummarySentence, summarize_article
+from index.summarise.digest import Digest, DigestEntry, build_digest
+from index.summarise.stories import Story, StoryArticle, build_stories
+from index.summarise.topic import summarize_topic
 
 __all__ = [
     "Answer", "ArticleError", "ArticleNotFound", "ArticleRecord", "BriefingError",
     "BriefingIndex", "CorpusMissing", "DEFAULT_GATE_THRESHOLD", "Digest", "DigestEntry", "Hit",
     "IndexCorrupt", "IndexMismatch", "IndexMissing", "IndexNotWritable", "InvalidQuestion",
     "NOTHING_INDEXED", "NothingIndexed", "ReindexReport", "ReindexRunning", "Summary",
-    "Scope", "SummarySentence", "Turn",
+    "Scope", "Story", "StoryArticle", "SummarySentence", "Turn",
 ]
 
 log = logging.getLogger(__name__)
 
 # The gate's modelled probability that the corpus covers a question, below which the answer
-# is "not covered" (see index/gate.py and the README, "Relevance gate").
+# is "not covered" (see index/search/gate.py and the README, "Relevance gate").
 DEFAULT_GATE_THRESHOLD = DEFAULT_THRESHOLD
 
 # What a question gets while the index holds no passages (an empty corpus was indexed).
@@ -176,7 +177,7 @@ class BriefingIndex:
     def ask_followup(self, question: str, turns: Sequence[Turn], k: int = 3,
                      scope: Scope | None = None) -> tuple[Answer, bool]:
         """Answer `question` in the context of earlier `turns` of a conversation (oldest
-        first); also says whether it stood on its own (see index/followup.py)."""
+        first); also says whether it stood on its own (see index/search/followup.py)."""
         return ask_followup(self._searchable(), self.embedder, question, turns, k,
                             self.gate_threshold, self.max_question_chars, scope=scope)
 
@@ -214,3 +215,8 @@ class BriefingIndex:
     def digest(self, since: datetime, sentences: int = 3, limit: int | None = None) -> Digest:
         """Articles indexed since `since` (naive means UTC), newest first, each summarized."""
         return build_digest(self.snapshot(), self.embedder, since, sentences, limit)
+
+    def stories(self, since: date | None = None) -> list[Story]:
+        """The indexed articles grouped by the event they report, newest story first; only
+        articles dated `since` or later when given (see index/summarise/stories.py)."""
+        return build_stories(self.snapshot(), since)

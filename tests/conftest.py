@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from index import BriefingIndex
-from index.embedding import Embedder
+from index.ingest.embedding import Embedder
 from tests.support import ROOT, SHARED
 
 

@@ -19,8 +19,8 @@ from bot.cogs import replies
 from bot.errors import UserError
 from bot.fetch import FetchPolicy, fetch
 from index import BriefingError, ReindexReport
-from index.articles import ARTICLE_SUFFIXES
-from index.ingest import save_article
+from index.ingest.articles import ARTICLE_SUFFIXES
+from index.ingest.corpus import save_article
 
 log = logging.getLogger(__name__)
 

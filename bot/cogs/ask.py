@@ -20,7 +20,7 @@ from bot.cogs.options import declare
 from bot.errors import UserError
 from bot.when import parse_since
 from index import ArticleNotFound, Scope
-from index.search import check_question
+from index.search.hybrid import check_question
 
 log = logging.getLogger(__name__)
 

@@ -31,7 +31,7 @@ from bot.cogs.answers import (
 from bot.conversations import Conversation
 from bot.errors import UserError
 from index import BriefingError
-from index.search import check_question
+from index.search.hybrid import check_question
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from discord.ext import commands
 from bot import render
 from bot.app import BriefingBot
 from index import ArticleRecord
-from index.dates import published_date
+from index.ingest.dates import published_date
 
 PER_PAGE = 10
 

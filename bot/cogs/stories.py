@@ -14,7 +14,7 @@ from bot.app import BriefingBot
 from bot.cogs import replies
 from bot.errors import UserError
 from bot.when import parse_since
-from index.stories import Story, build_stories
+from index import Story
 
 
 class Stories(commands.Cog):
@@ -25,7 +25,7 @@ class Stories(commands.Cog):
 
     def _stories(self, since: date | None) -> list[Story]:
         """The stories (grouped once per index generation), from `since` on if given."""
-        return build_stories(self.bot.index.snapshot(), since)
+        return self.bot.index.stories(since)
 
     @app_commands.command(name="stories",
                           description="The indexed articles grouped by the event they report")

@@ -20,9 +20,9 @@ from aiohttp.abc import AbstractResolver
 
 from bot.feeds.parse import FeedItem
 from bot.fetch import FetchError, FetchPolicy, fetch
-from index.articles import parse_article
 from index.errors import ArticleError
-from index.ingest import slug, to_markdown
+from index.ingest.articles import parse_article
+from index.ingest.corpus import slug, to_markdown
 
 log = logging.getLogger(__name__)
 

@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
-from index.metadata import ArticleRecord, PassageRecord
+from index.store.metadata import ArticleRecord, PassageRecord
 
 if TYPE_CHECKING:
-    from index.snapshot import Snapshot
+    from index.store.snapshot import Snapshot
 
 
 def passage_id(article_id: str, start: int, end: int, text: str) -> int:
@@ -59,7 +59,8 @@ class DenseSearch(Protocol):
 
 @runtime_checkable
 class LexicalSearch(Protocol):
-    """Passages by their words. `tokens` come from `index.lexical.tokenize` (folded, stemmed)."""
+    """Passages by their words. `tokens` come from `index.store.lexical.tokenize` (folded,
+    stemmed)."""
 
     def top(self, tokens: Sequence[str], k: int,
             among: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -79,7 +80,7 @@ class LexicalSearch(Protocol):
 
 @runtime_checkable
 class ArticleSearch(Protocol):
-    """Evidence at the level of whole articles (see index/article_level.py)."""
+    """Evidence at the level of whole articles (see index/store/article_level.py)."""
 
     def articles_of(self, ids: Sequence[int] | np.ndarray) -> np.ndarray:
         """The article number of each passage id."""

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
-from index.article_level import ArticleEvidence
-from index.dense import DenseStore
-from index.lexical import LexicalIndex
-from index.metadata import ArticleRecord, MetadataStore, PassageRecord
+from index.store.article_level import ArticleEvidence
+from index.store.dense import DenseStore
+from index.store.lexical import LexicalIndex
+from index.store.metadata import ArticleRecord, MetadataStore, PassageRecord
 
 PASSAGE_IDS_FILE = "passage_ids.npy"
 
@@ -198,14 +198,14 @@ class LocalMetadata:
 
 
 class LocalPointer:
-    """CURRENT's identity on disk (a stat): see `index.snapshot.pointer_identity`."""
+    """CURRENT's identity on disk (a stat): see `index.store.snapshot.pointer_identity`."""
 
     def __init__(self, index_dir: Path) -> None:
         self._index_dir = index_dir
 
     def identity(self) -> tuple[int, int, int] | None:
         """(inode, size, mtime) of CURRENT; None without an index."""
-        from index.snapshot import pointer_identity
+        from index.store.snapshot import pointer_identity
 
         return pointer_identity(self._index_dir)
 
@@ -222,33 +222,33 @@ class LocalBackend:
         return LocalPointer(self.index_dir)
 
     def load(self, model_fingerprint: str | None = None):
-        """The current generation (see `index.snapshot.load_snapshot`)."""
-        from index.snapshot import load_snapshot
+        """The current generation (see `index.store.snapshot.load_snapshot`)."""
+        from index.store.snapshot import load_snapshot
 
         return load_snapshot(self.index_dir, model_fingerprint)
 
     def writer(self, on_wait: Callable[[], None] | None = None
                ) -> AbstractContextManager[None]:
-        """The folder's writer lock (index/writer_lock.py)."""
-        from index.writer_lock import writer_lock
+        """The folder's writer lock (index/store/writer_lock.py)."""
+        from index.store.writer_lock import writer_lock
 
         return writer_lock(self.index_dir, on_wait=on_wait)
 
     def write(self, manifest: dict, vectors: np.ndarray, articles: list[dict],
               passages: list[dict]) -> str:
         """Write a generation and make it current; returns its folder's name."""
-        from index.snapshot import write_generation
+        from index.store.snapshot import write_generation
 
         return write_generation(self.index_dir, manifest, vectors, articles, passages).name
 
     def prepare(self, passages: int, dimension: int, text_bytes: int) -> None:
         """Refuse before embedding when the disk clearly cannot hold the new generation."""
-        from index.snapshot import check_space
+        from index.store.snapshot import check_space
 
         check_space(self.index_dir, passages, dimension, text_bytes)
 
     def remove_stale(self) -> None:
         """Delete leftovers and all but the two newest generations."""
-        from index.snapshot import remove_stale
+        from index.store.snapshot import remove_stale
 
         remove_stale(self.index_dir)

@@ -12,7 +12,7 @@ from benchmarks.data import (
     squad_questions,
     take_passages,
 )
-from index.articles import parse_article
+from index.ingest.articles import parse_article
 
 
 def test_split_and_group_sentences_keep_every_word():

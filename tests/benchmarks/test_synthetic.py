@@ -11,9 +11,9 @@ from benchmarks.synthetic import (
     passage_texts,
     synthesize,
 )
-from index.articles import paragraph_spans
-from index.lexical import tokenize
-from index.snapshot import load_snapshot
+from index.ingest.articles import paragraph_spans
+from index.store.lexical import tokenize
+from index.store.snapshot import load_snapshot
 
 SEED_TEXTS = [
     "The Normans were a people. They gave their name to Normandy. Rollo led them.",

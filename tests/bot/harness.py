@@ -13,7 +13,7 @@ from typing import Any
 from bot.app import BriefingBot, point_at_discord
 from bot.settings import Settings
 from index import BriefingIndex
-from index.embedding import Embedder
+from index.ingest.embedding import Embedder
 from tests.fake_discord import FakeDiscord, SentInteraction
 
 

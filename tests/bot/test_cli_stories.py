@@ -5,7 +5,7 @@ import os
 import subprocess
 import sys
 
-from index.ingest import to_markdown
+from index.ingest.corpus import to_markdown
 from tests.bot.feed_server import STORIES
 from tests.support import ROOT
 

@@ -10,7 +10,7 @@ import pytest
 
 from bot.terminal import format_summary
 from index import Summary
-from index.articles import read_article
+from index.ingest.articles import read_article
 from tests.support import ROOT
 
 SEED = "russia-turkiye-israel-hamas-war"

@@ -9,7 +9,7 @@ import threading
 import pytest
 from aiohttp import web
 
-from index.snapshot import current_generation
+from index.store.snapshot import current_generation
 from tests.bot.harness import Harness, answer_of, public_text
 from tests.support import squad_articles
 
@@ -179,7 +179,7 @@ def test_add_with_neither_a_url_nor_a_file_asks_for_one(run):
 
 
 def failing_reindex(index, error: Exception):
-    """``index.reindex`` that reports one passage embedded, then fails like a full disk."""
+    """``index.ingest.reindex`` that reports one passage embedded, then fails like a full disk."""
     def reindex(corpus, progress=None, on_wait=None):
         if progress is not None:
             progress(1, 1)
@@ -238,7 +238,7 @@ def test_reindex_reports_its_end_in_the_channel_after_the_token_expired(run):
 
 def test_reindex_says_it_waits_while_another_process_reindexes(run):
     """A `briefing reindex` from a shell holds the index folder's writer lock."""
-    from index.writer_lock import writer_lock
+    from index.store.writer_lock import writer_lock
 
     async def scenario(h: Harness) -> None:
         with writer_lock(h.bot.index.backend.index_dir):

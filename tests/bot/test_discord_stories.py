@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from index.ingest import to_markdown
+from index.ingest.corpus import to_markdown
 from tests.bot.feed_server import STORIES
 from tests.bot.harness import Harness, answer_of
 

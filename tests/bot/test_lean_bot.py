@@ -58,7 +58,7 @@ def _child(workdir: Path, eval_dir: Path) -> None:
     from aiohttp import web
 
     from index import BriefingIndex
-    from index.embedding import Embedder
+    from index.ingest.embedding import Embedder
     from tests.bot.harness import Harness, answer_of, run_scenario
     from tests.bot.test_discord_admin import PAGE
 

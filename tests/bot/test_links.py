@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from bot import render
 from index import Answer, Hit
-from index.metadata import ArticleRecord
+from index.store.metadata import ArticleRecord
 
 
 def clickable(markdown: str) -> list[str]:

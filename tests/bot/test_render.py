@@ -5,7 +5,7 @@ import pytest
 
 from bot import render
 from index import Answer, Hit
-from index.metadata import ArticleRecord
+from index.store.metadata import ArticleRecord
 
 
 def hit(rank: int, text: str, highlight: str, title: str = "Title", source: str = "") -> Hit:

@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 
 from index import BriefingIndex
-from index.article_level import ArticleEvidence
-from index.articles import read_corpus
-from index.evaluation import read_jsonl
-from index.labelled_eval import ask_all, score
-from index.labelled_sets import archive_set
-from index.lexical import tokenize
+from index.evaluation.labelled import ask_all, score
+from index.evaluation.labelled_sets import archive_set
+from index.evaluation.retrieval import read_jsonl
+from index.ingest.articles import read_corpus
+from index.store.article_level import ArticleEvidence
+from index.store.lexical import tokenize
 from tests.support import ROOT
 
 TEXTS = ["Sochi summit: Putin and Erdogan met at the Black Sea resort and discussed grain.",

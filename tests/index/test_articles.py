@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from index.articles import read_corpus
+from index.ingest.articles import read_corpus
 from tests.support import ROOT
 
 

@@ -5,7 +5,7 @@ import threading
 import faiss
 import numpy as np
 
-from index.dense import DenseStore, _exact
+from index.store.dense import DenseStore, _exact
 
 
 def test_search_restores_the_threads_openmp_setting():

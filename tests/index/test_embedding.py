@@ -5,7 +5,7 @@ import sys
 
 import numpy as np
 
-from index.embedding import Embedder
+from index.ingest.embedding import Embedder
 from tests.support import ROOT
 
 TEXTS = ["Why did Erdoğan approve Sweden?", "Trade between Russia and Turkey grew by 80%.",

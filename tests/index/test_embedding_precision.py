@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-import index.encoders
-from index.articles import read_article
-from index.embedding import Embedder
+import index.ingest.encoders
 from index.errors import BriefingError
+from index.ingest.articles import read_article
+from index.ingest.embedding import Embedder
 from tests.support import ROOT
 
 SEED = read_article(ROOT / "corpus" / "russia-turkiye-israel-hamas-war.md", "seed")
@@ -31,7 +31,7 @@ def test_bfloat16_vectors_match_float32():
 
 @pytest.mark.parametrize("native", [False, True])
 def test_auto_precision_follows_the_cpu(monkeypatch, native):
-    monkeypatch.setattr(index.encoders, "native_bfloat16", lambda: native)
+    monkeypatch.setattr(index.ingest.encoders, "native_bfloat16", lambda: native)
     embedder = Embedder(backend="torch")
     assert embedder.bulk_precision == ("bfloat16" if native else "float32")
 
@@ -44,7 +44,7 @@ def test_a_failing_cpu_probe_means_float32(monkeypatch):
 
     monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", broken, raising=False)
     monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", broken, raising=False)
-    assert index.encoders.native_bfloat16() is False
+    assert index.ingest.encoders.native_bfloat16() is False
 
 
 def test_unknown_precision_is_refused():

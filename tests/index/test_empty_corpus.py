@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from index import NOTHING_INDEXED, BriefingIndex, CorpusMissing, NothingIndexed
-from index.search import search
-from index.snapshot import current_generation
+from index.search.hybrid import search
+from index.store.snapshot import current_generation
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from index import ArticleNotFound, BriefingIndex, Scope, Turn
-from index.followup import changes_subject, needs_context, without_opener
-from index.search import DEFAULT_WEIGHTS, search
+from index.search.followup import changes_subject, needs_context, without_opener
+from index.search.hybrid import DEFAULT_WEIGHTS, search
 from tests.support import ROOT
 
 SEED = "russia-turkiye-israel-hamas-war"
@@ -150,9 +150,9 @@ def test_squad_conversations_gain_from_context_on_the_test_half(shared_eval: Pat
                                                                 embedder):
     """The acceptance measure on data nobody tuned on: dependent follow-ups of the SQuAD test
     half are found first and answered far more often with context than alone."""
-    from index.conversation_eval import run_pairs, summarize
-    from index.labelled_eval import prepare
-    from index.labelled_sets import squad_conversations
+    from index.evaluation.conversations import run_pairs, summarize
+    from index.evaluation.labelled import prepare
+    from index.evaluation.labelled_sets import squad_conversations
 
     labelled, pairs = squad_conversations(shared_eval / "squad-v1.1-dev" / "dev-v1.1.json")
     index = BriefingIndex(tmp_path / "index", embedder=embedder)

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from index.fusion import convex, min_max
+from index.search.fusion import convex, min_max
 
 
 def test_min_max_scales_to_unit_range_and_handles_constants():

@@ -4,10 +4,10 @@ from dataclasses import replace
 
 import numpy as np
 
-from index.gate import COEFFICIENTS, DEFAULT_THRESHOLD, FEATURES, GateEvidence, probability
-from index.labelled_eval import Asked, choose_threshold, fit_gate, rescore, score
-from index.labelled_sets import LabelledQuestion
-from index.search import Answer
+from index.evaluation.labelled import Asked, choose_threshold, fit_gate, rescore, score
+from index.evaluation.labelled_sets import LabelledQuestion
+from index.search.gate import COEFFICIENTS, DEFAULT_THRESHOLD, FEATURES, GateEvidence, probability
+from index.search.hybrid import Answer
 
 TYPICAL = GateEvidence(similarity=0.5, passage_coverage=0.5, article_coverage=0.6,
                        best_similarity=0.5, article_lead=0.05)

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from index import BriefingIndex, IndexCorrupt, IndexNotWritable
-from index.metadata import MetadataStore
-from index.snapshot import CURRENT, current_generation
+from index.store.metadata import MetadataStore
+from index.store.snapshot import CURRENT, current_generation
 from tests.support import ROOT
 
 GRAIN = ("---\ntitle: Grain corridor closes\n---\n\nRussia withdrew from the Black Sea grain "

@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from index.labelled_sets import assign_cells, cnn_in_out, squad_in_out, story_groups
+from index.evaluation.labelled_sets import assign_cells, cnn_in_out, squad_in_out, story_groups
 
 STORY = ("The volcano on the island erupted on Tuesday, sending ash over the harbour town and "
          "closing the airport; {0} residents were moved to the mainland by ferry.")
@@ -86,8 +86,8 @@ def test_cnn_in_out_halves_and_labels(shared_eval):
 
 @pytest.mark.parametrize("per_line", [False, True])
 def test_archive_set_holds_the_corpus_first_then_every_cnn_row(shared_eval, per_line):
-    from index.articles import read_corpus
-    from index.labelled_sets import archive_set
+    from index.evaluation.labelled_sets import archive_set
+    from index.ingest.articles import read_corpus
     from tests.support import ROOT
 
     corpus, _ = read_corpus(ROOT / "corpus")

@@ -1,6 +1,6 @@
 """BM25 folds diacritics and finds names however they are spelt."""
 
-from index.lexical import LexicalIndex, fold, tokenize
+from index.store.lexical import LexicalIndex, fold, tokenize
 
 
 def test_fold_strips_turkish_diacritics():

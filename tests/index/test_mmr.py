@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from index.mmr import marginal_relevance, mmr
+from index.summarise.mmr import marginal_relevance, mmr
 
 
 def unit(*rows: list[float]) -> np.ndarray:

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from index.articles import read_article
-from index.embedding import BULK_FROM, Embedder, batches
 from index.errors import BriefingError
+from index.ingest.articles import read_article
+from index.ingest.embedding import BULK_FROM, Embedder, batches
 from tests.support import ROOT
 
 SEED = read_article(ROOT / "corpus" / "russia-turkiye-israel-hamas-war.md", "seed")

@@ -7,9 +7,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from index import InvalidQuestion
-from index.articles import ArticleError, parse_article
-from index.splitting import sentence_spans, split_article
-from index.summarize import summarize_body
+from index.ingest.articles import ArticleError, parse_article
+from index.ingest.splitting import sentence_spans, split_article
+from index.summarise.article import summarize_body
 
 EXAMPLES = 1000
 RUN = settings(max_examples=EXAMPLES, derandomize=True, deadline=None,
@@ -154,7 +154,7 @@ file_names = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc"),
        limit=st.sampled_from([None, 50_000]))
 def test_any_corpus_folder_indexes_every_readable_file_and_names_every_other(
         tmp_path_factory, files, limit):
-    from index.articles import read_corpus
+    from index.ingest.articles import read_corpus
 
     corpus = tmp_path_factory.mktemp("corpus")
     written = set()

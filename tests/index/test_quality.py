@@ -1,6 +1,6 @@
 """Answer quality on the seed article with the real bundled model."""
 
-from index.evaluation import evaluate_questions, read_jsonl
+from index.evaluation.retrieval import evaluate_questions, read_jsonl
 from tests.support import ROOT
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from index import BriefingIndex, IndexCorrupt, IndexMismatch
-from index.snapshot import CURRENT, current_generation
+from index.store.snapshot import CURRENT, current_generation
 from tests.support import ROOT
 
 GRAIN = ("---\ntitle: Grain corridor closes\n---\n\nRussia withdrew from the Black Sea grain "
@@ -87,7 +87,7 @@ def test_index_from_another_model_is_refused_then_rebuilt(index, corpus_copy, em
 
 def test_large_index_uses_hnsw_with_the_same_answers(tmp_path, embedder, monkeypatch):
     """Past the exact-search limit the dense store switches to HNSW; answers stay the same."""
-    import index.dense as dense
+    import index.store.dense as dense
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()

@@ -1,7 +1,7 @@
 """Passages and sentences keep verbatim offsets and respect abbreviations."""
 
-from index.articles import article_from_text, read_corpus
-from index.splitting import MAX_PASSAGE_WORDS, sentence_spans, split_article, word_count
+from index.ingest.articles import article_from_text, read_corpus
+from index.ingest.splitting import MAX_PASSAGE_WORDS, sentence_spans, split_article, word_count
 from tests.support import ROOT
 
 

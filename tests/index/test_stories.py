@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from index import BriefingIndex
-from index.ingest import to_markdown
-from index.stories import build_stories, cluster, pairwise, single_link
+from index.ingest.corpus import to_markdown
+from index.summarise.stories import build_stories, cluster, pairwise, single_link
 from tests.bot.feed_server import STORIES
 
 

@@ -12,8 +12,8 @@ import pytest
 from bot.render import digest_embed
 from bot.terminal import format_digest
 from index import BriefingIndex
-from index.digest import SAME_FACT, pick
-from index.ingest import to_markdown
+from index.ingest.corpus import to_markdown
+from index.summarise.digest import SAME_FACT, pick
 from tests.bot.feed_server import STORIES
 
 TUG_TITLE, HARBOUR = STORIES["tugboats"]

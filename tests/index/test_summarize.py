@@ -6,12 +6,13 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from index import ArticleNotFound, BriefingError, BriefingIndex, InvalidQuestion, salience
-from index.digest import indexed_since
-from index.metadata import ArticleRecord
-from index.splitting import sentence_spans
-from index.summarize import choose
-from index.summary_eval import evaluate_summaries, read_rows, rouge, scorer
+from index import ArticleNotFound, BriefingError, BriefingIndex, InvalidQuestion
+from index.evaluation.summaries import evaluate_summaries, read_rows, rouge, scorer
+from index.ingest.splitting import sentence_spans
+from index.store.metadata import ArticleRecord
+from index.summarise import salience
+from index.summarise.article import choose
+from index.summarise.digest import indexed_since
 
 SEED = "russia-turkiye-israel-hamas-war"
 

@@ -13,13 +13,13 @@ from index import BriefingIndex
 from tests.support import ROOT
 
 # Each fault ends the process with os._exit (no clean-up, no finally blocks: as a kill would)
-# at one point of index/snapshot.py's write path.
+# at one point of index/store/snapshot.py's write path.
 FAULTS = {
-    "after the vectors": ("index.snapshot", "DenseStore", "write", "after"),
-    "after the metadata": ("index.snapshot", "MetadataStore", "write", "after"),
-    "before the pointer rename": ("index.snapshot", "os", "replace", "before"),
-    "after the pointer rename": ("index.snapshot", "os", "replace", "after"),
-    "while removing old generations": ("index.snapshot", "shutil", "rmtree", "after"),
+    "after the vectors": ("index.store.snapshot", "DenseStore", "write", "after"),
+    "after the metadata": ("index.store.snapshot", "MetadataStore", "write", "after"),
+    "before the pointer rename": ("index.store.snapshot", "os", "replace", "before"),
+    "after the pointer rename": ("index.store.snapshot", "os", "replace", "after"),
+    "while removing old generations": ("index.store.snapshot", "shutil", "rmtree", "after"),
 }
 
 RUNNER = textwrap.dedent("""

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from index import BriefingIndex
-from index.snapshot import current_generation
-from index.writer_lock import writer_lock
+from index.store.snapshot import current_generation
+from index.store.writer_lock import writer_lock
 from tests.support import ROOT
 
 

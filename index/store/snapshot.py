@@ -27,19 +27,19 @@ from pathlib import Path
 
 import numpy as np
 
-from index.article_level import ArticleEvidence
-from index.dense import DenseStore
 from index.errors import IndexCorrupt, IndexMismatch, IndexMissing, IndexNotWritable
-from index.lexical import LexicalIndex
-from index.metadata import MetadataStore
-from index.scope import Catalog
+from index.search.scope import Catalog
+from index.store.article_level import ArticleEvidence
 from index.store.base import ArticleSearch, DenseSearch, LexicalSearch, Metadata
+from index.store.dense import DenseStore
+from index.store.lexical import LexicalIndex
 from index.store.local import LocalArticles, LocalDense, LocalLexical, LocalMetadata, RowIds
-from index.writer_lock import not_writable
+from index.store.metadata import MetadataStore
+from index.store.writer_lock import not_writable
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 5  # 4: article-level BM25 (index/article_level.py); 5: stable passage ids
+FORMAT_VERSION = 5  # 4: article-level BM25 (index/store/article_level.py); 5: stable passage ids
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 _GENERATION_NAME = re.compile(r"gen-[0-9A-Za-z-]+")
@@ -149,7 +149,7 @@ def write_generation(index_dir: Path, manifest: dict, vectors: np.ndarray,
                      articles: list[dict], passages: list[dict]) -> Path:
     """Write a complete generation and make it current; returns its directory.
 
-    Call it holding the writer lock (index/writer_lock.py). A write that fails (read-only
+    Call it holding the writer lock (index/store/writer_lock.py). A write that fails (read-only
     folder, full disk) removes what it wrote and raises IndexNotWritable: CURRENT still names
     the previous generation.
     """

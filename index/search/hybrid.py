@@ -6,15 +6,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.embedding import Embedder
 from index.errors import InvalidQuestion
-from index.fusion import convex
-from index.gate import DEFAULT_THRESHOLD, GateEvidence, coverage, probability
-from index.lexical import tokenize
-from index.metadata import PassageRecord
-from index.scope import Scope, asks_for_latest
-from index.snapshot import Snapshot
-from index.splitting import sentence_spans
+from index.ingest.embedding import Embedder
+from index.ingest.splitting import sentence_spans
+from index.search.fusion import convex
+from index.search.gate import DEFAULT_THRESHOLD, GateEvidence, coverage, probability
+from index.search.scope import Scope, asks_for_latest
+from index.store.lexical import tokenize
+from index.store.metadata import PassageRecord
+from index.store.snapshot import Snapshot
 
 CANDIDATES = 100
 DUPLICATE_COSINE = 0.95
@@ -26,7 +26,7 @@ class RankWeights:
 
     A passage scores `dense` × its min-max-normalised cosine + the rest × its normalised BM25,
     plus `article` × its article's BM25 as a share of the most any text could score for the
-    question (see index/article_level.py). Chosen on the fit halves of the CNN archive and
+    question (see index/store/article_level.py). Chosen on the fit halves of the CNN archive and
     SQuAD sets (`briefing eval --fit`) and SciFact's train split (README, "Measured
     quality"); `recency` on the fit half of dated CNN stories (`briefing eval --recency`).
     """

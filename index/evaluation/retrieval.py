@@ -9,10 +9,10 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from index import BriefingIndex
-from index.articles import Article, article_from_text
-from index.gate import calibrate
-from index.reindex import Progress
-from index.search import rank, search
+from index.ingest.articles import Article, article_from_text
+from index.ingest.reindex import Progress
+from index.search.gate import calibrate
+from index.search.hybrid import rank, search
 
 
 def read_jsonl(path: Path) -> list[dict]:

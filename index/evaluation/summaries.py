@@ -12,10 +12,10 @@ import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from index.embedding import Embedder
 from index.errors import BriefingError
-from index.splitting import sentence_spans
-from index.summarize import summarize_body
+from index.ingest.embedding import Embedder
+from index.ingest.splitting import sentence_spans
+from index.summarise.article import summarize_body
 
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeLsum")
 SUMMARY_SENTENCES = 3

@@ -1,6 +1,6 @@
 """Extractive summaries of one article: verbatim sentences with their offsets, in article order.
 
-A sentence's worth is a weighted sum of the signals in `index/salience.py` (position,
+A sentence's worth is a weighted sum of the signals in `index/summarise/salience.py` (position,
 centrality among the article's own sentence embeddings, keyword density, length and quotation
 penalties) plus how much of the article's recurring vocabulary it adds to the sentences already
 chosen. Sentences are picked greedily with maximal marginal relevance, so a summary does not
@@ -17,13 +17,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index import salience
-from index.embedding import Embedder
 from index.errors import ArticleNotFound
-from index.lexical import tokenize
-from index.mmr import marginal_relevance
-from index.snapshot import Snapshot
-from index.splitting import sentence_spans, word_count
+from index.ingest.embedding import Embedder
+from index.ingest.splitting import sentence_spans, word_count
+from index.store.lexical import tokenize
+from index.store.snapshot import Snapshot
+from index.summarise import salience
+from index.summarise.mmr import marginal_relevance
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from index import BriefingIndex
-from index.gate import COEFFICIENTS, FEATURES, INTERCEPT, calibrate, probability
-from index.labelled_sets import LabelledQuestion, LabelledSet
-from index.reindex import Progress
-from index.search import DEFAULT_WEIGHTS, Answer, Hit, RankWeights, search
+from index.evaluation.labelled_sets import LabelledQuestion, LabelledSet
+from index.ingest.reindex import Progress
+from index.search.gate import COEFFICIENTS, FEATURES, INTERCEPT, calibrate, probability
+from index.search.hybrid import DEFAULT_WEIGHTS, Answer, Hit, RankWeights, search
 
 
 def prepare(index: BriefingIndex, labelled: LabelledSet, progress: Progress | None = None

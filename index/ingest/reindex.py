@@ -11,16 +11,16 @@ from pathlib import Path
 
 import numpy as np
 
-from index.articles import Article, Skipped, read_corpus
-from index.embedding import Embedder
 from index.errors import IndexCorrupt, IndexMismatch, IndexMissing
-from index.snapshot import FORMAT_VERSION, Snapshot
-from index.splitting import (
+from index.ingest.articles import Article, Skipped, read_corpus
+from index.ingest.embedding import Embedder
+from index.ingest.splitting import (
     MAX_PASSAGE_WORDS,
     MIN_PASSAGE_WORDS,
     split_article,
 )
 from index.store.base import Backend, passage_id
+from index.store.snapshot import FORMAT_VERSION, Snapshot
 
 log = logging.getLogger(__name__)
 

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from index.embedding import Embedder
-from index.labelled_sets import read_cnn, story_groups
-from index.stories import WINDOW_DAYS, cluster, pairwise, single_link
+from index.evaluation.labelled_sets import read_cnn, story_groups
+from index.ingest.embedding import Embedder
+from index.summarise.stories import WINDOW_DAYS, cluster, pairwise, single_link
 
 CHUNK_WORDS = 120
 THRESHOLDS = [round(0.40 + 0.02 * i, 2) for i in range(26)]

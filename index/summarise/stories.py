@@ -17,11 +17,11 @@ from datetime import date
 
 import numpy as np
 
-from index.dates import article_date
-from index.scope import outlet
-from index.snapshot import Snapshot
+from index.ingest.dates import article_date
+from index.search.scope import outlet
+from index.store.snapshot import Snapshot
 
-THRESHOLD = 0.64  # average cosine to a story's articles; fitted by index/story_eval.py
+THRESHOLD = 0.64  # average cosine to a story's articles; fitted by index/evaluation/stories.py
 WINDOW_DAYS = 3.0  # a story stays open this long after its latest article
 
 

@@ -148,7 +148,7 @@ class MetadataStore:
 
     def article_ids_in_order(self) -> list[str]:
         """Article ids in the order they were written: position i is article number i of the
-        generation's article-level evidence (index/article_level.py)."""
+        generation's article-level evidence (index/store/article_level.py)."""
         return [r[0] for r in self._query("SELECT id FROM articles ORDER BY rowid")]
 
     def paragraphs_of(self, article_id: str) -> dict[int, tuple[int, ...]]:

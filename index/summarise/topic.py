@@ -14,14 +14,14 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from index.embedding import Embedder
-from index.gate import coverage, sentence_relevance
-from index.lexical import tokenize
-from index.mmr import mmr
-from index.search import Hit, search
-from index.snapshot import Snapshot
-from index.splitting import sentence_spans
-from index.summarize import Summary, SummarySentence
+from index.ingest.embedding import Embedder
+from index.ingest.splitting import sentence_spans
+from index.search.gate import coverage, sentence_relevance
+from index.search.hybrid import Hit, search
+from index.store.lexical import tokenize
+from index.store.snapshot import Snapshot
+from index.summarise.article import Summary, SummarySentence
+from index.summarise.mmr import mmr
 
 TOPIC_PASSAGES = 8       # passages whose sentences compete for the briefing
 TOPIC_DIVERSITY = 0.3    # MMR trade-off between relevance and novelty

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from index.articles import Article, parse_article
+from index.ingest.articles import Article, parse_article
 
 MAX_SLUG = 60
 
@@ -48,7 +48,7 @@ def to_markdown(title: str, source: str, published: str, body: str) -> str:
 
 def slug(title: str) -> str:
     """A safe file-name stem from a title: lowercase ASCII words joined by hyphens."""
-    from index.lexical import fold
+    from index.store.lexical import fold
 
     words = re.findall(r"[a-z0-9]+", fold(title))
     text = "-".join(words)[:MAX_SLUG].strip("-")

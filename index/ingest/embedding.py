@@ -60,7 +60,7 @@ class Embedder:
     `backend="auto"` runs everything on ONNX Runtime, so the process never imports PyTorch:
     questions and small batches on the fused float32 graph, batches of more than `BULK_FROM`
     texts (a reindex, a long summary) on the graph `precision` names. The graphs are built once
-    per model into the cache directory by `index.onnx_export`, in a child process (PyTorch is
+    per model into the cache directory by `index.ingest.onnx_export`, in a child process (PyTorch is
     needed only there). Without ONNX Runtime, or if the build fails, everything runs on PyTorch.
     `backend="onnx"` refuses that fallback; `backend="torch"` runs only PyTorch.
 
@@ -141,7 +141,7 @@ class Embedder:
 
     def _torch(self):
         """A PyTorch encoder in the precision the settings and this CPU call for."""
-        from index.encoders import TorchEncoder, native_bfloat16
+        from index.ingest.encoders import TorchEncoder, native_bfloat16
 
         bfloat16 = self.precision == "bfloat16" or (self.precision == "auto"
                                                      and native_bfloat16())
@@ -150,16 +150,16 @@ class Embedder:
     def onnx_graphs(self) -> dict[str, Path]:
         """The ONNX graphs of this model ("float32", "int8"), built first if missing.
 
-        The build runs `python -m index.onnx_export` in a child process, so PyTorch (which
+        The build runs `python -m index.ingest.onnx_export` in a child process, so PyTorch (which
         the export needs) never loads into this one.
         """
-        from index.onnx_export import GRAPHS, graph_dir
+        from index.ingest.onnx_export import GRAPHS, graph_dir
 
         folder = graph_dir(self.cache_dir, self.fingerprint)
         paths = {name: folder / file for name, file in GRAPHS.items()}
         if not all(p.is_file() for p in paths.values()):
             log.info("building the ONNX graphs of %s (once) in %s", self.model_path, folder)
-            done = subprocess.run([sys.executable, "-m", "index.onnx_export",
+            done = subprocess.run([sys.executable, "-m", "index.ingest.onnx_export",
                                    str(self.model_path), str(folder)],
                                   capture_output=True, text=True, timeout=1800, check=False,
                                   env={**os.environ, "HF_HUB_OFFLINE": "1"},
@@ -170,7 +170,7 @@ class Embedder:
         return paths
 
     def _onnx(self, precision: str, spin: bool = True):
-        from index.encoders import OnnxEncoder
+        from index.ingest.encoders import OnnxEncoder
 
         return OnnxEncoder(self.onnx_graphs()[precision], self.model_path / "tokenizer.json",
                            precision=precision, spin=spin)
@@ -217,7 +217,7 @@ def batches(order: Sequence[int], lengths: Sequence[int], batch_size: int,
             batch_tokens: int = BATCH_TOKENS) -> list[list[int]]:
     """`order` (texts sorted by length, shortest first; `lengths` in characters, same order)
     cut into batches of at most `batch_size` texts and about `batch_tokens` padded tokens."""
-    from index.encoders import MAX_TOKENS
+    from index.ingest.encoders import MAX_TOKENS
 
     out: list[list[int]] = []
     current: list[int] = []

@@ -1,7 +1,7 @@
 """One-off build of the ONNX graphs the embedder runs: float32 (fused) and int8.
 
 Runs offline from the local weights. Only `export` needs PyTorch, so the bot never imports it:
-the embedder runs this module in a child process (`python -m index.onnx_export MODEL OUT`)
+the embedder runs this module in a child process (`python -m index.ingest.onnx_export MODEL OUT`)
 when the graphs are missing, and the Docker image runs it at build time.
 
 1. `export`: the sentence-transformers BERT model with mean pooling and normalisation, traced
@@ -118,9 +118,10 @@ def _staging(target: Path) -> Path:
 
 
 def main(argv: list[str]) -> int:
-    """`python -m index.onnx_export MODEL_DIR OUT_DIR`: build the graphs, print their paths."""
+    """`python -m index.ingest.onnx_export MODEL_DIR OUT_DIR`: build the graphs, print their
+    paths."""
     if len(argv) != 2:
-        print("usage: python -m index.onnx_export MODEL_DIR OUT_DIR", file=sys.stderr)
+        print("usage: python -m index.ingest.onnx_export MODEL_DIR OUT_DIR", file=sys.stderr)
         return 2
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the weights are local, never fetched
     for name, path in build(Path(argv[0]), Path(argv[1])).items():

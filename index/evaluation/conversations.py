@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from index import BriefingIndex, Hit, Turn
-from index.followup import DEFAULT_CONTEXT, ContextWeights, ask_followup
-from index.labelled_sets import ConversationPair
-from index.search import Answer, search
+from index.evaluation.labelled_sets import ConversationPair
+from index.search.followup import DEFAULT_CONTEXT, ContextWeights, ask_followup
+from index.search.hybrid import Answer, search
 
 KINDS = ("dependent", "standalone", "new_subject")
 

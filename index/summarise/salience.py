@@ -1,6 +1,7 @@
 """Unsupervised salience signals for the sentences of one article (pure functions on arrays).
 
-Each function scores the sentences of a single article; `index/summarize.py` weighs them. The
+Each function scores the sentences of a single article; `index/summarise/article.py` weighs
+them. The
 signals are the classic ones of extractive summarization (Edmundson 1969; Gillick & Favre 2009):
 location (news puts the point first), centrality (a sentence close in meaning to the whole
 article), keywords (words the article keeps coming back to), and penalties for sentences that
@@ -15,7 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from index.fusion import min_max
+from index.search.fusion import min_max
 
 _QUOTE_MARK = re.compile(r"[\"“”]")
 

@@ -10,9 +10,9 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
-from index.dates import article_date, published_date
 from index.errors import ArticleNotFound
-from index.metadata import MetadataStore
+from index.ingest.dates import article_date, published_date
+from index.store.metadata import MetadataStore
 
 # Words by which a question asks for the newest news rather than any.
 _LATEST = re.compile(r"\b(latest|newest|most recent|recent(ly)?|today|tonight|yesterday|"

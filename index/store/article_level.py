@@ -4,7 +4,7 @@ In an archive many stories share names and places ("Putin", "summit"); the passa
 matches a question's words can come from the wrong story. BM25 over each article's whole text
 (title and body) tells the stories apart: the right story tends to hold more of the question's
 words than any one of its passages does. Its scores are added to the passages' (see
-`index.search.rank`) and the best article's lead over the next is one of the gate's signals.
+`index.search.hybrid.rank`) and the best article's lead over the next is one of the gate's signals.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.lexical import LexicalIndex
+from index.store.lexical import LexicalIndex
 
 ROW_ARTICLES_FILE = "row_articles.npy"
 LEXICAL_DIR = "article_lexical"

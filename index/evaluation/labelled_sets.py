@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.articles import Article, article_from_text
+from index.ingest.articles import Article, article_from_text
 
 SAME_STORY = 0.3
 
@@ -99,7 +99,7 @@ def assign_cells(groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def squad_in_out(squad_file: Path) -> LabelledSet:
     """SQuAD v1.1 dev: half the Wikipedia articles indexed (see `assign_cells`)."""
-    from index.evaluation import squad_articles
+    from index.evaluation.retrieval import squad_articles
 
     with open(squad_file, encoding="utf-8") as handle:
         data = json.load(handle)
@@ -176,7 +176,7 @@ def squad_single(squad_file: Path) -> list[LabelledSet]:
     as many questions about the other articles of its half not covered (every n-th, so the
     choice is fixed; none from an article of the same story). The halves are those of
     `assign_cells`."""
-    from index.evaluation import squad_articles
+    from index.evaluation.retrieval import squad_articles
 
     with open(squad_file, encoding="utf-8") as handle:
         data = json.load(handle)

@@ -2,7 +2,7 @@
 
 Both produce the same normalised mean-pooled vectors (in float32 they agree to about 1e-6;
 PyTorch in bfloat16 keeps a cosine above 0.9999, the int8 ONNX graph about 0.994); the ONNX
-graphs are built once from the bundled weights by `index.onnx_export`, offline.
+graphs are built once from the bundled weights by `index.ingest.onnx_export`, offline.
 """
 
 from __future__ import annotations

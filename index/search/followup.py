@@ -19,11 +19,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from index.embedding import Embedder
-from index.gate import DEFAULT_THRESHOLD, probability
-from index.lexical import tokenize
-from index.scope import Scope
-from index.search import (
+from index.ingest.embedding import Embedder
+from index.search.gate import DEFAULT_THRESHOLD, probability
+from index.search.hybrid import (
     DEFAULT_WEIGHTS,
     MAX_QUESTION_CHARS,
     Answer,
@@ -35,7 +33,9 @@ from index.search import (
     rank,
     search,
 )
-from index.snapshot import Snapshot
+from index.search.scope import Scope
+from index.store.lexical import tokenize
+from index.store.snapshot import Snapshot
 
 
 @dataclass(frozen=True)

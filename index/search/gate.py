@@ -27,7 +27,7 @@ import numpy as np
 INTERCEPT = -9.52
 COEFFICIENTS = (6.15, 6.87, 2.83, 2.63, 6.76)
 DEFAULT_THRESHOLD = 0.47  # chosen on the fit halves (see the module docstring)
-TOPIC_COVERAGE_WEIGHT = 0.8  # sentence relevance in topic briefings (index/topic.py)
+TOPIC_COVERAGE_WEIGHT = 0.8  # sentence relevance in topic briefings (index/summarise/topic.py)
 
 
 @dataclass(frozen=True)

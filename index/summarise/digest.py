@@ -1,6 +1,6 @@
 """Digests: what was indexed since a given time, one entry per story with its key sentences.
 
-The articles indexed since `since` are grouped into the stories of `index/stories.py` (the
+The articles indexed since `since` are grouped into the stories of `index/summarise/stories.py` (the
 grouping of the whole index, so a follow-up joins the story it continues). Each story's key
 sentences are chosen from its new articles by maximal marginal relevance over sentence
 embeddings, so several outlets' versions of one event give its facts once: a sentence whose
@@ -18,22 +18,22 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from index import salience
-from index.embedding import Embedder
 from index.errors import ArticleNotFound
-from index.lexical import tokenize
-from index.metadata import ArticleRecord
-from index.mmr import marginal_relevance
-from index.snapshot import Snapshot
-from index.splitting import word_count
-from index.stories import Story, all_stories
-from index.summarize import (
+from index.ingest.embedding import Embedder
+from index.ingest.splitting import word_count
+from index.store.lexical import tokenize
+from index.store.metadata import ArticleRecord
+from index.store.snapshot import Snapshot
+from index.summarise import salience
+from index.summarise.article import (
     DEFAULT_WEIGHTS,
     SummarySentence,
     body_sentences,
     static_scores,
     summarize_article,
 )
+from index.summarise.mmr import marginal_relevance
+from index.summarise.stories import Story, all_stories
 
 DIGEST_SENTENCES = 3
 SAME_FACT = 0.8  # sentence cosine at which two sentences are taken to state the same fact

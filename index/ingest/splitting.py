@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from index.articles import Article
+from index.ingest.articles import Article
 
 MAX_PASSAGE_WORDS = 150
 MIN_PASSAGE_WORDS = 12
