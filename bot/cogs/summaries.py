@@ -123,7 +123,9 @@ class Summaries(commands.Cog):
 
     @tasks.loop(seconds=60)
     async def post_due_digests(self) -> None:
-        """Post every digest whose time has come; a failure is logged and retried next time."""
+        """Post every digest whose time has come; a failure is logged and retried next time.
+        Each digest is claimed first, so of several processes sharing the schedules only the
+        one whose claim won posts it."""
         now = datetime.now(UTC)
         for schedule in await asyncio.to_thread(self.schedules.all):
             if not schedule.due(now):
@@ -132,14 +134,16 @@ class Summaries(commands.Cog):
             if not isinstance(channel, discord.abc.Messageable):
                 log.warning("digest channel %s is gone", schedule.channel_id)
                 continue
+            claimed = await asyncio.to_thread(self.schedules.claim, schedule.guild_id, now)
+            if claimed is None:  # another process took it (or it changed meanwhile)
+                continue
             try:
-                digest = await asyncio.to_thread(self.bot.index.digest, schedule.since(now),
+                digest = await asyncio.to_thread(self.bot.index.digest, claimed.since(now),
                                                  limit=DIGEST_STORIES)
                 await channel.send(embed=render.digest_embed(digest))
             except Exception:
                 log.exception("scheduled digest for guild %s failed", schedule.guild_id)
-                continue
-            await asyncio.to_thread(self.schedules.mark_posted, schedule.guild_id, now)
+                await asyncio.to_thread(self.schedules.release, claimed, now)
 
     @post_due_digests.before_loop
     async def _wait_until_ready(self) -> None:
