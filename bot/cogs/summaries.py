@@ -32,7 +32,8 @@ class Summaries(commands.Cog):
 
     def __init__(self, bot: BriefingBot) -> None:
         self.bot = bot
-        self.schedules = ScheduleStore(bot.settings.schedules_db)
+        self.schedules = ScheduleStore(bot.settings.schedules_db,
+                                       database_url=bot.settings.database_url)
         self.post_due_digests.change_interval(seconds=bot.settings.digest_check_s)
         declare(self.summary, "topic", max_value=bot.index.max_question_chars)
 
