@@ -52,6 +52,10 @@ class StateUnavailable(BriefingError):
     """The state database cannot be used: a wrong URL, a server that is down, no rights."""
 
 
+class ConnectionLost(StateUnavailable):
+    """The connection broke during a statement (the next one connects again)."""
+
+
 def is_postgres_url(url: str) -> bool:
     """True for a postgresql:// (or postgres://) URL."""
     return urlsplit(url.strip()).scheme in ("postgresql", "postgres")
@@ -125,9 +129,10 @@ class StateDB:
             raise self._unavailable("cannot be reached", err) from None
         return conn
 
-    def _unavailable(self, what: str, err: BaseException) -> StateUnavailable:
+    def _unavailable(self, what: str, err: BaseException,
+                     kind: type[StateUnavailable] = StateUnavailable) -> StateUnavailable:
         assert self.url is not None
-        return StateUnavailable(f"the {describe(self.url)} (BRIEFING_DATABASE_URL) {what}: "
+        return kind(f"the {describe(self.url)} (BRIEFING_DATABASE_URL) {what}: "
                                 f"{scrub(str(err) or type(err).__name__, self.url)}")
 
     def _run(self, sql: str, args: Sequence[Any]) -> Any:
@@ -140,18 +145,21 @@ class StateDB:
         try:
             return self._conn.execute(sql.replace("%", "%%").replace("?", "%s"), values)
         except self._lost as err:  # the server went away: reconnect on the next statement
-            raise self._unavailable("was lost", err) from None
+            raise self._unavailable("was lost", err, ConnectionLost) from None
 
     def rows(self, sql: str, args: Sequence[Any] = ()) -> list[tuple]:
-        """Every row of a query."""
+        """Every row of a query (asked again, once, on a new connection if the old one was
+        lost: a read is safe to repeat)."""
         with self._lock:
-            return [tuple(row) for row in self._run(sql, args).fetchall()]
+            try:
+                return [tuple(row) for row in self._run(sql, args).fetchall()]
+            except ConnectionLost:
+                return [tuple(row) for row in self._run(sql, args).fetchall()]
 
     def row(self, sql: str, args: Sequence[Any] = ()) -> tuple | None:
         """The first row of a query, or None."""
-        with self._lock:
-            row = self._run(sql, args).fetchone()
-        return tuple(row) if row is not None else None
+        rows = self.rows(sql, args)
+        return rows[0] if rows else None
 
     @contextmanager
     def transaction(self) -> Iterator[Run]:

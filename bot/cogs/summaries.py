@@ -17,6 +17,7 @@ from bot.cogs.choices import article_choices, resolve_article
 from bot.cogs.options import declare
 from bot.errors import UserError
 from bot.schedules import ScheduleStore
+from bot.statedb import StateUnavailable
 from bot.when import parse_clock, parse_since
 from index import InvalidQuestion
 from index.search import check_question
@@ -124,9 +125,18 @@ class Summaries(commands.Cog):
 
     @tasks.loop(seconds=60)
     async def post_due_digests(self) -> None:
-        """Post every digest whose time has come; a failure is logged and retried next time.
-        Each digest is claimed first, so of several processes sharing the schedules only the
-        one whose claim won posts it."""
+        """Post every digest whose time has come; a failure (the schedules' database out of
+        reach too) is logged and retried next time."""
+        try:
+            await self._post_due_digests()
+        except StateUnavailable as err:
+            log.warning("scheduled digests: %s", err)
+        except Exception:
+            log.exception("scheduled digests failed")
+
+    async def _post_due_digests(self) -> None:
+        """Each due digest is claimed first, so of several processes sharing the schedules
+        only the one whose claim won posts it."""
         now = datetime.now(UTC)
         for schedule in await asyncio.to_thread(self.schedules.all):
             if not schedule.due(now):
