@@ -172,8 +172,11 @@ class StateDB:
                 return
             if self._conn.closed or self._conn.broken:
                 self._conn = self._connect()
-            with self._conn.transaction():
-                yield self._run
+            try:
+                with self._conn.transaction():
+                    yield self._run
+            except self._lost as err:  # at BEGIN or COMMIT
+                raise self._unavailable("was lost", err, ConnectionLost) from None
 
     def upsert(self, table: str, columns: Sequence[str], key: str) -> str:
         """An INSERT that replaces the row with the same `key` (INSERT OR REPLACE)."""
