@@ -11,8 +11,10 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import urlsplit
 
+import discord
 import pytest
 
 from bot.conversations import ConversationStore
@@ -20,8 +22,10 @@ from bot.feedback import FeedbackLog
 from bot.feeds import poll as feed_poll
 from bot.feeds.store import ARTICLE, Feed, FeedStore
 from bot.schedules import ScheduleStore
+from bot.settings import Settings
 from bot.statedb import StateDB, StateUnavailable, describe, scrub
 from index import Turn
+from index.digest import Digest
 from tests.postgres import fresh_database
 from tests.support import ROOT
 
@@ -114,6 +118,7 @@ CLAIMER = """
 import sys
 from datetime import datetime
 from bot.schedules import ScheduleStore
+from bot.settings import Settings
 store = ScheduleStore(sys.argv[1], database_url=sys.argv[2])
 print("ready", flush=True)
 sys.stdin.readline()
@@ -224,3 +229,55 @@ def test_a_lost_connection_is_opened_again(tmp_path, postgres_url):
     log.record("second", ["p3"], "u", -1)  # the next one connects again
     assert [v[0] for v in log.votes()] == ["first", "second"]
     log.close()
+
+
+class Channel(discord.abc.Messageable):
+    """A channel that keeps what is posted in it (slowly, as over the network), or fails."""
+
+    def __init__(self, posts: list[str], fail: bool = False) -> None:
+        self.posts, self.fail = posts, fail
+
+    async def _get_channel(self) -> Channel:
+        return self
+
+    async def send(self, *args: object, **kwargs: object) -> None:
+        await asyncio.sleep(0.05)
+        if self.fail:
+            raise discord.DiscordException("send failed")
+        self.posts.append(kwargs["embed"].title)
+
+
+def bot_process(tmp_path, state_url: str | None, posts: list[str], fail: bool = False):
+    """What the digest loop of one bot process sees: its settings, index and channels."""
+    from bot.cogs.summaries import Summaries
+
+    settings = Settings(schedules_db=tmp_path / "schedules.sqlite", database_url=state_url)
+    index = SimpleNamespace(digest=lambda since, limit: Digest(since, (), 0),
+                            max_question_chars=settings.max_question_chars)
+    bot = SimpleNamespace(settings=settings, index=index,
+                          get_channel=lambda _: Channel(posts, fail))
+    return Summaries(bot)
+
+
+def test_two_bot_processes_run_their_digest_loops_and_each_digest_is_posted_once(
+        tmp_path, state_url):
+    store = ScheduleStore(tmp_path / "schedules.sqlite", database_url=state_url)
+    for guild in range(1, 11):
+        store.set(guild, 100 + guild, "00:00")
+        store.mark_posted(guild, datetime.now(UTC) - timedelta(days=2))
+    posts: list[str] = []
+    failing = bot_process(tmp_path, state_url, posts, fail=True)
+    asyncio.run(failing._post_due_digests())  # each claim is released when posting fails
+    assert posts == [] and all(s.due(datetime.now(UTC)) for s in store.all())
+    first, second = (bot_process(tmp_path, state_url, posts) for _ in range(2))
+
+    async def both() -> None:
+        await asyncio.gather(first._post_due_digests(), second._post_due_digests())
+
+    asyncio.run(both())
+    assert len(posts) == 10 and not any(s.due(datetime.now(UTC)) for s in store.all())
+    asyncio.run(both())
+    assert len(posts) == 10  # nothing is due any more
+    for summaries in (failing, first, second):
+        summaries.schedules.close()
+    store.close()
