@@ -105,7 +105,9 @@ class StateDB:
         try:
             with self._conn.transaction():
                 self._conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
-                self._conn.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
+                if not self._conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s",
+                                          (SCHEMA,)).fetchone():  # (needs CREATE rights)
+                    self._conn.execute(f"CREATE SCHEMA {SCHEMA}")
                 self._conn.execute(f"SET LOCAL search_path TO {SCHEMA}")
                 for statement in filter(str.strip, ddl.split(";")):
                     self._conn.execute(statement)

@@ -281,3 +281,16 @@ def test_two_bot_processes_run_their_digest_loops_and_each_digest_is_posted_once
     for summaries in (failing, first, second):
         summaries.schedules.close()
     store.close()
+
+
+def test_the_database_url_setting(monkeypatch):
+    from bot.settings import SettingsError, load_settings
+
+    monkeypatch.setenv("BRIEFING_DATABASE_URL", "  ")
+    assert load_settings().database_url is None  # blank: the SQLite files
+    monkeypatch.setenv("BRIEFING_DATABASE_URL", "mysql://bot:s3cret@db/state")
+    with pytest.raises(SettingsError, match="BRIEFING_DATABASE_URL") as bad:
+        load_settings()
+    assert "s3cret" not in str(bad.value)
+    monkeypatch.setenv("BRIEFING_DATABASE_URL", "postgresql://bot:s3cret@db/state")
+    assert load_settings().database_url == "postgresql://bot:s3cret@db/state"
