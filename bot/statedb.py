@@ -17,11 +17,14 @@ sent to PostgreSQL is stored (and looked up) as U+FFFD, the replacement characte
 keeps it as it is. Values are always sent as parameters, never spliced into SQL.
 
 A database that cannot be reached raises StateUnavailable with one line naming the database
-(never its password); a connection that broke later is opened again on the next statement.
+(never its password). A connection that breaks later is opened again: a read is asked again
+once on the new connection, a write that lost its connection raises (it is not repeated
+blindly) and the next statement connects again.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import sqlite3
 import threading
@@ -35,7 +38,6 @@ from index import BriefingError
 
 SCHEMA = "briefing_bot"  # the PostgreSQL schema that holds the bot's tables
 CONNECT_TIMEOUT_S = 5
-_SCHEMA_LOCK = 0x6272_6266_6e67  # advisory lock key: one process creates tables at a time
 
 _TYPES = {
     "sqlite": {"id": "INTEGER PRIMARY KEY", "bigint": "INTEGER", "real": "REAL",
@@ -54,6 +56,12 @@ class StateUnavailable(BriefingError):
 
 class ConnectionLost(StateUnavailable):
     """The connection broke during a statement (the next one connects again)."""
+
+
+def lock_key(name: str) -> int:
+    """The PostgreSQL advisory lock key of a named lock of the bot's state (64-bit)."""
+    digest = hashlib.blake2b(f"{SCHEMA}:{name}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 def is_postgres_url(url: str) -> bool:
@@ -104,7 +112,7 @@ class StateDB:
         self._conn = self._connect()
         try:
             with self._conn.transaction():
-                self._conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+                self._conn.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key("schema"),))
                 if not self._conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s",
                                           (SCHEMA,)).fetchone():  # (needs CREATE rights)
                     self._conn.execute(f"CREATE SCHEMA {SCHEMA}")

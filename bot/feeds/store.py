@@ -10,7 +10,7 @@ from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.statedb import StateDB
+from bot.statedb import StateDB, lock_key
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS feeds (
@@ -81,7 +81,7 @@ class ItemRow:
 ARTICLE, DUPLICATE, SKIPPED = 0, 1, 2  # what an item became (items.kind)
 
 _FEED_COLUMNS = ", ".join(f.name for f in fields(Feed))
-_POLL_LOCK = 0x6272_6266_6564  # advisory lock key of a poll pass (PostgreSQL)
+_POLL_LOCK = lock_key("feed-poll")  # one poll pass at a time across processes
 
 
 class FeedStore:
