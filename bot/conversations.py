@@ -1,37 +1,39 @@
-"""Conversation state and per-channel conversation modes, kept in SQLite across restarts.
+"""Conversation state and per-channel conversation modes, kept in a database across restarts.
 
 A conversation is keyed by a Discord id: a thread's id (a thread the bot opened on an answer
 has the answer's id), or the id of a bot answer that a reply chain hangs on. It holds the last
 few turns (what was asked, whether it stood on its own, what the answer cited) and the scope
 the first question was asked in; it expires a while after its last turn, and the oldest
-conversations are dropped once there are too many.
+conversations are dropped once there are too many. Both live in a SQLite file, or in
+PostgreSQL when a database URL is given (shared by every bot process).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from bot.statedb import Run, StateDB
 from index import Scope, Turn
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
-    id INTEGER PRIMARY KEY, turns TEXT NOT NULL, source TEXT, since TEXT,
-    updated REAL NOT NULL
+    id {bigint} PRIMARY KEY, turns TEXT NOT NULL, source TEXT, since TEXT,
+    updated {real} NOT NULL
 );
 CREATE INDEX IF NOT EXISTS conversations_updated ON conversations (updated);
 CREATE TABLE IF NOT EXISTS channel_modes (
-    channel_id INTEGER PRIMARY KEY, guild_id INTEGER NOT NULL,
+    channel_id {bigint} PRIMARY KEY, guild_id {bigint} NOT NULL,
     autothread INTEGER NOT NULL DEFAULT 0, forum INTEGER NOT NULL DEFAULT 0
 );
 """
+_CONVERSATION = ("id", "turns", "source", "since", "updated")
+_MODES = ("channel_id", "guild_id", "autothread", "forum")
 
 
 @dataclass(frozen=True)
@@ -43,18 +45,14 @@ class Conversation:
 
 
 class _Database:
-    """One SQLite file shared between threads, one statement at a time."""
+    """The conversations database: the SQLite file `path`, or PostgreSQL at `database_url`."""
 
-    def __init__(self, path: Path) -> None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(path, check_same_thread=False)
-        self._conn.executescript(_SCHEMA)
-        self._lock = threading.Lock()
+    def __init__(self, path: Path, *, database_url: str | None = None) -> None:
+        self._db = StateDB(path, database_url, _SCHEMA)
 
     def close(self) -> None:
         """Release the database (waiting for a query in flight on another thread)."""
-        with self._lock:
-            self._conn.close()
+        self._db.close()
 
 
 class ConversationStore(_Database):
@@ -63,8 +61,9 @@ class ConversationStore(_Database):
     `clock` gives the time in seconds (injectable for tests)."""
 
     def __init__(self, path: Path, *, ttl_s: float, max_turns: int, max_conversations: int,
-                 clock: Callable[[], float] = time.time) -> None:
-        super().__init__(path)
+                 clock: Callable[[], float] = time.time, database_url: str | None = None
+                 ) -> None:
+        super().__init__(path, database_url=database_url)
         self.ttl_s = ttl_s
         self.max_turns = max_turns
         self.max_conversations = max_conversations
@@ -72,10 +71,9 @@ class ConversationStore(_Database):
 
     def get(self, conv_id: int) -> Conversation | None:
         """The live conversation `conv_id`, or None (never started, expired or pruned)."""
-        with self._lock:
-            row = self._conn.execute(
-                "SELECT turns, source, since FROM conversations WHERE id = ? AND updated >= ?",
-                (conv_id, self.clock() - self.ttl_s)).fetchone()
+        row = self._db.row(
+            "SELECT turns, source, since FROM conversations WHERE id = ? AND updated >= ?",
+            (conv_id, self.clock() - self.ttl_s))
         if row is None:
             return None
         turns, source, since = row
@@ -98,26 +96,25 @@ class ConversationStore(_Database):
         since = scope.since.isoformat() if scope and scope.since else None
         source = scope.source if scope else None
         now = self.clock()
-        with self._lock, self._conn:
-            self._conn.execute("INSERT OR REPLACE INTO conversations VALUES (?, ?, ?, ?, ?)",
-                               (conv_id, json.dumps(kept), source, since, now))
-            self._prune(now)
+        with self._db.transaction() as run:
+            run(self._db.upsert("conversations", _CONVERSATION, "id"),
+                (conv_id, json.dumps(kept), source, since, now))
+            self._prune(run, now)
 
     def __len__(self) -> int:
         """How many conversations are stored (live or not yet pruned)."""
-        with self._lock:
-            return self._conn.execute("SELECT COUNT(*) FROM conversations").fetchone()[0]
+        row = self._db.row("SELECT COUNT(*) FROM conversations")
+        return int(row[0]) if row else 0
 
     def prune(self) -> None:
         """Drop expired conversations, then the least recently active beyond the cap."""
-        with self._lock, self._conn:
-            self._prune(self.clock())
+        with self._db.transaction() as run:
+            self._prune(run, self.clock())
 
-    def _prune(self, now: float) -> None:
-        self._conn.execute("DELETE FROM conversations WHERE updated < ?", (now - self.ttl_s,))
-        self._conn.execute(
-            "DELETE FROM conversations WHERE id NOT IN (SELECT id FROM conversations "
-            "ORDER BY updated DESC, rowid DESC LIMIT ?)", (self.max_conversations,))
+    def _prune(self, run: Run, now: float) -> None:
+        run("DELETE FROM conversations WHERE updated < ?", (now - self.ttl_s,))
+        run("DELETE FROM conversations WHERE id NOT IN (SELECT id FROM conversations "
+            "ORDER BY updated DESC, id DESC LIMIT ?)", (self.max_conversations,))
 
 
 @dataclass(frozen=True)
@@ -134,9 +131,8 @@ class ChannelModeStore(_Database):
 
     def get(self, channel_id: int) -> ChannelModes:
         """The modes of `channel_id` (all off unless set)."""
-        with self._lock:
-            row = self._conn.execute("SELECT autothread, forum FROM channel_modes "
-                                     "WHERE channel_id = ?", (channel_id,)).fetchone()
+        row = self._db.row("SELECT autothread, forum FROM channel_modes WHERE channel_id = ?",
+                           (channel_id,))
         return ChannelModes(*(bool(v) for v in row)) if row else ChannelModes()
 
     def set(self, guild_id: int, channel_id: int, *, autothread: bool | None = None,
@@ -145,13 +141,12 @@ class ChannelModeStore(_Database):
         old = self.get(channel_id)
         new = ChannelModes(old.autothread if autothread is None else autothread,
                            old.forum if forum is None else forum)
-        with self._lock, self._conn:
+        with self._db.transaction() as run:
             if new == ChannelModes():
-                self._conn.execute("DELETE FROM channel_modes WHERE channel_id = ?",
-                                   (channel_id,))
+                run("DELETE FROM channel_modes WHERE channel_id = ?", (channel_id,))
             else:
-                self._conn.execute("INSERT OR REPLACE INTO channel_modes VALUES (?, ?, ?, ?)",
-                                   (channel_id, guild_id, new.autothread, new.forum))
+                run(self._db.upsert("channel_modes", _MODES, "channel_id"),
+                    (channel_id, guild_id, int(new.autothread), int(new.forum)))
         return new
 
 

@@ -61,7 +61,7 @@ def cmd_feed_add(args: argparse.Namespace, settings: Settings) -> int:
     if args.every is not None and not 1 / 60 <= args.every <= 7 * 24 * 60:
         raise BriefingError("--every must be between 1 second and 7 days (in minutes)")
     interval = args.every * 60 if args.every is not None else settings.feed_interval_s
-    store = FeedStore(settings.feeds_db)
+    store = FeedStore(settings.feeds_db, database_url=settings.database_url)
     try:
         added = store.add(Feed(url, None, args.channel, args.include.strip(),
                                args.exclude.strip(), args.channel is not None, False, interval))
@@ -72,7 +72,7 @@ def cmd_feed_add(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_feed_list(args: argparse.Namespace, settings: Settings) -> int:
-    store = FeedStore(settings.feeds_db)
+    store = FeedStore(settings.feeds_db, database_url=settings.database_url)
     try:
         feeds = store.all()
     finally:
@@ -89,7 +89,7 @@ def cmd_feed_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_feed_remove(args: argparse.Namespace, settings: Settings) -> int:
-    store = FeedStore(settings.feeds_db)
+    store = FeedStore(settings.feeds_db, database_url=settings.database_url)
     try:
         removed = store.remove(args.url.strip())
     finally:
@@ -106,7 +106,7 @@ def cmd_feed_poll(args: argparse.Namespace, settings: Settings) -> int:
     from bot.feeds.options import poll_options
     from bot.feeds.poll import Poller
 
-    store = FeedStore(settings.feeds_db)
+    store = FeedStore(settings.feeds_db, database_url=settings.database_url)
     try:
         report = asyncio.run(Poller(store, settings.corpus_dir, poll_options(settings)).poll())
     finally:

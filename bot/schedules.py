@@ -1,19 +1,20 @@
-"""Daily digest schedules, one per server, kept in SQLite so they survive restarts."""
+"""Daily digest schedules, one per server, kept in a database so they survive restarts."""
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bot.statedb import StateDB
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS schedules (
-    guild_id INTEGER PRIMARY KEY, channel_id INTEGER NOT NULL, at TEXT NOT NULL,
+    guild_id {bigint} PRIMARY KEY, channel_id {bigint} NOT NULL, at TEXT NOT NULL,
     last_posted TEXT
 );
 """
+_COLUMNS = ("guild_id", "channel_id", "at", "last_posted")
 
 
 @dataclass(frozen=True)
@@ -45,41 +46,63 @@ class Schedule:
 
 
 class ScheduleStore:
-    """The schedules table."""
+    """The schedules table: in the SQLite file `path`, or in PostgreSQL when `database_url`
+    is given (shared by every bot process, each digest claimed by one of them)."""
 
-    def __init__(self, path: Path) -> None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(path, check_same_thread=False)
-        self._conn.executescript(_SCHEMA)
-        self._lock = threading.Lock()
+    def __init__(self, path: Path, *, database_url: str | None = None) -> None:
+        self._db = StateDB(path, database_url, _SCHEMA)
 
     def set(self, guild_id: int, channel_id: int, at: str) -> None:
         """Create or replace a server's schedule (posting starts at the next slot)."""
         now = datetime.now(UTC).isoformat(timespec="seconds")
-        with self._lock, self._conn:
-            self._conn.execute("INSERT OR REPLACE INTO schedules VALUES (?, ?, ?, ?)",
-                               (guild_id, channel_id, at, now))
+        with self._db.transaction() as run:
+            run(self._db.upsert("schedules", _COLUMNS, "guild_id"),
+                (guild_id, channel_id, at, now))
 
     def remove(self, guild_id: int) -> bool:
         """Delete a server's schedule; False when it had none."""
-        with self._lock, self._conn:
-            return self._conn.execute("DELETE FROM schedules WHERE guild_id = ?",
-                                      (guild_id,)).rowcount > 0
+        with self._db.transaction() as run:
+            return run("DELETE FROM schedules WHERE guild_id = ?", (guild_id,)).rowcount > 0
 
     def all(self) -> list[Schedule]:
         """Every schedule."""
-        with self._lock:
-            rows = self._conn.execute("SELECT guild_id, channel_id, at, last_posted"
-                                      " FROM schedules ORDER BY guild_id").fetchall()
+        rows = self._db.rows(f"SELECT {', '.join(_COLUMNS)} FROM schedules ORDER BY guild_id")
         return [Schedule(*row) for row in rows]
+
+    def claim(self, guild_id: int, now: datetime) -> Schedule | None:
+        """Take the digest of `guild_id` due at `now`: mark it posted, in one statement that
+        only one process can win, and return the schedule as it was (its `since` is what the
+        digest covers). None when it is not due, gone, or another process claimed it."""
+        row = self._db.row(f"SELECT {', '.join(_COLUMNS)} FROM schedules WHERE guild_id = ?",
+                           (guild_id,))
+        schedule = Schedule(*row) if row else None
+        if schedule is None or not schedule.due(now):
+            return None
+        unchanged = "last_posted = ?" if schedule.last_posted else "last_posted IS NULL"
+        args = (_stamp(now), guild_id, schedule.last_posted) if schedule.last_posted else \
+            (_stamp(now), guild_id)
+        with self._db.transaction() as run:
+            won = run("UPDATE schedules SET last_posted = ? WHERE guild_id = ? AND "
+                      f"{unchanged}", args).rowcount == 1
+        return schedule if won else None
+
+    def release(self, claimed: Schedule, now: datetime) -> None:
+        """Undo claim(guild, now) after the digest could not be posted, so that it is tried
+        again (unless the schedule changed meanwhile)."""
+        with self._db.transaction() as run:
+            run("UPDATE schedules SET last_posted = ? WHERE guild_id = ? AND last_posted = ?",
+                (claimed.last_posted, claimed.guild_id, _stamp(now)))
 
     def mark_posted(self, guild_id: int, when: datetime) -> None:
         """Record that the digest went out."""
-        with self._lock, self._conn:
-            self._conn.execute("UPDATE schedules SET last_posted = ? WHERE guild_id = ?",
-                               (when.astimezone(UTC).isoformat(timespec="seconds"), guild_id))
+        with self._db.transaction() as run:
+            run("UPDATE schedules SET last_posted = ? WHERE guild_id = ?",
+                (_stamp(when), guild_id))
 
     def close(self) -> None:
         """Release the database (waiting for a query in flight on another thread)."""
-        with self._lock:
-            self._conn.close()
+        self._db.close()
+
+
+def _stamp(when: datetime) -> str:
+    return when.astimezone(UTC).isoformat(timespec="seconds")

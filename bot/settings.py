@@ -6,6 +6,7 @@ import os
 import re
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -84,6 +85,11 @@ class Settings(BaseSettings):
     feed_max_age_days: float = Field(14.0, gt=0, le=3650, description="Items published "
                                      "longer ago than this are not taken")
     feed_max_bytes: int = Field(5_000_000, ge=1000, description="Largest feed document read")
+    database_url: str | None = Field(None, description="PostgreSQL URL (postgresql://user:"
+                                     "password@host/db) that holds the bot's state — feedback, "
+                                     "digest schedules, feeds, conversations — so several bot "
+                                     "processes share it; unset: the *_db SQLite files. Needs "
+                                     "pip install -e '.[postgres]'")
     message_content: bool = Field(False, description="Ask Discord for the privileged Message "
                                   "Content intent (enable it in the developer portal too): "
                                   "follow-ups in threads and forum posts need no mention")
@@ -101,6 +107,17 @@ class Settings(BaseSettings):
             raise ValueError("has spaces, line breaks or other characters inside that a "
                              "Discord token never has")
         return SecretStr(token)
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, value: str | None) -> str | None:
+        """Blank means unset; anything else must be a postgresql:// URL (the message never
+        shows the value, which may hold a password)."""
+        if value is None or not value.strip():
+            return None
+        if urlsplit(value.strip()).scheme not in ("postgresql", "postgres"):
+            raise ValueError("is not a postgresql:// URL")
+        return value.strip()
 
     @field_validator("model_path")
     @classmethod

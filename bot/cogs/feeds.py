@@ -33,7 +33,7 @@ class Feeds(commands.Cog):
 
     def __init__(self, bot: BriefingBot) -> None:
         self.bot = bot
-        self.store = FeedStore(bot.settings.feeds_db)
+        self.store = FeedStore(bot.settings.feeds_db, database_url=bot.settings.database_url)
         self.poller = Poller(self.store, bot.settings.corpus_dir, poll_options(bot.settings))
         self.polling = asyncio.Lock()
         self.poll_due_feeds.change_interval(seconds=bot.settings.feed_check_s)

@@ -17,6 +17,7 @@ from bot.cogs.choices import article_choices, resolve_article
 from bot.cogs.options import declare
 from bot.errors import UserError
 from bot.schedules import ScheduleStore
+from bot.statedb import StateUnavailable
 from bot.when import parse_clock, parse_since
 from index import InvalidQuestion
 from index.search.hybrid import check_question
@@ -32,7 +33,8 @@ class Summaries(commands.Cog):
 
     def __init__(self, bot: BriefingBot) -> None:
         self.bot = bot
-        self.schedules = ScheduleStore(bot.settings.schedules_db)
+        self.schedules = ScheduleStore(bot.settings.schedules_db,
+                                       database_url=bot.settings.database_url)
         self.post_due_digests.change_interval(seconds=bot.settings.digest_check_s)
         declare(self.summary, "topic", max_value=bot.index.max_question_chars)
 
@@ -123,7 +125,18 @@ class Summaries(commands.Cog):
 
     @tasks.loop(seconds=60)
     async def post_due_digests(self) -> None:
-        """Post every digest whose time has come; a failure is logged and retried next time."""
+        """Post every digest whose time has come; a failure (the schedules' database out of
+        reach too) is logged and retried next time."""
+        try:
+            await self._post_due_digests()
+        except StateUnavailable as err:
+            log.warning("scheduled digests: %s", err)
+        except Exception:
+            log.exception("scheduled digests failed")
+
+    async def _post_due_digests(self) -> None:
+        """Each due digest is claimed first, so of several processes sharing the schedules
+        only the one whose claim won posts it."""
         now = datetime.now(UTC)
         for schedule in await asyncio.to_thread(self.schedules.all):
             if not schedule.due(now):
@@ -132,14 +145,16 @@ class Summaries(commands.Cog):
             if not isinstance(channel, discord.abc.Messageable):
                 log.warning("digest channel %s is gone", schedule.channel_id)
                 continue
+            claimed = await asyncio.to_thread(self.schedules.claim, schedule.guild_id, now)
+            if claimed is None:  # another process took it (or it changed meanwhile)
+                continue
             try:
-                digest = await asyncio.to_thread(self.bot.index.digest, schedule.since(now),
+                digest = await asyncio.to_thread(self.bot.index.digest, claimed.since(now),
                                                  limit=DIGEST_STORIES)
                 await channel.send(embed=render.digest_embed(digest))
             except Exception:
                 log.exception("scheduled digest for guild %s failed", schedule.guild_id)
-                continue
-            await asyncio.to_thread(self.schedules.mark_posted, schedule.guild_id, now)
+                await asyncio.to_thread(self.schedules.release, claimed, now)
 
     @post_due_digests.before_loop
     async def _wait_until_ready(self) -> None:

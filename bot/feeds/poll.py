@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 MAX_BACKOFF_S = 24 * 3600.0
 PAGE_FETCHES = 4  # item pages fetched at once
+PASS_WAIT_S = 1.0  # how often a forced pass asks again while another process polls
 
 
 @dataclass(frozen=True)
@@ -106,8 +107,21 @@ class Poller:
         self.resolver = resolver
 
     async def poll(self, due_only: bool = False, now: float | None = None) -> PollReport:
-        """One pass over the active feeds (only those due when `due_only`)."""
-        now = time.time() if now is None else now
+        """One pass over the active feeds (only those due when `due_only`).
+
+        Processes that share the feeds' database take turns: a pass of due feeds is skipped
+        while another process polls (that one takes what is due), any other pass waits."""
+        while not self.store.begin_pass():
+            if due_only:
+                log.info("another process is polling the feeds; skipping this pass")
+                return PollReport()
+            await asyncio.sleep(PASS_WAIT_S)
+        try:
+            return await self._poll(due_only, time.time() if now is None else now)
+        finally:
+            self.store.end_pass()
+
+    async def _poll(self, due_only: bool, now: float) -> PollReport:
         feeds = [f for f in self.store.all() if not f.paused
                  and (not due_only or f.next_poll <= now)]
         report = PollReport(feeds=len(feeds))

@@ -1,26 +1,30 @@
-"""Feeds, their polling state and the items already taken, in SQLite (survives restarts)."""
+"""Feeds, their polling state and the items already taken, in a database (survives restarts).
+
+With PostgreSQL several bot processes share them; a poll pass takes a lock that all of them
+see (begin_pass), so an item is never taken, saved and posted by two processes.
+"""
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bot.statedb import StateDB, lock_key
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS feeds (
-    url TEXT PRIMARY KEY, guild_id INTEGER, channel_id INTEGER, include TEXT NOT NULL,
+    url TEXT PRIMARY KEY, guild_id {bigint}, channel_id {bigint}, include TEXT NOT NULL,
     exclude TEXT NOT NULL, post INTEGER NOT NULL, paused INTEGER NOT NULL,
-    interval_s REAL NOT NULL, etag TEXT NOT NULL DEFAULT '',
-    last_modified TEXT NOT NULL DEFAULT '', next_poll REAL NOT NULL DEFAULT 0,
+    interval_s {real} NOT NULL, etag TEXT NOT NULL DEFAULT '',
+    last_modified TEXT NOT NULL DEFAULT '', next_poll {real} NOT NULL DEFAULT 0,
     failures INTEGER NOT NULL DEFAULT 0, last_error TEXT NOT NULL DEFAULT '',
-    last_polled TEXT NOT NULL DEFAULT '', added_at TEXT NOT NULL
+    last_polled TEXT NOT NULL DEFAULT '', added_at TEXT NOT NULL{rowid}
 );
 CREATE TABLE IF NOT EXISTS items (
-    id INTEGER PRIMARY KEY, feed_url TEXT NOT NULL, guid TEXT NOT NULL, url TEXT NOT NULL,
+    id {id}, feed_url TEXT NOT NULL, guid TEXT NOT NULL, url TEXT NOT NULL,
     article TEXT NOT NULL, title TEXT NOT NULL, fingerprint TEXT NOT NULL,
-    kind INTEGER NOT NULL, signature BLOB, seen_at TEXT NOT NULL
+    kind INTEGER NOT NULL, signature {blob}, seen_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS items_guid ON items (guid) WHERE guid != '';
 CREATE INDEX IF NOT EXISTS items_url ON items (url) WHERE url != '';
@@ -77,42 +81,37 @@ class ItemRow:
 ARTICLE, DUPLICATE, SKIPPED = 0, 1, 2  # what an item became (items.kind)
 
 _FEED_COLUMNS = ", ".join(f.name for f in fields(Feed))
+_POLL_LOCK = lock_key("feed-poll")  # one poll pass at a time across processes
 
 
 class FeedStore:
-    """The feeds and items tables; safe to share between threads."""
+    """The feeds and items tables, in the SQLite file `path` or in PostgreSQL when
+    `database_url` is given; safe to share between threads."""
 
-    def __init__(self, path: Path) -> None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(path, check_same_thread=False)
-        self._conn.executescript(_SCHEMA)
-        self._lock = threading.Lock()
+    def __init__(self, path: Path, *, database_url: str | None = None) -> None:
+        self._db = StateDB(path, database_url, _SCHEMA)
 
     def add(self, feed: Feed) -> bool:
         """Follow a feed (or replace its options); False when it was already followed."""
         now = datetime.now(UTC).isoformat(timespec="seconds")
-        with self._lock, self._conn:
-            known = self._conn.execute("SELECT 1 FROM feeds WHERE url = ?",
-                                       (feed.url,)).fetchone()
-            if known:
-                self._conn.execute(
-                    "UPDATE feeds SET guild_id = ?, channel_id = ?, include = ?, exclude = ?,"
-                    " post = ?, interval_s = ? WHERE url = ?",
-                    (feed.guild_id, feed.channel_id, feed.include, feed.exclude,
-                     int(feed.post), feed.interval_s, feed.url))
+        with self._db.transaction() as run:
+            changed = run(
+                "UPDATE feeds SET guild_id = ?, channel_id = ?, include = ?, exclude = ?,"
+                " post = ?, interval_s = ? WHERE url = ?",
+                (feed.guild_id, feed.channel_id, feed.include, feed.exclude,
+                 int(feed.post), feed.interval_s, feed.url)).rowcount
+            if changed:
                 return False
-            self._conn.execute(
-                f"INSERT INTO feeds ({_FEED_COLUMNS}) VALUES ({', '.join('?' * 15)})",
+            return run(
+                f"INSERT INTO feeds ({_FEED_COLUMNS}) VALUES ({', '.join('?' * 15)})"
+                " ON CONFLICT (url) DO NOTHING",
                 (feed.url, feed.guild_id, feed.channel_id, feed.include, feed.exclude,
                  int(feed.post), int(feed.paused), feed.interval_s, "", "", 0.0, 0, "", "",
-                 now))
-            return True
+                 now)).rowcount > 0
 
     def get(self, url: str) -> Feed | None:
         """One feed by URL."""
-        with self._lock:
-            row = self._conn.execute(f"SELECT {_FEED_COLUMNS} FROM feeds WHERE url = ?",
-                                     (url,)).fetchone()
+        row = self._db.row(f"SELECT {_FEED_COLUMNS} FROM feeds WHERE url = ?", (url,))
         return _feed(row) if row else None
 
     def all(self, guild_id: int | None = None) -> list[Feed]:
@@ -123,33 +122,38 @@ class FeedStore:
         if guild_id is not None:
             query += " WHERE guild_id = ? OR guild_id IS NULL"
             args = (guild_id,)
-        with self._lock:
-            rows = self._conn.execute(query + " ORDER BY added_at, rowid", args).fetchall()
-        return [_feed(row) for row in rows]
+        return [_feed(row) for row in self._db.rows(query + " ORDER BY added_at, rowid", args)]
 
     def remove(self, url: str) -> bool:
         """Stop following a feed; False when it was not followed. Its articles stay."""
-        with self._lock, self._conn:
-            return self._conn.execute("DELETE FROM feeds WHERE url = ?", (url,)).rowcount > 0
+        with self._db.transaction() as run:
+            return run("DELETE FROM feeds WHERE url = ?", (url,)).rowcount > 0
 
     def set_paused(self, url: str, paused: bool) -> bool:
         """Pause or resume a feed; False when it is not followed."""
-        with self._lock, self._conn:
-            return self._conn.execute("UPDATE feeds SET paused = ?, next_poll = 0 WHERE url = ?",
-                                      (int(paused), url)).rowcount > 0
+        with self._db.transaction() as run:
+            return run("UPDATE feeds SET paused = ?, next_poll = 0 WHERE url = ?",
+                       (int(paused), url)).rowcount > 0
+
+    def begin_pass(self) -> bool:
+        """Take the poll-pass lock that every process sharing the database sees; False when
+        another process is polling. Release it with end_pass. (A SQLite file: always True.)"""
+        return self._db.try_lock(_POLL_LOCK)
+
+    def end_pass(self) -> None:
+        """Release the poll-pass lock."""
+        self._db.unlock(_POLL_LOCK)
 
     def polled(self, url: str, *, next_poll: float, etag: str | None = None,
                last_modified: str | None = None, error: str = "") -> None:
         """Record a poll: success resets the failure count, an error increments it."""
         now = datetime.now(UTC).isoformat(timespec="seconds")
-        with self._lock, self._conn:
+        with self._db.transaction() as run:
             if error:
-                self._conn.execute(
-                    "UPDATE feeds SET failures = failures + 1, last_error = ?, next_poll = ?,"
+                run("UPDATE feeds SET failures = failures + 1, last_error = ?, next_poll = ?,"
                     " last_polled = ? WHERE url = ?", (error, next_poll, now, url))
             else:
-                self._conn.execute(
-                    "UPDATE feeds SET failures = 0, last_error = '', next_poll = ?,"
+                run("UPDATE feeds SET failures = 0, last_error = '', next_poll = ?,"
                     " last_polled = ?, etag = COALESCE(?, etag),"
                     " last_modified = COALESCE(?, last_modified) WHERE url = ?",
                     (next_poll, now, etag, last_modified, url))
@@ -158,48 +162,42 @@ class FeedStore:
         """The item seen before with this guid, else with this (normalised) URL; only among
         the items of `feed_url` when given."""
         where = "" if feed_url is None else " AND feed_url = ?"
-        with self._lock:
-            for column, value in (("guid", guid), ("url", url)):
-                if not value:
-                    continue
-                args = (value,) if feed_url is None else (value, feed_url)
-                row = self._conn.execute(
-                    "SELECT id, feed_url, guid, url, article, title, fingerprint, kind"
-                    f" FROM items WHERE {column} = ?{where} ORDER BY kind, id LIMIT 1",
-                    args).fetchone()
-                if row:
-                    return ItemRow(*row)
+        for column, value in (("guid", guid), ("url", url)):
+            if not value:
+                continue
+            args = (value,) if feed_url is None else (value, feed_url)
+            row = self._db.row(
+                "SELECT id, feed_url, guid, url, article, title, fingerprint, kind"
+                f" FROM items WHERE {column} = ?{where} ORDER BY kind, id LIMIT 1", args)
+            if row:
+                return ItemRow(*row)
         return None
 
     def add_item(self, feed_url: str, guid: str, url: str, article: str, title: str,
                  fingerprint: str, kind: int, signature: bytes | None) -> None:
         """Remember an item: a new article, a duplicate of `article`, or skipped."""
         now = datetime.now(UTC).isoformat(timespec="seconds")
-        with self._lock, self._conn:
-            self._conn.execute(
-                "INSERT INTO items (feed_url, guid, url, article, title, fingerprint,"
+        with self._db.transaction() as run:
+            run("INSERT INTO items (feed_url, guid, url, article, title, fingerprint,"
                 " kind, signature, seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (feed_url, guid, url, article, title, fingerprint, kind, signature,
-                 now))
+                (feed_url, guid, url, article, title, fingerprint, kind, signature, now))
 
     def update_item(self, item_id: int, fingerprint: str, title: str,
                     signature: bytes | None) -> None:
         """A re-published item: its new fingerprint, title and text signature."""
-        with self._lock, self._conn:
-            self._conn.execute("UPDATE items SET fingerprint = ?, title = ?,"
-                               " signature = COALESCE(?, signature) WHERE id = ?",
-                               (fingerprint, title, signature, item_id))
+        with self._db.transaction() as run:
+            run("UPDATE items SET fingerprint = ?, title = ?,"
+                " signature = COALESCE(?, signature) WHERE id = ?",
+                (fingerprint, title, signature, item_id))
 
     def signatures(self) -> list[tuple[str, bytes]]:
         """(article, text signature) of every article taken from a feed."""
-        with self._lock:
-            return self._conn.execute("SELECT article, signature FROM items WHERE kind = 0"
-                                      " AND signature IS NOT NULL").fetchall()
+        return self._db.rows("SELECT article, signature FROM items WHERE kind = 0"
+                             " AND signature IS NOT NULL")
 
     def close(self) -> None:
         """Release the database (waiting for a query in flight on another thread)."""
-        with self._lock:
-            self._conn.close()
+        self._db.close()
 
 
 def _feed(row: tuple) -> Feed:

@@ -24,27 +24,28 @@ class Clock:
         return self.now
 
 
-def store(path, clock, **limits) -> ConversationStore:
+def store(path, clock, state_url=None, **limits) -> ConversationStore:
     values = {"ttl_s": 3600, "max_turns": 6, "max_conversations": 100} | limits
-    return ConversationStore(path / "conversations.sqlite", clock=clock, **values)
+    return ConversationStore(path / "conversations.sqlite", clock=clock,
+                             database_url=state_url, **values)
 
 
-def test_turns_come_back_in_order_with_what_they_cited_after_a_reopen(tmp_path):
+def test_turns_come_back_in_order_with_what_they_cited_after_a_reopen(tmp_path, state_url):
     clock = Clock()
-    first = store(tmp_path, clock)
+    first = store(tmp_path, clock, state_url)
     scope = Scope("apnews.com", datetime(2024, 1, 1, tzinfo=UTC))
     first.add(42, SWEDEN, scope)
     first.add(42, PARLIAMENT, Scope("ignored.example"))  # the scope is the first question's
     first.close()
-    again = store(tmp_path, clock)
+    again = store(tmp_path, clock, state_url)
     assert again.turns(42) == [SWEDEN, PARLIAMENT]
     assert again.get(42).scope == scope
     assert again.turns(43) == [] and again.get(43) is None
 
 
-def test_a_conversation_expires_a_while_after_its_last_turn(tmp_path):
+def test_a_conversation_expires_a_while_after_its_last_turn(tmp_path, state_url):
     clock = Clock()
-    conversations = store(tmp_path, clock, ttl_s=600)
+    conversations = store(tmp_path, clock, state_url, ttl_s=600)
     conversations.add(1, SWEDEN)
     clock.now += 500
     conversations.add(1, PARLIAMENT)  # activity keeps it alive
@@ -56,17 +57,18 @@ def test_a_conversation_expires_a_while_after_its_last_turn(tmp_path):
     assert conversations.turns(1) == [PARLIAMENT]
 
 
-def test_only_the_last_turns_are_kept(tmp_path):
-    conversations = store(tmp_path, Clock(), max_turns=3)
+def test_only_the_last_turns_are_kept(tmp_path, state_url):
+    conversations = store(tmp_path, Clock(), state_url, max_turns=3)
     for i in range(5):
         conversations.add(7, Turn(f"question {i}"))
     assert [t.question for t in conversations.turns(7)] == ["question 2", "question 3",
                                                             "question 4"]
 
 
-def test_the_least_recently_active_conversations_are_dropped_beyond_the_cap(tmp_path):
+def test_the_least_recently_active_conversations_are_dropped_beyond_the_cap(tmp_path,
+                                                                           state_url):
     clock = Clock()
-    conversations = store(tmp_path, clock, max_conversations=2)
+    conversations = store(tmp_path, clock, state_url, max_conversations=2)
     for conv_id in (1, 2):
         conversations.add(conv_id, SWEDEN)
         clock.now += 1
@@ -80,13 +82,13 @@ def test_the_least_recently_active_conversations_are_dropped_beyond_the_cap(tmp_
     assert len(conversations) == 0
 
 
-def test_channel_modes_default_off_and_survive_a_reopen(tmp_path):
-    modes = ChannelModeStore(tmp_path / "c.sqlite")
+def test_channel_modes_default_off_and_survive_a_reopen(tmp_path, state_url):
+    modes = ChannelModeStore(tmp_path / "c.sqlite", database_url=state_url)
     assert modes.get(5) == ChannelModes()
     assert modes.set(1, 5, autothread=True) == ChannelModes(autothread=True)
     assert modes.set(1, 5, forum=True) == ChannelModes(True, True)
     modes.close()
-    again = ChannelModeStore(tmp_path / "c.sqlite")
+    again = ChannelModeStore(tmp_path / "c.sqlite", database_url=state_url)
     assert again.get(5) == ChannelModes(True, True)
     again.set(1, 5, autothread=False, forum=False)
     assert again.get(5) == ChannelModes()

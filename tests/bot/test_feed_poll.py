@@ -18,6 +18,7 @@ from bot.feeds.poll import Poller, PollOptions, PollReport, next_poll_delay
 from bot.feeds.store import Feed, FeedStore
 from bot.fetch import FetchPolicy
 from tests.bot.feed_server import BOMB, EXTERNAL, STORIES, FeedServer, Item, atom, page_html, rss
+from tests.postgres import fresh_database
 
 NOW = datetime.now(UTC)
 RECENT = NOW - timedelta(hours=3)
@@ -72,8 +73,8 @@ def site():
 
 
 @pytest.fixture
-def store(tmp_path):
-    feeds = FeedStore(tmp_path / "feeds.sqlite")
+def store(tmp_path, state_url):
+    feeds = FeedStore(tmp_path / "feeds.sqlite", database_url=state_url)
     yield feeds
     feeds.close()
 
@@ -290,15 +291,15 @@ def test_backoff_grows_per_failure_with_jitter_and_caps():
     assert 540 <= next_poll_delay(600, 0, rng=rng) <= 660
 
 
-def test_feeds_and_what_was_taken_survive_a_restart(site, tmp_path):
+def test_feeds_and_what_was_taken_survive_a_restart(site, tmp_path, state_url):
     corpus = tmp_path / "corpus"
     site.text("/rss.xml", rss([Item("tahoe", "/news/tahoe.html", guid="t1")], site.base),
               "application/rss+xml")
-    first = FeedStore(tmp_path / "feeds.sqlite")
+    first = FeedStore(tmp_path / "feeds.sqlite", database_url=state_url)
     follow(first, site.base + "/rss.xml", include="lake, zooplankton", interval_s=900.0)
     assert len(poll(first, corpus).new) == 1
     first.close()
-    again = FeedStore(tmp_path / "feeds.sqlite")
+    again = FeedStore(tmp_path / "feeds.sqlite", database_url=state_url)
     try:
         [feed] = again.all()
         assert (feed.url, feed.include, feed.interval_s) == (site.base + "/rss.xml",
@@ -310,7 +311,7 @@ def test_feeds_and_what_was_taken_survive_a_restart(site, tmp_path):
         again.close()
 
 
-def test_include_exclude_age_and_cap(site, store, tmp_path):
+def test_include_exclude_age_and_cap(site, store, tmp_path, state_url, request):
     corpus = tmp_path / "corpus"
     old = NOW - timedelta(days=30)
     items = [Item("tugboats", "/news/tugboats.html", guid="1", published=RECENT),
@@ -327,7 +328,8 @@ def test_include_exclude_age_and_cap(site, store, tmp_path):
     assert sorted(a.title for a in report.new) == [
         "Lake Tahoe clarity reaches a twenty-year high",
         "Rotterdam port trials hydrogen tugboats"]
-    other = FeedStore(tmp_path / "capped.sqlite")
+    other_url = state_url and fresh_database(request.getfixturevalue("postgres_url"))
+    other = FeedStore(tmp_path / "capped.sqlite", database_url=other_url)
     try:
         follow(other, site.base + "/rss2.xml")
         capped = poll(other, tmp_path / "corpus2", max_items=2)

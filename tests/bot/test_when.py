@@ -43,8 +43,8 @@ def test_due_once_per_day_after_its_time():
     assert posted_yesterday.since(NOW) == NOW - timedelta(days=1)
 
 
-def test_store_round_trip(tmp_path):
-    store = ScheduleStore(tmp_path / "s.sqlite")
+def test_store_round_trip(tmp_path, state_url):
+    store = ScheduleStore(tmp_path / "s.sqlite", database_url=state_url)
     store.set(1, 2, "08:00")
     [schedule] = store.all()
     assert (schedule.guild_id, schedule.channel_id, schedule.at) == (1, 2, "08:00")
