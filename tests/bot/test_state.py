@@ -24,8 +24,7 @@ from bot.feeds.store import ARTICLE, Feed, FeedStore
 from bot.schedules import ScheduleStore
 from bot.settings import Settings
 from bot.statedb import StateDB, StateUnavailable, describe, scrub
-from index import Turn
-from index.digest import Digest
+from index import Digest, Turn
 from tests.postgres import fresh_database
 from tests.support import ROOT
 
