@@ -244,12 +244,15 @@ def answer_from(snapshot: Snapshot, ranked: Ranked, question: str, k: int,
 
 def gate_evidence(snapshot: Snapshot, ranked: Ranked, best: int, record: PassageRecord,
                   idf: np.ndarray) -> GateEvidence:
-    """What the relevance gate weighs: the best passage's meaning and words, and its article's."""
+    """What the relevance gate weighs: the best passage's meaning and words, and its article's.
+
+    The passage's words are read from the BM25 postings of its row, which were built from
+    `tokenize(record.text)`: the same set, without tokenizing the text again."""
     tokens = ranked.tokens
     article = int(ranked.articles[best])
     return GateEvidence(
         similarity=float(ranked.similarities[best]),
-        passage_coverage=coverage(tokens, idf, set(tokenize(record.text))),
+        passage_coverage=coverage(tokens, idf, snapshot.lexical.occurs_in(tokens, record.row)),
         article_coverage=coverage(tokens, idf, snapshot.articles.coverage_mask(tokens, article)),
         best_similarity=float(ranked.similarities.max()),
         article_lead=_article_lead(ranked, best))
