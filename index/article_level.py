@@ -24,7 +24,7 @@ class ArticleEvidence:
     """BM25 over whole articles, with the article number of every passage row."""
 
     def __init__(self, row_articles: np.ndarray, lexical: LexicalIndex | None) -> None:
-        self.row_articles = row_articles
+        self.row_articles = np.asarray(row_articles)  # a plain view: np.memmap reads cost more
         self.lexical = lexical
 
     @staticmethod
