@@ -87,7 +87,7 @@ class LexicalIndex:
 
     def idf(self, tokens: Sequence[str]) -> np.ndarray:
         """BM25 inverse document frequency of each token (tokens never seen get the highest)."""
-        df = np.array([self._postings(t).stop - self._postings(t).start for t in tokens],
+        df = np.array([span.stop - span.start for span in map(self._postings, tokens)],
                       dtype=np.float64)
         n = float(self._docs)
         return np.log1p((n - df + 0.5) / (df + 0.5))
@@ -103,7 +103,7 @@ class LexicalIndex:
         Adds each token's precomputed postings into one array, in token order, as bm25s's
         `get_scores` does (same float32 sums), without its per-call overhead.
         """
-        spans = [self._postings(t) for t in tokens if t in self._model.vocab_dict]
+        spans = [span for span in map(self._postings, tokens) if span.stop > span.start]
         if not spans:
             return None
         scores = np.zeros(self._docs, dtype=self._data.dtype)
