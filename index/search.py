@@ -80,6 +80,7 @@ class Ranked:
     tokens: list[str]           # the question's distinct tokens
     articles: np.ndarray        # each row's article number
     article_scores: np.ndarray  # each row's article BM25, as a share of its upper bound
+    idf: np.ndarray             # each token's passage-level IDF (weighs the gate's coverage)
 
 
 def check_question(question: str, max_chars: int = MAX_QUESTION_CHARS) -> str:
@@ -125,7 +126,7 @@ def rank(snapshot: Snapshot, embedder: Embedder, question: str,
     tokens = lexical.tokens
     if not len(rows):
         empty = np.zeros(0)
-        return Ranked(rows, empty, empty, query, tokens, rows, empty)
+        return Ranked(rows, empty, empty, query, tokens, rows, empty, lexical.idf)
     similarities = snapshot.dense.vectors(rows) @ query
     lexical_scores = lexical.scores[rows] if lexical.scores is not None else np.zeros(len(rows))
     fused = convex(similarities, lexical_scores, weights.dense)
@@ -137,7 +138,7 @@ def rank(snapshot: Snapshot, embedder: Embedder, question: str,
         fused = fused + weights.recency * _recency(snapshot, fused, articles)
     order = np.argsort(-fused, kind="stable")
     return Ranked(rows[order], fused[order], similarities[order], query, tokens,
-                  articles[order], article_scores[order])
+                  articles[order], article_scores[order], lexical.idf)
 
 
 # The word side of a question runs here while the calling thread embeds it: ONNX Runtime
@@ -152,6 +153,7 @@ class _Lexical:
     """What the question's words alone decide, before its vector is known."""
 
     tokens: list[str]                  # the question's distinct tokens
+    idf: np.ndarray                    # their passage-level IDF
     scores: np.ndarray | None          # BM25 of every passage (None: no word occurs)
     rows: np.ndarray                   # the best `candidates` rows by BM25 (unordered)
     article_shares: np.ndarray | None  # every article's BM25 share (ArticleEvidence.shares)
@@ -169,7 +171,8 @@ def _lexical_side(snapshot: Snapshot, question: str, candidates: int,
         rows = allowed[_top_rows(scores[allowed], candidates)]
     else:
         rows = _top_rows(scores, candidates)
-    return _Lexical(tokens, scores, rows, snapshot.articles.shares(tokens))
+    return _Lexical(tokens, snapshot.lexical.idf(tokens), scores, rows,
+                    snapshot.articles.shares(tokens))
 
 
 RECENCY_POOL = 10  # candidates among which "the latest" is looked for
@@ -193,7 +196,7 @@ def boosted(ranked: Ranked, bonus: np.ndarray) -> Ranked:
     scores = ranked.scores + bonus
     order = np.argsort(-scores, kind="stable")
     return Ranked(ranked.rows[order], scores[order], ranked.similarities[order], ranked.query,
-                  ranked.tokens, ranked.articles[order], ranked.article_scores[order])
+                  ranked.tokens, ranked.articles[order], ranked.article_scores[order], ranked.idf)
 
 
 def _top_rows(scores: np.ndarray, k: int) -> np.ndarray:
@@ -225,8 +228,7 @@ def answer_from(snapshot: Snapshot, ranked: Ranked, question: str, k: int,
         return Answer(question, False, (), 0.0)
     chosen = _distinct(snapshot, ranked, k)
     records = snapshot.metadata.passages(ranked.rows[chosen])
-    query_tokens = ranked.tokens
-    idf = snapshot.lexical.idf(query_tokens)
+    query_tokens, idf = ranked.tokens, ranked.idf
     evidence = gate_evidence(snapshot, ranked, chosen[0], records[0], idf)
     confidence = probability(evidence)
     texts = [r.text for r in records]
