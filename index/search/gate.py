@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -41,7 +41,8 @@ class GateEvidence:
     article_lead: float       # the article's BM25 share minus the next candidate article's
 
     def vector(self) -> np.ndarray:
-        return np.array(astuple(self), dtype=np.float64)
+        """The features in FEATURES order (`dataclasses.astuple` deep-copies: 10x slower)."""
+        return np.array([getattr(self, name) for name in FEATURES], dtype=np.float64)
 
 
 FEATURES = tuple(GateEvidence.__dataclass_fields__)

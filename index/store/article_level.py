@@ -24,7 +24,7 @@ class ArticleEvidence:
     """BM25 over whole articles, with the article number of every passage row."""
 
     def __init__(self, row_articles: np.ndarray, lexical: LexicalIndex | None) -> None:
-        self.row_articles = row_articles
+        self.row_articles = np.asarray(row_articles)  # a plain view: np.memmap reads cost more
         self.lexical = lexical
 
     @staticmethod
@@ -52,15 +52,24 @@ class ArticleEvidence:
 
     def scores(self, question_tokens: Sequence[str], articles: np.ndarray) -> np.ndarray:
         """BM25 of each of `articles` (article numbers), as a share of the most a text could score
-        for these words (the sum of their IDF: Lucene's BM25 gives a word at most its IDF),
-        so that it compares across questions."""
+        for these words (see `shares`)."""
+        shares = self.shares(question_tokens)
+        return shares[articles] if shares is not None else np.zeros(len(articles))
+
+    def shares(self, question_tokens: Sequence[str]) -> np.ndarray | None:
+        """BM25 of every article as a share of the most a text could score for these words
+        (the sum of their IDF: Lucene's BM25 gives a word at most its IDF), so that it
+        compares across questions; None when no article holds any of them.
+
+        Needs only the question, so `index.search.rank` computes it while the question is
+        being embedded."""
         if self.lexical is None:
-            return np.zeros(len(articles))
+            return None
         scores = self.lexical.scores_of_tokens(question_tokens)
         bound = float(self.lexical.idf(question_tokens).sum())
         if scores is None or bound <= 0:
-            return np.zeros(len(articles))
-        return np.asarray(scores)[articles] / bound
+            return None
+        return scores / bound
 
     def coverage_mask(self, question_tokens: Sequence[str], article: int) -> np.ndarray:
         """Which of the question's tokens occur anywhere in `article`."""

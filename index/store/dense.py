@@ -27,7 +27,9 @@ class DenseStore:
     """Nearest-passage search; row i of the store is passage i of the metadata."""
 
     def __init__(self, vectors: np.ndarray, index: faiss.Index) -> None:
-        self._vectors = vectors
+        # A plain view of the memory map: indexing a np.memmap costs Python-level
+        # __getitem__/__array_finalize__ calls on every read of an ask.
+        self._vectors = np.asarray(vectors)
         self._index = index
 
     @property

@@ -55,6 +55,14 @@ class LexicalIndex:
 
     def __init__(self, model) -> None:
         self._model = model
+        # Plain views of the (memory-mapped) postings: every scalar read or slice of a
+        # np.memmap goes through Python-level __getitem__/__array_finalize__, several
+        # microseconds each, and a question reads dozens.
+        postings = model.scores
+        self._indptr = np.asarray(postings["indptr"])
+        self._indices = np.asarray(postings["indices"])
+        self._data = np.asarray(postings["data"])
+        self._docs = int(postings["num_docs"])
 
     @classmethod
     def build(cls, texts: Sequence[str]) -> LexicalIndex:
@@ -79,11 +87,9 @@ class LexicalIndex:
 
     def idf(self, tokens: Sequence[str]) -> np.ndarray:
         """BM25 inverse document frequency of each token (tokens never seen get the highest)."""
-        indptr = self._model.scores["indptr"]
-        n = float(self._model.scores["num_docs"])
-        vocab = self._model.vocab_dict
-        df = np.array([indptr[vocab[t] + 1] - indptr[vocab[t]] if t in vocab else 0
-                       for t in tokens], dtype=np.float64)
+        df = np.array([span.stop - span.start for span in map(self._postings, tokens)],
+                      dtype=np.float64)
+        n = float(self._docs)
         return np.log1p((n - df + 0.5) / (df + 0.5))
 
     def scores(self, query: str) -> np.ndarray | None:
@@ -91,20 +97,33 @@ class LexicalIndex:
         return self.scores_of_tokens(tokenize(query))
 
     def scores_of_tokens(self, tokens: Sequence[str]) -> np.ndarray | None:
-        """`scores` of a question already tokenized with `tokenize`."""
-        ids = self._model.get_tokens_ids(list(tokens))
-        if not ids:
+        """`scores` of a question already tokenized with `tokenize` (a repeated token counts
+        again, as in bm25s).
+
+        Adds each token's precomputed postings into one array, in token order, as bm25s's
+        `get_scores` does (same float32 sums), without its per-call overhead.
+        """
+        spans = [span for span in map(self._postings, tokens) if span.stop > span.start]
+        if not spans:
             return None
-        return self._model.get_scores(ids)
+        scores = np.zeros(self._docs, dtype=self._data.dtype)
+        for span in spans:
+            scores[self._indices[span]] += self._data[span]  # rows are distinct within a span
+        return scores
 
     def occurs_in(self, tokens: Sequence[str], row: int) -> np.ndarray:
-        """Which of `tokens` occur in the text of `row` (read from the index's postings)."""
-        indptr = self._model.scores["indptr"]
-        indices = self._model.scores["indices"]
-        vocab = self._model.vocab_dict
+        """Which of `tokens` occur in the text of `row` (read from the index's postings, whose
+        rows are sorted, so each is one binary search)."""
         found = np.zeros(len(tokens), dtype=bool)
         for i, token in enumerate(tokens):
-            if token in vocab:
-                v = vocab[token]
-                found[i] = bool((indices[indptr[v]:indptr[v + 1]] == row).any())
+            rows = self._indices[self._postings(token)]
+            at = int(np.searchsorted(rows, row))
+            found[i] = at < len(rows) and int(rows[at]) == row
         return found
+
+    def _postings(self, token: str) -> slice:
+        """Where `token`'s rows and weights lie in the postings (empty for an unseen token)."""
+        v = self._model.vocab_dict.get(token)
+        if v is None:
+            return slice(0, 0)
+        return slice(int(self._indptr[v]), int(self._indptr[v + 1]))

@@ -9,6 +9,7 @@ translate between the two so that nothing above the store sees a row number.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import replace
@@ -88,23 +89,33 @@ class LocalDense:
 class LocalLexical:
     """`LexicalSearch` over a generation's bm25s index.
 
-    bm25s scores every passage at once; the last question's scores are kept per thread, so
-    the `top` and `scores` calls of one question compute them once.
+    BM25 is computed for every passage at once; the scores of the last few questions are
+    kept, so the `top` and `scores` calls of one question (made from different threads: see
+    `index.search.hybrid.rank`) compute them once.
     """
+
+    RECENT = 8  # questions whose scores are kept (about 4 bytes × passages each)
 
     def __init__(self, index: LexicalIndex | None, ids: RowIds) -> None:
         self._index = index
         self._ids = ids
-        self._last = threading.local()
+        self._recent: OrderedDict[tuple[str, ...], np.ndarray | None] = OrderedDict()
+        self._lock = threading.Lock()
 
     def _all_scores(self, tokens: Sequence[str]) -> np.ndarray | None:
         if self._index is None:
             return None
         key = tuple(tokens)
-        if getattr(self._last, "key", None) != key:
-            self._last.scores = self._index.scores_of_tokens(tokens)
-            self._last.key = key
-        return self._last.scores
+        with self._lock:
+            if key in self._recent:
+                self._recent.move_to_end(key)
+                return self._recent[key]
+        scores = self._index.scores_of_tokens(tokens)
+        with self._lock:
+            self._recent[key] = scores
+            while len(self._recent) > self.RECENT:
+                self._recent.popitem(last=False)
+        return scores
 
     def top(self, tokens: Sequence[str], k: int,
             among: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:

@@ -85,3 +85,11 @@ def test_highlights_find_their_own_story(small_archive):
     result = score(ask_all(index, highlights), index.gate_threshold)
     assert result["recall@1"] >= 0.92 and result["recall@3"] >= 0.98, result
     assert result["answered_when_covered"] >= 0.9, result
+
+
+def test_shares_cover_every_article_and_none_when_no_word_occurs(evidence):
+    shares = evidence.shares(tokenize("Sochi summit grain"))
+    assert shares is not None and len(shares) == 3
+    assert np.array_equal(evidence.scores(tokenize("Sochi summit grain"), np.array([2, 0])),
+                          shares[[2, 0]])
+    assert evidence.shares(tokenize("volcano eruption")) is None
