@@ -15,6 +15,7 @@ from bot import health
 from bot.conversations import ChannelModeStore, ConversationStore, PostingLocks
 from bot.engine import open_index
 from bot.errors import UserError
+from bot.reindex_worker import Reindexer
 from bot.settings import Settings
 from index import (
     NOTHING_INDEXED,
@@ -110,6 +111,7 @@ class BriefingBot(commands.Bot):
         self.channel_modes = ChannelModeStore(settings.conversations_db)
         self.posting = PostingLocks()
         self.reindex_lock = asyncio.Lock()
+        self.reindexer = Reindexer()  # reindexes run in a child process
 
     async def setup_hook(self) -> None:
         for extension in EXTENSIONS:
@@ -126,10 +128,12 @@ class BriefingBot(commands.Bot):
             await self.tree.sync()
 
     def warm_up(self) -> None:
-        """Build the index if there is none, then load it and the model before serving.
+        """Build the index if there is none, then load it and the model before serving
+        (called in a worker thread while the event loop runs).
 
         An empty corpus gives an empty index (questions get "No articles are indexed yet.");
-        a missing corpus folder is created first, as `/add` would.
+        a missing corpus folder is created first, as `/add` would. The build runs in a child
+        process, like every reindex of the bot.
         """
         try:
             self.index.snapshot()
@@ -139,7 +143,8 @@ class BriefingBot(commands.Bot):
             if not corpus.is_dir():
                 log.warning("corpus folder %s does not exist; starting with no articles", corpus)
                 corpus.mkdir(parents=True, exist_ok=True)
-            report = self.index.reindex(corpus)
+            report = asyncio.run_coroutine_threadsafe(
+                self.reindexer.run(self.index, corpus), self.loop).result()
             if not report.passages:
                 log.warning("no articles in %s: questions get %r", corpus, NOTHING_INDEXED)
         self.index.embedder.embed(["warm up"])
@@ -155,6 +160,7 @@ class BriefingBot(commands.Bot):
 
     async def close(self) -> None:
         self.report_health.cancel()
+        self.reindexer.stop()
         try:  # let an answer being posted store its turn before the stores close
             async with asyncio.timeout(CLOSE_WAIT_S):
                 await self.posting.idle()
