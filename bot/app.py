@@ -36,8 +36,8 @@ UNEXPECTED = "Something went wrong while handling that; the error has been logge
 CLOSE_WAIT_S = 5.0  # how long closing waits for an answer being posted
 AUTHENTICATION_FAILED = 4004  # the gateway's close code for a token it does not accept
 # Work off the event loop (index calls, SQLite) runs on this many threads: more only fight the
-# loop for the GIL (100 questions at once deferred in 198 ms at p50 on 6 threads, 130 on 2,
-# 2-core machine under load), and the index's own ONNX threads use the cores.
+# loop for the GIL (100 questions at once, defer p50 on 6 threads then 2: 166 → 130 ms and
+# 369 → 180 ms, two pairs of runs on a loaded 2-core machine); ONNX has threads of its own.
 WORKER_THREADS = 2
 # How long a thread holding the GIL keeps it while the event loop waits (Python's default 5 ms).
 SWITCH_INTERVAL_S = 0.001
