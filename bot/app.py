@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import discord
 import yarl
@@ -16,14 +17,12 @@ from bot.conversations import ChannelModeStore, ConversationStore, PostingLocks
 from bot.engine import open_index
 from bot.errors import UserError
 from bot.feedback import FeedbackLog
+from bot.reindex_worker import Reindexer
 from bot.settings import Settings
 from index import (
     NOTHING_INDEXED,
     BriefingError,
     BriefingIndex,
-    IndexCorrupt,
-    IndexMismatch,
-    IndexMissing,
 )
 
 log = logging.getLogger(__name__)
@@ -33,6 +32,12 @@ EXTENSIONS = ("bot.cogs.ask", "bot.cogs.conversations", "bot.cogs.sources", "bot
 UNEXPECTED = "Something went wrong while handling that; the error has been logged."
 CLOSE_WAIT_S = 5.0  # how long closing waits for an answer being posted
 AUTHENTICATION_FAILED = 4004  # the gateway's close code for a token it does not accept
+# Work off the event loop (index calls, SQLite) runs on this many threads: more only fight the
+# loop for the GIL (100 questions at once, defer p50 on 6 threads then 2: 166 → 130 ms and
+# 369 → 180 ms, two pairs of runs on a loaded 2-core machine); ONNX has threads of its own.
+WORKER_THREADS = 2
+# How long a thread holding the GIL keeps it while the event loop waits (Python's default 5 ms).
+SWITCH_INTERVAL_S = 0.001
 
 
 def point_at_discord(api_base: str, gateway_url: str) -> None:
@@ -103,15 +108,20 @@ class BriefingBot(commands.Bot):
                          allowed_mentions=discord.AllowedMentions.none(), **options)
         self.settings = settings
         self.index = index or open_index(settings)
-        self.feedback = FeedbackLog(settings.feedback_db)
+        self.feedback = FeedbackLog(settings.feedback_db, database_url=settings.database_url)
         self.conversations = ConversationStore(
             settings.conversations_db, ttl_s=settings.conversation_ttl_s,
-            max_turns=settings.conversation_turns, max_conversations=settings.max_conversations)
-        self.channel_modes = ChannelModeStore(settings.conversations_db)
+            max_turns=settings.conversation_turns, max_conversations=settings.max_conversations,
+            database_url=settings.database_url)
+        self.channel_modes = ChannelModeStore(settings.conversations_db,
+                                              database_url=settings.database_url)
         self.posting = PostingLocks()
         self.reindex_lock = asyncio.Lock()
+        self.reindexer = Reindexer()  # reindexes run in a child process
 
     async def setup_hook(self) -> None:
+        asyncio.get_running_loop().set_default_executor(
+            ThreadPoolExecutor(WORKER_THREADS, thread_name_prefix="briefing-worker"))
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         await asyncio.to_thread(self.warm_up)
@@ -126,23 +136,25 @@ class BriefingBot(commands.Bot):
             await self.tree.sync()
 
     def warm_up(self) -> None:
-        """Build the index if there is none, then load it and the model before serving.
+        """Build the index if there is none, then load it and the model before serving
+        (called in a worker thread while the event loop runs).
 
         An empty corpus gives an empty index (questions get "No articles are indexed yet.");
-        a missing corpus folder is created first, as `/add` would.
+        a missing corpus folder is created first, as `/add` would. The build runs in a child
+        process, like every reindex of the bot.
         """
-        try:
-            self.index.snapshot()
-        except (IndexMissing, IndexMismatch, IndexCorrupt) as err:
+        reason = self.index.build_needed()
+        if reason is not None:
             corpus = self.settings.corpus_dir
-            log.warning("%s: indexing %s", err, corpus)
+            log.warning("%s: indexing %s", reason, corpus)
             if not corpus.is_dir():
                 log.warning("corpus folder %s does not exist; starting with no articles", corpus)
                 corpus.mkdir(parents=True, exist_ok=True)
-            report = self.index.reindex(corpus)
+            report = asyncio.run_coroutine_threadsafe(
+                self.reindexer.run(self.index, corpus), self.loop).result()
             if not report.passages:
                 log.warning("no articles in %s: questions get %r", corpus, NOTHING_INDEXED)
-        self.index.embedder.embed(["warm up"])
+        self.index.warm_up()
 
     @tasks.loop(seconds=health.TOUCH_EVERY_S)
     async def report_health(self) -> None:
@@ -155,6 +167,7 @@ class BriefingBot(commands.Bot):
 
     async def close(self) -> None:
         self.report_health.cancel()
+        self.reindexer.stop()
         try:  # let an answer being posted store its turn before the stores close
             async with asyncio.timeout(CLOSE_WAIT_S):
                 await self.posting.idle()
@@ -175,6 +188,7 @@ def run_bot(settings: Settings) -> int:
     # `briefing` (bot.cli) installed the one log handler; adding discord.py's as well printed
     # every line twice. The bot only logs in more detail.
     logging.getLogger().setLevel(logging.INFO)
+    sys.setswitchinterval(SWITCH_INTERVAL_S)  # the event loop gets the GIL back sooner
     point_at_discord(settings.discord_api_base, settings.discord_gateway_url)
     bot = BriefingBot(settings)
     try:

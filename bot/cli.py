@@ -34,8 +34,6 @@ from bot.when import parse_since
 from index import (
     BriefingError,
     BriefingIndex,
-    IndexCorrupt,
-    IndexMismatch,
     IndexMissing,
     ReindexReport,
     Scope,
@@ -237,14 +235,14 @@ def _report_lines(report: ReindexReport) -> list[str]:
 
 def _ensure_index(index: BriefingIndex, settings: Settings) -> None:
     """Build the index first when it is missing or from an older format (with progress)."""
-    try:
-        index.snapshot()
+    reason = index.build_needed()
+    if reason is None:
         return
-    except IndexMissing:
+    if isinstance(reason, IndexMissing):
         print(f"No index yet in {index.location}; indexing {settings.corpus_dir} first.",
               file=sys.stderr)
-    except (IndexMismatch, IndexCorrupt) as err:
-        print(f"{err}: rebuilding it from {settings.corpus_dir}.", file=sys.stderr)
+    else:
+        print(f"{reason}: rebuilding it from {settings.corpus_dir}.", file=sys.stderr)
     with progress_bar("Embedding") as update:
         report = index.reindex(settings.corpus_dir, update)
     for line in _report_lines(report):

@@ -113,6 +113,20 @@ class BriefingIndex:
                 snap = self._snapshot
         return snap
 
+    def build_needed(self) -> BriefingError | None:
+        """Why the index must be built before it can answer (IndexMissing, IndexMismatch or
+        IndexCorrupt, fit to show), or None when it serves. The CLI and the bot both ask this
+        at start and then reindex, so both recover the same way."""
+        try:
+            self.snapshot()
+        except (IndexMissing, IndexMismatch, IndexCorrupt) as err:
+            return err
+        return None
+
+    def warm_up(self) -> None:
+        """Load the question encoder now rather than on the first question."""
+        self.embedder.embed_query("warm up")
+
     def _load(self, pointer: Hashable | None) -> None:
         """Load the current generation (caller holds the load lock)."""
         try:

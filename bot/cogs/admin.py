@@ -6,7 +6,6 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from concurrent.futures import Future
 from pathlib import PurePath
 
 import discord
@@ -18,6 +17,7 @@ from bot.app import BriefingBot, in_guild
 from bot.cogs import replies
 from bot.errors import UserError
 from bot.fetch import FetchPolicy, fetch
+from bot.reindex_worker import ReindexFailed
 from index import BriefingError, ReindexReport
 from index.ingest.articles import ARTICLE_SUFFIXES
 from index.ingest.corpus import save_article
@@ -31,34 +31,34 @@ WAITING = ("Another reindex of this index (from another process) is running; wai
 
 
 class ProgressMessage:
-    """Edits one message with reindex progress from the worker thread, at most once a second."""
+    """Edits one message with reindex progress, at most once a second."""
 
-    def __init__(self, edit: Callable[[str], Awaitable[object]],
-                 loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, edit: Callable[[str], Awaitable[object]]) -> None:
         self._edit = edit
-        self._loop = loop
         self._last = 0.0
-        self._pending: list[Future] = []
+        self._pending: list[asyncio.Task] = []
 
     def update(self, done: int, total: int) -> None:
-        """Called by the index (in a worker thread) as passages are embedded."""
+        """Called (on the event loop) as the reindex process reports embedded passages."""
         now = time.monotonic()
         if done < total and now - self._last < PROGRESS_EVERY_S:
             return
         self._last = now
-        self._pending.append(asyncio.run_coroutine_threadsafe(
-            self._safe_edit(render.progress_text(done, total)), self._loop))
+        self._send(render.progress_text(done, total))
 
     def waiting(self) -> None:
-        """Called by the index (in a worker thread) when another process is reindexing."""
-        self._pending.append(asyncio.run_coroutine_threadsafe(
-            self._safe_edit(WAITING), self._loop))
+        """Called (on the event loop) when another process is reindexing this index."""
+        self._send(WAITING)
 
     async def settle(self) -> None:
         """Wait for the edits already sent, so that the final text is not overwritten by a
         late "Embedding…" (call it once the reindex has returned)."""
         pending, self._pending = self._pending, []
-        await asyncio.gather(*(asyncio.wrap_future(f) for f in pending))
+        await asyncio.gather(*pending)
+
+    def _send(self, text: str) -> None:
+        self._pending = [t for t in self._pending if not t.done()]
+        self._pending.append(asyncio.create_task(self._safe_edit(text)))
 
     async def _safe_edit(self, text: str) -> None:
         try:
@@ -78,13 +78,13 @@ class Admin(commands.Cog):
                                   allow_loopback=settings.fetch_allow_loopback)
 
     async def reindex(self, progress: ProgressMessage | None = None) -> ReindexReport:
-        """Run one reindex in a worker thread, after any reindex already running."""
+        """Run one reindex in a child process, after any reindex already running; the index
+        serves the new generation when this returns."""
         async with self.bot.reindex_lock:
             try:
-                return await asyncio.to_thread(self.bot.index.reindex,
-                                               self.bot.settings.corpus_dir,
-                                               progress.update if progress else None,
-                                               progress.waiting if progress else None)
+                return await self.bot.reindexer.run(self.bot.index, self.bot.settings.corpus_dir,
+                                                    progress.update if progress else None,
+                                                    progress.waiting if progress else None)
             finally:
                 if progress is not None:
                     await progress.settle()
@@ -97,6 +97,9 @@ class Admin(commands.Cog):
             return await self.reindex(progress)
         except BriefingError as err:
             return f"Reindex failed: {err} {STILL_ANSWERING}"
+        except ReindexFailed as err:
+            log.error("reindex failed: %s", err)
+            return f"Reindex failed; the error has been logged. {STILL_ANSWERING}"
         except Exception:
             log.exception("reindex failed")
             return f"Reindex failed; the error has been logged. {STILL_ANSWERING}"
@@ -116,8 +119,7 @@ class Admin(commands.Cog):
         async def edit(text: str) -> None:
             await interaction.edit_original_response(content=text)
 
-        outcome = await self.reindex_or_explain(
-            ProgressMessage(edit, asyncio.get_running_loop()))
+        outcome = await self.reindex_or_explain(ProgressMessage(edit))
         text = outcome if isinstance(outcome, str) else render.reindex_text(outcome)
         await replies.answer(interaction, content=text)
 

@@ -51,16 +51,17 @@ class Ask(commands.Cog):
                   source: app_commands.Range[str, 1, SOURCE_CHARS] | None = None,
                   since: app_commands.Range[str, 1, 100] | None = None) -> None:
         """Refusals of the question and its scope come before the defer, so they stay
-        private. A public answer starts a conversation: replies to it and a thread on it are
-        follow-ups; in an auto-thread channel the thread is opened at once."""
+        private; everything else comes after it (the defer is the first thing awaited for a
+        plain question). A public answer starts a conversation: replies to it and a thread on
+        it are follow-ups; in an auto-thread channel the thread is opened at once."""
         text = check_question(question, self.bot.index.max_question_chars)
         scope = await self.scope_of(source, since)
         results = results or self.bot.settings.top_k
         channel = interaction.channel
         threadable = not private and can_hold_threads(channel)
+        await replies.think(interaction, ephemeral=private)
         autothread = threadable and (await asyncio.to_thread(
             self.bot.channel_modes.get, channel.id)).autothread
-        await replies.think(interaction, ephemeral=private)
         asked = Question(text, scope=scope)
         answer, _ = await asyncio.to_thread(asked.ask, self.bot.index, results)
         reply = message_for(self.bot, asked, answer, results,

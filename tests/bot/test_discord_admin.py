@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import statistics
-import threading
+import sys
 
 import pytest
 from aiohttp import web
@@ -178,18 +180,16 @@ def test_add_with_neither_a_url_nor_a_file_asks_for_one(run):
     run(scenario)
 
 
-def failing_reindex(index, error: Exception):
-    """``index.ingest.reindex`` that reports one passage embedded, then fails like a full disk."""
-    def reindex(corpus, progress=None, on_wait=None):
-        if progress is not None:
-            progress(1, 1)
-        raise error
-    index.reindex = reindex
+def failing_worker(*messages: dict, status: int = 1) -> list[str]:
+    """A reindex process that prints `messages` (JSON lines) and exits with `status`."""
+    lines = "".join(f"print(json.dumps({m!r}), flush=True)\n" for m in messages)
+    return [sys.executable, "-c", f"import json, sys\n{lines}sys.exit({status})"]
 
 
 def test_failed_reindex_says_so_where_the_progress_was_and_the_old_index_answers(run):
     async def scenario(h: Harness) -> None:
-        failing_reindex(h.bot.index, OSError(30, "Read-only file system"))
+        h.bot.reindexer.command = failing_worker(
+            {"progress": [1, 1]}, {"failed": "OSError: [Errno 30] Read-only file system"})
         sent = await h.server.send_interaction("reindex", user="admin")
         await h.server.wait_for(lambda c: c.method == "PATCH" and c.path == sent.original_path
                                 and "failed" in c.json["content"], timeout=20)
@@ -203,34 +203,68 @@ def test_failed_reindex_says_so_where_the_progress_was_and_the_old_index_answers
     run(scenario, expect_errors=True)
 
 
-def test_add_whose_reindex_fails_says_the_article_waits_for_the_next_reindex(run, corpus_copy):
+def test_reindex_process_killed_midway_leaves_the_old_index_answering(run, corpus_copy,
+                                                                     shared_eval):
+    """SIGKILL of the real reindex process while it embeds: one line for the admin, the old
+    index keeps answering, and the next /reindex (the lock died with the process) works."""
+    for name, text in squad_articles(shared_eval, 12, offset=20).items():
+        (corpus_copy / f"{name}.md").write_text(text, "utf-8")
+
     async def scenario(h: Harness) -> None:
-        failing_reindex(h.bot.index, OSError(28, "No space left on device"))
-        upload = h.server.upload("wheat.md", b"Wheat left Odesa on Tuesday.\n")
-        sent = await h.server.send_interaction("add", {"file": upload}, user="admin")
-        shown = await answer_of(h.server, sent)
-        assert "Reindex failed" in shown["content"] and "still answering" in shown["content"]
+        before = current_generation(h.bot.index.backend.index_dir)
+        sent = await h.server.send_interaction("reindex", user="admin")
+        await h.server.wait_for(lambda c: c.method == "PATCH" and c.path == sent.original_path
+                                and "Embedding" in c.json.get("content", ""), timeout=60)
+        os.kill(h.bot.reindexer.process.pid, signal.SIGKILL)
+        failed = await h.server.wait_for(lambda c: c.method == "PATCH" and c.path ==
+                                         sent.original_path and "failed" in c.json["content"],
+                                         timeout=20)
+        assert failed.json["content"] == (
+            "Reindex failed; the error has been logged. The previous index is still answering.")
+        assert current_generation(h.bot.index.backend.index_dir) == before
+        assert [a.id for a in h.bot.index.sources()] == ["russia-turkiye-israel-hamas-war"]
+        asked = await h.server.send_interaction("ask", {"question": QUESTIONS[0]})
+        answer = await answer_of(h.server, asked)
+        assert answer["embeds"][0]["fields"][0]["name"].startswith("1. ")
+        again = await h.server.send_interaction("reindex", user="admin")
+        done = await h.server.wait_for(lambda c: c.method == "PATCH" and c.path ==
+                                       again.original_path and c.json.get(
+                                           "content", "").startswith("Reindex done"), timeout=120)
+        assert done.json["content"].startswith("Reindex done: 12 added")
+        assert any("killed (SIGKILL)" in r.getMessage() for r in h.errors)
 
     run(scenario, expect_errors=True)
 
 
-def test_reindex_reports_its_end_in_the_channel_after_the_token_expired(run):
+def test_add_whose_reindex_fails_says_the_article_waits_for_the_next_reindex(run, corpus_copy):
     async def scenario(h: Harness) -> None:
-        real, release = h.bot.index.reindex, threading.Event()
+        h.bot.reindexer.command = failing_worker(
+            {"error": "the index folder refuses writes: No space left on device",
+             "kind": "IndexNotWritable"})
+        upload = h.server.upload("wheat.md", b"Wheat left Odesa on Tuesday.\n")
+        sent = await h.server.send_interaction("add", {"file": upload}, user="admin")
+        shown = await answer_of(h.server, sent)
+        assert "Reindex failed: the index folder refuses writes" in shown["content"]
+        assert "still answering" in shown["content"]
 
-        def slow_reindex(corpus, progress=None, on_wait=None):
-            release.wait(20)
-            return real(corpus, progress, on_wait)
+    run(scenario)
 
-        h.bot.index.reindex = slow_reindex
-        sent = await h.server.send_interaction("reindex", user="admin")
-        await h.server.wait_for(lambda c: c.path == sent.callback_path)
-        h.server.advance(16 * 60)  # a reindex of a large corpus
-        release.set()
+
+def test_reindex_reports_its_end_in_the_channel_after_the_token_expired(run):
+    """The reindex waits behind another process's lock while the token expires."""
+    from index.store.writer_lock import writer_lock
+
+    async def scenario(h: Harness) -> None:
+        with writer_lock(h.bot.index.backend.index_dir):
+            sent = await h.server.send_interaction("reindex", user="admin")
+            await h.server.wait_for(
+                lambda c: c.path == sent.original_path and "waiting" in str(c.json), timeout=30)
+            h.server.advance(16 * 60)  # a reindex of a large corpus
+            start = len(h.server.calls)
         post = await h.server.wait_for(
-            lambda c: c.route == "/channels/{channel_id}/messages", timeout=30)
+            lambda c: c.route == "/channels/{channel_id}/messages", timeout=60)
         assert post.status == 200 and post.json["content"].startswith("Reindex done")
-        expired = [c for c in h.server.calls if c.path == sent.original_path]
+        expired = [c for c in h.server.calls[start:] if c.path == sent.original_path]
         assert expired and all(c.status == 401 for c in expired)
 
     run(scenario)
