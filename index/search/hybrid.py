@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -56,17 +56,20 @@ class Hit:
     text: str
     highlight: str
     similarity: float
+    sentences: tuple[tuple[int, int], ...] = ()  # sentence spans within `text`, as stored
 
 
 @dataclass(frozen=True)
 class Answer:
-    """The result of a question: `answered` is False when the relevance gate refuses."""
+    """The result of a question: `answered` is False when the relevance gate refuses.
+    `query` is the question's vector, for whatever builds on the answer (topic briefings)."""
 
     question: str
     answered: bool
     hits: tuple[Hit, ...]
     confidence: float
     evidence: GateEvidence | None = None
+    query: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -232,9 +235,11 @@ def answer_from(snapshot: Snapshot, ranked: Ranked, question: str, k: int,
     hits = tuple(
         Hit(rank=i + 1, score=round(float(ranked.scores[c]), 4), article=r.article_id,
             title=r.title, source=r.source, paragraphs=r.paragraphs, start=r.start, end=r.end,
-            text=r.text, highlight=h, similarity=round(float(ranked.similarities[c]), 4))
+            text=r.text, highlight=h, similarity=round(float(ranked.similarities[c]), 4),
+            sentences=r.sentences)
         for i, (c, r, h) in enumerate(zip(chosen, records, best, strict=True)))
-    return Answer(question, confidence >= gate_threshold, hits, round(confidence, 4), evidence)
+    return Answer(question, confidence >= gate_threshold, hits, round(confidence, 4), evidence,
+                  ranked.query)
 
 
 def gate_evidence(snapshot: Snapshot, ranked: Ranked, best: int, record: PassageRecord,

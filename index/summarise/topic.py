@@ -15,7 +15,6 @@ from collections.abc import Iterable
 import numpy as np
 
 from index.ingest.embedding import Embedder
-from index.ingest.splitting import sentence_spans
 from index.search.gate import coverage, sentence_relevance
 from index.search.hybrid import Hit, search
 from index.store.lexical import tokenize
@@ -44,8 +43,7 @@ def summarize_topic(snapshot: Snapshot, embedder: Embedder, topic: str, k: int,
     if not candidates:
         return Summary(False, ())
     vectors = embedder.embed([c.text for c in candidates])
-    relevance = topic_relevance(snapshot, answer.question, candidates,
-                                vectors @ embedder.embed_query(answer.question))
+    relevance = topic_relevance(snapshot, answer.question, candidates, vectors @ answer.query)
     keep = np.flatnonzero(relevance >= relevance.max() - RELEVANCE_MARGIN)
     picks = mmr(relevance[keep], vectors[keep] @ vectors[keep].T, k, TOPIC_DIVERSITY)
     chosen = [(float(relevance[keep[i]]), candidates[keep[i]]) for i in picks]
@@ -62,7 +60,8 @@ def topic_relevance(snapshot: Snapshot, topic: str, sentences: list[SummarySente
 
 
 def passage_sentences(snapshot: Snapshot, hits: Iterable[Hit]) -> list[SummarySentence]:
-    """The sentences of the hits' passages (each within one paragraph), without repeats."""
+    """The sentences of the hits' passages (each within one paragraph), without repeats: the
+    spans the splitter stored with each passage, cut at paragraph ends."""
     seen: set[tuple[str, int]] = set()
     sentences: list[SummarySentence] = []
     bodies: dict[str, tuple[str, list[tuple[int, int]]]] = {}
@@ -73,14 +72,18 @@ def passage_sentences(snapshot: Snapshot, hits: Iterable[Hit]) -> list[SummarySe
                 continue
             bodies[hit.article] = stored
         body, paragraphs = bodies[hit.article]
+        spans = hit.sentences or ((0, len(hit.text)),)
         for number in hit.paragraphs:
             p_start, p_end = paragraphs[number - 1]
-            start, end = max(p_start, hit.start), min(p_end, hit.end)
-            for s, e in sentence_spans(body, start, end) if start < end else []:
-                if (hit.article, s) not in seen:
-                    seen.add((hit.article, s))
-                    sentences.append(SummarySentence(body[s:e], hit.article, hit.title, number,
-                                                     s, e))
+            for s, e in spans:
+                s, e = max(p_start, hit.start + s), min(p_end, hit.start + e)
+                text = body[s:e].strip()
+                if not text or (hit.article, s) in seen:
+                    continue
+                s += len(body[s:e]) - len(body[s:e].lstrip())
+                seen.add((hit.article, s))
+                sentences.append(SummarySentence(text, hit.article, hit.title, number,
+                                                 s, s + len(text)))
     return sentences
 
 
