@@ -1,0 +1,343 @@
+"""Reading one generation: the store protocols of index/store/base.py over SQL.
+
+Every query names its generation, so a reader keeps answering from the generation it loaded
+while another process writes the next one (the write's rows are invisible until it commits).
+
+Lexical scores are BM25 (Lucene's form, as bm25s computes it: k1 1.2, b 0.75, no (k1+1)
+factor) evaluated in SQL from PostgreSQL's own full-text data: term frequencies are the
+position counts of the matching lexemes in each passage's generated tsvector, document
+frequencies come from `ts_stat` at write time (the `terms` table), lengths are our token
+counts. So scores are on bm25s's scale and an article's score divided by the question's IDF
+sum is 0..1, as in the default backend. (`ts_rank_cd` has no IDF and no such bound; its
+ranking is compared in the branch notes.) Candidates are found through the GIN index
+(`tsv @@ query`), the scores computed only for them.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import threading
+from collections.abc import Sequence
+
+import numpy as np
+import psycopg
+from psycopg import sql
+
+from index.errors import BriefingError
+from index.lexical import K1, B
+from index.metadata import ArticleRecord, PassageRecord
+from index.store.postgres.connection import as_halfvec, one_line
+
+EF_SEARCH = 100  # HNSW candidate list per query (pgvector's default is 40); see PG_NOTES
+
+
+def tsquery_of(tokens: Sequence[str]) -> str:
+    """A tsquery matching any of `tokens`, as literal lexemes (no parsing, no stemming: our
+    tokens are already folded and stemmed like the stored lexemes). Quotes and backslashes
+    are escaped and NULs dropped, so any string is a harmless lexeme."""
+    quoted = []
+    for token in dict.fromkeys(tokens):
+        token = token.replace("\x00", "")
+        if token:
+            quoted.append("'" + token.replace("\\", "\\\\").replace("'", "''") + "'")
+    return " | ".join(quoted)
+
+
+def _tokens(tokens: Sequence[str]) -> list[str]:
+    return [t.replace("\x00", "") for t in tokens]
+
+
+class Generation:
+    """One generation as read through one connection (queries are serialised on it)."""
+
+    def __init__(self, conn: psycopg.Connection, schema: str, row: tuple) -> None:
+        self.conn = conn
+        self.s = sql.Identifier(schema)
+        self.id, self.name, self.manifest, self.passages, self.articles = row[:5]
+        self.passage_avgdl, self.article_avgdl = float(row[5]) or 1.0, float(row[6]) or 1.0
+        self._lock = threading.Lock()
+        self._ef = EF_SEARCH
+        conn.execute("SELECT set_config('hnsw.ef_search', %s, false),"
+                     " set_config('hnsw.iterative_scan', 'relaxed_order', false)",
+                     (str(EF_SEARCH),))
+
+    def query(self, text: str, params: dict | Sequence = ()) -> list[tuple]:
+        """Rows of a query whose `{s}` is the schema; BriefingError if the database fails."""
+        try:
+            with self._lock:
+                return self.conn.execute(sql.SQL(text).format(s=self.s), params,
+                                         binary=True).fetchall()
+        except psycopg.OperationalError as err:
+            raise BriefingError(f"the index database is unreachable: {one_line(err)}") from None
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.conn.close()
+
+    @functools.cached_property
+    def rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """Passage ids in row order, and the article number of each (read once)."""
+        found = self.query("SELECT id, article FROM {s}.gen_passages WHERE generation = %s"
+                           " ORDER BY row_no", (self.id,))
+        ids = np.array([r[0] for r in found], dtype=np.int64)
+        return ids, np.array([r[1] for r in found], dtype=np.int32)
+
+    @functools.cached_property
+    def article_of(self) -> dict[int, int]:
+        """Passage id -> article number."""
+        ids, articles = self.rows
+        return dict(zip(ids.tolist(), articles.tolist(), strict=True))
+
+
+class PgDense:
+    """Dense search over the generation's halfvec embeddings (HNSW, cosine)."""
+
+    kind = "pgvector-hnsw"
+
+    def __init__(self, gen: Generation) -> None:
+        self._gen = gen
+
+    def __len__(self) -> int:
+        return self._gen.passages
+
+    @property
+    def dimension(self) -> int:
+        """Vector length."""
+        return int(self._gen.manifest.get("dimension", 384))
+
+    def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Ids and cosine similarities (1 - cosine distance) of the `k` nearest passages."""
+        k = min(k, len(self))
+        if k <= 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        gen = self._gen
+        if k > gen._ef:
+            gen.query("SELECT set_config('hnsw.ef_search', %s, false)", (str(k),))
+            gen._ef = k
+        rows = gen.query(
+            "SELECT id, sim FROM (SELECT m.id, 1 - (p.embedding <=> %(q)s) AS sim"
+            " FROM {s}.passage_texts p JOIN {s}.gen_passages m"
+            "   ON m.key = p.key AND m.generation = %(g)s"
+            " ORDER BY p.embedding <=> %(q)s LIMIT %(k)s) x ORDER BY sim DESC",
+            {"q": as_halfvec(query), "g": gen.id, "k": k})
+        return (np.array([r[0] for r in rows], dtype=np.int64),
+                np.array([r[1] for r in rows], dtype=np.float32))
+
+    def vectors(self, ids: Sequence[int] | np.ndarray) -> np.ndarray:
+        """The stored vectors (float32; halfvec precision), in the order asked."""
+        ids = [int(i) for i in ids]
+        found = {}
+        for begin in range(0, len(ids), 10_000):
+            for pid, vec in self._gen.query(
+                    "SELECT m.id, p.embedding FROM {s}.gen_passages m JOIN {s}.passage_texts p"
+                    " ON p.key = m.key WHERE m.generation = %s AND m.id = ANY(%s)",
+                    (self._gen.id, ids[begin:begin + 10_000])):
+                found[pid] = vec
+        missing = [i for i in ids if i not in found]
+        if missing:
+            raise KeyError(f"{len(missing)} passage ids not in this generation")
+        if not ids:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.stack([found[i] for i in ids])
+
+    def similarities(self, query: np.ndarray, ids: Sequence[int] | np.ndarray) -> np.ndarray:
+        """Cosine similarity of `query` to each of `ids`, in the order asked."""
+        vectors = self.vectors(ids)
+        if not len(vectors):
+            return np.zeros(0, dtype=np.float32)
+        q = np.asarray(query, dtype=np.float32).ravel()
+        norms = np.linalg.norm(vectors, axis=1) * (np.linalg.norm(q) or 1.0)
+        return (vectors @ q / np.where(norms > 0, norms, 1.0)).astype(np.float32)
+
+
+_BM25 = """
+WITH q AS (SELECT t AS lexeme, count(*) AS n FROM unnest(%(tokens)s::text[]) t GROUP BY t),
+w AS (SELECT q.lexeme, q.n * ln(1 + (%(docs)s::float8 - coalesce(f.df, 0) + 0.5)
+                                    / (coalesce(f.df, 0) + 0.5)) AS idf
+      FROM q LEFT JOIN {s}.terms f
+        ON f.generation = %(g)s AND f.scope = %(scope)s AND f.lexeme = q.lexeme)
+SELECT m.{member}, sum(w.idf * u.tf / (u.tf + %(k1)s * (1 - %(b)s + %(b)s * t.dl / %(avgdl)s)))
+FROM {s}.{texts} t JOIN {s}.{members} m ON m.key = t.key AND m.generation = %(g)s
+CROSS JOIN LATERAL (SELECT lexeme, array_length(positions, 1)::float8 AS tf
+                    FROM unnest(t.tsv)) u
+JOIN w ON w.lexeme = u.lexeme
+WHERE t.tsv @@ %(query)s::tsquery {among}
+GROUP BY m.{member}
+"""
+
+
+def bm25(gen: Generation, scope: str, tokens: Sequence[str], among: Sequence[int] | None,
+         k: int | None) -> list[tuple[int, float]]:
+    """(member, BM25) of the passages (scope "p", member = passage id) or articles (scope
+    "a", member = article number) matching any token, best first when `k` is given."""
+    query = tsquery_of(tokens)
+    if not query:
+        return []
+    passages = scope == "p"
+    member = "id" if passages else "number"
+    text = _BM25.replace("{member}", member).replace("{texts}", "passage_texts" if passages
+                                                     else "article_texts")
+    text = text.replace("{members}", "gen_passages" if passages else "gen_articles")
+    text = text.replace("{among}", "" if among is None else f"AND m.{member} = ANY(%(among)s)")
+    if k is not None:
+        text += " ORDER BY 2 DESC LIMIT %(k)s"
+    params = {"tokens": _tokens(tokens), "docs": gen.passages if passages else gen.articles,
+              "g": gen.id, "scope": scope, "k1": K1, "b": B, "query": query, "k": k,
+              "avgdl": gen.passage_avgdl if passages else gen.article_avgdl,
+              "among": None if among is None else [int(i) for i in among]}
+    return [(r[0], float(r[1])) for r in gen.query(text, params)]
+
+
+def idf(gen: Generation, scope: str, tokens: Sequence[str]) -> np.ndarray:
+    """BM25's IDF of each token over the generation's passages or articles."""
+    tokens = _tokens(tokens)
+    df = dict(gen.query("SELECT lexeme, df FROM {s}.terms WHERE generation = %s AND scope = %s"
+                        " AND lexeme = ANY(%s)", (gen.id, scope, tokens))) if tokens else {}
+    n = float(gen.passages if scope == "p" else gen.articles)
+    counts = np.array([df.get(t, 0) for t in tokens], dtype=np.float64)
+    return np.log1p((n - counts + 0.5) / (counts + 0.5))
+
+
+class PgLexical:
+    """BM25 over passages, from PostgreSQL full text (see the module docstring)."""
+
+    def __init__(self, gen: Generation) -> None:
+        self._gen = gen
+
+    def top(self, tokens: Sequence[str], k: int,
+            among: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Ids and scores of the `k` best passages containing any token (best first)."""
+        if k <= 0 or (among is not None and not len(among)):
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        found = bm25(self._gen, "p", tokens, among, k)
+        return (np.array([f[0] for f in found], dtype=np.int64),
+                np.array([f[1] for f in found], dtype=np.float64))
+
+    def scores(self, tokens: Sequence[str], ids: Sequence[int] | np.ndarray) -> np.ndarray:
+        """The score of each of `ids` (0 where no token occurs)."""
+        ids = [int(i) for i in ids]
+        found = dict(bm25(self._gen, "p", tokens, ids, None)) if ids else {}
+        return np.array([found.get(i, 0.0) for i in ids], dtype=np.float64)
+
+    def idf(self, tokens: Sequence[str]) -> np.ndarray:
+        """BM25 IDF of each token over the passages."""
+        return idf(self._gen, "p", tokens)
+
+
+class PgArticles:
+    """Whole-article BM25 (title + body tsvector) and the passage <-> article maps."""
+
+    def __init__(self, gen: Generation) -> None:
+        self._gen = gen
+
+    def articles_of(self, ids: Sequence[int] | np.ndarray) -> np.ndarray:
+        """The article number of each passage id."""
+        article_of = self._gen.article_of
+        return np.array([article_of[int(i)] for i in ids], dtype=np.int32)
+
+    def passages_of(self, articles: Sequence[int] | np.ndarray) -> np.ndarray:
+        """The ids of every passage of the given article numbers (in row order)."""
+        ids, numbers = self._gen.rows
+        return ids[np.isin(numbers, np.asarray(articles, dtype=np.int32))]
+
+    def scores(self, tokens: Sequence[str], articles: np.ndarray) -> np.ndarray:
+        """BM25 of each article as a share of the question's IDF sum over articles (0..1)."""
+        articles = [int(a) for a in articles]
+        bound = float(idf(self._gen, "a", tokens).sum())
+        if not articles or bound <= 0:
+            return np.zeros(len(articles))
+        found = dict(bm25(self._gen, "a", tokens, articles, None))
+        return np.array([found.get(a, 0.0) for a in articles]) / bound
+
+    def coverage_mask(self, tokens: Sequence[str], article: int) -> np.ndarray:
+        """Which of `tokens` occur anywhere in the article (title or body)."""
+        if not tokens:
+            return np.zeros(0, dtype=bool)
+        rows = self._gen.query(
+            "SELECT array(SELECT t.tsv @@ q::tsquery FROM unnest(%s::text[]) WITH ORDINALITY"
+            " AS x(q, i) ORDER BY i) FROM {s}.gen_articles m JOIN {s}.article_texts t"
+            " ON t.key = m.key WHERE m.generation = %s AND m.number = %s",
+            ([tsquery_of([t]) or "''" for t in tokens], self._gen.id, int(article)))
+        if not rows:
+            return np.zeros(len(tokens), dtype=bool)
+        return np.array(rows[0][0], dtype=bool)
+
+
+_PASSAGE = ("SELECT m.id, a.id, x.title, a.source, p.paragraphs, p.start_at, p.end_at, p.text,"
+            " p.sentences FROM {s}.gen_passages m JOIN {s}.passage_texts p ON p.key = m.key"
+            " JOIN {s}.gen_articles a ON a.generation = m.generation AND a.number = m.article"
+            " JOIN {s}.article_texts x ON x.key = a.key WHERE m.generation = %s")
+_ARTICLE = ("SELECT a.id, a.path, x.title, a.source, a.published, a.content_hash, a.indexed_at,"
+            " (SELECT count(*) FROM {s}.gen_passages m WHERE m.generation = a.generation"
+            "  AND m.article = a.number) FROM {s}.gen_articles a JOIN {s}.article_texts x"
+            " ON x.key = a.key WHERE a.generation = %s")
+
+
+class PgMetadata:
+    """Articles and passages as stored; `PassageRecord.row` holds the passage id."""
+
+    def __init__(self, gen: Generation) -> None:
+        self._gen = gen
+
+    def passages(self, ids: Sequence[int] | np.ndarray) -> list[PassageRecord]:
+        """The passages with these ids, in the order asked (unknown ids left out)."""
+        ids = [int(i) for i in ids]
+        found: dict[int, PassageRecord] = {}
+        for begin in range(0, len(ids), 10_000):
+            for r in self._gen.query(_PASSAGE + " AND m.id = ANY(%s)",
+                                     (self._gen.id, ids[begin:begin + 10_000])):
+                found[r[0]] = PassageRecord(r[0], r[1], r[2], r[3], tuple(r[4]), r[5], r[6],
+                                            r[7], tuple(tuple(span) for span in r[8]))
+        return [found[i] for i in ids if i in found]
+
+    def articles(self) -> list[ArticleRecord]:
+        """Every article, in id order, with its passage count."""
+        return [ArticleRecord(*r) for r in self._gen.query(_ARTICLE + " ORDER BY a.id",
+                                                           (self._gen.id,))]
+
+    def article(self, article_id: str) -> ArticleRecord | None:
+        """One article by id, or None."""
+        rows = self._gen.query(_ARTICLE + " AND a.id = %s",
+                               (self._gen.id, article_id.replace("\x00", "\ufffd")))
+        return ArticleRecord(*rows[0]) if rows else None
+
+    def article_body(self, article_id: str) -> tuple[str, list[tuple[int, int]]] | None:
+        """An article's body and paragraph spans, or None if it is not indexed."""
+        rows = self._gen.query(
+            "SELECT x.body, x.paragraphs FROM {s}.gen_articles a JOIN {s}.article_texts x"
+            " ON x.key = a.key WHERE a.generation = %s AND a.id = %s",
+            (self._gen.id, article_id.replace("\x00", "\ufffd")))
+        if not rows:
+            return None
+        paragraphs = rows[0][1] if not isinstance(rows[0][1], str) else json.loads(rows[0][1])
+        return rows[0][0], [tuple(span) for span in paragraphs]
+
+    def article_ids_in_order(self) -> list[str]:
+        """Article ids by article number."""
+        return [r[0] for r in self._gen.query(
+            "SELECT id FROM {s}.gen_articles WHERE generation = %s ORDER BY number",
+            (self._gen.id,))]
+
+    def paragraphs_of(self, article_id: str) -> dict[int, tuple[int, ...]]:
+        """Passage id -> paragraph numbers of each passage of one article."""
+        return {r[0]: tuple(r[1]) for r in self._gen.query(
+            "SELECT m.id, p.paragraphs FROM {s}.gen_articles a JOIN {s}.gen_passages m"
+            " ON m.generation = a.generation AND m.article = a.number"
+            " JOIN {s}.passage_texts p ON p.key = m.key"
+            " WHERE a.generation = %s AND a.id = %s ORDER BY m.row_no",
+            (self._gen.id, article_id.replace("\x00", "\ufffd")))}
+
+    def article_passages(self) -> dict[str, tuple[str, list[int]]]:
+        """For each article id: its content hash and its passage ids in article order."""
+        result: dict[str, tuple[str, list[int]]] = {}
+        numbered = self._gen.query("SELECT number, id, content_hash FROM {s}.gen_articles"
+                                   " WHERE generation = %s ORDER BY number", (self._gen.id,))
+        by_number = {}
+        for number, aid, content_hash in numbered:
+            result[aid] = (content_hash, [])
+            by_number[number] = result[aid][1]
+        ids, numbers = self._gen.rows
+        for pid, number in zip(ids.tolist(), numbers.tolist(), strict=True):
+            by_number[number].append(pid)
+        return result
