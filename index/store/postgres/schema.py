@@ -72,9 +72,10 @@ CREATE INDEX IF NOT EXISTS gen_passages_article ON {s}.gen_passages (generation,
 CREATE INDEX IF NOT EXISTS gen_articles_key ON {s}.gen_articles (key);
 CREATE INDEX IF NOT EXISTS passage_texts_tsv ON {s}.passage_texts USING gin (tsv);
 CREATE INDEX IF NOT EXISTS article_texts_tsv ON {s}.article_texts USING gin (tsv);
-CREATE INDEX IF NOT EXISTS passage_texts_embedding ON {s}.passage_texts
-    USING hnsw (embedding halfvec_cosine_ops) WITH (m = {m}, ef_construction = {efc});
 """
+HNSW_INDEX = (f"CREATE INDEX IF NOT EXISTS passage_texts_embedding ON {{s}}.passage_texts"
+              f" USING hnsw (embedding halfvec_cosine_ops)"
+              f" WITH (m = {HNSW_M}, ef_construction = {HNSW_EF_CONSTRUCTION})")
 
 _CONFIG = """
 CREATE TEXT SEARCH DICTIONARY {s}.stem_en (TEMPLATE = snowball, Language = english);
@@ -111,9 +112,8 @@ def ensure_schema(conn: psycopg.Connection, schema: str) -> None:
                             " ON n.oid = c.cfgnamespace WHERE n.nspname = %s"
                             " AND c.cfgname = 'text_en'", (schema,)).fetchone():
             conn.execute(sql.SQL(_CONFIG).format(s=s))
-        conn.execute(sql.SQL(_DDL).format(s=s, dim=sql.Literal(DIMENSION),
-                                          m=sql.Literal(HNSW_M),
-                                          efc=sql.Literal(HNSW_EF_CONSTRUCTION)))
+        conn.execute(sql.SQL(_DDL).format(s=s, dim=sql.Literal(DIMENSION)))
+        conn.execute(sql.SQL(HNSW_INDEX).format(s=s))
         conn.execute(sql.SQL("INSERT INTO {}.meta VALUES ('version', %s) ON CONFLICT (key)"
                              " DO UPDATE SET value = EXCLUDED.value").format(s),
                      (str(SCHEMA_VERSION),))

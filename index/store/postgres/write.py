@@ -19,6 +19,7 @@ from psycopg import sql
 from index.lexical import tokenize
 from index.store.base import passage_id
 from index.store.postgres.connection import as_halfvec
+from index.store.postgres.schema import HNSW_INDEX
 
 NOTIFY_CHANNEL = "briefing_generation"
 
@@ -66,6 +67,10 @@ def write_generation(conn: psycopg.Connection, schema: str, manifest: dict,
         conn.execute("SET LOCAL synchronous_commit = on")
         have_articles = _existing(conn, s, "article_texts", article_keys)
         have_passages = _existing(conn, s, "passage_texts", [r[1] for r in passage_rows])
+        first_build = not conn.execute(sql.SQL("SELECT EXISTS (SELECT FROM {}.passage_texts)")
+                                       .format(s)).fetchone()[0]
+        if first_build:  # no reader can be using the graph: build it once, after the rows
+            conn.execute(sql.SQL("DROP INDEX IF EXISTS {}.passage_texts_embedding").format(s))
         with conn.cursor() as cur:
             with cur.copy(sql.SQL("COPY {}.article_texts (key, title, body, paragraphs, dl)"
                                   " FROM STDIN").format(s)) as copy:
@@ -101,6 +106,9 @@ def write_generation(conn: psycopg.Connection, schema: str, manifest: dict,
                                   " FROM STDIN").format(s)) as copy:
                 for row, (pid, key, article, _, _) in enumerate(passage_rows):
                     copy.write_row((generation, row, pid, key, article))
+        if first_build:
+            conn.execute("SET LOCAL maintenance_work_mem = '256MB'")
+            conn.execute(sql.SQL(HNSW_INDEX).format(s=s))
         _statistics(conn, s, generation)
         conn.execute(sql.SQL("UPDATE {}.pointer SET generation = %s").format(s), (generation,))
         conn.execute("SELECT pg_notify(%s, %s)", (NOTIFY_CHANNEL, str(generation)))
