@@ -273,3 +273,13 @@ def test_unusable_databases_give_one_line_errors(database_url, url, problem):
 
 def test_tsquery_quotes_every_token():
     assert pg_read.tsquery_of(["a'b", "c\\d", "\x00", "e"]) == "'a''b' | 'c\\\\d' | 'e'"
+
+
+def test_a_reader_reconnects_after_its_connection_is_killed(backend, generation):
+    snapshot = written(backend, generation).load()
+    gen = snapshot.dense._gen
+    pid = gen.conn.info.backend_pid
+    with psycopg.connect(backend.url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    assert snapshot.metadata.article_ids_in_order() == [d[0] for d in DOCS]
+    assert gen.conn.info.backend_pid != pid

@@ -49,7 +49,8 @@ class PgPointer:
         self._identity: Hashable | None = None
 
     def identity(self) -> Hashable | None:
-        """The current generation's id (None without one), at most POLL_S seconds old."""
+        """The current generation's (id, name) (None without one), at most POLL_S seconds
+        old (the name, made of a time and a random part, tells a recreated schema apart)."""
         with self._lock:
             now = time.monotonic()
             if now - self._checked < POLL_S:
@@ -58,9 +59,11 @@ class PgPointer:
             try:
                 if self._conn is None or self._conn.closed:
                     self._conn = connect(self._url, self._schema)
-                self._identity = self._conn.execute(sql.SQL(
-                    "SELECT generation FROM {}.pointer").format(
-                        sql.Identifier(self._schema))).fetchone()[0]
+                row = self._conn.execute(sql.SQL(
+                    "SELECT g.id, g.name FROM {s}.pointer p JOIN {s}.generations g"
+                    " ON g.id = p.generation").format(s=sql.Identifier(self._schema))
+                ).fetchone()
+                self._identity = tuple(row) if row else None
             except (psycopg.Error, DatabaseUnavailable) as err:
                 log.warning("cannot read the index pointer: %s", one_line(err))
                 if self._conn is not None:
@@ -115,7 +118,7 @@ class PostgresBackend:
             raise IndexMismatch(f"index in the {where} was built with another model "
                                 f"({manifest.get('model', {}).get('name')}); "
                                 f"run `briefing reindex`")
-        gen = Generation(conn, self.schema, row)
+        gen = Generation(self.url, self.schema, conn, row)
         return Snapshot(None, manifest, PgDense(gen), PgLexical(gen), PgMetadata(gen),
                         PgArticles(gen))
 

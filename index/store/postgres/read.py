@@ -28,8 +28,9 @@ from psycopg import sql
 from index.errors import BriefingError
 from index.lexical import K1, B
 from index.metadata import ArticleRecord, PassageRecord
-from index.store.postgres.connection import as_halfvec, one_line
+from index.store.postgres.connection import DatabaseUnavailable, as_halfvec, connect, one_line
 
+STATEMENT_TIMEOUT_S = 30  # a stuck query fails the question instead of hanging it
 EF_SEARCH = 100  # HNSW candidate list per query (pgvector's default is 40); see PG_NOTES
 
 
@@ -50,27 +51,49 @@ def _tokens(tokens: Sequence[str]) -> list[str]:
 
 
 class Generation:
-    """One generation as read through one connection (queries are serialised on it)."""
+    """One generation as read through one connection (queries are serialised on it).
 
-    def __init__(self, conn: psycopg.Connection, schema: str, row: tuple) -> None:
-        self.conn = conn
+    A connection that breaks (the server restarted, a network blip) is replaced on the next
+    query: the generation's rows are still there unless it was removed as stale.
+    """
+
+    def __init__(self, url: str, schema: str, conn: psycopg.Connection, row: tuple) -> None:
+        self.url, self.schema = url, schema
         self.s = sql.Identifier(schema)
         self.id, self.name, self.manifest, self.passages, self.articles = row[:5]
         self.passage_avgdl, self.article_avgdl = float(row[5]) or 1.0, float(row[6]) or 1.0
         self._lock = threading.Lock()
         self._ef = EF_SEARCH
+        self.conn = self._prepared(conn)
+
+    def _prepared(self, conn: psycopg.Connection) -> psycopg.Connection:
         conn.execute("SELECT set_config('hnsw.ef_search', %s, false),"
-                     " set_config('hnsw.iterative_scan', 'relaxed_order', false)",
-                     (str(EF_SEARCH),))
+                     " set_config('hnsw.iterative_scan', 'relaxed_order', false),"
+                     " set_config('statement_timeout', %s, false)",
+                     (str(EF_SEARCH), f"{STATEMENT_TIMEOUT_S}s"))
+        self._ef = EF_SEARCH
+        return conn
 
     def query(self, text: str, params: dict | Sequence = ()) -> list[tuple]:
         """Rows of a query whose `{s}` is the schema; BriefingError if the database fails."""
-        try:
-            with self._lock:
-                return self.conn.execute(sql.SQL(text).format(s=self.s), params,
-                                         binary=True).fetchall()
-        except psycopg.OperationalError as err:
-            raise BriefingError(f"the index database is unreachable: {one_line(err)}") from None
+        statement = sql.SQL(text).format(s=self.s)
+        with self._lock:
+            for attempt in (1, 2):
+                try:
+                    if self.conn.closed:
+                        self.conn = self._prepared(connect(self.url, self.schema))
+                    return self.conn.execute(statement, params, binary=True).fetchall()
+                except psycopg.errors.QueryCanceled:
+                    raise BriefingError(f"the index database took over {STATEMENT_TIMEOUT_S}"
+                                        " s to answer") from None
+                except psycopg.OperationalError as err:
+                    self.conn.close()  # reconnect once: the server may have restarted
+                    if attempt == 2:
+                        raise BriefingError("the index database is unreachable: "
+                                            f"{one_line(err)}") from None
+                except DatabaseUnavailable as err:
+                    raise BriefingError(str(err)) from None
+        raise AssertionError("unreachable")
 
     def close(self) -> None:
         """Close the connection."""
