@@ -283,3 +283,22 @@ def test_a_reader_reconnects_after_its_connection_is_killed(backend, generation)
         admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
     assert snapshot.metadata.article_ids_in_order() == [d[0] for d in DOCS]
     assert gen.conn.info.backend_pid != pid
+
+
+def test_lexical_top_k_is_exact_while_other_generations_texts_are_stored(
+        backend, generation, embedder, monkeypatch):
+    written(backend, generation)  # the Erdoğan article is only in this older generation
+    newer = DOCS[1:] + [("trade", "Trade talks in Ankara",
+                         "Officials from Ankara and Budapest discussed trade, energy and a "
+                         "pipeline to Hungary.")]
+    snapshot = written(backend, build(newer, embedder)).load()
+    monkeypatch.setattr(pg_read, "OVERSCAN", -1)  # few texts scored first, the best stale
+    ids = snapshot.articles.passages_of(np.arange(len(newer)))
+    for question in ("Erdogan Ankara", "Erdogan Ankara trade energy Hungary",
+                     "whales Norway budget", "zebra"):
+        tokens = tokenize(question)
+        every = snapshot.lexical.scores(tokens, ids)
+        for k in (1, 2, 3):
+            found, scores = snapshot.lexical.top(tokens, k)
+            assert set(found) <= set(ids)
+            assert np.allclose(scores, np.sort(every[every > 0])[::-1][:k])

@@ -11,6 +11,9 @@ Layout (all in one schema, `briefing` by default)::
     gen_passages    which passages a generation holds: row order, passage id, article number
     article_texts   each distinct article text once (title, body, generated tsvector, GIN)
     gen_articles    which articles a generation holds: article number, id, path, dates
+    postings        each stored text's lexemes, unnested from its tsvector at write time
+                    (scope 'p' passages, 'a' articles): lexeme, text key, term frequency
+                    (the lexeme's position count) and the text's length, for BM25
     terms           document frequency of each lexeme per generation, over passages ('p')
                     and whole articles ('a'), from ts_stat at write time
 
@@ -67,6 +70,9 @@ CREATE TABLE IF NOT EXISTS {s}.terms (
     generation bigint NOT NULL REFERENCES {s}.generations(id) ON DELETE CASCADE,
     scope "char" NOT NULL, lexeme text NOT NULL, df int NOT NULL,
     PRIMARY KEY (generation, scope, lexeme));
+CREATE TABLE IF NOT EXISTS {s}.postings (
+    scope "char" NOT NULL, lexeme text NOT NULL, key bigint NOT NULL, tf int NOT NULL,
+    dl int NOT NULL, PRIMARY KEY (scope, lexeme, key) INCLUDE (tf, dl));
 CREATE INDEX IF NOT EXISTS gen_passages_key ON {s}.gen_passages (key, generation);
 CREATE INDEX IF NOT EXISTS gen_passages_article ON {s}.gen_passages (generation, article);
 CREATE INDEX IF NOT EXISTS gen_articles_key ON {s}.gen_articles (key);

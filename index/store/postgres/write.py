@@ -106,6 +106,9 @@ def write_generation(conn: psycopg.Connection, schema: str, manifest: dict,
                                   " FROM STDIN").format(s)) as copy:
                 for row, (pid, key, article, _, _) in enumerate(passage_rows):
                     copy.write_row((generation, row, pid, key, article))
+        _postings(conn, s, "a", "article_texts", sorted(set(article_keys) - have_articles))
+        _postings(conn, s, "p", "passage_texts",
+                  sorted({r[1] for r in passage_rows} - have_passages))
         if first_build:
             conn.execute("SET LOCAL maintenance_work_mem = '256MB'")
             conn.execute(sql.SQL(HNSW_INDEX).format(s=s))
@@ -139,6 +142,17 @@ def _insert_generation(conn: psycopg.Connection, s: sql.Identifier, name: str, m
         "INSERT INTO {}.generations (name, manifest, passages, articles, passage_avgdl,"
         " article_avgdl) VALUES (%s, %s::jsonb, %s, %s, 0, 0) RETURNING id").format(s),
         (name, text, passages, articles)).fetchone()[0]
+
+
+def _postings(conn: psycopg.Connection, s: sql.Identifier, scope: str, table: str,
+              keys: list[int]) -> None:
+    """Unnest the new texts' tsvectors into postings: (lexeme, text) with its frequency."""
+    for begin in range(0, len(keys), 20_000):
+        conn.execute(sql.SQL(
+            "INSERT INTO {s}.postings (scope, lexeme, key, tf, dl)"
+            " SELECT %s, u.lexeme, t.key, coalesce(array_length(u.positions, 1), 1), t.dl"
+            " FROM {s}.{table} t CROSS JOIN LATERAL unnest(t.tsv) u WHERE t.key = ANY(%s)"
+        ).format(s=s, table=sql.Identifier(table)), (scope, keys[begin:begin + 20_000]))
 
 
 def _statistics(conn: psycopg.Connection, s: sql.Identifier, generation: int) -> None:
