@@ -302,3 +302,17 @@ def test_lexical_top_k_is_exact_while_other_generations_texts_are_stored(
             found, scores = snapshot.lexical.top(tokens, k)
             assert set(found) <= set(ids)
             assert np.allclose(scores, np.sort(every[every > 0])[::-1][:k])
+
+
+def test_the_pointer_keeps_its_generation_while_the_database_is_unreachable(
+        backend, generation, monkeypatch):
+    monkeypatch.setattr("index.store.postgres.POLL_S", 0.0)
+    written(backend, generation)
+    pointer = backend.pointer()
+    serving = pointer.identity()
+    assert serving is not None
+    pointer._url = "postgresql://nobody@/postgres?host=/nonexistent-socket-dir"  # goes away
+    pointer._conn.close()
+    started = time.monotonic()
+    assert pointer.identity() == serving and pointer.identity() == serving
+    assert time.monotonic() - started < 2

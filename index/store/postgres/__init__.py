@@ -28,6 +28,7 @@ __all__ = ["DatabaseUnavailable", "PostgresBackend"]
 log = logging.getLogger(__name__)
 
 POLL_S = 1.0  # how often `identity()` reads the pointer row at most
+RETRY_S = 10.0  # how long it waits before trying again when the database was unreachable
 DEFAULT_WAIT_S = 3600.0  # how long a second reindex waits for the first
 
 
@@ -66,6 +67,7 @@ class PgPointer:
                 self._identity = tuple(row) if row else None
             except (psycopg.Error, DatabaseUnavailable) as err:
                 log.warning("cannot read the index pointer: %s", one_line(err))
+                self._checked = now + RETRY_S - POLL_S  # questions must not wait on it
                 if self._conn is not None:
                     self._conn.close()
                 self._conn = None

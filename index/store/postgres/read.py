@@ -185,11 +185,18 @@ WITH w AS MATERIALIZED (
     LEFT JOIN {s}.terms f ON f.generation = %(g)s AND f.scope = %(scope)s
                           AND f.lexeme = q.lexeme)"""
 _SCORE = "sum(w.idf * p.tf / (p.tf + %(k1)s * (1 - %(b)s + %(b)s * p.dl / %(avgdl)s)))"
-# Members of the generation only (for scores of given ids, and as the fallback of `_TOP`).
+# Every member of the generation (the fallback of `_TOP`).
 _BM25 = _WEIGHTS + f"""
 SELECT m.{{member}}, {_SCORE}
 FROM w JOIN {{s}}.postings p ON p.scope = %(scope)s AND p.lexeme = w.lexeme
-JOIN {{s}}.{{members}} m ON m.key = p.key AND m.generation = %(g)s {{among}}
+JOIN {{s}}.{{members}} m ON m.key = p.key AND m.generation = %(g)s
+GROUP BY m.{{member}}"""
+# Given members only: one primary-key probe per member and word.
+_AMONG = _WEIGHTS + f"""
+SELECT m.{{member}}, {_SCORE}
+FROM {{s}}.{{members}} m CROSS JOIN w
+JOIN {{s}}.postings p ON p.scope = %(scope)s AND p.lexeme = w.lexeme AND p.key = m.key
+WHERE m.generation = %(g)s AND m.{{member}} = ANY(%(among)s)
 GROUP BY m.{{member}}"""
 # The best `over` stored texts first, then those of this generation: no membership probe per
 # posting. Exact whenever at least k of the `over` belong to the generation (see `bm25`).
@@ -227,8 +234,8 @@ def bm25(gen: Generation, scope: str, tokens: Sequence[str], among: Sequence[int
         rows = gen.query(_TOP.replace("{member}", member).replace("{members}", members), params)
         if rows and (len(rows) >= k or rows[0][2] < params["over"]):
             return [(r[0], float(r[1])) for r in rows]
-    text = _BM25.replace("{member}", member).replace("{members}", members)
-    text = text.replace("{among}", "" if among is None else f"AND m.{member} = ANY(%(among)s)")
+    text = (_BM25 if among is None else _AMONG).replace("{member}", member)
+    text = text.replace("{members}", members)
     if k is not None:
         text += " ORDER BY 2 DESC LIMIT %(k)s"
     return [(r[0], float(r[1])) for r in gen.query(text, params)]
