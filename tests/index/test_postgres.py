@@ -316,3 +316,13 @@ def test_the_pointer_keeps_its_generation_while_the_database_is_unreachable(
     started = time.monotonic()
     assert pointer.identity() == serving and pointer.identity() == serving
     assert time.monotonic() - started < 2
+
+
+def test_a_first_build_rebuilds_every_index_it_deferred(backend, generation):
+    from index.store.postgres.schema import TEXT_INDEXES
+
+    written(backend, generation)
+    with psycopg.connect(backend.url) as conn:
+        found = {r[0] for r in conn.execute("SELECT indexname FROM pg_indexes WHERE"
+                                            " schemaname = %s", (backend.schema,))}
+    assert set(TEXT_INDEXES) <= found

@@ -184,11 +184,9 @@ class PostgresBackend:
                 conn.execute(sql.SQL(
                     "DELETE FROM {s}.article_texts x WHERE NOT EXISTS (SELECT 1 FROM"
                     " {s}.gen_articles a WHERE a.key = x.key)").format(s=s))
-                for scope, table in (("p", "passage_texts"), ("a", "article_texts")):
-                    conn.execute(sql.SQL(
-                        "DELETE FROM {s}.postings p WHERE p.scope = %s AND NOT EXISTS"
-                        " (SELECT 1 FROM {s}.{table} t WHERE t.key = p.key)").format(
-                            s=s, table=sql.Identifier(table)), (scope,))
+                conn.execute(sql.SQL(
+                    "DELETE FROM {s}.postings p WHERE NOT EXISTS (SELECT 1 FROM"
+                    " {s}.passage_texts t WHERE t.key = p.key)").format(s=s))
         except psycopg.Error as err:
             raise DatabaseUnavailable(f"cannot clean the index in the {describe(self.url)}: "
                                       f"{one_line(err)}") from None

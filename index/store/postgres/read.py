@@ -4,14 +4,17 @@ Every query names its generation, so a reader keeps answering from the generatio
 while another process writes the next one (the write's rows are invisible until it commits).
 
 Lexical scores are BM25 (Lucene's form, as bm25s computes it: k1 1.2, b 0.75, no (k1+1)
-factor) summed in SQL from PostgreSQL's own full-text analysis: each stored text's generated
-tsvector (unaccent + Snowball English) is unnested once at write time into `postings`
-(lexeme, text, term frequency = the lexeme's position count, text length), document
-frequencies come from `ts_stat` (the `terms` table), lengths are our token counts. So
-scores are on bm25s's scale, and an article's score divided by the question's IDF sum is
-0..1 as in the default backend. A question reads only its own words' postings: scoring
-every GIN match from its tsvector instead took 158 ms at 22k passages against 20 (see
-PG_NOTES); `ts_rank_cd` has no IDF and ranked far worse (recall@5 0.64-0.69 vs 0.90).
+factor) from PostgreSQL's own text analysis: the generated tsvectors (unaccent + Snowball
+English) give each lexeme's term frequency (its position count), `ts_stat` at write time
+the document frequencies (table `terms`), our token counts the lengths. So scores are on
+bm25s's scale, and an article's score divided by the question's IDF sum is 0..1 as in the
+default backend. (`ts_rank_cd` has no IDF and no such bound, and ranked SQuAD passages far
+worse: recall@5 0.64-0.69 against BM25's 0.90; see PG_NOTES.)
+
+A top k over all passages reads `postings`, the passages' tsvectors unnested once at write
+time, so that a question reads only its own words' entries (1 ms at 4k passages; scoring
+each GIN match from its tsvector took 13 ms, 158 ms at 22k). Scores of given passages probe
+their postings; scores of given articles read only those articles' tsvectors.
 """
 
 from __future__ import annotations
@@ -187,55 +190,71 @@ WITH w AS MATERIALIZED (
 _SCORE = "sum(w.idf * p.tf / (p.tf + %(k1)s * (1 - %(b)s + %(b)s * p.dl / %(avgdl)s)))"
 # Every member of the generation (the fallback of `_TOP`).
 _BM25 = _WEIGHTS + f"""
-SELECT m.{{member}}, {_SCORE}
-FROM w JOIN {{s}}.postings p ON p.scope = %(scope)s AND p.lexeme = w.lexeme
-JOIN {{s}}.{{members}} m ON m.key = p.key AND m.generation = %(g)s
-GROUP BY m.{{member}}"""
-# Given members only: one primary-key probe per member and word.
+SELECT m.id, {_SCORE}
+FROM w JOIN {{s}}.postings p ON p.lexeme = w.lexeme
+JOIN {{s}}.gen_passages m ON m.key = p.key AND m.generation = %(g)s
+GROUP BY m.id"""
+# Given passages only: one index probe per passage and word.
 _AMONG = _WEIGHTS + f"""
-SELECT m.{{member}}, {_SCORE}
-FROM {{s}}.{{members}} m CROSS JOIN w
-JOIN {{s}}.postings p ON p.scope = %(scope)s AND p.lexeme = w.lexeme AND p.key = m.key
-WHERE m.generation = %(g)s AND m.{{member}} = ANY(%(among)s)
-GROUP BY m.{{member}}"""
-# The best `over` stored texts first, then those of this generation: no membership probe per
+SELECT m.id, {_SCORE}
+FROM {{s}}.gen_passages m CROSS JOIN w
+JOIN {{s}}.postings p ON p.lexeme = w.lexeme AND p.key = m.key
+WHERE m.generation = %(g)s AND m.id = ANY(%(among)s)
+GROUP BY m.id"""
+# Given articles: from their tsvectors, only the question's lexemes (`setweight` marks them,
+# `ts_filter` keeps them); as fast as postings for the few articles asked, and no postings
+# for whole articles to store.
+_ARTICLES = _WEIGHTS + """
+SELECT m.number, sum(w.idf * u.tf / (u.tf + %(k1)s * (1 - %(b)s + %(b)s * t.dl / %(avgdl)s)))
+FROM {s}.gen_articles m JOIN {s}.article_texts t ON t.key = m.key
+CROSS JOIN LATERAL (SELECT lexeme, array_length(positions, 1)::float8 AS tf FROM
+    unnest(ts_filter(setweight(t.tsv, 'A', %(tokens)s::text[]), '{{a}}'))) u
+JOIN w ON w.lexeme = u.lexeme
+WHERE m.generation = %(g)s AND m.number = ANY(%(among)s)
+GROUP BY m.number"""
+# The best `over` stored passages first, then those of this generation: no membership probe per
 # posting. Exact whenever at least k of the `over` belong to the generation (see `bm25`).
 _TOP = _WEIGHTS + f""",
 top AS (SELECT p.key, {_SCORE} AS score
-        FROM w JOIN {{s}}.postings p ON p.scope = %(scope)s AND p.lexeme = w.lexeme
+        FROM w JOIN {{s}}.postings p ON p.lexeme = w.lexeme
         GROUP BY p.key ORDER BY score DESC LIMIT %(over)s)
-SELECT m.{{member}}, top.score, (SELECT count(*) FROM top)
-FROM top JOIN {{s}}.{{members}} m ON m.key = top.key AND m.generation = %(g)s
+SELECT m.id, top.score, (SELECT count(*) FROM top)
+FROM top JOIN {{s}}.gen_passages m ON m.key = top.key AND m.generation = %(g)s
 ORDER BY top.score DESC LIMIT %(k)s"""
 
 
 def bm25(gen: Generation, scope: str, tokens: Sequence[str], among: Sequence[int] | None,
          k: int | None) -> list[tuple[int, float]]:
-    """(member, BM25) of the passages (scope "p", member = passage id) or articles (scope
-    "a", member = article number) holding any token, the best `k` (best first) when given.
+    """(member, BM25) of the passages (scope "p", member = passage id) or of the articles
+    `among` (scope "a", member = article number) holding any token, the best `k` (best
+    first) when given.
 
-    For a top k over the whole generation, the best 2k + OVERSCAN stored texts are scored first,
-    whatever generation holds them; the top k of the generation's members is exactly the
-    top k among those unless fewer than k of them are members (texts only an older or a
-    newer generation holds outrank them), and then every member is scored.
+    For a top k over the whole generation, the best 2k + OVERSCAN stored passages are scored
+    first, whatever generation holds them; the top k of the generation's members is exactly
+    the top k among those unless fewer than k of them are members (passages only an older
+    or a newer generation holds outrank them), and then every member is scored.
     """
     tokens = [t for t in _tokens(tokens) if t]
-    if not tokens or k == 0:
+    if not tokens or k == 0 or (among is not None and not len(among)):
         return []
     passages = scope == "p"
-    member = "id" if passages else "number"
-    members = "gen_passages" if passages else "gen_articles"
     params = {"tokens": tokens, "docs": float(gen.passages if passages else gen.articles),
               "g": gen.id, "scope": scope, "k1": K1, "b": B, "k": k,
               "over": 2 * (k or 0) + OVERSCAN,
               "avgdl": gen.passage_avgdl if passages else gen.article_avgdl,
               "among": None if among is None else [int(i) for i in among]}
-    if k is not None and among is None:
-        rows = gen.query(_TOP.replace("{member}", member).replace("{members}", members), params)
-        if rows and (len(rows) >= k or rows[0][2] < params["over"]):
-            return [(r[0], float(r[1])) for r in rows]
-    text = (_BM25 if among is None else _AMONG).replace("{member}", member)
-    text = text.replace("{members}", members)
+    if not passages:
+        if among is None:
+            raise ValueError("article scores are for given articles")
+        text = _ARTICLES
+    elif among is not None:
+        text = _AMONG
+    else:
+        if k is not None:
+            rows = gen.query(_TOP, params)
+            if rows and (len(rows) >= k or rows[0][2] < params["over"]):
+                return [(r[0], float(r[1])) for r in rows]
+        text = _BM25
     if k is not None:
         text += " ORDER BY 2 DESC LIMIT %(k)s"
     return [(r[0], float(r[1])) for r in gen.query(text, params)]

@@ -19,7 +19,7 @@ from psycopg import sql
 from index.lexical import tokenize
 from index.store.base import passage_id
 from index.store.postgres.connection import as_halfvec
-from index.store.postgres.schema import HNSW_INDEX
+from index.store.postgres.schema import TEXT_INDEXES
 
 NOTIFY_CHANNEL = "briefing_generation"
 
@@ -67,10 +67,13 @@ def write_generation(conn: psycopg.Connection, schema: str, manifest: dict,
         conn.execute("SET LOCAL synchronous_commit = on")
         have_articles = _existing(conn, s, "article_texts", article_keys)
         have_passages = _existing(conn, s, "passage_texts", [r[1] for r in passage_rows])
-        first_build = not conn.execute(sql.SQL("SELECT EXISTS (SELECT FROM {}.passage_texts)")
-                                       .format(s)).fetchone()[0]
-        if first_build:  # no reader can be using the graph: build it once, after the rows
-            conn.execute(sql.SQL("DROP INDEX IF EXISTS {}.passage_texts_embedding").format(s))
+        first_build = not conn.execute(sql.SQL(
+            "SELECT EXISTS (SELECT FROM {s}.passage_texts) OR EXISTS (SELECT FROM"
+            " {s}.article_texts)").format(s=s)).fetchone()[0]
+        if first_build:  # no reader can be using the indexes: build each once, after the rows
+            for name in TEXT_INDEXES:
+                conn.execute(sql.SQL("DROP INDEX IF EXISTS {}.{}").format(
+                    s, sql.Identifier(name)))
         with conn.cursor() as cur:
             with cur.copy(sql.SQL("COPY {}.article_texts (key, title, body, paragraphs, dl)"
                                   " FROM STDIN").format(s)) as copy:
@@ -106,12 +109,11 @@ def write_generation(conn: psycopg.Connection, schema: str, manifest: dict,
                                   " FROM STDIN").format(s)) as copy:
                 for row, (pid, key, article, _, _) in enumerate(passage_rows):
                     copy.write_row((generation, row, pid, key, article))
-        _postings(conn, s, "a", "article_texts", sorted(set(article_keys) - have_articles))
-        _postings(conn, s, "p", "passage_texts",
-                  sorted({r[1] for r in passage_rows} - have_passages))
+        _postings(conn, s, sorted({r[1] for r in passage_rows} - have_passages))
         if first_build:
             conn.execute("SET LOCAL maintenance_work_mem = '256MB'")
-            conn.execute(sql.SQL(HNSW_INDEX).format(s=s))
+            for create in TEXT_INDEXES.values():
+                conn.execute(sql.SQL(create).format(s=s))
         _statistics(conn, s, generation)
         conn.execute(sql.SQL("UPDATE {}.pointer SET generation = %s").format(s), (generation,))
         conn.execute("SELECT pg_notify(%s, %s)", (NOTIFY_CHANNEL, str(generation)))
@@ -144,15 +146,14 @@ def _insert_generation(conn: psycopg.Connection, s: sql.Identifier, name: str, m
         (name, text, passages, articles)).fetchone()[0]
 
 
-def _postings(conn: psycopg.Connection, s: sql.Identifier, scope: str, table: str,
-              keys: list[int]) -> None:
-    """Unnest the new texts' tsvectors into postings: (lexeme, text) with its frequency."""
+def _postings(conn: psycopg.Connection, s: sql.Identifier, keys: list[int]) -> None:
+    """Unnest the new passages' tsvectors into postings: (lexeme, passage, frequency)."""
     for begin in range(0, len(keys), 20_000):
         conn.execute(sql.SQL(
-            "INSERT INTO {s}.postings (scope, lexeme, key, tf, dl)"
-            " SELECT %s, u.lexeme, t.key, coalesce(array_length(u.positions, 1), 1), t.dl"
-            " FROM {s}.{table} t CROSS JOIN LATERAL unnest(t.tsv) u WHERE t.key = ANY(%s)"
-        ).format(s=s, table=sql.Identifier(table)), (scope, keys[begin:begin + 20_000]))
+            "INSERT INTO {s}.postings (lexeme, key, tf, dl)"
+            " SELECT u.lexeme, t.key, coalesce(array_length(u.positions, 1), 1), t.dl"
+            " FROM {s}.passage_texts t CROSS JOIN LATERAL unnest(t.tsv) u"
+            " WHERE t.key = ANY(%s)").format(s=s), (keys[begin:begin + 20_000],))
 
 
 def _statistics(conn: psycopg.Connection, s: sql.Identifier, generation: int) -> None:
