@@ -326,3 +326,15 @@ def test_a_first_build_rebuilds_every_index_it_deferred(backend, generation):
         found = {r[0] for r in conn.execute("SELECT indexname FROM pg_indexes WHERE"
                                             " schemaname = %s", (backend.schema,))}
     assert set(TEXT_INDEXES) <= found
+
+
+def test_an_empty_corpus_is_a_generation_that_answers_nothing(backend, generation):
+    manifest = {**generation[0], "articles": 0, "passages": 0}
+    written(backend, (manifest, np.zeros((0, 384), dtype=np.float32), [], []))
+    snapshot = backend.load()
+    assert len(snapshot.dense) == 0 and snapshot.metadata.articles() == []
+    assert len(snapshot.dense.search(np.ones(384, dtype=np.float32), 5)[0]) == 0
+    assert len(snapshot.lexical.top(["erdogan"], 5)[0]) == 0
+    assert snapshot.lexical.idf(["erdogan"])[0] > 0
+    with pytest.raises(IndexMismatch, match="384-dimensional"):
+        backend.write(manifest, np.zeros((0, 768), dtype=np.float32), [], [])

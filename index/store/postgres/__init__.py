@@ -21,6 +21,7 @@ from psycopg import sql
 from index.errors import IndexCorrupt, IndexMismatch, IndexMissing, ReindexRunning
 from index.store.postgres.connection import DatabaseUnavailable, connect, describe, one_line
 from index.store.postgres.read import Generation, PgArticles, PgDense, PgLexical, PgMetadata
+from index.store.postgres.schema import DIMENSION
 from index.store.postgres.write import write_generation
 
 __all__ = ["DatabaseUnavailable", "PostgresBackend"]
@@ -155,6 +156,9 @@ class PostgresBackend:
     def write(self, manifest: dict, vectors: np.ndarray, articles: list[dict],
               passages: list[dict]) -> str:
         """Write a generation and make it current in one transaction; returns its name."""
+        if vectors.ndim != 2 or vectors.shape[1] != DIMENSION:
+            raise IndexMismatch(f"the index database holds {DIMENSION}-dimensional vectors, "
+                                f"this model makes {vectors.shape[-1]}")
         conn = connect(self.url, self.schema, autocommit=True)
         try:
             return write_generation(conn, self.schema, {**manifest, "dense": PgDense.kind},

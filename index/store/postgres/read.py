@@ -351,6 +351,10 @@ class PgMetadata:
     def __init__(self, gen: Generation) -> None:
         self._gen = gen
 
+    def close(self) -> None:
+        """Close the generation's connection (every store of this snapshot shares it)."""
+        self._gen.close()
+
     def passages(self, ids: Sequence[int] | np.ndarray) -> list[PassageRecord]:
         """The passages with these ids, in the order asked (unknown ids left out)."""
         ids = [int(i) for i in ids]
