@@ -338,3 +338,9 @@ def test_an_empty_corpus_is_a_generation_that_answers_nothing(backend, generatio
     assert snapshot.lexical.idf(["erdogan"])[0] > 0
     with pytest.raises(IndexMismatch, match="384-dimensional"):
         backend.write(manifest, np.zeros((0, 768), dtype=np.float32), [], [])
+    with pytest.raises(IndexMismatch, match="384-dimensional"):
+        backend.prepare(10, 768, 1000)
+    backend.prepare(10, 384, 1000)
+    with pytest.raises(DatabaseUnavailable, match="cannot connect"):
+        PostgresBackend("postgresql://nobody@/postgres?host=/nonexistent-socket-dir").prepare(
+            10, 384, 1000)

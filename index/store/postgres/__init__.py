@@ -81,6 +81,7 @@ class PostgresBackend:
     def __init__(self, url: str, schema: str = "briefing",
                  wait_s: float = DEFAULT_WAIT_S) -> None:
         self.url, self.schema, self.wait_s = url, schema, wait_s
+        self.location = describe(url)  # for messages: no password
         self._pointer: PgPointer | None = None
 
     def __repr__(self) -> str:
@@ -122,7 +123,7 @@ class PostgresBackend:
                                 f"({manifest.get('model', {}).get('name')}); "
                                 f"run `briefing reindex`")
         gen = Generation(self.url, self.schema, conn, row)
-        return Snapshot(None, manifest, PgDense(gen), PgLexical(gen), PgMetadata(gen),
+        return Snapshot(gen.name, manifest, PgDense(gen), PgLexical(gen), PgMetadata(gen),
                         PgArticles(gen))
 
     @contextmanager
@@ -169,6 +170,15 @@ class PostgresBackend:
                                       f"still answers") from None
         finally:
             conn.close()
+
+    def prepare(self, passages: int, dimension: int, text_bytes: int) -> None:
+        """Refuse before any embedding when the database cannot take this generation: it is
+        unreachable, lacks pgvector, or holds vectors of another dimension. (Its free disk
+        space is the server's to watch: a full disk fails the write, which changes nothing.)"""
+        if dimension != DIMENSION:
+            raise IndexMismatch(f"the index database holds {DIMENSION}-dimensional vectors, "
+                                f"this model makes {dimension}")
+        connect(self.url, self.schema).close()
 
     def remove_stale(self, keep: int = 2) -> None:
         """Delete all but the `keep` newest generations (the current one always kept), and
