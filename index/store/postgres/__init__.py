@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Hashable, Iterator
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 POLL_S = 1.0  # how often `identity()` reads the pointer row at most
 RETRY_S = 10.0  # how long it waits before trying again when the database was unreachable
 DEFAULT_WAIT_S = 3600.0  # how long a second reindex waits for the first
+_SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")  # also quoted inside a regconfig literal
 
 
 class PgPointer:
@@ -80,6 +82,8 @@ class PostgresBackend:
 
     def __init__(self, url: str, schema: str = "briefing",
                  wait_s: float = DEFAULT_WAIT_S) -> None:
+        if not _SCHEMA_NAME.fullmatch(schema):
+            raise ValueError(f"schema names are lowercase letters, digits and _: {schema!r}")
         self.url, self.schema, self.wait_s = url, schema, wait_s
         self.location = describe(url)  # for messages: no password
         self._pointer: PgPointer | None = None
