@@ -105,6 +105,18 @@ def test_dense_search_finds_the_passage_a_question_is_about(backend, generation,
     assert np.allclose(snapshot.dense.similarities(
         embedder.embed(["Which animals migrate near Norway?"])[0], ids), sims, atol=2e-3)
     assert snapshot.dense.vectors(ids).shape == (3, 384)
+    stored = {p["id"]: p for p in generation[3]}
+    for record in snapshot.metadata.passages(ids):
+        passage = stored[record.row]  # the row holds the passage id
+        text = passage["text"].replace("\x00", "\ufffd")  # NULs are stored as U+FFFD
+        assert (record.text, record.start, record.end) == (text, passage["start"],
+                                                           passage["end"])
+        assert record.paragraphs == tuple(passage["paragraphs"])
+        assert record.sentences == tuple(tuple(span) for span in passage["sentences"])
+        assert record.sentences and all(len(span) == 2 for span in record.sentences)
+    for article in generation[2]:
+        body, spans = snapshot.metadata.article_body(article["id"])
+        assert spans == [tuple(span) for span in article["paragraphs"]]
 
 
 def test_lexical_matches_folded_accents_and_articles_score_within_one(backend, generation):

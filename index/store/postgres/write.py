@@ -94,7 +94,7 @@ def write_generation(conn: psycopg.Connection, schema: str, manifest: dict,
                     seen.add(key)
                     copy.write_row((key, pid, clean(p["article_id"]),
                                     [int(x) for x in p["paragraphs"]], int(p["start"]),
-                                    int(p["end"]), clean(p["text"]), json.dumps(sentences),
+                                    int(p["end"]), clean(p["text"]), sentences,
                                     len(tokenize(p["text"])), as_halfvec(vectors[i])))
             generation = _insert_generation(conn, s, name, manifest, len(articles),
                                             len(passages))
