@@ -106,8 +106,8 @@ def test_dense_search_finds_the_passage_a_question_is_about(backend, generation,
         embedder.embed(["Which animals migrate near Norway?"])[0], ids), sims, atol=2e-3)
     assert snapshot.dense.vectors(ids).shape == (3, 384)
     stored = {p["id"]: p for p in generation[3]}
-    for record in snapshot.metadata.passages(ids):
-        passage = stored[record.row]  # the row holds the passage id
+    for pid, record in zip(ids, snapshot.metadata.passages(ids), strict=True):
+        passage = stored[pid]
         text = passage["text"].replace("\x00", "\ufffd")  # NULs are stored as U+FFFD
         assert (record.text, record.start, record.end) == (text, passage["start"],
                                                            passage["end"])
