@@ -178,15 +178,31 @@ def test_second_generation_switches_atomically_and_stale_ones_are_removed(
         done.set()
         reader.join()
     assert seen <= {tuple(d[0] for d in DOCS), ("erdogan", "whales", "budget")}
+    assert_frequencies_counted_whole(conn, backend.schema)  # they were updated by difference
     assert backend.pointer().identity() != first
     stored = conn.execute(f"SELECT count(*) FROM {backend.schema}.passage_texts").fetchone()[0]
     assert stored == len(generation[3]) + 1  # unchanged passages are stored once
     written(backend, generation)
+    assert_frequencies_counted_whole(conn, backend.schema)
     backend.remove_stale(keep=1)
     assert conn.execute(f"SELECT count(*) FROM {backend.schema}.generations").fetchone()[0] == 1
     assert conn.execute(f"SELECT count(*) FROM {backend.schema}.passage_texts"
                         ).fetchone()[0] == len(generation[3])
     assert backend.load().metadata.article_ids_in_order() == [d[0] for d in DOCS]
+
+
+def assert_frequencies_counted_whole(conn, schema: str) -> None:
+    """The current generation's document frequencies equal ts_stat over all its texts."""
+    current = conn.execute(f"SELECT generation FROM {schema}.pointer").fetchone()[0]
+    for scope, members, texts in (("p", "gen_passages", "passage_texts"),
+                                  ("a", "gen_articles", "article_texts")):
+        stored = dict(conn.execute(f"SELECT lexeme, df FROM {schema}.terms WHERE generation"
+                                   f" = %s AND scope = %s", (current, scope)).fetchall())
+        counted = dict(conn.execute(
+            "SELECT word, ndoc FROM ts_stat(%s)",
+            (f"SELECT t.tsv FROM {schema}.{members} m JOIN {schema}.{texts} t ON t.key = m.key"
+             f" WHERE m.generation = {current}",)).fetchall())
+        assert stored == counted and stored
 
 
 _KILLED_WRITER = """

@@ -156,8 +156,27 @@ def _postings(conn: psycopg.Connection, s: sql.Identifier, keys: list[int]) -> N
             " WHERE t.key = ANY(%s)").format(s=s), (keys[begin:begin + 20_000],))
 
 
+def _tsvectors(conn: psycopg.Connection, s: sql.Identifier, members: str, texts: str,
+               of: int, not_in: int | None) -> str:
+    """A query (text, for ts_stat) of the tsvectors generation `of` holds and `not_in` does
+    not; both are ints from the generations table, so the literals are safe."""
+    query = sql.SQL("SELECT t.tsv FROM {s}.{members} m JOIN {s}.{texts} t ON t.key = m.key"
+                    " WHERE m.generation = {g}").format(
+        s=s, members=sql.Identifier(members), texts=sql.Identifier(texts), g=sql.Literal(of))
+    if not_in is not None:
+        query += sql.SQL(" AND NOT EXISTS (SELECT FROM {s}.{members} o WHERE"
+                         " o.generation = {o} AND o.key = m.key)").format(
+            s=s, members=sql.Identifier(members), o=sql.Literal(not_in))
+    return query.as_string(conn)
+
+
 def _statistics(conn: psycopg.Connection, s: sql.Identifier, generation: int) -> None:
-    """Average lengths and each lexeme's document frequency (ts_stat) for BM25 and IDF."""
+    """Average lengths and each lexeme's document frequency, for BM25 and IDF.
+
+    The frequencies are the current generation's plus those of the texts this one adds and
+    minus those of the texts it drops (`ts_stat` over the difference only), so an
+    incremental reindex costs what it changes; a first generation is counted whole.
+    """
     conn.execute(sql.SQL(
         "UPDATE {s}.generations g SET"
         " passage_avgdl = coalesce((SELECT avg(t.dl) FROM {s}.gen_passages m"
@@ -165,12 +184,22 @@ def _statistics(conn: psycopg.Connection, s: sql.Identifier, generation: int) ->
         " article_avgdl = coalesce((SELECT avg(t.dl) FROM {s}.gen_articles m"
         "   JOIN {s}.article_texts t ON t.key = m.key WHERE m.generation = g.id), 0)"
         " WHERE g.id = %s").format(s=s), (generation,))
+    previous = conn.execute(sql.SQL("SELECT generation FROM {}.pointer").format(s)).fetchone()[0]
     for scope, members, texts in (("p", "gen_passages", "passage_texts"),
                                   ("a", "gen_articles", "article_texts")):
-        inner = sql.SQL("SELECT t.tsv FROM {s}.{members} m JOIN {s}.{texts} t ON t.key = m.key"
-                        " WHERE m.generation = {g}").format(
-            s=s, members=sql.Identifier(members), texts=sql.Identifier(texts),
-            g=sql.Literal(generation)).as_string(conn)
-        conn.execute(sql.SQL("INSERT INTO {}.terms (generation, scope, lexeme, df)"
-                             " SELECT %s, %s, word, ndoc FROM ts_stat(%s)").format(s),
-                     (generation, scope, inner))
+        if previous is None:
+            conn.execute(sql.SQL("INSERT INTO {}.terms (generation, scope, lexeme, df)"
+                                 " SELECT %s, %s, word, ndoc FROM ts_stat(%s)").format(s),
+                         (generation, scope, _tsvectors(conn, s, members, texts, generation, None)))
+            continue
+        conn.execute(sql.SQL(
+            "INSERT INTO {s}.terms (generation, scope, lexeme, df)"
+            " SELECT %(g)s, %(scope)s, lexeme, sum(df) FROM ("
+            "   SELECT lexeme, df FROM {s}.terms WHERE generation = %(prev)s"
+            "     AND scope = %(scope)s"
+            "   UNION ALL SELECT word, ndoc FROM ts_stat(%(added)s)"
+            "   UNION ALL SELECT word, -ndoc FROM ts_stat(%(dropped)s)) x"
+            " GROUP BY lexeme HAVING sum(df) > 0").format(s=s),
+            {"g": generation, "scope": scope, "prev": previous,
+             "added": _tsvectors(conn, s, members, texts, generation, previous),
+             "dropped": _tsvectors(conn, s, members, texts, previous, generation)})
