@@ -9,6 +9,7 @@ import pytest
 
 from index import BriefingIndex
 from index.ingest.embedding import Embedder
+from tests.postgres import postgres_url  # noqa: F401 (one PostgreSQL per session, on first use)
 from tests.support import ROOT, SHARED
 
 

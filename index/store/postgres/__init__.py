@@ -100,7 +100,7 @@ class PostgresBackend:
 
     def load(self, model_fingerprint: str | None = None):
         """The current generation as a Snapshot on its own connection."""
-        from index.snapshot import FORMAT_VERSION, Snapshot
+        from index.store.snapshot import FORMAT_VERSION, Snapshot
 
         conn = connect(self.url, self.schema)
         try:

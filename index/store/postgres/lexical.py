@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from index.lexical import K1, B
+from index.store.lexical import K1, B
 from index.store.postgres.read import Generation
 
 OVERSCAN = 50  # extra texts scored before keeping the generation's (see `bm25`)

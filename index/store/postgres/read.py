@@ -17,7 +17,7 @@ import psycopg
 from psycopg import sql
 
 from index.errors import BriefingError
-from index.metadata import ArticleRecord, PassageRecord
+from index.store.metadata import ArticleRecord, PassageRecord
 from index.store.postgres.connection import DatabaseUnavailable, as_halfvec, connect, one_line
 
 STATEMENT_TIMEOUT_S = 30  # a stuck query fails the question instead of hanging it

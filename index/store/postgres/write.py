@@ -16,8 +16,8 @@ import numpy as np
 import psycopg
 from psycopg import sql
 
-from index.lexical import tokenize
 from index.store.base import passage_id
+from index.store.lexical import tokenize
 from index.store.postgres.connection import as_halfvec
 from index.store.postgres.schema import TEXT_INDEXES
 
