@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 
 NICENESS = 10  # the child yields the CPU to the bot's event loop when both want it
 LINE_LIMIT = 1 << 24  # the report names every skipped file
+# Where the child finds the index: in its environment, not its arguments, which any local
+# user can read (a database URL may hold a password).
+INDEX_ADDRESS = "BRIEFING_REINDEX_INDEX"
 
 
 class ReindexFailed(Exception):
@@ -41,8 +44,7 @@ class ReindexFailed(Exception):
 def spec_of(index: BriefingIndex, corpus_dir: Path) -> dict:
     """What the child needs to reindex exactly the folder `index` serves, with its model."""
     embedder = index.embedder
-    return {"location": index.location,
-            "corpus_dir": str(Path(corpus_dir).resolve()),
+    return {"corpus_dir": str(Path(corpus_dir).resolve()),
             "model_path": str(embedder.model_path), "precision": embedder.precision,
             "backend": embedder.backend, "batch_size": embedder.batch_size,
             "cache_dir": str(embedder.cache_dir), "max_article_bytes": index.max_article_bytes}
@@ -75,7 +77,7 @@ class Reindexer:
         process = await asyncio.create_subprocess_exec(
             *self.command, json.dumps(spec_of(index, corpus_dir)),
             stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-            env=_child_env(), limit=LINE_LIMIT)
+            env={**_child_env(), INDEX_ADDRESS: index.backend.address}, limit=LINE_LIMIT)
         self.process = process
         outcome: dict = {}
         try:
@@ -172,7 +174,8 @@ def main(argv: Sequence[str]) -> int:
         embedder = Embedder(Path(spec["model_path"]), batch_size=spec["batch_size"],
                             backend=spec["backend"], cache_dir=Path(spec["cache_dir"]),
                             precision=spec["precision"])
-        report = reindex(open_backend(spec["location"]), Path(spec["corpus_dir"]), embedder,
+        report = reindex(open_backend(os.environ[INDEX_ADDRESS]), Path(spec["corpus_dir"]),
+                         embedder,
                          lambda done, total: emit(progress=[done, total]),
                          spec["max_article_bytes"], lambda: emit(waiting=True))
     except BriefingError as err:

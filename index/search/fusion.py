@@ -26,8 +26,8 @@ def bounded(lexical: np.ndarray, bound: float) -> np.ndarray:
 
 # The fused score is stretched onto the scale of the earlier min-max fusion, on which the
 # bonuses added to it were fitted (recency in index/search/hybrid.py, follow-up context
-# in index/search/followup.py): over the fit halves of SQuAD and the CNN archive, the gap between the
-# best candidate and the 2nd, 4th or 11th was 1.7-2.1 times as wide under min-max.
+# in index/search/followup.py): over the fit halves of SQuAD and the CNN archive, the gap
+# between the best candidate and the 2nd, 4th or 11th was 1.7-2.1 times as wide under min-max.
 SCALE = 2.0
 
 

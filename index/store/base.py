@@ -145,6 +145,9 @@ class Backend(Protocol):
     """One place an index lives (a local folder, a database): it writes generations and opens
     the current one. `index.store.backends.open_backend` picks one from a location."""
 
+    location: str  # where it lives, fit to show (a folder; a database URL without password)
+    address: str   # what `open_backend` opens it again from (may hold a password: never show)
+
     def pointer(self) -> GenerationPointer:
         """The current-generation pointer, for readers to poll."""
         ...

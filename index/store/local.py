@@ -226,7 +226,7 @@ class LocalBackend:
 
     def __init__(self, index_dir: str | Path) -> None:
         self.index_dir = Path(index_dir)
-        self.location = str(self.index_dir.resolve())
+        self.location = self.address = str(self.index_dir.resolve())
 
     def pointer(self) -> LocalPointer:
         """The CURRENT file's identity."""

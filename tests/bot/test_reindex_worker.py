@@ -81,11 +81,13 @@ def test_a_process_that_dies_changes_nothing_served(served, corpus_copy, body, r
 
 def test_the_process_gets_the_serving_index_settings(served, corpus_copy, tmp_path):
     spec_file = tmp_path / "spec.json"
-    dump = Reindexer(script(f"open({str(spec_file)!r}, 'w').write(sys.argv[1])\nsys.exit(1)"))
+    dump = Reindexer(script(
+        f"import os\nopen({str(spec_file)!r}, 'w').write(json.dumps({{**json.loads(sys.argv[1]),"
+        f" 'address': os.environ['BRIEFING_REINDEX_INDEX']}}))\nsys.exit(1)"))
     with pytest.raises(ReindexFailed):
         asyncio.run(dump.run(served, corpus_copy))
     spec = json.loads(spec_file.read_text("utf-8"))
-    assert spec["location"] == str(served.backend.index_dir.resolve())
+    assert spec["address"] == str(served.backend.index_dir.resolve())  # in the environment
     assert Path(spec["corpus_dir"]) == corpus_copy.resolve()
     assert spec["model_path"] == str(served.embedder.model_path)
     assert spec["precision"] == served.embedder.precision

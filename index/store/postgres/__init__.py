@@ -87,6 +87,7 @@ class PostgresBackend:
             raise ValueError(f"schema names are lowercase letters, digits and _: {schema!r}")
         self.url, self.schema, self.wait_s = url, schema, wait_s
         self.location = describe(url)  # for messages: no password
+        self.address = url
         self._pointer: PgPointer | None = None
 
     def __repr__(self) -> str:
