@@ -158,7 +158,7 @@ def measure_ask(index_dir: Path, questions: Sequence[str], warmup: int = 5,
                           "encode_p50_ms": latency_summary(encodes_now)["p50_ms"]})
     recall = None
     if snapshot.dense.kind == "hnsw":
-        recall = hnsw_recall_at_10(snapshot.dense, np.stack(
+        recall = hnsw_recall_at_10(snapshot, np.stack(
             [index.embedder.embed_query(q) for q in questions]))
     return {"passages": snapshot.size, "load_s": round(load_s, 3), "ask": latency_summary(asks),
             "query_encode": latency_summary(encodes), "rounds": per_round,
@@ -167,14 +167,16 @@ def measure_ask(index_dir: Path, questions: Sequence[str], warmup: int = 5,
             "model_rss_mb": model_rss, "rss_mb": peak_rss_mb()}
 
 
-def hnsw_recall_at_10(dense, queries: np.ndarray) -> float:
+def hnsw_recall_at_10(snapshot, queries: np.ndarray) -> float:
     """Mean share of the exact top 10 (inner product over the stored vectors) that the
     store's own HNSW search returns, over `queries` (one search each, as `ask` does)."""
-    vectors = dense.vectors()
+    ids = np.array([i for _, owned in snapshot.metadata.article_passages().values()
+                    for i in owned], dtype=np.int64)
+    vectors = snapshot.dense.vectors(ids)
     hits = []
     for query in queries:
         scores = vectors @ query
-        truth = np.argpartition(-scores, 10)[:10]
-        found, _ = dense.search(query, 10)
+        truth = ids[np.argpartition(-scores, 10)[:10]]
+        found, _ = snapshot.dense.search(query, 10)
         hits.append(len(set(truth.tolist()) & set(found.tolist())) / 10)
     return round(float(np.mean(hits)), 4)

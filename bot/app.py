@@ -17,7 +17,7 @@ from bot.conversations import ChannelModeStore, ConversationStore, PostingLocks
 from bot.engine import open_index
 from bot.errors import UserError
 from bot.feedback import FeedbackLog
-from bot.reindex_worker import Reindexer
+from bot.reindex_worker import Reindexer, ReindexFailed
 from bot.settings import Settings
 from index import (
     NOTHING_INDEXED,
@@ -150,8 +150,11 @@ class BriefingBot(commands.Bot):
             if not corpus.is_dir():
                 log.warning("corpus folder %s does not exist; starting with no articles", corpus)
                 corpus.mkdir(parents=True, exist_ok=True)
-            report = asyncio.run_coroutine_threadsafe(
-                self.reindexer.run(self.index, corpus), self.loop).result()
+            try:
+                report = asyncio.run_coroutine_threadsafe(
+                    self.reindexer.run(self.index, corpus), self.loop).result()
+            except ReindexFailed as err:  # its traceback is in the log: start-up says one line
+                raise BriefingError(f"the first index could not be built: {err}") from None
             if not report.passages:
                 log.warning("no articles in %s: questions get %r", corpus, NOTHING_INDEXED)
         self.index.warm_up()

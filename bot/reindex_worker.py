@@ -1,7 +1,8 @@
 """Reindexing in a child process, so that embedding never shares the bot's memory or GIL.
 
-The bot starts `python -m bot.reindex_worker SPEC` (SPEC: the serving index's folder, model,
-precision and limits, as JSON) and reads one JSON object per line from its stdout:
+The bot starts `python -m bot.reindex_worker SPEC` (SPEC: the corpus folder, the model,
+precision and limits, as JSON; the index's address comes in the environment) and reads one
+JSON object per line from its stdout:
 ``{"progress": [done, total]}``, ``{"waiting": true}`` (another process holds the index
 folder's writer lock), then ``{"report": {...}}``, or ``{"error": "...", "kind": "..."}`` for
 an error meant for the user (a `BriefingError`), or ``{"failed": "..."}`` for anything else
@@ -137,10 +138,11 @@ def _parse(raw: bytes) -> dict:
 
 
 def _child_env() -> dict[str, str]:
-    """The bot's environment, with this checkout's packages first on the path."""
+    """The bot's environment without its Discord token (the child never talks to Discord),
+    with this checkout's packages first on the path."""
     root = str(Path(__file__).resolve().parents[1])
-    return {**os.environ, "PYTHONPATH": os.pathsep.join(
-        filter(None, [root, os.environ.get("PYTHONPATH")]))}
+    env = {k: v for k, v in os.environ.items() if k != "BRIEFING_DISCORD_TOKEN"}
+    return {**env, "PYTHONPATH": os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))}
 
 
 def report_to_dict(report: ReindexReport) -> dict:

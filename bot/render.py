@@ -14,8 +14,7 @@ import discord
 import yarl
 
 from bot.citation import paragraphs_label
-from index import Answer, ArticleRecord, Digest, Hit, ReindexReport, Summary, SummarySentence
-from index.summarise.stories import Story
+from index import Answer, ArticleRecord, Digest, Hit, ReindexReport, Story, Summary, SummarySentence
 
 CONTENT_LIMIT = 2000
 TITLE_LIMIT = 256

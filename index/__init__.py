@@ -33,7 +33,7 @@ from index.ingest.embedding import Embedder
 from index.ingest.reindex import Progress, ReindexReport, reindex, reindex_articles
 from index.search.followup import Turn, ask_followup
 from index.search.gate import DEFAULT_THRESHOLD
-from index.search.hybrid import MAX_QUESTION_CHARS, Answer, Hit, search
+from index.search.hybrid import MAX_QUESTION_CHARS, Answer, Hit, check_question, search
 from index.search.scope import Scope
 from index.store.backends import open_backend
 from index.store.base import Backend
@@ -49,7 +49,7 @@ __all__ = [
     "BriefingIndex", "CorpusMissing", "DEFAULT_GATE_THRESHOLD", "Digest", "DigestEntry", "Hit",
     "IndexCorrupt", "IndexMismatch", "IndexMissing", "IndexNotWritable", "InvalidQuestion",
     "NOTHING_INDEXED", "NothingIndexed", "ReindexReport", "ReindexRunning", "Summary",
-    "Scope", "Story", "StoryArticle", "SummarySentence", "Turn",
+    "Scope", "Story", "StoryArticle", "SummarySentence", "Turn", "check_question",
 ]
 
 log = logging.getLogger(__name__)

@@ -19,8 +19,7 @@ from bot.cogs.choices import resolve_source, source_choices
 from bot.cogs.options import declare
 from bot.errors import UserError
 from bot.when import parse_since
-from index import ArticleNotFound, Scope
-from index.search.hybrid import check_question
+from index import ArticleNotFound, Scope, check_question
 
 log = logging.getLogger(__name__)
 

@@ -30,8 +30,7 @@ from bot.cogs.answers import (
 )
 from bot.conversations import Conversation
 from bot.errors import UserError
-from index import BriefingError
-from index.search.hybrid import check_question
+from index import BriefingError, check_question
 
 log = logging.getLogger(__name__)
 

@@ -19,8 +19,7 @@ from bot.errors import UserError
 from bot.schedules import ScheduleStore
 from bot.statedb import StateUnavailable
 from bot.when import parse_clock, parse_since
-from index import InvalidQuestion
-from index.search.hybrid import check_question
+from index import InvalidQuestion, check_question
 
 log = logging.getLogger(__name__)
 DIGEST_STORIES = 8  # stories a digest embed shows; only these are summarised

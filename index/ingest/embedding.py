@@ -163,7 +163,7 @@ class Embedder:
                                    str(self.model_path), str(folder)],
                                   capture_output=True, text=True, timeout=1800, check=False,
                                   env={**os.environ, "HF_HUB_OFFLINE": "1"},
-                                  cwd=Path(__file__).resolve().parents[1])
+                                  cwd=Path(__file__).resolve().parents[2])
             if done.returncode != 0:
                 raise BriefingError("building the ONNX graphs failed: "
                                     + (done.stderr.strip().splitlines() or ["no output"])[-1])

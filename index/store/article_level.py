@@ -61,7 +61,7 @@ class ArticleEvidence:
         (the sum of their IDF: Lucene's BM25 gives a word at most its IDF), so that it
         compares across questions; None when no article holds any of them.
 
-        Needs only the question, so `index.search.rank` computes it while the question is
+        Needs only the question, so `index.search.hybrid.rank` computes it while the question is
         being embedded."""
         if self.lexical is None:
             return None

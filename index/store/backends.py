@@ -9,13 +9,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from index.errors import IndexNotWritable
 from index.store.base import Backend
 from index.store.local import LocalBackend
 
 
 def _postgres(url: str) -> Backend:
-    from index.store.postgres import PostgresBackend  # needs the [postgres] extra
-
+    try:
+        from index.store.postgres import PostgresBackend
+    except ModuleNotFoundError as err:  # psycopg: the [postgres] extra
+        raise IndexNotWritable(f"a PostgreSQL index needs {err.name}: "
+                               f"pip install -e '.[postgres]'") from None
     return PostgresBackend(url)
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index.errors import IndexCorrupt
 from index.store.article_level import ArticleEvidence
 from index.store.dense import DenseStore
 from index.store.lexical import LexicalIndex
@@ -46,13 +47,19 @@ class RowIds:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def rows(self, ids: Sequence[int] | np.ndarray) -> np.ndarray:
-        """The row of each id, in the order given; ids not in this generation are left out."""
+    def rows(self, ids: Sequence[int] | np.ndarray, known_only: bool = False) -> np.ndarray:
+        """The row of each id, in the order given.
+
+        An id this generation does not hold raises IndexCorrupt (a caller's arrays would
+        otherwise no longer line up with its ids), or is left out with `known_only`.
+        """
         ids = np.asarray(ids, dtype=np.int64).reshape(-1)
-        if not len(ids) or not len(self._sorted):
+        if not len(ids):
             return np.zeros(0, dtype=np.int64)
-        at = np.minimum(np.searchsorted(self._sorted, ids), len(self._sorted) - 1)
-        known = self._sorted[at] == ids
+        at = np.minimum(np.searchsorted(self._sorted, ids), max(len(self._sorted) - 1, 0))
+        known = (self._sorted[at] == ids) if len(self._sorted) else np.zeros(len(ids), bool)
+        if not known.all() and not known_only:
+            raise IndexCorrupt(f"passage {int(ids[~known][0])} is not in this index generation")
         return self._order[at[known]]
 
 
@@ -123,7 +130,8 @@ class LocalLexical:
         scores = self._all_scores(tokens)
         if scores is None:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
-        rows = np.flatnonzero(scores > 0) if among is None else self._ids.rows(among)
+        rows = (np.flatnonzero(scores > 0) if among is None
+                else self._ids.rows(among, known_only=True))
         if among is not None:
             rows = rows[scores[rows] > 0]
         if len(rows) > k:
@@ -178,7 +186,8 @@ class LocalMetadata:
 
     def passages(self, ids: Sequence[int] | np.ndarray) -> list[PassageRecord]:
         """The passages with these ids, in the order asked."""
-        records = self._store.passages(self._ids.rows(ids))  # their `id` is the SQLite row
+        # their `id` is the SQLite row; ids this generation lacks are left out, as documented
+        records = self._store.passages(self._ids.rows(ids, known_only=True))
         return [replace(r, id=int(self._ids.ids[r.id])) for r in records]
 
     def articles(self) -> list[ArticleRecord]:

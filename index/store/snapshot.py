@@ -21,9 +21,12 @@ import re
 import secrets
 import shutil
 import sqlite3
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -38,6 +41,7 @@ from index.store.metadata import MetadataStore
 from index.store.writer_lock import not_writable
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 FORMAT_VERSION = 5  # 4: article-level BM25 (index/store/article_level.py); 5: stable passage ids
 CURRENT = "CURRENT"
@@ -56,6 +60,17 @@ class Snapshot:
     lexical: LexicalSearch
     metadata: Metadata
     articles: ArticleSearch
+    _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    _memo_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False,
+                                       compare=False)
+
+    def memo(self, key: str, compute: Callable[[], T]) -> T:
+        """`compute()`, once per snapshot: a generation never changes once written, so what
+        is derived from all of it (stories) is computed on first use and kept with it."""
+        with self._memo_lock:
+            if key not in self._memo:
+                self._memo[key] = compute()
+            return self._memo[key]
 
     @property
     def size(self) -> int:

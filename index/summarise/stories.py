@@ -10,7 +10,6 @@ baseline the README compares with: any one pair above its threshold joins two st
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -141,19 +140,7 @@ def all_stories(snapshot: Snapshot, threshold: float = THRESHOLD,
     for the default parameters: a generation never changes once written)."""
     if (threshold, window_days) != (THRESHOLD, WINDOW_DAYS):
         return _group(snapshot, threshold, window_days)
-    key = snapshot.generation
-    with _CACHE_LOCK:
-        cached = _CACHE.get(key)
-    if cached is None:
-        cached = _group(snapshot, threshold, window_days)
-        with _CACHE_LOCK:
-            _CACHE.clear()  # one index serves one generation at a time
-            _CACHE[key] = cached
-    return list(cached)
-
-
-_CACHE: dict[str, tuple[Story, ...]] = {}
-_CACHE_LOCK = threading.Lock()
+    return list(snapshot.memo("stories", lambda: _group(snapshot, threshold, window_days)))
 
 
 def _group(snapshot: Snapshot, threshold: float, window_days: float) -> tuple[Story, ...]:
