@@ -16,6 +16,9 @@ import pytest
 from discord.ext import commands
 
 from bot.app import BriefingBot, ShardedBriefingBot, shard_of
+from bot.feeds.poll import Poller, PollOptions
+from bot.feeds.store import Feed, FeedStore
+from bot.fetch import FetchPolicy
 from bot.schedules import ScheduleStore
 from bot.settings import Settings, SettingsError, load_settings
 from tests.bot.harness import answer_of
@@ -80,6 +83,24 @@ def test_shard_settings_make_an_auto_sharded_bot_that_holds_only_its_shards_guil
     every = make_bot(tmp_path / "all", shard_count=2)  # no ids: all the shards
     assert every.holds_guild(None) and every.holds_guild(1 << 22)
     assert shard_of(5 << 22, 3) == 2 and shard_of(None, 3) == 0
+
+
+def test_a_sharded_process_polls_and_so_posts_only_the_feeds_of_its_guilds(tmp_path):
+    store = FeedStore(tmp_path / "feeds.sqlite")
+    try:
+        for name, guild in (("zero", 0 << 22 | 7), ("one", 1 << 22 | 7), ("none", None)):
+            store.add(Feed(f"http://127.0.0.1:9/{name}.xml", guild, None if guild is None else
+                           guild + 1, "", "", True, False, 600.0))
+        policy = FetchPolicy(allow_loopback=True, timeout_s=5)
+        holds = make_bot(tmp_path, shard_count=2, shard_ids=[1]).holds_guild
+        poller = Poller(store, tmp_path / "corpus", PollOptions(policy, policy), holds=holds)
+        report = asyncio.run(poller.poll())
+        assert report.feeds == 1 and [url for url, _ in report.errors] == [
+            "http://127.0.0.1:9/one.xml"]  # nothing listens on port 9
+        everyone = Poller(store, tmp_path / "corpus", PollOptions(policy, policy))
+        assert asyncio.run(everyone.poll()).feeds == 3  # the CLI: every feed
+    finally:
+        store.close()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
