@@ -22,6 +22,7 @@ from bot.fetch import FetchPolicy
 from bot.schedules import ScheduleStore
 from bot.settings import Settings, SettingsError, load_settings
 from tests.bot.harness import answer_of
+from tests.bot.test_startup import START_BOT, bot_env, serving
 from tests.fake_discord import FakeDiscord
 from tests.postgres import fresh_database
 from tests.support import ROOT
@@ -101,6 +102,22 @@ def test_a_sharded_process_polls_and_so_posts_only_the_feeds_of_its_guilds(tmp_p
         assert asyncio.run(everyone.poll()).feeds == 3  # the CLI: every feed
     finally:
         store.close()
+
+
+def test_a_bot_too_large_for_one_connection_is_told_to_shard_in_one_line(tmp_path):
+    server = FakeDiscord()
+    server.add_guild()  # two servers, one a connection: Discord closes with 4011
+    server.guilds_per_shard = 1
+    with serving(server):
+        env = bot_env(tmp_path, BRIEFING_DISCORD_TOKEN=server.token,
+                      BRIEFING_DISCORD_API_BASE=server.api_base,
+                      BRIEFING_DISCORD_GATEWAY_URL=server.gateway_url)
+        result = subprocess.run([sys.executable, "-c", START_BOT], env=env, cwd=ROOT,
+                                capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        "briefing: Discord says the bot is in too many servers for one connection: set "
+        "BRIEFING_SHARD_COUNT")
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
