@@ -699,6 +699,24 @@ def test_a_process_running_one_shard_hears_nothing_of_the_other_shards_guilds() 
     run_sharded(scenario, shards=1, shard_count=2, shard_ids=[1])
 
 
+def test_one_shard_dropped_resumes_its_own_session_while_the_other_keeps_answering() -> None:
+    async def scenario(server: FakeDiscord, bot: ShardBot) -> None:
+        on = {(int(g) >> 22) % 2: g for g in server.guilds if g != server.guild_id}
+        first = server.session_of(0)
+        await server.request_reconnect(shard=1)  # shard 1 reconnects; shard 0 stays up
+        assert server.live_shards() == [(0, 2)]
+        missed = await server.send_interaction("where", guild_id=on[1])  # waits for RESUME
+        sent = await server.send_interaction("where", guild_id=on[0])
+        await server.wait_for(lambda c: c.path == sent.callback_path)
+        await server.wait_connected(shards=2)
+        call = await server.wait_for(lambda c: c.path == missed.callback_path)
+        assert call.json["data"]["content"] == f"guild={on[1]} shard=1"
+        assert server.resumes == 1 and server.replayed >= 1
+        assert server.session_of(0) is first and len(server.identifies) == 2
+
+    run_sharded(scenario, shard_count=2)
+
+
 def test_gateway_bot_recommends_shards_and_an_unsharded_client_follows_it() -> None:
     async def scenario(server: FakeDiscord, bot: ShardBot) -> None:
         [call] = [c for c in server.calls if c.path == "/gateway/bot"]
