@@ -32,6 +32,13 @@ EXTENSIONS = ("bot.cogs.ask", "bot.cogs.conversations", "bot.cogs.sources", "bot
 UNEXPECTED = "Something went wrong while handling that; the error has been logged."
 CLOSE_WAIT_S = 5.0  # how long closing waits for an answer being posted
 AUTHENTICATION_FAILED = 4004  # the gateway's close code for a token it does not accept
+INVALID_SHARD, SHARDING_REQUIRED = 4010, 4011  # its close codes for the shard settings
+REFUSED = {
+    AUTHENTICATION_FAILED: "Discord refused the token (BRIEFING_DISCORD_TOKEN)",
+    INVALID_SHARD: "Discord refused the shard (BRIEFING_SHARD_COUNT, BRIEFING_SHARD_IDS)",
+    SHARDING_REQUIRED: "Discord says the bot is in too many servers for one connection: set "
+                       "BRIEFING_SHARD_COUNT",
+}
 # Work off the event loop (index calls, SQLite) runs on this many threads: more only fight the
 # loop for the GIL (100 questions at once, defer p50 on 6 threads then 2: 166 → 130 ms and
 # 369 → 180 ms, two pairs of runs on a loaded 2-core machine); ONNX has threads of its own.
@@ -96,13 +103,30 @@ async def reply_ephemeral(interaction: discord.Interaction, message: str) -> Non
         log.warning("could not deliver an error reply", exc_info=True)
 
 
+def shard_of(guild_id: int | None, shard_count: int) -> int:
+    """The shard that receives a guild's events (Discord's formula); DMs come to shard 0."""
+    return 0 if guild_id is None else (guild_id >> 22) % shard_count
+
+
 class BriefingBot(commands.Bot):
-    """The bot: one index shared by every cog, commands loaded from EXTENSIONS."""
+    """The bot: one index shared by every cog, commands loaded from EXTENSIONS.
+
+    With BRIEFING_SHARD_COUNT set, `BriefingBot(settings)` is a `ShardedBriefingBot` (an
+    auto-sharded client over BRIEFING_SHARD_IDS); otherwise a plain, unsharded `commands.Bot`.
+    """
+
+    def __new__(cls, settings: Settings, *args: object, **options: object) -> BriefingBot:
+        if cls is BriefingBot and settings.shard_count is not None:
+            cls = ShardedBriefingBot
+        return super().__new__(cls)
 
     def __init__(self, settings: Settings, index: BriefingIndex | None = None,
                  **options: object) -> None:
         intents = discord.Intents.default()  # without message content, mentions carry text
         intents.message_content = settings.message_content  # privileged: opt in
+        if isinstance(self, discord.AutoShardedClient):
+            options.setdefault("shard_count", settings.shard_count)
+            options.setdefault("shard_ids", settings.shard_ids)
         super().__init__(command_prefix=commands.when_mentioned, intents=intents,
                          help_command=None, tree_cls=BriefingTree,
                          allowed_mentions=discord.AllowedMentions.none(), **options)
@@ -119,7 +143,21 @@ class BriefingBot(commands.Bot):
         self.reindex_lock = asyncio.Lock()
         self.reindexer = Reindexer()  # reindexes run in a child process
 
+    def holds_guild(self, guild_id: int | None) -> bool:
+        """Whether this process runs the shard that holds the guild (None: a DM or no guild,
+        shard 0). Unsharded, it holds every guild. Per-guild work that only one process may do
+        (scheduled digests, feed posts) is left to the process that holds the guild."""
+        count = self.settings.shard_count
+        if count is None:
+            return True
+        shards = self.settings.shard_ids
+        return shards is None or shard_of(guild_id, count) in shards
+
     async def setup_hook(self) -> None:
+        if self.settings.shard_count is not None:
+            shards = self.settings.shard_ids or range(self.settings.shard_count)
+            log.info("running shards %s of %d", ",".join(map(str, shards)),
+                     self.settings.shard_count)
         asyncio.get_running_loop().set_default_executor(
             ThreadPoolExecutor(WORKER_THREADS, thread_name_prefix="briefing-worker"))
         for extension in EXTENSIONS:
@@ -182,6 +220,10 @@ class BriefingBot(commands.Bot):
         self.channel_modes.close()
 
 
+class ShardedBriefingBot(BriefingBot, commands.AutoShardedBot):
+    """The bot as an auto-sharded client: one gateway connection per shard it runs."""
+
+
 def run_bot(settings: Settings) -> int:
     """Run until stopped; returns the exit status for `briefing bot`."""
     if settings.discord_token is None or not settings.discord_token.get_secret_value():
@@ -197,8 +239,9 @@ def run_bot(settings: Settings) -> int:
     try:
         bot.run(settings.discord_token.get_secret_value(), log_handler=None)
     except (discord.LoginFailure, discord.ConnectionClosed) as err:
-        if isinstance(err, discord.ConnectionClosed) and err.code != AUTHENTICATION_FAILED:
+        code = err.code if isinstance(err, discord.ConnectionClosed) else AUTHENTICATION_FAILED
+        if code not in REFUSED:
             raise
-        print("briefing: Discord refused the token (BRIEFING_DISCORD_TOKEN)", file=sys.stderr)
+        print(f"briefing: {REFUSED[code]}", file=sys.stderr)
         return 2
     return 0

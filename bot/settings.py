@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings.exceptions import SettingsError as PydanticSettingsError
 
 from index import DEFAULT_GATE_THRESHOLD
@@ -90,6 +91,12 @@ class Settings(BaseSettings):
                                      "digest schedules, feeds, conversations — so several bot "
                                      "processes share it; unset: the *_db SQLite files. Needs "
                                      "pip install -e '.[postgres]'")
+    shard_count: int | None = Field(None, ge=1, description="Shards the whole bot is split "
+                                    "into (every process gives the same count); unset: "
+                                    "discord.py connects one shard and no sharding")
+    shard_ids: Annotated[list[int] | None, NoDecode] = Field(
+        None, description="The shards this process runs, e.g. 0,1 or 0-3 (needs "
+        "BRIEFING_SHARD_COUNT); unset: all of them")
     message_content: bool = Field(False, description="Ask Discord for the privileged Message "
                                   "Content intent (enable it in the developer portal too): "
                                   "follow-ups in threads and forum posts need no mention")
@@ -118,6 +125,55 @@ class Settings(BaseSettings):
         if urlsplit(value.strip()).scheme not in ("postgresql", "postgres"):
             raise ValueError("is not a postgresql:// URL")
         return value.strip()
+
+    @field_validator("shard_count", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        """An empty BRIEFING_SHARD_COUNT= means unset."""
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("shard_ids", mode="before")
+    @classmethod
+    def _shard_range(cls, value: object) -> object:
+        """"0,1", "0-3" or "0-1,4" in the environment (a JSON list works too)."""
+        if not isinstance(value, str):
+            return value
+        if not value.strip():
+            return None
+        if value.strip().startswith("["):
+            try:
+                return json.loads(value)
+            except json.JSONDecodeError:
+                raise ValueError("is not a JSON list of shard ids") from None
+        ids: list[int] = []
+        for part in value.split(","):
+            match = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", part)
+            if match is None:
+                raise ValueError(f"{part.strip()!r} is not a shard id or range (e.g. 0,1 or 0-3)")
+            first, last = int(match.group(1)), int(match.group(2) or match.group(1))
+            if last < first:
+                raise ValueError(f"the range {first}-{last} runs backwards")
+            ids.extend(range(first, last + 1))
+        return ids
+
+    @field_validator("shard_ids")
+    @classmethod
+    def _shards_exist(cls, value: list[int] | None, info: ValidationInfo) -> list[int] | None:
+        """Ids need a count, lie within 0..count-1, and each appears once."""
+        if value is None:
+            return None
+        if "shard_count" not in info.data:
+            return value  # the count itself is invalid; that error says so
+        count = info.data["shard_count"]
+        if count is None:
+            raise ValueError("needs BRIEFING_SHARD_COUNT (the total number of shards)")
+        if not value:
+            raise ValueError("names no shard")
+        outside = sorted({i for i in value if not 0 <= i < count})
+        if outside:
+            raise ValueError(f"shard {outside[0]} is outside 0-{count - 1} "
+                             f"(BRIEFING_SHARD_COUNT={count})")
+        return sorted(set(value))
 
     @field_validator("model_path")
     @classmethod

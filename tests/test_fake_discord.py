@@ -586,3 +586,182 @@ def test_threads_on_messages_forum_posts_and_replies_behave_like_discord() -> No
     server = run_with_bot(scenario)
     assert [t["name"] for t in server.guild_create_payload(0)["threads"]] == ["Follow-ups",
                                                                              "A question"]
+
+
+# Sharding ------------------------------------------------------------------------------------
+
+
+class ShardBot(commands.AutoShardedBot):
+    """An auto-sharded bot whose global /where answers with its guild and the shard it came
+    through."""
+
+    def __init__(self, **shards: object) -> None:
+        super().__init__(command_prefix=commands.when_mentioned, intents=discord.Intents.default(),
+                         help_command=None, guild_ready_timeout=0.1, **shards)
+        self.errors: list[BaseException] = []
+        self.tree.on_error = self.on_tree_error
+        self.tree.add_command(app_commands.Command(
+            name="where", description="Which shard?", callback=self.where))
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """No 5 s pause between the shards' IDENTIFYs (Discord's limit, not the fake's)."""
+
+    async def setup_hook(self) -> None:
+        await self.tree.sync()
+
+    async def where(self, interaction: discord.Interaction) -> None:
+        shard = interaction.guild.shard_id if interaction.guild else None
+        await interaction.response.send_message(f"guild={interaction.guild_id} shard={shard}")
+
+    async def on_tree_error(self, interaction: discord.Interaction, error: Exception) -> None:
+        self.errors.append(error)
+
+
+def run_sharded(scenario: Callable[[FakeDiscord, ShardBot], Awaitable[None]], *,
+                shards: int = 2, live: int | None = None, guilds_per_shard: int | None = None,
+                **options: object) -> FakeDiscord:
+    """A server with a guild on each of ``shards`` shards (and the first guild wherever its id
+    falls), and a ShardBot made with ``options`` (e.g. shard_count=2), ready on the ``live``
+    shards it runs (default: all ``shards``)."""
+
+    async def main() -> FakeDiscord:
+        async with FakeDiscord() as server:
+            server.guilds_per_shard = guilds_per_shard
+            for shard in range(shards):
+                server.add_guild(f"Guild on shard {shard}", shard=(shard, shards))
+            restore = point_discord_at(server.api_base, server.gateway_url)
+            bot = ShardBot(**options)
+            running = asyncio.create_task(bot.start(server.token))
+            try:
+                await server.wait_connected(10, shards=live or shards)
+                await asyncio.wait_for(bot.wait_until_ready(), 10)
+                await scenario(server, bot)
+            finally:
+                await bot.close()
+                await asyncio.wait_for(running, 5)
+                restore()
+            assert bot.errors == []
+            return server
+
+    return asyncio.run(main())
+
+
+def test_each_shard_gets_ready_and_guild_create_for_its_own_guilds_only() -> None:
+    async def scenario(server: FakeDiscord, bot: ShardBot) -> None:
+        assert server.live_shards() == [(0, 2), (1, 2)]
+        assert sorted(i["shard"] for i in server.identifies) == [[0, 2], [1, 2]]
+        for shard in (0, 1):
+            session = server.session_of(shard)
+            [ready] = session.events("READY")
+            assert ready["d"]["shard"] == [shard, 2]
+            created = [e["d"]["id"] for e in session.events("GUILD_CREATE")]
+            expected = [g for g in server.guilds if (int(g) >> 22) % 2 == shard]
+            assert sorted(created) == sorted(expected) and created
+            assert [g["id"] for g in ready["d"]["guilds"]] == created
+        assert {g.id for g in bot.guilds} == {int(g) for g in server.guilds}
+        assert all(g.shard_id == (g.id >> 22) % 2 for g in bot.guilds)
+
+    run_sharded(scenario, shard_count=2)
+
+
+def test_an_interaction_reaches_only_the_shard_holding_its_guild_and_dms_go_to_shard_0() -> None:
+    async def scenario(server: FakeDiscord, bot: ShardBot) -> None:
+        for guild_id in server.guilds:
+            shard = (int(guild_id) >> 22) % 2
+            sent = await server.send_interaction("where", guild_id=guild_id)
+            call = await server.wait_for(lambda c, sent=sent: c.path == sent.callback_path)
+            assert call.json["data"]["content"] == f"guild={guild_id} shard={shard}"
+            delivered = {s.shard[0] for s in server.sessions.values()
+                         if any(e["d"]["id"] == sent.id for e in s.events("INTERACTION_CREATE"))}
+            assert delivered == {shard}
+        dm = await server.send_interaction("where", dm=True)
+        call = await server.wait_for(lambda c: c.path == dm.callback_path)
+        assert call.json["data"]["content"] == "guild=None shard=None"
+        assert [e["d"]["id"] for e in server.session_of(0).events("INTERACTION_CREATE")][-1] \
+            == dm.id
+        assert dm.id not in [e["d"]["id"] for e in
+                             server.session_of(1).events("INTERACTION_CREATE")]
+
+    run_sharded(scenario, shard_count=2)
+
+
+def test_a_process_running_one_shard_hears_nothing_of_the_other_shards_guilds() -> None:
+    async def scenario(server: FakeDiscord, bot: ShardBot) -> None:
+        assert server.live_shards() == [(1, 2)]
+        assert {g.id for g in bot.guilds} == {int(g) for g in server.guilds
+                                             if (int(g) >> 22) % 2 == 1}
+        other = next(g for g in server.guilds if (int(g) >> 22) % 2 == 0)
+        start = len(server.calls)
+        await server.send_interaction("where", guild_id=other)  # shard 0 is not running
+        await asyncio.sleep(0.3)
+        assert [c.path for c in server.calls[start:]] == []
+
+    run_sharded(scenario, live=1, shard_count=2, shard_ids=[1])
+
+
+def test_one_shard_dropped_resumes_its_own_session_while_the_other_keeps_answering() -> None:
+    async def scenario(server: FakeDiscord, bot: ShardBot) -> None:
+        on = {(int(g) >> 22) % 2: g for g in server.guilds if g != server.guild_id}
+        first = server.session_of(0)
+        await server.request_reconnect(shard=1)  # shard 1 reconnects; shard 0 stays up
+        assert server.live_shards() == [(0, 2)]
+        missed = await server.send_interaction("where", guild_id=on[1])  # waits for RESUME
+        sent = await server.send_interaction("where", guild_id=on[0])
+        await server.wait_for(lambda c: c.path == sent.callback_path)
+        await server.wait_connected(shards=2)
+        call = await server.wait_for(lambda c: c.path == missed.callback_path)
+        assert call.json["data"]["content"] == f"guild={on[1]} shard=1"
+        assert server.resumes == 1 and server.replayed >= 1
+        assert server.session_of(0) is first and len(server.identifies) == 2
+
+    run_sharded(scenario, shard_count=2)
+
+
+def test_gateway_bot_recommends_shards_and_an_unsharded_client_follows_it() -> None:
+    async def scenario(server: FakeDiscord, bot: ShardBot) -> None:
+        [call] = [c for c in server.calls if c.path == "/gateway/bot"]
+        assert bot.shard_count == 2 and server.live_shards() == [(0, 2), (1, 2)]
+
+    async def main() -> None:
+        async with FakeDiscord() as server, aiohttp.ClientSession() as http:
+            server.add_guild(shard=(1, 2))
+            server.guilds_per_shard = 1  # two guilds: two shards needed
+            headers = {"Authorization": f"Bot {server.token}"}
+            async with http.get(f"{server.api_base}/gateway/bot", headers=headers) as response:
+                body = await response.json()
+            assert body["shards"] == 2 and body["url"] == server.gateway_url
+            assert body["session_start_limit"]["max_concurrency"] == 1
+            assert body["session_start_limit"]["remaining"] == 1000
+
+    asyncio.run(main())
+    # Three guilds, at most two a shard: with no shard count discord.py asks /gateway/bot.
+    run_sharded(scenario, guilds_per_shard=2)
+
+
+async def _identify_closes(server: FakeDiscord, shard: object) -> int | None:
+    """Open a raw gateway connection, IDENTIFY with ``shard`` and return the close code."""
+    async with aiohttp.ClientSession() as http, http.ws_connect(server.gateway_url) as ws:
+        hello = await ws.receive_json()
+        assert hello["op"] == 10
+        identify = {"token": server.token, "intents": 0, "properties": {}}
+        if shard is not None:
+            identify["shard"] = shard
+        await ws.send_json({"op": 2, "d": identify})
+        while (msg := await ws.receive()).type is aiohttp.WSMsgType.TEXT:
+            if msg.json()["op"] == 0:
+                return None  # dispatched READY: accepted
+        return ws.close_code
+
+
+def test_an_invalid_shard_closes_4010_and_too_many_guilds_for_one_shard_4011() -> None:
+    async def main() -> None:
+        async with FakeDiscord() as server:
+            for bad in ([2, 2], [-1, 2], [0, 0], [0], ["0", "2"]):
+                assert await _identify_closes(server, bad) == 4010, bad
+            assert await _identify_closes(server, [1, 2]) is None
+            server.add_guild(shard=(1 - (int(server.guild_id) >> 22) % 2, 2))
+            server.guilds_per_shard = 1
+            assert await _identify_closes(server, None) == 4011  # two guilds on one shard
+            assert await _identify_closes(server, [0, 2]) is None  # one guild a shard
+
+    asyncio.run(main())

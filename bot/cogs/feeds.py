@@ -34,7 +34,8 @@ class Feeds(commands.Cog):
     def __init__(self, bot: BriefingBot) -> None:
         self.bot = bot
         self.store = FeedStore(bot.settings.feeds_db, database_url=bot.settings.database_url)
-        self.poller = Poller(self.store, bot.settings.corpus_dir, poll_options(bot.settings))
+        self.poller = Poller(self.store, bot.settings.corpus_dir, poll_options(bot.settings),
+                             holds=bot.holds_guild)
         self.polling = asyncio.Lock()
         self.poll_due_feeds.change_interval(seconds=bot.settings.feed_check_s)
 

@@ -135,10 +135,11 @@ class Summaries(commands.Cog):
 
     async def _post_due_digests(self) -> None:
         """Each due digest is claimed first, so of several processes sharing the schedules
-        only the one whose claim won posts it."""
+        only the one whose claim won posts it; a sharded process leaves the guilds of other
+        shards (their channels are not in its cache) to the process that holds them."""
         now = datetime.now(UTC)
         for schedule in await asyncio.to_thread(self.schedules.all):
-            if not schedule.due(now):
+            if not schedule.due(now) or not self.bot.holds_guild(schedule.guild_id):
                 continue
             channel = self.bot.get_channel(schedule.channel_id)
             if not isinstance(channel, discord.abc.Messageable):

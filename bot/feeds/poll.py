@@ -12,6 +12,7 @@ import logging
 import random
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -97,14 +98,20 @@ def words_match(words: str, text: str) -> bool:
 
 
 class Poller:
-    """Polls the feeds of a store into a corpus folder."""
+    """Polls the feeds of a store into a corpus folder.
+
+    `holds(guild_id)` says whether this process runs the shard of a feed's guild (None: a
+    feed without one, shard 0); a sharded bot polls, and so posts, only the feeds it holds
+    and leaves the others to their own process. Default: every feed."""
 
     def __init__(self, store: FeedStore, corpus_dir: Path, options: PollOptions,
-                 resolver: AbstractResolver | None = None) -> None:
+                 resolver: AbstractResolver | None = None,
+                 holds: Callable[[int | None], bool] | None = None) -> None:
         self.store = store
         self.corpus_dir = Path(corpus_dir)
         self.options = options
         self.resolver = resolver
+        self.holds = holds or (lambda guild_id: True)
 
     async def poll(self, due_only: bool = False, now: float | None = None) -> PollReport:
         """One pass over the active feeds (only those due when `due_only`).
@@ -122,7 +129,7 @@ class Poller:
             self.store.end_pass()
 
     async def _poll(self, due_only: bool, now: float) -> PollReport:
-        feeds = [f for f in self.store.all() if not f.paused
+        feeds = [f for f in self.store.all() if not f.paused and self.holds(f.guild_id)
                  and (not due_only or f.next_poll <= now)]
         report = PollReport(feeds=len(feeds))
         if not feeds:

@@ -23,6 +23,12 @@ expire after 15 minutes of ``now()`` (``advance()`` skips ahead); every response
 (limits.py); threads: one started from a message (POST .../messages/{id}/threads) has
 the message's id, a message holds at most one (160004), none start inside threads or forums,
 forums take posts but no plain messages, and GUILD_CREATE lists the active threads.
+Sharding: ``add_guild(shard=(id, count))`` adds a guild on a shard; an IDENTIFY with
+``shard: [id, count]`` gets READY and GUILD_CREATE for that shard's guilds only, and every
+event of a guild (interactions, messages) goes only to the session holding it, DMs to shard 0
+(``sessions``, ``session_of(shard)``); a bad shard closes with 4010, too many guilds for
+``guilds_per_shard`` with 4011; ``GET /gateway/bot`` answers ``shards`` and
+``session_start_limit``.
 Faults: ``fail_next`` (``after=True``: the call took effect, then failed),
 ``drop_gateway``, ``request_reconnect`` (op 7) and ``invalidate_session`` (op 9); a RESUME
 replays the dispatches the client missed.

@@ -48,6 +48,19 @@ def snowflake() -> str:
     return str((ms << 22) | (1 << 17) | (next(_increment) & 0xFFF))
 
 
+def snowflake_on(shard_id: int, shard_count: int) -> str:
+    """A fresh snowflake whose guild would be on shard ``shard_id`` of ``shard_count``
+    (Discord's formula ``(id >> 22) % shard_count``: the millisecond part, nudged back)."""
+    ms = int(time.time() * 1000) - DISCORD_EPOCH_MS
+    ms -= (ms - shard_id) % shard_count
+    return str((ms << 22) | (1 << 17) | (next(_increment) & 0xFFF))
+
+
+def shard_of(guild_id: str | int | None, shard_count: int) -> int:
+    """The shard that receives a guild's events; DMs (no guild) go to shard 0."""
+    return 0 if guild_id is None else (int(guild_id) >> 22) % shard_count
+
+
 def now_iso() -> str:
     """Return the current UTC time in Discord's ISO-8601 form."""
     return datetime.now(UTC).isoformat()

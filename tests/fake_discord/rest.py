@@ -21,6 +21,7 @@ from .limits import (
 
 if TYPE_CHECKING:
     from .server import FakeDiscord, SentInteraction
+    from .world import GuildState
 
 
 @dataclass
@@ -245,7 +246,9 @@ class _Rest:
                 "type": 0, "message_id": str(ref["message_id"]), "channel_id": channel["id"],
                 "guild_id": channel.get("guild_id")})
             ping = (body.get("allowed_mentions") or {}).get("replied_user", True)
-            if target and ping and target["author"]["id"] in s.members:
+            guild = s.guilds.get(channel.get("guild_id") or "")
+            members = guild.members if guild is not None else s.members
+            if target and ping and target["author"]["id"] in members:
                 msg["mentions"] += s.mention_objects([target["author"]["id"]])
         await s.echo("MESSAGE_CREATE", msg)
         return json_response(msg)
@@ -331,32 +334,44 @@ class _Rest:
         return web.Response(body=data, content_type=kind or "application/octet-stream")
 
     # Guilds.
-    def _guild(self, request: web.Request) -> None:
-        if request.match_info["guild_id"] != self.s.guild_id:
+    def _guild(self, request: web.Request) -> GuildState:
+        guild = self.s.guilds.get(request.match_info["guild_id"])
+        if guild is None:
             raise ApiError(404, 10004, "Unknown Guild")
+        return guild
 
     async def guild(self, request: web.Request) -> web.Response:
-        self._guild(request)
-        s = self.s
-        body = p.guild(s.guild_id, s.guild_name, s.users["owner"]["id"], list(s.roles.values()))
-        return json_response(dict(body, approximate_member_count=len(s.members)))
+        g = self._guild(request)
+        body = p.guild(g.id, g.name, self.s.users["owner"]["id"], list(g.roles.values()))
+        return json_response(dict(body, approximate_member_count=len(g.members)))
 
     async def guild_channels(self, request: web.Request) -> web.Response:
-        self._guild(request)
-        return json_response(list(self.s.channels.values()))
+        g = self._guild(request)
+        return json_response([c for c in self.s.channels.values() if c.get("guild_id") == g.id])
 
     async def guild_roles(self, request: web.Request) -> web.Response:
-        self._guild(request)
-        return json_response(list(self.s.roles.values()))
+        return json_response(list(self._guild(request).roles.values()))
 
     async def guild_members(self, request: web.Request) -> web.Response:
-        self._guild(request)
+        members = self._guild(request).members
         user_id = request.match_info.get("user_id")
         if user_id is None:
-            return json_response(list(self.s.members.values()))
-        if user_id not in self.s.members:
+            return json_response(list(members.values()))
+        if user_id not in members:
             raise ApiError(404, 10007, "Unknown Member")
-        return json_response(self.s.members[user_id])
+        return json_response(members[user_id])
+
+    # Gateway discovery (what AutoShardedClient asks when it is given no shard count).
+    async def gateway_bot(self, request: web.Request) -> web.Response:
+        s = self.s
+        return json_response({"url": s.gateway_url, "shards": s.recommended_shards(),
+                              "session_start_limit": {
+                                  "total": 1000, "remaining": 1000 - len(s.identifies),
+                                  "reset_after": 86_400_000,
+                                  "max_concurrency": s.max_concurrency}})
+
+    async def gateway(self, request: web.Request) -> web.Response:
+        return json_response({"url": self.s.gateway_url})
 
     async def unknown(self, request: web.Request) -> web.Response:
         raise ApiError(404, 0, "404: Not Found")
@@ -386,6 +401,8 @@ def add_rest_routes(app: web.Application, server: FakeDiscord, prefix: str) -> N
         *((m, "/channels/{channel_id}/messages/{message_id}", r.channel_message) for m in verbs),
         ("POST", "/channels/{channel_id}/messages/{message_id}/threads", r.start_thread),
         ("PUT", "/channels/{channel_id}/thread-members/{user_id}", r.thread_member),
+        ("GET", "/gateway", r.gateway),
+        ("GET", "/gateway/bot", r.gateway_bot),
         ("GET", "/guilds/{guild_id}", r.guild),
         ("GET", "/guilds/{guild_id}/channels", r.guild_channels),
         ("GET", "/guilds/{guild_id}/roles", r.guild_roles),

@@ -113,10 +113,8 @@ class FakeDiscord(Gateway):
         return self
 
     async def stop(self) -> None:
-        """Close the gateway connection and stop the server."""
-        self._live.clear()
-        if self._ws is not None:
-            await self._ws.close(code=1001)
+        """Close the gateway connections and stop the server."""
+        await self.close_sockets(1001)
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -221,7 +219,8 @@ class FakeDiscord(Gateway):
     async def send_interaction(self, name: str, options: dict | list | None = None, *,
                                user: str | dict = "admin", type: int = 2,
                                focused: str | None = None, channel_id: str | None = None,
-                               dm: bool = False, force: bool = False) -> SentInteraction:
+                               guild_id: str | None = None, dm: bool = False,
+                               force: bool = False) -> SentInteraction:
         """Dispatch INTERACTION_CREATE for the synced slash command ``name``.
 
         ``options`` is Discord's option list, or ``{name: value}`` typed from the synced
@@ -231,8 +230,11 @@ class FakeDiscord(Gateway):
         guild_id or member); like Discord, only for a global command whose contexts allow DMs
         (LookupError otherwise). Options Discord's client would not send (over ``max_length``
         or 6000 characters, out of range, missing) raise ValueError. ``force=True`` sends it
-        anyway, as a modified client could.
+        anyway, as a modified client could. ``guild_id`` (an ``add_guild`` result) sends it
+        in that guild's text channel; it reaches only the session whose shard holds the guild.
         """
+        if guild_id is not None and channel_id is None and not dm:
+            channel_id = self.guild_of(guild_id).channel_id
         payload = self.interaction_payload(name, options, user=user, type=type, focused=focused,
                                            channel_id=channel_id, dm=dm, force=force)
         return await self._dispatch_interaction(payload)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from . import payloads as p
@@ -12,9 +13,22 @@ from .limits import ApiError, check_user_options, invalid_form
 from .rest import UploadedFile
 
 
+@dataclass
+class GuildState:
+    """One guild: its roles (the @everyone role has the guild's id), members and the text
+    channel interactions and messages default to."""
+
+    id: str
+    name: str
+    roles: dict[str, dict[str, Any]]
+    members: dict[str, dict[str, Any]]
+    channel_id: str
+
+
 class World:
     """One guild with a text channel, a forum channel and three members: the bot, an admin and
-    a plain member.
+    a plain member; ``add_guild`` adds more (each with a text channel and those members), for
+    instance one on each shard.
 
     The admin's role has Manage Server; the @everyone role's id is the guild id; the guild
     owner is a fourth user who is not a member. The application id is the bot's user id.
@@ -48,6 +62,8 @@ class World:
             self.users["admin"]["id"]: p.member(self.users["admin"], [self.admin_role_id], joined),
             self.users["member"]["id"]: p.member(self.users["member"], [], joined),
         }
+        self.guilds = {self.guild_id: GuildState(self.guild_id, self.guild_name, self.roles,
+                                                 self.members, self.channel_id)}
         self.dm_channels: dict[str, dict[str, Any]] = {}  # by channel id
         self.messages: dict[str, dict[str, Any]] = {}
         self.files: dict[str, bytes] = {}  # attachment id -> bytes served at its url
@@ -62,13 +78,42 @@ class World:
             return self.users[who]
         return next(u for u in self.users.values() if u["id"] == str(who))
 
-    def permissions_of(self, user_id: str) -> int:
-        """Guild-level permissions of a member, computed from its roles like Discord does."""
+    def add_guild(self, name: str = "Another Guild", *,
+                  shard: tuple[int, int] | None = None) -> str:
+        """Add a guild with its own @everyone and Admin roles, a text channel "general", and
+        the bot, admin (with that Admin role) and member as members; return its id.
+        ``shard=(id, count)`` picks an id on that shard (``(guild_id >> 22) % count == id``).
+        A live session on its shard gets its GUILD_CREATE only on its next IDENTIFY."""
+        guild_id = p.snowflake_on(*shard) if shard else p.snowflake()
+        admin_role = p.snowflake()
+        roles = {guild_id: p.role(guild_id, "@everyone", p.EVERYONE_PERMISSIONS, 0),
+                 admin_role: p.role(admin_role, "Admin", p.EVERYONE_PERMISSIONS | p.MANAGE_GUILD,
+                                    1)}
+        channel_id = p.snowflake()
+        self.channels[channel_id] = p.text_channel(channel_id, guild_id, "general")
+        joined = p.now_iso()
+        members = {self.users[who]["id"]: p.member(self.users[who],
+                                                   [admin_role] if who == "admin" else [], joined)
+                   for who in ("bot", "admin", "member")}
+        self.guilds[guild_id] = GuildState(guild_id, name, roles, members, channel_id)
+        return guild_id
+
+    def guild_of(self, guild_id: str | None) -> GuildState:
+        """A guild by id (None: the first guild); LookupError if there is none."""
+        guild = self.guilds.get(str(guild_id or self.guild_id))
+        if guild is None:
+            raise LookupError(f"no guild {guild_id}")
+        return guild
+
+    def permissions_of(self, user_id: str, guild_id: str | None = None) -> int:
+        """Guild-level permissions of a member (in the first guild unless ``guild_id``),
+        computed from its roles like Discord does."""
         if user_id == self.users["owner"]["id"]:
             return p.ALL_PERMISSIONS
-        perms = int(self.roles[self.guild_id]["permissions"])
-        for role_id in self.members[user_id]["roles"]:
-            perms |= int(self.roles[role_id]["permissions"])
+        guild = self.guild_of(guild_id)
+        perms = int(guild.roles[guild.id]["permissions"])
+        for role_id in guild.members[user_id]["roles"]:
+            perms |= int(guild.roles[role_id]["permissions"])
         return p.ALL_PERMISSIONS if perms & p.ADMINISTRATOR else perms
 
     def channel(self, channel_id: str) -> dict[str, Any] | None:
@@ -187,9 +232,10 @@ class World:
             self.files[out[-1]["id"]] = f.data
         return out
 
-    def partial_member(self, user_id: str) -> dict[str, Any]:
+    def partial_member(self, user_id: str, guild_id: str | None = None) -> dict[str, Any]:
         """The member object without ``user``, as nested in messages."""
-        return {k: v for k, v in self.members[user_id].items() if k != "user"}
+        member = self.guild_of(guild_id).members[user_id]
+        return {k: v for k, v in member.items() if k != "user"}
 
     def message_event(self, msg: dict[str, Any], intents: int) -> dict[str, Any]:
         """MESSAGE_CREATE data for ``msg`` as the bot may see it, given its gateway intents.
@@ -198,8 +244,9 @@ class World:
         bot arrive with empty content, embeds, attachments and components.
         """
         event = dict(msg)
-        if msg.get("guild_id") and msg["author"]["id"] in self.members:
-            event["member"] = self.partial_member(msg["author"]["id"])
+        guild = self.guilds.get(msg.get("guild_id") or "")
+        if guild is not None and msg["author"]["id"] in guild.members:
+            event["member"] = self.partial_member(msg["author"]["id"], guild.id)
         bot_id = self.users["bot"]["id"]
         exempt = msg["author"]["id"] == bot_id or any(m["id"] == bot_id for m in msg["mentions"])
         if not intents & p.MESSAGE_CONTENT_INTENT and not exempt:
@@ -232,7 +279,8 @@ class World:
         """INTERACTION_CREATE data for the synced slash command ``name``."""
         if dm and channel_id is not None:
             raise ValueError("pass either dm=True or channel_id, not both")
-        command = self.find_command(name)
+        in_guild = (self.channel(channel_id) or {}).get("guild_id") if channel_id else None
+        command = self.find_command(name, scopes=(in_guild or self.guild_id, None))
         if dm and not force and not self.offered_in_dm(command):
             if command.get("guild_id"):  # DMs only have global commands: is there one?
                 with contextlib.suppress(LookupError):
@@ -304,16 +352,17 @@ class World:
                            app_permissions=str(p.DM_APP_PERMISSIONS),
                            authorizing_integration_owners={"0": "0"})
             return payload
-        if user_obj["id"] not in self.members:
+        guild = self.guild_of(channel["guild_id"])
+        if user_obj["id"] not in guild.members:
             raise LookupError(f"{user_obj['username']} is not a member of the guild; "
                               "use dm=True for a DM")
-        member = dict(self.members[user_obj["id"]],
-                      permissions=str(self.permissions_of(user_obj["id"])))
+        member = dict(guild.members[user_obj["id"]],
+                      permissions=str(self.permissions_of(user_obj["id"], guild.id)))
         payload.update(
-            guild_id=self.guild_id, guild={"id": self.guild_id, "locale": "en-US", "features": []},
+            guild_id=guild.id, guild={"id": guild.id, "locale": "en-US", "features": []},
             member=member, guild_locale="en-US", context=p.CONTEXT_GUILD,
-            app_permissions=str(self.permissions_of(self.application_id)),
-            authorizing_integration_owners={"0": self.guild_id})
+            app_permissions=str(self.permissions_of(self.application_id, guild.id)),
+            authorizing_integration_owners={"0": guild.id})
         return payload
 
     def component_payload(self, message_id: str, custom_id: str, *, user: str | dict,
@@ -356,18 +405,22 @@ class World:
         return [c["custom_id"] for c in p.flat_components(self.messages[str(message_id)]
                                                            ["components"]) if c.get("custom_id")]
 
-    def guild_create_payload(self, intents: int) -> dict[str, Any]:
-        """GUILD_CREATE data: the guild with its channels, and its members if the bot has the
-        GUILD_MEMBERS intent (bit 1); without it Discord sends only the bot's own member."""
-        guild = p.guild(self.guild_id, self.guild_name, self.users["owner"]["id"],
-                        list(self.roles.values()))
-        members = list(self.members.values())
+    def guild_create_payload(self, intents: int, guild_id: str | None = None) -> dict[str, Any]:
+        """GUILD_CREATE data: the guild (default: the first) with its channels, and its members
+        if the bot has the GUILD_MEMBERS intent (bit 1); without it Discord sends only the bot's
+        own member."""
+        state = self.guild_of(guild_id)
+        guild = p.guild(state.id, state.name, self.users["owner"]["id"],
+                        list(state.roles.values()))
+        members = list(state.members.values())
         if not intents & p.GUILD_MEMBERS_INTENT:
-            members = [self.members[self.users["bot"]["id"]]]
+            members = [state.members[self.users["bot"]["id"]]]
         guild.update(
-            channels=list(self.channels.values()), members=members,
-            member_count=len(self.members), large=False, unavailable=False, joined_at=p.now_iso(),
-            threads=[t for t in self.threads.values() if not t["thread_metadata"]["archived"]],
+            channels=[c for c in self.channels.values() if c.get("guild_id") == state.id],
+            members=members, member_count=len(state.members), large=False, unavailable=False,
+            joined_at=p.now_iso(),
+            threads=[t for t in self.threads.values() if not t["thread_metadata"]["archived"]
+                     and t.get("guild_id") == state.id],
             presences=[], voice_states=[], stage_instances=[],
             guild_scheduled_events=[], soundboard_sounds=[],
         )
