@@ -161,7 +161,10 @@ class BriefingIndex:
                 on_wait: Callable[[], None] | None = None) -> ReindexReport:
         """Index what changed in `corpus_dir`, then serve the new snapshot.
 
-        Waits while another process reindexes the same folder (`on_wait` is called once).
+        With a database, the folder's articles are stored in it first and every stored
+        article is indexed: the folder may be empty or missing, and deleting a file no longer
+        removes its article (`remove_articles` does; see `index.ingest.reindex.reindex`).
+        Waits while another process reindexes the same index (`on_wait` is called once).
         """
         with self._reindex_lock:
             report = reindex(self.backend, Path(corpus_dir), self.embedder, progress,
