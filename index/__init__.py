@@ -30,7 +30,13 @@ from index.errors import (
 )
 from index.ingest.articles import Article
 from index.ingest.embedding import Embedder
-from index.ingest.reindex import Progress, ReindexReport, reindex, reindex_articles
+from index.ingest.reindex import (
+    Progress,
+    ReindexReport,
+    reindex,
+    reindex_articles,
+    remove_articles,
+)
 from index.search.followup import Turn, ask_followup
 from index.search.gate import DEFAULT_THRESHOLD
 from index.search.hybrid import MAX_QUESTION_CHARS, Answer, Hit, check_question, search
@@ -155,7 +161,10 @@ class BriefingIndex:
                 on_wait: Callable[[], None] | None = None) -> ReindexReport:
         """Index what changed in `corpus_dir`, then serve the new snapshot.
 
-        Waits while another process reindexes the same folder (`on_wait` is called once).
+        With a database, the folder's articles are stored in it first and every stored
+        article is indexed: the folder may be empty or missing, and deleting a file no longer
+        removes its article (`remove_articles` does; see `index.ingest.reindex.reindex`).
+        Waits while another process reindexes the same index (`on_wait` is called once).
         """
         with self._reindex_lock:
             report = reindex(self.backend, Path(corpus_dir), self.embedder, progress,
@@ -171,6 +180,14 @@ class BriefingIndex:
             report = reindex_articles(self.backend, list(articles), self.embedder, progress)
             self._serve_newest()
             return report
+
+    def remove_articles(self, article_ids: Sequence[str]) -> int:
+        """Forget articles the backend stores itself (a database keeps the corpus: deleting a
+        file no longer removes its article); the next `reindex` leaves them out unless the
+        corpus folder still has their files. Returns how many were stored (0 for a local
+        index, whose folder is the corpus: delete the files instead)."""
+        with self._reindex_lock:
+            return remove_articles(self.backend, list(article_ids))
 
     def _serve_newest(self) -> None:
         with self._load_lock:

@@ -19,7 +19,7 @@ from index.ingest.splitting import (
     MIN_PASSAGE_WORDS,
     split_article,
 )
-from index.store.base import Backend, passage_id
+from index.store.base import ArticleStore, Backend, passage_id
 from index.store.snapshot import FORMAT_VERSION, Snapshot
 
 log = logging.getLogger(__name__)
@@ -71,12 +71,50 @@ def reindex(backend: Backend, corpus_dir: Path, embedder: Embedder,
             on_wait: Callable[[], None] | None = None) -> ReindexReport:
     """Bring the index in `backend` up to date with the article files in `corpus_dir`.
 
+    When the backend keeps the article texts itself (`Backend.corpus()`, a database), the
+    folder is an import source, not the only copy: what it holds is saved into that store
+    first, and the index holds every stored article (the folder's version wins for an id in
+    both). The folder may then be empty or missing: a process with no corpus of its own
+    reindexes what others stored. Deleting a file no longer removes its article from such an
+    index; `remove_articles` does. A local index (no store) indexes exactly the folder.
+
     One reindex at a time per index, across processes: a second one waits for the first
     (calling `on_wait` once), then finds the index up to date or builds on it.
     """
     with backend.writer(on_wait):
-        articles, skipped = read_corpus(corpus_dir, max_article_bytes)
+        store = backend.corpus()
+        if store is None:
+            articles, skipped = read_corpus(corpus_dir, max_article_bytes)
+        else:
+            articles, skipped = _with_stored(store, corpus_dir, max_article_bytes)
         return _reindex_locked(backend, articles, embedder, progress, skipped)
+
+
+def _with_stored(store: ArticleStore, corpus_dir: Path, max_article_bytes: int | None
+                 ) -> tuple[list[Article], list[Skipped]]:
+    """Save the folder's articles into `store`; every stored article, the folder's version
+    first for an id in both, in id order."""
+    if Path(corpus_dir).is_dir():
+        articles, skipped = read_corpus(corpus_dir, max_article_bytes)
+    else:
+        articles, skipped = [], []
+    saved = store.save(articles)
+    if saved:
+        log.info("stored %d new or changed articles from %s", saved, corpus_dir)
+    merged = {a.id: a for a in store.articles()}
+    merged.update((a.id, a) for a in articles)
+    return [merged[i] for i in sorted(merged)], skipped
+
+
+def remove_articles(backend: Backend, article_ids: list[str]) -> int:
+    """Forget stored articles (a backend that keeps the corpus itself: see `reindex`);
+    returns how many it held. The next reindex leaves them out unless the corpus folder still
+    has their files. A local index keeps no articles of its own: 0."""
+    store = backend.corpus()
+    if store is None:
+        return 0
+    with backend.writer():
+        return store.remove(article_ids)
 
 
 def reindex_articles(backend: Backend, articles: list[Article], embedder: Embedder,

@@ -22,6 +22,7 @@ import numpy as np
 from index.store.metadata import ArticleRecord, PassageRecord
 
 if TYPE_CHECKING:
+    from index.ingest.articles import Article
     from index.store.snapshot import Snapshot
 
 
@@ -141,6 +142,29 @@ class GenerationPointer(Protocol):
         ...
 
 
+@runtime_checkable
+class ArticleStore(Protocol):
+    """Article texts kept by the backend itself, so that any process sharing it can reindex
+    them: the corpus, when it lives beside the index (a database) rather than in a folder.
+
+    A reindex saves what the corpus folder holds into it, then indexes everything it holds.
+    Deleting a file therefore no longer removes its article: `remove` does.
+    """
+
+    def save(self, articles: Sequence[Article]) -> int:
+        """Insert or replace these articles by id (one transaction); returns how many were
+        new or changed (an article whose content hash is already stored is left as it is)."""
+        ...
+
+    def articles(self) -> list[Article]:
+        """Every stored article, in id order."""
+        ...
+
+    def remove(self, article_ids: Sequence[str]) -> int:
+        """Forget these articles; returns how many were stored."""
+        ...
+
+
 class Backend(Protocol):
     """One place an index lives (a local folder, a database): it writes generations and opens
     the current one. `index.store.backends.open_backend` picks one from a location."""
@@ -175,4 +199,9 @@ class Backend(Protocol):
 
     def remove_stale(self) -> None:
         """Delete unfinished and superseded generations (holding `writer()`)."""
+        ...
+
+    def corpus(self) -> ArticleStore | None:
+        """The article texts this backend keeps itself, or None when the corpus folder is
+        the only copy (a local index: its folder is the corpus)."""
         ...

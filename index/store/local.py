@@ -272,3 +272,7 @@ class LocalBackend:
         from index.store.snapshot import remove_stale
 
         remove_stale(self.index_dir)
+
+    def corpus(self) -> None:
+        """None: a local index keeps no article texts of its own; the folder is the corpus."""
+        return None

@@ -370,3 +370,20 @@ def test_an_empty_corpus_is_a_generation_that_answers_nothing(backend, generatio
     with pytest.raises(DatabaseUnavailable, match="cannot connect"):
         PostgresBackend("postgresql://nobody@/postgres?host=/nonexistent-socket-dir").prepare(
             10, 384, 1000)
+
+
+def test_the_corpus_store_upserts_by_id_and_content_hash(backend):
+    store = backend.corpus()
+    first = [article_from_text(aid, title, body) for aid, title, body in DOCS]
+    assert store.articles() == [] and store.save([]) == 0
+    assert store.save(first) == 4 and store.save(first) == 0
+    stored = {a.id: a for a in store.articles()}
+    assert sorted(stored) == sorted(d[0] for d in DOCS)
+    assert stored["whales"] == first[1]  # every field round-trips
+    assert stored["nasty"].title == DOCS[3][1].replace("\x00", "\ufffd")
+    assert len(stored["nasty"].body) == len(DOCS[3][2])  # one for one: offsets stay valid
+    edited = article_from_text("whales", "Whales leave Norway", "They swam north again.")
+    assert store.save([edited, first[0]]) == 1
+    assert {a.id: a for a in store.articles()}["whales"] == edited
+    assert store.remove(["whales", "nasty\x00", "x'); DROP TABLE corpus;--"]) == 1
+    assert [a.id for a in store.articles()] == ["budget", "erdogan", "nasty"]

@@ -21,6 +21,7 @@ from psycopg import sql
 
 from index.errors import IndexCorrupt, IndexMismatch, IndexMissing, ReindexRunning
 from index.store.postgres.connection import DatabaseUnavailable, connect, describe, one_line
+from index.store.postgres.corpus import PgArticleStore
 from index.store.postgres.lexical import PgArticles, PgLexical
 from index.store.postgres.read import Generation, PgDense, PgMetadata
 from index.store.postgres.schema import DIMENSION
@@ -176,6 +177,11 @@ class PostgresBackend:
                                       f"still answers") from None
         finally:
             conn.close()
+
+    def corpus(self) -> PgArticleStore:
+        """The article texts stored in the database (its `corpus` table): any process that
+        shares it can reindex them, whatever its corpus folder holds."""
+        return PgArticleStore(self.url, self.schema)
 
     def prepare(self, passages: int, dimension: int, text_bytes: int) -> None:
         """Refuse before any embedding when the database cannot take this generation: it is

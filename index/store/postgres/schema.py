@@ -16,6 +16,8 @@ Layout (all in one schema, `briefing` by default)::
                     and the passage's length, for BM25 over the whole generation
     terms           document frequency of each lexeme per generation, over passages ('p')
                     and whole articles ('a'), from ts_stat at write time
+    corpus          the article texts themselves, by article id (corpus.py): what a reindex
+                    indexes, whichever process runs it; outside any generation
 
 Stored once, shared by every generation that holds them: an incremental reindex that changes
 one article inserts (and adds to the HNSW graph) only that article's passages.
@@ -26,7 +28,7 @@ from __future__ import annotations
 import psycopg
 from psycopg import sql
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the corpus table
 DIMENSION = 384
 HNSW_M = 16
 HNSW_EF_CONSTRUCTION = 64
@@ -72,6 +74,10 @@ CREATE TABLE IF NOT EXISTS {s}.terms (
     PRIMARY KEY (generation, scope, lexeme));
 CREATE TABLE IF NOT EXISTS {s}.postings (
     lexeme text NOT NULL, key bigint NOT NULL, tf int NOT NULL, dl int NOT NULL);
+CREATE TABLE IF NOT EXISTS {s}.corpus (
+    id text PRIMARY KEY, path text NOT NULL, title text NOT NULL, source text NOT NULL,
+    published text NOT NULL, body text NOT NULL, paragraphs jsonb NOT NULL,
+    content_hash text NOT NULL, saved_at timestamptz NOT NULL DEFAULT now());
 CREATE INDEX IF NOT EXISTS gen_passages_key ON {s}.gen_passages (key, generation);
 CREATE INDEX IF NOT EXISTS gen_passages_article ON {s}.gen_passages (generation, article);
 CREATE INDEX IF NOT EXISTS gen_articles_key ON {s}.gen_articles (key);

