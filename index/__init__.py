@@ -145,10 +145,11 @@ class BriefingIndex:
         self._pointer = pointer
 
     def reload(self) -> None:
-        """Serve the generation current on disk from the next question on (another process,
-        or code below this class, may have written it)."""
+        """Serve the generation current now from the next question on (another process, such
+        as the bot's reindex child, has just written it)."""
         with self._load_lock:
             self._pointer = None
+            self.backend.pointer().identity(fresh=True)
 
     def _searchable(self) -> Snapshot:
         """The snapshot being served; raises NothingIndexed when it holds no passages."""
@@ -191,7 +192,7 @@ class BriefingIndex:
 
     def _serve_newest(self) -> None:
         with self._load_lock:
-            pointer = self.backend.pointer().identity()
+            pointer = self.backend.pointer().identity(fresh=True)
             self._snapshot = self.backend.load(self.embedder.fingerprint)
             self._pointer = pointer
 

@@ -136,9 +136,10 @@ class Metadata(Protocol):
 class GenerationPointer(Protocol):
     """Which generation is current; readers compare `identity()` on every question."""
 
-    def identity(self) -> Hashable | None:
+    def identity(self, fresh: bool = False) -> Hashable | None:
         """Something cheap to read that changes whenever another generation becomes
-        current (None when there is no index yet)."""
+        current (None when there is no index yet). It may lag by a moment (a backend that
+        polls) unless `fresh`, which a process asks for right after writing a generation."""
         ...
 
 

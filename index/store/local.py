@@ -223,8 +223,8 @@ class LocalPointer:
     def __init__(self, index_dir: Path) -> None:
         self._index_dir = index_dir
 
-    def identity(self) -> tuple[int, int, int] | None:
-        """(inode, size, mtime) of CURRENT; None without an index."""
+    def identity(self, fresh: bool = False) -> tuple[int, int, int] | None:
+        """(inode, size, mtime) of CURRENT (always read now); None without an index."""
         from index.store.snapshot import pointer_identity
 
         return pointer_identity(self._index_dir)

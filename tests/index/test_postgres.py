@@ -287,6 +287,7 @@ def test_missing_and_mismatched_indexes_are_reported(backend, generation):
     ("postgresql://nobody@/postgres?host=/nonexistent-socket-dir", "cannot connect"),
     ("postgresql://postgres@/no_such_database?host={host}", "no_such_database"),
     ("postgresql://a b c = = d", "invalid database URL"),
+    ("postgresql://u:p%zzsecret@localhost/db", "invalid database URL"),
 ])
 def test_unusable_databases_give_one_line_errors(database_url, url, problem):
     host = psycopg.conninfo.conninfo_to_dict(database_url)["host"]
@@ -294,6 +295,7 @@ def test_unusable_databases_give_one_line_errors(database_url, url, problem):
         PostgresBackend(url.format(host=host)).load()
     message = str(caught.value)
     assert problem in message and "\n" not in message and len(message) < 400
+    assert "secret" not in message
     assert isinstance(caught.value, BriefingError)
 
 
@@ -357,6 +359,8 @@ def test_a_first_build_rebuilds_every_index_it_deferred(backend, generation):
 def test_an_empty_corpus_is_a_generation_that_answers_nothing(backend, generation):
     manifest = {**generation[0], "articles": 0, "passages": 0}
     written(backend, (manifest, np.zeros((0, 384), dtype=np.float32), [], []))
+    first = backend.load().generation
+    assert first.startswith("gen-")
     snapshot = backend.load()
     assert len(snapshot.dense) == 0 and snapshot.metadata.articles() == []
     assert len(snapshot.dense.search(np.ones(384, dtype=np.float32), 5)[0]) == 0
@@ -370,6 +374,17 @@ def test_an_empty_corpus_is_a_generation_that_answers_nothing(backend, generatio
     with pytest.raises(DatabaseUnavailable, match="cannot connect"):
         PostgresBackend("postgresql://nobody@/postgres?host=/nonexistent-socket-dir").prepare(
             10, 384, 1000)
+
+
+def test_articles_can_be_indexed_after_an_empty_first_generation(backend, generation):
+    """Both writes are first builds (no text stored before either): each gets its own name."""
+    manifest = {**generation[0], "articles": 0, "passages": 0}
+    written(backend, (manifest, np.zeros((0, 384), dtype=np.float32), [], []))
+    empty = backend.load().generation
+    written(backend, generation)
+    snapshot = backend.load()
+    assert snapshot.generation != empty and snapshot.generation.startswith("gen-")
+    assert len(snapshot.dense) == len(generation[3])
 
 
 def test_the_corpus_store_upserts_by_id_and_content_hash(backend):

@@ -54,12 +54,13 @@ class PgPointer:
         self._checked = float("-inf")
         self._identity: Hashable | None = None
 
-    def identity(self) -> Hashable | None:
+    def identity(self, fresh: bool = False) -> Hashable | None:
         """The current generation's (id, name) (None without one), at most POLL_S seconds
-        old (the name, made of a time and a random part, tells a recreated schema apart)."""
+        old, or read now when `fresh` (the name, made of a time and a random part, tells a
+        recreated schema apart)."""
         with self._lock:
             now = time.monotonic()
-            if now - self._checked < POLL_S:
+            if now - self._checked < POLL_S and not fresh:
                 return self._identity
             self._checked = now
             try:

@@ -68,7 +68,9 @@ def connect(url: str, schema: str, autocommit: bool = True) -> psycopg.Connectio
     try:
         conninfo_to_dict(url)
     except psycopg.ProgrammingError as err:
-        raise DatabaseUnavailable(f"invalid database URL ({one_line(err)})") from None
+        # libpq's message quotes the part it could not parse, which may be the password
+        raise DatabaseUnavailable(f"invalid database URL in {type(err).__name__}: it cannot be "
+                                  "parsed as postgresql://user:password@host/database") from None
     try:
         conn = psycopg.connect(url, autocommit=autocommit, connect_timeout=CONNECT_TIMEOUT_S)
     except psycopg.Error as err:

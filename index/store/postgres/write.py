@@ -71,9 +71,9 @@ def write_generation(conn: psycopg.Connection, schema: str, manifest: dict,
             "SELECT EXISTS (SELECT FROM {s}.passage_texts) OR EXISTS (SELECT FROM"
             " {s}.article_texts)").format(s=s)).fetchone()[0]
         if first_build:  # no reader can be using the indexes: build each once, after the rows
-            for name in TEXT_INDEXES:
+            for index_name in TEXT_INDEXES:
                 conn.execute(sql.SQL("DROP INDEX IF EXISTS {}.{}").format(
-                    s, sql.Identifier(name)))
+                    s, sql.Identifier(index_name)))
         with conn.cursor() as cur:
             with cur.copy(sql.SQL("COPY {}.article_texts (key, title, body, paragraphs, dl)"
                                   " FROM STDIN").format(s)) as copy:
