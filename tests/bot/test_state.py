@@ -253,7 +253,7 @@ def bot_process(tmp_path, state_url: str | None, posts: list[str], fail: bool = 
     settings = Settings(schedules_db=tmp_path / "schedules.sqlite", database_url=state_url)
     index = SimpleNamespace(digest=lambda since, limit: Digest(since, (), 0),
                             max_question_chars=settings.max_question_chars)
-    bot = SimpleNamespace(settings=settings, index=index,
+    bot = SimpleNamespace(settings=settings, index=index, holds_guild=lambda _: True,
                           get_channel=lambda _: Channel(posts, fail))
     return Summaries(bot)
 
