@@ -189,7 +189,7 @@ class _Run:
         url = self.pg.database(name)
         self.say(f"{label}: PostgreSQL reindex with cached embeddings ({articles} articles)")
         try:
-            build = self.worker("build-cached", {**spec, "index_dir": url,
+            build = self.pg_worker("build-cached", {**spec, "index_dir": url,
                                                  "texts_file": str(self.plan.work_dir /
                                                                    f"texts-{label}-pg.json")})
             self.postgres_ask(label, "real", url, name, build)
@@ -289,7 +289,7 @@ class _Run:
         url = self.pg.database(name)
         self.say(f"{label}: writing the same synthetic corpus into PostgreSQL")
         try:
-            build = self.worker("build-synthetic", {**spec, "index_dir": url})
+            build = self.pg_worker("build-synthetic", {**spec, "index_dir": url})
             self.postgres_ask(label, "synthetic", url, name, build)
         except RuntimeError as err:
             self.say(f"{label}: PostgreSQL failed ({err})")
@@ -315,6 +315,20 @@ class _Run:
     def worker(self, task: str, spec: dict) -> dict:
         """Run one measurement in a fresh process."""
         return run_worker(task, spec, self.plan.root)
+
+    def pg_worker(self, task: str, spec: dict) -> dict:
+        """A PostgreSQL build, run again once if a signal killed it (the write is one
+        transaction: a killed client leaves the database as it was). A failure with an exit
+        status is not retried."""
+        try:
+            return self.worker(task, spec)
+        except RuntimeError as err:
+            if "exit status -" not in str(err):
+                raise
+            self.say(f"{task} was killed ({err}); running it again once")
+            result = self.worker(task, spec)
+            result["retried_after"] = str(err)
+            return result
 
     def say(self, message: str) -> None:
         """A progress line on stderr with the seconds since the run started."""
