@@ -48,7 +48,9 @@ METHOD = {
                       f"embeddings), renormalised (cosine ~0.7 to the original, so no "
                       f"near-copies); {PER_ARTICLE} passages per article; written with "
                       f"index.store.snapshot.write_generation",
-    "rss": "peak RSS (ru_maxrss) of the process that opens the index and asks the questions",
+    "rss": "peak RSS (ru_maxrss) of the process that opens the index and asks the questions, "
+           "read after the questions and before the HNSW recall check (which reads every "
+           "stored vector; the peak after it is rss_mb_after_recall_check in the details)",
     "txtai": "Embeddings(path=<bundled model dir>, content=True, hybrid=True); index() of the "
              "same texts, then search(question, 3)",
     "cold_start": "median wall time of `briefing ask` in a new process on an already built "
