@@ -404,10 +404,14 @@ def _commit(root: Path) -> str:
     """The checked-out commit, read from .git's files (short hash), or "" outside a checkout."""
     git = root / ".git"
     try:
+        if git.is_file():  # a linked worktree: "gitdir: <its folder>", refs in the common one
+            git = Path(git.read_text(encoding="utf-8").split(":", 1)[1].strip())
         head = (git / "HEAD").read_text(encoding="utf-8").strip()
         if not head.startswith("ref: "):
             return head[:7]
         ref = head[5:]
+        if (git / "commondir").is_file():
+            git = (git / (git / "commondir").read_text(encoding="utf-8").strip()).resolve()
         if (git / ref).is_file():
             return (git / ref).read_text(encoding="utf-8").strip()[:7]
         for line in (git / "packed-refs").read_text(encoding="utf-8").splitlines():
