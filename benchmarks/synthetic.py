@@ -7,8 +7,10 @@ embeddings' own distribution (a Gaussian with their covariance: `NOISE_SCALE` ti
 deviation from the mean), renormalised to unit length. The cosine to the seed is about 0.75,
 so a synthetic corpus holds no near-copies: its vectors spread like real ones and a nearest-
 neighbour search has to tell apart neighbours as close as in a real corpus.
-Rows are grouped `PER_ARTICLE` passages to an article and written with the index's own
-`write_generation`, with the manifest built as `index.ingest.reindex` builds it.
+Rows are grouped `PER_ARTICLE` passages to an article and written through the index's own
+backend (`write_generation` for a folder, `PostgresBackend.write` for a database URL), with
+the manifest built as `index.ingest.reindex` builds it. The same seeds and `seed` give the
+same corpus, bit for bit, whichever backend it is written to (`digest` says so).
 """
 
 from __future__ import annotations
@@ -133,10 +135,13 @@ def manifest(articles: int, passages: int, dimension: int, now: str) -> dict:
             "passages": passages, "built_at": now}
 
 
-def synthesize(index_dir: Path, size: int, seeds: Seeds, seed: int = 0,
+def synthesize(index_dir: Path | str, size: int, seeds: Seeds, seed: int = 0,
                scale: float = NOISE_SCALE) -> dict:
-    """Write a `size`-passage generation into `index_dir`; returns what was built."""
-    from index.store.snapshot import write_generation
+    """Write a `size`-passage generation into `index_dir` (a folder or a database URL);
+    returns what was built, with `write_s` the time of the write alone."""
+    import time
+
+    from index.store.backends import open_backend
 
     rng = np.random.default_rng(seed)
     seed_rows = rng.integers(len(seeds.texts), size=size)
@@ -155,7 +160,20 @@ def synthesize(index_dir: Path, size: int, seeds: Seeds, seed: int = 0,
     info = {"passages": len(passages), "articles": len(articles), "seeds": len(seeds.texts),
             "noise_scale": scale, "cosine_to_seed_mean": round(float(to_seed.mean()), 3),
             "mean_words": round(sum(len(p["text"].split()) for p in passages[:10000])
-                                / max(1, min(len(passages), 10000)), 1)}
-    write_generation(Path(index_dir), manifest(len(articles), len(passages), vectors.shape[1],
-                                               now), vectors, articles, passages)
+                                / max(1, min(len(passages), 10000)), 1),
+            "digest": corpus_digest(vectors, passages)}
+    started = time.perf_counter()
+    open_backend(index_dir).write(manifest(len(articles), len(passages), vectors.shape[1], now),
+                                  vectors, articles, passages)
+    info["write_s"] = round(time.perf_counter() - started, 3)
     return info
+
+
+def corpus_digest(vectors: np.ndarray, passages: Sequence[dict]) -> str:
+    """A short hash of a corpus's passage ids, texts and vectors (as float16, the precision
+    both backends store), to show two builds hold the same data."""
+    digest = hashlib.blake2b(digest_size=8)
+    digest.update(np.ascontiguousarray(vectors, dtype=np.float16).tobytes())
+    for passage in passages:
+        digest.update(f"{passage['id']}\0{passage['text']}\0".encode())
+    return digest.hexdigest()

@@ -33,37 +33,42 @@ def _floor(spec: dict) -> dict:
 
 def _ingest(spec: dict) -> dict:
     from benchmarks.ours import measure_ingest
+    from benchmarks.pg import location
 
     optional = {key: Path(spec[key]) if key in spec else None
                 for key in ("texts_file", "cache_dir")}
-    return measure_ingest(Path(spec["corpus_dir"]), Path(spec["index_dir"]), **optional,
+    return measure_ingest(Path(spec["corpus_dir"]), location(spec["index_dir"]), **optional,
                           precision=spec.get("precision", "auto"),
-                          backend=spec.get("backend", "auto"), runs=int(spec.get("runs", 3)))
+                          backend=spec.get("backend", "auto"), runs=int(spec.get("runs", 3)),
+                          locations=spec.get("locations"))
 
 
 def _build_cached(spec: dict) -> dict:
     from benchmarks.ours import build_cached
+    from benchmarks.pg import location
 
-    return build_cached(Path(spec["corpus_dir"]), Path(spec["index_dir"]),
+    return build_cached(Path(spec["corpus_dir"]), location(spec["index_dir"]),
                         Path(spec["cache_dir"]), Path(spec["texts_file"]))
 
 
 def _build_synthetic(spec: dict) -> dict:
     import time
 
+    from benchmarks.pg import location
     from benchmarks.synthetic import load_seeds, synthesize
 
     seeds = load_seeds(Path(spec["seed_index_dir"]))
     started = time.perf_counter()
-    info = synthesize(Path(spec["index_dir"]), int(spec["size"]), seeds, int(spec["seed"]))
+    info = synthesize(location(spec["index_dir"]), int(spec["size"]), seeds, int(spec["seed"]))
     info["seconds"] = round(time.perf_counter() - started, 3)
     return info
 
 
 def _ask(spec: dict) -> dict:
     from benchmarks.ours import measure_ask
+    from benchmarks.pg import location
 
-    return measure_ask(Path(spec["index_dir"]), _questions(spec))
+    return measure_ask(location(spec["index_dir"]), _questions(spec))
 
 
 def _txtai(spec: dict) -> dict:
