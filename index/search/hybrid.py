@@ -139,7 +139,7 @@ def rank(snapshot: Snapshot, embedder: Embedder, question: str,
     bound = sum(idf[w] for w in lexical.words)  # BM25 counts a repeated word again
     fused = fuse(similarities, lexical_scores, bound, weights.dense)
     articles = snapshot.articles.articles_of(ids)
-    article_scores = lexical.article_shares[articles]
+    article_scores = snapshot.articles.scores(tokens, articles)
     fused = fused + weights.article * article_scores
     if weights.recency and asks_for_latest(question):
         fused = fused + weights.recency * _recency(snapshot, fused, articles)
@@ -163,19 +163,17 @@ class _Lexical:
     tokens: list[str]             # the distinct ones
     idf: np.ndarray               # their passage-level IDF
     ids: np.ndarray               # the best `candidates` passages by BM25 (unordered)
-    article_shares: np.ndarray    # every article's BM25 share, by article number
 
 
 def _lexical_side(snapshot: Snapshot, question: str, candidates: int,
                   allowed: np.ndarray | None) -> _Lexical:
-    """The question's tokens, IDF, lexical candidates (among `allowed` passage ids) and the
-    BM25 share of every article."""
+    """The question's tokens, IDF and lexical candidates (among `allowed` passage ids); the
+    article evidence is prepared too, where the backend can do that without the candidates."""
     words = tokenize(question)
     tokens = list(dict.fromkeys(words))
     ids, _ = snapshot.lexical.top(words, candidates, among=allowed)
-    every_article = np.arange(len(snapshot.catalog.ids))
-    return _Lexical(words, tokens, snapshot.lexical.idf(tokens), ids,
-                    snapshot.articles.scores(tokens, every_article))
+    snapshot.articles.prepare(tokens)
+    return _Lexical(words, tokens, snapshot.lexical.idf(tokens), ids)
 
 
 RECENCY_POOL = 10  # candidates among which "the latest" is looked for

@@ -91,6 +91,11 @@ class ArticleSearch(Protocol):
         """The ids of every passage of the given article numbers."""
         ...
 
+    def prepare(self, tokens: Sequence[str]) -> None:
+        """Start what needs only the question's words (called while the question is being
+        embedded, before `scores`); a backend with nothing to start does nothing."""
+        ...
+
     def scores(self, tokens: Sequence[str], articles: np.ndarray) -> np.ndarray:
         """Each article's match for these tokens as a share of the most any text could
         score for them (0..1, comparable across questions)."""

@@ -63,6 +63,31 @@ class RowIds:
         return self._order[at[known]]
 
 
+class Recent:
+    """What the last few questions computed, by their tokens (thread-safe). One question's
+    calls come from two threads (see `index.search.hybrid.rank`): the first computes, the
+    second reuses; a race computes twice, which is harmless."""
+
+    def __init__(self, size: int = 8) -> None:
+        self._size = size
+        self._values: OrderedDict[tuple[str, ...], object] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, tokens: Sequence[str], compute: Callable[[], object]):
+        """The value kept for `tokens`, computed now if there is none."""
+        key = tuple(tokens)
+        with self._lock:
+            if key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key]
+        value = compute()
+        with self._lock:
+            self._values[key] = value
+            while len(self._values) > self._size:
+                self._values.popitem(last=False)
+        return value
+
+
 class LocalDense:
     """`DenseSearch` over a generation's FAISS index and float16 vectors."""
 
@@ -96,33 +121,20 @@ class LocalDense:
 class LocalLexical:
     """`LexicalSearch` over a generation's bm25s index.
 
-    BM25 is computed for every passage at once; the scores of the last few questions are
-    kept, so the `top` and `scores` calls of one question (made from different threads: see
-    `index.search.hybrid.rank`) compute them once.
+    BM25 is computed for every passage at once (about 4 bytes × passages); the scores of the
+    last few questions are kept, so the `top` and `scores` calls of one question compute them
+    once.
     """
-
-    RECENT = 8  # questions whose scores are kept (about 4 bytes × passages each)
 
     def __init__(self, index: LexicalIndex | None, ids: RowIds) -> None:
         self._index = index
         self._ids = ids
-        self._recent: OrderedDict[tuple[str, ...], np.ndarray | None] = OrderedDict()
-        self._lock = threading.Lock()
+        self._recent = Recent()
 
     def _all_scores(self, tokens: Sequence[str]) -> np.ndarray | None:
         if self._index is None:
             return None
-        key = tuple(tokens)
-        with self._lock:
-            if key in self._recent:
-                self._recent.move_to_end(key)
-                return self._recent[key]
-        scores = self._index.scores_of_tokens(tokens)
-        with self._lock:
-            self._recent[key] = scores
-            while len(self._recent) > self.RECENT:
-                self._recent.popitem(last=False)
-        return scores
+        return self._recent.get(tokens, lambda: self._index.scores_of_tokens(tokens))
 
     def top(self, tokens: Sequence[str], k: int,
             among: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -158,6 +170,15 @@ class LocalArticles:
     def __init__(self, evidence: ArticleEvidence, ids: RowIds) -> None:
         self._evidence = evidence
         self._ids = ids
+        self._recent = Recent()
+
+    def prepare(self, tokens: Sequence[str]) -> None:
+        """Score every article for these tokens now (BM25 over all of them at once), for
+        the `scores` call that follows."""
+        self._shares(tokens)
+
+    def _shares(self, tokens: Sequence[str]) -> np.ndarray | None:
+        return self._recent.get(tokens, lambda: self._evidence.shares(tokens))
 
     def articles_of(self, ids: Sequence[int] | np.ndarray) -> np.ndarray:
         """The article number of each passage id."""
@@ -170,7 +191,8 @@ class LocalArticles:
 
     def scores(self, tokens: Sequence[str], articles: np.ndarray) -> np.ndarray:
         """Article BM25 as a share of its upper bound for these tokens."""
-        return self._evidence.scores(tokens, articles)
+        shares = self._shares(tokens)
+        return shares[articles] if shares is not None else np.zeros(len(articles))
 
     def coverage_mask(self, tokens: Sequence[str], article: int) -> np.ndarray:
         """Which tokens occur anywhere in `article`."""
