@@ -98,11 +98,6 @@ class BriefingIndex:
         """Where the index lives (a folder, or a database URL without its password)."""
         return self.backend.location
 
-    @property
-    def exists(self) -> bool:
-        """True when a built index is there."""
-        return self.backend.pointer().identity() is not None
-
     def snapshot(self) -> Snapshot:
         """The snapshot being served, loaded from disk on first use.
 

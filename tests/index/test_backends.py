@@ -79,6 +79,7 @@ def test_dev_questions_recall_and_gate(seeded, shared_eval):
     rows += read_jsonl(shared_eval / "seed_dev_negatives.jsonl")
     result = evaluate_questions(seeded, rows)
     assert result["recall@1"] >= 0.9, result["details"]
+    assert result["recall@3"] == 1.0, result["details"]
     assert result["on_topic_answered"] == 1.0, result["details"]
     assert result["off_topic_refused"] == 1.0, result["details"]
 
