@@ -28,6 +28,7 @@ from bot.terminal import (
     format_digest,
     format_sources,
     format_summary,
+    shown,
     summary_json,
 )
 from bot.when import parse_since
@@ -70,6 +71,13 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("reindex", help="index the corpus (only what changed)")
     p.add_argument("--corpus", type=Path, help="corpus folder (default: BRIEFING_CORPUS_DIR)")
     p.set_defaults(run=cmd_reindex)
+
+    p = sub.add_parser("remove", help="remove articles from the corpus (and the database), "
+                       "then reindex")
+    p.add_argument("articles", nargs="+", metavar="ARTICLE_ID",
+                   help="id of an article (see `briefing sources`)")
+    p.add_argument("--corpus", type=Path, help="corpus folder (default: BRIEFING_CORPUS_DIR)")
+    p.set_defaults(run=cmd_remove)
 
     p = sub.add_parser("ask", help="answer a question with cited passages")
     p.add_argument("question", help="the question, or - to read one question per line")
@@ -214,15 +222,35 @@ def progress_bar(label: str, unit: str = "passage"):
 
 
 def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
-    index = open_index(settings)
-    corpus = args.corpus or settings.corpus_dir
+    _reindex(open_index(settings), args.corpus or settings.corpus_dir)
+    return 0
+
+
+def _reindex(index: BriefingIndex, corpus: Path) -> None:
+    """Reindex `corpus` with a progress bar, then say what changed."""
     with progress_bar("Embedding") as update:
         report = index.reindex(corpus, update)
     for line in _report_lines(report):
         print(line)
     if not report.passages:
         print(f"No articles are indexed yet: {corpus} has no readable .md, .txt or .html file.")
-    return 0
+
+
+def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
+    """One line per article (removed, or not found on stderr), then the reindex that leaves
+    the removed ones out; exit status 1 when an id was not found."""
+    index = open_index(settings)
+    corpus = args.corpus or settings.corpus_dir
+    removed = index.remove_articles(corpus, args.articles)
+    for article_id in dict.fromkeys(args.articles):
+        if article_id in removed:
+            print(f"removed {shown(article_id)}")
+        else:
+            print(f"briefing: no article has the id {shown(article_id)!r} (see `briefing "
+                  f"sources`)", file=sys.stderr)
+    if removed:
+        _reindex(index, corpus)
+    return 0 if len(removed) == len(set(args.articles)) else 1
 
 
 def _report_lines(report: ReindexReport) -> list[str]:

@@ -20,6 +20,7 @@ from index.errors import (
     ArticleNotFound,
     BriefingError,
     CorpusMissing,
+    CorpusNotWritable,
     IndexCorrupt,
     IndexMismatch,
     IndexMissing,
@@ -52,10 +53,10 @@ from index.summarise.topic import summarize_topic
 
 __all__ = [
     "Answer", "ArticleError", "ArticleNotFound", "ArticleRecord", "BriefingError",
-    "BriefingIndex", "CorpusMissing", "DEFAULT_GATE_THRESHOLD", "Digest", "DigestEntry", "Hit",
-    "IndexCorrupt", "IndexMismatch", "IndexMissing", "IndexNotWritable", "InvalidQuestion",
-    "NOTHING_INDEXED", "NothingIndexed", "ReindexReport", "ReindexRunning", "Summary",
-    "Scope", "Story", "StoryArticle", "SummarySentence", "Turn", "check_question",
+    "BriefingIndex", "CorpusMissing", "CorpusNotWritable", "DEFAULT_GATE_THRESHOLD", "Digest",
+    "DigestEntry", "Hit", "IndexCorrupt", "IndexMismatch", "IndexMissing", "IndexNotWritable",
+    "InvalidQuestion", "NOTHING_INDEXED", "NothingIndexed", "ReindexReport", "ReindexRunning",
+    "Summary", "Scope", "Story", "StoryArticle", "SummarySentence", "Turn", "check_question",
 ]
 
 log = logging.getLogger(__name__)
@@ -177,13 +178,20 @@ class BriefingIndex:
             self._serve_newest()
             return report
 
-    def remove_articles(self, article_ids: Sequence[str]) -> int:
-        """Forget articles the backend stores itself (a database keeps the corpus: deleting a
-        file no longer removes its article); the next `reindex` leaves them out unless the
-        corpus folder still has their files. Returns how many were stored (0 for a local
-        index, whose folder is the corpus: delete the files instead)."""
+    def remove_articles(self, corpus_dir: str | Path, article_ids: Sequence[str],
+                        on_wait: Callable[[], None] | None = None) -> list[str]:
+        """Delete articles from `corpus_dir` and from the articles the backend stores itself
+        (a database keeps the corpus: deleting a file alone does not remove its article);
+        returns those of `article_ids` that were there or are indexed, in the order asked.
+        The index still serves them until the next `reindex`, which leaves them out.
+
+        Raises CorpusNotWritable or IndexNotWritable when a file or the database refuses
+        the removal; no article is then lost (see `index.ingest.reindex.remove_articles`).
+        """
+        indexed = {r.id for r in self.sources()} if self.build_needed() is None else set()
         with self._reindex_lock:
-            return remove_articles(self.backend, list(article_ids))
+            found = remove_articles(self.backend, Path(corpus_dir), article_ids, on_wait)
+        return [i for i in dict.fromkeys(article_ids) if i in indexed or i in found]
 
     def _serve_newest(self) -> None:
         with self._load_lock:

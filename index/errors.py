@@ -37,6 +37,11 @@ class NothingIndexed(BriefingError):
     """The index holds no passages: the corpus had no readable article when it was built."""
 
 
+class CorpusNotWritable(BriefingError):
+    """An article file cannot be deleted from the corpus folder (read-only, no permission);
+    nothing was removed."""
+
+
 class IndexNotWritable(BriefingError):
     """The index folder refuses writes (read-only, full, no permission); nothing was changed."""
 

@@ -1,6 +1,8 @@
-"""Saving a new article into the corpus: validated first, stored as Markdown with front matter.
+"""Saving a new article into the corpus folder (validated first, stored as Markdown with front
+matter) and finding the files of an article to remove it.
 
-File names are generated from the title and a content hash, never taken from the user.
+File names are generated from the title and a content hash, never taken from the user; an
+article to remove is named by its id, which only ever matches files `read_corpus` would read.
 """
 
 from __future__ import annotations
@@ -9,11 +11,13 @@ import hashlib
 import os
 import re
 import secrets
-from pathlib import Path
+from collections.abc import Sequence
+from pathlib import Path, PurePosixPath
 
 import yaml
 
-from index.ingest.articles import Article, parse_article
+from index.errors import CorpusNotWritable
+from index.ingest.articles import ARTICLE_SUFFIXES, Article, parse_article
 
 MAX_SLUG = 60
 
@@ -36,6 +40,50 @@ def save_article(corpus_dir: Path, raw: bytes, suffix: str, source: str = "") ->
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
     return path, article
+
+
+def article_files(corpus_dir: Path, article_id: str) -> list[Path]:
+    """The files of the corpus folder that `read_corpus` names `article_id` (its path below the
+    folder without the suffix; `a.md` and `a.txt` share one id, and only one is read).
+
+    An id that is not a plain relative path (absolute, `..`, a hidden part) names no file, and
+    neither does a file that resolves outside the folder: nothing outside it is ever matched.
+    """
+    parts = PurePosixPath(article_id).parts
+    if (not parts or "\0" in article_id or PurePosixPath(article_id).as_posix() != article_id
+            or PurePosixPath(article_id).is_absolute()
+            or any(part.startswith(".") for part in parts)):
+        return []
+    corpus_dir = Path(corpus_dir)
+    folder = corpus_dir.joinpath(*parts[:-1])
+    try:
+        root = corpus_dir.resolve()
+        entries = sorted(folder.iterdir()) if folder.is_dir() else []
+        return [path for path in entries
+                if path.suffix.lower() in ARTICLE_SUFFIXES
+                and path.name.rsplit(".", 1)[0] == parts[-1]
+                and path.is_file() and path.resolve().is_relative_to(root)]
+    except OSError:
+        return []
+
+
+def check_deletable(paths: Sequence[Path]) -> None:
+    """Raise CorpusNotWritable, naming the first of `paths` whose folder refuses writes, so
+    that a removal stops before it changes anything."""
+    for path in paths:
+        if not os.access(path.parent, os.W_OK):
+            raise CorpusNotWritable(f"cannot remove {path}: its folder is not writable; "
+                                    f"nothing was removed")
+
+
+def delete_files(paths: Sequence[Path]) -> None:
+    """Delete article files (a link is removed, never what it points to); raises
+    CorpusNotWritable for one that cannot be (call `check_deletable` first)."""
+    for path in paths:
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as err:
+            raise CorpusNotWritable(f"cannot remove {path}: {err.strerror or err}") from None
 
 
 def to_markdown(title: str, source: str, published: str, body: str) -> str:

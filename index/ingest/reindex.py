@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,6 +13,7 @@ import numpy as np
 
 from index.errors import IndexCorrupt, IndexMismatch, IndexMissing
 from index.ingest.articles import Article, Skipped, read_corpus
+from index.ingest.corpus import article_files, check_deletable, delete_files
 from index.ingest.embedding import Embedder
 from index.ingest.splitting import (
     MAX_PASSAGE_WORDS,
@@ -106,15 +107,29 @@ def _with_stored(store: ArticleStore, corpus_dir: Path, max_article_bytes: int |
     return [merged[i] for i in sorted(merged)], skipped
 
 
-def remove_articles(backend: Backend, article_ids: list[str]) -> int:
-    """Forget stored articles (a backend that keeps the corpus itself: see `reindex`);
-    returns how many it held. The next reindex leaves them out unless the corpus folder still
-    has their files. A local index keeps no articles of its own: 0."""
-    store = backend.corpus()
-    if store is None:
-        return 0
-    with backend.writer():
-        return store.remove(article_ids)
+def remove_articles(backend: Backend, corpus_dir: Path, article_ids: Sequence[str],
+                    on_wait: Callable[[], None] | None = None) -> list[str]:
+    """Delete articles from the corpus folder and from the backend's own article store, if
+    it keeps one (see `reindex`); returns those of `article_ids` found in either, in the order
+    asked. The next reindex leaves them out of the index.
+
+    Done under the writer lock, so that no reindex reads a file being deleted and stores it
+    again. A folder that refuses writes stops the removal before anything changes
+    (CorpusNotWritable), and so does a store that fails (IndexNotWritable); the files go
+    last, so a file that still cannot be deleted keeps its article whole (the next reindex
+    stores it again).
+    """
+    ids = list(dict.fromkeys(article_ids))
+    with backend.writer(on_wait):
+        files = {i: article_files(corpus_dir, i) for i in ids}
+        check_deletable([path for paths in files.values() for path in paths])
+        store = backend.corpus()
+        stored = set(store.remove(ids)) if store is not None and ids else set()
+        for article_id, paths in files.items():
+            delete_files(paths)
+            if paths:
+                log.info("removed %s from %s", article_id, corpus_dir)
+    return [i for i in ids if i in stored or files[i]]
 
 
 def reindex_articles(backend: Backend, articles: list[Article], embedder: Embedder,

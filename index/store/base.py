@@ -154,7 +154,8 @@ class ArticleStore(Protocol):
     them: the corpus, when it lives beside the index (a database) rather than in a folder.
 
     A reindex saves what the corpus folder holds into it, then indexes everything it holds.
-    Deleting a file therefore no longer removes its article: `remove` does.
+    Deleting a file therefore no longer removes its article: `remove` does (with the file,
+    in `index.ingest.reindex.remove_articles`).
     """
 
     def save(self, articles: Sequence[Article]) -> int:
@@ -166,8 +167,8 @@ class ArticleStore(Protocol):
         """Every stored article, in id order."""
         ...
 
-    def remove(self, article_ids: Sequence[str]) -> int:
-        """Forget these articles; returns how many were stored."""
+    def remove(self, article_ids: Sequence[str]) -> list[str]:
+        """Forget these articles; returns those of `article_ids` that were stored."""
         ...
 
 

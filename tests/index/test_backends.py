@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from index import BriefingIndex, IndexNotWritable, InvalidQuestion
+from index import BriefingIndex, CorpusNotWritable, IndexNotWritable, InvalidQuestion
 from index.evaluation.retrieval import evaluate_questions, read_jsonl
 from index.ingest.articles import article_from_text
 from index.ingest.corpus import to_markdown
@@ -116,13 +116,58 @@ def test_added_changed_and_removed_articles(location, corpus_copy, embedder):
     assert changed.changed == ["grain"] and changed.embedded == 2 and changed.unchanged == 1
     assert "mid-July 2023" in index.ask(GRAIN_Q).hits[0].text
 
-    (corpus_copy / "grain.md").unlink()
-    index.remove_articles(["grain"])  # a database keeps its copy until told
+    assert index.remove_articles(corpus_copy, ["grain"]) == ["grain"]  # file and stored copy
+    assert not (corpus_copy / "grain.md").exists()
     removed = index.reindex(corpus_copy)
     assert removed.removed == ["grain"] and removed.embedded == 0 and not removed.added
     assert all(h.article != "grain" for h in index.ask("grain deal withdrawal", k=5).hits)
     assert [a.id for a in index.sources()] == ["russia-turkiye-israel-hamas-war"]
     assert index.ask(SWEDEN).hits[0].paragraphs == (15,)
+
+
+def test_remove_deletes_only_the_files_read_under_that_id(location, corpus_copy, embedder,
+                                                        tmp_path):
+    (corpus_copy / "grain.md").write_text(GRAIN, "utf-8")
+    (corpus_copy / "grain.TXT").write_text(WHALES, "utf-8")  # the same id: skipped, then gone
+    (corpus_copy / "sub").mkdir()
+    (corpus_copy / "sub" / "grain.md").write_text(GRAIN.replace("July", "June"), "utf-8")
+    outside = tmp_path / "outside.md"
+    outside.write_text(WHALES, "utf-8")
+    (corpus_copy / "linked.md").symlink_to(outside)  # never read, so never removed
+    index = BriefingIndex(location, embedder=embedder)
+    assert index.reindex(corpus_copy).added == ["grain", "russia-turkiye-israel-hamas-war",
+                                                "sub/grain"]
+    files = sorted(p.relative_to(corpus_copy).as_posix() for p in corpus_copy.rglob("*"))
+    hostile = ["../outside", str(outside.with_suffix("")), "linked", "sub/../grain", "sub",
+               "./grain", "grain/", "", "sub//grain", "Grain", "grain.md", "grain\x00"]
+    assert index.remove_articles(corpus_copy, hostile) == []
+    assert sorted(p.relative_to(corpus_copy).as_posix()
+                  for p in corpus_copy.rglob("*")) == files
+    assert outside.exists()
+
+    assert index.remove_articles(corpus_copy, ["grain", "grain"]) == ["grain"]
+    assert not (corpus_copy / "grain.md").exists() and not (corpus_copy / "grain.TXT").exists()
+    report = index.reindex(corpus_copy)
+    assert report.removed == ["grain"] and report.embedded == 0 and report.unchanged == 2
+    assert index.ask(GRAIN_Q).hits[0].article == "sub/grain"
+    assert index.ask(SWEDEN).hits[0].paragraphs == (15,)
+
+
+def test_a_file_that_cannot_be_deleted_keeps_its_article(location, corpus_copy, embedder,
+                                                        monkeypatch):
+    (corpus_copy / "grain.md").write_text(GRAIN, "utf-8")
+    index = BriefingIndex(location, embedder=embedder)
+    index.reindex(corpus_copy)
+
+    def refuse(path, missing_ok=False):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "unlink", refuse)
+    with pytest.raises(CorpusNotWritable, match="grain.md: Permission denied"):
+        index.remove_articles(corpus_copy, ["grain"])
+    monkeypatch.undo()
+    assert not index.reindex(corpus_copy).removed
+    assert index.ask(GRAIN_Q).hits[0].article == "grain"
 
 
 def test_the_database_keeps_an_article_whose_file_is_deleted(corpus_copy, embedder,
@@ -142,7 +187,9 @@ def test_the_database_keeps_an_article_whose_file_is_deleted(corpus_copy, embedd
     merged = index.reindex(other)
     assert merged.changed == ["grain"] and merged.added == ["whales"] and not merged.removed
     assert "late July" in index.ask(GRAIN_Q).hits[0].text
-    assert index.remove_articles(["grain", "whales", "nonexistent"]) == 2
+    assert index.remove_articles(tmp_path / "missing", ["grain", "whales", "nonexistent"]
+                                 ) == ["grain", "whales"]
+    assert (other / "grain.md").exists()  # only the folder named loses files
     assert index.reindex(tmp_path / "missing").removed == ["grain", "whales"]
 
 

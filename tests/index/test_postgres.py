@@ -400,5 +400,5 @@ def test_the_corpus_store_upserts_by_id_and_content_hash(backend):
     edited = article_from_text("whales", "Whales leave Norway", "They swam north again.")
     assert store.save([edited, first[0]]) == 1
     assert {a.id: a for a in store.articles()}["whales"] == edited
-    assert store.remove(["whales", "nasty\x00", "x'); DROP TABLE corpus;--"]) == 1
+    assert store.remove(["whales", "nasty\x00", "x'); DROP TABLE corpus;--"]) == ["whales"]
     assert [a.id for a in store.articles()] == ["budget", "erdogan", "nasty"]

@@ -83,16 +83,19 @@ class PgArticleStore:
                 for aid, path, title, source, published, body, paragraphs, content_hash
                 in rows]
 
-    def remove(self, article_ids: Sequence[str]) -> int:
-        """Forget these articles (ids as given or as stored); returns how many were stored."""
-        if not article_ids:
-            return 0
+    def remove(self, article_ids: Sequence[str]) -> list[str]:
+        """Forget these articles; returns those of `article_ids` that were stored (an id is
+        matched as stored, NULs as U+FFFD)."""
+        given = {clean(i): i for i in article_ids}
+        if not given:
+            return []
         try:
             with self._connect() as conn:
-                return conn.execute(
-                    sql.SQL("DELETE FROM {}.corpus WHERE id = ANY(%s)").format(
-                        sql.Identifier(self._schema)),
-                    ([clean(i) for i in article_ids],)).rowcount
+                removed = conn.execute(
+                    sql.SQL("DELETE FROM {}.corpus WHERE id = ANY(%s) RETURNING id").format(
+                        sql.Identifier(self._schema)), (list(given),)).fetchall()
         except psycopg.Error as err:
             raise DatabaseUnavailable(f"cannot remove articles in the {describe(self._url)}: "
                                       f"{one_line(err)}") from None
+        held = {row[0] for row in removed}
+        return [original for stored, original in given.items() if stored in held]
