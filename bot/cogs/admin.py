@@ -1,4 +1,4 @@
-"""Corpus management for members with Manage Server: `/reindex` and `/add`."""
+"""Corpus management for members with Manage Server: `/reindex`, `/add` and `/remove`."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from discord.ext import commands
 from bot import render
 from bot.app import BriefingBot, in_guild
 from bot.cogs import replies
+from bot.cogs.choices import article_choices, resolve_article
 from bot.errors import UserError
 from bot.fetch import FetchPolicy, fetch
 from bot.reindex_worker import ReindexFailed
@@ -68,7 +69,7 @@ class ProgressMessage:
 
 
 class Admin(commands.Cog):
-    """Reindexing and adding articles; the index keeps answering throughout."""
+    """Reindexing, adding and removing articles; the index keeps answering throughout."""
 
     def __init__(self, bot: BriefingBot) -> None:
         self.bot = bot
@@ -159,6 +160,37 @@ class Admin(commands.Cog):
         await replies.answer(interaction, content=render.clip(
             f"Added “{render.inert(article.title)}” ({len(article.paragraphs)} paragraphs). "
             + text, render.CONTENT_LIMIT))
+
+    @app_commands.command(name="remove", description="Remove an article from the corpus")
+    @app_commands.describe(article="The article to remove")
+    @app_commands.guild_only()
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.checks.has_permissions(manage_guild=True)
+    @in_guild()  # checks run bottom-up: a DM is refused as a DM
+    async def remove(self, interaction: discord.Interaction, article: str) -> None:
+        """Deletes the article's files (and its copy in the database), then reindexes; every
+        answer is private."""
+        index = self.bot.index
+        records = await asyncio.to_thread(index.sources)
+        article_id = resolve_article(article.strip(), (r.id for r in records))
+        if article_id is None:
+            raise UserError("No indexed article has that id; pick one from the list.")
+        title = next(r.title or r.id for r in records if r.id == article_id)
+        await replies.think(interaction, ephemeral=True)
+        removed = await asyncio.to_thread(index.remove_articles,
+                                          self.bot.settings.corpus_dir, [article_id])
+        if not removed:
+            raise UserError("That article is already gone.")
+        log.info("removed %s", article_id)
+        outcome = await self.reindex_or_explain()
+        text = outcome if isinstance(outcome, str) else render.reindex_text(outcome)
+        await replies.answer(interaction, content=render.clip(
+            f"Removed “{render.inert(title)}”. " + text, render.CONTENT_LIMIT))
+
+    @remove.autocomplete("article")
+    async def remove_choices(self, interaction: discord.Interaction,
+                             current: str) -> list[app_commands.Choice[str]]:
+        return article_choices(await asyncio.to_thread(self.bot.index.sources), current)
 
     async def cog_app_command_error(self, interaction: discord.Interaction,
                                     error: app_commands.AppCommandError) -> None:

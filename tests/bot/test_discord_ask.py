@@ -19,19 +19,22 @@ def test_login_syncs_every_command_with_its_options_and_permissions(run):
     server = run(scenario)
     sync = next(c for c in server.calls if c.method == "PUT")
     commands = {c["name"]: c for c in sync.json}
-    assert {"ask", "sources", "reindex", "add"} <= set(commands)
+    assert {"ask", "sources", "reindex", "add", "remove"} <= set(commands)
     ask_options = {o["name"]: o for o in commands["ask"]["options"]}
     assert ask_options["question"]["required"] is True and ask_options["question"]["type"] == 3
     assert ask_options["question"]["max_length"] == 1000  # BRIEFING_MAX_QUESTION_CHARS
     assert (ask_options["results"]["min_value"], ask_options["results"]["max_value"]) == (1, 10)
     assert ask_options["results"]["description"] == "Passages to show (1-10, default 3)"
     assert ask_options["private"]["type"] == 5
-    for admin in ("reindex", "add"):
+    for admin in ("reindex", "add", "remove"):
         assert int(commands[admin]["default_member_permissions"]) == 1 << 5  # Manage Server
         assert commands[admin].get("dm_permission") is False or commands[admin].get(
             "contexts") == [0]
     add_options = {o["name"]: o["type"] for o in commands["add"]["options"]}
     assert add_options == {"url": 3, "file": 11}
+    [article] = commands["remove"]["options"]
+    assert (article["name"], article["required"], article["autocomplete"]) == ("article", True,
+                                                                                True)
     assert server.identifies[0]["token"] == server.token
     assert not server.identifies[0]["intents"] & (1 << 15)  # no privileged message content
 

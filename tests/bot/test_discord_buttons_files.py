@@ -113,10 +113,11 @@ def test_bad_attachments_are_refused_and_nothing_is_written(run, corpus_copy, fi
     assert sorted(p.name for p in corpus_copy.iterdir()) == before
 
 
-@pytest.mark.parametrize("command", ["reindex", "add"])
+@pytest.mark.parametrize("command", ["reindex", "add", "remove"])
 def test_admin_commands_refuse_dms(run, command):
     async def scenario(h: Harness) -> None:
-        options = {"url": "https://example.org/a"} if command == "add" else None
+        options = {"add": {"url": "https://example.org/a"},
+                   "remove": {"article": "russia-turkiye-israel-hamas-war"}}.get(command)
         sent = await h.server.send_interaction(command, options, dm=True, user="admin",
                                                force=True)
         reply = await h.server.wait_for(lambda c: c.path == sent.callback_path)

@@ -1,0 +1,76 @@
+"""End to end: `/remove` — autocomplete, permissions, private answers, the reindex after it."""
+
+from __future__ import annotations
+
+import asyncio
+
+from tests.bot.harness import Harness, answer_of, public_text
+from tests.index.test_backends import GRAIN, GRAIN_Q, SWEDEN
+
+GRAIN_TITLE = "Grain corridor closes"
+
+
+def test_admin_removes_an_article_picked_from_autocomplete(run, corpus_copy):
+    (corpus_copy / "grain.md").write_text(GRAIN, "utf-8")
+
+    async def scenario(h: Harness) -> None:
+        await h.bot.get_cog("Admin").reindex()
+        asked = await h.server.send_interaction("ask", {"question": GRAIN_Q})
+        fields = (await answer_of(h.server, asked))["embeds"][0]["fields"]
+        assert GRAIN_TITLE in fields[0]["name"]
+
+        typed = await h.server.send_interaction("remove", {"article": "CORRIDOR"}, type=4,
+                                                focused="article")
+        offered = await h.server.wait_for(lambda c: c.path == typed.callback_path)
+        assert offered.status == 200
+        assert offered.json["data"]["choices"] == [{"name": GRAIN_TITLE, "value": "grain"}]
+
+        sent = await h.server.send_interaction("remove", {"article": "grain"}, user="admin")
+        thinking = await h.server.wait_for(lambda c: c.path == sent.callback_path)
+        assert thinking.json["type"] == 5 and thinking.json["data"]["flags"] & 64
+        done = await answer_of(h.server, sent, timeout=60)
+        assert done["flags"] & 64
+        assert done["content"] == (
+            f"Removed “{GRAIN_TITLE}”. Reindex done: 0 added, 0 changed, 1 removed; "
+            "embedded 0 passages; 17 passages indexed.")
+        assert not (corpus_copy / "grain.md").exists()
+        assert [a.id for a in h.bot.index.sources()] == ["russia-turkiye-israel-hamas-war"]
+
+        asked = await h.server.send_interaction("ask", {"question": GRAIN_Q})
+        assert GRAIN_TITLE not in str(await answer_of(h.server, asked))
+        asked = await h.server.send_interaction("ask", {"question": SWEDEN})
+        fields = (await answer_of(h.server, asked))["embeds"][0]["fields"]
+        assert fields[0]["name"].endswith("¶15")
+        assert "Removed" not in public_text(h.server)  # only the admin saw it
+
+    run(scenario)
+
+
+def test_remove_of_an_unknown_article_is_one_private_line(run, corpus_copy):
+    before = sorted(p.name for p in corpus_copy.iterdir())
+
+    async def scenario(h: Harness) -> None:
+        for typed in ("nonexistent", "../corpus/russia-turkiye-israel-hamas-war", " "):
+            sent = await h.server.send_interaction("remove", {"article": typed}, user="admin")
+            reply = await h.server.wait_for(lambda c, s=sent: c.path == s.callback_path)
+            assert reply.json["type"] == 4 and reply.json["data"]["flags"] & 64
+            assert reply.json["data"]["content"] == (
+                "No indexed article has that id; pick one from the list.")
+        assert [a.id for a in h.bot.index.sources()] == ["russia-turkiye-israel-hamas-war"]
+
+    run(scenario)
+    assert sorted(p.name for p in corpus_copy.iterdir()) == before
+
+
+def test_remove_by_a_member_is_refused(run, corpus_copy):
+    async def scenario(h: Harness) -> None:
+        sent = await h.server.send_interaction(
+            "remove", {"article": "russia-turkiye-israel-hamas-war"}, user="member")
+        reply = await h.server.wait_for(lambda c: c.path == sent.callback_path)
+        assert reply.json["data"]["flags"] & 64
+        assert "Manage Server" in reply.json["data"]["content"]
+        await asyncio.sleep(0.3)
+        assert [a.id for a in h.bot.index.sources()] == ["russia-turkiye-israel-hamas-war"]
+
+    run(scenario)
+    assert (corpus_copy / "russia-turkiye-israel-hamas-war.md").exists()
