@@ -38,8 +38,7 @@ class NothingIndexed(BriefingError):
 
 
 class CorpusNotWritable(BriefingError):
-    """An article file cannot be deleted from the corpus folder (read-only, no permission);
-    nothing was removed."""
+    """An article file cannot be deleted from the corpus folder (read-only, no permission)."""
 
 
 class IndexNotWritable(BriefingError):
