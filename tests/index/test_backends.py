@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from index import BriefingIndex, IndexNotWritable, InvalidQuestion
+from index import BriefingIndex, IndexCorrupt, IndexNotWritable, InvalidQuestion
 from index.evaluation.retrieval import evaluate_questions, read_jsonl
 from index.ingest.articles import article_from_text
 from index.ingest.corpus import to_markdown
@@ -176,6 +176,35 @@ def test_an_exception_inside_the_write_leaves_the_previous_generation(
         assert [a.id for a in reader.sources()] == ["russia-turkiye-israel-hamas-war"]
         assert reader.ask(SWEDEN).hits[0].paragraphs == (15,)
     assert index.reindex(corpus_copy).added == ["grain"]
+
+
+def test_a_passage_missing_from_the_served_generation_makes_the_reindex_rebuild(
+        location, corpus_copy, embedder):
+    index = BriefingIndex(location, embedder=embedder)
+    index.reindex(corpus_copy)
+    dense = index.snapshot().dense
+    known = int(dense.search(embedder.embed_query(SWEDEN), 1)[0][0])
+    with pytest.raises(IndexCorrupt, match="not in this index generation"):
+        dense.vectors([known, 12345])  # both backends: the same error, not a KeyError
+    assert dense.vectors([known]).shape == (1, dense.dimension)
+
+    load = index.backend.load
+
+    def damaged(*args, **kwargs):  # the generation lists a passage it does not hold
+        snapshot = load(*args, **kwargs)
+        listed = snapshot.metadata.article_passages
+        snapshot.metadata.article_passages = lambda: {
+            aid: (content, [*ids, 12345]) for aid, (content, ids) in listed().items()}
+        return snapshot
+
+    index.backend.load = damaged
+    (corpus_copy / "grain.md").write_text(GRAIN, "utf-8")
+    report = index.reindex(corpus_copy)
+    index.backend.load = load
+    assert report.rebuilt_from_scratch and "not in this index generation" in \
+        report.rebuilt_from_scratch
+    assert report.passages == 19  # everything embedded again, the new article too
+    assert index.ask(SWEDEN).hits[0].paragraphs == (15,)
 
 
 _STALLED_REINDEX = """
