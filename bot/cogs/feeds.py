@@ -45,7 +45,7 @@ class Feeds(commands.Cog):
     async def cog_unload(self) -> None:
         self.poll_due_feeds.cancel()
         async with self.polling:  # a pass in flight finishes its writes first
-            self.store.close()
+            await asyncio.to_thread(self.store.close)
 
     async def poll_once(self, due_only: bool = True) -> PollReport:
         """One pass; new articles are indexed in one reindex (questions keep being answered
