@@ -358,3 +358,58 @@ def test_an_article_reindexed_by_one_process_is_found_by_another(
     assert [a.id for a in index.sources()] == ["grain", "russia-turkiye-israel-hamas-war"]
     print(f"seen by the other process {seen_after:.2f} s after the reindex ended; "
           f"{len(answers)} questions answered meanwhile")
+
+
+class _Held:
+    """An embedder whose first question waits for `go` (it has its snapshot by then)."""
+
+    def __init__(self, embedder) -> None:
+        self._embedder, self.asking, self.go = embedder, threading.Event(), threading.Event()
+
+    def __getattr__(self, name: str):
+        return getattr(self._embedder, name)
+
+    def embed_query(self, text: str):
+        if not self.asking.is_set():
+            self.asking.set()
+            assert self.go.wait(60)
+        return self._embedder.embed_query(text)
+
+
+def _connections(url: str) -> int:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        return conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname ="
+                            " current_database() AND pid <> pg_backend_pid()").fetchone()[0]
+
+
+def test_a_replaced_database_snapshot_is_closed_when_its_last_question_ends(
+        postgres_url, corpus_copy, embedder):
+    url = fresh_database(postgres_url)
+    held = _Held(embedder)
+    index = BriefingIndex(url, embedder=held)
+    index.reindex(corpus_copy)
+    first = index.snapshot()  # kept here, so only an explicit close ends its connection
+    answers = []
+    asker = threading.Thread(target=lambda: answers.append(index.ask(SWEDEN)))
+    asker.start()
+    try:
+        assert held.asking.wait(60)
+        (corpus_copy / "grain.md").write_text(GRAIN, "utf-8")
+        BriefingIndex(url, embedder=embedder).reindex(corpus_copy)  # another process
+        index.reload()  # as the bot does after its reindex process
+        second = index.snapshot()
+        assert second.generation != first.generation
+        during = _connections(url)
+    finally:
+        held.go.set()
+        asker.join(60)
+    assert answers and answers[0].hits[0].paragraphs == (15,)  # from the replaced snapshot
+    assert _connections(url) == during - 1  # its connection closed as the question ended
+    assert index.ask(GRAIN_Q).hits[0].article == "grain"
+
+    (corpus_copy / "whales.md").write_text(WHALES, "utf-8")
+    index.reindex(corpus_copy)  # no question in flight: closed at the switch
+    assert _connections(url) == during - 1
+

@@ -70,8 +70,10 @@ class Generation:
         raise AssertionError("unreachable")
 
     def close(self) -> None:
-        """Close the connection."""
-        self.conn.close()
+        """Close the connection (after a query in flight on another thread). A query after
+        this connects again, for a caller still holding the generation."""
+        with self._lock:
+            self.conn.close()
 
     @functools.cached_property
     def rows(self) -> tuple[np.ndarray, np.ndarray]:
