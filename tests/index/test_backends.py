@@ -413,3 +413,28 @@ def test_a_replaced_database_snapshot_is_closed_when_its_last_question_ends(
     index.reindex(corpus_copy)  # no question in flight: closed at the switch
     assert _connections(url) == during - 1
 
+
+
+def test_a_reader_one_poll_behind_two_quick_reindexes_still_answers(
+        postgres_url, corpus_copy, embedder, monkeypatch):
+    url = fresh_database(postgres_url)
+    writer = BriefingIndex(url, embedder=embedder)
+    writer.reindex(corpus_copy)
+    reader = BriefingIndex(url, embedder=embedder)  # another process
+    assert reader.ask(SWEDEN).hits[0].paragraphs == (15,)
+    monkeypatch.setattr("index.store.postgres.POLL_S", 3600.0)  # its next poll is not yet due
+    for name, text in (("grain", GRAIN), ("whales", WHALES)):  # both within one poll
+        (corpus_copy / f"{name}.md").write_text(text, "utf-8")
+        assert writer.reindex(corpus_copy).added == [name]
+    assert reader.ask(SWEDEN).hits[0].paragraphs == (15,)  # its generation is still there
+    assert [a.id for a in reader.sources()] == ["russia-turkiye-israel-hamas-war"]
+    summary = reader.summarize("russia-turkiye-israel-hamas-war", 2)
+    assert len(summary.sentences) == 2
+
+    writer.backend.remove_stale(grace_s=0)  # once the grace is over: the newest two only
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT count(*) FROM briefing.generations").fetchone()[0] == 2
+    reader.reload()
+    assert reader.ask(GRAIN_Q).hits[0].article == "grain"
