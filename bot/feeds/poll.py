@@ -104,7 +104,8 @@ class Poller:
 
     `holds(guild_id)` says whether this process runs the shard of a feed's guild (None: a
     feed without one, shard 0); a sharded bot polls, and so posts, only the feeds it holds
-    and leaves the others to their own process. Default: every feed."""
+    and leaves the others to their own process. Default: every feed. (A feed added from the
+    command line with a channel gets that channel's guild from the bot: bot/cogs/feeds.py.)"""
 
     def __init__(self, store: FeedStore, corpus_dir: Path, options: PollOptions,
                  resolver: AbstractResolver | None = None,
