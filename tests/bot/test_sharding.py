@@ -151,6 +151,17 @@ def bot_process(server: FakeDiscord, workdir: Path, shard: int, state: dict[str,
     return process, log
 
 
+def stop(processes: list[subprocess.Popen]) -> None:
+    """Terminate the bot processes, killing any that has not exited 30 s later."""
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 def delivered_to(server: FakeDiscord, interaction_id: str) -> set[int]:
     """The shards whose session received the interaction."""
     return {s.shard[0] for s in server.sessions.values()
@@ -216,13 +227,7 @@ def test_two_processes_on_two_shards_each_answer_their_own_guild_and_post_a_dige
                 assert sorted(c.path.split("/")[2] for c in posts) == channels
                 assert all(c.json["embeds"][0]["title"].startswith("Digest:") for c in posts)
             finally:
-                for process in processes:
-                    process.terminate()
-                for process in processes:
-                    try:
-                        process.wait(timeout=30)
-                    except subprocess.TimeoutExpired:
-                        process.kill()
+                stop(processes)
 
     asyncio.run(main())
     for shard, log in enumerate(logs):
@@ -265,13 +270,7 @@ def test_a_feed_added_from_the_command_line_is_posted_by_the_process_holding_its
                     "/messages", timeout=120)
                 assert "Rotterdam port trials hydrogen tugboats" in post.json["content"]
             finally:
-                for process in processes:
-                    process.terminate()
-                for process in processes:
-                    try:
-                        process.wait(timeout=30)
-                    except subprocess.TimeoutExpired:
-                        process.kill()
+                stop(processes)
         store = FeedStore(Path(state["BRIEFING_FEEDS_DB"]))
         try:
             assert [f.guild_id for f in store.all()] == [int(on_one)]  # stored by shard 0
