@@ -21,7 +21,8 @@ def add_feed_parser(sub: argparse._SubParsersAction) -> None:
     p = commands.add_parser("add", help="follow a feed (or change its options)")
     p.add_argument("url", metavar="URL", help="the feed's http(s) URL")
     p.add_argument("--channel", type=int, metavar="ID",
-                   help="Discord channel id to post its new items to")
+                   help="Discord channel id to post its new items to (the bot process "
+                        "holding that channel's server polls the feed)")
     p.add_argument("--include", default="", metavar="WORDS",
                    help="take only items whose title or text has one of these words "
                         "(comma-separated)")

@@ -1,8 +1,8 @@
 """Reindexing in a child process, so that embedding never shares the bot's memory or GIL.
 
-The bot starts `python -m bot.reindex_worker SPEC` (SPEC: the corpus folder, the model,
-precision and limits, as JSON; the index's address comes in the environment) and reads one
-JSON object per line from its stdout:
+The bot starts `python -m bot.reindex_worker SPEC` (SPEC: the corpus folder, the embedder's
+options and the article size limit, as JSON; the index's address comes in the environment)
+and reads one JSON object per line from its stdout:
 ``{"progress": [done, total]}``, ``{"waiting": true}`` (another process holds the index
 folder's writer lock), then ``{"report": {...}}``, or ``{"error": "...", "kind": "..."}`` for
 an error meant for the user (a `BriefingError`), or ``{"failed": "..."}`` for anything else
@@ -44,11 +44,8 @@ class ReindexFailed(Exception):
 
 def spec_of(index: BriefingIndex, corpus_dir: Path) -> dict:
     """What the child needs to reindex exactly the folder `index` serves, with its model."""
-    embedder = index.embedder
     return {"corpus_dir": str(Path(corpus_dir).resolve()),
-            "model_path": str(embedder.model_path), "precision": embedder.precision,
-            "backend": embedder.backend, "batch_size": embedder.batch_size,
-            "cache_dir": str(embedder.cache_dir), "max_article_bytes": index.max_article_bytes}
+            "embedder": index.embedder.options(), "max_article_bytes": index.max_article_bytes}
 
 
 def worker_command() -> list[str]:
@@ -173,9 +170,7 @@ def main(argv: Sequence[str]) -> int:
         out.flush()
 
     try:
-        embedder = Embedder(Path(spec["model_path"]), batch_size=spec["batch_size"],
-                            backend=spec["backend"], cache_dir=Path(spec["cache_dir"]),
-                            precision=spec["precision"])
+        embedder = Embedder(**spec["embedder"])
         report = reindex(open_backend(os.environ[INDEX_ADDRESS]), Path(spec["corpus_dir"]),
                          embedder,
                          lambda done, total: emit(progress=[done, total]),

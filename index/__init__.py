@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 
@@ -45,6 +46,7 @@ from index.search.scope import Scope
 from index.store.backends import open_backend
 from index.store.base import Backend
 from index.store.metadata import ArticleRecord
+from index.store.serving import Served
 from index.store.snapshot import Snapshot
 from index.summarise.article import Summary, SummarySentence, summarize_article
 from index.summarise.digest import Digest, DigestEntry, build_digest
@@ -74,7 +76,8 @@ class BriefingIndex:
     new snapshot atomically.
 
     Safe to share between threads: questions are answered from whichever snapshot is current
-    when they start, while at most one reindex runs at a time.
+    when they start, while at most one reindex runs at a time. A replaced snapshot is closed
+    as soon as the last question reading it ends (see index/store/serving.py).
     """
 
     def __init__(self, location: str | Path | Backend, model_path: str | Path | None = None,
@@ -89,7 +92,7 @@ class BriefingIndex:
                                              precision=precision)
         self.gate_threshold = gate_threshold
         self.max_question_chars = max_question_chars
-        self._snapshot: Snapshot | None = None
+        self._served = Served()
         self._pointer: Hashable | None = None  # the generation pointer's identity when loaded
         self._load_lock = threading.Lock()
         self._reindex_lock = threading.Lock()
@@ -105,15 +108,28 @@ class BriefingIndex:
         Each call compares CURRENT's identity with the one loaded (a stat): a generation
         another process built (`briefing reindex` beside a running bot) is served from the
         next question on. If that generation cannot be loaded, the last good one keeps serving.
+        The index's own methods hold the snapshot open while they read it; a caller reading
+        one from here may find a replaced one closed (a database snapshot then reconnects).
         """
-        snap = self._snapshot
+        snap = self._served.current
         if snap is None or self.backend.pointer().identity() != self._pointer:
             with self._load_lock:
                 pointer = self.backend.pointer().identity()  # before loading: never newer
-                if self._snapshot is None or pointer != self._pointer:
+                if self._served.current is None or pointer != self._pointer:
                     self._load(pointer)
-                snap = self._snapshot
+                snap = self._served.current
         return snap
+
+    @contextmanager
+    def _using(self, searchable: bool = False) -> Iterator[Snapshot]:
+        """The snapshot being served, held open until the block ends even if another
+        generation is served meanwhile; with `searchable`, NothingIndexed when it holds no
+        passages."""
+        self.snapshot()
+        with self._served.lease() as snap:
+            if searchable and not snap.size:
+                raise NothingIndexed(NOTHING_INDEXED)
+            yield snap
 
     def build_needed(self) -> BriefingError | None:
         """Why the index must be built before it can answer (IndexMissing, IndexMismatch or
@@ -132,12 +148,12 @@ class BriefingIndex:
     def _load(self, pointer: Hashable | None) -> None:
         """Load the current generation (caller holds the load lock)."""
         try:
-            self._snapshot = self.backend.load(self.embedder.fingerprint)
+            self._served.replace(self.backend.load(self.embedder.fingerprint))
         except BriefingError as err:
-            if self._snapshot is None:
+            if self._served.current is None:
                 raise
             log.warning("still serving %s: the new index cannot be loaded: %s",
-                        self._snapshot.generation, err)
+                        self._served.current.generation, err)
         self._pointer = pointer
 
     def reload(self) -> None:
@@ -146,13 +162,6 @@ class BriefingIndex:
         with self._load_lock:
             self._pointer = None
             self.backend.pointer().identity(fresh=True)
-
-    def _searchable(self) -> Snapshot:
-        """The snapshot being served; raises NothingIndexed when it holds no passages."""
-        snap = self.snapshot()
-        if not snap.size:
-            raise NothingIndexed(NOTHING_INDEXED)
-        return snap
 
     def reindex(self, corpus_dir: str | Path, progress: Progress | None = None,
                 on_wait: Callable[[], None] | None = None) -> ReindexReport:
@@ -196,7 +205,7 @@ class BriefingIndex:
     def _serve_newest(self) -> None:
         with self._load_lock:
             pointer = self.backend.pointer().identity(fresh=True)
-            self._snapshot = self.backend.load(self.embedder.fingerprint)
+            self._served.replace(self.backend.load(self.embedder.fingerprint))
             self._pointer = pointer
 
     def ask(self, question: str, k: int = 3, scope: Scope | None = None) -> Answer:
@@ -206,37 +215,43 @@ class BriefingIndex:
         Raises NothingIndexed when the index holds no passages, ArticleNotFound when the
         scope names no indexed article.
         """
-        return search(self._searchable(), self.embedder, question, k, self.gate_threshold,
-                      self.max_question_chars, scope=scope)
+        with self._using(searchable=True) as snap:
+            return search(snap, self.embedder, question, k, self.gate_threshold,
+                          self.max_question_chars, scope=scope)
 
     def ask_followup(self, question: str, turns: Sequence[Turn], k: int = 3,
                      scope: Scope | None = None) -> tuple[Answer, bool]:
         """Answer `question` in the context of earlier `turns` of a conversation (oldest
         first); also says whether it stood on its own (see index/search/followup.py)."""
-        return ask_followup(self._searchable(), self.embedder, question, turns, k,
-                            self.gate_threshold, self.max_question_chars, scope=scope)
+        with self._using(searchable=True) as snap:
+            return ask_followup(snap, self.embedder, question, turns, k, self.gate_threshold,
+                                self.max_question_chars, scope=scope)
 
     def check_scope(self, scope: Scope) -> None:
         """Raise ArticleNotFound (one line, fit to show) unless `scope` matches an article."""
-        self.snapshot().catalog.allowed(scope)
+        with self._using() as snap:
+            snap.catalog.allowed(scope)
 
     def outlets(self) -> list[str]:
         """The outlets (source hosts) of the indexed articles, most articles first."""
         from collections import Counter
 
-        counts = Counter(o for o in self.snapshot().catalog.outlets if o)
+        with self._using() as snap:
+            counts = Counter(o for o in snap.catalog.outlets if o)
         return [name for name, _ in counts.most_common()]
 
     def sources(self) -> list[ArticleRecord]:
         """The indexed articles with passage counts and index times."""
-        return self.snapshot().metadata.articles()
+        with self._using() as snap:
+            return snap.metadata.articles()
 
     def summarize(self, article_id: str, sentences: int = 5) -> Summary:
         """A summary of one indexed article: `sentences` verbatim sentences, in article order.
 
         Raises ArticleNotFound for an id that is not indexed, NothingIndexed when no article is.
         """
-        return summarize_article(self._searchable(), self.embedder, article_id, sentences)
+        with self._using(searchable=True) as snap:
+            return summarize_article(snap, self.embedder, article_id, sentences)
 
     def summarize_topic(self, topic: str, sentences: int = 5) -> Summary:
         """A cited briefing on `topic` across all articles, grouped by article.
@@ -244,14 +259,17 @@ class BriefingIndex:
         Unanswered when the relevance gate says the corpus does not cover the topic; raises
         NothingIndexed when the index holds no passages.
         """
-        return summarize_topic(self._searchable(), self.embedder, topic, sentences,
-                               self.gate_threshold, self.max_question_chars)
+        with self._using(searchable=True) as snap:
+            return summarize_topic(snap, self.embedder, topic, sentences,
+                                   self.gate_threshold, self.max_question_chars)
 
     def digest(self, since: datetime, sentences: int = 3, limit: int | None = None) -> Digest:
         """Articles indexed since `since` (naive means UTC), newest first, each summarized."""
-        return build_digest(self.snapshot(), self.embedder, since, sentences, limit)
+        with self._using() as snap:
+            return build_digest(snap, self.embedder, since, sentences, limit)
 
     def stories(self, since: date | None = None) -> list[Story]:
         """The indexed articles grouped by the event they report, newest story first; only
         articles dated `since` or later when given (see index/summarise/stories.py)."""
-        return build_stories(self.snapshot(), since)
+        with self._using() as snap:
+            return build_stories(snap, since)

@@ -37,6 +37,7 @@ class Feeds(commands.Cog):
         self.poller = Poller(self.store, bot.settings.corpus_dir, poll_options(bot.settings),
                              holds=bot.holds_guild)
         self.polling = asyncio.Lock()
+        self.unseen: set[int] = set()  # feed channels Discord says this bot cannot see
         self.poll_due_feeds.change_interval(seconds=bot.settings.feed_check_s)
 
     async def cog_load(self) -> None:
@@ -45,12 +46,13 @@ class Feeds(commands.Cog):
     async def cog_unload(self) -> None:
         self.poll_due_feeds.cancel()
         async with self.polling:  # a pass in flight finishes its writes first
-            self.store.close()
+            await asyncio.to_thread(self.store.close)
 
     async def poll_once(self, due_only: bool = True) -> PollReport:
         """One pass; new articles are indexed in one reindex (questions keep being answered
         from the current index meanwhile), then posted where their feed asks."""
         async with self.polling:
+            await self._place_channel_feeds()
             report = await self.poller.poll(due_only=due_only)
             if not report.changed:
                 return report
@@ -63,6 +65,40 @@ class Feeds(commands.Cog):
                      len(report.new), report.updated, report.duplicates, len(report.errors))
             await self._post([a for a in report.new if a.post and a.channel_id])
             return report
+
+    async def _place_channel_feeds(self) -> None:
+        """Give each feed added from the command line with a channel the server of that
+        channel, so that the process whose shard holds the server polls and posts it (as a
+        scheduled digest is). Done by the process that holds feeds without a server (shard
+        0), which polls them meanwhile; a channel it cannot see stays with it."""
+        if not self.bot.holds_guild(None):
+            return
+        for feed in await asyncio.to_thread(self.store.all):
+            if feed.guild_id is not None or feed.channel_id is None \
+                    or feed.channel_id in self.unseen:
+                continue
+            guild_id = await self._guild_of(feed.channel_id)
+            if guild_id is not None:
+                await asyncio.to_thread(self.store.set_guild, feed.url, feed.channel_id,
+                                        guild_id)
+                log.info("feed %s posts in a channel of server %s", feed.url, guild_id)
+
+    async def _guild_of(self, channel_id: int) -> int | None:
+        """The server of a channel: from this process's cache, else asked of Discord (a
+        channel of another shard's server); None when unknown for now."""
+        channel = self.bot.get_channel(channel_id)
+        if channel is None:
+            try:
+                channel = await self.bot.fetch_channel(channel_id)
+            except (discord.NotFound, discord.Forbidden):
+                log.warning("feed channel %s cannot be seen by the bot", channel_id)
+                self.unseen.add(channel_id)
+                return None
+            except discord.HTTPException as err:  # asked again on the next pass
+                log.warning("cannot look up feed channel %s: %s", channel_id, err)
+                return None
+        guild = getattr(channel, "guild", None)
+        return guild.id if guild is not None else None
 
     async def _post(self, articles: list[NewArticle]) -> None:
         for article in articles[:MAX_POSTS_PER_POLL]:

@@ -1,7 +1,9 @@
 """One pass over the feeds: download, parse, filter, de-duplicate and save new articles.
 
 Indexing is left to the caller (one reindex per pass). Every feed is handled on its own: an
-error ends that feed's turn with one line in the report and touches no other feed.
+error ends that feed's turn with one line in the report and touches no other feed. Only the
+downloads run on the event loop: every call to the feed store (a database, perhaps across a
+network), parsing and article writing run in worker threads, as the bot's other blocking work.
 """
 
 from __future__ import annotations
@@ -102,7 +104,8 @@ class Poller:
 
     `holds(guild_id)` says whether this process runs the shard of a feed's guild (None: a
     feed without one, shard 0); a sharded bot polls, and so posts, only the feeds it holds
-    and leaves the others to their own process. Default: every feed."""
+    and leaves the others to their own process. Default: every feed. (A feed added from the
+    command line with a channel gets that channel's guild from the bot: bot/cogs/feeds.py.)"""
 
     def __init__(self, store: FeedStore, corpus_dir: Path, options: PollOptions,
                  resolver: AbstractResolver | None = None,
@@ -118,7 +121,7 @@ class Poller:
 
         Processes that share the feeds' database take turns: a pass of due feeds is skipped
         while another process polls (that one takes what is due), any other pass waits."""
-        while not self.store.begin_pass():
+        while not await asyncio.to_thread(self.store.begin_pass):
             if due_only:
                 log.info("another process is polling the feeds; skipping this pass")
                 return PollReport()
@@ -126,10 +129,11 @@ class Poller:
         try:
             return await self._poll(due_only, time.time() if now is None else now)
         finally:
-            self.store.end_pass()
+            await asyncio.to_thread(self.store.end_pass)
 
     async def _poll(self, due_only: bool, now: float) -> PollReport:
-        feeds = [f for f in self.store.all() if not f.paused and self.holds(f.guild_id)
+        feeds = [f for f in await asyncio.to_thread(self.store.all)
+                 if not f.paused and self.holds(f.guild_id)
                  and (not due_only or f.next_poll <= now)]
         report = PollReport(feeds=len(feeds))
         if not feeds:
@@ -139,12 +143,13 @@ class Poller:
             try:
                 await self._poll_feed(feed, report, near, now)
             except FeedError as err:
-                self._failed(feed, str(err), now, getattr(err, "retry_after_s", None))
+                await asyncio.to_thread(self._failed, feed, str(err), now,
+                                        getattr(err, "retry_after_s", None))
                 report.errors.append((feed.url, str(err)))
             except Exception as err:  # a bug must not stop the other feeds
                 log.exception("polling %s failed", feed.url)
                 message = f"unexpected error ({type(err).__name__})"
-                self._failed(feed, message, now, None)
+                await asyncio.to_thread(self._failed, feed, message, now, None)
                 report.errors.append((feed.url, message))
         return report
 
@@ -165,16 +170,16 @@ class Poller:
                                   feed.last_modified, self.resolver)
         done = now + next_poll_delay(feed.interval_s, 0)
         if response.status == 304:
-            self.store.polled(feed.url, next_poll=done)
+            await asyncio.to_thread(self.store.polled, feed.url, next_poll=done)
             return
         moment = datetime.fromtimestamp(now, UTC)
         parsed = await asyncio.to_thread(parse_feed, response.body or b"", response.url, moment)
-        items = self._candidates(feed, parsed.items, moment)
+        items = await asyncio.to_thread(self._candidates, feed, parsed.items, moment)
         pages = await self._fetch_pages([dedupe.clean_url(item.link) for item in items])
         for item, page in zip(items, pages, strict=True):
-            await self._take(feed, item, page, moment, report, near)
-        self.store.polled(feed.url, next_poll=done, etag=response.etag,
-                          last_modified=response.last_modified)
+            await asyncio.to_thread(self._take, feed, item, page, moment, report, near)
+        await asyncio.to_thread(self.store.polled, feed.url, next_poll=done,
+                                etag=response.etag, last_modified=response.last_modified)
 
     def _candidates(self, feed: Feed, items: tuple[FeedItem, ...], moment: datetime
                     ) -> list[FeedItem]:
@@ -203,10 +208,11 @@ class Poller:
 
         return list(await asyncio.gather(*(one(url) for url in urls)))
 
-    async def _take(self, feed: Feed, item: FeedItem, page: tuple[bytes, str] | None,
-                    moment: datetime, report: PollReport, near: dedupe.NearDuplicates) -> None:
+    def _take(self, feed: Feed, item: FeedItem, page: tuple[bytes, str] | None,
+              moment: datetime, report: PollReport, near: dedupe.NearDuplicates) -> None:
         """Save one item as a new article, replace its earlier version, or record it as a
-        duplicate or as skipped."""
+        duplicate or as skipped (in a worker thread: it reads and writes the store and the
+        corpus folder; items are taken one at a time)."""
         guid, url, fingerprint = _guid(feed, item), dedupe.clean_url(item.link), \
             _fingerprint(item)
         known = self.store.find_item(guid, url, feed.url)
@@ -218,10 +224,10 @@ class Poller:
                                 DUPLICATE, None)
             report.duplicates += 1
             return
-        text = await asyncio.to_thread(item_text, item, url, page, moment)
+        text = item_text(item, url, page, moment)
         if known is not None and known.kind != SKIPPED:
             if text is not None and known.kind == ARTICLE:  # re-published: replace it
-                minhash = await asyncio.to_thread(dedupe.signature, text.body)
+                minhash = dedupe.signature(text.body)
                 write_article(self.corpus_dir / f"{known.article}.md", text)
                 near.add(known.article, minhash)
                 report.updated += 1
@@ -239,7 +245,7 @@ class Poller:
                 self.store.add_item(feed.url, guid, url, "", item.title, fingerprint,
                                     SKIPPED, None)
             return
-        minhash = await asyncio.to_thread(dedupe.signature, text.body)
+        minhash = dedupe.signature(text.body)
         same = near.match(minhash)
         if same is not None:
             self.store.add_item(feed.url, guid, url, same, text.title, fingerprint,

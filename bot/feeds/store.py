@@ -129,6 +129,13 @@ class FeedStore:
         with self._db.transaction() as run:
             return run("DELETE FROM feeds WHERE url = ?", (url,)).rowcount > 0
 
+    def set_guild(self, url: str, channel_id: int, guild_id: int) -> bool:
+        """Record the server of the channel a feed added without one posts to (the command
+        line cannot know it); False when the feed changed meanwhile."""
+        with self._db.transaction() as run:
+            return run("UPDATE feeds SET guild_id = ? WHERE url = ? AND guild_id IS NULL"
+                       " AND channel_id = ?", (guild_id, url, channel_id)).rowcount > 0
+
     def set_paused(self, url: str, paused: bool) -> bool:
         """Pause or resume a feed; False when it is not followed."""
         with self._db.transaction() as run:

@@ -92,6 +92,13 @@ class Embedder:
         self._fingerprint: str | None = None
         self._lock = threading.Lock()
 
+    def options(self) -> dict[str, str | int]:
+        """The constructor's arguments as JSON values: `Embedder(**e.options())` in another
+        process embeds exactly as `e` does (the reindex process is built this way)."""
+        return {"model_path": str(self.model_path), "batch_size": self.batch_size,
+                "backend": self.backend, "cache_dir": str(self.cache_dir),
+                "precision": self.precision}
+
     @property
     def fingerprint(self) -> str:
         """Identity of the model weights, recorded in every index manifest."""

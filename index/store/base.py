@@ -50,7 +50,8 @@ class DenseSearch(Protocol):
         ...
 
     def vectors(self, ids: Sequence[int] | np.ndarray) -> np.ndarray:
-        """The stored vectors (float32, one row per id, in the order asked)."""
+        """The stored vectors (float32, one row per id, in the order asked); an id this
+        generation does not hold raises IndexCorrupt."""
         ...
 
     def similarities(self, query: np.ndarray, ids: Sequence[int] | np.ndarray) -> np.ndarray:

@@ -72,6 +72,13 @@ class Snapshot:
                 self._memo[key] = compute()
             return self._memo[key]
 
+    def close(self) -> None:
+        """Release what its stores hold open (a database connection); stores without a
+        `close` (memory maps, files) are left to the garbage collector."""
+        close = getattr(self.metadata, "close", None)
+        if close is not None:
+            close()
+
     @property
     def size(self) -> int:
         """Number of passages."""

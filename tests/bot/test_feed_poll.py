@@ -338,3 +338,47 @@ def test_include_exclude_age_and_cap(site, store, tmp_path, state_url, request):
         assert len(poll(other, tmp_path / "corpus2", max_items=2).new) == 1  # then the rest
     finally:
         other.close()
+
+
+class SlowStore:
+    """A feed store whose every call takes `delay_s` (a database far away, or busy)."""
+
+    def __init__(self, store: FeedStore, delay_s: float) -> None:
+        self._store, self._delay_s = store, delay_s
+
+    def __getattr__(self, name: str):
+        method = getattr(self._store, name)
+
+        def slow(*args, **kwargs):
+            time.sleep(self._delay_s)
+            return method(*args, **kwargs)
+
+        return slow
+
+
+def test_a_slow_feed_store_never_holds_up_the_event_loop(site, store, tmp_path):
+    items = [Item("tugboats", "/news/tugboats.html", guid="1", published=RECENT),
+             Item("tahoe", "/news/tahoe.html", guid="2", published=RECENT)]
+    site.text("/rss.xml", rss(items, site.base), "application/rss+xml")
+    follow(store, site.base + "/rss.xml")
+    poller = Poller(SlowStore(store, 0.5), tmp_path / "corpus", options(), Resolver())
+
+    async def main() -> tuple[PollReport, float]:
+        longest, last, done = 0.0, time.monotonic(), asyncio.Event()
+
+        async def tick() -> None:  # what questions see: how long the loop is held at most
+            nonlocal longest, last
+            while not done.is_set():
+                await asyncio.sleep(0.01)
+                longest, last = max(longest, time.monotonic() - last), time.monotonic()
+
+        ticker = asyncio.create_task(tick())
+        try:
+            return await poller.poll(), longest
+        finally:
+            done.set()
+            await ticker
+
+    report, longest = asyncio.run(main())
+    assert len(report.new) == 2 and not report.errors
+    assert longest < 0.4, f"the event loop was held for {longest:.2f} s"

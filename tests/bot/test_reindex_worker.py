@@ -15,6 +15,7 @@ import pytest
 from bot.reindex_worker import Reindexer, ReindexFailed, report_from, report_to_dict
 from index import BriefingIndex, IndexNotWritable, ReindexReport
 from index.ingest.articles import Skipped
+from index.ingest.embedding import Embedder
 from index.store.snapshot import current_generation
 from tests.support import squad_articles
 
@@ -80,6 +81,8 @@ def test_a_process_that_dies_changes_nothing_served(served, corpus_copy, body, r
 
 
 def test_the_process_gets_the_serving_index_settings(served, corpus_copy, tmp_path):
+    embedder = Embedder(precision="float32", batch_size=8, cache_dir=tmp_path / "cache")
+    served = BriefingIndex(served.backend.index_dir, embedder=embedder)  # not the defaults
     spec_file = tmp_path / "spec.json"
     dump = Reindexer(script(
         f"import os\nopen({str(spec_file)!r}, 'w').write(json.dumps({{**json.loads(sys.argv[1]),"
@@ -89,5 +92,7 @@ def test_the_process_gets_the_serving_index_settings(served, corpus_copy, tmp_pa
     spec = json.loads(spec_file.read_text("utf-8"))
     assert spec["address"] == str(served.backend.index_dir.resolve())  # in the environment
     assert Path(spec["corpus_dir"]) == corpus_copy.resolve()
-    assert spec["model_path"] == str(served.embedder.model_path)
-    assert spec["precision"] == served.embedder.precision
+    child = Embedder(**spec["embedder"])  # as the process builds its own
+    assert (child.model_path, child.precision, child.batch_size, child.cache_dir) == (
+        embedder.model_path, "float32", 8, tmp_path / "cache")
+    assert child.options() == embedder.options()

@@ -21,6 +21,7 @@ from bot.feeds.store import Feed, FeedStore
 from bot.fetch import FetchPolicy
 from bot.schedules import ScheduleStore
 from bot.settings import Settings, SettingsError, load_settings
+from tests.bot.feed_server import FeedServer, Item, rss
 from tests.bot.harness import answer_of
 from tests.bot.test_startup import START_BOT, bot_env, serving
 from tests.fake_discord import FakeDiscord
@@ -130,8 +131,10 @@ def shared_state(request, tmp_path) -> dict[str, str]:
 
 
 def bot_process(server: FakeDiscord, workdir: Path, shard: int, state: dict[str, str],
-                index_dir: Path, corpus: Path) -> tuple[subprocess.Popen, Path]:
-    """`briefing bot` on shard `shard` of 2; its output goes to a log file."""
+                index_dir: Path, corpus: Path, **settings: str
+                ) -> tuple[subprocess.Popen, Path]:
+    """`briefing bot` on shard `shard` of 2 (more `BRIEFING_*` settings in `settings`); its
+    output goes to a log file."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("BRIEFING_")}
     env.update(state, HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false",
                PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])),
@@ -140,12 +143,23 @@ def bot_process(server: FakeDiscord, workdir: Path, shard: int, state: dict[str,
                BRIEFING_DISCORD_API_BASE=server.api_base,
                BRIEFING_DISCORD_GATEWAY_URL=server.gateway_url,
                BRIEFING_SHARD_COUNT="2", BRIEFING_SHARD_IDS=str(shard),
-               BRIEFING_DIGEST_CHECK_S="0.2", BRIEFING_ASK_PER_MINUTE="0")
+               BRIEFING_DIGEST_CHECK_S="0.2", BRIEFING_ASK_PER_MINUTE="0", **settings)
     log = workdir / f"shard{shard}.log"
     with log.open("w", encoding="utf-8") as out:
         process = subprocess.Popen([sys.executable, "-m", "bot", "bot"], env=env, cwd=workdir,
                                    stdout=out, stderr=subprocess.STDOUT)
     return process, log
+
+
+def stop(processes: list[subprocess.Popen]) -> None:
+    """Terminate the bot processes, killing any that has not exited 30 s later."""
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 def delivered_to(server: FakeDiscord, interaction_id: str) -> set[int]:
@@ -213,16 +227,63 @@ def test_two_processes_on_two_shards_each_answer_their_own_guild_and_post_a_dige
                 assert sorted(c.path.split("/")[2] for c in posts) == channels
                 assert all(c.json["embeds"][0]["title"].startswith("Digest:") for c in posts)
             finally:
-                for process in processes:
-                    process.terminate()
-                for process in processes:
-                    try:
-                        process.wait(timeout=30)
-                    except subprocess.TimeoutExpired:
-                        process.kill()
+                stop(processes)
 
     asyncio.run(main())
     for shard, log in enumerate(logs):
         text = log.read_text(encoding="utf-8")
         assert f"running shards {shard} of 2" in text, text
         assert "is gone" not in text and "Traceback" not in text, text
+
+
+def test_a_feed_added_from_the_command_line_is_posted_by_the_process_holding_its_channel(
+        tmp_path, seed_index, corpus_copy):
+    index_dir = tmp_path / "index"
+    shutil.copytree(seed_index.backend.index_dir, index_dir)
+    state = {f"BRIEFING_{name.upper()}_DB": str(tmp_path / f"{name}.sqlite") for name in STORES}
+    cli_env = {**{k: v for k, v in os.environ.items() if not k.startswith("BRIEFING_")},
+               **state, "PYTHONPATH": str(ROOT)}
+    logs: list[Path] = []
+
+    async def main(site: FeedServer) -> None:
+        async with FakeDiscord(ack_deadline=None) as server:
+            on_one = server.add_guild("Second", shard=(1, 2))  # a guild of shard 1 only
+            if shard_of(int(server.guild_id), 2) == 1:
+                server.add_guild("Third", shard=(0, 2))
+            channel = server.guild_of(on_one).channel_id
+            added = subprocess.run(  # the command line cannot know the channel's guild
+                [sys.executable, "-m", "bot", "feed", "add", f"{site.base}/rss.xml",
+                 "--channel", channel], env=cli_env, cwd=tmp_path, capture_output=True,
+                text=True, timeout=120)
+            assert added.returncode == 0, added.stderr
+            processes = []
+            for shard in (0, 1):
+                process, log = bot_process(server, tmp_path, shard, state, index_dir,
+                                           corpus_copy, BRIEFING_FEED_CHECK_S="0.2",
+                                           BRIEFING_FETCH_ALLOW_LOOPBACK="true")
+                processes.append(process)
+                logs.append(log)
+            try:
+                await server.wait_connected(90, shards=2)
+                post = await server.wait_for(
+                    lambda c: c.route == CHANNEL_POSTS and c.path == f"/channels/{channel}"
+                    "/messages", timeout=120)
+                assert "Rotterdam port trials hydrogen tugboats" in post.json["content"]
+            finally:
+                stop(processes)
+        store = FeedStore(Path(state["BRIEFING_FEEDS_DB"]))
+        try:
+            assert [f.guild_id for f in store.all()] == [int(on_one)]  # stored by shard 0
+        finally:
+            store.close()
+
+    with FeedServer() as site:
+        site.pages("tugboats")
+        site.text("/rss.xml", rss([Item("tugboats", "/news/tugboats.html", guid="t1",
+                                        published=datetime.now(UTC) - timedelta(hours=1))],
+                                  site.base), "application/rss+xml")
+        asyncio.run(main(site))
+    for log in logs:
+        text = log.read_text(encoding="utf-8")
+        assert "is gone" not in text and "Traceback" not in text, text
+

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from index import BriefingIndex, CorpusNotWritable, IndexNotWritable, InvalidQuestion
+from index import BriefingIndex, CorpusNotWritable, IndexCorrupt, IndexNotWritable, InvalidQuestion
 from index.evaluation.retrieval import evaluate_questions, read_jsonl
 from index.ingest.articles import article_from_text
 from index.ingest.corpus import to_markdown
@@ -225,6 +225,35 @@ def test_an_exception_inside_the_write_leaves_the_previous_generation(
     assert index.reindex(corpus_copy).added == ["grain"]
 
 
+def test_a_passage_missing_from_the_served_generation_makes_the_reindex_rebuild(
+        location, corpus_copy, embedder):
+    index = BriefingIndex(location, embedder=embedder)
+    index.reindex(corpus_copy)
+    dense = index.snapshot().dense
+    known = int(dense.search(embedder.embed_query(SWEDEN), 1)[0][0])
+    with pytest.raises(IndexCorrupt, match="not in this index generation"):
+        dense.vectors([known, 12345])  # both backends: the same error, not a KeyError
+    assert dense.vectors([known]).shape == (1, dense.dimension)
+
+    load = index.backend.load
+
+    def damaged(*args, **kwargs):  # the generation lists a passage it does not hold
+        snapshot = load(*args, **kwargs)
+        listed = snapshot.metadata.article_passages
+        snapshot.metadata.article_passages = lambda: {
+            aid: (content, [*ids, 12345]) for aid, (content, ids) in listed().items()}
+        return snapshot
+
+    index.backend.load = damaged
+    (corpus_copy / "grain.md").write_text(GRAIN, "utf-8")
+    report = index.reindex(corpus_copy)
+    index.backend.load = load
+    assert report.rebuilt_from_scratch and "not in this index generation" in \
+        report.rebuilt_from_scratch
+    assert report.passages == 19  # everything embedded again, the new article too
+    assert index.ask(SWEDEN).hits[0].paragraphs == (15,)
+
+
 _STALLED_REINDEX = """
 import sys, time
 from index import BriefingIndex
@@ -376,3 +405,83 @@ def test_an_article_reindexed_by_one_process_is_found_by_another(
     assert [a.id for a in index.sources()] == ["grain", "russia-turkiye-israel-hamas-war"]
     print(f"seen by the other process {seen_after:.2f} s after the reindex ended; "
           f"{len(answers)} questions answered meanwhile")
+
+
+class _Held:
+    """An embedder whose first question waits for `go` (it has its snapshot by then)."""
+
+    def __init__(self, embedder) -> None:
+        self._embedder, self.asking, self.go = embedder, threading.Event(), threading.Event()
+
+    def __getattr__(self, name: str):
+        return getattr(self._embedder, name)
+
+    def embed_query(self, text: str):
+        if not self.asking.is_set():
+            self.asking.set()
+            assert self.go.wait(60)
+        return self._embedder.embed_query(text)
+
+
+def _connections(url: str) -> int:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        return conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname ="
+                            " current_database() AND pid <> pg_backend_pid()").fetchone()[0]
+
+
+def test_a_replaced_database_snapshot_is_closed_when_its_last_question_ends(
+        postgres_url, corpus_copy, embedder):
+    url = fresh_database(postgres_url)
+    held = _Held(embedder)
+    index = BriefingIndex(url, embedder=held)
+    index.reindex(corpus_copy)
+    first = index.snapshot()  # kept here, so only an explicit close ends its connection
+    answers = []
+    asker = threading.Thread(target=lambda: answers.append(index.ask(SWEDEN)))
+    asker.start()
+    try:
+        assert held.asking.wait(60)
+        (corpus_copy / "grain.md").write_text(GRAIN, "utf-8")
+        BriefingIndex(url, embedder=embedder).reindex(corpus_copy)  # another process
+        index.reload()  # as the bot does after its reindex process
+        second = index.snapshot()
+        assert second.generation != first.generation
+        during = _connections(url)
+    finally:
+        held.go.set()
+        asker.join(60)
+    assert answers and answers[0].hits[0].paragraphs == (15,)  # from the replaced snapshot
+    assert _connections(url) == during - 1  # its connection closed as the question ended
+    assert index.ask(GRAIN_Q).hits[0].article == "grain"
+
+    (corpus_copy / "whales.md").write_text(WHALES, "utf-8")
+    index.reindex(corpus_copy)  # no question in flight: closed at the switch
+    assert _connections(url) == during - 1
+
+
+
+def test_a_reader_one_poll_behind_two_quick_reindexes_still_answers(
+        postgres_url, corpus_copy, embedder, monkeypatch):
+    url = fresh_database(postgres_url)
+    writer = BriefingIndex(url, embedder=embedder)
+    writer.reindex(corpus_copy)
+    reader = BriefingIndex(url, embedder=embedder)  # another process
+    assert reader.ask(SWEDEN).hits[0].paragraphs == (15,)
+    monkeypatch.setattr("index.store.postgres.POLL_S", 3600.0)  # its next poll is not yet due
+    for name, text in (("grain", GRAIN), ("whales", WHALES)):  # both within one poll
+        (corpus_copy / f"{name}.md").write_text(text, "utf-8")
+        assert writer.reindex(corpus_copy).added == [name]
+    assert reader.ask(SWEDEN).hits[0].paragraphs == (15,)  # its generation is still there
+    assert [a.id for a in reader.sources()] == ["russia-turkiye-israel-hamas-war"]
+    summary = reader.summarize("russia-turkiye-israel-hamas-war", 2)
+    assert len(summary.sentences) == 2
+
+    writer.backend.remove_stale(grace_s=0)  # once the grace is over: the newest two only
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT count(*) FROM briefing.generations").fetchone()[0] == 2
+    reader.reload()
+    assert reader.ask(GRAIN_Q).hits[0].article == "grain"

@@ -182,7 +182,7 @@ def test_second_generation_switches_atomically_and_stale_ones_are_removed(
     assert stored == len(generation[3]) + 1  # unchanged passages are stored once
     written(backend, generation)
     assert_frequencies_counted_whole(conn, backend.schema)
-    backend.remove_stale(keep=1)
+    backend.remove_stale(keep=1, grace_s=0)
     assert conn.execute(f"SELECT count(*) FROM {backend.schema}.generations").fetchone()[0] == 1
     assert conn.execute(f"SELECT count(*) FROM {backend.schema}.passage_texts"
                         ).fetchone()[0] == len(generation[3])
@@ -402,3 +402,15 @@ def test_the_corpus_store_upserts_by_id_and_content_hash(backend):
     assert {a.id: a for a in store.articles()}["whales"] == edited
     assert store.remove(["whales", "nasty\x00", "x'); DROP TABLE corpus;--"]) == ["whales"]
     assert [a.id for a in store.articles()] == ["budget", "erdogan", "nasty"]
+
+
+def test_an_index_from_schema_version_2_is_upgraded_in_place(backend, generation):
+    written(backend, generation)
+    with psycopg.connect(backend.url, autocommit=True) as conn:
+        conn.execute(f"ALTER TABLE {backend.schema}.generations DROP COLUMN replaced_at")
+        conn.execute(f"UPDATE {backend.schema}.meta SET value = '2' WHERE key = 'version'")
+    again = PostgresBackend(backend.url, schema=backend.schema)  # a newer process
+    assert again.load("fp").metadata.article_ids_in_order() == [d[0] for d in DOCS]
+    written(again, generation)
+    again.remove_stale(keep=1, grace_s=0)
+    assert again.load("fp").metadata.article_ids_in_order() == [d[0] for d in DOCS]

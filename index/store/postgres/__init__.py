@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 POLL_S = 1.0  # how often `identity()` reads the pointer row at most
 RETRY_S = 10.0  # how long it waits before trying again when the database was unreachable
 DEFAULT_WAIT_S = 3600.0  # how long a second reindex waits for the first
+# How long a replaced generation is kept whatever else: far past a reader's next poll (POLL_S)
+# and the statement timeout of a question still reading it (read.STATEMENT_TIMEOUT_S).
+STALE_GRACE_S = 120.0
 _SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")  # also quoted inside a regconfig literal
 
 
@@ -193,10 +196,12 @@ class PostgresBackend:
                                 f"this model makes {dimension}")
         connect(self.url, self.schema).close()
 
-    def remove_stale(self, keep: int = 2) -> None:
-        """Delete all but the `keep` newest generations (the current one always kept), and
-        the passage and article texts no kept generation holds. Dead HNSW and GIN entries
-        are reclaimed by autovacuum."""
+    def remove_stale(self, keep: int = 2, grace_s: float = STALE_GRACE_S) -> None:
+        """Delete all but the `keep` newest generations (the current one always kept) and
+        those replaced within the last `grace_s` seconds, then the passage and article texts
+        no kept generation holds. A process that read the pointer just before a switch (or
+        two switches in quick succession) thus keeps answering from its generation until its
+        next poll. Dead HNSW and GIN entries are reclaimed by autovacuum."""
         s = sql.Identifier(self.schema)
         conn = connect(self.url, self.schema)
         try:
@@ -204,7 +209,9 @@ class PostgresBackend:
                 conn.execute(sql.SQL(
                     "DELETE FROM {s}.generations WHERE id <> coalesce((SELECT generation FROM"
                     " {s}.pointer), -1) AND id NOT IN (SELECT id FROM {s}.generations"
-                    " ORDER BY id DESC LIMIT %s)").format(s=s), (max(keep, 1),))
+                    " ORDER BY id DESC LIMIT %s) AND coalesce(replaced_at, '-infinity')"
+                    " < clock_timestamp() - make_interval(secs => %s)").format(s=s),
+                    (max(keep, 1), max(grace_s, 0.0)))
                 conn.execute(sql.SQL(
                     "DELETE FROM {s}.passage_texts p WHERE NOT EXISTS (SELECT 1 FROM"
                     " {s}.gen_passages m WHERE m.key = p.key)").format(s=s))

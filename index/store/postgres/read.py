@@ -16,7 +16,7 @@ import numpy as np
 import psycopg
 from psycopg import sql
 
-from index.errors import BriefingError
+from index.errors import BriefingError, IndexCorrupt
 from index.store.metadata import ArticleRecord, PassageRecord
 from index.store.postgres.connection import DatabaseUnavailable, as_halfvec, connect, one_line
 
@@ -70,8 +70,10 @@ class Generation:
         raise AssertionError("unreachable")
 
     def close(self) -> None:
-        """Close the connection."""
-        self.conn.close()
+        """Close the connection (after a query in flight on another thread). A query after
+        this connects again, for a caller still holding the generation."""
+        with self._lock:
+            self.conn.close()
 
     @functools.cached_property
     def rows(self) -> tuple[np.ndarray, np.ndarray]:
@@ -123,7 +125,8 @@ class PgDense:
                 np.array([r[1] for r in rows], dtype=np.float32))
 
     def vectors(self, ids: Sequence[int] | np.ndarray) -> np.ndarray:
-        """The stored vectors (float32; halfvec precision), in the order asked."""
+        """The stored vectors (float32; halfvec precision), in the order asked; an id this
+        generation does not hold raises IndexCorrupt."""
         ids = [int(i) for i in ids]
         found = {}
         for begin in range(0, len(ids), 10_000):
@@ -133,8 +136,8 @@ class PgDense:
                     (self._gen.id, ids[begin:begin + 10_000])):
                 found[pid] = vec
         missing = [i for i in ids if i not in found]
-        if missing:
-            raise KeyError(f"{len(missing)} passage ids not in this generation")
+        if missing:  # as the local store: a caller's arrays would no longer line up
+            raise IndexCorrupt(f"passage {missing[0]} is not in this index generation")
         if not ids:
             return np.zeros((0, self.dimension), dtype=np.float32)
         return np.stack([found[i] for i in ids])

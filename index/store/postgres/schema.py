@@ -2,7 +2,8 @@
 
 Layout (all in one schema, `briefing` by default)::
 
-    generations     one row per written generation: manifest, counts, average lengths
+    generations     one row per written generation: manifest, counts, average lengths, and
+                    when another generation replaced it as current
     pointer         a single row naming the current generation (switched in the write's
                     own transaction)
     passage_texts   each distinct passage once, keyed by a content key (passage id + vector):
@@ -28,7 +29,7 @@ from __future__ import annotations
 import psycopg
 from psycopg import sql
 
-SCHEMA_VERSION = 2  # 2: the corpus table
+SCHEMA_VERSION = 3  # 2: the corpus table; 3: generations.replaced_at
 DIMENSION = 384
 HNSW_M = 16
 HNSW_EF_CONSTRUCTION = 64
@@ -43,7 +44,8 @@ CREATE TABLE IF NOT EXISTS {s}.generations (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text NOT NULL UNIQUE,
     manifest jsonb NOT NULL, passages int NOT NULL, articles int NOT NULL,
     passage_avgdl float8 NOT NULL, article_avgdl float8 NOT NULL,
-    created_at timestamptz NOT NULL DEFAULT now());
+    created_at timestamptz NOT NULL DEFAULT now(), replaced_at timestamptz);
+ALTER TABLE {s}.generations ADD COLUMN IF NOT EXISTS replaced_at timestamptz;
 CREATE TABLE IF NOT EXISTS {s}.pointer (
     only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
     generation bigint REFERENCES {s}.generations(id));

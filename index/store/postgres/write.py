@@ -115,6 +115,8 @@ def write_generation(conn: psycopg.Connection, schema: str, manifest: dict,
             for create in TEXT_INDEXES.values():
                 conn.execute(sql.SQL(create).format(s=s))
         _statistics(conn, s, generation)
+        conn.execute(sql.SQL("UPDATE {s}.generations SET replaced_at = clock_timestamp()"
+                             " WHERE id = (SELECT generation FROM {s}.pointer)").format(s=s))
         conn.execute(sql.SQL("UPDATE {}.pointer SET generation = %s").format(s), (generation,))
         conn.execute("SELECT pg_notify(%s, %s)", (NOTIFY_CHANNEL, str(generation)))
     return name
