@@ -181,7 +181,7 @@ def ask_followup(snapshot: Snapshot, embedder: Embedder, text: str, turns: Seque
     top = int(ranked.ids[0])
     [record] = snapshot.metadata.passages([top])
     on_own = probability(gate_evidence(snapshot, own, int(np.flatnonzero(own.ids == top)[0]),
-                                       record, own.idf))
+                                       record))
     confidence = max(answer.confidence, on_own)
     threshold = gate_threshold * (context.in_subject_gate if top in near else 1.0)
     return replace(answer, answered=confidence >= threshold,

@@ -12,6 +12,7 @@ from index.ingest.embedding import Embedder
 from index.ingest.splitting import sentence_spans
 from index.search.fusion import fuse
 from index.search.gate import DEFAULT_THRESHOLD, GateEvidence, coverage, probability
+from index.search.rarity import rarities
 from index.search.scope import Scope, asks_for_latest
 from index.store.lexical import tokenize
 from index.store.metadata import PassageRecord
@@ -86,7 +87,8 @@ class Ranked:
     tokens: list[str]           # the question's distinct tokens
     articles: np.ndarray        # each passage's article number
     article_scores: np.ndarray  # each passage's article BM25, as a share of its upper bound
-    idf: np.ndarray             # each token's passage-level IDF (weighs the gate's coverage)
+    idf: np.ndarray             # each token's passage-level IDF (weighs the highlights)
+    rarity: np.ndarray          # each token's rarity in English (weighs the gate's coverage)
 
 
 def check_question(question: str, max_chars: int = MAX_QUESTION_CHARS) -> str:
@@ -132,7 +134,8 @@ def rank(snapshot: Snapshot, embedder: Embedder, question: str,
     tokens = lexical.tokens
     if not len(ids):
         empty = np.zeros(0)
-        return Ranked(ids, empty, empty, query, tokens, ids, empty, lexical.idf)
+        return Ranked(ids, empty, empty, query, tokens, ids, empty, lexical.idf,
+                      lexical.rarity)
     similarities = snapshot.dense.similarities(query, ids)
     lexical_scores = snapshot.lexical.scores(lexical.words, ids)
     idf = dict(zip(tokens, lexical.idf.tolist(), strict=True))
@@ -145,7 +148,7 @@ def rank(snapshot: Snapshot, embedder: Embedder, question: str,
         fused = fused + weights.recency * _recency(snapshot, fused, articles)
     order = np.argsort(-fused, kind="stable")
     return Ranked(ids[order], fused[order], similarities[order], query, tokens,
-                  articles[order], article_scores[order], lexical.idf)
+                  articles[order], article_scores[order], lexical.idf, lexical.rarity)
 
 
 # The word side of a question runs here while the calling thread embeds it: ONNX Runtime
@@ -162,6 +165,7 @@ class _Lexical:
     words: list[str]              # the question's tokens, repeats kept (BM25 counts them)
     tokens: list[str]             # the distinct ones
     idf: np.ndarray               # their passage-level IDF
+    rarity: np.ndarray            # their rarity in English (index/search/rarity.py)
     ids: np.ndarray               # the best `candidates` passages by BM25 (unordered)
 
 
@@ -173,7 +177,7 @@ def _lexical_side(snapshot: Snapshot, question: str, candidates: int,
     tokens = list(dict.fromkeys(words))
     ids, _ = snapshot.lexical.top(words, candidates, among=allowed)
     snapshot.articles.prepare(tokens)
-    return _Lexical(words, tokens, snapshot.lexical.idf(tokens), ids)
+    return _Lexical(words, tokens, snapshot.lexical.idf(tokens), rarities(question, tokens), ids)
 
 
 RECENCY_POOL = 10  # candidates among which "the latest" is looked for
@@ -197,7 +201,8 @@ def boosted(ranked: Ranked, bonus: np.ndarray) -> Ranked:
     scores = ranked.scores + bonus
     order = np.argsort(-scores, kind="stable")
     return Ranked(ranked.ids[order], scores[order], ranked.similarities[order], ranked.query,
-                  ranked.tokens, ranked.articles[order], ranked.article_scores[order], ranked.idf)
+                  ranked.tokens, ranked.articles[order], ranked.article_scores[order], ranked.idf,
+                  ranked.rarity)
 
 
 def _top_rows(scores: np.ndarray, k: int) -> np.ndarray:
@@ -230,7 +235,7 @@ def answer_from(snapshot: Snapshot, ranked: Ranked, question: str, k: int,
     chosen = _distinct(snapshot, ranked, k)
     records = snapshot.metadata.passages(ranked.ids[chosen])
     query_tokens, idf = ranked.tokens, ranked.idf
-    evidence = gate_evidence(snapshot, ranked, chosen[0], records[0], idf)
+    evidence = gate_evidence(snapshot, ranked, chosen[0], records[0])
     confidence = probability(evidence)
     texts = [r.text for r in records]
     best = _highlights(dict(zip(query_tokens, idf, strict=True)), records) if highlights \
@@ -245,15 +250,17 @@ def answer_from(snapshot: Snapshot, ranked: Ranked, question: str, k: int,
                   ranked.query)
 
 
-def gate_evidence(snapshot: Snapshot, ranked: Ranked, best: int, record: PassageRecord,
-                  idf: np.ndarray) -> GateEvidence:
-    """What the relevance gate weighs: the best passage's meaning and words, and its article's."""
-    tokens = ranked.tokens
+def gate_evidence(snapshot: Snapshot, ranked: Ranked, best: int, record: PassageRecord
+                  ) -> GateEvidence:
+    """What the relevance gate weighs: the best passage's meaning and words, and its article's
+    (the words weighted by their rarity in English, not in the corpus: index/search/rarity.py)."""
+    tokens, rarity = ranked.tokens, ranked.rarity
     article = int(ranked.articles[best])
     return GateEvidence(
         similarity=float(ranked.similarities[best]),
-        passage_coverage=coverage(tokens, idf, set(tokenize(record.text))),
-        article_coverage=coverage(tokens, idf, snapshot.articles.coverage_mask(tokens, article)),
+        passage_coverage=coverage(tokens, rarity, set(tokenize(record.text))),
+        article_coverage=coverage(tokens, rarity,
+                                  snapshot.articles.coverage_mask(tokens, article)),
         best_similarity=float(ranked.similarities.max()),
         article_lead=_article_lead(ranked, best))
 

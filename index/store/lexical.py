@@ -43,11 +43,20 @@ def _stemmer():
     return Stemmer.Stemmer("english")
 
 
+def words(text: str) -> list[str]:
+    """Folded, stop-word-free words, before stemming."""
+    stop = _stopwords()
+    return [w for w in _TOKEN.findall(fold(text)) if w not in stop]
+
+
+def stems(words: Sequence[str]) -> list[str]:
+    """The stemmed token of each word."""
+    return _stemmer().stemWords(list(words)) if words else []
+
+
 def tokenize(text: str) -> list[str]:
     """Folded, stop-word-free, stemmed word tokens."""
-    stop = _stopwords()
-    words = [w for w in _TOKEN.findall(fold(text)) if w not in stop]
-    return _stemmer().stemWords(words) if words else []
+    return stems(words(text))
 
 
 class LexicalIndex:

@@ -1,0 +1,25 @@
+"""Word rarity in English, which weighs the gate's coverage, does not depend on the corpus."""
+
+from index.search.rarity import CEILING, FLOOR, rarities
+from index.store.lexical import tokenize
+
+
+def _weights(question: str) -> dict[str, float]:
+    tokens = list(dict.fromkeys(tokenize(question)))
+    return dict(zip(tokens, rarities(question, tokens).tolist(), strict=True))
+
+
+def test_question_words_weigh_less_than_content_words_and_names_most():
+    weights = _weights("Why did Russia pull out of the grain deal, says Nebenzia?")
+    assert weights["whi"] < weights["russia"] < weights["grain"] < weights["nebenzia"]
+    assert weights["nebenzia"] == CEILING - FLOOR  # unknown to English at large: the most
+
+
+def test_a_stem_takes_its_rarest_surface_word_and_accents_fold():
+    assert _weights("Erdoğan")["erdogan"] == _weights("erdogan")["erdogan"] > 0
+    both = _weights("election elections")["elect"]
+    assert both == max(_weights("election")["elect"], _weights("elections")["elect"])
+
+
+def test_tokens_the_text_does_not_yield_count_as_unknown():
+    assert rarities("grain", ["grain", "zzz"]).tolist()[1] == CEILING - FLOOR
