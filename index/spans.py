@@ -56,6 +56,10 @@ class SummarySentence(Span):
 
     title: str
 
+    def __post_init__(self) -> None:
+        if len(self.paragraphs) != 1:
+            raise ValueError(f"a summary sentence lies in one paragraph, not {self.paragraphs}")
+
     @property
     def paragraph(self) -> int:
         """The number (from 1) of the paragraph the sentence lies in."""

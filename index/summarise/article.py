@@ -64,7 +64,7 @@ class Weights:
 DEFAULT_WEIGHTS = Weights()
 
 
-def body_sentences(body: str, paragraphs: Sequence[tuple[int, int]], article: str = "",
+def body_sentences(body: str, paragraphs: Sequence[tuple[int, int]], *, article: str = "",
                    title: str = "") -> list[SummarySentence]:
     """Every sentence of a body, paragraph by paragraph (a sentence never spans two), citing
     the article `article` titled `title` (a bare body, as evaluation scores, has neither)."""
@@ -123,11 +123,11 @@ def choose(texts: Sequence[str], vectors: np.ndarray, paragraphs: Sequence[int],
 
 
 def summarize_body(body: str, paragraphs: Sequence[tuple[int, int]], embedder: Embedder,
-                   k: int, weights: Weights = DEFAULT_WEIGHTS, article: str = "",
+                   k: int, weights: Weights = DEFAULT_WEIGHTS, *, article: str = "",
                    title: str = "") -> list[SummarySentence]:
     """The `k` summary sentences of a body with the given paragraph spans, in article order,
     citing `article` and `title` (see `body_sentences`)."""
-    sentences = body_sentences(body, paragraphs, article, title)
+    sentences = body_sentences(body, paragraphs, article=article, title=title)
     if len(sentences) <= k:
         return sentences
     texts = [s.text for s in sentences]

@@ -188,7 +188,7 @@ def _sentences(snapshot: Snapshot, embedder: Embedder, article: str
     if record is None or stored is None:
         return None
     body, paragraphs = stored
-    sentences = body_sentences(body, paragraphs, record.id, record.title)
+    sentences = body_sentences(body, paragraphs, article=record.id, title=record.title)
     if not sentences:
         return None
     return sentences, embedder.embed([s.text for s in sentences])
