@@ -41,14 +41,15 @@ from index.ingest.reindex import (
 )
 from index.search.followup import Turn, ask_followup
 from index.search.gate import DEFAULT_THRESHOLD
-from index.search.hybrid import MAX_QUESTION_CHARS, Answer, Hit, check_question, search
+from index.search.hybrid import MAX_QUESTION_CHARS, Answer, check_question, search
 from index.search.scope import Scope
+from index.spans import Hit, SummarySentence
 from index.store.backends import open_backend
 from index.store.base import Backend
 from index.store.metadata import ArticleRecord
 from index.store.serving import Served
 from index.store.snapshot import Snapshot
-from index.summarise.article import Summary, SummarySentence, summarize_article
+from index.summarise.article import Summary, summarize_article
 from index.summarise.digest import Digest, DigestEntry, build_digest
 from index.summarise.stories import Story, StoryArticle, build_stories
 from index.summarise.topic import summarize_topic

@@ -16,7 +16,8 @@ from index import BriefingIndex
 from index.evaluation.labelled_sets import LabelledQuestion, LabelledSet
 from index.ingest.reindex import Progress
 from index.search.gate import COEFFICIENTS, FEATURES, INTERCEPT, calibrate, probability
-from index.search.hybrid import DEFAULT_WEIGHTS, Answer, Hit, RankWeights, search
+from index.search.hybrid import DEFAULT_WEIGHTS, Answer, RankWeights, search
+from index.spans import Hit
 
 
 def prepare(index: BriefingIndex, labelled: LabelledSet, progress: Progress | None = None

@@ -200,16 +200,14 @@ def _build(backend: Backend, articles: list[Article], embedder: Embedder,
             passages = fresh[article.id]
             vectors.append(new_vectors[next_new:next_new + len(passages)])
             next_new += len(passages)
-            spans = [(p.paragraphs, p.start, p.end, p.text, p.sentences) for p in passages]
         else:
             vectors.append(reused_vectors[[reused_at[i] for i in reused]])
-            spans = [(old.paragraphs, old.start, old.end, old.text, old.sentences)
-                     for old in (reused_records[i] for i in reused)]
-        for paragraphs, start, end, text, sentences in spans:
+            passages = [reused_records[i] for i in reused]  # stored passages are passages too
+        for p in passages:
             passage_rows.append({"row": len(passage_rows), "article_id": article.id,
-                                 "id": passage_id(article.id, start, end, text),
-                                 "paragraphs": paragraphs, "start": start, "end": end,
-                                 "text": text, "sentences": sentences})
+                                 "id": passage_id(article.id, p.start, p.end, p.text),
+                                 "paragraphs": p.paragraphs, "start": p.start, "end": p.end,
+                                 "text": p.text, "sentences": p.sentences})
         article_rows.append({
             "id": article.id, "path": article.path, "title": article.title,
             "source": article.source, "published": article.published,

@@ -5,26 +5,14 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from index.ingest.articles import Article
+from index.spans import Passage
 
 MAX_PASSAGE_WORDS = 150
 MIN_PASSAGE_WORDS = 12
 _WORD = re.compile(r"\w+")
 _LEADING_CLOSER = re.compile(r"([”’»\"]+)\s+")
-
-
-@dataclass(frozen=True)
-class Passage:
-    """A span of an article body: whole paragraphs, or sentences of one long paragraph."""
-
-    article_id: str
-    paragraphs: tuple[int, ...]
-    start: int
-    end: int
-    text: str
-    sentences: tuple[tuple[int, int], ...] = ()  # spans within `text`
 
 
 def split_article(article: Article, max_words: int = MAX_PASSAGE_WORDS,
@@ -37,7 +25,8 @@ def split_article(article: Article, max_words: int = MAX_PASSAGE_WORDS,
         for chunk_start, chunk_end in _chunks(body, start, end, max_words, sentences):
             units.append(((number,), chunk_start, chunk_end))
     units = _merge_short(body, units, min_words, max_words)
-    return [Passage(article.id, paras, s, e, body[s:e], _within(sentences, s, e))
+    return [Passage(article=article.id, paragraphs=paras, start=s, end=e, text=body[s:e],
+                    sentences=_within(sentences, s, e))
             for paras, s, e in units]
 
 

@@ -14,8 +14,8 @@ from index.search.fusion import fuse
 from index.search.gate import DEFAULT_THRESHOLD, GateEvidence, coverage, probability
 from index.search.rarity import rarities
 from index.search.scope import Scope, asks_for_latest
+from index.spans import Hit, PassageRecord
 from index.store.lexical import tokenize
-from index.store.metadata import PassageRecord
 from index.store.snapshot import Snapshot
 
 CANDIDATES = 100
@@ -43,24 +43,6 @@ class RankWeights:
 
 DEFAULT_WEIGHTS = RankWeights()
 MAX_QUESTION_CHARS = 1000
-
-
-@dataclass(frozen=True)
-class Hit:
-    """One cited passage: where it comes from, its verbatim text and its best sentence."""
-
-    rank: int
-    score: float
-    article: str
-    title: str
-    source: str
-    paragraphs: tuple[int, ...]
-    start: int
-    end: int
-    text: str
-    highlight: str
-    similarity: float
-    sentences: tuple[tuple[int, int], ...] = ()  # sentence spans within `text`, as stored
 
 
 @dataclass(frozen=True)
@@ -241,10 +223,8 @@ def answer_from(snapshot: Snapshot, ranked: Ranked, question: str, k: int,
     best = _highlights(dict(zip(query_tokens, idf, strict=True)), records) if highlights \
         else texts
     hits = tuple(
-        Hit(rank=i + 1, score=round(float(ranked.scores[c]), 4), article=r.article_id,
-            title=r.title, source=r.source, paragraphs=r.paragraphs, start=r.start, end=r.end,
-            text=r.text, highlight=h, similarity=round(float(ranked.similarities[c]), 4),
-            sentences=r.sentences)
+        Hit(**vars(r), rank=i + 1, score=round(float(ranked.scores[c]), 4), highlight=h,
+            similarity=round(float(ranked.similarities[c]), 4))
         for i, (c, r, h) in enumerate(zip(chosen, records, best, strict=True)))
     return Answer(question, confidence >= gate_threshold, hits, round(confidence, 4), evidence,
                   ranked.query)

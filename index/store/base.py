@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
-from index.store.metadata import ArticleRecord, PassageRecord
+from index.spans import PassageRecord
+from index.store.metadata import ArticleRecord
 
 if TYPE_CHECKING:
     from index.ingest.articles import Article

@@ -18,10 +18,11 @@ from pathlib import Path
 import numpy as np
 
 from index.errors import IndexCorrupt
+from index.spans import PassageRecord
 from index.store.article_level import ArticleEvidence
 from index.store.dense import DenseStore
 from index.store.lexical import LexicalIndex
-from index.store.metadata import ArticleRecord, MetadataStore, PassageRecord
+from index.store.metadata import ArticleRecord, MetadataStore
 
 PASSAGE_IDS_FILE = "passage_ids.npy"
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from index.errors import IndexCorrupt
+from index.spans import PassageRecord
 
 _SCHEMA = """
 CREATE TABLE articles (
@@ -39,21 +40,6 @@ class ArticleRecord:
     content_hash: str
     indexed_at: str
     passages: int
-
-
-@dataclass(frozen=True)
-class PassageRecord:
-    """An indexed passage as stored."""
-
-    id: int  # its stable passage id (index/store/base.py)
-    article_id: str
-    title: str
-    source: str
-    paragraphs: tuple[int, ...]
-    start: int
-    end: int
-    text: str
-    sentences: tuple[tuple[int, int], ...] = ()  # sentence spans within `text`, if stored
 
 
 class MetadataStore:
@@ -141,9 +127,10 @@ class MetadataStore:
                     " p.\"end\","
                     f" p.text, p.sentences FROM passages p JOIN articles a ON a.id = p.article_id"
                     f" WHERE p.row IN ({marks})", batch):
-                found[r[0]] = PassageRecord(r[0], r[1], r[2], r[3], tuple(json.loads(r[4])),
-                                            r[5], r[6], r[7],
-                                            tuple(tuple(span) for span in json.loads(r[8])))
+                found[r[0]] = PassageRecord(
+                    id=r[0], article=r[1], title=r[2], source=r[3],
+                    paragraphs=tuple(json.loads(r[4])), start=r[5], end=r[6], text=r[7],
+                    sentences=tuple(tuple(span) for span in json.loads(r[8])))
         return [found[r] for r in rows if r in found]
 
     def article_ids_in_order(self) -> list[str]:

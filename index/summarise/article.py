@@ -20,22 +20,11 @@ import numpy as np
 from index.errors import ArticleNotFound
 from index.ingest.embedding import Embedder
 from index.ingest.splitting import sentence_spans, word_count
+from index.spans import SummarySentence
 from index.store.lexical import tokenize
 from index.store.snapshot import Snapshot
 from index.summarise import salience
 from index.summarise.mmr import marginal_relevance
-
-
-@dataclass(frozen=True)
-class SummarySentence:
-    """One summary sentence, verbatim: `text == body[start:end]` of the article it cites."""
-
-    text: str
-    article: str
-    title: str
-    paragraph: int
-    start: int
-    end: int
 
 
 @dataclass(frozen=True)
@@ -51,15 +40,6 @@ class Summary:
         for sentence in self.sentences:
             groups.setdefault(sentence.article, []).append(sentence)
         return [(aid, group[0].title, tuple(group)) for aid, group in groups.items()]
-
-
-@dataclass(frozen=True)
-class SentenceSpan:
-    """Where a sentence lies in an article body: its 1-based paragraph and character offsets."""
-
-    paragraph: int
-    start: int
-    end: int
 
 
 @dataclass(frozen=True)
@@ -84,9 +64,12 @@ class Weights:
 DEFAULT_WEIGHTS = Weights()
 
 
-def body_sentences(body: str, paragraphs: Sequence[tuple[int, int]]) -> list[SentenceSpan]:
-    """Every sentence of a body, paragraph by paragraph (a sentence never spans two)."""
-    return [SentenceSpan(number, start, end)
+def body_sentences(body: str, paragraphs: Sequence[tuple[int, int]], *, article: str = "",
+                   title: str = "") -> list[SummarySentence]:
+    """Every sentence of a body, paragraph by paragraph (a sentence never spans two), citing
+    the article `article` titled `title` (a bare body, as evaluation scores, has neither)."""
+    return [SummarySentence(article=article, title=title, paragraphs=(number,), start=start,
+                            end=end, text=body[start:end])
             for number, (p_start, p_end) in enumerate(paragraphs, start=1)
             for start, end in sentence_spans(body, p_start, p_end)]
 
@@ -140,14 +123,16 @@ def choose(texts: Sequence[str], vectors: np.ndarray, paragraphs: Sequence[int],
 
 
 def summarize_body(body: str, paragraphs: Sequence[tuple[int, int]], embedder: Embedder,
-                   k: int, weights: Weights = DEFAULT_WEIGHTS) -> list[SentenceSpan]:
-    """The `k` summary sentences of a body with the given paragraph spans, in article order."""
-    spans = body_sentences(body, paragraphs)
-    if len(spans) <= k:
-        return spans
-    texts = [body[s.start:s.end] for s in spans]
-    picks = choose(texts, embedder.embed(texts), [s.paragraph for s in spans], k, weights)
-    return [spans[i] for i in picks]
+                   k: int, weights: Weights = DEFAULT_WEIGHTS, *, article: str = "",
+                   title: str = "") -> list[SummarySentence]:
+    """The `k` summary sentences of a body with the given paragraph spans, in article order,
+    citing `article` and `title` (see `body_sentences`)."""
+    sentences = body_sentences(body, paragraphs, article=article, title=title)
+    if len(sentences) <= k:
+        return sentences
+    texts = [s.text for s in sentences]
+    picks = choose(texts, embedder.embed(texts), [s.paragraph for s in sentences], k, weights)
+    return [sentences[i] for i in picks]
 
 
 def summarize_article(snapshot: Snapshot, embedder: Embedder, article_id: str,
@@ -160,7 +145,5 @@ def summarize_article(snapshot: Snapshot, embedder: Embedder, article_id: str,
     if record is None or stored is None:
         raise ArticleNotFound(f"no indexed article with the id {article_id!r}")
     body, paragraphs = stored
-    return Summary(True, tuple(
-        SummarySentence(body[s.start:s.end], record.id, record.title, s.paragraph, s.start,
-                        s.end)
-        for s in summarize_body(body, paragraphs, embedder, k)))
+    return Summary(True, tuple(summarize_body(body, paragraphs, embedder, k,
+                                              article=record.id, title=record.title)))

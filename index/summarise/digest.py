@@ -21,13 +21,13 @@ import numpy as np
 from index.errors import ArticleNotFound
 from index.ingest.embedding import Embedder
 from index.ingest.splitting import word_count
+from index.spans import SummarySentence
 from index.store.lexical import tokenize
 from index.store.metadata import ArticleRecord
 from index.store.snapshot import Snapshot
 from index.summarise import salience
 from index.summarise.article import (
     DEFAULT_WEIGHTS,
-    SummarySentence,
     body_sentences,
     static_scores,
     summarize_article,
@@ -188,11 +188,9 @@ def _sentences(snapshot: Snapshot, embedder: Embedder, article: str
     if record is None or stored is None:
         return None
     body, paragraphs = stored
-    spans = body_sentences(body, paragraphs)
-    if not spans:
+    sentences = body_sentences(body, paragraphs, article=record.id, title=record.title)
+    if not sentences:
         return None
-    sentences = [SummarySentence(body[s.start:s.end], record.id, record.title, s.paragraph,
-                                 s.start, s.end) for s in spans]
     return sentences, embedder.embed([s.text for s in sentences])
 
 

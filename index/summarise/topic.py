@@ -16,10 +16,11 @@ import numpy as np
 
 from index.ingest.embedding import Embedder
 from index.search.gate import coverage, sentence_relevance
-from index.search.hybrid import Hit, search
+from index.search.hybrid import search
+from index.spans import Hit, SummarySentence
 from index.store.lexical import tokenize
 from index.store.snapshot import Snapshot
-from index.summarise.article import Summary, SummarySentence
+from index.summarise.article import Summary
 from index.summarise.mmr import mmr
 
 TOPIC_PASSAGES = 8       # passages whose sentences compete for the briefing
@@ -82,8 +83,9 @@ def passage_sentences(snapshot: Snapshot, hits: Iterable[Hit]) -> list[SummarySe
                     continue
                 s += len(body[s:e]) - len(body[s:e].lstrip())
                 seen.add((hit.article, s))
-                sentences.append(SummarySentence(text, hit.article, hit.title, number,
-                                                 s, s + len(text)))
+                sentences.append(SummarySentence(article=hit.article, title=hit.title,
+                                                 paragraphs=(number,), start=s,
+                                                 end=s + len(text), text=text))
     return sentences
 
 

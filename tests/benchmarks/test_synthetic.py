@@ -80,7 +80,7 @@ def test_synthesize_writes_a_generation_the_index_opens(tmp_path):
     records = snapshot.metadata.passages(ids)
     assert len(records) == 45
     for record in records:
-        body, _ = snapshot.metadata.article_body(record.article_id)
+        body, _ = snapshot.metadata.article_body(record.article)
         assert body[record.start:record.end] == record.text
     found, _ = snapshot.lexical.top(tokenize("Nairobi Normandy oxygen"), 10)
     assert len(found)

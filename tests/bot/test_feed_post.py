@@ -6,7 +6,8 @@ from index import SummarySentence
 
 
 def sentence(text: str, paragraph: int = 2) -> SummarySentence:
-    return SummarySentence(text, "feeds/a", "T", paragraph, 0, len(text))
+    return SummarySentence(article="feeds/a", title="T", paragraphs=(paragraph,), start=0,
+                           end=len(text), text=text)
 
 
 def test_title_is_linked_to_the_item_and_hostile_markup_stays_inert():

@@ -28,8 +28,9 @@ def clickable(markdown: str) -> list[str]:
 
 
 def hit(title: str, source: str) -> Hit:
-    return Hit(rank=1, score=1.0, article="a", title=title, source=source, paragraphs=(15,),
-               start=0, end=7, text="passage", highlight="passage", similarity=0.5)
+    return Hit(rank=1, score=1.0, id=1, article="a", title=title, source=source,
+               paragraphs=(15,), start=0, end=7, text="passage", highlight="passage",
+               similarity=0.5)
 
 
 def record(title: str, source: str, published: str = "2024-05-01") -> ArticleRecord:

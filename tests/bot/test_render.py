@@ -9,8 +9,9 @@ from index.store.metadata import ArticleRecord
 
 
 def hit(rank: int, text: str, highlight: str, title: str = "Title", source: str = "") -> Hit:
-    return Hit(rank=rank, score=1.0, article="a", title=title, source=source, paragraphs=(15,),
-               start=0, end=len(text), text=text, highlight=highlight, similarity=0.5)
+    return Hit(rank=rank, score=1.0, id=rank, article="a", title=title, source=source,
+               paragraphs=(15,), start=0, end=len(text), text=text, highlight=highlight,
+               similarity=0.5)
 
 
 def test_answer_embed_bolds_the_highlight_and_cites_paragraph():

@@ -20,9 +20,11 @@ def hits(draw) -> Hit:
     text = draw(texts) or "x"
     start = draw(st.integers(0, len(text) - 1))
     end = draw(st.integers(start + 1, len(text)))
-    return Hit(rank=1, score=0.5, article="a", title=draw(texts), source=draw(st.sampled_from(
-        ["", "https://example.org/" + "p" * 200, "javascript:alert(1)"])), paragraphs=(1, 2),
-        start=0, end=len(text), text=text, highlight=text[start:end], similarity=0.5)
+    return Hit(rank=1, score=0.5, id=1, article="a", title=draw(texts),
+               source=draw(st.sampled_from(
+                   ["", "https://example.org/" + "p" * 200, "javascript:alert(1)"])),
+               paragraphs=(1, 2), start=0, end=len(text), text=text,
+               highlight=text[start:end], similarity=0.5)
 
 
 @RUN

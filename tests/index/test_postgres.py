@@ -98,7 +98,7 @@ def test_dense_search_finds_the_passage_a_question_is_about(backend, generation,
     snapshot = written(backend, generation).load("fp")
     ids, sims = snapshot.dense.search(embedder.embed(["Which animals migrate near Norway?"])[0],
                                       3)
-    assert [p.article_id for p in snapshot.metadata.passages(ids[:1])] == ["whales"]
+    assert [p.article for p in snapshot.metadata.passages(ids[:1])] == ["whales"]
     assert sims[0] > 0.4 and list(sims) == sorted(sims, reverse=True)
     assert np.allclose(snapshot.dense.similarities(
         embedder.embed(["Which animals migrate near Norway?"])[0], ids), sims, atol=2e-3)
@@ -121,7 +121,7 @@ def test_lexical_matches_folded_accents_and_articles_score_within_one(backend, g
     snapshot = written(backend, generation).load()
     for question in ("Erdogan trade", "Erdoğan trade"):
         ids, scores = snapshot.lexical.top(tokenize(question), 5)
-        assert [p.article_id for p in snapshot.metadata.passages(ids[:1])] == ["erdogan"]
+        assert [p.article for p in snapshot.metadata.passages(ids[:1])] == ["erdogan"]
         assert scores[0] > 0
     number = snapshot.metadata.article_ids_in_order().index("erdogan")
     article_scores = snapshot.articles.scores(tokenize("Erdogan trade"), np.arange(4))

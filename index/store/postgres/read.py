@@ -17,7 +17,8 @@ import psycopg
 from psycopg import sql
 
 from index.errors import BriefingError, IndexCorrupt
-from index.store.metadata import ArticleRecord, PassageRecord
+from index.spans import PassageRecord
+from index.store.metadata import ArticleRecord
 from index.store.postgres.connection import DatabaseUnavailable, as_halfvec, connect, one_line
 
 STATEMENT_TIMEOUT_S = 30  # a stuck query fails the question instead of hanging it
@@ -162,7 +163,7 @@ _ARTICLE = ("SELECT a.id, a.path, x.title, a.source, a.published, a.content_hash
 
 
 class PgMetadata:
-    """Articles and passages as stored; `PassageRecord.row` holds the passage id."""
+    """Articles and passages as stored; `PassageRecord.id` holds the passage id."""
 
     def __init__(self, gen: Generation) -> None:
         self._gen = gen
@@ -178,8 +179,10 @@ class PgMetadata:
         for begin in range(0, len(ids), 10_000):
             for r in self._gen.query(_PASSAGE + " AND m.id = ANY(%s)",
                                      (self._gen.id, ids[begin:begin + 10_000])):
-                found[r[0]] = PassageRecord(r[0], r[1], r[2], r[3], tuple(r[4]), r[5], r[6],
-                                            r[7], tuple(tuple(span) for span in r[8]))
+                found[r[0]] = PassageRecord(
+                    id=r[0], article=r[1], title=r[2], source=r[3], paragraphs=tuple(r[4]),
+                    start=r[5], end=r[6], text=r[7],
+                    sentences=tuple(tuple(span) for span in r[8]))
         return [found[i] for i in ids if i in found]
 
     def articles(self) -> list[ArticleRecord]:
