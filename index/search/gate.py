@@ -1,8 +1,9 @@
 """The relevance gate: does the corpus answer a question at all?
 
 A question is covered when the best passage means the same thing (cosine similarity) and the
-question's rare words (IDF-weighted) occur in that passage and in its article. No one signal
-separates covered from not covered on questions nobody tuned on: meaning alone lets near-topic
+question's telling words occur in that passage and in its article (each word weighted by its
+rarity in English, index/search/rarity.py). No one signal separates covered from not covered
+on questions nobody tuned on: meaning alone lets near-topic
 questions through ("Who is Turkey's football coach?" is close to any passage about Turkey);
 words alone miss paraphrases; a passage can miss words its article has. A logistic model
 combines them into the probability that the corpus covers the question.
@@ -24,9 +25,9 @@ from dataclasses import dataclass
 import numpy as np
 
 # Fitted by `briefing eval --fit` (see the README, "Relevance gate"); in FEATURES order.
-INTERCEPT = -9.59
-COEFFICIENTS = (5.4, 6.61, 2.79, 3.65, 7.12)
-DEFAULT_THRESHOLD = 0.48  # chosen on the fit halves (see the module docstring)
+INTERCEPT = -11.28
+COEFFICIENTS = (7.75, 7.44, 4.94, 0.95, 4.48)
+DEFAULT_THRESHOLD = 0.41  # chosen on the fit halves (see the module docstring)
 TOPIC_COVERAGE_WEIGHT = 0.8  # sentence relevance in topic briefings (index/summarise/topic.py)
 
 
@@ -35,7 +36,7 @@ class GateEvidence:
     """What the gate sees of a question's best passage."""
 
     similarity: float         # cosine of the question and the best passage
-    passage_coverage: float   # IDF-weighted share of the question's words in that passage
+    passage_coverage: float   # rarity-weighted share of the question's words in that passage
     article_coverage: float   # ... anywhere in that passage's article
     best_similarity: float    # highest cosine among all candidate passages
     article_lead: float       # the article's BM25 share minus the next candidate article's
@@ -55,9 +56,10 @@ def probability(evidence: GateEvidence, intercept: float = INTERCEPT,
     return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
 
 
-def coverage(query_tokens: Sequence[str], idf: np.ndarray, present: np.ndarray | set[str]
-             ) -> float:
-    """IDF-weighted share of the question's tokens that occur in a text.
+def coverage(query_tokens: Sequence[str], weights: np.ndarray,
+             present: np.ndarray | set[str]) -> float:
+    """The weighted share of the question's tokens that occur in a text (weights: the
+    tokens' rarity for the gate, their IDF for topic briefings).
 
     `present` is either the text's token set or a boolean mask over `query_tokens`.
     """
@@ -65,8 +67,8 @@ def coverage(query_tokens: Sequence[str], idf: np.ndarray, present: np.ndarray |
         return 0.0
     if isinstance(present, set):
         present = np.array([t in present for t in query_tokens], dtype=bool)
-    total = float(idf.sum())
-    return float(idf[present].sum()) / total if total > 0 else 0.0
+    total = float(weights.sum())
+    return float(weights[present].sum()) / total if total > 0 else 0.0
 
 
 def sentence_relevance(similarity: float, covered: float) -> float:
