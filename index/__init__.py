@@ -143,7 +143,11 @@ class BriefingIndex:
         return None
 
     def warm_up(self) -> None:
-        """Load the question encoder now rather than on the first question."""
+        """Load the question encoder and the gate's word frequencies now rather than on the
+        first question."""
+        from index.search import rarity
+
+        rarity.warm_up()
         self.embedder.embed_query("warm up")
 
     def _load(self, pointer: Hashable | None) -> None:
