@@ -64,6 +64,7 @@ def test_span_tokens_are_each_spans_tokenize_and_the_whole_texts_when_spans_hold
         spans = list(zip(cuts[::2], cuts[1::2], strict=False))
         if rng.random() < 0.2:
             spans.reverse()
+        assert tokenize(text) == _reference_tokenize(text), text
         per_span, whole = span_tokens(text, spans)
         assert per_span == [set(tokenize(text[s:e])) for s, e in spans], (text, spans)
         assert whole is None or whole == set(tokenize(text)), (text, spans)
@@ -71,3 +72,21 @@ def test_span_tokens_are_each_spans_tokenize_and_the_whole_texts_when_spans_hold
     assert span_tokens(text, [(0, 18), (19, len(text))])[1] == set(tokenize(text))
     assert span_tokens(text, [(0, 15), (15, len(text))])[1] is None  # "Erdogan" cut
     assert span_tokens(text, [(0, 18)])[1] is None  # words after the last span
+
+
+def _reference_tokenize(text: str) -> list[str]:
+    """`tokenize` as first written: the Unicode pattern everywhere, PyStemmer on every call."""
+    from index.store.lexical import _TOKEN, _stemmer, _stopwords
+
+    words = [w for w in _TOKEN.findall(fold(text)) if w not in _stopwords()]
+    return _stemmer().stemWords(words) if words else []
+
+
+def test_tokenize_remembers_stems_without_changing_them(monkeypatch):
+    from index.store import lexical
+
+    monkeypatch.setattr(lexical, "STEM_CACHE", 3)
+    text = "Running runners ran quickly; the Straße, ℌilbert and ＡＢＣ ran again."
+    for _ in range(3):
+        assert tokenize(text) == _reference_tokenize(text)
+    assert len(lexical._STEMS) <= 3 + len(set(_reference_tokenize(text)))
