@@ -15,7 +15,7 @@ from index.search.gate import DEFAULT_THRESHOLD, GateEvidence, coverage, probabi
 from index.search.rarity import rarities
 from index.search.scope import Scope, asks_for_latest
 from index.spans import Hit, PassageRecord
-from index.store.lexical import tokenize
+from index.store.lexical import span_tokens, tokenize
 from index.store.snapshot import Snapshot
 
 CANDIDATES = 100
@@ -217,11 +217,13 @@ def answer_from(snapshot: Snapshot, ranked: Ranked, question: str, k: int,
     chosen = _distinct(snapshot, ranked, k)
     records = snapshot.metadata.passages(ranked.ids[chosen])
     query_tokens, idf = ranked.tokens, ranked.idf
-    evidence = gate_evidence(snapshot, ranked, chosen[0], records[0])
+    sentences = [_sentence_tokens(r) for r in records] if highlights else None
+    evidence = gate_evidence(snapshot, ranked, chosen[0], records[0],
+                             sentences[0][2] if sentences else None)
     confidence = probability(evidence)
     texts = [r.text for r in records]
-    best = _highlights(dict(zip(query_tokens, idf, strict=True)), records) if highlights \
-        else texts
+    best = _highlights(dict(zip(query_tokens, idf, strict=True)), records, sentences) \
+        if highlights else texts
     hits = tuple(
         Hit(**vars(r), rank=i + 1, score=round(float(ranked.scores[c]), 4), highlight=h,
             similarity=round(float(ranked.similarities[c]), 4))
@@ -230,15 +232,18 @@ def answer_from(snapshot: Snapshot, ranked: Ranked, question: str, k: int,
                   ranked.query)
 
 
-def gate_evidence(snapshot: Snapshot, ranked: Ranked, best: int, record: PassageRecord
-                  ) -> GateEvidence:
+def gate_evidence(snapshot: Snapshot, ranked: Ranked, best: int, record: PassageRecord,
+                  passage_tokens: set[str] | None = None) -> GateEvidence:
     """What the relevance gate weighs: the best passage's meaning and words, and its article's
-    (the words weighted by their rarity in English, not in the corpus: index/search/rarity.py)."""
+    (the words weighted by their rarity in English, not in the corpus: index/search/rarity.py).
+    `passage_tokens`, if known, is `set(tokenize(record.text))`."""
     tokens, rarity = ranked.tokens, ranked.rarity
     article = int(ranked.articles[best])
+    if passage_tokens is None:
+        passage_tokens = set(tokenize(record.text))
     return GateEvidence(
         similarity=float(ranked.similarities[best]),
-        passage_coverage=coverage(tokens, rarity, set(tokenize(record.text))),
+        passage_coverage=coverage(tokens, rarity, passage_tokens),
         article_coverage=coverage(tokens, rarity,
                                   snapshot.articles.coverage_mask(tokens, article)),
         best_similarity=float(ranked.similarities.max()),
@@ -265,17 +270,28 @@ def _distinct(snapshot: Snapshot, ranked: Ranked, k: int) -> list[int]:
     return chosen
 
 
-def _highlights(weights: dict[str, float], records: list[PassageRecord]) -> list[str]:
-    """The sentence of each text sharing the rarest words with the question (verbatim).
+def _sentence_tokens(record: PassageRecord
+                     ) -> tuple[list[tuple[int, int]], list[set[str]], set[str] | None]:
+    """A passage's sentence spans, each sentence's token set and, when they hold every word,
+    the whole text's (index/store/lexical.py, `span_tokens`)."""
+    text = record.text
+    spans = list(record.sentences) or sentence_spans(text) or [(0, len(text))]
+    return (spans, *span_tokens(text, spans))
+
+
+def _highlights(weights: dict[str, float], records: list[PassageRecord],
+                sentences: list[tuple] | None = None) -> list[str]:
+    """The sentence of each text sharing the rarest words with the question (verbatim);
+    `sentences` are the records' `_sentence_tokens` when already known.
 
     Lexical on purpose: embedding every candidate sentence would cost more than the whole
     search. Ties go to the earlier sentence.
     """
     best = []
-    for record in records:
+    for record, (spans, tokens, _) in zip(records, sentences or map(_sentence_tokens, records),
+                                         strict=True):
         text = record.text
-        spans = list(record.sentences) or sentence_spans(text) or [(0, len(text))]
-        scores = [_overlap(weights, set(tokenize(text[s:e]))) for s, e in spans]
+        scores = [_overlap(weights, t) for t in tokens]
         start, end = spans[max(range(len(spans)), key=lambda i: (scores[i], -i))]
         best.append(text[start:end])
     return best

@@ -12,7 +12,6 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -209,9 +208,9 @@ class LocalMetadata:
 
     def passages(self, ids: Sequence[int] | np.ndarray) -> list[PassageRecord]:
         """The passages with these ids, in the order asked."""
-        # their `id` is the SQLite row; ids this generation lacks are left out, as documented
-        records = self._store.passages(self._ids.rows(ids, known_only=True))
-        return [replace(r, id=int(self._ids.ids[r.id])) for r in records]
+        # ids this generation lacks are left out, as documented; records carry passage ids
+        rows = self._ids.rows(ids, known_only=True)
+        return self._store.passages(rows, self._ids.ids[rows])
 
     def articles(self) -> list[ArticleRecord]:
         """Every article, in id order, with its passage count."""

@@ -113,11 +113,14 @@ class MetadataStore:
             return None
         return rows[0][0], [tuple(span) for span in json.loads(rows[0][1])]
 
-    def passages(self, rows: Iterable[int]) -> list[PassageRecord]:
-        """The passages at the given rows, in the order asked (`id` holds the row)."""
+    def passages(self, rows: Iterable[int], ids: Iterable[int] | None = None
+                 ) -> list[PassageRecord]:
+        """The passages at the given rows, in the order asked; `id` holds the row, or the
+        matching value of `ids` when given (one per row)."""
         rows = [int(r) for r in rows]
         if not rows:
             return []
+        named = dict(zip(rows, (int(i) for i in ids), strict=True)) if ids is not None else {}
         found: dict[int, PassageRecord] = {}
         for begin in range(0, len(rows), 500):
             batch = rows[begin:begin + 500]
@@ -128,7 +131,7 @@ class MetadataStore:
                     f" p.text, p.sentences FROM passages p JOIN articles a ON a.id = p.article_id"
                     f" WHERE p.row IN ({marks})", batch):
                 found[r[0]] = PassageRecord(
-                    id=r[0], article=r[1], title=r[2], source=r[3],
+                    id=named.get(r[0], r[0]), article=r[1], title=r[2], source=r[3],
                     paragraphs=tuple(json.loads(r[4])), start=r[5], end=r[6], text=r[7],
                     sentences=tuple(tuple(span) for span in json.loads(r[8])))
         return [found[r] for r in rows if r in found]

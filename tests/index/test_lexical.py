@@ -42,3 +42,51 @@ def test_occurs_in_reads_each_rows_words_from_the_postings(tmp_path):
         [True, True, False, False], [False, True, True, False],
         [True, False, False, False], [False, False, False, False]]
     assert lexical.idf(tokens)[3] == lexical.idf(tokens).max()  # unseen: the highest IDF
+
+
+def test_fold_still_maps_letters_unicode_does_not_decompose():
+    assert fold("Łódź Øresund Straße Æsir þing") == "lodz oresund strasse aesir thing"
+
+
+def test_span_tokens_are_each_spans_tokenize_and_the_whole_texts_when_spans_hold_it():
+    import random
+
+    from index.store.lexical import span_tokens
+
+    rng = random.Random(0)
+    alphabet = "ab Cd_é,.1 'ßİ-"
+    words = ["Erdogan", "met", "the", "Putin", "running", "runs", "1.5", "x_y", "café"]
+    for _ in range(2000):
+        text = " ".join(rng.choice(words) if rng.random() < 0.7 else
+                        "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 6)))
+                        for _ in range(rng.randint(0, 8)))
+        cuts = sorted(rng.randint(-1, len(text) + 2) for _ in range(rng.randint(0, 5)))
+        spans = list(zip(cuts[::2], cuts[1::2], strict=False))
+        if rng.random() < 0.2:
+            spans.reverse()
+        assert tokenize(text) == _reference_tokenize(text), text
+        per_span, whole = span_tokens(text, spans)
+        assert per_span == [set(tokenize(text[s:e])) for s, e in spans], (text, spans)
+        assert whole is None or whole == set(tokenize(text)), (text, spans)
+    text = "Putin met Erdogan. Grain exports fell."
+    assert span_tokens(text, [(0, 18), (19, len(text))])[1] == set(tokenize(text))
+    assert span_tokens(text, [(0, 15), (15, len(text))])[1] is None  # "Erdogan" cut
+    assert span_tokens(text, [(0, 18)])[1] is None  # words after the last span
+
+
+def _reference_tokenize(text: str) -> list[str]:
+    """`tokenize` as first written: the Unicode pattern everywhere, PyStemmer on every call."""
+    from index.store.lexical import _TOKEN, _stemmer, _stopwords
+
+    words = [w for w in _TOKEN.findall(fold(text)) if w not in _stopwords()]
+    return _stemmer().stemWords(words) if words else []
+
+
+def test_tokenize_remembers_stems_without_changing_them(monkeypatch):
+    from index.store import lexical
+
+    monkeypatch.setattr(lexical, "STEM_CACHE", 3)
+    text = "Running runners ran quickly; the Straße, ℌilbert and ＡＢＣ ran again."
+    for _ in range(3):
+        assert tokenize(text) == _reference_tokenize(text)
+    assert len(lexical._STEMS) <= 3 + len(set(_reference_tokenize(text)))
