@@ -47,7 +47,8 @@ def article_files(corpus_dir: Path, article_id: str) -> list[Path]:
     folder without the suffix; `a.md` and `a.txt` share one id, and only one is read).
 
     An id that is not a plain relative path (absolute, `..`, a hidden part) names no file, and
-    neither does a file that resolves outside the folder: nothing outside it is ever matched.
+    neither does a file that resolves outside the folder, nor one below a linked folder
+    (`read_corpus` does not follow those, so its id names another article or none).
     """
     parts = PurePosixPath(article_id).parts
     if (not parts or "\0" in article_id or PurePosixPath(article_id).as_posix() != article_id
@@ -58,7 +59,9 @@ def article_files(corpus_dir: Path, article_id: str) -> list[Path]:
     folder = corpus_dir.joinpath(*parts[:-1])
     try:
         root = corpus_dir.resolve()
-        entries = sorted(folder.iterdir()) if folder.is_dir() else []
+        if not folder.is_dir() or folder.resolve() != root.joinpath(*parts[:-1]):
+            return []
+        entries = sorted(folder.iterdir())
         return [path for path in entries
                 if path.suffix.lower() in ARTICLE_SUFFIXES
                 and path.name.rsplit(".", 1)[0] == parts[-1]

@@ -134,12 +134,14 @@ def test_remove_deletes_only_the_files_read_under_that_id(location, corpus_copy,
     outside = tmp_path / "outside.md"
     outside.write_text(WHALES, "utf-8")
     (corpus_copy / "linked.md").symlink_to(outside)  # never read, so never removed
+    (corpus_copy / "alias").symlink_to(corpus_copy / "sub")  # not followed: alias/grain is none
     index = BriefingIndex(location, embedder=embedder)
     assert index.reindex(corpus_copy).added == ["grain", "russia-turkiye-israel-hamas-war",
                                                 "sub/grain"]
     files = sorted(p.relative_to(corpus_copy).as_posix() for p in corpus_copy.rglob("*"))
     hostile = ["../outside", str(outside.with_suffix("")), "linked", "sub/../grain", "sub",
-               "./grain", "grain/", "", "sub//grain", "Grain", "grain.md", "grain\x00"]
+               "./grain", "grain/", "", "sub//grain", "Grain", "grain.md", "grain\x00",
+               "alias/grain"]
     assert index.remove_articles(corpus_copy, hostile) == []
     assert sorted(p.relative_to(corpus_copy).as_posix()
                   for p in corpus_copy.rglob("*")) == files
