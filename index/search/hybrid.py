@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -102,7 +103,13 @@ def rank(snapshot: Snapshot, embedder: Embedder, question: str,
     allowed = (snapshot.articles.passages_of(snapshot.catalog.allowed(scope)) if scope
                else None)
     words = _LEXICAL_SIDE.submit(_lexical_side, snapshot, question, candidates, allowed)
-    query = embedder.embed_query(question)  # an encoder error wins; the words are dropped
+    try:
+        query = embedder.embed_query(question)
+    except BaseException:
+        # An encoder error wins, but only once the words no longer read the snapshot: the
+        # caller's lease on it (index/store/serving.py) ends when this raises.
+        concurrent.futures.wait([words])
+        raise
     lexical = words.result()
     if allowed is not None:
         dense_ids = allowed[_top_rows(snapshot.dense.similarities(query, allowed) + 2.0,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from index.store.serving import Served
@@ -36,3 +38,27 @@ def test_a_replaced_snapshot_closes_after_its_last_lease_and_an_unleased_one_at_
     with served.lease() as d:
         assert d is third
     assert served.current is third and third.closed == 0
+
+
+def test_a_failed_question_reads_the_snapshot_no_longer_than_its_lease(seed_index, monkeypatch):
+    """When the encoder fails, the question's word side (run in a worker thread) has finished
+    with the snapshot before the error reaches the caller, who then ends the lease."""
+    from index.search import hybrid
+
+    finished = []
+    real = hybrid._lexical_side
+
+    def slow_words(*args):
+        time.sleep(0.3)
+        result = real(*args)
+        finished.append(True)
+        return result
+
+    class BrokenEncoder:
+        def embed_query(self, text: str):
+            raise RuntimeError("encoder failed")
+
+    monkeypatch.setattr(hybrid, "_lexical_side", slow_words)
+    with pytest.raises(RuntimeError, match="encoder failed"):
+        hybrid.rank(seed_index.snapshot(), BrokenEncoder(), "Why did Erdoğan approve Sweden?")
+    assert finished == [True]
