@@ -52,7 +52,8 @@ def test_gate_on_short_topics_and_keyword_queries(seed_index):
 def test_casual_questions_written_blind_are_answered_and_off_topic_ones_refused(seed_index):
     """Questions written by someone who saw only the article, often in words it never uses
     ("Why did Russia pull out…", typos): most are answered, and most questions the article does
-    not answer (half of them near-topic) are refused. A check set: nothing was fitted on it."""
+    not answer (half of them near-topic) are refused. A check set: no weight was fitted on it
+    (though the rarity-weighted gate was prompted by refusals like those in it)."""
     rows = read_jsonl(ROOT / "tests" / "data" / "seed_questions_blind.jsonl")
     result = evaluate_questions(seed_index, rows)
     assert result["on_topic_answered"] >= 0.85, result["details"]
