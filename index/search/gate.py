@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# Fitted by `briefing eval --fit` (see the README, "Relevance gate"); in FEATURES order.
+# Fitted by `briefing eval --fit` (README, "Measured quality"); in FEATURES order.
 INTERCEPT = -11.28
 COEFFICIENTS = (7.75, 7.44, 4.94, 0.95, 4.48)
 DEFAULT_THRESHOLD = 0.41  # chosen on the fit halves (see the module docstring)
