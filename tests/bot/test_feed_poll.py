@@ -117,16 +117,21 @@ def test_each_story_once_bomb_is_its_feeds_error_second_pass_adds_nothing(site, 
     assert len(saved(corpus)) == 4
 
 
-def test_syndicated_copy_under_another_url_in_another_feed_is_a_duplicate(site, store,
-                                                                         tmp_path):
-    corpus = tmp_path / "corpus"
-    site.text("/a.xml", rss([Item("tahoe", "/news/tahoe.html", guid="a1")], site.base),
-              "application/rss+xml")
+def serve_syndicated_copy(site: FeedServer) -> None:
+    """/b.xml: the tahoe story from a wire agency, under another URL and title."""
     site.text("/partner/tahoe-clarity", page_html("tahoe", byline="By Wire Agency, Reno"),
               "text/html")
     site.text("/b.xml", rss([Item("tahoe", "/partner/tahoe-clarity", guid="b1",
                                   title="Tahoe water clearest in 20 years")], site.base),
               "application/rss+xml")
+
+
+def test_syndicated_copy_under_another_url_in_another_feed_is_a_duplicate(site, store,
+                                                                         tmp_path):
+    corpus = tmp_path / "corpus"
+    site.text("/a.xml", rss([Item("tahoe", "/news/tahoe.html", guid="a1")], site.base),
+              "application/rss+xml")
+    serve_syndicated_copy(site)
     follow(store, site.base + "/a.xml")
     assert len(poll(store, corpus).new) == 1
     follow(store, site.base + "/b.xml")  # the next pass compares with what the store holds
@@ -182,11 +187,7 @@ def test_a_removed_article_stays_removed_and_a_copy_of_its_story_is_new(site, st
     same = poll(store, corpus)
     assert (len(same.new), same.duplicates) == (0, 0) and saved(corpus) == {}
 
-    site.text("/partner/tahoe-clarity", page_html("tahoe", byline="By Wire Agency, Reno"),
-              "text/html")
-    site.text("/b.xml", rss([Item("tahoe", "/partner/tahoe-clarity", guid="b1",
-                                  title="Tahoe water clearest in 20 years")], site.base),
-              "application/rss+xml")
+    serve_syndicated_copy(site)
     follow(store, site.base + "/b.xml")
     copy = poll(store, corpus)
     assert [a.title for a in copy.new] == ["Tahoe water clearest in 20 years"]
