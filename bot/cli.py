@@ -18,6 +18,7 @@ from pathlib import Path
 
 from bot.engine import open_index
 from bot.feed_cli import add_feed_parser
+from bot.feeds.store import mark_removed
 from bot.settings import Settings, SettingsError, load_settings
 from bot.story_cli import add_stories_parser
 from bot.terminal import (
@@ -237,20 +238,39 @@ def _reindex(index: BriefingIndex, corpus: Path) -> None:
 
 
 def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
-    """One line per article (removed, or not found on stderr), then the reindex that leaves
-    the removed ones out; exit status 1 when an id was not found."""
+    """One line per article (removed; not found or not removed, with why, on stderr), then
+    the reindex that leaves the removed ones out; exit status 1 unless every id was removed.
+    Feeds are told, so that one re-publishing a removed article does not bring it back."""
     index = open_index(settings)
     corpus = args.corpus or settings.corpus_dir
-    removed = index.remove_articles(corpus, args.articles)
-    for article_id in dict.fromkeys(args.articles):
-        if article_id in removed:
-            print(f"removed {shown(article_id)}")
+    outcomes = index.remove_articles(corpus, args.articles)
+    for outcome in outcomes:
+        name = shown(outcome.article)
+        if outcome.removed:
+            print(f"removed {name}")
+        elif outcome.error:
+            print(f"briefing: could not remove {name!r}: {shown(outcome.error)}",
+                  file=sys.stderr)
         else:
-            print(f"briefing: no article has the id {shown(article_id)!r} (see `briefing "
-                  f"sources`)", file=sys.stderr)
+            print(f"briefing: no article has the id {name!r} (see `briefing sources`)",
+                  file=sys.stderr)
+    removed = [o.article for o in outcomes if o.removed]
+    remembered = _forget_in_feeds(settings, removed)
     if removed:
         _reindex(index, corpus)
-    return 0 if len(removed) == len(set(args.articles)) else 1
+    return 0 if remembered and len(removed) == len(outcomes) else 1
+
+
+def _forget_in_feeds(settings: Settings, article_ids: list[str]) -> bool:
+    """Tell the feed store these articles were removed; False (said on stderr) when it
+    cannot be reached: the removal stands, but a feed may write one of them back."""
+    try:
+        mark_removed(settings.feeds_db, settings.database_url, article_ids)
+    except BriefingError as err:
+        print(f"briefing: the feed store was not told of the removal (a feed re-publishing "
+              f"the article may bring it back): {err}", file=sys.stderr)
+        return False
+    return True
 
 
 def _report_lines(report: ReindexReport) -> list[str]:

@@ -35,6 +35,7 @@ from index.ingest.embedding import Embedder
 from index.ingest.reindex import (
     Progress,
     ReindexReport,
+    Removal,
     reindex,
     reindex_articles,
     remove_articles,
@@ -59,6 +60,7 @@ __all__ = [
     "BriefingIndex", "CorpusMissing", "CorpusNotWritable", "DEFAULT_GATE_THRESHOLD", "Digest",
     "DigestEntry", "Hit", "IndexCorrupt", "IndexMismatch", "IndexMissing", "IndexNotWritable",
     "InvalidQuestion", "NOTHING_INDEXED", "NothingIndexed", "ReindexReport", "ReindexRunning",
+    "Removal",
     "Summary", "Scope", "Story", "StoryArticle", "SummarySentence", "Turn", "check_question",
 ]
 
@@ -193,19 +195,19 @@ class BriefingIndex:
             return report
 
     def remove_articles(self, corpus_dir: str | Path, article_ids: Sequence[str],
-                        on_wait: Callable[[], None] | None = None) -> list[str]:
+                        on_wait: Callable[[], None] | None = None) -> list[Removal]:
         """Delete articles from `corpus_dir` and from the articles the backend stores itself
         (a database keeps the corpus: deleting a file alone does not remove its article);
-        returns those of `article_ids` that were there or are indexed, in the order asked.
-        The index still serves them until the next `reindex`, which leaves them out.
-
-        Raises CorpusNotWritable or IndexNotWritable when a file or the database refuses
-        the removal; no article is then lost (see `index.ingest.reindex.remove_articles`).
+        returns what happened to each id, in the order asked (repeats once): removed when it
+        was there or is indexed, not found, or not removed with the reason (a file or the
+        database refused; the others are still removed). The index still serves removed
+        articles until the next `reindex`, which leaves them out.
         """
         indexed = {r.id for r in self.sources()} if self.build_needed() is None else set()
         with self._reindex_lock:
-            found = remove_articles(self.backend, Path(corpus_dir), article_ids, on_wait)
-        return [i for i in dict.fromkeys(article_ids) if i in indexed or i in found]
+            outcomes = remove_articles(self.backend, Path(corpus_dir), article_ids, on_wait)
+        return [Removal(o.article, True) if not o.removed and not o.error
+                and o.article in indexed else o for o in outcomes]
 
     def _serve_newest(self) -> None:
         with self._load_lock:

@@ -17,6 +17,7 @@ from bot.app import BriefingBot, in_guild
 from bot.cogs import replies
 from bot.cogs.choices import article_choices, resolve_article
 from bot.errors import UserError
+from bot.feeds.store import mark_removed
 from bot.fetch import FetchPolicy, fetch
 from bot.reindex_worker import ReindexFailed
 from index import BriefingError, ReindexReport
@@ -177,15 +178,34 @@ class Admin(commands.Cog):
             raise UserError("No indexed article has that id; pick one from the list.")
         title = next(r.title or r.id for r in records if r.id == article_id)
         await replies.think(interaction, ephemeral=True)
-        removed = await asyncio.to_thread(index.remove_articles,
-                                          self.bot.settings.corpus_dir, [article_id])
-        if not removed:
+        [removal] = await asyncio.to_thread(index.remove_articles,
+                                            self.bot.settings.corpus_dir, [article_id])
+        if removal.error:
+            raise UserError(f"Could not remove “{render.inert(title)}”: {removal.error}")
+        if not removal.removed:
             raise UserError("That article is already gone.")
         log.info("removed %s", article_id)
+        warning = await self.forget_in_feeds([article_id])
         outcome = await self.reindex_or_explain()
         text = outcome if isinstance(outcome, str) else render.reindex_text(outcome)
         await replies.answer(interaction, content=render.clip(
-            f"Removed “{render.inert(title)}”. " + text, render.CONTENT_LIMIT))
+            f"Removed “{render.inert(title)}”. " + text + warning, render.CONTENT_LIMIT))
+
+    async def forget_in_feeds(self, article_ids: list[str]) -> str:
+        """Tell the feed store these articles were removed, so that a feed re-publishing one
+        does not write it back; "" when done, else a sentence to add to the reply."""
+        feeds = self.bot.get_cog("Feeds")
+        settings = self.bot.settings
+        try:
+            if feeds is not None:
+                await asyncio.to_thread(feeds.store.mark_removed, article_ids)
+            else:
+                await asyncio.to_thread(mark_removed, settings.feeds_db, settings.database_url,
+                                        article_ids)
+        except BriefingError as err:
+            log.error("the feed store was not told that %s was removed: %s", article_ids, err)
+            return " The feed store could not record it: a feed re-publishing it may bring it back."
+        return ""
 
     @remove.autocomplete("article")
     async def remove_choices(self, interaction: discord.Interaction,

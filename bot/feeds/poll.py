@@ -25,7 +25,7 @@ from bot.feeds import dedupe
 from bot.feeds.articles import article_path, fetch_page, item_text, write_article
 from bot.feeds.download import download
 from bot.feeds.parse import FeedError, FeedItem, parse_feed
-from bot.feeds.store import ARTICLE, DUPLICATE, SKIPPED, Feed, FeedStore
+from bot.feeds.store import ARTICLE, DUPLICATE, REMOVED, SKIPPED, Feed, FeedStore
 from bot.fetch import FetchPolicy
 
 log = logging.getLogger(__name__)
@@ -212,13 +212,21 @@ class Poller:
               moment: datetime, report: PollReport, near: dedupe.NearDuplicates) -> None:
         """Save one item as a new article, replace its earlier version, or record it as a
         duplicate or as skipped (in a worker thread: it reads and writes the store and the
-        corpus folder; items are taken one at a time)."""
+        corpus folder; items are taken one at a time). An item whose article was removed
+        (`FeedStore.mark_removed`) is never written again, even when re-published."""
         guid, url, fingerprint = _guid(feed, item), dedupe.clean_url(item.link), \
             _fingerprint(item)
         known = self.store.find_item(guid, url, feed.url)
         if known is not None and known.fingerprint == fingerprint:
             return
+        if known is not None and known.kind == REMOVED:  # an admin removed it: it stays out
+            self.store.update_item(known.id, fingerprint, item.title, None)
+            return
         held = None if known is not None else self.store.find_item(guid, url)
+        if held is not None and held.kind == REMOVED:  # another feed's item, since removed
+            self.store.add_item(feed.url, guid, url, held.article, item.title, fingerprint,
+                                REMOVED, None)
+            return
         if held is not None and held.kind != SKIPPED:  # another feed's item
             self.store.add_item(feed.url, guid, url, held.article, item.title, fingerprint,
                                 DUPLICATE, None)

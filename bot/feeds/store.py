@@ -6,6 +6,7 @@ see (begin_pass), so an item is never taken, saved and posted by two processes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -65,8 +66,8 @@ class Feed:
 @dataclass(frozen=True)
 class ItemRow:
     """An item seen before: the article it became or duplicated ("" when it was skipped: too
-    little text, or filtered out), what it became (ARTICLE, DUPLICATE, SKIPPED) and its
-    fingerprint."""
+    little text, or filtered out), what it became (ARTICLE, DUPLICATE, SKIPPED, or REMOVED:
+    an article an admin removed, never written again) and its fingerprint."""
 
     id: int
     feed_url: str
@@ -78,7 +79,7 @@ class ItemRow:
     kind: int
 
 
-ARTICLE, DUPLICATE, SKIPPED = 0, 1, 2  # what an item became (items.kind)
+ARTICLE, DUPLICATE, SKIPPED, REMOVED = 0, 1, 2, 3  # what an item became (items.kind)
 
 _FEED_COLUMNS = ", ".join(f.name for f in fields(Feed))
 _POLL_LOCK = lock_key("feed-poll")  # one poll pass at a time across processes
@@ -197,14 +198,39 @@ class FeedStore:
                 " signature = COALESCE(?, signature) WHERE id = ?",
                 (fingerprint, title, signature, item_id))
 
+    def mark_removed(self, article_ids: Sequence[str]) -> int:
+        """Record that these articles were removed from the corpus: their items become REMOVED
+        (a feed that re-publishes one does not write it back) and lose their text signatures
+        (a later copy of the story is not dropped as their duplicate); returns how many items
+        changed. A new kind value, not a new column: existing tables need no migration."""
+        ids = list(dict.fromkeys(article_ids))
+        if not ids:
+            return 0
+        with self._db.transaction() as run:
+            return run("UPDATE items SET kind = ?, signature = NULL WHERE kind = ?"
+                       f" AND article IN ({', '.join('?' * len(ids))})",
+                       (REMOVED, ARTICLE, *ids)).rowcount
+
     def signatures(self) -> list[tuple[str, bytes]]:
-        """(article, text signature) of every article taken from a feed."""
-        return self._db.rows("SELECT article, signature FROM items WHERE kind = 0"
-                             " AND signature IS NOT NULL")
+        """(article, text signature) of every article taken from a feed and not removed."""
+        return self._db.rows("SELECT article, signature FROM items WHERE kind = ?"
+                             " AND signature IS NOT NULL", (ARTICLE,))
 
     def close(self) -> None:
         """Release the database (waiting for a query in flight on another thread)."""
         self._db.close()
+
+
+def mark_removed(path: Path, database_url: str | None, article_ids: Sequence[str]) -> int:
+    """`FeedStore.mark_removed` on the feed store at `path` (or in `database_url`), opened for
+    this call; 0 without creating one when no feed was ever followed (no SQLite file)."""
+    if not article_ids or (database_url is None and not Path(path).exists()):
+        return 0
+    store = FeedStore(path, database_url=database_url)
+    try:
+        return store.mark_removed(article_ids)
+    finally:
+        store.close()
 
 
 def _feed(row: tuple) -> Feed:

@@ -71,12 +71,11 @@ def article_files(corpus_dir: Path, article_id: str) -> list[Path]:
 
 
 def check_deletable(paths: Sequence[Path]) -> None:
-    """Raise CorpusNotWritable, naming the first of `paths` whose folder refuses writes, so
-    that a removal stops before it changes anything."""
+    """Raise CorpusNotWritable, naming the first of `paths` (the files of one article) whose
+    folder refuses writes, so that the article's removal stops before it deletes any."""
     for path in paths:
         if not os.access(path.parent, os.W_OK):
-            raise CorpusNotWritable(f"cannot remove {path}: its folder is not writable; "
-                                    f"nothing was removed")
+            raise CorpusNotWritable(f"cannot remove {path}: its folder is not writable")
 
 
 def delete_files(paths: Sequence[Path]) -> None:

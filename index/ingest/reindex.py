@@ -11,7 +11,13 @@ from pathlib import Path
 
 import numpy as np
 
-from index.errors import IndexCorrupt, IndexMismatch, IndexMissing
+from index.errors import (
+    CorpusNotWritable,
+    IndexCorrupt,
+    IndexMismatch,
+    IndexMissing,
+    IndexNotWritable,
+)
 from index.ingest.articles import Article, Skipped, read_corpus
 from index.ingest.corpus import article_files, check_deletable, delete_files
 from index.ingest.embedding import Embedder
@@ -62,6 +68,16 @@ class ReindexReport:
         return bool(self.added or self.changed or self.removed)
 
 
+@dataclass(frozen=True)
+class Removal:
+    """What removing one article did: `removed`, or not, with `error` saying why (empty when
+    no article has that id)."""
+
+    article: str
+    removed: bool
+    error: str = ""
+
+
 def embedding_text(title: str, passage: str) -> str:
     """What the model sees for a passage: the article title gives short passages context."""
     return f"{title}\n{passage}"
@@ -108,28 +124,35 @@ def _with_stored(store: ArticleStore, corpus_dir: Path, max_article_bytes: int |
 
 
 def remove_articles(backend: Backend, corpus_dir: Path, article_ids: Sequence[str],
-                    on_wait: Callable[[], None] | None = None) -> list[str]:
+                    on_wait: Callable[[], None] | None = None) -> list[Removal]:
     """Delete articles from the corpus folder and from the backend's own article store, if
-    it keeps one (see `reindex`); returns those of `article_ids` found in either, in the order
-    asked. The next reindex leaves them out of the index.
+    it keeps one (see `reindex`); returns what happened to each of `article_ids`, in the order
+    asked (repeats once). The next reindex leaves the removed ones out of the index.
 
     Done under the writer lock, so that no reindex reads a file being deleted and stores it
-    again. A folder that refuses writes stops the removal before anything changes
-    (CorpusNotWritable), and so does a store that fails (IndexNotWritable); the files go
-    last, so a file that still cannot be deleted keeps its article whole (the next reindex
-    stores it again).
+    again. Each article is removed on its own: one that cannot be (its folder refuses writes,
+    a file cannot be deleted, the store fails) is reported with the reason and the others
+    are still removed. Its files go first, so a file that cannot be deleted leaves the
+    stored copy untouched; a store that fails after the files went still holds the article.
     """
     ids = list(dict.fromkeys(article_ids))
     with backend.writer(on_wait):
-        files = {i: article_files(corpus_dir, i) for i in ids}
-        check_deletable([path for paths in files.values() for path in paths])
-        store = backend.corpus()
-        stored = set(store.remove(ids)) if store is not None and ids else set()
-        for article_id, paths in files.items():
-            delete_files(paths)
-            if paths:
-                log.info("removed %s from %s", article_id, corpus_dir)
-    return [i for i in ids if i in stored or files[i]]
+        store = backend.corpus() if ids else None
+        return [_remove_one(store, corpus_dir, article_id) for article_id in ids]
+
+
+def _remove_one(store: ArticleStore | None, corpus_dir: Path, article_id: str) -> Removal:
+    paths = article_files(corpus_dir, article_id)
+    try:
+        check_deletable(paths)
+        delete_files(paths)
+        stored = bool(store.remove([article_id])) if store is not None else False
+    except (CorpusNotWritable, IndexNotWritable) as err:
+        log.warning("could not remove %s: %s", article_id, err)
+        return Removal(article_id, False, str(err))
+    if paths:
+        log.info("removed %s from %s", article_id, corpus_dir)
+    return Removal(article_id, bool(paths) or stored)
 
 
 def reindex_articles(backend: Backend, articles: list[Article], embedder: Embedder,

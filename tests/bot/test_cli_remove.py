@@ -110,3 +110,88 @@ def test_remove_of_an_article_the_database_keeps_without_its_file(database_env):
     assert result.stdout.splitlines()[0] == "removed grain"
     assert sources(env) == [SEED, "whales"]
     assert all(h["article"] != "grain" for h in ask(GRAIN_Q, env, k=10)["hits"])
+
+
+@pytest.fixture
+def in_process(monkeypatch, corpus_copy: Path, tmp_path: Path, embedder):
+    """`briefing` run in this process (so a test can make a deletion fail) on a local index of
+    the seed, a grain and a whales article; returns `main`."""
+    from bot import cli, engine
+    from index import BriefingIndex
+
+    (corpus_copy / "grain.md").write_text(GRAIN, "utf-8")
+    (corpus_copy / "whales.md").write_text(WHALES, "utf-8")
+    monkeypatch.delenv("BRIEFING_DATABASE_URL", raising=False)
+    for name, value in (("CORPUS_DIR", corpus_copy), ("INDEX_DIR", tmp_path / "index"),
+                        ("FEEDS_DB", tmp_path / "feeds.sqlite")):
+        monkeypatch.setenv(f"BRIEFING_{name}", str(value))
+    monkeypatch.setenv("BRIEFING_FETCH_ALLOW_LOOPBACK", "true")
+    opened = BriefingIndex(tmp_path / "index", embedder=embedder)
+    opened.reindex(corpus_copy)
+    monkeypatch.setattr(cli, "open_index", lambda settings: opened)
+    monkeypatch.setattr(engine, "open_index", lambda settings: opened)
+    return cli.main
+
+
+def test_a_file_that_cannot_be_deleted_is_reported_and_the_others_are_removed(
+        in_process, corpus_copy, monkeypatch, capsys):
+    unlink = Path.unlink
+
+    def refuse_grain(path, missing_ok=False):
+        if path == corpus_copy / "grain.md":
+            raise PermissionError(13, "Permission denied")
+        unlink(path, missing_ok=missing_ok)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Path, "unlink", refuse_grain)
+        status = in_process(["remove", "whales", "grain", "nonexistent"])
+    out, err = capsys.readouterr()
+    assert status == 1
+    assert out.splitlines() == [
+        "removed whales",
+        "0 added, 0 changed, 1 removed, 2 unchanged; embedded 0 passages; 19 passages indexed."]
+    assert [line for line in err.splitlines() if line.startswith("briefing:")] == [
+        f"briefing: could not remove 'grain': cannot remove {corpus_copy / 'grain.md'}: "
+        "Permission denied",
+        "briefing: no article has the id 'nonexistent' (see `briefing sources`)"]
+    assert (corpus_copy / "grain.md").exists() and not (corpus_copy / "whales.md").exists()
+    assert in_process(["sources", "--json"]) == 0
+    assert [a["article"] for a in json.loads(capsys.readouterr().out)] == ["grain", SEED]
+    assert in_process(["ask", "--json", "Where were humpback whales seen?"]) == 0
+    assert all(h["article"] != "whales" for h in json.loads(capsys.readouterr().out)["hits"])
+
+
+def test_a_removed_feed_article_is_not_brought_back_by_its_feed(in_process, corpus_copy,
+                                                                capsys):
+    from tests.bot.feed_server import FeedServer, Item, page_html, rss
+
+    with FeedServer() as site:
+        site.pages("tahoe")
+        items = [Item("tahoe", "/news/tahoe.html", guid="t1")]
+        site.text("/rss.xml", lambda: rss(items, site.base), "application/rss+xml")
+        assert in_process(["feed", "add", site.base + "/rss.xml"]) == 0
+        assert in_process(["feed", "poll"]) == 0
+        [article] = [p for p in (corpus_copy / "feeds").iterdir()]
+        article_id = f"feeds/{article.stem}"
+        capsys.readouterr()
+        assert in_process(["remove", article_id]) == 0
+        assert capsys.readouterr().out.splitlines()[0] == f"removed {article_id}"
+
+        items[0] = Item("tahoe", "/news/tahoe.html", guid="t1",
+                        title="Lake Tahoe is clearer than in twenty years")
+        assert in_process(["feed", "poll"]) == 0
+        assert not article.exists() and list((corpus_copy / "feeds").iterdir()) == []
+        assert in_process(["reindex"]) == 0
+        capsys.readouterr()
+
+        site.text("/partner/tahoe", page_html("tahoe", byline="By Wire Agency, Reno"),
+                  "text/html")
+        items.append(Item("tahoe", "/partner/tahoe", guid="t2",
+                          title="Tahoe water clearest in 20 years"))
+        assert in_process(["feed", "poll"]) == 0
+        assert "1 new, 0 updated, 0 duplicates" in capsys.readouterr().out
+        assert in_process(["sources", "--json"]) == 0
+        listed = json.loads(capsys.readouterr().out)
+        assert [a["title"] for a in listed if a["article"].startswith("feeds/")] == [
+            "Tahoe water clearest in 20 years"]
+        assert article_id not in [a["article"] for a in listed]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from tests.bot.harness import Harness, answer_of, public_text
 from tests.index.test_backends import GRAIN, GRAIN_Q, SWEDEN
@@ -74,3 +75,26 @@ def test_remove_by_a_member_is_refused(run, corpus_copy):
 
     run(scenario)
     assert (corpus_copy / "russia-turkiye-israel-hamas-war.md").exists()
+
+
+def test_an_article_that_cannot_be_removed_is_one_private_line(run, corpus_copy, monkeypatch):
+    (corpus_copy / "grain.md").write_text(GRAIN, "utf-8")
+    unlink = Path.unlink
+
+    def refuse_grain(path, missing_ok=False):
+        if path == corpus_copy / "grain.md":
+            raise PermissionError(13, "Permission denied")
+        unlink(path, missing_ok=missing_ok)
+
+    async def scenario(h: Harness) -> None:
+        await h.bot.get_cog("Admin").reindex()
+        monkeypatch.setattr(Path, "unlink", refuse_grain)
+        sent = await h.server.send_interaction("remove", {"article": "grain"}, user="admin")
+        done = await answer_of(h.server, sent, timeout=60)
+        assert done["flags"] & 64
+        assert done["content"] == (f"Could not remove “{GRAIN_TITLE}”: cannot remove "
+                                   f"{corpus_copy / 'grain.md'}: Permission denied")
+        assert (corpus_copy / "grain.md").exists()
+        assert "grain" in [a.id for a in h.bot.index.sources()]
+
+    run(scenario)

@@ -117,16 +117,21 @@ def test_each_story_once_bomb_is_its_feeds_error_second_pass_adds_nothing(site, 
     assert len(saved(corpus)) == 4
 
 
-def test_syndicated_copy_under_another_url_in_another_feed_is_a_duplicate(site, store,
-                                                                         tmp_path):
-    corpus = tmp_path / "corpus"
-    site.text("/a.xml", rss([Item("tahoe", "/news/tahoe.html", guid="a1")], site.base),
-              "application/rss+xml")
+def serve_syndicated_copy(site: FeedServer) -> None:
+    """/b.xml: the tahoe story from a wire agency, under another URL and title."""
     site.text("/partner/tahoe-clarity", page_html("tahoe", byline="By Wire Agency, Reno"),
               "text/html")
     site.text("/b.xml", rss([Item("tahoe", "/partner/tahoe-clarity", guid="b1",
                                   title="Tahoe water clearest in 20 years")], site.base),
               "application/rss+xml")
+
+
+def test_syndicated_copy_under_another_url_in_another_feed_is_a_duplicate(site, store,
+                                                                         tmp_path):
+    corpus = tmp_path / "corpus"
+    site.text("/a.xml", rss([Item("tahoe", "/news/tahoe.html", guid="a1")], site.base),
+              "application/rss+xml")
+    serve_syndicated_copy(site)
     follow(store, site.base + "/a.xml")
     assert len(poll(store, corpus).new) == 1
     follow(store, site.base + "/b.xml")  # the next pass compares with what the store holds
@@ -152,6 +157,42 @@ def test_republished_item_replaces_its_earlier_version(site, store, tmp_path):
     assert after["title"] == "Estonia passes digital ID overhaul; cards from September"
     assert "phone signing from October" in after["body"]
     assert "phone signing" not in before["body"]
+
+
+def test_a_removed_article_stays_removed_and_a_copy_of_its_story_is_new(site, store,
+                                                                        tmp_path):
+    """What `briefing remove` and `/remove` do for a feed article (delete its file, then
+    `mark_removed`): re-published, it is not written back, in its feed or in another that
+    carries the same link; a syndicated copy of its story is a new article, not a duplicate
+    of the one that is gone."""
+    corpus = tmp_path / "corpus"
+    items = [Item("tahoe", "/news/tahoe.html", guid="a1", published=RECENT)]
+    site.text("/a.xml", lambda: rss(items, site.base), "application/rss+xml")
+    follow(store, site.base + "/a.xml")
+    [taken] = poll(store, corpus).new
+    (corpus / f"{taken.article}.md").unlink()
+    assert store.mark_removed([taken.article, "feeds/never-taken"]) == 1
+    assert store.signatures() == []
+
+    items[0] = Item("tahoe", "/news/tahoe.html", guid="a1", published=NOW,
+                    title="Lake Tahoe clarity reaches a twenty-year high, scientists say")
+    again = poll(store, corpus)
+    assert (len(again.new), again.updated, again.duplicates) == (0, 0, 0)
+    assert again.errors == [] and saved(corpus) == {}
+    assert not poll(store, corpus).changed  # the new fingerprint is remembered
+
+    site.text("/c.xml", rss([Item("tahoe", "/news/tahoe.html", guid="c1")], site.base),
+              "application/rss+xml")  # the same link in another feed
+    follow(store, site.base + "/c.xml")
+    same = poll(store, corpus)
+    assert (len(same.new), same.duplicates) == (0, 0) and saved(corpus) == {}
+
+    serve_syndicated_copy(site)
+    follow(store, site.base + "/b.xml")
+    copy = poll(store, corpus)
+    assert [a.title for a in copy.new] == ["Tahoe water clearest in 20 years"]
+    assert copy.duplicates == 0 and copy.new[0].article != taken.article
+    assert [a["title"] for a in saved(corpus).values()] == ["Tahoe water clearest in 20 years"]
 
 
 def hostile_feeds(site: FeedServer) -> dict[str, tuple[object, str]]:

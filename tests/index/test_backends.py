@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from index import BriefingIndex, CorpusNotWritable, IndexCorrupt, IndexNotWritable, InvalidQuestion
+from index import BriefingIndex, IndexCorrupt, IndexNotWritable, InvalidQuestion, Removal
 from index.evaluation.retrieval import evaluate_questions, read_jsonl
 from index.ingest.articles import article_from_text
 from index.ingest.corpus import to_markdown
@@ -116,7 +116,7 @@ def test_added_changed_and_removed_articles(location, corpus_copy, embedder):
     assert changed.changed == ["grain"] and changed.embedded == 2 and changed.unchanged == 1
     assert "mid-July 2023" in index.ask(GRAIN_Q).hits[0].text
 
-    assert index.remove_articles(corpus_copy, ["grain"]) == ["grain"]  # file and stored copy
+    assert index.remove_articles(corpus_copy, ["grain"]) == [Removal("grain", True)]  # both
     assert not (corpus_copy / "grain.md").exists()
     removed = index.reindex(corpus_copy)
     assert removed.removed == ["grain"] and removed.embedded == 0 and not removed.added
@@ -142,12 +142,12 @@ def test_remove_deletes_only_the_files_read_under_that_id(location, corpus_copy,
     hostile = ["../outside", str(outside.with_suffix("")), "linked", "sub/../grain", "sub",
                "./grain", "grain/", "", "sub//grain", "Grain", "grain.md", "grain\x00",
                "alias/grain"]
-    assert index.remove_articles(corpus_copy, hostile) == []
+    assert index.remove_articles(corpus_copy, hostile) == [Removal(i, False) for i in hostile]
     assert sorted(p.relative_to(corpus_copy).as_posix()
                   for p in corpus_copy.rglob("*")) == files
     assert outside.exists()
 
-    assert index.remove_articles(corpus_copy, ["grain", "grain"]) == ["grain"]
+    assert index.remove_articles(corpus_copy, ["grain", "grain"]) == [Removal("grain", True)]
     assert not (corpus_copy / "grain.md").exists() and not (corpus_copy / "grain.TXT").exists()
     report = index.reindex(corpus_copy)
     assert report.removed == ["grain"] and report.embedded == 0 and report.unchanged == 2
@@ -155,21 +155,29 @@ def test_remove_deletes_only_the_files_read_under_that_id(location, corpus_copy,
     assert index.ask(SWEDEN).hits[0].paragraphs == (15,)
 
 
-def test_a_file_that_cannot_be_deleted_keeps_its_article(location, corpus_copy, embedder,
-                                                        monkeypatch):
+def test_a_file_that_cannot_be_deleted_keeps_its_article_and_the_others_go(
+        location, corpus_copy, embedder, monkeypatch):
     (corpus_copy / "grain.md").write_text(GRAIN, "utf-8")
+    (corpus_copy / "whales.md").write_text(WHALES, "utf-8")
     index = BriefingIndex(location, embedder=embedder)
     index.reindex(corpus_copy)
+    unlink = Path.unlink
 
-    def refuse(path, missing_ok=False):
-        raise PermissionError(13, "Permission denied")
+    def refuse_grain(path, missing_ok=False):
+        if path.name == "grain.md":
+            raise PermissionError(13, "Permission denied")
+        unlink(path, missing_ok=missing_ok)
 
-    monkeypatch.setattr(Path, "unlink", refuse)
-    with pytest.raises(CorpusNotWritable, match="grain.md: Permission denied"):
-        index.remove_articles(corpus_copy, ["grain"])
+    monkeypatch.setattr(Path, "unlink", refuse_grain)
+    [whales, grain, nothing] = index.remove_articles(corpus_copy,
+                                                     ["whales", "grain", "nonexistent"])
     monkeypatch.undo()
-    assert not index.reindex(corpus_copy).removed
+    assert whales == Removal("whales", True) and nothing == Removal("nonexistent", False)
+    assert not grain.removed and grain.error.endswith("grain.md: Permission denied")
+    assert (corpus_copy / "grain.md").exists() and not (corpus_copy / "whales.md").exists()
+    assert index.reindex(corpus_copy).removed == ["whales"]
     assert index.ask(GRAIN_Q).hits[0].article == "grain"
+    assert [a.id for a in index.sources()] == ["grain", "russia-turkiye-israel-hamas-war"]
 
 
 def test_the_database_keeps_an_article_whose_file_is_deleted(corpus_copy, embedder,
@@ -189,8 +197,8 @@ def test_the_database_keeps_an_article_whose_file_is_deleted(corpus_copy, embedd
     merged = index.reindex(other)
     assert merged.changed == ["grain"] and merged.added == ["whales"] and not merged.removed
     assert "late July" in index.ask(GRAIN_Q).hits[0].text
-    assert index.remove_articles(tmp_path / "missing", ["grain", "whales", "nonexistent"]
-                                 ) == ["grain", "whales"]
+    assert [o.removed for o in index.remove_articles(
+        tmp_path / "missing", ["grain", "whales", "nonexistent"])] == [True, True, False]
     assert (other / "grain.md").exists()  # only the folder named loses files
     assert index.reindex(tmp_path / "missing").removed == ["grain", "whales"]
 
