@@ -177,6 +177,8 @@ class Admin(commands.Cog):
         if article_id is None:
             raise UserError("No indexed article has that id; pick one from the list.")
         title = next(r.title or r.id for r in records if r.id == article_id)
+        if self.bot.reindex_lock.locked():  # the removal would wait for it, silently
+            raise UserError("A reindex is already running; try again when it has finished.")
         await replies.think(interaction, ephemeral=True)
         [removal] = await asyncio.to_thread(index.remove_articles,
                                             self.bot.settings.corpus_dir, [article_id])

@@ -98,3 +98,20 @@ def test_an_article_that_cannot_be_removed_is_one_private_line(run, corpus_copy,
         assert "grain" in [a.id for a in h.bot.index.sources()]
 
     run(scenario)
+
+
+def test_remove_during_a_reindex_is_refused_in_one_private_line(run, corpus_copy):
+    (corpus_copy / "grain.md").write_text(GRAIN, "utf-8")
+
+    async def scenario(h: Harness) -> None:
+        await h.bot.get_cog("Admin").reindex()
+        async with h.bot.reindex_lock:  # as a running /reindex, /add or feed poll holds it
+            sent = await h.server.send_interaction("remove", {"article": "grain"}, user="admin")
+            reply = await h.server.wait_for(lambda c: c.path == sent.callback_path)
+        assert reply.json["type"] == 4 and reply.json["data"]["flags"] & 64
+        assert reply.json["data"]["content"] == (
+            "A reindex is already running; try again when it has finished.")
+        assert (corpus_copy / "grain.md").exists()
+        assert "grain" in [a.id for a in h.bot.index.sources()]
+
+    run(scenario)
