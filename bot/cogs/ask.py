@@ -62,7 +62,7 @@ class Ask(commands.Cog):
         autothread = threadable and (await asyncio.to_thread(
             self.bot.channel_modes.get, channel.id)).autothread
         asked = Question(text, scope=scope)
-        answer, _ = await asyncio.to_thread(asked.ask, self.bot.index, results)
+        answer, _ = await self.bot.answer_work(asked.ask, self.bot.index, results)
         reply = message_for(self.bot, asked, answer, results,
                             threadable=threadable and not autothread)
         if private:
