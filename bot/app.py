@@ -158,7 +158,8 @@ class BriefingBot(commands.Bot):
     async def answer_work(self, function: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """Run `function` in a worker thread once no other interaction awaits its
         acknowledgement (see bot.acknowledgements): for work after the caller's own
-        acknowledgement, or for a message, never before the defer it would hold up."""
+        acknowledgement (answers, and the state lookups that only they need), or for a
+        message; never before the defer it would hold up."""
         await self.acknowledgements.settled()
         return await asyncio.to_thread(function, *args, **kwargs)
 
