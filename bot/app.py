@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import discord
 import yarl
@@ -13,6 +15,7 @@ from discord import app_commands
 from discord.ext import commands, tasks
 
 from bot import health
+from bot.acknowledgements import Acknowledgements
 from bot.conversations import ChannelModeStore, ConversationStore, PostingLocks
 from bot.engine import open_index
 from bot.errors import UserError
@@ -26,6 +29,7 @@ from index import (
 )
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 EXTENSIONS = ("bot.cogs.ask", "bot.cogs.conversations", "bot.cogs.sources", "bot.cogs.admin",
               "bot.cogs.summaries", "bot.cogs.feeds", "bot.cogs.stories")
@@ -142,6 +146,22 @@ class BriefingBot(commands.Bot):
         self.posting = PostingLocks()
         self.reindex_lock = asyncio.Lock()
         self.reindexer = Reindexer()  # reindexes run in a child process
+        self.acknowledgements = Acknowledgements()
+
+    def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
+        """Every event as discord.py dispatches it; interactions are counted on arrival (the
+        command's own task is created just before, and runs only after this returns)."""
+        if event_name == "interaction":
+            self.acknowledgements.arrived(args[0])
+        super().dispatch(event_name, *args, **kwargs)
+
+    async def answer_work(self, function: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """Run `function` in a worker thread once no other interaction awaits its
+        acknowledgement (see bot.acknowledgements): for work after the caller's own
+        acknowledgement (answers, and the state lookups that only they need), or for a
+        message; never before the defer it would hold up."""
+        await self.acknowledgements.settled()
+        return await asyncio.to_thread(function, *args, **kwargs)
 
     def holds_guild(self, guild_id: int | None) -> bool:
         """Whether this process runs the shard that holds the guild (None: a DM or no guild,

@@ -145,7 +145,7 @@ class AnswerView(discord.ui.View):
     async def more(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         await interaction.response.defer()
         wanted = min(MAX_RESULTS, self.shown + self.per_page)
-        answer, _ = await asyncio.to_thread(self.question.ask, self.bot.index, wanted)
+        answer, _ = await self.bot.answer_work(self.question.ask, self.bot.index, wanted)
         page = answer.hits[self.shown:wanted]
         if not page:
             button.disabled = True

@@ -59,10 +59,10 @@ class Ask(commands.Cog):
         channel = interaction.channel
         threadable = not private and can_hold_threads(channel)
         await replies.think(interaction, ephemeral=private)
-        autothread = threadable and (await asyncio.to_thread(
+        autothread = threadable and (await self.bot.answer_work(
             self.bot.channel_modes.get, channel.id)).autothread
         asked = Question(text, scope=scope)
-        answer, _ = await asyncio.to_thread(asked.ask, self.bot.index, results)
+        answer, _ = await self.bot.answer_work(asked.ask, self.bot.index, results)
         reply = message_for(self.bot, asked, answer, results,
                             threadable=threadable and not autothread)
         if private:

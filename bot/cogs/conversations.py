@@ -141,7 +141,7 @@ class Conversations(commands.Cog):
         try:
             asked = Question(check_question(text, self.bot.index.max_question_chars),
                              before.turns, before.scope)
-            answer, standalone = await asyncio.to_thread(asked.ask, self.bot.index, results)
+            answer, standalone = await self.bot.answer_work(asked.ask, self.bot.index, results)
         except BriefingError as err:
             await message.reply(str(err), mention_author=False)
             return

@@ -69,10 +69,10 @@ class Summaries(commands.Cog):
                 raise UserError(f"Give a topic of 1 to {limit:,} characters.") from None
         await replies.think(interaction)
         if article is not None:
-            result = await asyncio.to_thread(index.summarize, article, sentences)
+            result = await self.bot.answer_work(index.summarize, article, sentences)
             title = result.sentences[0].title if result.sentences else article
         else:
-            result = await asyncio.to_thread(index.summarize_topic, topic, sentences)
+            result = await self.bot.answer_work(index.summarize_topic, topic, sentences)
             title = f"Briefing: {topic}"
         if not result.answered or not result.sentences:
             await replies.answer(interaction, content=render.NOTHING_ON_TOPIC)
@@ -92,8 +92,8 @@ class Summaries(commands.Cog):
         except ValueError as err:
             raise UserError(str(err)) from None
         await replies.think(interaction)
-        digest = await asyncio.to_thread(self.bot.index.digest, moment,
-                                         limit=DIGEST_STORIES)
+        digest = await self.bot.answer_work(self.bot.index.digest, moment,
+                                            limit=DIGEST_STORIES)
         await replies.answer(interaction, embed=render.digest_embed(digest))
 
     @digest.command(name="schedule", description="Post the digest here every day")

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -96,3 +98,19 @@ def test_the_process_gets_the_serving_index_settings(served, corpus_copy, tmp_pa
     assert (child.model_path, child.precision, child.batch_size, child.cache_dir) == (
         embedder.model_path, "float32", 8, tmp_path / "cache")
     assert child.options() == embedder.options()
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="Linux only")
+def test_the_process_runs_only_on_time_the_bot_leaves():
+    """SCHED_IDLE (and nice 10) for the process and the threads it starts later."""
+    probe = ("import os, threading\n"
+             "from bot.reindex_worker import yield_cpu\n"
+             "yield_cpu()\n"
+             "seen = []\n"
+             "t = threading.Thread(target=lambda: seen.append(os.sched_getscheduler(0)))\n"
+             "t.start(); t.join()\n"
+             "print(os.sched_getscheduler(0) == os.SCHED_IDLE, seen == [os.SCHED_IDLE],"
+             " os.nice(0))\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          check=True, cwd=Path(__file__).resolve().parents[2])
+    assert done.stdout.split() == ["True", "True", "10"]
