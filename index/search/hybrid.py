@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import concurrent.futures
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -108,7 +107,7 @@ def rank(snapshot: Snapshot, embedder: Embedder, question: str,
     except BaseException:
         # An encoder error wins, but only once the words no longer read the snapshot: the
         # caller's lease on it (index/store/serving.py) ends when this raises.
-        concurrent.futures.wait([words])
+        wait([words])
         raise
     lexical = words.result()
     if allowed is not None:
