@@ -15,7 +15,7 @@ from index.search.gate import DEFAULT_THRESHOLD, GateEvidence, coverage, probabi
 from index.search.rarity import rarities
 from index.search.scope import Scope, asks_for_latest
 from index.spans import Hit, PassageRecord
-from index.store.lexical import span_tokens, tokenize
+from index.store.lexical import span_tokens, stems, tokenize, words
 from index.store.snapshot import Snapshot
 
 CANDIDATES = 100
@@ -101,15 +101,15 @@ def rank(snapshot: Snapshot, embedder: Embedder, question: str,
     """
     allowed = (snapshot.articles.passages_of(snapshot.catalog.allowed(scope)) if scope
                else None)
-    words = _LEXICAL_SIDE.submit(_lexical_side, snapshot, question, candidates, allowed)
+    word_side = _LEXICAL_SIDE.submit(_lexical_side, snapshot, question, candidates, allowed)
     try:
         query = embedder.embed_query(question)
     except BaseException:
         # An encoder error wins, but only once the words no longer read the snapshot: the
         # caller's lease on it (index/store/serving.py) ends when this raises.
-        wait([words])
+        wait([word_side])
         raise
-    lexical = words.result()
+    lexical = word_side.result()
     if allowed is not None:
         dense_ids = allowed[_top_rows(snapshot.dense.similarities(query, allowed) + 2.0,
                                       candidates)]
@@ -161,11 +161,13 @@ def _lexical_side(snapshot: Snapshot, question: str, candidates: int,
                   allowed: np.ndarray | None) -> _Lexical:
     """The question's tokens, IDF and lexical candidates (among `allowed` passage ids); the
     article evidence is prepared too, where the backend can do that without the candidates."""
-    words = tokenize(question)
-    tokens = list(dict.fromkeys(words))
-    ids, _ = snapshot.lexical.top(words, candidates, among=allowed)
+    surface = words(question)
+    stemmed = stems(surface)  # = tokenize(question); the gate also weighs the surface words
+    tokens = list(dict.fromkeys(stemmed))
+    ids, _ = snapshot.lexical.top(stemmed, candidates, among=allowed)
     snapshot.articles.prepare(tokens)
-    return _Lexical(words, tokens, snapshot.lexical.idf(tokens), rarities(question, tokens), ids)
+    return _Lexical(stemmed, tokens, snapshot.lexical.idf(tokens),
+                    rarities(surface, stemmed, tokens), ids)
 
 
 RECENCY_POOL = 10  # candidates among which "the latest" is looked for

@@ -19,8 +19,6 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from index.store.lexical import stems, words
-
 # rarity = CEILING - Zipf frequency, every word rarer than Zipf FLOOR (or unknown: a name, a
 # misspelling, a number) counted at FLOOR. Chosen once, by a sweep outside `briefing eval
 # --fit` over the gate evidence of the fit halves: refitting the gate at each of ceilings 6.5-9
@@ -40,13 +38,14 @@ def _zipf() -> dict[str, float]:
             for word, frequency in get_frequency_dict("en", "small").items()}
 
 
-def rarities(text: str, tokens: Sequence[str]) -> np.ndarray:
-    """The rarity of each of `tokens` (the stemmed tokens of `text`), from its rarest surface
-    word in `text`; a token that `text` does not yield gets the rarity of an unknown word."""
+def rarities(surface: Sequence[str], stemmed: Sequence[str], tokens: Sequence[str]
+              ) -> np.ndarray:
+    """The rarity of each of `tokens`, from its rarest word among `surface` (a text's words,
+    `index.store.lexical.words`) whose stem (`stemmed`, in the same order) it is; a token no
+    word yields gets the rarity of an unknown word."""
     zipf = _zipf()
-    surface = words(text)
     best: dict[str, float] = {}
-    for word, token in zip(surface, stems(surface), strict=True):
+    for word, token in zip(surface, stemmed, strict=True):
         rarity = CEILING - max(zipf.get(word, 0.0), FLOOR)
         best[token] = max(best.get(token, 0.0), rarity)
     unknown = CEILING - FLOOR

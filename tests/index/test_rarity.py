@@ -1,12 +1,14 @@
 """Word rarity in English, which weighs the gate's coverage, does not depend on the corpus."""
 
 from index.search.rarity import CEILING, FLOOR, rarities
-from index.store.lexical import tokenize
+from index.store.lexical import stems, words
 
 
 def _weights(question: str) -> dict[str, float]:
-    tokens = list(dict.fromkeys(tokenize(question)))
-    return dict(zip(tokens, rarities(question, tokens).tolist(), strict=True))
+    surface = words(question)
+    stemmed = stems(surface)
+    tokens = list(dict.fromkeys(stemmed))
+    return dict(zip(tokens, rarities(surface, stemmed, tokens).tolist(), strict=True))
 
 
 def test_question_words_weigh_less_than_content_words_and_names_most():
@@ -22,4 +24,4 @@ def test_a_stem_takes_its_rarest_surface_word_and_accents_fold():
 
 
 def test_tokens_the_text_does_not_yield_count_as_unknown():
-    assert rarities("grain", ["grain", "zzz"]).tolist()[1] == CEILING - FLOOR
+    assert rarities(["grain"], ["grain"], ["grain", "zzz"]).tolist()[1] == CEILING - FLOOR
