@@ -69,7 +69,7 @@ class ContextWeights:
 
     earlier: float = 0.25
     article: float = 0.6
-    nearby: float = 0.3
+    nearby: float = 0.15
     in_subject_gate: float = 0.5  # × the gate threshold when the answer stays in the article
 
 

@@ -9,14 +9,15 @@ import numpy as np
 
 from index.errors import InvalidQuestion
 from index.ingest.embedding import Embedder
-from index.ingest.splitting import sentence_spans
 from index.search.fusion import fuse
 from index.search.gate import DEFAULT_THRESHOLD, GateEvidence, coverage, probability
 from index.search.rarity import rarities
 from index.search.scope import Scope, asks_for_latest
+from index.search.sentences import SentenceTokens, best_share, overlap, sentence_tokens
 from index.spans import Hit, PassageRecord
-from index.store.lexical import span_tokens, stems, tokenize, words
+from index.store.lexical import stems, tokenize, words
 from index.store.snapshot import Snapshot
+from index.store.top import top_rows
 
 CANDIDATES = 100
 DUPLICATE_COSINE = 0.95
@@ -27,21 +28,27 @@ class RankWeights:
     """How the ranking mixes its signals.
 
     A passage scores 2 × (`dense` × its cosine + the rest × its BM25 as a share of the most a
-    text could score for the question) (index/search/fusion.py), plus `article` × its article's BM25
-    as the same kind of share (index/store/article_level.py); no signal is min-max normalised over
-    the candidates. `dense` and `article` give the best mean recall@1 on the fit halves of the CNN
+    text could score for the question) (index/search/fusion.py), plus `article` × its article's
+    BM25 as the same kind of share (index/store/article_level.py); no signal is min-max
+    normalised over the candidates. The SENTENCE_POOL best then gain `sentence` × the share of
+    the question's words that their best sentence holds (index/search/sentences.py).
+
+    `dense`, `article` and `sentence` give the best mean recall@1 on the fit halves of the CNN
     archive and SQuAD (`briefing eval --fit`) among the settings that keep SciFact's train
-    split at least where the previous ranking had it (nDCG@10 0.736 at dense 0.5 against 0.733
-    before; 0.4 scores 0.729) (README, "Measured quality"); `recency` on the fit half of dated
-    CNN stories (`briefing eval --recency`).
+    split at least where an earlier ranking had it (nDCG@10 0.733): sentence 0.6 and 0.9 rank
+    better on the fit halves (0.908 against 0.903) but score 0.7327 and 0.7310 there; article
+    1.8 scores 0.7319 (README, "Measured quality"). `recency` is fitted on the fit half of
+    dated CNN stories (`briefing eval --recency`).
     """
 
     dense: float = 0.5
     article: float = 1.2
+    sentence: float = 0.3
     recency: float = 1.5  # × freshness, for questions asking for the latest (see _recency)
 
 
 DEFAULT_WEIGHTS = RankWeights()
+SENTENCE_POOL = 5  # the best candidates whose sentences are read (see RankWeights.sentence)
 MAX_QUESTION_CHARS = 1000
 
 
@@ -71,6 +78,8 @@ class Ranked:
     article_scores: np.ndarray  # each passage's article BM25, as a share of its upper bound
     idf: np.ndarray             # each token's passage-level IDF (weighs the highlights)
     rarity: np.ndarray          # each token's rarity in English (weighs the gate's coverage)
+    read: dict[int, tuple[PassageRecord, SentenceTokens]] = field(default_factory=dict)
+    # ^ passages already read, by id, with their sentences' tokens (answer_from reuses them)
 
 
 def check_question(question: str, max_chars: int = MAX_QUESTION_CHARS) -> str:
@@ -111,8 +120,8 @@ def rank(snapshot: Snapshot, embedder: Embedder, question: str,
         raise
     lexical = word_side.result()
     if allowed is not None:
-        dense_ids = allowed[_top_rows(snapshot.dense.similarities(query, allowed) + 2.0,
-                                      candidates)]
+        dense_ids = allowed[top_rows(snapshot.dense.similarities(query, allowed) + 2.0,
+                                     candidates)]
         if also is not None:
             also = also[np.isin(also, allowed)]
     else:
@@ -134,9 +143,22 @@ def rank(snapshot: Snapshot, embedder: Embedder, question: str,
     fused = fused + weights.article * article_scores
     if weights.recency and asks_for_latest(question):
         fused = fused + weights.recency * _recency(snapshot, fused, articles)
+    read: dict[int, tuple[PassageRecord, SentenceTokens]] = {}
+    if weights.sentence:
+        pool = np.argsort(-fused, kind="stable")[:SENTENCE_POOL]
+        read = _read(snapshot, ids[pool])
+        shares = [best_share(idf, read[int(i)][1][1]) if int(i) in read else 0.0
+                  for i in ids[pool]]
+        fused[pool] += weights.sentence * np.array(shares)
     order = np.argsort(-fused, kind="stable")
     return Ranked(ids[order], fused[order], similarities[order], query, tokens,
-                  articles[order], article_scores[order], lexical.idf, lexical.rarity)
+                  articles[order], article_scores[order], lexical.idf, lexical.rarity, read)
+
+
+def _read(snapshot: Snapshot, ids: np.ndarray
+          ) -> dict[int, tuple[PassageRecord, SentenceTokens]]:
+    """The passages with these ids and their sentences' tokens, by id."""
+    return {r.id: (r, sentence_tokens(r)) for r in snapshot.metadata.passages(ids)}
 
 
 # The word side of a question runs here while the calling thread embeds it: ONNX Runtime
@@ -192,15 +214,7 @@ def boosted(ranked: Ranked, bonus: np.ndarray) -> Ranked:
     order = np.argsort(-scores, kind="stable")
     return Ranked(ranked.ids[order], scores[order], ranked.similarities[order], ranked.query,
                   ranked.tokens, ranked.articles[order], ranked.article_scores[order], ranked.idf,
-                  ranked.rarity)
-
-
-def _top_rows(scores: np.ndarray, k: int) -> np.ndarray:
-    """Positions of the `k` highest positive scores (unordered); only matches are ranked."""
-    matching = np.flatnonzero(scores > 0)
-    if len(matching) <= k:
-        return matching
-    return matching[np.argpartition(scores[matching], len(matching) - k)[len(matching) - k:]]
+                  ranked.rarity, ranked.read)
 
 
 def search(snapshot: Snapshot, embedder: Embedder, question: str, k: int,
@@ -223,9 +237,19 @@ def answer_from(snapshot: Snapshot, ranked: Ranked, question: str, k: int,
     if not len(ranked.ids):
         return Answer(question, False, (), 0.0)
     chosen = _distinct(snapshot, ranked, k)
-    records = snapshot.metadata.passages(ranked.ids[chosen])
+    chosen_ids = [int(i) for i in ranked.ids[chosen]]
+    unread = [i for i in chosen_ids if i not in ranked.read]
+    if unread and highlights:
+        read = {**ranked.read, **_read(snapshot, np.array(unread, dtype=np.int64))}
+        records = [read[i][0] for i in chosen_ids]
+        sentences = [read[i][1] for i in chosen_ids]
+    elif unread:
+        records = snapshot.metadata.passages(ranked.ids[chosen])
+        sentences = None
+    else:
+        records = [ranked.read[i][0] for i in chosen_ids]
+        sentences = [ranked.read[i][1] for i in chosen_ids] if highlights else None
     query_tokens, idf = ranked.tokens, ranked.idf
-    sentences = [_sentence_tokens(r) for r in records] if highlights else None
     evidence = gate_evidence(snapshot, ranked, chosen[0], records[0],
                              sentences[0][2] if sentences else None)
     confidence = probability(evidence)
@@ -278,32 +302,19 @@ def _distinct(snapshot: Snapshot, ranked: Ranked, k: int) -> list[int]:
     return chosen
 
 
-def _sentence_tokens(record: PassageRecord
-                     ) -> tuple[list[tuple[int, int]], list[set[str]], set[str] | None]:
-    """A passage's sentence spans, each sentence's token set and, when they hold every word,
-    the whole text's (index/store/lexical.py, `span_tokens`)."""
-    text = record.text
-    spans = list(record.sentences) or sentence_spans(text) or [(0, len(text))]
-    return (spans, *span_tokens(text, spans))
-
-
 def _highlights(weights: dict[str, float], records: list[PassageRecord],
                 sentences: list[tuple] | None = None) -> list[str]:
     """The sentence of each text sharing the rarest words with the question (verbatim);
-    `sentences` are the records' `_sentence_tokens` when already known.
+    `sentences` are the records' `sentence_tokens` when already known.
 
     Lexical on purpose: embedding every candidate sentence would cost more than the whole
     search. Ties go to the earlier sentence.
     """
     best = []
-    for record, (spans, tokens, _) in zip(records, sentences or map(_sentence_tokens, records),
+    for record, (spans, tokens, _) in zip(records, sentences or map(sentence_tokens, records),
                                          strict=True):
         text = record.text
-        scores = [_overlap(weights, t) for t in tokens]
+        scores = [overlap(weights, t) for t in tokens]
         start, end = spans[max(range(len(spans)), key=lambda i: (scores[i], -i))]
         best.append(text[start:end])
     return best
-
-
-def _overlap(weights: dict[str, float], tokens: set[str]) -> float:
-    return sum(w for t, w in weights.items() if t in tokens)

@@ -22,6 +22,7 @@ from index.store.article_level import ArticleEvidence
 from index.store.dense import DenseStore
 from index.store.lexical import LexicalIndex
 from index.store.metadata import ArticleRecord, MetadataStore
+from index.store.top import top_rows
 
 PASSAGE_IDS_FILE = "passage_ids.npy"
 
@@ -33,6 +34,9 @@ class RowIds:
         self.ids = np.asarray(ids, dtype=np.int64)
         self._order = np.argsort(self.ids, kind="stable")
         self._sorted = self.ids[self._order]
+        # The last look-up: one question asks for the rows of the same candidates three
+        # times (their vectors, BM25 and articles), a binary search over every id each time.
+        self._last: tuple[tuple[bytes, bool], np.ndarray] | None = None
 
     @staticmethod
     def write(directory: Path, ids: Sequence[int]) -> None:
@@ -56,11 +60,18 @@ class RowIds:
         ids = np.asarray(ids, dtype=np.int64).reshape(-1)
         if not len(ids):
             return np.zeros(0, dtype=np.int64)
+        key = (ids.tobytes(), known_only)
+        last = self._last
+        if last is not None and last[0] == key:
+            return last[1]
         at = np.minimum(np.searchsorted(self._sorted, ids), max(len(self._sorted) - 1, 0))
         known = (self._sorted[at] == ids) if len(self._sorted) else np.zeros(len(ids), bool)
         if not known.all() and not known_only:
             raise IndexCorrupt(f"passage {int(ids[~known][0])} is not in this index generation")
-        return self._order[at[known]]
+        rows = self._order[at[known]]
+        rows.flags.writeable = False  # shared with the next caller asking for the same ids
+        self._last = (key, rows)
+        return rows
 
 
 class Recent:
@@ -142,12 +153,11 @@ class LocalLexical:
         scores = self._all_scores(tokens)
         if scores is None:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
-        rows = (np.flatnonzero(scores > 0) if among is None
-                else self._ids.rows(among, known_only=True))
-        if among is not None:
-            rows = rows[scores[rows] > 0]
-        if len(rows) > k:
-            rows = rows[np.argpartition(scores[rows], len(rows) - k)[len(rows) - k:]]
+        if among is None:
+            rows = top_rows(scores, k)
+        else:
+            rows = self._ids.rows(among, known_only=True)
+            rows = rows[top_rows(scores[rows], k)]
         return self._ids.ids[rows], scores[rows]
 
     def scores(self, tokens: Sequence[str], ids: Sequence[int] | np.ndarray) -> np.ndarray:
