@@ -44,7 +44,7 @@ class RankWeights:
     dense: float = 0.5
     article: float = 1.2
     sentence: float = 0.3
-    recency: float = 1.5  # × freshness, for questions asking for the latest (see _recency)
+    recency: float = 2.0  # × freshness, for questions asking for the latest (see _recency)
 
 
 DEFAULT_WEIGHTS = RankWeights()
