@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from index.errors import InvalidQuestion
+from index.errors import IndexCorrupt, InvalidQuestion
 from index.ingest.embedding import Embedder
 from index.search.fusion import fuse
 from index.search.gate import DEFAULT_THRESHOLD, GateEvidence, coverage, probability
@@ -48,7 +48,7 @@ class RankWeights:
 
 
 DEFAULT_WEIGHTS = RankWeights()
-SENTENCE_POOL = 10  # the candidates whose sentences are read: the most results one answer shows
+SENTENCE_POOL = 10  # the best candidates whose sentences are read (and reused by answer_from)
 MAX_QUESTION_CHARS = 1000
 
 
@@ -239,16 +239,13 @@ def answer_from(snapshot: Snapshot, ranked: Ranked, question: str, k: int,
     chosen = _distinct(snapshot, ranked, k)
     chosen_ids = [int(i) for i in ranked.ids[chosen]]
     unread = [i for i in chosen_ids if i not in ranked.read]
-    if unread and highlights:
-        read = {**ranked.read, **_read(snapshot, np.array(unread, dtype=np.int64))}
-        records = [read[i][0] for i in chosen_ids]
-        sentences = [read[i][1] for i in chosen_ids]
-    elif unread:
-        records = snapshot.metadata.passages(ranked.ids[chosen])
-        sentences = None
-    else:
-        records = [ranked.read[i][0] for i in chosen_ids]
-        sentences = [ranked.read[i][1] for i in chosen_ids] if highlights else None
+    fetched = ({r.id: r for r in snapshot.metadata.passages(np.array(unread, dtype=np.int64))}
+               if unread else {})
+    if missing := [i for i in unread if i not in fetched]:
+        raise IndexCorrupt(f"passage {missing[0]} is not in this index generation")
+    records = [ranked.read[i][0] if i in ranked.read else fetched[i] for i in chosen_ids]
+    sentences = ([ranked.read[i][1] if i in ranked.read else sentence_tokens(fetched[i])
+                  for i in chosen_ids] if highlights else None)
     query_tokens, idf = ranked.tokens, ranked.idf
     evidence = gate_evidence(snapshot, ranked, chosen[0], records[0],
                              sentences[0][2] if sentences else None)
