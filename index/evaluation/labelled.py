@@ -105,8 +105,8 @@ def fit_rank_weights(runs: Sequence[tuple[BriefingIndex, list[LabelledQuestion]]
                      grid: dict[str, Sequence[float]] | None = None) -> tuple[RankWeights, list]:
     """The RankWeights with the best mean recall@1 over `runs` (each an index and its covered
     fit questions); also returns every grid point's scores."""
-    # dense 0.5: 0.4 scores about as well here (0.8985 against 0.8979) but costs SciFact's
-    # train split (nDCG@10 0.729 against 0.736; 0.733 with the earlier min-max fusion)
+    # dense 0.5: before the sentence weight, 0.4 scored about as well here (0.8985 against
+    # 0.8979) but cost SciFact's train split (nDCG@10 0.729 against 0.736)
     grid = grid or {"dense": (0.5,), "article": (0.6, 1.2, 1.8),
                     "sentence": (0.0, 0.3, 0.6, 0.9)}
     names = list(grid)
