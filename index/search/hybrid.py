@@ -13,7 +13,12 @@ from index.search.fusion import fuse
 from index.search.gate import DEFAULT_THRESHOLD, GateEvidence, coverage, probability
 from index.search.rarity import rarities
 from index.search.scope import Scope, asks_for_latest
-from index.search.sentences import SentenceTokens, best_share, overlap, sentence_tokens
+from index.search.sentences import (
+    SentenceTokens,
+    best_sentence,
+    best_share,
+    sentence_tokens,
+)
 from index.spans import Hit, PassageRecord
 from index.store.lexical import stems, tokenize, words
 from index.store.snapshot import Snapshot
@@ -300,18 +305,16 @@ def _distinct(snapshot: Snapshot, ranked: Ranked, k: int) -> list[int]:
 
 
 def _highlights(weights: dict[str, float], records: list[PassageRecord],
-                sentences: list[tuple] | None = None) -> list[str]:
+                sentences: list[SentenceTokens] | None = None) -> list[str]:
     """The sentence of each text sharing the rarest words with the question (verbatim);
     `sentences` are the records' `sentence_tokens` when already known.
 
-    Lexical on purpose: embedding every candidate sentence would cost more than the whole
-    search. Ties go to the earlier sentence.
+    Lexical on purpose, as the ranking's best sentence is (index/search/sentences.py); ties go
+    to the earlier sentence.
     """
     best = []
     for record, (spans, tokens, _) in zip(records, sentences or map(sentence_tokens, records),
                                          strict=True):
-        text = record.text
-        scores = [overlap(weights, t) for t in tokens]
-        start, end = spans[max(range(len(spans)), key=lambda i: (scores[i], -i))]
-        best.append(text[start:end])
+        start, end = spans[best_sentence(weights, tokens)[0]]
+        best.append(record.text[start:end])
     return best

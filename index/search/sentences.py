@@ -33,7 +33,16 @@ def best_share(weights: Mapping[str, float], sentences: Sequence[set[str]]) -> f
     total = sum(weights.values())
     if total <= 0 or not sentences:
         return 0.0
-    return max(overlap(weights, tokens) for tokens in sentences) / total
+    return best_sentence(weights, sentences)[1] / total
+
+
+def best_sentence(weights: Mapping[str, float], sentences: Sequence[set[str]]
+                  ) -> tuple[int, float]:
+    """The position of the sentence holding the most weight of the question's tokens (the
+    earlier on ties) and that weight; `sentences` must not be empty."""
+    scores = [overlap(weights, tokens) for tokens in sentences]
+    best = max(range(len(scores)), key=lambda i: (scores[i], -i))
+    return best, scores[best]
 
 
 def overlap(weights: Mapping[str, float], tokens: set[str]) -> float:
