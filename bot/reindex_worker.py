@@ -44,8 +44,7 @@ class ReindexFailed(Exception):
 
 def spec_of(index: BriefingIndex, corpus_dir: Path) -> dict:
     """What the child needs to reindex exactly the folder `index` serves, with its model."""
-    return {"corpus_dir": str(Path(corpus_dir).resolve()),
-            "embedder": index.embedder.options(), "max_article_bytes": index.max_article_bytes}
+    return {"corpus_dir": str(Path(corpus_dir).resolve()), **index.build_options()}
 
 
 def worker_command() -> list[str]:
@@ -100,7 +99,7 @@ class Reindexer:
         if status != 0 or "report" not in outcome:
             raise ReindexFailed(_failure(status, outcome.get("failed")))
         report = report_from(outcome["report"])
-        await asyncio.to_thread(_serve_newest, index)
+        await asyncio.to_thread(index.reload)
         log.info("reindex process done in %.1f s (its peak RSS %s MB)",
                  time.monotonic() - started, outcome.get("peak_rss_mb"))
         return report
@@ -109,12 +108,6 @@ class Reindexer:
         """Kill the running child, if any (the bot is closing); the index is left as it was."""
         if self.process is not None and self.process.returncode is None:
             self.process.kill()
-
-
-def _serve_newest(index: BriefingIndex) -> None:
-    """Load the generation the child wrote, so the next question is answered from it."""
-    index.reload()
-    index.snapshot()
 
 
 def _failure(status: int, failed: str | None) -> str:

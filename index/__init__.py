@@ -164,11 +164,19 @@ class BriefingIndex:
         self._pointer = pointer
 
     def reload(self) -> None:
-        """Serve the generation current now from the next question on (another process, such
-        as the bot's reindex child, has just written it)."""
+        """Serve the generation current now (another process, such as the bot's reindex
+        child, has just written it), loading it before returning; if it cannot be loaded,
+        the last good one keeps serving."""
         with self._load_lock:
             self._pointer = None
             self.backend.pointer().identity(fresh=True)
+        self.snapshot()
+
+    def build_options(self) -> dict:
+        """What another process needs to build this index exactly as this one does, as JSON
+        values: the embedder's arguments and the article size limit (the bot's reindex
+        process is made from them, bot/reindex_worker.py)."""
+        return {"embedder": self.embedder.options(), "max_article_bytes": self.max_article_bytes}
 
     def reindex(self, corpus_dir: str | Path, progress: Progress | None = None,
                 on_wait: Callable[[], None] | None = None) -> ReindexReport:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from index import BriefingIndex
+from index.evaluation.labelled_sets import LabelledQuestion, squad_in_out
 from index.ingest.embedding import Embedder
 from tests.postgres import postgres_url  # noqa: F401 (one PostgreSQL per session, on first use)
 from tests.support import ROOT, SHARED
@@ -52,3 +53,16 @@ def seed_index(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> 
     index = BriefingIndex(base / "index", embedder=embedder)
     index.reindex(ROOT / "corpus")
     return index
+
+
+@pytest.fixture(scope="session")
+def squad_sample(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder, shared_eval: Path
+                 ) -> tuple[BriefingIndex, list[LabelledQuestion]]:
+    """Six SQuAD articles indexed, with the covered questions about them."""
+    labelled = squad_in_out(shared_eval / "squad-v1.1-dev" / "dev-v1.1.json")
+    articles = labelled.articles[:6]
+    ids = {a.id for a in articles}
+    questions = [q for q in labelled.questions if q.covered and q.article in ids]
+    index = BriefingIndex(tmp_path_factory.mktemp("squad") / "index", embedder=embedder)
+    index.index_articles(articles)
+    return index, questions

@@ -24,7 +24,6 @@ def prepare(index: BriefingIndex, labelled: LabelledSet, progress: Progress | No
             ) -> None:
     """Index the set's articles (incrementally: a cached index is reused)."""
     index.index_articles(labelled.articles, progress)
-    index.reload()
 
 
 def is_relevant(question: LabelledQuestion, hit: Hit) -> bool:

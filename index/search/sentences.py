@@ -27,15 +27,6 @@ def sentence_tokens(record: PassageRecord) -> SentenceTokens:
     return (spans, *span_tokens(text, spans))
 
 
-def best_share(weights: Mapping[str, float], sentences: Sequence[set[str]]) -> float:
-    """The largest weighted share of the question's tokens (`weights`: token → weight) that
-    one of `sentences` holds; 0 for a question without weighted tokens."""
-    total = sum(weights.values())
-    if total <= 0 or not sentences:
-        return 0.0
-    return best_sentence(weights, sentences)[1] / total
-
-
 def best_sentence(weights: Mapping[str, float], sentences: Sequence[set[str]]
                   ) -> tuple[int, float]:
     """The position of the sentence holding the most weight of the question's tokens (the
