@@ -21,6 +21,8 @@ import re
 
 
 class Kind(enum.Enum):
+    """The kinds of answer told apart."""
+
     DATE = "date"
     NUMBER = "number"
 
@@ -64,4 +66,3 @@ def holds(kind: Kind, text: str, question: str) -> bool:
     pattern = _HOLDS[kind]
     named = {m.group(0).lower() for m in pattern.finditer(question)}
     return any(m.group(0).lower() not in named for m in pattern.finditer(text))
-
