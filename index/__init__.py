@@ -166,7 +166,7 @@ class BriefingIndex:
     def reload(self) -> None:
         """Serve the generation current now (another process, such as the bot's reindex
         child, has just written it), loading it before returning; if it cannot be loaded,
-        the last good one keeps serving."""
+        the last good one keeps serving (with none served yet, it raises as `snapshot` does)."""
         with self._load_lock:
             self._pointer = None
             self.backend.pointer().identity(fresh=True)

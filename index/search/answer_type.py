@@ -8,9 +8,14 @@ the answer (`RankWeights.answer_kind`, index/search/hybrid.py). It was also trie
 feature and not kept: the fit sets' uncovered questions are off-topic, so the fitted
 coefficient was small and the test halves did not move.
 
-Only the two kinds that plain patterns recognise reliably in English are told apart: dates
-(years, months, weekdays, seasons, centuries, "ago") and numbers (digits, number words). A
-number or date the question itself gives ("the October 7 attack") does not count as an answer.
+Only two kinds are told apart: dates (years, months, weekdays, seasons, centuries, "ago") and
+numbers (digits, number words). The patterns are loose, and the weight was fitted with them as
+they are: any three- or four-digit number counts as a year ("500 people"), "march" and "ad"
+count as dates, "one" as a number, while "last year" does not count. A date or number the
+question itself gives ("the October 7 attack") does not count as an answer; another day of
+that month ("October 30") does not either, because day numbers are not matched. Only a
+question's opening is read ("When…", "How many…"), so a follow-up ranked together with its
+earlier question takes that question's kind (index/search/followup.py).
 """
 
 from __future__ import annotations
