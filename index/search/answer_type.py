@@ -14,8 +14,8 @@ they are: any three- or four-digit number counts as a year ("500 people"), "marc
 count as dates, "one" as a number, while "last year" does not count. A date or number the
 question itself gives ("the October 7 attack") does not count as an answer; another day of
 that month ("October 30") does not either, because day numbers are not matched. Only a
-question's opening is read ("When…", "How many…"), so a follow-up ranked together with its
-earlier question takes that question's kind (index/search/followup.py).
+question's opening is read ("When…", "How many…"); a follow-up ranked together with its
+earlier question is read on its own (`rank(asking=…)`).
 """
 
 from __future__ import annotations

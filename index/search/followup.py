@@ -160,7 +160,7 @@ def ask_followup(snapshot: Snapshot, embedder: Embedder, text: str, turns: Seque
     near = _context_passages(snapshot, turns[-1].cited)
     near_ids = np.fromiter(near, dtype=np.int64, count=len(near))
     combined = rank(snapshot, embedder, combined_text, weights=weights, also=near_ids,
-                    scope=scope)
+                    scope=scope, asking=text)
     if not len(combined.ids):
         return alone, True
     own = rank(snapshot, embedder, text, weights=weights, also=combined.ids, scope=scope)

@@ -112,9 +112,12 @@ def check_question(question: str, max_chars: int = MAX_QUESTION_CHARS) -> str:
 
 def rank(snapshot: Snapshot, embedder: Embedder, question: str,
          candidates: int = CANDIDATES, weights: RankWeights = DEFAULT_WEIGHTS,
-         also: np.ndarray | None = None, scope: Scope | None = None) -> Ranked:
+         also: np.ndarray | None = None, scope: Scope | None = None,
+         asking: str | None = None) -> Ranked:
     """Fuse the dense and BM25 top candidates for `question` into one ranking, with the
     evidence of their articles; passage ids in `also` are ranked too, whether found or not.
+    The kind of answer sought is read from `asking` when given (a follow-up ranked together
+    with its earlier question), else from `question`.
 
     With a `scope`, only passages of the articles in it are candidates. A question asking for
     the latest gets `weights.recency` × each candidate's article freshness.
@@ -158,7 +161,7 @@ def rank(snapshot: Snapshot, embedder: Embedder, question: str,
     if weights.sentence or weights.answer_kind:
         pool = np.argsort(-fused, kind="stable")[:SENTENCE_POOL]
         read = _read(snapshot, ids[pool])
-        kind = answer_type.expected(question) if weights.answer_kind else None
+        kind = answer_type.expected(asking or question) if weights.answer_kind else None
         total = sum(idf.values())
         if total > 0:
             fused[pool] += [_sentence_bonus(weights, idf, total, *read[int(i)], question, kind)
@@ -217,7 +220,7 @@ def _sentence_bonus(weights: RankWeights, idf: dict[str, float], total: float,
     spans, sentence_sets, _ = sentences
     at, held = best_sentence(idf, sentence_sets)
     bonus = weights.sentence * held / total
-    if kind is not None:
+    if kind is not None and held > 0:  # a sentence without the question's words answers nothing
         start, end = spans[at]
         bonus += weights.answer_kind * answer_type.holds(kind, record.text[start:end], question)
     return bonus
