@@ -9,7 +9,7 @@ import numpy as np
 
 from index.errors import IndexCorrupt, InvalidQuestion
 from index.ingest.embedding import Embedder
-from index.search import answer_type
+from index.search import answer_type, spelling
 from index.search.fusion import fuse
 from index.search.gate import DEFAULT_THRESHOLD, GateEvidence, coverage, probability
 from index.search.rarity import rarities
@@ -199,8 +199,10 @@ def _lexical_side(snapshot: Snapshot, question: str, candidates: int,
                   allowed: np.ndarray | None) -> _Lexical:
     """The question's tokens, IDF and lexical candidates (among `allowed` passage ids); the
     article evidence is prepared too, where the backend can do that without the candidates."""
-    surface = words(question)
-    stemmed = stems(surface)  # = tokenize(question); the gate also weighs the surface words
+    typed = words(question)
+    # = tokenize(question), misspellings read as meant; the gate also weighs the surface words
+    corrected = spelling.correct(typed, stems(typed), snapshot.lexical)
+    surface, stemmed = corrected.surface, corrected.stemmed
     tokens = list(dict.fromkeys(stemmed))
     ids, _ = snapshot.lexical.top(stemmed, candidates, among=allowed)
     snapshot.articles.prepare(tokens)

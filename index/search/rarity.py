@@ -52,6 +52,17 @@ def rarities(surface: Sequence[str], stemmed: Sequence[str], tokens: Sequence[st
     return np.array([max(best.get(t, unknown), 0.0) for t in tokens], dtype=np.float64)
 
 
+def is_english(word: str) -> bool:
+    """Whether a folded word is one of the English words at or above Zipf 3."""
+    return word in _zipf()
+
+
+@functools.cache
+def english_words() -> tuple[str, ...]:
+    """Those words, as a sequence (what fuzzy matching searches)."""
+    return tuple(_zipf())
+
+
 def warm_up() -> None:
     """Load the word frequencies now rather than on the first question."""
     _zipf()

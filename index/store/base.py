@@ -80,6 +80,11 @@ class LexicalSearch(Protocol):
         the relevance gate weighs the question's words by it."""
         ...
 
+    def vocabulary(self) -> Sequence[str]:
+        """Every token in some passage (what a misspelt question word is matched against;
+        read once per generation)."""
+        ...
+
 
 @runtime_checkable
 class ArticleSearch(Protocol):

@@ -185,6 +185,10 @@ class LexicalIndex:
             np.add.at(scores, self._indices[span], self._data[span])
         return scores
 
+    def vocabulary(self) -> list[str]:
+        """Every token of the indexed texts."""
+        return list(self._model.vocab_dict)
+
     def occurs_in(self, tokens: Sequence[str], row: int) -> np.ndarray:
         """Which of `tokens` occur in the text of `row` (read from the index's postings, whose
         rows are sorted, so each is one binary search)."""

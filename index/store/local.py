@@ -141,6 +141,7 @@ class LocalLexical:
         self._index = index
         self._ids = ids
         self._recent = Recent()
+        self._vocabulary: list[str] | None = None
 
     def _all_scores(self, tokens: Sequence[str]) -> np.ndarray | None:
         if self._index is None:
@@ -172,6 +173,12 @@ class LocalLexical:
         if self._index is None:
             return np.full(len(tokens), np.log1p(0.5 / 0.5))
         return self._index.idf(tokens)
+
+    def vocabulary(self) -> Sequence[str]:
+        """Every indexed token (built on first use, then kept)."""
+        if self._vocabulary is None:
+            self._vocabulary = self._index.vocabulary() if self._index is not None else []
+        return self._vocabulary
 
 
 class LocalArticles:

@@ -84,6 +84,16 @@ def test_dev_questions_recall_and_gate(seeded, shared_eval):
     assert result["off_topic_refused"] == 1.0, result["details"]
 
 
+def test_a_misspelt_question_is_answered_from_its_paragraph(seeded):
+    """Misspelt words are matched against each backend's own vocabulary
+    (index/search/spelling.py)."""
+    for question, paragraph in (("what came out of the sochi meetng?", 5),
+                                ("what did nebenzya say about israel's right to self defense", 9)):
+        answer = seeded.ask(question)
+        assert answer.answered, (question, answer.confidence)
+        assert answer.hits[0].paragraphs == (paragraph,)
+
+
 @pytest.mark.parametrize("name", ["seed_gate_questions.jsonl", "seed_topics.jsonl"])
 def test_project_gate_sets(seeded, name):
     result = evaluate_questions(seeded, read_jsonl(ROOT / "tests" / "data" / name))

@@ -138,6 +138,7 @@ class PgLexical:
 
     def __init__(self, gen: Generation) -> None:
         self._gen = gen
+        self._vocabulary: list[str] | None = None
 
     def top(self, tokens: Sequence[str], k: int,
             among: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -157,6 +158,14 @@ class PgLexical:
     def idf(self, tokens: Sequence[str]) -> np.ndarray:
         """BM25 IDF of each token over the passages."""
         return idf(self._gen, "p", tokens)
+
+    def vocabulary(self) -> Sequence[str]:
+        """Every lexeme of the generation's passages (read on first use, then kept)."""
+        if self._vocabulary is None:
+            self._vocabulary = [r[0] for r in self._gen.query(
+                "SELECT lexeme FROM {s}.terms WHERE generation = %s AND scope = 'p'",
+                (self._gen.id,))]
+        return self._vocabulary
 
 
 class PgArticles:
