@@ -53,8 +53,8 @@ def correct(surface: Sequence[str], stemmed: Sequence[str], lexical: LexicalSear
     suspects = sorted({(word, token) for word, token in zip(surface, stemmed, strict=True)
                        if max_edits(word) and not is_english(word)})
     if suspects:
-        unseen = lexical.idf([t for _, t in suspects]) >= lexical.idf([_NEVER_A_TOKEN])[0]
-        suspects = [s for s, new in zip(suspects, unseen, strict=True) if new]
+        *idf, unseen = lexical.idf([t for _, t in suspects] + [_NEVER_A_TOKEN])
+        suspects = [s for s, weight in zip(suspects, idf, strict=True) if weight >= unseen]
     if not suspects:
         return Corrected(list(surface), list(stemmed), {})
     meant: dict[str, tuple[str, str]] = {}  # typed word -> (surface word, token)
@@ -78,16 +78,18 @@ def _nearest(word: str, token: str, lexical: LexicalSearch) -> tuple[str, str] |
     found = [(edits, word, near) for near, edits in _within(token, limit,
                                                             _buckets(lexical.vocabulary()))]
     english = _within(word, limit, _buckets(english_words()))
-    if english:
-        english_tokens = stems([w for w, _ in english])
-        known = lexical.idf(english_tokens) < lexical.idf([_NEVER_A_TOKEN])[0]
-        found += [(edits, w, t) for (w, edits), t, k in zip(
-            english, english_tokens, known, strict=True) if k]
+    found += [(edits, w, t) for (w, edits), t in zip(
+        english, stems([w for w, _ in english]), strict=True)]
     if not found:
         return None
-    commonness = dict(zip((t for *_, t in found),
-                          -lexical.idf([t for *_, t in found]), strict=True))
-    _, surface_word, best = min(found, key=lambda f: (f[0], -commonness[f[2]], f[2]))
+    *idf, unseen = lexical.idf([t for *_, t in found] + [_NEVER_A_TOKEN])
+    # fewest edits, then the token in most passages (lowest IDF); English words whose stem
+    # is in no passage drop out
+    ranked = [(edits, weight, t, w) for (edits, w, t), weight in zip(found, idf, strict=True)
+              if weight < unseen]
+    if not ranked:
+        return None
+    _, _, best, surface_word = min(ranked)
     return surface_word, best
 
 
