@@ -47,6 +47,22 @@ def test_answer_work_waits_until_every_interaction_is_acknowledged():
     asyncio.run(scenario())
 
 
+def test_answer_work_waits_for_an_earlier_interaction_when_a_later_one_is_acknowledged():
+    async def scenario() -> None:
+        acks = Acknowledgements()
+        first, second = Interaction(1), Interaction(2)
+        acks.arrived(first)
+        acks.arrived(second)
+        second.response.done = True
+        waiting = asyncio.create_task(acks.settled())
+        await asyncio.sleep(0.05)
+        assert not waiting.done()
+        first.response.done = True
+        await asyncio.wait_for(waiting, 0.2)
+
+    asyncio.run(scenario())
+
+
 def test_an_interaction_never_acknowledged_holds_answers_only_briefly(monkeypatch):
     monkeypatch.setattr(acknowledgements, "HOLD_S", 0.05)
     monkeypatch.setattr(acknowledgements, "STALE_S", 0.2)
