@@ -14,6 +14,7 @@ import discord
 import yarl
 
 from bot.citation import paragraphs_label
+from bot.wording import NOT_COVERED, SEEMS_NOT_COVERED, read_as_note
 from index import Answer, ArticleRecord, Digest, Hit, ReindexReport, Story, Summary, SummarySentence
 
 CONTENT_LIMIT = 2000
@@ -28,9 +29,6 @@ URL_LIMIT = 300  # a longer source is not linked: it would eat the embed's budge
 ELLIPSIS = "…"
 COLOUR = discord.Colour.blurple()
 
-NOT_COVERED = "The indexed articles don't cover that."
-SEEMS_NOT_COVERED = ("The indexed articles don't seem to cover that. "
-                     "The closest passage, low confidence:")
 LOW_CONFIDENCE_COLOUR = discord.Colour.light_grey()
 
 
@@ -172,7 +170,9 @@ def closest_embed(answer: Answer) -> discord.Embed | None:
 def not_covered_message(answer: Answer) -> dict[str, object]:
     """Keyword arguments for sending a refusal: the plain line, then any closest passage."""
     embed = closest_embed(answer)
-    message: dict[str, object] = {"content": not_covered_text(answer)}
+    note = read_as_note(answer.read_as)
+    message: dict[str, object] = {"content": f"{note}\n{not_covered_text(answer)}" if note
+                                  else not_covered_text(answer)}
     if embed is not None:
         message["embed"] = embed
     return message

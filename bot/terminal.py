@@ -8,12 +8,8 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 
 from bot.citation import paragraphs_label
+from bot.wording import NOT_COVERED, SEEMS_NOT_COVERED, read_as_note
 from index import Answer, ArticleRecord, Digest, ReindexReport, Summary, SummarySentence
-
-NOT_COVERED = "The indexed articles don't cover that."
-SEEMS_NOT_COVERED = ("The indexed articles don't seem to cover that. "
-                     "The closest passage, low confidence:")
-
 
 # Bidirectional overrides and isolates: they reorder what a terminal shows ("RLO" attacks).
 _BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -56,10 +52,12 @@ def describe_report(report: ReindexReport) -> list[str]:
 
 
 def answer_json(answer: Answer) -> dict:
-    """The documented `ask --json` shape."""
+    """The documented `ask --json` shape; `read_as` only when misspelt words were read."""
+    read_as = {"read_as": dict(answer.read_as)} if answer.read_as else {}
     return {
         "question": answer.question,
         "answered": answer.answered,
+        **read_as,
         "hits": [{"rank": h.rank, "score": h.score, "article": h.article, "title": h.title,
                   "paragraphs": list(h.paragraphs), "start": h.start, "end": h.end,
                   "text": h.text, "highlight": h.highlight} for h in answer.hits],
@@ -67,9 +65,14 @@ def answer_json(answer: Answer) -> dict:
 
 
 def format_answer(answer: Answer, width: int = 100) -> str:
-    """Numbered cited passages with the highlight in **bold**, or the not-covered line."""
-    if not answer.answered:
-        return _format_refusal(answer, width)
+    """Numbered cited passages with the highlight in **bold**, or the not-covered line; first,
+    how misspelt words were read, if any were."""
+    note = read_as_note(answer.read_as)
+    text = _format_refusal(answer, width) if not answer.answered else _format_hits(answer, width)
+    return f"{shown(note)}\n{text}" if note else text
+
+
+def _format_hits(answer: Answer, width: int) -> str:
     blocks = []
     for hit in answer.hits:
         text = hit.text.replace(hit.highlight, f"**{hit.highlight}**", 1)

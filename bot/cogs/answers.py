@@ -58,8 +58,11 @@ def message_for(bot: BriefingBot, question: Question, answer: Answer, results: i
     `threadable`: the answer will be a message a thread can be opened on."""
     if not answer.answered:
         return render.not_covered_message(answer)
-    return {"embed": render.answer_embed(answer),
-            "view": AnswerView(bot, question, answer, results, results, threadable=threadable)}
+    message = {"embed": render.answer_embed(answer),
+               "view": AnswerView(bot, question, answer, results, results, threadable=threadable)}
+    if note := render.read_as_note(answer.read_as):
+        message["content"] = note
+    return message
 
 
 def can_hold_threads(channel: object) -> bool:

@@ -74,6 +74,7 @@ class Answer:
     confidence: float
     evidence: GateEvidence | None = None
     query: np.ndarray | None = field(default=None, compare=False, repr=False)
+    read_as: dict[str, str] = field(default_factory=dict)  # misspelt word -> word read
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,7 @@ class Ranked:
     rarity: np.ndarray          # each token's rarity in English (weighs the gate's coverage)
     read: dict[int, tuple[PassageRecord, SentenceTokens]] = field(default_factory=dict)
     # ^ passages already read, by id, with their sentences' tokens (answer_from reuses them)
+    read_as: dict[str, str] = field(default_factory=dict)  # misspelt word -> word read
 
 
 def check_question(question: str, max_chars: int = MAX_QUESTION_CHARS) -> str:
@@ -146,7 +148,7 @@ def rank(snapshot: Snapshot, embedder: Embedder, question: str,
     if not len(ids):
         empty = np.zeros(0)
         return Ranked(ids, empty, empty, query, tokens, ids, empty, lexical.idf,
-                      lexical.rarity)
+                      lexical.rarity, read_as=lexical.read_as)
     similarities = snapshot.dense.similarities(query, ids)
     lexical_scores = snapshot.lexical.scores(lexical.words, ids)
     idf = dict(zip(tokens, lexical.idf.tolist(), strict=True))
@@ -168,7 +170,8 @@ def rank(snapshot: Snapshot, embedder: Embedder, question: str,
                             if int(i) in read else 0.0 for i in ids[pool]]
     order = np.argsort(-fused, kind="stable")
     return Ranked(ids[order], fused[order], similarities[order], query, tokens,
-                  articles[order], article_scores[order], lexical.idf, lexical.rarity, read)
+                  articles[order], article_scores[order], lexical.idf, lexical.rarity, read,
+                  lexical.read_as)
 
 
 def _read(snapshot: Snapshot, ids: np.ndarray
@@ -193,6 +196,7 @@ class _Lexical:
     idf: np.ndarray               # their passage-level IDF
     rarity: np.ndarray            # their rarity in English (index/search/rarity.py)
     ids: np.ndarray               # the best `candidates` passages by BM25 (unordered)
+    read_as: dict[str, str]       # misspelt words and what they were read as
 
 
 def _lexical_side(snapshot: Snapshot, question: str, candidates: int,
@@ -207,7 +211,7 @@ def _lexical_side(snapshot: Snapshot, question: str, candidates: int,
     ids, _ = snapshot.lexical.top(stemmed, candidates, among=allowed)
     snapshot.articles.prepare(tokens)
     return _Lexical(stemmed, tokens, snapshot.lexical.idf(tokens),
-                    rarities(surface, stemmed, tokens), ids)
+                    rarities(surface, stemmed, tokens), ids, corrected.read_as)
 
 
 RECENCY_POOL = 10  # candidates among which "the latest" is looked for
@@ -247,7 +251,7 @@ def boosted(ranked: Ranked, bonus: np.ndarray) -> Ranked:
     order = np.argsort(-scores, kind="stable")
     return Ranked(ranked.ids[order], scores[order], ranked.similarities[order], ranked.query,
                   ranked.tokens, ranked.articles[order], ranked.article_scores[order], ranked.idf,
-                  ranked.rarity, ranked.read)
+                  ranked.rarity, ranked.read, ranked.read_as)
 
 
 def search(snapshot: Snapshot, embedder: Embedder, question: str, k: int,
@@ -268,7 +272,7 @@ def answer_from(snapshot: Snapshot, ranked: Ranked, question: str, k: int,
                 gate_threshold: float = DEFAULT_THRESHOLD, highlights: bool = True) -> Answer:
     """The answer a ranking gives: its `k` best distinct passages, gated for relevance."""
     if not len(ranked.ids):
-        return Answer(question, False, (), 0.0)
+        return Answer(question, False, (), 0.0, read_as=ranked.read_as)
     chosen = _distinct(snapshot, ranked, k)
     chosen_ids = [int(i) for i in ranked.ids[chosen]]
     unread = [i for i in chosen_ids if i not in ranked.read]
@@ -291,7 +295,7 @@ def answer_from(snapshot: Snapshot, ranked: Ranked, question: str, k: int,
             similarity=round(float(ranked.similarities[c]), 4))
         for i, (c, r, h) in enumerate(zip(chosen, records, best, strict=True)))
     return Answer(question, confidence >= gate_threshold, hits, round(confidence, 4), evidence,
-                  ranked.query)
+                  ranked.query, ranked.read_as)
 
 
 def gate_evidence(snapshot: Snapshot, ranked: Ranked, best: int, record: PassageRecord,

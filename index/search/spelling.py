@@ -43,7 +43,7 @@ class Corrected:
 
     surface: list[str]  # as typed, or the English word meant
     stemmed: list[str]  # their tokens (`index.store.lexical.stems`)
-    changed: dict[str, str]  # typed word -> the token read instead
+    read_as: dict[str, str]  # typed word -> the word read instead (shown to the reader)
 
 
 def correct(surface: Sequence[str], stemmed: Sequence[str], lexical: LexicalSearch
@@ -64,7 +64,9 @@ def correct(surface: Sequence[str], stemmed: Sequence[str], lexical: LexicalSear
     new_surface = [meant[w][0] if w in meant else w for w in surface]
     new_stemmed = [meant[w][1] if w in meant else t
                    for w, t in zip(surface, stemmed, strict=True)]
-    return Corrected(new_surface, new_stemmed, {w: m[1] for w, m in meant.items()})
+    # a name is shown as its indexed token; an English word as itself
+    return Corrected(new_surface, new_stemmed,
+                     {w: m[1] if m[0] == w else m[0] for w, m in meant.items()})
 
 
 _NEVER_A_TOKEN = "\x01"  # no text yields it: its IDF is that of a token in no passage

@@ -42,6 +42,16 @@ def test_first_ask_builds_the_index_then_answers_in_the_documented_json(env):
     assert top["text"] in body
 
 
+def test_a_misspelt_word_is_read_as_meant_and_the_answer_says_so(env):
+    question = "what came out of the sochi meetng?"
+    answer = json.loads(run(["ask", "--json", question], env).stdout)
+    assert answer["read_as"] == {"meetng": "meeting"}
+    assert answer["answered"] and answer["hits"][0]["paragraphs"] == [5]
+    lines = run(["ask", question], env).stdout.splitlines()
+    assert lines[0] == "Read “meetng” as “meeting”."
+    assert lines[1].startswith("1. ") and lines[1].endswith("· ¶5")
+
+
 def test_text_answer_cites_title_and_paragraph_and_bolds_the_highlight(env):
     result = run(["ask", "-k", "2", "Why did Erdoğan approve Sweden?"], env)
     assert result.returncode == 0, result.stderr

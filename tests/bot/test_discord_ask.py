@@ -63,6 +63,17 @@ def test_ask_defers_then_answers_with_an_embed_citing_paragraph_15(run):
     run(scenario)
 
 
+def test_an_answer_to_a_misspelt_question_says_how_it_was_read(run):
+    async def scenario(h: Harness) -> None:
+        sent = await h.server.send_interaction(
+            "ask", {"question": "what did nebenzya say about israel's right to self defense"})
+        answer = await answer_of(h.server, sent)
+        assert answer["content"] == "Read “nebenzya” as “nebenzha”."
+        assert answer["embeds"][0]["fields"][0]["name"].endswith("· ¶9")
+
+    run(scenario)
+
+
 def test_private_ask_with_one_result_is_ephemeral(run):
     async def scenario(h: Harness) -> None:
         sent = await h.server.send_interaction(

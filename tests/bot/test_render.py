@@ -124,3 +124,13 @@ def test_embed_payload_is_accepted_by_discord_py():
     payload = render.answer_embed(answer).to_dict()
     assert payload["fields"][0]["value"].endswith("(https://x.org/a)")
     assert isinstance(discord.Embed.from_dict(payload), discord.Embed)
+
+
+def test_a_refusal_of_a_misspelt_question_says_how_it_was_read_first():
+    from bot.wording import SEEMS_NOT_COVERED, read_as_note
+
+    refusal = render.not_covered_message(Answer("q", False, (hit(1, "Hello", "Hello"),), 0.1,
+                                                read_as={"meetng": "meeting", "x": "y"}))
+    assert refusal["content"] == ("Read “meetng” as “meeting” and “x” as “y”.\n"
+                                  + SEEMS_NOT_COVERED)
+    assert read_as_note({}) == ""

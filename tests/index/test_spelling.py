@@ -20,23 +20,23 @@ def _read(question: str):
 
 def test_a_misspelt_english_word_is_read_as_the_indexed_stem_of_the_word_meant():
     read = _read("what came out of the sochi meetng")
-    assert read.changed == {"meetng": "meet"}
+    assert read.read_as == {"meetng": "meeting"}
     assert read.stemmed == tokenize("what came out of the sochi meeting")
     assert "meeting" in read.surface  # its rarity is that of the English word
 
 
 def test_a_misspelt_name_is_read_as_the_indexed_name_one_edit_away():
-    assert _read("what did nebenzya say").changed == {"nebenzya": "nebenzha"}
-    assert _read("when did erdgoan go to sochi").changed == {"erdgoan": "erdogan"}
+    assert _read("what did nebenzya say").read_as == {"nebenzya": "nebenzha"}
+    assert _read("when did erdgoan go to sochi").read_as == {"erdgoan": "erdogan"}
 
 
 def test_words_the_articles_lack_stay_as_typed():
     # English words absent from the index are evidence the articles don't cover the question
     read = _read("who coaches turkey's basketball team")
-    assert read.changed == {}
+    assert read.read_as == {}
     assert read.stemmed == tokenize("who coaches turkey's basketball team")
     # an unknown word with no indexed neighbour, short words, and numbers are left alone too
-    assert _read("zyxwvut putn 20233 putinn").changed == {"putinn": "putin"}
+    assert _read("zyxwvut putn 20233 putinn").read_as == {"putinn": "putin"}
 
 
 def test_how_far_a_typed_word_may_be_from_what_it_meant():

@@ -1,0 +1,19 @@
+"""What an answer says besides its passages, the same in Discord and in the terminal."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+NOT_COVERED = "The indexed articles don't cover that."
+SEEMS_NOT_COVERED = ("The indexed articles don't seem to cover that. "
+                     "The closest passage, low confidence:")
+
+
+def read_as_note(read_as: Mapping[str, str]) -> str:
+    """'Read "meetng" as "meeting".' for the misspelt words a question was read with (empty
+    when none): a reader whose word was read wrongly sees why the passages are off."""
+    if not read_as:
+        return ""
+    pairs = [f"“{typed}” as “{word}”" for typed, word in read_as.items()]
+    listed = pairs[0] if len(pairs) == 1 else ", ".join(pairs[:-1]) + " and " + pairs[-1]
+    return f"Read {listed}."
