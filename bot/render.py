@@ -167,10 +167,15 @@ def closest_embed(answer: Answer) -> discord.Embed | None:
     return embed
 
 
+def read_as_line(answer: Answer) -> str:
+    """How misspelt words were read (bot.wording), inert: an indexed token may hold "@"."""
+    return read_as_note({inert(typed): inert(word) for typed, word in answer.read_as.items()})
+
+
 def not_covered_message(answer: Answer) -> dict[str, object]:
     """Keyword arguments for sending a refusal: the plain line, then any closest passage."""
     embed = closest_embed(answer)
-    note = read_as_note(answer.read_as)
+    note = read_as_line(answer)
     message: dict[str, object] = {"content": f"{note}\n{not_covered_text(answer)}" if note
                                   else not_covered_text(answer)}
     if embed is not None:

@@ -60,7 +60,7 @@ def message_for(bot: BriefingBot, question: Question, answer: Answer, results: i
         return render.not_covered_message(answer)
     message = {"embed": render.answer_embed(answer),
                "view": AnswerView(bot, question, answer, results, results, threadable=threadable)}
-    if note := render.read_as_note(answer.read_as):
+    if note := render.read_as_line(answer):
         message["content"] = note
     return message
 

@@ -184,8 +184,10 @@ def ask_followup(snapshot: Snapshot, embedder: Embedder, text: str, turns: Seque
                                        record))
     confidence = max(answer.confidence, on_own)
     threshold = gate_threshold * (context.in_subject_gate if top in near else 1.0)
+    # only the words this message misspelt (the combined ranking also read the earlier one)
+    read_as = {typed: word for typed, word in answer.read_as.items() if typed in own.read_as}
     return replace(answer, answered=confidence >= threshold,
-                   confidence=round(confidence, 4)), False
+                   confidence=round(confidence, 4), read_as=read_as), False
 
 
 def _context_passages(snapshot: Snapshot, cited: Sequence[tuple[str, tuple[int, ...]]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
@@ -12,7 +13,7 @@ from index.ingest.embedding import Embedder
 from index.search import answer_type, spelling
 from index.search.fusion import fuse
 from index.search.gate import DEFAULT_THRESHOLD, GateEvidence, coverage, probability
-from index.search.rarity import rarities
+from index.search.rarity import is_english, rarities
 from index.search.scope import Scope, asks_for_latest
 from index.search.sentences import (
     SentenceTokens,
@@ -20,7 +21,7 @@ from index.search.sentences import (
     sentence_tokens,
 )
 from index.spans import Hit, PassageRecord
-from index.store.lexical import stems, tokenize, words
+from index.store.lexical import fold, stems, tokenize, words
 from index.store.snapshot import Snapshot
 from index.store.top import top_rows
 
@@ -295,7 +296,25 @@ def answer_from(snapshot: Snapshot, ranked: Ranked, question: str, k: int,
             similarity=round(float(ranked.similarities[c]), 4))
         for i, (c, r, h) in enumerate(zip(chosen, records, best, strict=True)))
     return Answer(question, confidence >= gate_threshold, hits, round(confidence, 4), evidence,
-                  ranked.query, ranked.read_as)
+                  ranked.query, _as_written(ranked.read_as, texts))
+
+
+def _as_written(read_as: dict[str, str], texts: list[str]) -> dict[str, str]:
+    """`read_as` with each indexed token that is not an English word (a name: "nebenzha",
+    "kennedi") shown as the passages write it ("Nebenzha", "Kennedy"), where they do."""
+    names = {token for token in read_as.values() if not is_english(token)}
+    if not names:
+        return read_as
+    written: dict[str, str] = {}
+    for text in texts:
+        found = _WORD.findall(text)
+        for word, token in zip(found, stems([fold(w) for w in found]), strict=True):
+            if token in names:
+                written.setdefault(token, word)
+    return {typed: written.get(token, token) for typed, token in read_as.items()}
+
+
+_WORD = re.compile(r"\w+")
 
 
 def gate_evidence(snapshot: Snapshot, ranked: Ranked, best: int, record: PassageRecord,

@@ -57,6 +57,14 @@ def is_english(word: str) -> bool:
     return word in _zipf()
 
 
+def is_word(word: str) -> bool:
+    """Whether English text uses a folded word at all (wordfreq's large list, ~36 MB, loaded
+    on first use: only for words that no passage holds and the small list lacks)."""
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(word, "en") > 0
+
+
 @functools.cache
 def english_words() -> tuple[str, ...]:
     """Those words, as a sequence (what fuzzy matching searches)."""

@@ -5,26 +5,33 @@ nebenzya say". A misspelt word matches no passage, so the ranking loses it and t
 gate counts it as a telling word the articles lack: over the seed article the first question
 was refused at 0.02 and answers at 0.48 spelt right.
 
-Only a word that is in no indexed passage *and* is not an English word is corrected: a real
-word the articles lack ("football" in "Who is Turkey's football coach?") is evidence that they
-don't cover the question and stays as typed. A candidate must be an indexed token within
+Only a word that is in no indexed passage *and* that English text never uses (wordfreq's large
+list: "hypersonic" and "outbid" are words, "meetng" is not) is corrected: a real word the
+articles lack ("football" in "Who is Turkey's football coach?") is evidence that they don't
+cover the question and stays as typed. A candidate must be an indexed token within
 `max_edits` (optimal string alignment: a swap of two letters is one edit) of the typed word,
-either directly (names: "nebenzya" → "nebenzha") or through an English word whose stem is
-indexed ("meetng" → "meeting" → "meet"). The fewest edits win, then the token in most
-passages.
+either through an English word whose stem is indexed ("meetng" → "meeting" → "meet") or
+directly (names: "nebenzya" → "nebenzha"). The fewest edits win, then the token in most
+passages, then the English word.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from index.search.rarity import english_words, is_english
+from index.errors import BriefingError
+from index.search.rarity import english_words, is_english, is_word
 from index.store.base import LexicalSearch
 from index.store.lexical import stems
+
+log = logging.getLogger(__name__)
 
 SHORTEST = 5  # shorter words have too many neighbours one edit away to guess from
 LONG = 10  # from this length two edits are allowed
@@ -43,79 +50,110 @@ class Corrected:
 
     surface: list[str]  # as typed, or the English word meant
     stemmed: list[str]  # their tokens (`index.store.lexical.stems`)
-    read_as: dict[str, str]  # typed word -> the word read instead (shown to the reader)
+    read_as: dict[str, str]  # typed word -> the English word or indexed token read instead
+
+
+_NEVER_A_TOKEN = "\x01"  # no text yields it: its IDF is that of a token in no passage
+_ENGLISH, _DIRECT = 0, 1  # routes; on a tie the English word is preferred (its rarity is known)
 
 
 def correct(surface: Sequence[str], stemmed: Sequence[str], lexical: LexicalSearch
             ) -> Corrected:
     """`surface` words (`index.store.lexical.words`) and their `stemmed` tokens, each
-    misspelt one replaced by the indexed token it most likely means."""
-    suspects = sorted({(word, token) for word, token in zip(surface, stemmed, strict=True)
-                       if max_edits(word) and not is_english(word)})
-    if suspects:
-        *idf, unseen = lexical.idf([t for _, t in suspects] + [_NEVER_A_TOKEN])
-        suspects = [s for s, weight in zip(suspects, idf, strict=True) if weight >= unseen]
-    if not suspects:
-        return Corrected(list(surface), list(stemmed), {})
-    meant: dict[str, tuple[str, str]] = {}  # typed word -> (surface word, token)
-    for word, token in suspects:
-        if best := _nearest(word, token, lexical):
-            meant[word] = best
+    misspelt one replaced by the indexed token it most likely means. Best effort: a store
+    that cannot list its vocabulary leaves the question as typed."""
+    unchanged = Corrected(list(surface), list(stemmed), {})
+    pairs = dict.fromkeys((w, t) for w, t in zip(surface, stemmed, strict=True)
+                          if max_edits(w) and not is_english(w))
+    if not pairs:
+        return unchanged
+    try:
+        *idf, unseen = lexical.idf([t for _, t in pairs] + [_NEVER_A_TOKEN])
+        suspects = [p for p, weight in zip(pairs, idf, strict=True)
+                    if weight >= unseen and not is_word(p[0])]
+        if not suspects:
+            return unchanged
+        meant = _nearest(suspects, lexical)
+    except BriefingError:
+        log.warning("misspelt words left as typed: the vocabulary could not be read",
+                    exc_info=True)
+        return unchanged
+    if not meant:
+        return unchanged
     new_surface = [meant[w][0] if w in meant else w for w in surface]
     new_stemmed = [meant[w][1] if w in meant else t
                    for w, t in zip(surface, stemmed, strict=True)]
-    # a name is shown as its indexed token; an English word as itself
-    return Corrected(new_surface, new_stemmed,
-                     {w: m[1] if m[0] == w else m[0] for w, m in meant.items()})
+    # in the question's order; a name is shown as its indexed token, an English word as itself
+    read_as = {w: meant[w][1] if meant[w][0] == w else meant[w][0]
+               for w in dict.fromkeys(surface) if w in meant}
+    return Corrected(new_surface, new_stemmed, read_as)
 
 
-_NEVER_A_TOKEN = "\x01"  # no text yields it: its IDF is that of a token in no passage
-
-
-def _nearest(word: str, token: str, lexical: LexicalSearch) -> tuple[str, str] | None:
-    """The (surface word, token) `word` most likely means, or None."""
-    limit = max_edits(word)
-    # (edits, surface word, token): indexed tokens near the typed token keep the typed word
-    # as their surface form (a name is as telling misspelt as spelt right).
-    found = [(edits, word, near) for near, edits in _within(token, limit,
-                                                            _buckets(lexical.vocabulary()))]
-    english = _within(word, limit, _buckets(english_words()))
-    found += [(edits, w, t) for (w, edits), t in zip(
-        english, stems([w for w, _ in english]), strict=True)]
+def _nearest(suspects: Sequence[tuple[str, str]], lexical: LexicalSearch
+             ) -> dict[str, tuple[str, str]]:
+    """typed word -> (surface word, token) it most likely means, for each suspect (typed
+    word, its token) with a candidate. One IDF look-up for all candidates (a round trip on
+    PostgreSQL)."""
+    indexed, english = _buckets_of(lexical), _english_buckets()
+    found: list[tuple[str, int, int, str, str]] = []  # (typed, edits, route, surface, token)
+    for word, token in suspects:
+        limit = max_edits(word)
+        near_english = _within(word, limit, english)
+        found += [(word, edits, _ENGLISH, w, t) for (w, edits), t in zip(
+            near_english, stems([w for w, _ in near_english]), strict=True)]
+        # an indexed token near the typed one keeps the typed word as its surface form: a name
+        # is as telling misspelt as spelt right
+        found += [(word, edits, _DIRECT, word, near) for near, edits in _within(token, limit,
+                                                                                indexed)]
     if not found:
-        return None
-    *idf, unseen = lexical.idf([t for *_, t in found] + [_NEVER_A_TOKEN])
-    # fewest edits, then the token in most passages (lowest IDF); English words whose stem
-    # is in no passage drop out
-    ranked = [(edits, weight, t, w) for (edits, w, t), weight in zip(found, idf, strict=True)
-              if weight < unseen]
-    if not ranked:
-        return None
-    _, _, best, surface_word = min(ranked)
-    return surface_word, best
+        return {}
+    *idf, unseen = lexical.idf([f[4] for f in found] + [_NEVER_A_TOKEN])
+    best: dict[str, tuple] = {}
+    for (word, edits, route, surface_word, token), weight in zip(found, idf, strict=True):
+        if weight >= unseen:  # an English word whose stem is in no passage
+            continue
+        key = (edits, weight, route, token, surface_word)
+        if word not in best or key < best[word]:
+            best[word] = key
+    return {word: (key[4], key[3]) for word, key in best.items()}
 
 
 Buckets = dict[tuple[str, int], list[str]]
-_BUCKETS: dict[int, tuple[Sequence[str], Buckets]] = {}  # id(words) -> (words, buckets)
+_INDEXED: weakref.WeakKeyDictionary[object, Buckets] = weakref.WeakKeyDictionary()
+_INDEXED_LOCK = threading.Lock()
 
 
-def _buckets(words: Sequence[str]) -> Buckets:
-    """`words` by first letter and length, built once per word list (the last few kept).
+def _buckets_of(lexical: LexicalSearch) -> Buckets:
+    """The store's vocabulary in buckets, built once per store (one per index generation;
+    dropped with it)."""
+    with _INDEXED_LOCK:
+        held = _INDEXED.get(lexical)
+        if held is None:
+            held = _INDEXED[lexical] = _bucketed(lexical.vocabulary())
+        return held
+
+
+_english: Buckets | None = None
+
+
+def _english_buckets() -> Buckets:
+    global _english
+    if _english is None:
+        _english = _bucketed(english_words())
+    return _english
+
+
+def _bucketed(words: Sequence[str]) -> Buckets:
+    """`words` by first letter and length.
 
     A typo seldom hits the first letter, and a word `n` edits away differs in length by at
     most `n`: so only a few hundred of 100,000 indexed tokens are compared, not all (20 ms
     with rapidfuzz for all 300,000 of a large archive).
     """
-    held = _BUCKETS.get(id(words))
-    if held is not None and held[0] is words:
-        return held[1]
     buckets: Buckets = {}
     for w in words:
         if w:
             buckets.setdefault((w[0], len(w)), []).append(w)
-    if len(_BUCKETS) >= 4:
-        _BUCKETS.clear()
-    _BUCKETS[id(words)] = (words, buckets)
     return buckets
 
 

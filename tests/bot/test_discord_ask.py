@@ -68,7 +68,7 @@ def test_an_answer_to_a_misspelt_question_says_how_it_was_read(run):
         sent = await h.server.send_interaction(
             "ask", {"question": "what did nebenzya say about israel's right to self defense"})
         answer = await answer_of(h.server, sent)
-        assert answer["content"] == "Read “nebenzya” as “nebenzha”."
+        assert answer["content"] == "Read “nebenzya” as “Nebenzha”."  # as the article writes it
         assert answer["embeds"][0]["fields"][0]["name"].endswith("· ¶9")
 
     run(scenario)

@@ -56,6 +56,14 @@ def test_a_pronoun_follow_up_is_answered_from_the_conversation(seed_index):
     assert answer.question == follow_up
 
 
+def test_a_follow_up_says_only_how_its_own_misspelt_words_were_read(seed_index):
+    earlier = turn(seed_index, "what came out of the sochi meetng?")
+    plain, _ = seed_index.ask_followup("and did it revive the grain deal?", [earlier])
+    assert plain.read_as == {}
+    misspelt, _ = seed_index.ask_followup("what did nebenzya say about it?", [earlier])
+    assert misspelt.read_as == {"nebenzya": "Nebenzha"}  # as the article writes the name
+
+
 def test_a_full_question_as_follow_up_gets_exactly_its_own_answer(seed_index):
     question = "How much did trade between Russia and Turkey grow in 2022?"
     alone = seed_index.ask(question)
