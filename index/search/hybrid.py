@@ -75,7 +75,8 @@ class Answer:
     confidence: float
     evidence: GateEvidence | None = None
     query: np.ndarray | None = field(default=None, compare=False, repr=False)
-    read_as: dict[str, str] = field(default_factory=dict)  # misspelt word -> word read
+    # misspelt word -> the word read (not compared: an Answer stays hashable)
+    read_as: dict[str, str] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
