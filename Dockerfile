@@ -21,7 +21,8 @@ COPY pyproject.toml README.md NOTICE ./
 COPY index ./index
 COPY bot ./bot
 RUN pip install --no-cache-dir . \
-    && python -c "from index.ingest.embedding import Embedder; print(Embedder().onnx_graphs())"
+    && python -c "from index.ingest.embedding import Embedder; print(Embedder().onnx_graphs())" \
+    && python -c "from index.search.rarity import warm_up; warm_up()"
 
 
 FROM python:3.11-slim-bookworm

@@ -14,10 +14,18 @@ list, so "2023" counts as unknown: as telling as a name.
 from __future__ import annotations
 
 import functools
+import hashlib
+import logging
 import math
+import os
+import subprocess
+import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
+
+log = logging.getLogger(__name__)
 
 # rarity = CEILING - Zipf frequency, every word rarer than Zipf FLOOR (or unknown: a name, a
 # misspelling, a number) counted at FLOOR. Chosen once, by a sweep outside `briefing eval
@@ -58,11 +66,50 @@ def is_english(word: str) -> bool:
 
 
 def is_word(word: str) -> bool:
-    """Whether English text uses a folded word at all (wordfreq's large list, ~36 MB, loaded
-    on first use: only for words that no passage holds and the small list lacks)."""
-    from wordfreq import zipf_frequency
+    """Whether English text uses a folded word at all: is it in wordfreq's large list?"""
+    hashes = _word_hashes()
+    at = int(np.searchsorted(hashes, _hash(word)))
+    return at < len(hashes) and int(hashes[at]) == _hash(word)
 
-    return zipf_frequency(word, "en") > 0
+
+def _hash(word: str) -> int:
+    return int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
+
+
+@functools.cache
+def _word_hashes() -> np.ndarray:
+    """The large list's words as sorted 64-bit hashes (3 MB, where the list itself costs a
+    process 36 MB of RSS), written once per wordfreq version by a child process, so that no
+    serving process ever holds the list."""
+    from importlib.metadata import version
+
+    from index.ingest.embedding import default_cache_dir
+
+    path = default_cache_dir() / f"wordfreq-en-large-{version('wordfreq')}.npy"
+    try:
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            subprocess.run([sys.executable, "-c", "import sys; from index.search.rarity import "
+                            "write_word_hashes; write_word_hashes(sys.argv[1])", str(path)],
+                           check=True, capture_output=True, timeout=300)
+        return np.load(path)
+    except (OSError, ValueError, subprocess.SubprocessError):
+        # e.g. a read-only cache folder: then only the small list's words count as words
+        log.warning("wordfreq's large list is unavailable (%s): rarer English words may be "
+                    "read as misspellings", path, exc_info=True)
+        return np.zeros(0, dtype=np.uint64)
+
+
+def write_word_hashes(path: str) -> None:
+    """Write `_word_hashes` to `path` (atomically: processes may race to write it)."""
+    from wordfreq import get_frequency_dict
+
+    hashes = np.unique(np.fromiter((_hash(w) for w in get_frequency_dict("en", "large")),
+                                   dtype=np.uint64))
+    temporary = Path(f"{path}.{os.getpid()}.tmp")
+    with temporary.open("wb") as handle:
+        np.save(handle, hashes)
+    os.replace(temporary, path)
 
 
 @functools.cache
@@ -74,3 +121,4 @@ def english_words() -> tuple[str, ...]:
 def warm_up() -> None:
     """Load the word frequencies now rather than on the first question."""
     _zipf()
+    _word_hashes()

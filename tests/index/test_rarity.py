@@ -25,3 +25,19 @@ def test_a_stem_takes_its_rarest_surface_word_and_accents_fold():
 
 def test_tokens_the_text_does_not_yield_count_as_unknown():
     assert rarities(["grain"], ["grain"], ["grain", "zzz"]).tolist()[1] == CEILING - FLOOR
+
+
+def test_words_english_uses_however_rare_and_a_fallback_when_their_list_cannot_be_cached(
+        tmp_path, monkeypatch):
+    from index.search import rarity
+
+    assert rarity.is_word("defund") and rarity.is_word("hypersonic")
+    assert not rarity.is_word("meetng") and not rarity.is_word("nebenzya")
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))
+    rarity._word_hashes.cache_clear()
+    try:
+        assert not rarity.is_word("defund")  # only the small list's words count then
+    finally:
+        rarity._word_hashes.cache_clear()
