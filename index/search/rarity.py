@@ -67,9 +67,9 @@ def is_english(word: str) -> bool:
 
 def is_word(word: str) -> bool:
     """Whether English text uses a folded word at all: is it in wordfreq's large list?"""
-    hashes = _word_hashes()
-    at = int(np.searchsorted(hashes, _hash(word)))
-    return at < len(hashes) and int(hashes[at]) == _hash(word)
+    hashes, key = _word_hashes(), _hash(word)
+    at = int(np.searchsorted(hashes, key))
+    return at < len(hashes) and int(hashes[at]) == key
 
 
 def _hash(word: str) -> int:
