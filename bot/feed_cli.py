@@ -8,7 +8,6 @@ import json
 import sys
 
 from bot.feeds.store import Feed, FeedStore
-from bot.fetch import FetchError, FetchPolicy, check_url
 from bot.settings import Settings
 from index import BriefingError
 
@@ -48,6 +47,8 @@ def add_feed_parser(sub: argparse._SubParsersAction) -> None:
 
 def normalise_feed_url(url: str) -> str:
     """The URL as stored, or BriefingError when it is not an http(s) URL with a host."""
+    from bot.fetch import FetchError, FetchPolicy, check_url  # aiohttp: not for every command
+
     url = url.strip()
     try:
         check_url(url, FetchPolicy(allow_loopback=True))

@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import logging
 import math
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -39,7 +41,19 @@ FLOOR = 3.0
 @functools.cache
 def _zipf() -> dict[str, float]:
     """Zipf frequencies of the ~29,000 English words at or above Zipf 3 (wordfreq's small list:
-    with FLOOR at 3 the large list would change nothing, and loads 8x slower)."""
+    with FLOOR at 3 the large list would change nothing, and loads 8x slower). Read from the
+    model cache (`_cached`); importing wordfreq itself costs a process 0.3-0.6 s."""
+    path = _cached("small", "json")
+    if path is not None:
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            log.warning("cannot read %s; reading wordfreq's small list itself", path)
+    return small_list_zipf()
+
+
+def small_list_zipf() -> dict[str, float]:
+    """`_zipf`, from wordfreq itself."""
     from wordfreq import get_frequency_dict
 
     return {word: math.log10(frequency) + 9.0
@@ -79,36 +93,58 @@ def _hash(word: str) -> int:
 @functools.cache
 def _word_hashes() -> np.ndarray:
     """The large list's words as sorted 64-bit hashes (3 MB, where the list itself costs a
-    process 36 MB of RSS), written once per wordfreq version by a child process, so that no
-    serving process ever holds the list."""
+    process 36 MB of RSS), from the model cache (`_cached`), so that no serving process ever
+    holds the list."""
+    path = _cached("large", "npy")
+    try:
+        if path is not None:
+            return np.load(path)
+    except (OSError, ValueError):
+        pass
+    # e.g. a read-only cache folder: then only the small list's words count as words
+    log.warning("wordfreq's large list is unavailable (%s): rarer English words may be read "
+                "as misspellings", path)
+    return np.zeros(0, dtype=np.uint64)
+
+
+def _cached(size: str, suffix: str) -> Path | None:
+    """The model cache's file of wordfreq's `size` list ("small": Zipf frequencies as JSON,
+    "large": `_word_hashes`), both written first by one child process if missing (that
+    process imports wordfreq and holds its lists, never this one); None if they cannot be."""
     from importlib.metadata import version
 
     from index.ingest.embedding import default_cache_dir
 
-    path = default_cache_dir() / f"wordfreq-en-large-{version('wordfreq')}.npy"
+    folder = default_cache_dir()
+    paths = {name: folder / f"wordfreq-en-{name}-{version('wordfreq')}.{kind}"
+             for name, kind in (("small", "json"), ("large", "npy"))}
     try:
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
+        if not all(path.exists() for path in paths.values()):
+            folder.mkdir(parents=True, exist_ok=True)
             subprocess.run([sys.executable, "-c", "import sys; from index.search.rarity import "
-                            "write_word_hashes; write_word_hashes(sys.argv[1])", str(path)],
+                            "write_word_lists; write_word_lists(*sys.argv[1:])",
+                            str(paths["small"]), str(paths["large"])],
                            check=True, capture_output=True, timeout=300)
-        return np.load(path)
-    except (OSError, ValueError, subprocess.SubprocessError):
-        # e.g. a read-only cache folder: then only the small list's words count as words
-        log.warning("wordfreq's large list is unavailable (%s): rarer English words may be "
-                    "read as misspellings", path, exc_info=True)
-        return np.zeros(0, dtype=np.uint64)
+    except (OSError, subprocess.SubprocessError):
+        log.warning("cannot cache wordfreq's lists in %s", folder, exc_info=True)
+        return None
+    return paths[size]
 
 
-def write_word_hashes(path: str) -> None:
-    """Write `_word_hashes` to `path` (atomically: processes may race to write it)."""
+def write_word_lists(small: str, large: str) -> None:
+    """Write the files `_cached` reads (atomically: processes may race to write them)."""
     from wordfreq import get_frequency_dict
 
+    _write(small, lambda handle: handle.write(json.dumps(small_list_zipf()).encode()))
     hashes = np.unique(np.fromiter((_hash(w) for w in get_frequency_dict("en", "large")),
                                    dtype=np.uint64))
+    _write(large, lambda handle: np.save(handle, hashes))
+
+
+def _write(path: str, write: Callable[[BinaryIO], object]) -> None:
     temporary = Path(f"{path}.{os.getpid()}.tmp")
     with temporary.open("wb") as handle:
-        np.save(handle, hashes)
+        write(handle)
     os.replace(temporary, path)
 
 

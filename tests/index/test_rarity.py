@@ -37,7 +37,31 @@ def test_words_english_uses_however_rare_and_a_fallback_when_their_list_cannot_b
     blocked.write_text("")
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))
     rarity._word_hashes.cache_clear()
+    rarity._zipf.cache_clear()
     try:
         assert not rarity.is_word("defund")  # only the small list's words count then
+        assert rarity.is_english("election")  # read from wordfreq itself
     finally:
         rarity._word_hashes.cache_clear()
+        rarity._zipf.cache_clear()
+
+
+def test_the_cached_frequencies_are_wordfreqs_own_and_reading_them_skips_wordfreq(
+        tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    from index.search import rarity
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    probe = ("import sys; from index.search import rarity; "
+             "print(rarity.is_english('election'), rarity.is_word('defund'), "
+             "'wordfreq' in sys.modules)")
+    first = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                           check=True)
+    assert first.stdout.split() == ["True", "True", "False"]  # a child wrote the lists
+    rarity._zipf.cache_clear()
+    try:
+        assert rarity._zipf() == rarity.small_list_zipf()
+    finally:
+        rarity._zipf.cache_clear()
