@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import importlib.util
+import json
 import logging
 import re
 import unicodedata
@@ -41,9 +43,18 @@ def fold(text: str) -> str:
 
 @functools.cache
 def _stopwords() -> frozenset[str]:
-    from bm25s.stopwords import STOPWORDS_EN
-
-    return frozenset(STOPWORDS_EN) | {"s", "t"}
+    """bm25s's English stop words, read from its stopwords module alone: importing the bm25s
+    package loads SciPy, 0.2 s of every cold start that only asks."""
+    package = importlib.util.find_spec("bm25s")
+    if package is None or not package.submodule_search_locations:
+        raise ImportError("bm25s is not installed")
+    source = Path(next(iter(package.submodule_search_locations))) / "stopwords.py"
+    spec = importlib.util.spec_from_file_location("_bm25s_stopwords", source)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot read {source}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return frozenset(module.STOPWORDS_EN) | {"s", "t"}
 
 
 @functools.cache
@@ -124,12 +135,15 @@ def _spans_hold_all_words(ascii_text: str, spans: Sequence[tuple[int, int]]) -> 
 class LexicalIndex:
     """BM25 scores of every passage for a query, from a sparse precomputed matrix."""
 
-    def __init__(self, model) -> None:
+    def __init__(self, vocabulary: dict[str, int], postings: dict, model=None) -> None:
+        """`vocabulary` maps each token to its column of `postings` (bm25s's CSC arrays
+        "indptr", "indices", "data" and "num_docs"); `model` is the bm25s model when this
+        index was just built (what `save` writes)."""
+        self._vocabulary = vocabulary
         self._model = model
         # Plain views of the (memory-mapped) postings: every scalar read or slice of a
         # np.memmap goes through Python-level __getitem__/__array_finalize__, several
         # microseconds each, and a question reads dozens.
-        postings = model.scores
         self._indptr = np.asarray(postings["indptr"])
         self._indices = np.asarray(postings["indices"])
         self._data = np.asarray(postings["data"])
@@ -143,17 +157,23 @@ class LexicalIndex:
         logging.getLogger("bm25s").setLevel(logging.WARNING)
         model = bm25s.BM25(k1=K1, b=B, method="lucene")
         model.index([tokenize(t) for t in texts], show_progress=False)
-        return cls(model)
+        return cls(model.vocab_dict, model.scores, model)
 
     @classmethod
     def load(cls, directory: Path) -> LexicalIndex:
-        """Read an index saved with `save`."""
-        import bm25s
-
-        return cls(bm25s.BM25.load(str(directory), mmap=True))
+        """Read an index saved with `save`: bm25s's files (`bm25s.BM25.load` with mmap reads
+        the same), read here because importing bm25s loads SciPy."""
+        directory = Path(directory)
+        params = json.loads((directory / "params.index.json").read_text(encoding="utf-8"))
+        vocabulary = json.loads((directory / "vocab.index.json").read_text(encoding="utf-8"))
+        postings = {name: np.load(directory / f"{name}.csc.index.npy", mmap_mode="r",
+                                  allow_pickle=False) for name in ("indptr", "indices", "data")}
+        return cls(vocabulary, {**postings, "num_docs": params["num_docs"]})
 
     def save(self, directory: Path) -> None:
-        """Write the index into `directory`."""
+        """Write a just-built index into `directory`."""
+        if self._model is None:
+            raise ValueError("only a just-built lexical index can be saved")
         self._model.save(str(directory))
 
     def idf(self, tokens: Sequence[str]) -> np.ndarray:
@@ -187,7 +207,7 @@ class LexicalIndex:
 
     def vocabulary(self) -> list[str]:
         """Every token of the indexed texts."""
-        return list(self._model.vocab_dict)
+        return list(self._vocabulary)
 
     def occurs_in(self, tokens: Sequence[str], row: int) -> np.ndarray:
         """Which of `tokens` occur in the text of `row` (read from the index's postings, whose
@@ -201,7 +221,7 @@ class LexicalIndex:
 
     def _postings(self, token: str) -> slice:
         """Where `token`'s rows and weights lie in the postings (empty for an unseen token)."""
-        v = self._model.vocab_dict.get(token)
+        v = self._vocabulary.get(token)
         if v is None:
             return slice(0, 0)
         return slice(int(self._indptr[v]), int(self._indptr[v + 1]))

@@ -44,6 +44,27 @@ def test_occurs_in_reads_each_rows_words_from_the_postings(tmp_path):
     assert lexical.idf(tokens)[3] == lexical.idf(tokens).max()  # unseen: the highest IDF
 
 
+def test_a_saved_index_reads_back_as_bm25s_reads_it_without_importing_scipy(tmp_path):
+    import subprocess
+    import sys
+
+    import bm25s
+
+    LexicalIndex.build(TEXTS).save(tmp_path)
+    ours, theirs = LexicalIndex.load(tmp_path), bm25s.BM25.load(str(tmp_path), mmap=True)
+    assert ours.vocabulary() == list(theirs.vocab_dict)
+    for question in ("Erdogan Putin", "Putin Putin grain"):
+        tokens = tokenize(question)
+        assert np.array_equal(ours.scores_of_tokens(tokens),
+                              theirs.get_scores(theirs.get_tokens_ids(tokens)))
+    probe = ("import sys; from pathlib import Path; from index.store.lexical import "
+             "LexicalIndex; LexicalIndex.load(Path(sys.argv[1])).scores('Erdogan'); "
+             "print(sorted({'bm25s', 'scipy'} & set(sys.modules)))")
+    done = subprocess.run([sys.executable, "-c", probe, str(tmp_path)], capture_output=True,
+                          text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
 def test_fold_still_maps_letters_unicode_does_not_decompose():
     assert fold("Łódź Øresund Straße Æsir þing") == "lodz oresund strasse aesir thing"
 
