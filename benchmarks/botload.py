@@ -75,11 +75,21 @@ async def _measure(root: Path, corpus_dir: Path, work_dir: Path, questions: list
             await server.wait_for(lambda c: c.method == "PATCH" and c.path ==
                                   reindex.original_path and "Embedding" in c.json.get(
                                       "content", ""), timeout=180)
-            asks = [await server.send_interaction("ask", {"question": q[:300]})
-                    for q in questions]
+            asks = []
+            for question in questions:
+                asks.append(await server.send_interaction("ask", {"question": question[:300]}))
+                # A websocket write that fits the buffer does not suspend: without this the
+                # fake Discord would handle no callback before all 100 went out, and stamp
+                # each defer late by the whole burst (Discord receives while it sends).
+                await asyncio.sleep(0)
             callbacks = [await server.wait_for(lambda c, s=sent: c.path == s.callback_path,
                                                timeout=120) for sent in asks]
             defers = [c.time - s.created for c, s in zip(callbacks, asks, strict=True)]
+            burst = {"sending_ms": round(1000 * (asks[-1].created - asks[0].created), 1),
+                     "first_callback_ms": round(1000 * (min(c.time for c in callbacks)
+                                                        - asks[0].created), 1),
+                     "last_callback_ms": round(1000 * (max(c.time for c in callbacks)
+                                                       - asks[0].created), 1)}
             still_running = not _reindex_done(server, reindex)
             answered = 0
             for sent in asks:
@@ -95,7 +105,7 @@ async def _measure(root: Path, corpus_dir: Path, work_dir: Path, questions: list
             return {"rss_after_reindex_mb": round(_status_kb(bot.pid, "VmHWM") / 1024, 1),
                     "rss_current_mb": round(_status_kb(bot.pid, "VmRSS") / 1024, 1),
                     "rss_ready_mb": rss_ready_mb, "torch_mapped": _maps_torch(bot.pid),
-                    "defer": latency_summary(defers), "asks": len(asks),
+                    "defer": latency_summary(defers), "burst": burst, "asks": len(asks),
                     "answered": answered, "reindex_running_during_asks": still_running,
                     "reindex_result": done}
         finally:
