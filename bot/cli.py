@@ -13,7 +13,7 @@ import os
 import re
 import sys
 from collections.abc import Callable
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
 
@@ -45,28 +45,40 @@ from index import (
 log = logging.getLogger("briefing")
 
 def console() -> None:
-    """The `briefing` console script: `main`, then exit. A command that only reads (`ask`)
-    exits at once, its output flushed: tearing down the ~600 modules a question loads costs
-    the interpreter 0.2-0.3 s on a 2-core machine, a sixth of a cold `briefing ask`."""
-    sys.exit(main(exit_when_read=True))
+    """The `briefing` console script: `main`, then exit. `ask` skips the interpreter's
+    teardown once its output is flushed (`_exit_now`): tearing down the ~600 modules a
+    question loads cost 0.2-0.3 s on a 2-core machine, a sixth of a cold `briefing ask`."""
+    sys.exit(main(allow_quick_exit=True))
 
 
-def main(argv: list[str] | None = None, exit_when_read: bool = False) -> int:
-    """Run one command; returns the exit status (see `console` for `exit_when_read`)."""
+def main(argv: list[str] | None = None, allow_quick_exit: bool = False) -> int:
+    """Run one command; returns the exit status (see `console` for `allow_quick_exit`)."""
     parser = _parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING if not args.verbose else logging.INFO,
                         format="%(levelname)s %(name)s: %(message)s")
     status = _run(args)
-    if exit_when_read and getattr(args, "only_reads", False):
-        try:
-            sys.stdout.flush()
-            sys.stderr.flush()
-        except OSError:  # e.g. a closed pipe: what the reader wanted it has
-            pass
-        logging.shutdown()
-        os._exit(status)
+    if allow_quick_exit and getattr(args, "quick_exit", False):
+        _exit_now(status)
     return status
+
+
+def _exit_now(status: int) -> None:
+    """End the process without the interpreter's teardown, its output written first. A reader
+    that closed the pipe early has what it wanted; any other failure to write (a full disk)
+    is an error, as Python's own exit makes it (status 120)."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except BrokenPipeError:
+            pass
+        except (OSError, ValueError) as err:
+            status = status or 120
+            with suppress(OSError):
+                os.write(2, f"briefing: could not write the output: {err}\n".encode())
+    logging.shutdown()
+    os._exit(status)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -82,6 +94,12 @@ def _run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("briefing: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader closed the pipe (`briefing ask … | head`): it has what it wanted. Later
+        # writes, Python's own final flush among them, go nowhere instead of failing again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -106,7 +124,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-k", type=_positive_int(10), help="number of passages (default: top_k)")
     _scope_arguments(p)
     p.add_argument("--json", action="store_true", help="print JSON")
-    p.set_defaults(run=cmd_ask, only_reads=True)  # (an index it first builds is saved)
+    p.set_defaults(run=cmd_ask, quick_exit=True)  # (an index it first builds is saved)
 
     p = sub.add_parser("chat", help="a conversation: follow-up questions keep the context")
     p.add_argument("input", nargs="?", choices=["-"],

@@ -13,6 +13,7 @@ list, so "2023" counts as unknown: as telling as a name.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -23,11 +24,12 @@ import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
 import numpy as np
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # rarity = CEILING - Zipf frequency, every word rarer than Zipf FLOOR (or unknown: a name, a
 # misspelling, a number) counted at FLOOR. Chosen once, by a sweep outside `briefing eval
@@ -42,14 +44,9 @@ FLOOR = 3.0
 def _zipf() -> dict[str, float]:
     """Zipf frequencies of the ~29,000 English words at or above Zipf 3 (wordfreq's small list:
     with FLOOR at 3 the large list would change nothing, and loads 8x slower). Read from the
-    model cache (`_cached`); importing wordfreq itself costs a process 0.3-0.6 s."""
-    path = _cached("small", "json")
-    if path is not None:
-        try:
-            return json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            log.warning("cannot read %s; reading wordfreq's small list itself", path)
-    return small_list_zipf()
+    model cache (`_cache_files`); importing wordfreq itself costs a process 0.3-0.6 s."""
+    zipf = _read_cached("small", lambda path: json.loads(path.read_text(encoding="utf-8")))
+    return zipf if zipf is not None else small_list_zipf()
 
 
 def small_list_zipf() -> dict[str, float]:
@@ -93,24 +90,33 @@ def _hash(word: str) -> int:
 @functools.cache
 def _word_hashes() -> np.ndarray:
     """The large list's words as sorted 64-bit hashes (3 MB, where the list itself costs a
-    process 36 MB of RSS), from the model cache (`_cached`), so that no serving process ever
-    holds the list."""
-    path = _cached("large", "npy")
+    process 36 MB of RSS), from the model cache (`_cache_files`), so that no serving process
+    ever holds the list. Without it only the small list's words count as words."""
+    hashes = _read_cached("large", lambda path: np.load(path, allow_pickle=False))
+    return hashes if hashes is not None else np.zeros(0, dtype=np.uint64)
+
+
+def _read_cached(size: str, read: Callable[[Path], T]) -> T | None:
+    """`read` of the cached file of wordfreq's `size` list, or None (logged). A file that
+    cannot be read is deleted, so that the next process writes it again."""
+    files = _cache_files()
+    if files is None:
+        return None
     try:
-        if path is not None:
-            return np.load(path)
-    except (OSError, ValueError):
-        pass
-    # e.g. a read-only cache folder: then only the small list's words count as words
-    log.warning("wordfreq's large list is unavailable (%s): rarer English words may be read "
-                "as misspellings", path)
-    return np.zeros(0, dtype=np.uint64)
+        return read(files[size])
+    except (OSError, ValueError) as err:
+        log.warning("cannot read %s (%s); it will be written again", files[size], err)
+        with contextlib.suppress(OSError):
+            files[size].unlink()
+        return None
 
 
-def _cached(size: str, suffix: str) -> Path | None:
-    """The model cache's file of wordfreq's `size` list ("small": Zipf frequencies as JSON,
-    "large": `_word_hashes`), both written first by one child process if missing (that
-    process imports wordfreq and holds its lists, never this one); None if they cannot be."""
+@functools.cache
+def _cache_files() -> dict[str, Path] | None:
+    """The model cache's files of wordfreq's lists ("small": Zipf frequencies as JSON,
+    "large": `_word_hashes`), both written first by one child process if either is missing
+    (that process imports wordfreq and holds its lists, never this one); None, once per
+    process, if they cannot be."""
     from importlib.metadata import version
 
     from index.ingest.embedding import default_cache_dir
@@ -125,14 +131,15 @@ def _cached(size: str, suffix: str) -> Path | None:
                             "write_word_lists; write_word_lists(*sys.argv[1:])",
                             str(paths["small"]), str(paths["large"])],
                            check=True, capture_output=True, timeout=300)
-    except (OSError, subprocess.SubprocessError):
-        log.warning("cannot cache wordfreq's lists in %s", folder, exc_info=True)
+    except (OSError, subprocess.SubprocessError) as err:
+        log.warning("cannot cache wordfreq's lists in %s (%s): reading the small list from "
+                    "wordfreq itself, without the large one", folder, err)
         return None
-    return paths[size]
+    return paths
 
 
 def write_word_lists(small: str, large: str) -> None:
-    """Write the files `_cached` reads (atomically: processes may race to write them)."""
+    """Write the files `_cache_files` names (atomically: processes may race to write them)."""
     from wordfreq import get_frequency_dict
 
     _write(small, lambda handle: handle.write(json.dumps(small_list_zipf()).encode()))
@@ -143,9 +150,14 @@ def write_word_lists(small: str, large: str) -> None:
 
 def _write(path: str, write: Callable[[BinaryIO], object]) -> None:
     temporary = Path(f"{path}.{os.getpid()}.tmp")
-    with temporary.open("wb") as handle:
-        write(handle)
-    os.replace(temporary, path)
+    try:
+        with temporary.open("wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 @functools.cache

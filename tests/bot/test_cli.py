@@ -170,3 +170,13 @@ def test_undecodable_bytes_on_stdin_still_give_one_line_each(env):
     lines = result.stdout.decode("utf-8").splitlines()
     assert len(lines) == 3 and b"Traceback" not in result.stderr
     assert json.loads(lines[2])["hits"][0]["paragraphs"] == [15]
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full")
+def test_an_answer_that_cannot_be_written_is_an_error_not_a_silent_success(env):
+    quiet = {**env, "PYTHONUNBUFFERED": ""}  # buffered, as Python runs under most shells
+    with open("/dev/full", "w") as full:  # every write fails: no space left
+        result = subprocess.run([sys.executable, "-m", "bot", "ask", "Why did Erdoğan approve "
+                                 "Sweden?"], env=quiet, cwd=ROOT, timeout=300, stdout=full,
+                                stderr=subprocess.PIPE, text=True)
+    assert result.returncode != 0 and "could not write" in result.stderr

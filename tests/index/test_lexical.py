@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from index.store.lexical import LexicalIndex, fold, tokenize
+from index.store.lexical import LexicalIndex, _stopwords, fold, tokenize
+from tests.support import ROOT
 
 
 def test_fold_strips_turkish_diacritics():
@@ -61,8 +62,11 @@ def test_a_saved_index_reads_back_as_bm25s_reads_it_without_importing_scipy(tmp_
              "LexicalIndex; LexicalIndex.load(Path(sys.argv[1])).scores('Erdogan'); "
              "print(sorted({'bm25s', 'scipy'} & set(sys.modules)))")
     done = subprocess.run([sys.executable, "-c", probe, str(tmp_path)], capture_output=True,
-                          text=True, check=True)
+                          text=True, check=True, cwd=ROOT)
     assert done.stdout.strip() == "[]"
+    from bm25s.stopwords import STOPWORDS_EN
+
+    assert _stopwords() == frozenset(STOPWORDS_EN) | {"s", "t"}
 
 
 def test_fold_still_maps_letters_unicode_does_not_decompose():

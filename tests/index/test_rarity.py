@@ -27,6 +27,11 @@ def test_tokens_the_text_does_not_yield_count_as_unknown():
     assert rarities(["grain"], ["grain"], ["grain", "zzz"]).tolist()[1] == CEILING - FLOOR
 
 
+def _forget(rarity) -> None:
+    for cached in (rarity._word_hashes, rarity._zipf, rarity._cache_files):
+        cached.cache_clear()
+
+
 def test_words_english_uses_however_rare_and_a_fallback_when_their_list_cannot_be_cached(
         tmp_path, monkeypatch):
     from index.search import rarity
@@ -36,32 +41,35 @@ def test_words_english_uses_however_rare_and_a_fallback_when_their_list_cannot_b
     blocked = tmp_path / "not-a-folder"
     blocked.write_text("")
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))
-    rarity._word_hashes.cache_clear()
-    rarity._zipf.cache_clear()
+    _forget(rarity)
     try:
         assert not rarity.is_word("defund")  # only the small list's words count then
         assert rarity.is_english("election")  # read from wordfreq itself
     finally:
-        rarity._word_hashes.cache_clear()
-        rarity._zipf.cache_clear()
+        _forget(rarity)
 
 
-def test_the_cached_frequencies_are_wordfreqs_own_and_reading_them_skips_wordfreq(
+def test_the_cached_lists_are_wordfreqs_own_read_without_wordfreq_and_rewritten_if_damaged(
         tmp_path, monkeypatch):
+    import json
     import subprocess
     import sys
 
     from index.search import rarity
+    from tests.support import ROOT
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     probe = ("import sys; from index.search import rarity; "
              "print(rarity.is_english('election'), rarity.is_word('defund'), "
              "'wordfreq' in sys.modules)")
-    first = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                           check=True)
-    assert first.stdout.split() == ["True", "True", "False"]  # a child wrote the lists
-    rarity._zipf.cache_clear()
-    try:
-        assert rarity._zipf() == rarity.small_list_zipf()
-    finally:
-        rarity._zipf.cache_clear()
+
+    def child() -> list[str]:
+        return subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                              check=True, cwd=ROOT).stdout.split()
+
+    assert child() == ["True", "True", "False"]  # a child of this child wrote the lists
+    small, = tmp_path.glob("briefing/wordfreq-en-small-*.json")
+    assert json.loads(small.read_text(encoding="utf-8")) == rarity.small_list_zipf()
+    small.write_text("{trunc", encoding="utf-8")  # e.g. a crash mid-write
+    assert child() == ["True", "True", "True"]  # wordfreq itself, this once
+    assert child() == ["True", "True", "False"]  # written again
