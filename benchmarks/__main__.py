@@ -22,7 +22,7 @@ from benchmarks.runner import REAL_LIMIT, Plan, parse_size, run, size_label
 ROOT = Path(__file__).resolve().parents[1]
 FULL_SIZES = ["2k", "20k", "100k", "1M"]
 QUICK_SIZES = ["2k", "20k", "100k"]
-QUICK_INGEST = 500  # --quick times ingest on the first ~500 passages of the 2k set
+QUICK_INGEST = 350  # --quick times ingest on the first ~350 passages of the 2k set
 POSTGRES_LARGE = 100_000  # the large size measured on PostgreSQL by default, beside 2k
 QUICK_POSTGRES_LARGE = False
 QUICK_POSTGRES_LARGE_SKIPPED = (
