@@ -1,5 +1,7 @@
 """Answer quality on the seed article with the real bundled model."""
 
+import pytest
+
 from index.evaluation.retrieval import evaluate_questions, read_jsonl
 from tests.support import ROOT
 
@@ -49,12 +51,15 @@ def test_gate_on_short_topics_and_keyword_queries(seed_index):
     assert result["recall@3"] >= 0.9, result["details"]
 
 
-def test_casual_questions_written_blind_are_answered_and_off_topic_ones_refused(seed_index):
+@pytest.mark.parametrize("name", ["seed_questions_blind.jsonl", "seed_questions_blind2.jsonl"])
+def test_casual_questions_written_blind_are_answered_and_off_topic_ones_refused(seed_index,
+                                                                               name):
     """Questions written by someone who saw only the article, often in words it never uses
     ("Why did Russia pull out…", typos): most are answered, and most questions the article does
-    not answer (half of them near-topic) are refused. A check set: no weight was fitted on it
-    (though the rarity-weighted gate was prompted by refusals like those in it)."""
-    rows = read_jsonl(ROOT / "tests" / "data" / "seed_questions_blind.jsonl")
+    not answer (half or more of them near-topic) are refused. Check sets: no weight was fitted
+    on them (though the rarity-weighted gate was prompted by refusals like those in the first;
+    the second was written later, after every weight was chosen)."""
+    rows = read_jsonl(ROOT / "tests" / "data" / name)
     result = evaluate_questions(seed_index, rows)
     assert result["on_topic_answered"] >= 0.85, result["details"]
     assert result["off_topic_refused"] >= 0.7, result["details"]
