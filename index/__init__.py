@@ -22,6 +22,7 @@ from index.errors import (
     BriefingError,
     CorpusMissing,
     CorpusNotWritable,
+    CorpusUnreadable,
     IndexCorrupt,
     IndexMismatch,
     IndexMissing,
@@ -57,7 +58,8 @@ from index.summarise.topic import summarize_topic
 
 __all__ = [
     "Answer", "ArticleError", "ArticleNotFound", "ArticleRecord", "BriefingError",
-    "BriefingIndex", "CorpusMissing", "CorpusNotWritable", "DEFAULT_GATE_THRESHOLD", "Digest",
+    "BriefingIndex", "CorpusMissing", "CorpusNotWritable", "CorpusUnreadable",
+    "DEFAULT_GATE_THRESHOLD", "Digest",
     "DigestEntry", "Hit", "IndexCorrupt", "IndexMismatch", "IndexMissing", "IndexNotWritable",
     "InvalidQuestion", "NOTHING_INDEXED", "NothingIndexed", "ReindexReport", "ReindexRunning",
     "Removal",

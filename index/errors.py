@@ -29,6 +29,11 @@ class CorpusMissing(BriefingError):
     """The corpus directory does not exist."""
 
 
+class CorpusUnreadable(BriefingError):
+    """The corpus directory, or a folder inside it, cannot be listed: reindexing then would
+    drop every article in it, so nothing is changed."""
+
+
 class ArticleNotFound(BriefingError):
     """No indexed article has the id asked for."""
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-from index.errors import ArticleError, CorpusMissing
+from index.errors import ArticleError, CorpusMissing, CorpusUnreadable
 
 log = logging.getLogger(__name__)
 
@@ -59,11 +60,13 @@ def read_corpus(corpus_dir: Path, max_bytes: int | None = None
     skipped: list[Skipped] = []
     seen: dict[str, str] = {}
     root = corpus_dir.resolve()
-    for path in sorted(p for p in corpus_dir.rglob("*") if p.is_file()):
+    for path in _article_paths(corpus_dir):
         rel = path.relative_to(corpus_dir).as_posix()
-        if path.suffix.lower() not in ARTICLE_SUFFIXES or any(
-            part.startswith(".") for part in path.relative_to(corpus_dir).parts
-        ):
+        if not path.is_file():
+            reason = ("a broken link (its target is missing or links back)" if path.is_symlink()
+                      else "not a regular file")
+            log.warning("skipped %s: %s", rel, reason)
+            skipped.append(Skipped(rel, reason))
             continue
         if not path.resolve().is_relative_to(root):  # a link out of the corpus: never read
             log.warning("skipped %s: a link to a file outside the corpus", rel)
@@ -82,6 +85,25 @@ def read_corpus(corpus_dir: Path, max_bytes: int | None = None
         seen[article_id] = rel
         articles.append(article)
     return articles, skipped
+
+
+def _article_paths(corpus_dir: Path) -> list[Path]:
+    """Every entry under `corpus_dir` with an article suffix, in path order, outside hidden
+    files and folders (links to folders are not followed). A folder that cannot be listed
+    raises CorpusUnreadable: its articles would otherwise drop out of the index unnamed."""
+    def unreadable(err: OSError) -> None:
+        where = Path(err.filename or corpus_dir)
+        name = str(corpus_dir) if where == corpus_dir else \
+            f"{where.relative_to(corpus_dir).as_posix()}/ in {corpus_dir}"
+        raise CorpusUnreadable(f"cannot read the corpus folder {name} "
+                               f"({err.strerror or type(err).__name__}); nothing was changed")
+
+    paths = []
+    for folder, dirs, names in os.walk(corpus_dir, onerror=unreadable):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        paths += [Path(folder) / n for n in names
+                  if not n.startswith(".") and Path(n).suffix.lower() in ARTICLE_SUFFIXES]
+    return sorted(paths)
 
 
 def read_article(path: Path, article_id: str, rel: str | None = None,
@@ -113,7 +135,7 @@ def parse_article(raw: bytes, article_id: str, rel: str, suffix: str) -> Article
     if suffix in HTML_SUFFIXES:
         meta, body = _from_html(text)
     else:
-        meta, body = _split_front_matter(text)
+        meta, body = _split_front_matter(text, rel)
         if not meta.get("title"):
             heading = _HEADING.match(body.lstrip("\n"))
             if heading:
@@ -163,7 +185,7 @@ def paragraph_spans(body: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _split_front_matter(text: str) -> tuple[dict[str, str], str]:
+def _split_front_matter(text: str, rel: str) -> tuple[dict[str, str], str]:
     match = _FRONT_MATTER.match(text)
     if not match:
         return {}, text
@@ -172,7 +194,7 @@ def _split_front_matter(text: str) -> tuple[dict[str, str], str]:
     except (yaml.YAMLError, RecursionError, ValueError):  # deep nesting raises RecursionError
         data = None
     if not isinstance(data, dict):
-        log.warning("ignoring front matter that is not a mapping of keys to values")
+        log.warning("%s: ignoring front matter that is not a mapping of keys to values", rel)
         data = {}
     meta = {str(k).lower(): _as_text(v) for k, v in data.items() if v is not None}
     return meta, text[match.end():]

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from index import CorpusUnreadable
 from index.ingest.articles import read_corpus
 from tests.support import ROOT
 
@@ -104,6 +105,47 @@ def test_links_out_of_the_corpus_are_skipped_and_named(tmp_path: Path):
     assert {a.id for a in articles} == {"good", "inside-link"}  # a link inside is read
     assert "passwd.txt" in {s.path for s in skipped}
     assert all("outside the corpus" in s.reason for s in skipped)
+
+
+def test_broken_links_and_odd_entries_are_skipped_and_named(tmp_path: Path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "good.md").write_text("Sweden joined NATO.\n", encoding="utf-8")
+    (corpus / "dangling.md").symlink_to(corpus / "missing.md")
+    (corpus / "loop-a.md").symlink_to(corpus / "loop-b.md")
+    (corpus / "loop-b.md").symlink_to(corpus / "loop-a.md")
+    (corpus / "folder.md").mkdir()  # a folder is walked, not read as an article
+    (corpus / "folder.md" / "inner.md").write_text("An inner article.\n", encoding="utf-8")
+    (corpus / ".hidden").mkdir()
+    (corpus / ".hidden" / "draft.md").write_text("A draft.\n", encoding="utf-8")
+    articles, skipped = read_corpus(corpus)
+    assert {a.id for a in articles} == {"good", "folder.md/inner"}
+    assert {s.path: s.reason.split(" (")[0] for s in skipped} == {
+        "dangling.md": "a broken link", "loop-a.md": "a broken link",
+        "loop-b.md": "a broken link"}
+
+
+@pytest.mark.parametrize("where", [".", "sub"])
+def test_a_folder_that_cannot_be_listed_stops_the_read(tmp_path: Path, monkeypatch, where):
+    """Its articles would otherwise drop out of the index unnamed (root ignores chmod, so
+    the refusal is simulated where the walk lists folders)."""
+    import os
+
+    corpus = tmp_path / "corpus"
+    (corpus / "sub").mkdir(parents=True)
+    (corpus / "good.md").write_text("Sweden joined NATO.\n", encoding="utf-8")
+    (corpus / "sub" / "kept.md").write_text("Another article.\n", encoding="utf-8")
+    locked = os.path.normpath(corpus / where)
+    listing = os.scandir
+
+    def refusing(path="."):
+        if os.path.normpath(os.fspath(path)) == locked:
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return listing(path)
+
+    monkeypatch.setattr(os, "scandir", refusing)
+    with pytest.raises(CorpusUnreadable, match="Permission denied"):
+        read_corpus(corpus)
 
 
 def test_deeply_nested_front_matter_is_ignored_not_a_crash(tmp_path: Path):

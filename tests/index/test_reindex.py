@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from index import BriefingIndex, IndexCorrupt, IndexMismatch
+from index import BriefingIndex, CorpusUnreadable, IndexCorrupt, IndexMismatch
 from index.store.snapshot import CURRENT, current_generation
 from tests.support import ROOT
 
@@ -52,6 +52,25 @@ def test_bad_file_is_skipped_and_the_rest_indexed(index, corpus_copy):
     report = index.reindex(corpus_copy)
     assert [s.path for s in report.skipped] == ["broken.md"]
     assert report.passages == 17
+
+
+def test_an_unreadable_corpus_folder_keeps_the_index_serving(index, corpus_copy, monkeypatch):
+    import os
+
+    index.reindex(corpus_copy)
+    listing = os.scandir
+
+    def refusing(path="."):
+        if os.path.normpath(os.fspath(path)) == os.path.normpath(corpus_copy):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return listing(path)
+
+    monkeypatch.setattr(os, "scandir", refusing)
+    with pytest.raises(CorpusUnreadable):
+        index.reindex(corpus_copy)
+    monkeypatch.undo()
+    assert index.ask("Why did Erdoğan approve Sweden?").hits[0].paragraphs == (15,)
+    assert [a.id for a in index.sources()] == ["russia-turkiye-israel-hamas-war"]
 
 
 def test_loading_never_reembeds(index, corpus_copy, embedder, monkeypatch):
