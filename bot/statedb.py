@@ -93,6 +93,25 @@ def scrub(text: str, url: str) -> str:
     return re.sub(r"(password\s*=\s*)\S+", r"\1***", line)[:300]
 
 
+def _open_sqlite(path: Path, ddl: str) -> sqlite3.Connection:
+    """The SQLite file at `path` with the tables of `ddl`, its folder created; a file that
+    cannot be opened or is not a SQLite database raises StateUnavailable naming it."""
+    conn = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, check_same_thread=False)
+        conn.executescript(ddl)
+    except (OSError, sqlite3.Error) as err:
+        if conn is not None:
+            conn.close()
+        if isinstance(err, FileExistsError):  # a file where its folder should be
+            reason = f"{err.filename} is not a folder"
+        else:
+            reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+        raise StateUnavailable(f"the state database {path} cannot be used ({reason})") from None
+    return conn
+
+
 class StateDB:
     """One connection to a SQLite file (`url` None) or a PostgreSQL database (`url`), shared
     between threads one statement at a time; `schema` is the tables' DDL with type words."""
@@ -103,9 +122,7 @@ class StateDB:
         self._lock = threading.Lock()
         ddl = schema.format(**_TYPES["postgres" if self.postgres else "sqlite"])
         if self.url is None:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            self._conn: Any = sqlite3.connect(path, check_same_thread=False)
-            self._conn.executescript(ddl)
+            self._conn: Any = _open_sqlite(Path(path), ddl)
             return
         if not is_postgres_url(self.url):
             raise StateUnavailable("BRIEFING_DATABASE_URL is not a postgresql:// URL")

@@ -96,6 +96,17 @@ def test_unknown_ids_are_one_line_each_and_exit_non_zero_losing_nothing(env):
     assert sources(env) == ["grain", SEED]
 
 
+def test_a_damaged_feed_store_is_one_line_and_the_removal_still_reindexes(corpus_copy,
+                                                                          tmp_path):
+    env = indexed("local", None, corpus_copy, tmp_path)
+    damaged = tmp_path / "feeds.sqlite"
+    damaged.write_text("not a database\n", encoding="utf-8")
+    result = run(["remove", "grain"], {**env, "BRIEFING_FEEDS_DB": str(damaged)})
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "the feed store was not told of the removal" in result.stderr
+    assert "grain" not in sources(env)  # the index no longer serves it
+
+
 def test_remove_of_an_article_the_database_keeps_without_its_file(database_env):
     """With a database the folder is an import source: deleting the file keeps the article,
     `briefing remove` (from a process with no corpus folder at all) removes it."""

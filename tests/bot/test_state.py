@@ -207,6 +207,27 @@ def test_a_database_out_of_reach_is_one_line_without_the_password(tmp_path, post
     assert not (tmp_path / "feeds.sqlite").exists()  # no silent fallback to SQLite
 
 
+def test_a_state_file_that_cannot_be_used_is_one_line_naming_it(tmp_path):
+    garbage = tmp_path / "garbage.sqlite"
+    garbage.write_text("not a database\n", encoding="utf-8")
+    (tmp_path / "a-file").write_text("", encoding="utf-8")
+    (tmp_path / "a-folder.sqlite").mkdir()
+    for path, reason in [(garbage, "file is not a database"),
+                         (tmp_path / "a-file" / "feeds.sqlite", "a-file is not a folder"),
+                         (tmp_path / "a-folder.sqlite", "unable to open database file")]:
+        with pytest.raises(StateUnavailable) as refused:
+            FeedbackLog(path)
+        assert str(path) in str(refused.value) and reason in str(refused.value)
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "BRIEFING_FEEDS_DB": str(garbage)}
+    env.pop("BRIEFING_DATABASE_URL", None)
+    cli = subprocess.run([sys.executable, "-m", "bot", "feed", "list"], env=env, cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120)
+    assert cli.returncode == 1 and cli.stdout == ""
+    assert cli.stderr.strip() == (f"briefing: the state database {garbage} cannot be used "
+                                  "(file is not a database)")
+
+
 def kill_connections(url: str) -> None:
     """End every other session on the URL's database, as a server restart would."""
     import psycopg
