@@ -7,6 +7,7 @@ Heavy modules (torch, sentence-transformers) load only inside the commands that 
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
 import os
@@ -46,7 +47,7 @@ log = logging.getLogger("briefing")
 
 def console() -> None:
     """The `briefing` console script: `main`, then exit. `ask` skips the interpreter's
-    teardown once its output is flushed (`_exit_now`): tearing down the ~600 modules a
+    teardown once its output is flushed (`_flushed`): tearing down the ~600 modules a
     question loads cost 0.2-0.3 s on a 2-core machine, a sixth of a cold `briefing ask`."""
     sys.exit(main(allow_quick_exit=True))
 
@@ -57,28 +58,31 @@ def main(argv: list[str] | None = None, allow_quick_exit: bool = False) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING if not args.verbose else logging.INFO,
                         format="%(levelname)s %(name)s: %(message)s")
-    status = _run(args)
+    status = _flushed(_run(args))
     if allow_quick_exit and getattr(args, "quick_exit", False):
-        _exit_now(status)
+        logging.shutdown()
+        os._exit(status)  # no teardown: see `console`
     return status
 
 
-def _exit_now(status: int) -> None:
-    """End the process without the interpreter's teardown, its output written first. A reader
-    that closed the pipe early has what it wanted; any other failure to write (a full disk)
-    is an error, as Python's own exit makes it (status 120)."""
+def _flushed(status: int) -> int:
+    """`status` once the output is written. A reader that closed the pipe early has what it
+    wanted; any other failure to write (a full disk) is an error, one line and status 120
+    as Python's own exit would give, without its traceback."""
     for stream in (sys.stdout, sys.stderr):
         try:
             if stream is not None:
                 stream.flush()
         except BrokenPipeError:
-            pass
+            _discard(stream)
         except (OSError, ValueError) as err:
-            status = status or 120
-            with suppress(OSError):
-                os.write(2, f"briefing: could not write the output: {err}\n".encode())
-    logging.shutdown()
-    os._exit(status)
+            _discard(stream)
+            if status != 120:  # not said already (`_run`)
+                status = status or 120
+                with suppress(OSError):
+                    os.write(2, f"briefing: could not write the output: "
+                                f"{getattr(err, 'strerror', None) or err}\n".encode())
+    return status
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -97,9 +101,28 @@ def _run(args: argparse.Namespace) -> int:
     except BrokenPipeError:
         # The reader closed the pipe (`briefing ask … | head`): it has what it wanted. Later
         # writes, Python's own final flush among them, go nowhere instead of failing again.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        _discard(sys.stdout)
         return 0
+    except OSError as err:
+        # The system refused something (a full disk under the output, a file the command
+        # opens): one line, as for any other error the user can act on, not a traceback.
+        if err.filename is None and err.errno in _OUTPUT_ERRNOS:
+            _discard(sys.stdout)
+            print(f"briefing: could not write the output: {err.strerror}", file=sys.stderr)
+            return 120
+        where = f": {err.filename}" if err.filename is not None else ""
+        print(f"briefing: {err.strerror or err}{where}", file=sys.stderr)
+        return 1
+
+
+_OUTPUT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG}
+
+
+def _discard(stream) -> None:
+    """Send what is left of `stream` (Python's final flush among it) to /dev/null."""
+    with suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -173,10 +173,16 @@ def test_undecodable_bytes_on_stdin_still_give_one_line_each(env):
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full")
-def test_an_answer_that_cannot_be_written_is_an_error_not_a_silent_success(env):
-    quiet = {**env, "PYTHONUNBUFFERED": ""}  # buffered, as Python runs under most shells
+@pytest.mark.parametrize("buffered", [True, False])
+@pytest.mark.parametrize("command", [["ask", "Why did Erdoğan approve Sweden?"], ["sources"]])
+def test_output_that_cannot_be_written_is_one_line_and_an_error(env, buffered, command):
+    # Buffered, as Python runs under most shells, the write fails at the last flush;
+    # unbuffered (PYTHONUNBUFFERED=1), in the middle of the command.
+    quiet = {**env, "PYTHONUNBUFFERED": "" if buffered else "1"}
     with open("/dev/full", "w") as full:  # every write fails: no space left
-        result = subprocess.run([sys.executable, "-m", "bot", "ask", "Why did Erdoğan approve "
-                                 "Sweden?"], env=quiet, cwd=ROOT, timeout=300, stdout=full,
-                                stderr=subprocess.PIPE, text=True)
-    assert result.returncode != 0 and "could not write" in result.stderr
+        result = subprocess.run([sys.executable, "-m", "bot", *command], env=quiet, cwd=ROOT,
+                                timeout=300, stdout=full, stderr=subprocess.PIPE, text=True)
+    assert result.returncode == 120 and "Traceback" not in result.stderr
+    assert "Exception ignored" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == \
+        "briefing: could not write the output: No space left on device"
