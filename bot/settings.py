@@ -175,6 +175,16 @@ class Settings(BaseSettings):
                              f"(BRIEFING_SHARD_COUNT={count})")
         return sorted(set(value))
 
+    @field_validator("corpus_dir", "index_dir", "feedback_db", "schedules_db",
+                     "conversations_db", "feeds_db", "model_path", "health_file", mode="before")
+    @classmethod
+    def _not_empty(cls, value: object) -> object:
+        # An empty path would be the working directory: a reindex would write the index into
+        # it, or index every text file there as articles (and `remove` delete from it).
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("is empty (unset it to use the default)")
+        return value
+
     @field_validator("model_path")
     @classmethod
     def _model_exists(cls, value: Path | None) -> Path | None:
@@ -195,6 +205,11 @@ def load_settings(**overrides: object) -> Settings:
             name = "BRIEFING_" + "_".join(str(p) for p in error["loc"][:1]).upper()
             problems.append(f"{name}: {error['msg']}")
         raise SettingsError("invalid setting " + "; ".join(problems)) from None
+    except (UnicodeDecodeError, OSError) as err:  # the .env file (or a secret) is unreadable
+        reason = err.strerror if isinstance(err, OSError) and err.strerror else \
+            "not valid UTF-8" if isinstance(err, UnicodeDecodeError) else str(err)
+        raise SettingsError(f"cannot read the settings file .env or a secret ({reason})"
+                            ) from None
     except PydanticSettingsError as err:  # a value that is not even parseable (bad JSON)
         field = re.search(r'field "(\w+)"', str(err))
         name = f"BRIEFING_{field.group(1).upper()}" if field else "a BRIEFING_ variable"

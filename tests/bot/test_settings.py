@@ -44,3 +44,25 @@ def test_unparseable_guild_ids_name_the_variable_in_one_line():
     assert result.stderr.strip().splitlines() == [
         "briefing: invalid setting BRIEFING_GUILD_IDS: cannot be parsed (a list is JSON, "
         "e.g. [123])"]
+
+
+def test_an_empty_folder_setting_is_refused_not_read_as_the_working_directory(tmp_path):
+    for name in ("BRIEFING_INDEX_DIR", "BRIEFING_CORPUS_DIR", "BRIEFING_FEEDS_DB"):
+        env = {**os.environ, "PYTHONPATH": str(ROOT), name: " "}
+        result = subprocess.run([sys.executable, "-m", "bot", "reindex"], env=env,
+                                cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 2
+        assert result.stderr.strip().splitlines() == [
+            f"briefing: invalid setting {name}: Value error, is empty (unset it to use the "
+            "default)"]
+        assert list(tmp_path.iterdir()) == []  # nothing written into the working directory
+
+
+def test_an_unreadable_env_file_is_one_line(tmp_path):
+    (tmp_path / ".env").write_bytes(b"BRIEFING_TOP_K=\xff\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run([sys.executable, "-m", "bot", "sources"], env=env, cwd=tmp_path,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "briefing: cannot read the settings file .env or a secret (not valid UTF-8)"]
