@@ -448,7 +448,6 @@ def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
-    from index.evaluation import retrieval as evaluation
 
     modes = (args.beir, args.squad, args.summaries, args.in_out, args.archive, args.fit,
              args.conversations, args.recency)
@@ -463,11 +462,24 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     files = [*args.questions, *(args.fit or [x for x in chosen if x is not args.beir])]
     for path in files:
         if not Path(path).is_file():
-            raise BriefingError(f"no such file: {path}")
+            raise BriefingError(f"not a file: {path}" if Path(path).exists()
+                                else f"no such file: {path}")
     if args.rows and not args.summaries:
         raise BriefingError("--rows goes with --summaries")
     if args.per_line and not args.archive:
         raise BriefingError("--per-line goes with --archive")
+    try:
+        return _evaluate(args, settings)
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError) as err:
+        # json's errors (and UnicodeDecodeError) are ValueErrors; a file of the wrong shape
+        # fails on a missing key. The question files are checked line by line before.
+        raise BriefingError(f"{' '.join(map(str, files))}: not a data set of the expected "
+                            f"kind ({err!r})") from None
+
+
+def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
+    from index.evaluation import retrieval as evaluation
+
     if args.summaries:
         return _eval_summaries(args, settings)
     cache = settings.index_dir.parent / "eval"
@@ -484,13 +496,9 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
         return eval_labelled(args, settings, cache)
     if args.questions:
+        rows = [row for path in args.questions for row in evaluation.read_questions(path)]
         index = open_index(settings)
         _ensure_index(index, settings)
-        rows = []
-        for path in args.questions:
-            if not path.is_file():
-                raise BriefingError(f"no such file: {path}")
-            rows += evaluation.read_jsonl(path)
         result = evaluation.evaluate_questions(index, rows)
     elif args.beir:
         if not (args.beir / "corpus.jsonl").is_file():

@@ -10,7 +10,7 @@ from bot.settings import Settings
 from index import BriefingError, BriefingIndex
 from index.evaluation import conversations as measure
 from index.evaluation.labelled_sets import ConversationPair, squad_conversations
-from index.evaluation.retrieval import read_jsonl
+from index.evaluation.retrieval import read_questions
 from index.search.followup import DEFAULT_CONTEXT
 
 
@@ -35,7 +35,7 @@ def eval_conversations(args: argparse.Namespace, settings: Settings, cache: Path
             measure.run_pairs(index, chosen, context=context))
     first_article = corpus_index.sources()[0].id if corpus_index.sources() else None
     for path in args.questions:
-        rows = read_jsonl(path)
+        rows = read_questions(path, ("first", "followup", "paras"))
         article = rows[0].get("article", first_article) if rows else first_article
         result[path.name] = measure.summarize(measure.run_pairs(
             corpus_index, [pair_from_row(row) for row in rows], context=context,

@@ -11,7 +11,7 @@ from bot.settings import Settings
 from index import BriefingError, BriefingIndex
 from index.evaluation import labelled as measure
 from index.evaluation import labelled_sets as sets
-from index.evaluation.retrieval import cache_dir_for, read_jsonl
+from index.evaluation.retrieval import cache_dir_for, read_questions
 from index.ingest.articles import read_corpus
 from index.ingest.embedding import Embedder
 from index.search.hybrid import DEFAULT_WEIGHTS, RankWeights
@@ -96,7 +96,7 @@ def _archive_set(cnn: Path, settings: Settings, questions: list[Path], per_line:
     corpus, _ = read_corpus(settings.corpus_dir)
     if not corpus:
         raise BriefingError(f"no articles in {settings.corpus_dir}")
-    rows = [row for path in questions for row in read_jsonl(path)]
+    rows = [row for path in questions for row in read_questions(path)]
     labelled = sets.archive_set(cnn, corpus, rows, per_line)
     if len(labelled.articles) == len(corpus):
         raise BriefingError(f"{cnn} holds no CNN rows")

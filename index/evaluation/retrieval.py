@@ -8,7 +8,7 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from index import BriefingIndex
+from index import BriefingError, BriefingIndex
 from index.ingest.articles import Article, article_from_text
 from index.ingest.reindex import Progress
 from index.search.gate import calibrate
@@ -19,6 +19,30 @@ def read_jsonl(path: Path) -> list[dict]:
     """Rows of a JSON-lines file, skipping blank lines."""
     with open(path, encoding="utf-8") as handle:
         return [json.loads(line) for line in handle if line.strip()]
+
+
+def read_questions(path: Path, required: tuple[str, ...] = ("q",)) -> list[dict]:
+    """Rows of a question file (JSON lines, each an object holding the `required` keys);
+    raises BriefingError naming the file and line of the first row that is not one."""
+    rows = []
+    try:
+        with open(path, encoding="utf-8") as handle:
+            for number, line in enumerate(handle, 1):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                except ValueError:
+                    row = None
+                if not isinstance(row, dict) or any(key not in row for key in required):
+                    raise BriefingError(f"{path}, line {number}: not a JSON object with "
+                                        + ", ".join(f'"{key}"' for key in required))
+                rows.append(row)
+    except UnicodeDecodeError as err:
+        raise BriefingError(f"{path}: not UTF-8 text (byte {err.start})") from None
+    if not rows:
+        raise BriefingError(f"{path}: no questions in it")
+    return rows
 
 
 # --- metrics -------------------------------------------------------------------------------

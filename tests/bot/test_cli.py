@@ -186,3 +186,28 @@ def test_output_that_cannot_be_written_is_one_line_and_an_error(env, buffered, c
     assert "Exception ignored" not in result.stderr
     assert result.stderr.strip().splitlines()[-1] == \
         "briefing: could not write the output: No space left on device"
+
+
+@pytest.mark.parametrize(("content", "says"), [
+    (b'{"q": "Why Sweden?", "paras": [15]}\nnot json\n', 'line 2: not a JSON object with "q"'),
+    (b'[1, 2]\n', 'line 1: not a JSON object with "q"'),
+    (b'{"question": "no q key"}\n', 'line 1: not a JSON object with "q"'),
+    (b'\xff\xfe\n', "not UTF-8 text (byte 0)"),
+    (b"", "no questions in it"),
+])
+def test_a_bad_question_file_is_one_line_naming_where(env, tmp_path, content, says):
+    questions = tmp_path / "questions.jsonl"
+    questions.write_bytes(content)
+    result = run(["eval", str(questions)], env)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [f"briefing: {questions}" + (
+        ", " if says.startswith("line") else ": ") + says]
+
+
+def test_a_data_set_of_the_wrong_shape_is_one_line(env, tmp_path):
+    squad = tmp_path / "squad.json"
+    squad.write_text("{}", encoding="utf-8")
+    result = run(["eval", "--squad", str(squad)], env)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"briefing: {squad}: not a data set of the expected kind (KeyError('data'))")
