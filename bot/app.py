@@ -278,4 +278,8 @@ def run_bot(settings: Settings) -> int:
             raise
         print(f"briefing: {REFUSED[code]}", file=sys.stderr)
         return 2
+    except OSError as err:  # aiohttp's connection errors among them: no answer at login
+        print(f"briefing: cannot reach Discord at {settings.discord_api_base} "
+              f"({type(err).__name__}: {err})", file=sys.stderr)
+        return 1
     return 0

@@ -66,3 +66,17 @@ def test_an_unreadable_env_file_is_one_line(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         "briefing: cannot read the settings file .env or a secret (not valid UTF-8)"]
+
+
+def test_a_discord_that_cannot_be_reached_is_one_line(tmp_path):
+    """Port 9 of loopback: nothing listens, the connection is refused at once."""
+    env = {k: v for k, v in os.environ.items() if k != "BRIEFING_DATABASE_URL"}
+    env |= {"PYTHONPATH": str(ROOT), "BRIEFING_DISCORD_TOKEN": "fake.token.value",
+            "BRIEFING_DISCORD_API_BASE": "http://127.0.0.1:9/api/v10",
+            "BRIEFING_INDEX_DIR": str(tmp_path / "index"),
+            "BRIEFING_CORPUS_DIR": str(ROOT / "corpus")}
+    result = subprocess.run([sys.executable, "-m", "bot", "bot"], env=env, cwd=tmp_path,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith(
+        "briefing: cannot reach Discord at http://127.0.0.1:9/api/v10 (ClientConnectorError")
