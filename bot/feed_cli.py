@@ -39,7 +39,8 @@ def add_feed_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("url", metavar="URL")
     p.set_defaults(run=cmd_feed_remove)
 
-    p = commands.add_parser("poll", help="one pass over all feeds, index what is new, exit")
+    p = commands.add_parser("poll", help="one pass over all feeds, index what is new, exit "
+                            "(status 1 if a feed could not be read)")
     p.add_argument("--json", action="store_true",
                    help='print {"feeds", "new", "duplicates", "errors"}')
     p.set_defaults(run=cmd_feed_poll)
@@ -119,13 +120,14 @@ def cmd_feed_poll(args: argparse.Namespace, settings: Settings) -> int:
             reindexed = index.reindex(settings.corpus_dir, update)
         for line in _report_lines(reindexed):
             print(line, file=sys.stderr)
+    failed = 1 if report.errors else 0  # a feed that could not be read: a script sees it
     if args.json:
         print(json.dumps(report.as_json(), ensure_ascii=False))
-        return 0
+        return failed
     print(f"{report.feeds} feeds polled: {len(report.new)} new, {report.updated} updated, "
           f"{report.duplicates} duplicates")
     for article in report.new:
         print(f"  new: {article.title} ({article.source or article.article})")
     for url, error in report.errors:
         print(f"  {url}: {error}")
-    return 0
+    return failed

@@ -59,7 +59,7 @@ def test_feed_add_list_poll_ask_repoll_and_pick_up_a_new_item(env, tmp_path, emb
         assert listed[0]["post"] is True and listed[1]["post"] is False
 
         first = briefing(["feed", "poll", "--json"], env)
-        assert first.returncode == 0, first.stderr
+        assert first.returncode == 1, first.stderr  # the bomb failed; the others were taken
         assert json.loads(first.stdout) == {
             "feeds": 3, "new": 3, "duplicates": 1,
             "errors": [{"feed": urls[2], "error": "refused: the feed declares XML entities "
@@ -82,7 +82,10 @@ def test_feed_add_list_poll_ask_repoll_and_pick_up_a_new_item(env, tmp_path, emb
         found = index.ask("How big a bonus did Escondida workers get?").hits[0]
         assert found.source == site.base + "/news/copper.html"
 
-    assert briefing(["feed", "remove", urls[2]], env).returncode == 0
+        assert briefing(["feed", "remove", urls[2]], env).returncode == 0
+        clean = briefing(["feed", "poll", "--json"], env)
+        assert clean.returncode == 0 and json.loads(clean.stdout)["errors"] == []
+
     missing = briefing(["feed", "remove", urls[2]], env)
     assert missing.returncode == 1 and "not following" in missing.stderr
     assert len(json.loads(briefing(["feed", "list", "--json"], env).stdout)) == 2
