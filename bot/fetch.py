@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import re
 import socket
 from dataclasses import dataclass
 
@@ -57,6 +58,11 @@ def check_address(address: str, allow_loopback: bool = False) -> None:
         raise FetchError(f"refused: {address} is not a public address")
 
 
+# A host name as yarl gives it (IDNA-encoded): labels of letters, digits, "-" and "_".
+_HOST_NAME = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?"
+                        r"(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?)*\.?")
+
+
 def check_url(url: str, policy: FetchPolicy) -> yarl.URL:
     """The parsed URL if its scheme and (literal) host are allowed."""
     try:
@@ -70,6 +76,8 @@ def check_url(url: str, policy: FetchPolicy) -> yarl.URL:
     try:
         ipaddress.ip_address(parsed.host.strip("[]").split("%", 1)[0])
     except ValueError:
+        if not _HOST_NAME.fullmatch(parsed.raw_host or ""):  # "exa mple.com": no such host
+            raise FetchError("refused: that is not a valid host name") from None
         return parsed  # a name: checked when it is resolved
     check_address(parsed.host.strip("[]"), policy.allow_loopback)
     return parsed

@@ -34,10 +34,18 @@ def test_public_addresses_pass_and_loopback_only_when_allowed():
     ("file:///etc/passwd", "only http"), ("ftp://example.org/a", "only http"),
     ("gopher://x", "only http"), ("http://[::1]/", "not a public"),
     ("http://127.0.0.1:8080/", "not a public"), ("https:///nohost", "no host"),
+    ("https://exa mple.com/x", "not a valid host name"),
+    ("https://a..b/x", "not a valid host name"), ("https://-dash.org/", "not a valid host name"),
 ])
 def test_bad_urls_are_refused_before_any_connection(url, reason):
     with pytest.raises(FetchError, match=reason):
         check_url(url, FetchPolicy())
+
+
+@pytest.mark.parametrize("url", ["https://bücher.de/a", "https://news_site.example.org/a",
+                                 "https://example.org./a", "http://localhost:8080/a"])
+def test_host_names_of_every_usual_form_pass(url):
+    assert check_url(url, FetchPolicy()).scheme in ("http", "https")
 
 
 class MapResolver(AbstractResolver):
