@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import logging
 import os
@@ -55,7 +56,8 @@ def read_corpus(corpus_dir: Path, max_bytes: int | None = None
     """
     corpus_dir = Path(corpus_dir)
     if not corpus_dir.is_dir():
-        raise CorpusMissing(f"corpus directory {corpus_dir} does not exist")
+        raise CorpusMissing(f"corpus directory {corpus_dir} " + (
+            "is a file, not a folder" if corpus_dir.exists() else "does not exist"))
     articles: list[Article] = []
     skipped: list[Skipped] = []
     seen: dict[str, str] = {}
@@ -124,6 +126,10 @@ def parse_article(raw: bytes, article_id: str, rel: str, suffix: str) -> Article
     """Parse the bytes of an article file of the given suffix."""
     if not raw.strip():
         raise ArticleError("empty file")
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        # What Windows editors save as "Unicode"; garbage can start the same way, so it is
+        # named, not guessed at.
+        raise ArticleError("UTF-16 text (a byte-order mark): save it as UTF-8")
     if b"\x00" in raw:
         raise ArticleError("binary file (contains NUL bytes)")
     try:

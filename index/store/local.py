@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.errors import IndexCorrupt
+from index.errors import IndexCorrupt, IndexNotWritable
 from index.spans import PassageRecord
 from index.store.article_level import ArticleEvidence
 from index.store.dense import DenseStore
@@ -275,6 +275,7 @@ class LocalBackend:
     def __init__(self, index_dir: str | Path) -> None:
         self.index_dir = Path(index_dir)
         self.location = self.address = str(self.index_dir.resolve())
+        _check_folder(self.index_dir)
 
     def pointer(self) -> LocalPointer:
         """The CURRENT file's identity."""
@@ -315,3 +316,15 @@ class LocalBackend:
     def corpus(self) -> None:
         """None: a local index keeps no article texts of its own; the folder is the corpus."""
         return None
+
+
+def _check_folder(index_dir: Path) -> None:
+    """IndexNotWritable when `index_dir`, or the nearest of its parents that exists, is not a
+    folder: every later step would fail with a message about something else."""
+    for path in (index_dir, *index_dir.parents):
+        if path.exists():
+            if not path.is_dir():
+                raise IndexNotWritable(f"the index folder {index_dir} cannot be used: {path} "
+                                       "is a file, not a folder")
+            return
+

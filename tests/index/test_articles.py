@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from index import CorpusUnreadable
+from index import CorpusMissing, CorpusUnreadable
 from index.ingest.articles import read_corpus
 from tests.support import ROOT
 
@@ -187,3 +187,16 @@ def test_a_file_over_the_size_limit_is_skipped_and_named(tmp_path: Path):
     assert [(s.path, s.reason) for s in skipped] == [
         ("book.txt", "larger than the 10,000 bytes article size limit")]
     assert [a.id for a in read_corpus(corpus)[0]] == ["book", "news"]
+
+
+def test_utf16_text_and_a_corpus_that_is_a_file_get_reasons_that_say_so(tmp_path: Path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "notepad.txt").write_bytes("Sweden joined NATO.\n".encode("utf-16"))
+    (corpus / "good.md").write_text("Sweden joined NATO.\n", encoding="utf-8")
+    articles, skipped = read_corpus(corpus)
+    assert [a.id for a in articles] == ["good"]
+    assert [(s.path, s.reason) for s in skipped] == [
+        ("notepad.txt", "UTF-16 text (a byte-order mark): save it as UTF-8")]
+    with pytest.raises(CorpusMissing, match="is a file, not a folder"):
+        read_corpus(corpus / "good.md")

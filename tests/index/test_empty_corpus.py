@@ -5,7 +5,13 @@ from pathlib import Path
 
 import pytest
 
-from index import NOTHING_INDEXED, BriefingIndex, CorpusMissing, NothingIndexed
+from index import (
+    NOTHING_INDEXED,
+    BriefingIndex,
+    CorpusMissing,
+    IndexNotWritable,
+    NothingIndexed,
+)
 from index.search.hybrid import search
 from index.store.snapshot import current_generation
 
@@ -69,3 +75,11 @@ def test_missing_corpus_folder_is_one_clear_error(index, tmp_path):
         index.reindex(tmp_path / "nowhere")
     assert str(raised.value) == f"corpus directory {tmp_path / 'nowhere'} does not exist"
     assert "\n" not in str(raised.value)
+
+
+def test_an_index_folder_that_is_a_file_is_named_as_such(tmp_path):
+    (tmp_path / "taken").write_text("", encoding="utf-8")
+    for where in (tmp_path / "taken", tmp_path / "taken" / "index"):
+        with pytest.raises(IndexNotWritable, match=f"{tmp_path / 'taken'} is a file, not a "
+                                                   "folder"):
+            BriefingIndex(where)
