@@ -58,6 +58,8 @@ def main(argv: list[str] | None = None, allow_quick_exit: bool = False) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING if not args.verbose else logging.INFO,
                         format="%(levelname)s %(name)s: %(message)s")
+    if not args.verbose:  # "discarding data: None" for pages without text: nothing to act on
+        logging.getLogger("trafilatura").setLevel(logging.ERROR)
     status = _flushed(_run(args))
     if allow_quick_exit and getattr(args, "quick_exit", False):
         logging.shutdown()

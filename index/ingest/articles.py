@@ -52,7 +52,8 @@ def read_corpus(corpus_dir: Path, max_bytes: int | None = None
     """Read every article file under `corpus_dir`, skipping (and naming) bad ones.
 
     Files larger than `max_bytes` are skipped too: a dumped book or log would take minutes
-    to embed and crowd every answer.
+    to embed and crowd every answer. Skips are logged at INFO only: the reindex report names
+    each one, and `briefing reindex` and the bot's /reindex reply show that report.
     """
     corpus_dir = Path(corpus_dir)
     if not corpus_dir.is_dir():
@@ -67,11 +68,11 @@ def read_corpus(corpus_dir: Path, max_bytes: int | None = None
         if not path.is_file():
             reason = ("a broken link (its target is missing or links back)" if path.is_symlink()
                       else "not a regular file")
-            log.warning("skipped %s: %s", rel, reason)
+            log.info("skipped %s: %s", rel, reason)
             skipped.append(Skipped(rel, reason))
             continue
         if not path.resolve().is_relative_to(root):  # a link out of the corpus: never read
-            log.warning("skipped %s: a link to a file outside the corpus", rel)
+            log.info("skipped %s: a link to a file outside the corpus", rel)
             skipped.append(Skipped(rel, "a link to a file outside the corpus"))
             continue
         article_id = rel.rsplit(".", 1)[0]
@@ -81,7 +82,7 @@ def read_corpus(corpus_dir: Path, max_bytes: int | None = None
         try:
             article = read_article(path, article_id, rel, max_bytes)
         except ArticleError as err:
-            log.warning("skipped %s: %s", rel, err)
+            log.info("skipped %s: %s", rel, err)
             skipped.append(Skipped(rel, str(err)))
             continue
         seen[article_id] = rel
