@@ -168,7 +168,7 @@ def _reindex_locked(backend: Backend, articles: list[Article], embedder: Embedde
     try:
         return _build(backend, articles, embedder, progress, skipped, reuse=True)
     except IndexCorrupt as err:  # the serving generation broke while we reused it
-        log.warning("rebuilding the whole index: %s", err)
+        log.info("rebuilding the whole index: %s", err)  # the report says it (rebuilt_from_scratch)
         report = _build(backend, articles, embedder, progress, skipped, reuse=False)
         report.rebuilt_from_scratch = str(err)
         return report
@@ -263,7 +263,7 @@ def _previous(backend: Backend, embedder: Embedder, report: ReindexReport) -> Sn
         return None
     except (IndexMismatch, IndexCorrupt) as err:
         report.rebuilt_from_scratch = str(err)
-        log.warning("rebuilding the whole index: %s", err)
+        log.info("rebuilding the whole index: %s", err)  # the report says it (rebuilt_from_scratch)
         return None
     if snapshot.manifest.get("splitter") != splitter():
         report.rebuilt_from_scratch = "passage splitting changed since the last build"

@@ -102,10 +102,23 @@ class CountingEmbedder:
 def test_an_index_folder_that_cannot_be_created_fails_before_any_embedding(
         tmp_path, embedder, corpus_copy):
     (tmp_path / "a-file").write_text("not a folder", "utf-8")
+    (tmp_path / "locked").mkdir()
     counting = CountingEmbedder(embedder)
-    index = BriefingIndex(tmp_path / "a-file" / "index", embedder=counting)
-    with pytest.raises(IndexNotWritable, match="cannot write the index") as caught:
-        index.reindex(corpus_copy)
+    with pytest.raises(IndexNotWritable, match="a-file is a file, not a folder") as caught:
+        BriefingIndex(tmp_path / "a-file" / "index", embedder=counting)
+    assert "\n" not in str(caught.value)
+    index = BriefingIndex(tmp_path / "locked" / "index", embedder=counting)
+    real_mkdir = Path.mkdir
+
+    def refused(self, *args, **kwargs):  # root ignores permissions: refuse as a read-only disk
+        if self.is_relative_to(tmp_path / "locked"):
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_mkdir(self, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Path, "mkdir", refused)
+        with pytest.raises(IndexNotWritable, match="cannot write the index") as caught:
+            index.reindex(corpus_copy)
     assert counting.embedded == 0 and "\n" not in str(caught.value)
 
 
