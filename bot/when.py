@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, time, timedelta
 
-_AGE = re.compile(r"\s*(\d{1,4})\s*([dhw])\s*", re.IGNORECASE)
+_AGE = re.compile(r"\s*(\d{1,18})\s*([dhw])\s*", re.IGNORECASE)
 _CLOCK = re.compile(r"\s*([01]?\d|2[0-3]):([0-5]\d)\s*")
 UNITS = {"d": "days", "h": "hours", "w": "weeks"}
 
@@ -18,7 +18,10 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
     now = now or datetime.now(UTC)
     age = _AGE.fullmatch(text)
     if age:
-        return now - timedelta(**{UNITS[age.group(2).lower()]: int(age.group(1))})
+        try:
+            return now - timedelta(**{UNITS[age.group(2).lower()]: int(age.group(1))})
+        except OverflowError:  # before year 1
+            raise ValueError(f"{text.strip()!r} reaches back before any date") from None
     cleaned = text.strip()
     try:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", cleaned):

@@ -14,9 +14,16 @@ NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
     ("1d", NOW - timedelta(days=1)), ("12h", NOW - timedelta(hours=12)),
     ("2w", NOW - timedelta(weeks=2)), ("2026-11-01", datetime(2026, 11, 1, tzinfo=UTC)),
     ("2026-11-01T06:00:00+01:00", datetime(2026, 11, 1, 5, tzinfo=UTC)),
+    ("10000d", NOW - timedelta(days=10000)),  # a long age is still an age
 ])
 def test_since_forms(text, expected):
     assert parse_since(text, NOW) == expected
+
+
+@pytest.mark.parametrize("text", ["99999999h", "999999999999d"])
+def test_an_age_before_any_date_says_so(text):
+    with pytest.raises(ValueError, match="reaches back before any date"):
+        parse_since(text, NOW)
 
 
 @pytest.mark.parametrize("text", ["yesterday", "7 days", "", "2026-13-01", "-1d"])
