@@ -43,15 +43,17 @@ def chat_json(index: BriefingIndex, lines: Iterable[str], k: int,
     conversations = Conversations()
     status = 0
     for line in lines:
-        thread = ""
+        thread: object = ""
         try:
             message = json.loads(line)
             if not isinstance(message, dict):
                 raise BriefingError('each line must be a JSON object {"thread": …, "text": …}')
-            thread, text = str(message.get("thread", "")), message.get("text")
+            thread, text = message.get("thread", ""), message.get("text")
             if not isinstance(text, str):
                 raise BriefingError('"text" must be a string')
-            out = answer_json(conversations.ask(index, thread, text, k, scope))
+            # Any JSON value names a thread, and is given back as it came: 7 and "7" differ.
+            key = thread if isinstance(thread, str) else json.dumps(thread, sort_keys=True)
+            out = answer_json(conversations.ask(index, key, text, k, scope))
         except (BriefingError, ValueError) as err:
             status = 1
             reason = str(err) if isinstance(err, BriefingError) else f"not JSON: {err}"
