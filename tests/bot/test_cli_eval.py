@@ -62,7 +62,7 @@ def test_wrong_eval_arguments_are_one_line_errors(tmp_path, env):
     cases = {
         ("eval", str(questions), "--per-line"): "--per-line goes with --archive",
         ("eval", "--in-out", str(tmp_path / "missing.json")): "no such file",
-        ("eval", "--in-out", str(tmp_path)): "no such file",
+        ("eval", "--in-out", str(tmp_path)): "not a file",
         ("eval", "--in-out", str(not_squad)): "not a data set of the expected kind",
         ("eval", "--archive", str(questions)): "not a data set of the expected kind",
         ("eval", "--in-out", str(empty)): "holds no questions",
