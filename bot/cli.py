@@ -450,6 +450,7 @@ def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from index.evaluation import retrieval as evaluation
 
     modes = (args.beir, args.squad, args.summaries, args.in_out, args.archive, args.fit,
              args.conversations, args.recency)
@@ -470,18 +471,11 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         raise BriefingError("--rows goes with --summaries")
     if args.per_line and not args.archive:
         raise BriefingError("--per-line goes with --archive")
-    try:
-        return _evaluate(args, settings)
-    except (ValueError, KeyError, TypeError, IndexError, AttributeError) as err:
-        # json's errors (and UnicodeDecodeError) are ValueErrors; a file of the wrong shape
-        # fails on a missing key. The question files are checked line by line before.
-        raise BriefingError(f"{' '.join(map(str, files))}: not a data set of the expected "
-                            f"kind ({err!r})") from None
-
-
-def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
-    from index.evaluation import retrieval as evaluation
-
+    # The data sets are read (and refused, naming the file) before any index is built.
+    if args.squad or args.conversations:
+        evaluation.read_squad(args.squad or args.conversations)
+    if args.beir:
+        evaluation.check_beir(args.beir)
     if args.summaries:
         return _eval_summaries(args, settings)
     cache = settings.index_dir.parent / "eval"
@@ -503,8 +497,6 @@ def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
         _ensure_index(index, settings)
         result = evaluation.evaluate_questions(index, rows)
     elif args.beir:
-        if not (args.beir / "corpus.jsonl").is_file():
-            raise BriefingError(f"{args.beir} is not a BEIR data set (no corpus.jsonl)")
         index = open_index(settings, evaluation.cache_dir_for(cache, args.beir))
         with progress_bar("Embedding") as update:
             result = evaluation.evaluate_beir(index, args.beir, args.split, update)

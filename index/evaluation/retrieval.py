@@ -26,7 +26,7 @@ def read_questions(path: Path, required: tuple[str, ...] = ("q",)) -> list[dict]
     raises BriefingError naming the file and line of the first row that is not one."""
     rows = []
     try:
-        with open(path, encoding="utf-8") as handle:
+        with open(path, encoding="utf-8-sig") as handle:  # a byte-order mark is no question
             for number, line in enumerate(handle, 1):
                 if not line.strip():
                     continue
@@ -171,12 +171,30 @@ def squad_articles(squad: dict) -> tuple[list[Article], list[tuple[str, list[str
     return articles, questions
 
 
+def read_squad(path: Path) -> tuple[list[Article], list[tuple[str, list[str]]]]:
+    """`squad_articles` of a SQuAD v1.1 JSON file; BriefingError naming the file when it
+    is not one."""
+    try:
+        with open(path, encoding="utf-8-sig") as handle:
+            return squad_articles(json.load(handle))
+    except (ValueError, KeyError, TypeError, AttributeError) as err:  # json's are ValueErrors
+        raise BriefingError(f"{path}: not SQuAD v1.1 JSON ({err!r})") from None
+
+
+def check_beir(beir_dir: Path) -> None:
+    """BriefingError naming the file unless `beir_dir` holds a BEIR-layout data set whose
+    corpus and queries rows have "_id" and "text"."""
+    for name in ("corpus.jsonl", "queries.jsonl"):
+        if not (beir_dir / name).is_file():
+            raise BriefingError(f"{beir_dir} is not a BEIR data set (no {name})")
+        read_questions(beir_dir / name, ("_id", "text"))
+
+
 def evaluate_squad(index: BriefingIndex, squad_file: Path, limit: int | None = None,
                    progress: Progress | None = None,
                    on_question: Callable[[int, int], None] | None = None) -> dict:
     """Recall@1/@5: does a top passage contain a gold answer span?"""
-    with open(squad_file, encoding="utf-8") as handle:
-        articles, questions = squad_articles(json.load(handle))
+    articles, questions = read_squad(squad_file)
     index.index_articles(articles, progress)
     if limit:
         questions = questions[:limit]

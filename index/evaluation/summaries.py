@@ -26,8 +26,11 @@ def read_rows(path: Path, first: int = 1, last: int | None = None) -> list[dict]
     path = Path(path)
     if not path.is_file():
         raise BriefingError(f"no such file: {path}")
-    with open(path, encoding="utf-8") as handle:
-        lines = [line for line in handle if line.strip()]
+    try:
+        with open(path, encoding="utf-8-sig") as handle:
+            lines = [line for line in handle if line.strip()]
+    except UnicodeDecodeError as err:
+        raise BriefingError(f"{path}: not UTF-8 text (byte {err.start})") from None
     last = len(lines) if last is None else last
     if not 1 <= first <= last <= len(lines):
         raise BriefingError(f"rows {first}-{last} are outside {path}, which has {len(lines)} rows")
