@@ -9,6 +9,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+import aiohttp
 import discord
 import yarl
 from discord import app_commands
@@ -278,7 +279,7 @@ def run_bot(settings: Settings) -> int:
             raise
         print(f"briefing: {REFUSED[code]}", file=sys.stderr)
         return 2
-    except OSError as err:  # aiohttp's connection errors among them: no answer at login
+    except (aiohttp.ClientConnectionError, TimeoutError) as err:  # no answer at login
         print(f"briefing: cannot reach Discord at {settings.discord_api_base} "
               f"({type(err).__name__}: {err})", file=sys.stderr)
         return 1
