@@ -52,7 +52,7 @@ def chat_json(index: BriefingIndex, lines: Iterable[str], k: int,
             if not isinstance(text, str):
                 raise BriefingError('"text" must be a string')
             # Any JSON value names a thread, and is given back as it came: 7 and "7" differ.
-            key = thread if isinstance(thread, str) else json.dumps(thread, sort_keys=True)
+            key = json.dumps(thread, sort_keys=True)
             out = answer_json(conversations.ask(index, key, text, k, scope))
         except (BriefingError, ValueError) as err:
             status = 1

@@ -48,13 +48,13 @@ def test_chat_json_answers_each_line_in_order_with_threads_kept_apart(env):
 
 def test_chat_json_gives_each_thread_back_as_it_came(env):
     result = run(["chat", "--json", "-"], env, lines(
-        {"thread": 7, "text": "Why did Erdoğan approve Sweden's NATO bid?"},
-        {"thread": "7", "text": "How much trade is there between Russia and Turkey?"},
+        {"thread": 7, "text": "How much trade is there between Russia and Turkey?"},
+        {"thread": "7", "text": "Why did Erdoğan approve Sweden's NATO bid?"},
         {"thread": None, "text": "Sweden"}, {"thread": {"user": 1}, "text": "Sweden"},
-        {"thread": 7, "text": "when did he send it to parliament?"}))
+        {"thread": 7, "text": "and what about this year?"}))
     out = [json.loads(line) for line in result.stdout.splitlines()]
     assert [o["thread"] for o in out] == [7, "7", None, {"user": 1}, 7]
-    assert out[4]["hits"][0]["paragraphs"] == [15]  # 7 is its own thread, not "7"'s
+    assert out[4]["hits"][0]["paragraphs"] == [6]  # 7 was about trade; "7", about Sweden
 
 
 def test_chat_json_gives_one_line_per_input_line_with_errors_in_band(env):
