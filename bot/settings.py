@@ -176,7 +176,7 @@ class Settings(BaseSettings):
         return sorted(set(value))
 
     @field_validator("corpus_dir", "index_dir", "feedback_db", "schedules_db",
-                     "conversations_db", "feeds_db", "model_path", "health_file", mode="before")
+                     "conversations_db", "feeds_db", mode="before")
     @classmethod
     def _not_empty(cls, value: object) -> object:
         # An empty path would be the working directory: a reindex would write the index into
@@ -185,10 +185,21 @@ class Settings(BaseSettings):
             raise ValueError("is empty (unset it to use the default)")
         return value
 
+    @field_validator("model_path", "health_file", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # These default to unset: empty (`-e BRIEFING_HEALTH_FILE=` over an image's value)
+        # means unset too, not the working directory.
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("model_path")
     @classmethod
     def _model_exists(cls, value: Path | None) -> Path | None:
-        if value is not None and not (value / "config.json").is_file():
+        try:
+            found = value is None or (value / "config.json").is_file()
+        except OSError as err:  # no permission to look, a name too long
+            raise ValueError(f"{value} cannot be read ({err.strerror})") from None
+        if not found:
             raise ValueError(f"{value} is not a sentence-transformers model folder")
         return value
 
@@ -205,11 +216,12 @@ def load_settings(**overrides: object) -> Settings:
             name = "BRIEFING_" + "_".join(str(p) for p in error["loc"][:1]).upper()
             problems.append(f"{name}: {error['msg']}")
         raise SettingsError("invalid setting " + "; ".join(problems)) from None
-    except (UnicodeDecodeError, OSError) as err:  # the .env file (or a secret) is unreadable
-        reason = err.strerror if isinstance(err, OSError) and err.strerror else \
-            "not valid UTF-8" if isinstance(err, UnicodeDecodeError) else str(err)
-        raise SettingsError(f"cannot read the settings file .env or a secret ({reason})"
-                            ) from None
+    except OSError as err:  # the .env file or a secret is unreadable
+        raise SettingsError(f"cannot read the settings file {err.filename or '.env'} "
+                            f"({err.strerror or err})") from None
+    except UnicodeDecodeError:  # only files are decoded here: .env, or a secret
+        raise SettingsError("cannot read the settings file .env or a secret (not valid "
+                            "UTF-8)") from None
     except PydanticSettingsError as err:  # a value that is not even parseable (bad JSON)
         field = re.search(r'field "(\w+)"', str(err))
         name = f"BRIEFING_{field.group(1).upper()}" if field else "a BRIEFING_ variable"

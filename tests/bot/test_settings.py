@@ -80,3 +80,10 @@ def test_a_discord_that_cannot_be_reached_is_one_line(tmp_path):
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith(
         "briefing: cannot reach Discord at http://127.0.0.1:9/api/v10 (ClientConnectorError")
+
+
+def test_empty_optional_paths_mean_unset(monkeypatch):
+    monkeypatch.setenv("BRIEFING_HEALTH_FILE", "")
+    monkeypatch.setenv("BRIEFING_MODEL_PATH", " ")
+    settings = load_settings()
+    assert settings.health_file is None and settings.model_path is None
