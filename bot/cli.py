@@ -117,7 +117,8 @@ def _run(args: argparse.Namespace) -> int:
         return 1
 
 
-_OUTPUT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG}
+# Errors only a write gives (EIO can come from a read: a terminal that went away).
+_OUTPUT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 
 
 def _discard(stream) -> None:
