@@ -18,7 +18,7 @@ from bot.cogs import replies
 from bot.cogs.choices import article_choices, resolve_article
 from bot.errors import UserError
 from bot.feeds.store import mark_removed
-from bot.fetch import FetchPolicy, fetch
+from bot.fetch import FetchPolicy, check_url, fetch
 from bot.reindex_worker import ReindexFailed
 from index import BriefingError, ReindexReport
 from index.ingest.articles import ARTICLE_SUFFIXES
@@ -145,6 +145,8 @@ class Admin(commands.Cog):
             if file.size > self.bot.settings.attachment_max_bytes:
                 raise UserError(f"refused: the file is larger than "
                                 f"{self.bot.settings.attachment_max_bytes:,} bytes.")
+        if url is not None:
+            check_url(url, self.policy)  # a refused link is answered privately, before the defer
         await replies.think(interaction)
         if url is not None:
             fetched = await fetch(url, self.policy)

@@ -144,12 +144,29 @@ def test_add_url_fetches_a_local_page_and_makes_it_answerable(run, corpus_copy):
 
 @pytest.mark.parametrize("url", ["http://10.1.2.3/article", "http://169.254.169.254/latest",
                                  "file:///etc/passwd", "ftp://example.org/a.html",
-                                 "http://127.0.0.1:9/a", "http://[::1]/a", "http://localhost/a"])
-def test_add_url_to_a_private_or_non_http_address_is_refused(run, corpus_copy, url):
+                                 "http://127.0.0.1:9/a", "http://[::1]/a", "http://exa mple.org/"])
+def test_add_url_refused_on_sight_is_answered_privately_before_any_thinking(run, corpus_copy,
+                                                                             url):
     before = sorted(p.name for p in corpus_copy.iterdir())
 
     async def scenario(h: Harness) -> None:
         sent = await h.server.send_interaction("add", {"url": url}, user="admin")
+        reply = await h.server.wait_for(lambda c: c.path == sent.callback_path, timeout=20)
+        assert reply.json["type"] == 4  # answered at once, not deferred
+        assert reply.json["data"]["flags"] & 64
+        assert reply.json["data"]["content"].startswith("refused:")
+        assert h.server.public_messages() == []  # the channel saw nothing, not even a line
+
+    run(scenario, fetch_allow_loopback=False)
+    assert sorted(p.name for p in corpus_copy.iterdir()) == before
+
+
+def test_add_url_whose_name_resolves_to_loopback_is_refused_privately(run, corpus_copy):
+    before = sorted(p.name for p in corpus_copy.iterdir())
+
+    async def scenario(h: Harness) -> None:
+        sent = await h.server.send_interaction("add", {"url": "http://localhost/a"},
+                                               user="admin")
         await h.server.wait_for(lambda c: c.path == sent.webhook_path, timeout=20)
         reply = h.server.messages[sent.message_ids[-1]]
         assert reply["flags"] & 64 and reply["content"].startswith("refused:")
