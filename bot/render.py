@@ -26,6 +26,7 @@ FOOTER_LIMIT = 2048
 EMBED_TOTAL_LIMIT = 6000
 FIELDS_LIMIT = 25
 URL_LIMIT = 300  # a longer source is not linked: it would eat the embed's budget
+MIN_QUOTE = 200  # a field's quote keeps this much (at most half the field) before its link
 ELLIPSIS = "…"
 COLOUR = discord.Colour.blurple()
 
@@ -117,34 +118,44 @@ def _keep_end(text: str, room: int) -> str:
     return ELLIPSIS + (cut[space + 1:] if 0 <= space < len(cut) - 1 else cut).lstrip()
 
 
-def _source_link(hit: Hit) -> str:
-    """A line linking the citation to the article's source, or "" when it has no web source."""
+def _source_link(hit: Hit, *, compact: bool = False) -> str:
+    """A line linking the citation to the article's source, or "" when it has no web source.
+    `compact`: the link's text is just the paragraphs (the field's name has the title)."""
     url = web_url(hit.source)
     if url is None:
         return ""
-    return f"\n[{clip(inert(hit.title), 80)} {paragraphs_label(hit.paragraphs)}]({url})"
+    label = paragraphs_label(hit.paragraphs)
+    text = f"Source {label}" if compact else f"{clip(inert(hit.title), 80)} {label}"
+    return f"\n[{text}]({url})"
 
 
 def hit_field(hit: Hit, value_limit: int = FIELD_VALUE_LIMIT) -> tuple[str, str]:
-    """(name, value) of the embed field citing one passage; the citation links to the source."""
+    """(name, value) of the embed field citing one passage; the citation links to the source.
+    The quote comes first: a long link is shortened, then dropped, before the quote would get
+    less than half of the field."""
     name = clip(f"{hit.rank}. {hit.title} · {paragraphs_label(hit.paragraphs)}", FIELD_NAME_LIMIT)
-    link = _source_link(hit)
+    quote_room = min(MIN_QUOTE, value_limit // 2)
+    for link in (_source_link(hit), _source_link(hit, compact=True), ""):
+        if value_limit - len(link) >= quote_room:
+            break
     body = quote_with_highlight(hit.text, hit.highlight, value_limit - len(link))
     return name, body + link
 
 
 def answer_embed(answer: Answer, hits: Sequence[Hit] | None = None,
                  footer: str = "") -> discord.Embed:
-    """An embed with one field per cited passage."""
+    """An embed with one field per cited passage, the embed's room shared among their values."""
     hits = list(answer.hits if hits is None else hits)[:FIELDS_LIMIT]
     embed = discord.Embed(title=clip(answer.question, TITLE_LIMIT), colour=COLOUR)
-    budget = EMBED_TOTAL_LIMIT - len(embed.title) - len(footer) - 10
-    per_field = min(FIELD_VALUE_LIMIT, max(200, budget // max(1, len(hits)) - FIELD_NAME_LIMIT))
+    footer = clip(footer, FOOTER_LIMIT)
+    names = [hit_field(hit, FIELD_VALUE_LIMIT)[0] for hit in hits]
+    budget = EMBED_TOTAL_LIMIT - len(embed.title) - len(footer) - sum(map(len, names))
+    per_field = min(FIELD_VALUE_LIMIT, budget // max(1, len(hits)))
     for hit in hits:
         name, value = hit_field(hit, per_field)
         embed.add_field(name=name, value=value, inline=False)
     if footer:
-        embed.set_footer(text=clip(footer, FOOTER_LIMIT))
+        embed.set_footer(text=footer)
     return embed
 
 
@@ -198,18 +209,6 @@ def sources_embed(records: Sequence[ArticleRecord], page: int, per_page: int) ->
                           description=description, colour=COLOUR)
     embed.set_footer(text=f"Page {page + 1} of {pages}")
     return embed
-
-
-def _whole_lines(lines: Sequence[str], limit: int) -> str:
-    """As many whole lines as fit in `limit` characters (a cut line could leave half a link)."""
-    kept: list[str] = []
-    used = -1
-    for line in lines:
-        if used + 1 + len(line) > limit:
-            break
-        kept.append(line)
-        used += 1 + len(line)
-    return "\n".join(kept)
 
 
 def progress_text(done: int, total: int) -> str:

@@ -43,6 +43,36 @@ def test_highlight_longer_than_a_field_is_cut_but_still_bold():
     assert len(value) <= 300 and value.startswith("**") and value.endswith("**")
 
 
+@pytest.mark.parametrize("url_length", [60, 200, 299])
+def test_ten_results_with_long_source_links_keep_their_quotes(url_length):
+    highlight = "Erdogan submitted a bill to approve Sweden's membership."
+    text = "Ankara had held out for months. " * 8 + highlight + " The vote came in January." * 4
+    url = "https://news.example.org/" + "s" * (url_length - 25)
+    hits = tuple(hit(i + 1, text, highlight, title="Russia and Türkiye Align on the Israel-Hamas "
+                     "War", source=url) for i in range(10))
+    embed = render.answer_embed(Answer("Why did Erdoğan approve Sweden?", True, hits, 0.9))
+    assert len(embed) <= render.EMBED_TOTAL_LIMIT
+    for field in embed.fields:
+        quote = field.value.split("\n[")[0]
+        assert f"**{highlight}**" in quote and len(quote) >= 200
+        assert field.value.endswith(f"({url})")  # still cited with its link
+
+
+@pytest.mark.parametrize(("room", "link"), [(1024, "[Türkiye and Sweden ¶15]("),
+                                             (520, "[Source ¶15]("), (450, None)])
+def test_a_long_link_is_shortened_then_dropped_before_the_quote_is(room, link):
+    highlight = "Erdogan submitted a bill to approve Sweden's membership."
+    text = "Ankara had held out for months. " * 20 + highlight
+    passage = hit(1, text, highlight, title="Türkiye and Sweden",
+                  source="https://example.org/" + "x" * 279)
+    name, value = render.hit_field(passage, room)
+    assert len(value) <= room and f"**{highlight}**" in value
+    if link is None:
+        assert "](" not in value
+    else:
+        assert link in value and len(value.split("\n[")[0]) >= 200
+
+
 def test_markdown_and_mentions_in_passages_are_escaped():
     text = "Use *stars* and `code` and @everyone here."
     value = render.quote_with_highlight(text, text, 1024)
