@@ -175,9 +175,9 @@ class Admin(commands.Cog):
         answer is private."""
         index = self.bot.index
         records = await asyncio.to_thread(index.sources)
-        article_id = resolve_article(article.strip(), (r.id for r in records))
+        article_id = resolve_article(article, records)
         if article_id is None:
-            raise UserError("No indexed article has that id; pick one from the list.")
+            raise UserError("No indexed article has that id or title; pick one from the list.")
         title = next(r.title or r.id for r in records if r.id == article_id)
         if self.bot.reindex_lock.locked():  # the removal would wait for it, silently
             raise UserError("A reindex is already running; try again when it has finished.")

@@ -27,7 +27,7 @@ def choice_value(article_id: str) -> str:
     return f"{article_id[:CHOICE_VALUE_LIMIT - 10]}~{digest}"
 
 
-def resolve_article(value: str, ids: Iterable[str]) -> str | None:
+def _by_id(value: str, ids: Iterable[str]) -> str | None:
     """The article id that ``value`` (an id typed in any case, or an autocomplete value)
     names, or None."""
     ids = list(ids)
@@ -40,20 +40,33 @@ def resolve_article(value: str, ids: Iterable[str]) -> str | None:
     return folded[0] if len(folded) == 1 else None
 
 
+def _by_title(value: str, records: Sequence[ArticleRecord]) -> str | None:
+    """The id of the one article titled ``value`` (in any case and spacing), or None."""
+    wanted = " ".join(value.split()).casefold()
+    titled = [r.id for r in records if " ".join(r.title.split()).casefold() == wanted]
+    return titled[0] if len(titled) == 1 else None
+
+
+def resolve_article(value: str, records: Sequence[ArticleRecord]) -> str | None:
+    """The article id that ``value`` names (an autocomplete value, an id, or an article's
+    whole title, as someone who typed instead of picking would give it), or None."""
+    value = value.strip()
+    return _by_id(value, (r.id for r in records)) or _by_title(value, records)
+
+
 def resolve_source(value: str, records: Sequence[ArticleRecord],
                    outlets: Sequence[str]) -> str | None:
     """The article id or outlet that ``value`` names (an autocomplete value, an id, an outlet
-    typed with or without "www.", or an article's exact title), or None."""
+    typed with or without "www.", or an article's whole title), or None."""
     value = value.strip()
-    article = resolve_article(value, (r.id for r in records))
+    article = _by_id(value, (r.id for r in records))
     if article is not None:
         return article
     host = value.casefold().removeprefix("www.")
     for outlet in outlets:
         if choice_value(outlet) == value or outlet.casefold() == host:
             return outlet
-    titled = [r.id for r in records if r.title.casefold() == value.casefold()]
-    return titled[0] if len(titled) == 1 else None
+    return _by_title(value, records)
 
 
 def article_choices(records: Sequence[ArticleRecord], current: str

@@ -58,9 +58,9 @@ class Summaries(commands.Cog):
         index = self.bot.index
         if article is not None:
             records = await asyncio.to_thread(index.sources)
-            article = resolve_article(article, (r.id for r in records))
+            article = resolve_article(article, records)
             if article is None:
-                raise UserError("No indexed article has that id; pick one from the list.")
+                raise UserError("No indexed article has that id or title; pick one from the list.")
         else:
             limit = index.max_question_chars
             try:

@@ -56,7 +56,7 @@ def test_remove_of_an_unknown_article_is_one_private_line(run, corpus_copy):
             reply = await h.server.wait_for(lambda c, s=sent: c.path == s.callback_path)
             assert reply.json["type"] == 4 and reply.json["data"]["flags"] & 64
             assert reply.json["data"]["content"] == (
-                "No indexed article has that id; pick one from the list.")
+                "No indexed article has that id or title; pick one from the list.")
         assert [a.id for a in h.bot.index.sources()] == ["russia-turkiye-israel-hamas-war"]
 
     run(scenario)

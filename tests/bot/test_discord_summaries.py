@@ -97,6 +97,18 @@ def test_scheduled_digest_posts_and_survives_a_restart(run, tmp_path):
 LONG_ID = "grain-" + "corridor-" * 14 + "odesa"  # 137 characters: longer than a choice
 
 
+@pytest.mark.parametrize("typed", [f"  {SEED} ",
+                                   "russia and türkiye  align on the israel-hamas war"])
+def test_summary_of_an_article_typed_instead_of_picked(run, typed):
+    async def scenario(h: Harness) -> None:
+        sent = await h.server.send_interaction("summary", {"article": typed, "sentences": 3})
+        reply = await answer_of(h.server, sent, timeout=30)
+        assert reply["embeds"][0]["title"] == "Russia and Türkiye Align on the Israel-Hamas War"
+        assert len(reply["embeds"][0]["description"].splitlines()) == 3
+
+    run(scenario)
+
+
 def test_autocomplete_ignores_case_and_long_ids_still_resolve(run, corpus_copy):
     (corpus_copy / f"{LONG_ID}.md").write_text(
         "---\ntitle: Grain corridor\n---\n\nShips left Odesa with wheat on Tuesday. Insurers "

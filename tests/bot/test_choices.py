@@ -1,0 +1,39 @@
+"""Reading back the article a user named: picked from autocomplete, or typed by id or title."""
+
+from __future__ import annotations
+
+from bot.cogs.choices import choice_value, resolve_article, resolve_source
+from index import ArticleRecord
+
+
+def record(article_id: str, title: str) -> ArticleRecord:
+    return ArticleRecord(id=article_id, path=f"{article_id}.md", title=title, source="",
+                         published="", content_hash="", indexed_at=0.0, passages=3)
+
+
+RECORDS = [record("grain-deal", "Russia leaves the grain deal"),
+           record("sochi", "What came out of Sochi"),
+           record("sochi-2", "What came out of Sochi"),
+           record("what-came-out", "Grain deal"),
+           record("x" * 150, "A very long id")]
+
+
+def test_an_article_is_found_by_id_autocomplete_value_or_whole_title():
+    assert resolve_article(" grain-deal\n", RECORDS) == "grain-deal"
+    assert resolve_article("GRAIN-DEAL", RECORDS) == "grain-deal"
+    assert resolve_article(choice_value("x" * 150), RECORDS) == "x" * 150
+    assert resolve_article("russia  LEAVES the grain deal ", RECORDS) == "grain-deal"
+
+
+def test_an_id_wins_over_a_title_and_a_shared_or_partial_title_names_nothing():
+    assert resolve_article("what-came-out", RECORDS) == "what-came-out"
+    assert resolve_article("What came out of Sochi", RECORDS) is None  # two articles
+    assert resolve_article("Russia leaves", RECORDS) is None
+    assert resolve_article("", RECORDS) is None
+
+
+def test_a_source_is_an_article_or_an_outlet_typed_with_or_without_www():
+    outlets = ["example.org"]
+    assert resolve_source("www.Example.org", RECORDS, outlets) == "example.org"
+    assert resolve_source("grain deal", RECORDS, outlets) == "what-came-out"
+    assert resolve_source("nowhere.net", RECORDS, outlets) is None
