@@ -32,8 +32,8 @@ from index import (
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-EXTENSIONS = ("bot.cogs.ask", "bot.cogs.conversations", "bot.cogs.sources", "bot.cogs.admin",
-              "bot.cogs.summaries", "bot.cogs.feeds", "bot.cogs.stories")
+EXTENSIONS = ("bot.cogs.expiring", "bot.cogs.ask", "bot.cogs.conversations", "bot.cogs.sources",
+              "bot.cogs.admin", "bot.cogs.summaries", "bot.cogs.feeds", "bot.cogs.stories")
 UNEXPECTED = "Something went wrong while handling that; the error has been logged."
 CLOSE_WAIT_S = 5.0  # how long closing waits for an answer being posted
 AUTHENTICATION_FAILED = 4004  # the gateway's close code for a token it does not accept

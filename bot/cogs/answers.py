@@ -13,6 +13,7 @@ import discord
 from bot import render
 from bot.app import BriefingBot, error_message
 from bot.cogs import replies
+from bot.cogs.expiring import ExpiringView
 from index import Answer, BriefingIndex, Scope, Turn
 
 log = logging.getLogger(__name__)
@@ -126,13 +127,13 @@ async def report_error(interaction: discord.Interaction, error: Exception,
         await interaction.response.send_message(message, ephemeral=True)
 
 
-class AnswerView(discord.ui.View):
+class AnswerView(ExpiringView):
     """Buttons under an answer: more results, whether it helped, and a thread to follow up."""
 
     def __init__(self, bot: BriefingBot, question: Question, answer: Answer, per_page: int,
                  shown: int, *, threadable: bool) -> None:
         """`shown`: how many results have been asked for so far (the last page's end)."""
-        super().__init__(timeout=VIEW_TIMEOUT_S)
+        super().__init__(bot, "answer", VIEW_TIMEOUT_S)
         self.bot = bot
         self.question = question
         self.answer = answer

@@ -10,10 +10,12 @@ from discord.ext import commands
 
 from bot import render
 from bot.app import BriefingBot
+from bot.cogs.expiring import ExpiringView
 from index import ArticleRecord
 from index.ingest.dates import published_date
 
 PER_PAGE = 10
+VIEW_TIMEOUT_S = 600
 
 
 def newest_first(records: list[ArticleRecord]) -> list[ArticleRecord]:
@@ -26,11 +28,12 @@ def newest_first(records: list[ArticleRecord]) -> list[ArticleRecord]:
     return [r for _, r in with_date] + undated
 
 
-class SourcesView(discord.ui.View):
+class SourcesView(ExpiringView):
     """Previous/next buttons over a list of articles."""
 
-    def __init__(self, records: list[ArticleRecord], page: int = 0) -> None:
-        super().__init__(timeout=600)
+    def __init__(self, bot: BriefingBot, records: list[ArticleRecord], page: int = 0) -> None:
+        super().__init__(bot, "sources", VIEW_TIMEOUT_S)
+        self.bot = bot
         self.records = records
         self.page = page
         pages = max(1, -(-len(records) // PER_PAGE))
@@ -38,7 +41,7 @@ class SourcesView(discord.ui.View):
         self.next.disabled = page >= pages - 1
 
     async def _show(self, interaction: discord.Interaction, page: int) -> None:
-        view = SourcesView(self.records, page)
+        view = SourcesView(self.bot, self.records, page)
         await interaction.response.edit_message(
             embed=render.sources_embed(self.records, page, PER_PAGE), view=view)
 
@@ -60,9 +63,10 @@ class Sources(commands.Cog):
     @app_commands.command(name="sources", description="List the indexed articles")
     async def sources(self, interaction: discord.Interaction) -> None:
         records = newest_first(await asyncio.to_thread(self.bot.index.sources))
+        paged = len(records) > PER_PAGE
         await interaction.response.send_message(
             embed=render.sources_embed(records, 0, PER_PAGE),
-            view=SourcesView(records) if len(records) > PER_PAGE else discord.utils.MISSING)
+            view=SourcesView(self.bot, records) if paged else discord.utils.MISSING)
 
 
 async def setup(bot: BriefingBot) -> None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
+from bot.cogs import answers
 from bot.feedback import FeedbackLog
 from tests.bot.harness import Harness, answer_of
+from tests.fake_discord import FakeDiscord
 
 SWEDEN = "Why did Erdoğan approve Sweden?"
 ARTICLE_MD = (b"---\ntitle: Wheat shipments resume\nsource: https://example.org/wheat\n---\n\n"
@@ -43,6 +47,60 @@ def test_more_results_pages_on_and_votes_are_recorded(run, tmp_path):
     assert user_hash.isalnum() and len(user_hash) == 16
 
 
+def labels(server: FakeDiscord, message_id: str) -> list[str]:
+    """The labels (or emoji) of a stored message's buttons, in order."""
+    return [c.get("label") or c["emoji"]["name"] for row in server.messages[message_id]
+            ["components"] for c in row["components"]]
+
+
+async def click_expired(server: FakeDiscord, message_id: str, button: str) -> str:
+    """Click a button whose view is gone; the private line that answers it (the message
+    itself is updated first, type 7, to take the dead buttons off)."""
+    start = len(server.calls)
+    click = await server.click(message_id, button)
+    update = await server.wait_for(lambda c: c.path == click.callback_path, 10, start=start)
+    assert update.json["type"] == 7
+    note = await server.wait_for(lambda c: c.path == click.webhook_path, 10, start=start)
+    assert note.json["flags"] & 64
+    return note.json["content"]
+
+
+def test_answer_buttons_from_before_a_restart_say_they_expired_and_go(run):
+    async def scenario(h: Harness) -> None:
+        sent = await h.server.send_interaction("ask", {"question": SWEDEN}, user="member")
+        message_id = (await answer_of(h.server, sent))["id"]
+        assert labels(h.server, message_id) == ["More results", "👍", "👎",
+                                                "Follow up in thread"]
+        await h.restart()
+        note = await click_expired(h.server, message_id, "More results")
+        assert note.startswith("These buttons have expired") and "ask the question again" in note
+        embed = h.server.messages[message_id]["embeds"][0]
+        assert [f["name"].split(".")[0] for f in embed["fields"]] == ["1", "2", "3"]
+        assert labels(h.server, message_id) == ["Follow up in thread"]  # and it still works:
+        start = len(h.server.calls)
+        click = await h.server.click(message_id, "Follow up in thread")
+        reply = await answer_of(h.server, click, start=start)
+        assert reply["content"] == f"Follow up in <#{h.server.threads[message_id]['id']}>."
+
+    run(scenario)
+
+
+def test_answer_buttons_whose_view_timed_out_say_they_expired(run, monkeypatch, tmp_path):
+    monkeypatch.setattr(answers, "VIEW_TIMEOUT_S", 0.5)
+
+    async def scenario(h: Harness) -> None:
+        sent = await h.server.send_interaction("ask", {"question": SWEDEN}, user="member")
+        message_id = (await answer_of(h.server, sent))["id"]
+        await asyncio.sleep(1.0)
+        assert "expired" in await click_expired(h.server, message_id, "👍")
+        assert labels(h.server, message_id) == ["Follow up in thread"]
+
+    run(scenario)
+    log = FeedbackLog(tmp_path / "feedback.sqlite")
+    assert log.votes() == []  # nothing recorded for a vote the bot no longer understood
+    log.close()
+
+
 def test_sources_lists_articles_a_page_at_a_time_newest_first_undated_last(run, corpus_copy):
     for i in range(11):
         (corpus_copy / f"note-{i:02d}.md").write_text(
@@ -70,6 +128,12 @@ def test_sources_lists_articles_a_page_at_a_time_newest_first_undated_last(run, 
         last = page_two["description"].splitlines()
         assert len(last) == 3  # three articles on the last page; the undated seed at the end
         assert last[-1].startswith("**Russia and Türkiye Align on the Israel-Hamas War**")
+
+        await h.restart()  # the pages' buttons end with the run that made them
+        note = await click_expired(h.server, message_id, "Previous")
+        assert "run /sources again" in note
+        assert h.server.messages[message_id]["components"] == []
+        assert h.server.messages[message_id]["embeds"][0]["footer"]["text"] == "Page 2 of 2"
 
     run(scenario)
 
