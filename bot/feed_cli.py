@@ -6,6 +6,9 @@ import argparse
 import asyncio
 import json
 import sys
+from collections.abc import Iterable
+
+import yarl
 
 from bot.feeds.store import Feed, FeedStore
 from bot.settings import Settings
@@ -47,16 +50,39 @@ def add_feed_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def normalise_feed_url(url: str) -> str:
-    """The URL as stored, or BriefingError when it is not an http(s) URL with a host."""
+    """The URL as stored (scheme and host in lower case, a default port dropped: one feed, one
+    spelling), or BriefingError when it is not an http(s) URL with a host."""
     from bot.fetch import FetchError, FetchPolicy, check_url  # aiohttp: not for every command
 
     url = url.strip()
     try:
-        check_url(url, FetchPolicy(allow_loopback=True))
+        return str(check_url(url, FetchPolicy(allow_loopback=True)))
     except FetchError as err:
         if "not a public address" not in str(err):  # an address is checked at each poll
             raise BriefingError(str(err)) from None
-    return url
+    return str(yarl.URL(url))
+
+
+def find_feed(feeds: Iterable[Feed], typed: str) -> Feed | None:
+    """The feed that `typed` names: its URL as stored, or spelt as `normalise_feed_url`
+    spells it (a feed stored before URLs were normalised is found either way)."""
+    feeds = list(feeds)
+    typed = typed.strip()
+    exact = next((f for f in feeds if f.url == typed), None)
+    if exact is not None:
+        return exact
+    try:
+        wanted = normalise_feed_url(typed)
+    except BriefingError:
+        return None
+    return next((f for f in feeds if _spelling(f.url) == wanted), None)
+
+
+def _spelling(url: str) -> str:
+    try:
+        return str(yarl.URL(url))
+    except ValueError:
+        return url
 
 
 def cmd_feed_add(args: argparse.Namespace, settings: Settings) -> int:
@@ -70,7 +96,7 @@ def cmd_feed_add(args: argparse.Namespace, settings: Settings) -> int:
                                args.exclude.strip(), args.channel is not None, False, interval))
     finally:
         store.close()
-    print(f"{'Following' if added else 'Updated'} {url}")
+    print(f"{'Following' if added == 'added' else 'Updated'} {url}")
     return 0
 
 
@@ -94,12 +120,13 @@ def cmd_feed_list(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_feed_remove(args: argparse.Namespace, settings: Settings) -> int:
     store = FeedStore(settings.feeds_db, database_url=settings.database_url)
     try:
-        removed = store.remove(args.url.strip())
+        feed = find_feed(store.all(), args.url)
+        removed = feed is not None and store.remove(feed.url)
     finally:
         store.close()
     if not removed:
         raise BriefingError(f"not following {args.url.strip()}")
-    print(f"Stopped following {args.url.strip()}")
+    print(f"Stopped following {feed.url}")
     return 0
 
 

@@ -204,7 +204,7 @@ def sources_embed(records: Sequence[ArticleRecord], page: int, per_page: int) ->
         date = f" · {clip(inert(r.published), 40)}" if r.published else ""
         title = link(clip(inert(r.title), 300), r.source)
         lines.append(f"**{title}**{date} · {r.passages} passages")
-    description = _whole_lines(lines, DESCRIPTION_LIMIT) or "No articles are indexed yet."
+    description = whole_lines(lines, DESCRIPTION_LIMIT) or "No articles are indexed yet."
     embed = discord.Embed(title=f"Indexed articles ({len(records)})",
                           description=description, colour=COLOUR)
     embed.set_footer(text=f"Page {page + 1} of {pages}")
@@ -237,10 +237,10 @@ NOTHING_ON_TOPIC = "Nothing indexed covers that."
 
 def cited_sentences(sentences: Sequence[SummarySentence], limit: int) -> str:
     """Summary sentences, each followed by its ¶ citation, trimmed to whole sentences."""
-    return _whole_lines((f"{escape(s.text)} (¶{s.paragraph})" for s in sentences), limit)
+    return whole_lines((f"{escape(s.text)} (¶{s.paragraph})" for s in sentences), limit)
 
 
-def _whole_lines(lines: Iterable[str], limit: int) -> str:
+def whole_lines(lines: Iterable[str], limit: int) -> str:
     """As many whole lines as fit in `limit` characters (the first cut if none fits)."""
     kept: list[str] = []
     used = 0
@@ -277,7 +277,7 @@ def reported_by(count: int) -> str:
 
 def story_cited_sentences(sentences: Sequence[SummarySentence], limit: int) -> str:
     """Key sentences of a story, each citing its article's title and ¶, whole sentences only."""
-    return _whole_lines((f"{escape(s.text)} ({clip(inert(s.title), 80)}, ¶{s.paragraph})"
+    return whole_lines((f"{escape(s.text)} ({clip(inert(s.title), 80)}, ¶{s.paragraph})"
                          for s in sentences), limit)
 
 

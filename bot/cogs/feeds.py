@@ -11,8 +11,9 @@ from discord.ext import commands, tasks
 
 from bot import render
 from bot.app import BriefingBot, in_guild
+from bot.cogs.choices import AUTOCOMPLETE_CHOICES, CHOICE_VALUE_LIMIT, choice_value
 from bot.errors import UserError
-from bot.feed_cli import normalise_feed_url
+from bot.feed_cli import find_feed, normalise_feed_url
 from bot.feeds.options import poll_options
 from bot.feeds.poll import NewArticle, Poller, PollReport
 from bot.feeds.post import post_text
@@ -22,6 +23,7 @@ from index import BriefingError
 log = logging.getLogger(__name__)
 
 MAX_POSTS_PER_POLL = 20  # a feed that floods is summarised by /digest, not posted item by item
+URL_SHOWN = 300  # characters of a feed's URL shown in replies and /feed list
 
 
 class Feeds(commands.Cog):
@@ -154,9 +156,12 @@ class Feeds(commands.Cog):
         added = await asyncio.to_thread(self.store.add, Feed(
             url, interaction.guild_id, target, include.strip(), exclude.strip(), post, False,
             interval))
+        if added is None:
+            raise UserError("Another server already follows that feed: its new items are "
+                            "indexed (and answer questions here) without following it again.")
         where = f"; new items are posted in <#{target}>" if post and target else ""
         await interaction.response.send_message(
-            f"{'Following' if added else 'Updated'} {render.inert(url)} (every "
+            f"{'Following' if added == 'added' else 'Updated'} {shown(url)} (every "
             f"{interval / 60:g} min{where}).")
 
     @feed.command(name="list", description="The feeds this server follows")
@@ -168,8 +173,10 @@ class Feeds(commands.Cog):
             await interaction.response.send_message("No feeds are followed.", ephemeral=True)
             return
         lines = [_feed_line(f) for f in feeds]
-        await interaction.response.send_message(
-            render.clip("\n".join(lines), render.CONTENT_LIMIT), ephemeral=True)
+        text = render.whole_lines(lines, render.CONTENT_LIMIT - 40)
+        if (kept := text.count("\n") + 1) < len(lines):
+            text += f"\n…and {len(lines) - kept} more (`briefing feed list` shows all)"
+        await interaction.response.send_message(text, ephemeral=True)
 
     @feed.command(name="remove", description="Stop following a feed (its articles stay)")
     @app_commands.describe(url="The feed's URL")
@@ -179,7 +186,7 @@ class Feeds(commands.Cog):
         feed = await self._own_feed(interaction, url)
         await asyncio.to_thread(self.store.remove, feed.url)
         await interaction.response.send_message(
-            f"Stopped following {render.inert(feed.url)}.")
+            f"Stopped following {shown(feed.url)}.")
 
     @feed.command(name="pause", description="Pause (or resume) polling a feed")
     @app_commands.describe(url="The feed's URL", paused="True pauses, false resumes")
@@ -190,32 +197,42 @@ class Feeds(commands.Cog):
         feed = await self._own_feed(interaction, url)
         await asyncio.to_thread(self.store.set_paused, feed.url, paused)
         await interaction.response.send_message(
-            f"{'Paused' if paused else 'Resumed'} {render.inert(feed.url)}.")
+            f"{'Paused' if paused else 'Resumed'} {shown(feed.url)}.")
 
     @feed_remove.autocomplete("url")
     @feed_pause.autocomplete("url")
     async def url_choices(self, interaction: discord.Interaction,
                           current: str) -> list[app_commands.Choice[str]]:
         feeds = await asyncio.to_thread(self.store.all, interaction.guild_id)
-        return [app_commands.Choice(name=render.clip(f.url, 100), value=f.url)
-                for f in feeds if current.lower() in f.url.lower() and len(f.url) <= 100][:25]
+        return [app_commands.Choice(name=render.clip(f.url, CHOICE_VALUE_LIMIT),
+                                    value=choice_value(f.url))
+                for f in feeds if current.casefold() in f.url.casefold()][:AUTOCOMPLETE_CHOICES]
 
     async def _own_feed(self, interaction: discord.Interaction, url: str) -> Feed:
-        feed = await asyncio.to_thread(self.store.get, url.strip())
-        if feed is None or feed.guild_id not in (None, interaction.guild_id):
+        """The feed of this server (or of the command line) that `url` names: picked from
+        the list (a long URL's choice value), or typed in any spelling of its URL."""
+        feeds = await asyncio.to_thread(self.store.all, interaction.guild_id)
+        feed = next((f for f in feeds if choice_value(f.url) == url.strip()), None)
+        feed = feed or find_feed(feeds, url)
+        if feed is None:
             raise UserError("This server does not follow that feed; see /feed list.")
         return feed
 
 
+def shown(url: str) -> str:
+    """A feed's URL as replies show it: inert, and clipped when very long."""
+    return render.inert(render.clip(url, URL_SHOWN))
+
+
 def _feed_line(feed: Feed) -> str:
     """One feed in `/feed list`."""
-    parts = [render.inert(feed.url), f"every {feed.interval_s / 60:g} min"]
+    parts = [shown(feed.url), f"every {feed.interval_s / 60:g} min"]
     if feed.post and feed.channel_id:
         parts.append(f"posts in <#{feed.channel_id}>")
     if feed.include:
-        parts.append(f"include: {render.inert(feed.include)}")
+        parts.append(f"include: {render.inert(render.clip(feed.include, 200))}")
     if feed.exclude:
-        parts.append(f"exclude: {render.inert(feed.exclude)}")
+        parts.append(f"exclude: {render.inert(render.clip(feed.exclude, 200))}")
     if feed.paused:
         parts.append("paused")
     elif feed.last_error:

@@ -92,23 +92,29 @@ class FeedStore:
     def __init__(self, path: Path, *, database_url: str | None = None) -> None:
         self._db = StateDB(path, database_url, _SCHEMA)
 
-    def add(self, feed: Feed) -> bool:
-        """Follow a feed (or replace its options); False when it was already followed."""
+    def add(self, feed: Feed) -> str | None:
+        """Follow a feed, or replace its options: "added" or "updated"; None when another
+        server follows that URL (a feed from the command line, without a server, is
+        anyone's: the command line may update any feed)."""
         now = datetime.now(UTC).isoformat(timespec="seconds")
+        mine, args = "", ()
+        if feed.guild_id is not None:
+            mine, args = " AND (guild_id IS NULL OR guild_id = ?)", (feed.guild_id,)
         with self._db.transaction() as run:
             changed = run(
                 "UPDATE feeds SET guild_id = ?, channel_id = ?, include = ?, exclude = ?,"
-                " post = ?, interval_s = ? WHERE url = ?",
+                " post = ?, interval_s = ? WHERE url = ?" + mine,
                 (feed.guild_id, feed.channel_id, feed.include, feed.exclude,
-                 int(feed.post), feed.interval_s, feed.url)).rowcount
+                 int(feed.post), feed.interval_s, feed.url) + args).rowcount
             if changed:
-                return False
-            return run(
+                return "updated"
+            inserted = run(
                 f"INSERT INTO feeds ({_FEED_COLUMNS}) VALUES ({', '.join('?' * 15)})"
                 " ON CONFLICT (url) DO NOTHING",
                 (feed.url, feed.guild_id, feed.channel_id, feed.include, feed.exclude,
                  int(feed.post), int(feed.paused), feed.interval_s, "", "", 0.0, 0, "", "",
-                 now)).rowcount > 0
+                 now)).rowcount
+            return "added" if inserted else None
 
     def get(self, url: str) -> Feed | None:
         """One feed by URL."""

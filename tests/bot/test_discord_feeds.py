@@ -119,3 +119,61 @@ def test_questions_are_deferred_at_once_during_a_poll_of_200_items(run, shared_e
             assert len(added) == 200
 
         run(lambda h: scenario(h), feed_check_s=0.2, feed_max_items=200, fetch_timeout_s=30)
+
+
+async def feed_reply(h: Harness, options: dict, **where: object) -> dict:
+    """What the admin sees after a `/feed` command: the callback's message data."""
+    sent = await h.server.send_interaction("feed", options, user="admin", **where)
+    reply = await h.server.wait_for(lambda c: c.path == sent.callback_path, 10)
+    return reply.json["data"]
+
+
+def test_a_feed_another_server_follows_is_refused_not_taken_over(run, tmp_path):
+    url = "http://127.0.0.1:9/rss.xml"
+
+    async def scenario(h: Harness) -> None:
+        other = h.server.add_guild("Other Guild")
+        await h.restart()  # commands are global (guild_ids=[]): the new guild has them too
+        first = await feed_reply(h, {"add": {"url": url, "channel": h.server.channel_id}})
+        assert first["content"].startswith("Following http")
+        taken = await feed_reply(h, {"add": {"url": url}}, guild_id=other)
+        assert taken["flags"] & 64 and taken["content"].startswith("Another server already")
+        listed = await feed_reply(h, {"list": {}})
+        assert "rss.xml" in listed["content"] and f"<#{h.server.channel_id}>" in listed["content"]
+        assert (await feed_reply(h, {"list": {}}, guild_id=other))["content"] == (
+            "No feeds are followed.")
+
+    run(scenario, guild_ids=[])
+    store = FeedStore(tmp_path / "feeds.sqlite")
+    [feed] = store.all()
+    store.close()
+    assert feed.guild_id is not None and feed.post and feed.channel_id is not None
+
+
+def test_feed_urls_in_any_spelling_and_of_any_length_are_one_feed_and_fit_replies(run):
+    long_url = "http://127.0.0.1:9/" + "a" * 2500 + ".xml"
+
+    async def scenario(h: Harness) -> None:
+        added = await feed_reply(h, {"add": {"url": "  HTTP://127.0.0.1:9/Feed.xml  "}})
+        assert added["content"].startswith("Following http\\://127.0.0.1:9/Feed.xml")
+        again = await feed_reply(h, {"add": {"url": "http://127.0.0.1:9/Feed.xml"}})
+        assert again["content"].startswith("Updated")  # the same feed, not a second one
+        paused = await feed_reply(h, {"pause": {"url": "http://127.0.0.1:9/Feed.xml"}})
+        assert paused["content"] == "Paused http\\://127.0.0.1:9/Feed.xml."
+        for i in range(30):
+            await feed_reply(h, {"add": {"url": f"http://127.0.0.1:9/{i:02d}/" + "b" * 90}})
+        added = await feed_reply(h, {"add": {"url": long_url}})
+        assert added["content"].startswith("Following") and len(added["content"]) <= 2000
+        listed = (await feed_reply(h, {"list": {}}))["content"]
+        assert len(listed) <= 2000 and "paused" in listed.splitlines()[0]
+        assert listed.splitlines()[-1].startswith("…and ") and "more" in listed
+        offered = await h.server.send_interaction("feed", {"remove": {"url": "aaaa"}},
+                                                  user="admin", type=4, focused="url")
+        [choice] = (await h.server.wait_for(lambda c: c.path == offered.callback_path)
+                    ).json["data"]["choices"]
+        assert len(choice["value"]) <= 100
+        removed = await feed_reply(h, {"remove": {"url": choice["value"]}})
+        assert removed["content"].startswith("Stopped following http") and len(
+            removed["content"]) <= 2000
+
+    run(scenario)
