@@ -14,7 +14,7 @@ import discord
 import yarl
 
 from bot.citation import paragraphs_label
-from bot.wording import NOT_COVERED, SEEMS_NOT_COVERED, read_as_note
+from bot.wording import NOT_COVERED, SEEMS_NOT_COVERED, counted, read_as_note
 from index import Answer, ArticleRecord, Digest, Hit, ReindexReport, Story, Summary, SummarySentence
 
 CONTENT_LIMIT = 2000
@@ -203,7 +203,7 @@ def sources_embed(records: Sequence[ArticleRecord], page: int, per_page: int) ->
     for r in shown:
         date = f" · {clip(inert(r.published), 40)}" if r.published else ""
         title = link(clip(inert(r.title), 300), r.source)
-        lines.append(f"**{title}**{date} · {r.passages} passages")
+        lines.append(f"**{title}**{date} · {counted(r.passages, 'passage')}")
     description = whole_lines(lines, DESCRIPTION_LIMIT) or "No articles are indexed yet."
     embed = discord.Embed(title=f"Indexed articles ({len(records)})",
                           description=description, colour=COLOUR)
@@ -219,13 +219,14 @@ def progress_text(done: int, total: int) -> str:
 def reindex_text(report: ReindexReport) -> str:
     """What a reindex changed, for the progress message's last edit."""
     if not report.changes:
-        text = (f"Reindex done: nothing changed ({report.passages} passages); "
-                f"embedded {report.embedded} passages.")
+        text = (f"Reindex done: nothing changed ({counted(report.passages, 'passage')}); "
+                f"embedded {counted(report.embedded, 'passage')}.")
     else:
         parts = [f"{len(report.added)} added", f"{len(report.changed)} changed",
                  f"{len(report.removed)} removed"]
-        text = (f"Reindex done: {', '.join(parts)}; embedded {report.embedded} passages; "
-                f"{report.passages} passages indexed.")
+        text = (f"Reindex done: {', '.join(parts)}; embedded "
+                f"{counted(report.embedded, 'passage')}; {counted(report.passages, 'passage')} "
+                "indexed.")
     if report.skipped:
         names = ", ".join(f"{escape(s.path)} ({escape(s.reason)})" for s in report.skipped[:10])
         text += f"\nSkipped: {names}"

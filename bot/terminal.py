@@ -8,7 +8,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 
 from bot.citation import paragraphs_label
-from bot.wording import NOT_COVERED, SEEMS_NOT_COVERED, read_as_note
+from bot.wording import NOT_COVERED, SEEMS_NOT_COVERED, counted, read_as_note
 from index import Answer, ArticleRecord, Digest, ReindexReport, Summary, SummarySentence
 
 # Bidirectional overrides and isolates: they reorder what a terminal shows ("RLO" attacks).
@@ -31,7 +31,7 @@ def format_sources(records: Sequence[ArticleRecord]) -> str:
     lines = []
     for r in records:
         date = f" ({shown(r.published)})" if r.published else ""
-        lines.append(f"{shown(r.id)}: {shown(r.title)}{date} · {r.passages} passages · "
+        lines.append(f"{shown(r.id)}: {shown(r.title)}{date} · {counted(r.passages, 'passage')} · "
                      f"indexed {shown(r.indexed_at)}")
     return "\n".join(lines)
 
@@ -44,10 +44,12 @@ def describe_report(report: ReindexReport) -> list[str]:
     if report.changes:
         lines.append(f"{len(report.added)} added, {len(report.changed)} changed, "
                      f"{len(report.removed)} removed, {report.unchanged} unchanged; "
-                     f"embedded {report.embedded} passages; {report.passages} passages indexed.")
+                     f"embedded {counted(report.embedded, 'passage')}; "
+                     f"{counted(report.passages, 'passage')} indexed.")
     else:
-        lines.append(f"Nothing changed ({report.unchanged} articles, {report.passages} passages);"
-                     f" embedded {report.embedded} passages.")
+        lines.append(f"Nothing changed ({counted(report.unchanged, 'article')}, "
+                     f"{counted(report.passages, 'passage')}); "
+                     f"embedded {counted(report.embedded, 'passage')}.")
     return lines
 
 

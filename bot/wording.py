@@ -17,3 +17,8 @@ def read_as_note(read_as: Mapping[str, str]) -> str:
     pairs = [f"“{typed}” as “{word}”" for typed, word in read_as.items()]
     listed = pairs[0] if len(pairs) == 1 else ", ".join(pairs[:-1]) + " and " + pairs[-1]
     return f"Read {listed}."
+
+
+def counted(number: int, noun: str) -> str:
+    """"1 passage", "2 passages": a count with its noun (regular plurals only)."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"

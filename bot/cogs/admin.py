@@ -9,17 +9,19 @@ from collections.abc import Awaitable, Callable
 from pathlib import PurePath
 
 import discord
+import yarl
 from discord import app_commands
 from discord.ext import commands
 
 from bot import render
 from bot.app import BriefingBot, in_guild
 from bot.cogs import replies
-from bot.cogs.choices import article_choices, resolve_article
+from bot.cogs.choices import article_choices, resolve_article, unresolved
 from bot.errors import UserError
 from bot.feeds.store import mark_removed
 from bot.fetch import FetchPolicy, check_url, fetch
 from bot.reindex_worker import ReindexFailed
+from bot.wording import counted
 from index import BriefingError, ReindexReport
 from index.ingest.articles import ARTICLE_SUFFIXES
 from index.ingest.corpus import save_article
@@ -151,17 +153,19 @@ class Admin(commands.Cog):
         if url is not None:
             fetched = await fetch(url, self.policy)
             raw, suffix, source = fetched.body, fetched.suffix, fetched.url
+            name = yarl.URL(fetched.url).name or yarl.URL(fetched.url).host or ""
         else:
-            raw, source = await file.read(), ""
+            raw, source, name = await file.read(), "", file.filename
             if len(raw) > self.bot.settings.attachment_max_bytes:
                 raise UserError("refused: the file is larger than allowed.")
         path, article = await asyncio.to_thread(save_article, self.bot.settings.corpus_dir, raw,
-                                                suffix, source)
+                                                suffix, source, name)
         log.info("added %s as %s", source or "an attachment", path.name)
         outcome = await self.reindex_or_explain()
         text = outcome if isinstance(outcome, str) else render.reindex_text(outcome)
         await replies.answer(interaction, content=render.clip(
-            f"Added “{render.inert(article.title)}” ({len(article.paragraphs)} paragraphs). "
+            f"Added “{render.inert(article.title)}” "
+            f"({counted(len(article.paragraphs), 'paragraph')}). "
             + text, render.CONTENT_LIMIT))
 
     @app_commands.command(name="remove", description="Remove an article from the corpus")
@@ -177,7 +181,7 @@ class Admin(commands.Cog):
         records = await asyncio.to_thread(index.sources)
         article_id = resolve_article(article, records)
         if article_id is None:
-            raise UserError("No indexed article has that id or title; pick one from the list.")
+            raise UserError(unresolved(article, records))
         title = next(r.title or r.id for r in records if r.id == article_id)
         if self.bot.reindex_lock.locked():  # the removal would wait for it, silently
             raise UserError("A reindex is already running; try again when it has finished.")

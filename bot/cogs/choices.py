@@ -54,6 +54,14 @@ def resolve_article(value: str, records: Sequence[ArticleRecord]) -> str | None:
     return _by_id(value, (r.id for r in records)) or _by_title(value, records)
 
 
+def unresolved(value: str, records: Sequence[ArticleRecord]) -> str:
+    """Why `value` names no article (`resolve_article` gave None), for whoever typed it."""
+    wanted = " ".join(value.split()).casefold()
+    if wanted and sum(" ".join(r.title.split()).casefold() == wanted for r in records) > 1:
+        return "Several indexed articles have that title; pick one from the list."
+    return "No indexed article has that id or title; pick one from the list."
+
+
 def resolve_source(value: str, records: Sequence[ArticleRecord],
                    outlets: Sequence[str]) -> str | None:
     """The article id or outlet that ``value`` names (an autocomplete value, an id, an outlet

@@ -13,7 +13,7 @@ from discord.ext import commands, tasks
 from bot import render
 from bot.app import BriefingBot, in_guild
 from bot.cogs import replies
-from bot.cogs.choices import article_choices, resolve_article
+from bot.cogs.choices import article_choices, resolve_article, unresolved
 from bot.cogs.options import declare
 from bot.errors import UserError
 from bot.schedules import ScheduleStore
@@ -58,9 +58,9 @@ class Summaries(commands.Cog):
         index = self.bot.index
         if article is not None:
             records = await asyncio.to_thread(index.sources)
-            article = resolve_article(article, records)
+            typed, article = article, resolve_article(article, records)
             if article is None:
-                raise UserError("No indexed article has that id or title; pick one from the list.")
+                raise UserError(unresolved(typed, records))
         else:
             limit = index.max_question_chars
             try:

@@ -22,14 +22,18 @@ from index.ingest.articles import ARTICLE_SUFFIXES, Article, parse_article
 MAX_SLUG = 60
 
 
-def save_article(corpus_dir: Path, raw: bytes, suffix: str, source: str = "") -> tuple[Path,
-                                                                                         Article]:
+def save_article(corpus_dir: Path, raw: bytes, suffix: str, source: str = "",
+                 name: str = "") -> tuple[Path, Article]:
     """Parse `raw` (as a file of `suffix`), then write it to the corpus; raises ArticleError.
 
     HTML is stored as its extracted main text, so what is indexed is what was checked here.
+    `name` (an uploaded file's name, a link's last part) titles an article without a title
+    of its own, as a file's name does in the corpus folder.
     """
     suffix = suffix.lower()
-    article = parse_article(raw, "incoming", "incoming" + suffix, suffix)
+    stem = PurePosixPath(name.replace("\\", "/")).name.rsplit(".", 1)[0].strip(" .")
+    stem = stem if any(c.isalnum() for c in stem) else "incoming"
+    article = parse_article(raw, stem, stem + suffix, suffix)
     source = source or article.source
     text = to_markdown(article.title, source, article.published, article.body)
     corpus_dir = Path(corpus_dir)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.cogs.choices import choice_value, resolve_article, resolve_source
+from bot.cogs.choices import choice_value, resolve_article, resolve_source, unresolved
 from index import ArticleRecord
 
 
@@ -37,3 +37,8 @@ def test_a_source_is_an_article_or_an_outlet_typed_with_or_without_www():
     assert resolve_source("www.Example.org", RECORDS, outlets) == "example.org"
     assert resolve_source("grain deal", RECORDS, outlets) == "what-came-out"
     assert resolve_source("nowhere.net", RECORDS, outlets) is None
+
+
+def test_a_name_that_resolves_to_nothing_says_whether_the_title_is_shared():
+    assert unresolved(" what came OUT of sochi", RECORDS).startswith("Several indexed articles")
+    assert unresolved("nothing like it", RECORDS).startswith("No indexed article has that")

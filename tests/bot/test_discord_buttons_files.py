@@ -156,6 +156,21 @@ def test_add_markdown_file_saves_it_under_a_generated_name(run, corpus_copy):
     assert not any("passwd" in n for n in names)
 
 
+def test_files_without_a_title_are_titled_by_their_names_not_alike(run, corpus_copy):
+    async def scenario(h: Harness) -> None:
+        for filename, body in (("odesa_wheat-report.txt", b"Ships left Odesa with wheat."),
+                               ("insurers.md", b"Insurers cut war-risk premiums by a third.")):
+            upload = h.server.upload(filename, body, "text/plain")
+            sent = await h.server.send_interaction("add", {"file": upload}, user="admin")
+            done = await answer_of(h.server, sent, timeout=60)
+            title = "Odesa wheat report" if filename.startswith("odesa") else "Insurers"
+            assert done["content"].startswith(f"Added “{title}” (1 paragraph).")
+        titles = {r.title for r in h.bot.index.sources()}
+        assert {"Odesa wheat report", "Insurers"} <= titles
+
+    run(scenario)
+
+
 @pytest.mark.parametrize(("filename", "data", "reason"), [
     ("notes.pdf", b"%PDF-1.4", "only .txt, .md and .html"),
     ("big.md", b"x" * 5000, "larger than 4,000 bytes"),
