@@ -21,6 +21,7 @@ from bot.conversations import ChannelModeStore, ConversationStore, PostingLocks
 from bot.engine import open_index
 from bot.errors import UserError
 from bot.feedback import FeedbackLog
+from bot.question_limit import QuestionLimit
 from bot.reindex_worker import Reindexer, ReindexFailed
 from bot.settings import Settings
 from index import (
@@ -99,8 +100,6 @@ def error_message(error: Exception) -> str:
     original = getattr(error, "original", error)
     if isinstance(original, UserError | BriefingError):
         return str(original)
-    if isinstance(error, app_commands.CommandOnCooldown):
-        return f"Slow down a little: try again in {error.retry_after:.0f} s."
     if isinstance(error, app_commands.NoPrivateMessage):
         return "That command only works in a server."
     if isinstance(error, app_commands.MissingPermissions):
@@ -161,6 +160,7 @@ class BriefingBot(commands.Bot):
         self.reindex_lock = asyncio.Lock()
         self.reindexer = Reindexer()  # reindexes run in a child process
         self.acknowledgements = Acknowledgements()
+        self.questions = QuestionLimit(settings.ask_per_minute)  # one budget, every way in
 
     def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
         """Every event as discord.py dispatches it; interactions are counted on arrival (the

@@ -50,7 +50,8 @@ class Settings(BaseSettings):
     feedback_db: Path = Field(Path(".briefing/feedback.sqlite"),
                               description="SQLite file for 👍/👎 votes")
     ask_per_minute: int = Field(6, ge=0, le=600,
-                                description="Questions one user may ask a minute (0: no limit)")
+                                description="Questions one user may ask a minute, every way "
+                                "of asking together (0: no limit)")
     fetch_max_bytes: int = Field(5_000_000, ge=1000, description="Largest page /add fetches")
     fetch_timeout_s: float = Field(15.0, gt=0, le=120, description="Time limit for /add url")
     fetch_allow_loopback: bool = Field(False, description="Let /add fetch 127.0.0.1 (tests)")

@@ -18,6 +18,7 @@ from bot.cogs.answers import MAX_RESULTS, Question, can_hold_threads, message_fo
 from bot.cogs.choices import resolve_source, source_choices
 from bot.cogs.options import declare
 from bot.errors import UserError
+from bot.question_limit import slow_down
 from bot.when import parse_since
 from index import ArticleNotFound, Scope, check_question
 
@@ -42,7 +43,6 @@ class Ask(commands.Cog):
                            source="Only from this article or outlet (e.g. reuters.com)",
                            since="Only from articles since a date (YYYY-MM-DD) or an age "
                            "such as 1d or 7d")
-    @app_commands.checks.dynamic_cooldown(lambda i: _cooldown(i))
     async def ask(self, interaction: discord.Interaction,
                   question: app_commands.Range[str, 1, 1000],
                   results: app_commands.Range[int, 1, MAX_RESULTS] | None = None,
@@ -53,6 +53,8 @@ class Ask(commands.Cog):
         private; everything else comes after it (the defer is the first thing awaited for a
         plain question). A public answer starts a conversation: replies to it and a thread on
         it are follow-ups; in an auto-thread channel the thread is opened at once."""
+        if retry := self.bot.questions.retry_after(interaction.user.id):
+            raise UserError(slow_down(retry))
         text = check_question(question, self.bot.index.max_question_chars)
         scope = await self.scope_of(source, since)
         results = results or self.bot.settings.top_k
@@ -117,12 +119,6 @@ class Ask(commands.Cog):
     async def cog_app_command_error(self, interaction: discord.Interaction,
                                     error: app_commands.AppCommandError) -> None:
         await replies.end_public_thinking(interaction)
-
-
-def _cooldown(interaction: discord.Interaction) -> app_commands.Cooldown | None:
-    bot = interaction.client
-    per_minute = bot.settings.ask_per_minute if isinstance(bot, BriefingBot) else 0
-    return app_commands.Cooldown(per_minute, 60.0) if per_minute else None
 
 
 async def setup(bot: BriefingBot) -> None:

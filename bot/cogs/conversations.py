@@ -30,6 +30,7 @@ from bot.cogs.answers import (
 )
 from bot.conversations import Conversation
 from bot.errors import UserError
+from bot.question_limit import slow_down
 from index import BriefingError, check_question
 
 log = logging.getLogger(__name__)
@@ -44,9 +45,6 @@ class Conversations(commands.Cog):
 
     def __init__(self, bot: BriefingBot) -> None:
         self.bot = bot
-        per_minute = bot.settings.ask_per_minute
-        self._cooldown = (commands.CooldownMapping.from_cooldown(
-            per_minute, 60.0, commands.BucketType.user) if per_minute else None)
 
     async def cog_load(self) -> None:
         self.bot.add_view(FollowUpButton(self.bot))  # the button on answers of earlier runs
@@ -128,12 +126,9 @@ class Conversations(commands.Cog):
         chain's (`earlier`), else as a new question. The answer is a reply to `message`
         (`in_reply`) or a message in `thread`; the turn is stored under the thread, or under
         the answer for replies to it and a thread on it to continue from."""
-        if self._cooldown is not None:
-            retry = self._cooldown.update_rate_limit(message)
-            if retry:
-                await message.reply(f"Slow down a little: try again in {retry:.0f} s.",
-                                    mention_author=False)
-                return
+        if retry := self.bot.questions.retry_after(message.author.id):
+            await message.reply(slow_down(retry), mention_author=False)
+            return
         if thread is not None:
             earlier = await self._conversation(thread.id, thread.id)
         before = earlier or Conversation()

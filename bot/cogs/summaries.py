@@ -16,6 +16,7 @@ from bot.cogs import replies
 from bot.cogs.choices import article_choices, resolve_article, unresolved
 from bot.cogs.options import declare
 from bot.errors import UserError
+from bot.question_limit import slow_down
 from bot.schedules import ScheduleStore
 from bot.statedb import StateUnavailable
 from bot.when import parse_clock, parse_since
@@ -62,6 +63,8 @@ class Summaries(commands.Cog):
             if article is None:
                 raise UserError(unresolved(typed, records))
         else:
+            if retry := self.bot.questions.retry_after(interaction.user.id):
+                raise UserError(slow_down(retry))
             limit = index.max_question_chars
             try:
                 topic = check_question(topic, limit)

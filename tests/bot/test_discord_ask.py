@@ -229,7 +229,7 @@ def test_declared_ranges_follow_the_settings(run):
     run(scenario, top_k=7, max_question_chars=300)
 
 
-def test_per_user_rate_limit_refuses_the_third_question_in_a_minute(run):
+def test_per_user_rate_limit_is_one_budget_for_every_way_of_asking(run):
     async def scenario(h: Harness) -> None:
         for _ in range(2):
             sent = await h.server.send_interaction("ask", {"question": SWEDEN}, user="member")
@@ -238,20 +238,23 @@ def test_per_user_rate_limit_refuses_the_third_question_in_a_minute(run):
         reply = await refusal(h.server, third)
         assert reply.json["data"]["flags"] & 64
         assert reply.json["data"]["content"].startswith("Slow down a little: try again in")
+        topic = await h.server.send_interaction("summary", {"topic": "Sweden NATO"},
+                                                user="member")
+        assert (await refusal(h.server, topic)).json["data"]["content"].startswith("Slow down")
         other = await h.server.send_interaction("ask", {"question": SWEDEN}, user="admin")
         assert (await answer_of(h.server, other))["embeds"]  # others are not held back
 
         bot = h.server.users["bot"]
-        for i in range(3):
-            await h.server.send_message(f"<@{bot['id']}> {SWEDEN} ({i})", author="member",
+        for author in ("member", "admin", "admin"):  # the admin has one question left
+            await h.server.send_message(f"<@{bot['id']}> {SWEDEN} ({author})", author=author,
                                         mentions=[bot])
         posts = "/channels/{channel_id}/messages"
         await h.server.wait_for(
             lambda _: sum(c.route == posts for c in h.server.calls) >= 3, timeout=20)
         replies = [c.json for c in h.server.calls if c.route == posts and c.method == "POST"]
-        assert sorted(bool(r.get("embeds")) for r in replies) == [False, True, True]
-        [slow] = [r for r in replies if not r.get("embeds")]
-        assert slow["content"].startswith("Slow down a little")
+        assert sorted(bool(r.get("embeds")) for r in replies) == [False, False, True]
+        assert all(r["content"].startswith("Slow down a little") for r in replies
+                   if not r.get("embeds"))
 
     run(scenario, ask_per_minute=2)
 

@@ -1,0 +1,35 @@
+"""One budget of questions per user, however they ask: `/ask`, a mention, a reply or a thread
+message, a topic briefing (`/summary topic:`). Separate budgets per way of asking would let a
+user ask several times the setting."""
+
+from __future__ import annotations
+
+from discord import app_commands
+
+WINDOW_S = 60.0
+PRUNE_AT = 10_000  # users remembered before those with a full budget are forgotten
+
+
+class QuestionLimit:
+    """`per_minute` questions a user may ask in any minute (0: no limit)."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self._buckets: dict[int, app_commands.Cooldown] = {}
+
+    def retry_after(self, user_id: int) -> float:
+        """Count a question of `user_id`: 0 when it may be asked, else the seconds to wait
+        (a refused question is not counted)."""
+        if not self.per_minute:
+            return 0.0
+        if len(self._buckets) >= PRUNE_AT:
+            self._buckets = {u: b for u, b in self._buckets.items()
+                             if b.get_tokens() < self.per_minute}
+        bucket = self._buckets.setdefault(user_id,
+                                          app_commands.Cooldown(self.per_minute, WINDOW_S))
+        return bucket.update_rate_limit() or 0.0
+
+
+def slow_down(retry_after: float) -> str:
+    """The line a user who asked too often sees."""
+    return f"Slow down a little: try again in {max(1, round(retry_after))} s."
