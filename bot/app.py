@@ -24,6 +24,7 @@ from bot.feedback import FeedbackLog
 from bot.question_limit import QuestionLimit
 from bot.reindex_worker import Reindexer, ReindexFailed
 from bot.settings import Settings
+from bot.wording import as_sentence
 from index import (
     NOTHING_INDEXED,
     BriefingError,
@@ -98,8 +99,10 @@ class BriefingTree(app_commands.CommandTree):
 def error_message(error: Exception) -> str:
     """The one line a user sees for an error raised by a command."""
     original = getattr(error, "original", error)
-    if isinstance(original, UserError | BriefingError):
+    if isinstance(original, UserError):
         return str(original)
+    if isinstance(original, BriefingError):
+        return as_sentence(str(original))
     if isinstance(error, app_commands.NoPrivateMessage):
         return "That command only works in a server."
     if isinstance(error, app_commands.MissingPermissions):

@@ -12,7 +12,7 @@ import sys
 from collections import OrderedDict
 from collections.abc import Iterable
 
-from bot.terminal import answer_json, format_answer
+from bot.terminal import answer_json, echoed, format_answer
 from index import Answer, BriefingError, BriefingIndex, Scope, Turn
 
 TURNS_KEPT = 6      # earlier messages a follow-up is read with
@@ -57,7 +57,7 @@ def chat_json(index: BriefingIndex, lines: Iterable[str], k: int,
         except (BriefingError, ValueError) as err:
             status = 1
             reason = str(err) if isinstance(err, BriefingError) else f"not JSON: {err}"
-            out = {"question": " ".join(line.split())[:200], "answered": False, "hits": [],
+            out = {"question": echoed(line), "answered": False, "hits": [],
                    "error": reason}
         print(json.dumps({**out, "thread": thread}, ensure_ascii=False), flush=True)
     return status

@@ -27,6 +27,7 @@ from bot.terminal import (
     answer_json,
     describe_report,
     digest_json,
+    echoed,
     format_answer,
     format_digest,
     format_sources,
@@ -405,7 +406,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         except BriefingError as err:
             status = 1
             if args.json:  # one output line per input line, in order, errors in-band
-                print(json.dumps({"question": " ".join(line.split())[:200], "answered": False,
+                print(json.dumps({"question": echoed(line), "answered": False,
                                   "hits": [], "error": str(err)}, ensure_ascii=False),
                       flush=True)
             else:

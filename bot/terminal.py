@@ -24,6 +24,13 @@ def shown(text: str) -> str:
                    if c in "\t\n\r\v\f" or unicodedata.category(c) != "Cc")
 
 
+def echoed(line: str) -> str:
+    """An input line that could not be asked, as an error object gives it back: on one line,
+    cut to 200 characters, and valid Unicode (undecodable input bytes become "?")."""
+    line = line.encode("utf-8", errors="replace").decode("utf-8")
+    return " ".join(line.split())[:200]
+
+
 def format_sources(records: Sequence[ArticleRecord]) -> str:
     """One line per indexed article: id, title, date, passages, when indexed."""
     if not records:

@@ -11,7 +11,7 @@ UNITS = {"d": "days", "h": "hours", "w": "weeks"}
 
 
 def parse_since(text: str, now: datetime | None = None) -> datetime:
-    """An age (`7d`, `12h`, `2w`), a date (midnight UTC) or an ISO time, as an aware datetime.
+    """An age (`7d`, `12h`, `2w`), a date (midnight UTC) or an ISO time, as a datetime in UTC.
 
     Raises ValueError with a message fit to show the user.
     """
@@ -30,7 +30,11 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
     except ValueError:
         raise ValueError(f"{text!r} is not a date (YYYY-MM-DD), an ISO time or an age such "
                          "as 1d or 7d") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # an offset that moves it past year 1 or 9999
+        raise ValueError(f"{cleaned!r} is outside the dates that can be given") from None
 
 
 def parse_clock(text: str) -> str:

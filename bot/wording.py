@@ -22,3 +22,13 @@ def read_as_note(read_as: Mapping[str, str]) -> str:
 def counted(number: int, noun: str) -> str:
     """"1 passage", "2 passages": a count with its noun (regular plurals only)."""
     return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
+def as_sentence(reason: str) -> str:
+    """An engine's reason ("the question is empty", fit for `error: …` in a terminal) as a line
+    of its own: capitalised, ending in a full stop."""
+    reason = reason.strip()
+    if not reason:
+        return reason
+    reason = reason[:1].upper() + reason[1:]
+    return reason if reason.endswith((".", "!", "?", "…", ")")) else reason + "."

@@ -31,6 +31,7 @@ from bot.cogs.answers import (
 from bot.conversations import Conversation
 from bot.errors import UserError
 from bot.question_limit import slow_down
+from bot.wording import as_sentence
 from index import BriefingError, check_question
 
 log = logging.getLogger(__name__)
@@ -138,7 +139,7 @@ class Conversations(commands.Cog):
                              before.turns, before.scope)
             answer, standalone = await self.bot.answer_work(asked.ask, self.bot.index, results)
         except BriefingError as err:
-            await message.reply(str(err), mention_author=False)
+            await message.reply(as_sentence(str(err)), mention_author=False)
             return
         threadable = thread is None and can_hold_threads(message.channel)
         reply = _with_hint(message_for(self.bot, asked, answer, results,

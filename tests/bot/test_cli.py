@@ -166,9 +166,10 @@ def test_undecodable_bytes_on_stdin_still_give_one_line_each(env):
     result = subprocess.run([sys.executable, "-m", "bot", "ask", "--json", "-"], env=env,
                             input=b"Sweden NATO\n\xff\nWhy did Erdogan approve Sweden?\n",
                             capture_output=True, timeout=300, cwd=ROOT)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 1, result.stderr  # one line could not be asked
     lines = result.stdout.decode("utf-8").splitlines()
     assert len(lines) == 3 and b"Traceback" not in result.stderr
+    assert json.loads(lines[1])["error"] == "the question has no words"
     assert json.loads(lines[2])["hits"][0]["paragraphs"] == [15]
 
 

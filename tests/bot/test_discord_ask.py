@@ -205,7 +205,9 @@ def test_unusable_questions_are_refused_privately_at_once(run):
             await h.server.send_interaction("ask", {"question": "why " * 300})
         long = await h.server.send_interaction("ask", {"question": "why " * 300}, force=True)
         empty = await h.server.send_interaction("ask", {"question": "\u2003\u2003"})
-        for sent, reason in ((long, "the limit is 1000"), (empty, "the question is empty")):
+        blank = await h.server.send_interaction("ask", {"question": "\u200b\u200b ?"})
+        for sent, reason in ((long, "the limit is 1000."), (empty, "The question is empty."),
+                             (blank, "The question has no words.")):
             reply = await refusal(h.server, sent)
             assert reply.json["data"]["flags"] & 64 and reason in reply.json["data"]["content"]
         await asyncio.sleep(0.2)

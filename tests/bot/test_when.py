@@ -26,6 +26,12 @@ def test_an_age_before_any_date_says_so(text):
         parse_since(text, NOW)
 
 
+@pytest.mark.parametrize("text", ["9999-12-31T23:59:59-12:00", "0001-01-01T00:00:00+14:00"])
+def test_a_time_whose_offset_leaves_the_calendar_says_so(text):
+    with pytest.raises(ValueError, match="outside the dates that can be given"):
+        parse_since(text, NOW)
+
+
 @pytest.mark.parametrize("text", ["yesterday", "7 days", "", "2026-13-01", "-1d"])
 def test_bad_since_is_a_clear_error(text):
     with pytest.raises(ValueError, match="is not a date"):
