@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import PurePath
 
 import discord
@@ -81,10 +82,12 @@ class Admin(commands.Cog):
                                   timeout_s=settings.fetch_timeout_s,
                                   allow_loopback=settings.fetch_allow_loopback)
 
-    async def reindex(self, progress: ProgressMessage | None = None) -> ReindexReport:
-        """Run one reindex in a child process, after any reindex already running; the index
-        serves the new generation when this returns."""
-        async with self.bot.reindex_lock:
+    async def reindex(self, progress: ProgressMessage | None = None, *,
+                      holding: bool = False) -> ReindexReport:
+        """Run one reindex in a child process, after any reindex already running (`holding`:
+        the caller holds the reindex lock already); the index serves the new generation when
+        this returns."""
+        async with contextlib.nullcontext() if holding else self.bot.reindex_lock:
             try:
                 return await self.bot.reindexer.run(self.bot.index, self.bot.settings.corpus_dir,
                                                     progress.update if progress else None,
@@ -93,12 +96,12 @@ class Admin(commands.Cog):
                 if progress is not None:
                     await progress.settle()
 
-    async def reindex_or_explain(self, progress: ProgressMessage | None = None
-                                 ) -> ReindexReport | str:
+    async def reindex_or_explain(self, progress: ProgressMessage | None = None, *,
+                                 holding: bool = False) -> ReindexReport | str:
         """The report of a reindex, or the line saying it failed: the index being built is
         dropped and the one before keeps answering."""
         try:
-            return await self.reindex(progress)
+            return await self.reindex(progress, holding=holding)
         except BriefingError as err:
             return f"Reindex failed: {err} {STILL_ANSWERING}"
         except ReindexFailed as err:
@@ -116,16 +119,23 @@ class Admin(commands.Cog):
     async def reindex_command(self, interaction: discord.Interaction) -> None:
         """Progress edits the public message; the end is reported even after the interaction
         token has expired (a long reindex), in the channel."""
-        if self.bot.reindex_lock.locked():
-            raise UserError("A reindex is already running; try again when it has finished.")
-        await interaction.response.send_message("Reindexing the articles…")
-
         async def edit(text: str) -> None:
             await interaction.edit_original_response(content=text)
 
-        outcome = await self.reindex_or_explain(ProgressMessage(edit))
+        async with self.reindex_slot():
+            await interaction.response.send_message("Reindexing the articles…")
+            outcome = await self.reindex_or_explain(ProgressMessage(edit), holding=True)
         text = outcome if isinstance(outcome, str) else render.reindex_text(outcome)
         await replies.answer(interaction, content=text)
+
+    @contextlib.asynccontextmanager
+    async def reindex_slot(self) -> AsyncIterator[None]:
+        """Hold the reindex lock, taken before anything is awaited, or refuse (a UserError):
+        of two admins at once, the second is told, not queued behind the first."""
+        if self.bot.reindex_lock.locked():
+            raise UserError("A reindex is already running; try again when it has finished.")
+        async with self.bot.reindex_lock:  # free: taken without yielding to another command
+            yield
 
     @app_commands.command(name="add", description="Add an article from a link or a file")
     @app_commands.describe(url="An http(s) link to the article",
@@ -183,18 +193,17 @@ class Admin(commands.Cog):
         if article_id is None:
             raise UserError(unresolved(article, records))
         title = next(r.title or r.id for r in records if r.id == article_id)
-        if self.bot.reindex_lock.locked():  # the removal would wait for it, silently
-            raise UserError("A reindex is already running; try again when it has finished.")
-        await replies.think(interaction, ephemeral=True)
-        [removal] = await asyncio.to_thread(index.remove_articles,
-                                            self.bot.settings.corpus_dir, [article_id])
-        if removal.error:
-            raise UserError(f"Could not remove “{render.inert(title)}”: {removal.error}")
-        if not removal.removed:
-            raise UserError("That article is already gone.")
-        log.info("removed %s", article_id)
-        warning = await self.forget_in_feeds([article_id])
-        outcome = await self.reindex_or_explain()
+        async with self.reindex_slot():  # the removal would wait for a reindex, silently
+            await replies.think(interaction, ephemeral=True)
+            [removal] = await asyncio.to_thread(index.remove_articles,
+                                                self.bot.settings.corpus_dir, [article_id])
+            if removal.error:
+                raise UserError(f"Could not remove “{render.inert(title)}”: {removal.error}")
+            if not removal.removed:
+                raise UserError("That article is already gone.")
+            log.info("removed %s", article_id)
+            warning = await self.forget_in_feeds([article_id])
+            outcome = await self.reindex_or_explain(holding=True)
         text = outcome if isinstance(outcome, str) else render.reindex_text(outcome)
         await replies.answer(interaction, content=render.clip(
             f"Removed “{render.inert(title)}”. " + text + warning, render.CONTENT_LIMIT))

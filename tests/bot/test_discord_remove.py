@@ -115,3 +115,20 @@ def test_remove_during_a_reindex_is_refused_in_one_private_line(run, corpus_copy
         assert "grain" in [a.id for a in h.bot.index.sources()]
 
     run(scenario)
+
+
+def test_two_admins_at_once_one_reindex_runs_and_the_other_is_told(run):
+    async def scenario(h: Harness) -> None:
+        # dispatched back to back, before the bot has answered either
+        first, second = await asyncio.gather(
+            h.server.send_interaction("reindex", user="admin"),
+            h.server.send_interaction("reindex", user="admin"))
+        replies = [await h.server.wait_for(lambda c, s=sent: c.path == s.callback_path, 10)
+                   for sent in (first, second)]
+        texts = sorted(r.json["data"]["content"] for r in replies)
+        assert texts == ["A reindex is already running; try again when it has finished.",
+                         "Reindexing the articles…"]
+        await h.server.wait_for(lambda c: c.method == "PATCH" and c.path == first.original_path
+                                and c.json.get("content", "").startswith("Reindex done"), 60)
+
+    run(scenario)
