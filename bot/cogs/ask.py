@@ -91,6 +91,8 @@ class Ask(commands.Cog):
             except ValueError as err:
                 raise UserError(str(err)) from None
         index = self.bot.index
+        if source is not None and not source.strip():
+            raise UserError("Give source: an article or outlet from the list, or leave it out.")
         if source is not None:
             records, outlets = await asyncio.to_thread(lambda: (index.sources(), index.outlets()))
             found = resolve_source(source, records, outlets)

@@ -133,6 +133,8 @@ def test_source_keeps_answers_to_one_article_or_outlet(scoped_run):
 
         assert await refusal(h, question=SWEDEN, source="nytimes.com") == (
             "No indexed article or outlet is “nytimes.com”; pick one from the list.")
+        assert await refusal(h, question=SWEDEN, source="   ") == (
+            "Give source: an article or outlet from the list, or leave it out.")
 
     scoped_run(scenario)
 
