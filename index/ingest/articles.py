@@ -75,6 +75,14 @@ def read_corpus(corpus_dir: Path, max_bytes: int | None = None
             log.info("skipped %s: a link to a file outside the corpus", rel)
             skipped.append(Skipped(rel, "a link to a file outside the corpus"))
             continue
+        try:
+            rel.encode("utf-8")
+        except UnicodeEncodeError:  # bytes the file system gave that are not UTF-8
+            shown = rel.encode("utf-8", errors="surrogateescape").decode("utf-8", "replace")
+            reason = "its name is not valid UTF-8: rename it"
+            log.info("skipped %s: %s", shown, reason)
+            skipped.append(Skipped(shown, reason))
+            continue
         article_id = rel.rsplit(".", 1)[0]
         if article_id in seen:
             skipped.append(Skipped(rel, f"same article id as {seen[article_id]}"))
@@ -150,7 +158,7 @@ def parse_article(raw: bytes, article_id: str, rel: str, suffix: str) -> Article
                 body = body.lstrip("\n")[heading.end():]
     paragraphs = paragraph_spans(body)
     if not paragraphs:
-        raise ArticleError("no text after front matter")
+        raise ArticleError(_no_text(text, body, suffix))
     title = meta.get("title") or _title_from_id(article_id)
     return Article(
         id=article_id,
@@ -192,12 +200,34 @@ def paragraph_spans(body: str) -> list[tuple[int, int]]:
     return spans
 
 
+def _no_text(text: str, body: str, suffix: str) -> str:
+    """Why a file gave no paragraph, in its own terms."""
+    if suffix in HTML_SUFFIXES:
+        return "no text in the HTML"
+    if _FRONT_MATTER.match(text) and not body.strip():
+        return "no text after front matter"
+    if _HEADING.match(text.lstrip("\n")) and not body.strip():
+        return "only a heading, no text"
+    return "no text (no words, only marks)" if text.strip() else "no text"
+
+
+class _FrontMatterLoader(yaml.SafeLoader):
+    """Safe YAML in which dates stay text: a value such as `published: 2025-13-45` would
+    otherwise fail the whole front matter (and lose its title with it), and free-text dates
+    are read later anyway (index/ingest/dates.py)."""
+
+
+_FrontMatterLoader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+
+
 def _split_front_matter(text: str, rel: str) -> tuple[dict[str, str], str]:
     match = _FRONT_MATTER.match(text)
     if not match:
         return {}, text
     try:
-        data = yaml.safe_load(match.group(1))
+        data = yaml.load(match.group(1), Loader=_FrontMatterLoader)  # a SafeLoader
     except (yaml.YAMLError, RecursionError, ValueError):  # deep nesting raises RecursionError
         data = None
     if not isinstance(data, dict):

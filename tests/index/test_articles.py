@@ -68,7 +68,11 @@ def test_html_main_text_is_extracted(tmp_path: Path):
     ("blank.txt", b"  \n\n ", "empty"),
     ("image.md", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
     ("latin1.txt", "Erdoğan said".encode("iso-8859-9"), "UTF-8"),
-    ("only-front-matter.md", b"---\ntitle: x\n---\n", "no text"),
+    ("only-front-matter.md", b"---\ntitle: x\n---\n", "no text after front matter"),
+    ("heading.md", b"# Just a heading\n", "only a heading, no text"),
+    ("marks.txt", b"!!!\n???\n", "no words, only marks"),
+    (b"bad\xffname.txt".decode("utf-8", "surrogateescape"), b"Hedgehogs hibernate.",
+     "its name is not valid UTF-8"),
 ])
 def test_bad_file_is_skipped_and_named_while_the_rest_index(tmp_path: Path, name, content,
                                                             reason):
@@ -76,8 +80,17 @@ def test_bad_file_is_skipped_and_named_while_the_rest_index(tmp_path: Path, name
     (tmp_path / name).write_bytes(content)
     articles, skipped = read_corpus(tmp_path)
     assert [a.id for a in articles] == ["good"]
-    assert [s.path for s in skipped] == [name]
+    assert [s.path for s in skipped] == [name.encode("utf-8", "surrogateescape").decode(
+        "utf-8", "replace")]  # a name that is not UTF-8 is shown with "�" where it breaks
     assert reason in skipped[0].reason
+
+
+def test_a_bad_date_in_front_matter_keeps_the_rest_of_it(tmp_path: Path):
+    (tmp_path / "x.md").write_text("---\ntitle: Real title\npublished: 2025-13-45\n"
+                                   "source: https://example.org/x\n---\n\nBody.\n", "utf-8")
+    [article], skipped = read_corpus(tmp_path)
+    assert skipped == [] and article.title == "Real title"
+    assert (article.source, article.published) == ("https://example.org/x", "2025-13-45")
 
 
 def test_front_matter_that_is_not_a_mapping_is_ignored(tmp_path: Path):
