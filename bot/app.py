@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -23,7 +24,7 @@ from bot.errors import UserError
 from bot.feedback import FeedbackLog
 from bot.question_limit import QuestionLimit
 from bot.reindex_worker import Reindexer, ReindexFailed
-from bot.settings import Settings
+from bot.settings import SECRETS_DIR, Settings
 from bot.wording import as_sentence
 from index import (
     NOTHING_INDEXED,
@@ -264,8 +265,9 @@ class ShardedBriefingBot(BriefingBot, commands.AutoShardedBot):
 def run_bot(settings: Settings) -> int:
     """Run until stopped; returns the exit status for `briefing bot`."""
     if settings.discord_token is None or not settings.discord_token.get_secret_value():
+        secrets = os.environ.get("BRIEFING_SECRETS_DIR", SECRETS_DIR)
         print("briefing: BRIEFING_DISCORD_TOKEN is not set (environment, .env or "
-              "/run/secrets/briefing_discord_token)", file=sys.stderr)
+              f"{secrets}/briefing_discord_token)", file=sys.stderr)
         return 2
     # `briefing` (bot.cli) installed the one log handler; adding discord.py's as well printed
     # every line twice. The bot only logs in more detail.
@@ -285,5 +287,11 @@ def run_bot(settings: Settings) -> int:
     except (aiohttp.ClientConnectionError, TimeoutError) as err:  # no answer at login
         print(f"briefing: cannot reach Discord at {settings.discord_api_base} "
               f"({type(err).__name__}: {err})", file=sys.stderr)
+        return 1
+    except discord.HTTPException as err:  # something answered the login, not as Discord does
+        if bot.user is not None:  # logged in: a failure of its own, not of the address
+            raise
+        print(f"briefing: {settings.discord_api_base} did not answer the login as Discord "
+              f"does (HTTP {err.status}); check BRIEFING_DISCORD_API_BASE", file=sys.stderr)
         return 1
     return 0

@@ -116,6 +116,16 @@ class Settings(BaseSettings):
                              "Discord token never has")
         return SecretStr(token)
 
+    @field_validator("discord_api_base", "discord_gateway_url")
+    @classmethod
+    def _web_address(cls, value: str, info: ValidationInfo) -> str:
+        """An http(s) base for REST, a ws(s) URL for the gateway, each with a host."""
+        schemes = ("http", "https") if info.field_name == "discord_api_base" else ("ws", "wss")
+        parts = urlsplit(value.strip())
+        if parts.scheme not in schemes or not parts.hostname:
+            raise ValueError(f"is not a {schemes[1]}:// (or {schemes[0]}://) URL with a host")
+        return value.strip()
+
     @field_validator("database_url")
     @classmethod
     def _postgres_url(cls, value: str | None) -> str | None:

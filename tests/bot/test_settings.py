@@ -3,6 +3,10 @@
 import os
 import subprocess
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
 
 from bot.settings import load_settings
 from tests.support import ROOT
@@ -28,7 +32,7 @@ def test_bot_without_a_token_exits_with_one_clear_line():
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert result.stderr.strip() == ("briefing: BRIEFING_DISCORD_TOKEN is not set (environment,"
-                                     " .env or /run/secrets/briefing_discord_token)")
+                                     " .env or /nonexistent/briefing_discord_token)")
 
 
 def test_guild_ids_from_the_environment(monkeypatch):
@@ -87,3 +91,48 @@ def test_empty_optional_paths_mean_unset(monkeypatch):
     monkeypatch.setenv("BRIEFING_MODEL_PATH", " ")
     settings = load_settings()
     assert settings.health_file is None and settings.model_path is None
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("BRIEFING_DISCORD_API_BASE", "notaurl"), ("BRIEFING_DISCORD_API_BASE", "ws://x/api"),
+    ("BRIEFING_DISCORD_GATEWAY_URL", "https://gateway.example")])
+def test_a_discord_address_of_the_wrong_kind_is_named_in_one_line(tmp_path, name, value):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "BRIEFING_DISCORD_TOKEN": "fake.token.value",
+           name: value}
+    result = subprocess.run([sys.executable, "-m", "bot", "bot"], env=env, cwd=tmp_path,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"briefing: invalid setting {name}: Value error, is not a ")
+
+
+class _NotDiscord(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802 (the http.server name)
+        body = b"<html><body>Not Found</body></html>"
+        self.send_response(404)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_an_address_that_answers_but_is_not_discord_is_one_line(tmp_path):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _NotDiscord)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}/api/v10"
+    env = {k: v for k, v in os.environ.items() if k != "BRIEFING_DATABASE_URL"}
+    env |= {"PYTHONPATH": str(ROOT), "BRIEFING_DISCORD_TOKEN": "fake.token.value",
+            "BRIEFING_DISCORD_API_BASE": base, "BRIEFING_INDEX_DIR": str(tmp_path / "index"),
+            "BRIEFING_CORPUS_DIR": str(ROOT / "corpus")}
+    try:
+        result = subprocess.run([sys.executable, "-m", "bot", "bot"], env=env, cwd=tmp_path,
+                                capture_output=True, text=True, timeout=300)
+    finally:
+        server.shutdown()
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"briefing: {base} did not answer the login as Discord does (HTTP 404); check "
+        "BRIEFING_DISCORD_API_BASE")
