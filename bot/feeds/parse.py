@@ -65,17 +65,18 @@ def parse_feed(raw: bytes, url: str, now: datetime | None = None) -> ParsedFeed:
     check_xml(raw)
     parsed = feedparser.parse(raw, response_headers={"content-location": url},
                               sanitize_html=True, resolve_relative_uris=True)
-    if not parsed.entries:
-        if _looks_like_html(raw):
-            raise FeedError("not an RSS or Atom feed (an HTML page)")
-        if parsed.get("bozo"):
-            problem = parsed.get("bozo_exception")
-            reason = getattr(problem, "getMessage", lambda: type(problem).__name__)()
-            raise FeedError(f"malformed feed ({reason})")
-        if not parsed.get("version"):
-            raise FeedError("not an RSS or Atom feed")
     now = now or datetime.now(UTC)
     items = tuple(_item(entry, url, now) for entry in parsed.entries)
+    # Malformed XML that the lenient parser still read an item from is taken; one whose
+    # "items" hold nothing (a truncated or garbled document) is named as malformed.
+    if not any(item.guid or item.link or item.text for item in items):
+        if not parsed.entries and _looks_like_html(raw):
+            raise FeedError("not an RSS or Atom feed (an HTML page)")
+        problem = parsed.get("bozo_exception")
+        if isinstance(problem, xml.sax.SAXException):  # not a missing Content-Type: broken XML
+            raise FeedError(f"malformed feed ({problem.getMessage()})")
+        if not parsed.entries and not parsed.get("version"):
+            raise FeedError("not an RSS or Atom feed")
     return ParsedFeed(plain(parsed.feed.get("title", "")), items)
 
 

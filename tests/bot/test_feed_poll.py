@@ -220,6 +220,8 @@ def hostile_feeds(site: FeedServer) -> dict[str, tuple[object, str]]:
         "/external.xml": (text(EXTERNAL), "declares XML entities"),
         "/malformed.xml": (text("<rss version='2.0'><channel><<title>>broken & </ch"),
                            "malformed feed (not well-formed"),
+        "/truncated.xml": (text('<?xml version="1.0"?><rss><channel><item><title>x'),
+                           "malformed feed (no element found)"),
         "/page.html": (text(page_html("copper"), "text/html"),
                        "not an RSS or Atom feed (an HTML page)"),
         "/huge.xml": (huge, "refused: the feed is larger than 5,000,000 bytes"),
@@ -227,8 +229,8 @@ def hostile_feeds(site: FeedServer) -> dict[str, tuple[object, str]]:
     }
 
 
-@pytest.mark.parametrize("path", ["/bomb.xml", "/external.xml", "/malformed.xml", "/page.html",
-                                  "/huge.xml", "/redirect.xml"])
+@pytest.mark.parametrize("path", ["/bomb.xml", "/external.xml", "/malformed.xml",
+                                  "/truncated.xml", "/page.html", "/huge.xml", "/redirect.xml"])
 def test_hostile_feed_gets_one_error_line_and_harms_no_other_feed(site, store, tmp_path, path):
     corpus = tmp_path / "corpus"
     handler, expected = hostile_feeds(site)[path]
@@ -423,3 +425,11 @@ def test_a_slow_feed_store_never_holds_up_the_event_loop(site, store, tmp_path):
     report, longest = asyncio.run(main())
     assert len(report.new) == 2 and not report.errors
     assert longest < 0.4, f"the event loop was held for {longest:.2f} s"
+
+
+def test_a_well_formed_feed_with_no_items_is_not_an_error(site, store, tmp_path):
+    site.text("/empty.xml", rss([], site.base), "application/rss+xml")
+    follow(store, site.base + "/empty.xml")
+    report = poll(store, tmp_path / "corpus")
+    assert report.errors == [] and report.new == []
+    assert store.get(site.base + "/empty.xml").failures == 0
