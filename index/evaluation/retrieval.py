@@ -37,12 +37,36 @@ def read_questions(path: Path, required: tuple[str, ...] = ("q",)) -> list[dict]
                 if not isinstance(row, dict) or any(key not in row for key in required):
                     raise BriefingError(f"{path}, line {number}: not a JSON object with "
                                         + ", ".join(f'"{key}"' for key in required))
+                if problem := _bad_value(row):
+                    raise BriefingError(f"{path}, line {number}: {problem}")
                 rows.append(row)
     except UnicodeDecodeError as err:
         raise BriefingError(f"{path}: not UTF-8 text (byte {err.start})") from None
     if not rows:
         raise BriefingError(f"{path}: no questions in it")
     return rows
+
+
+_QUESTION_KEYS = ("q", "first", "followup")  # asked: text with a word in it
+_TEXT_KEYS = ("_id", "text", "article", "kind")
+_PARAGRAPH_KEYS = ("paras", "first_paras")  # ¶ numbers, from 1
+
+
+def _bad_value(row: dict) -> str | None:
+    """What is wrong with a row's known keys (a number where a question goes, "15" where a
+    list of paragraphs goes, which would be read as ¶1 and ¶5), or None."""
+    for key in _QUESTION_KEYS + _TEXT_KEYS:
+        if key in row and not isinstance(row[key], str):
+            return f'"{key}" must be text, not {json.dumps(row[key])[:40]}'
+    for key in _QUESTION_KEYS:
+        if key in row and not any(c.isalnum() for c in row[key]):
+            return f'"{key}" has no words'
+    for key in _PARAGRAPH_KEYS:
+        value = row.get(key)
+        if value is not None and not (isinstance(value, list) and all(
+                isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in value)):
+            return f'"{key}" must be a list of paragraph numbers (from 1), such as [4, 5]'
+    return None
 
 
 # --- metrics -------------------------------------------------------------------------------

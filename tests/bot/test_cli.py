@@ -189,12 +189,20 @@ def test_output_that_cannot_be_written_is_one_line_and_an_error(env, buffered, c
         "briefing: could not write the output: No space left on device"
 
 
+NOT_PARAGRAPHS = 'line 1: "paras" must be a list of paragraph numbers (from 1), such as [4, 5]'
+
+
 @pytest.mark.parametrize(("content", "says"), [
     (b'{"q": "Why Sweden?", "paras": [15]}\nnot json\n', 'line 2: not a JSON object with "q"'),
     (b'[1, 2]\n', 'line 1: not a JSON object with "q"'),
     (b'{"question": "no q key"}\n', 'line 1: not a JSON object with "q"'),
     (b'\xff\xfe\n', "not UTF-8 text (byte 0)"),
     (b"", "no questions in it"),
+    (b'{"q": 5}\n', 'line 1: "q" must be text, not 5'),
+    (b'{"q": "  "}\n', 'line 1: "q" has no words'),
+    (b'{"q": "Why Sweden?", "paras": 15}\n', NOT_PARAGRAPHS),
+    (b'{"q": "Why Sweden?", "paras": "15"}\n', NOT_PARAGRAPHS),
+    (b'{"q": "Why Sweden?", "paras": [true]}\n', NOT_PARAGRAPHS),
 ])
 def test_a_bad_question_file_is_one_line_naming_where(env, tmp_path, content, says):
     questions = tmp_path / "questions.jsonl"
