@@ -22,12 +22,7 @@ ARTICLE_DEPTH = 10  # hits read for a highlight's article rank (its own story am
 
 def eval_labelled(args: argparse.Namespace, settings: Settings, cache: Path) -> int:
     """Run the chosen evaluation, print a table (or JSON) and return the exit status."""
-    try:
-        result = _evaluate(args, settings, cache)
-    except (ValueError, KeyError, TypeError, IndexError, AttributeError) as err:
-        # json's errors are ValueErrors; a file of the wrong shape fails on a missing key
-        raise BriefingError(f"not a data set of the expected kind (SQuAD v1.1 JSON, or CNN "
-                            f"JSONL with id, article and highlights): {err!r}") from None
+    result = _evaluate(args, settings, cache)  # a file of the wrong kind: BriefingError
     if args.json:
         print(json.dumps(result, ensure_ascii=False, default=str))
     else:
@@ -93,6 +88,7 @@ def _single_asked(settings: Settings, cache: Path, squad: Path,
 
 def _archive_set(cnn: Path, settings: Settings, questions: list[Path], per_line: bool
                  ) -> sets.LabelledSet:
+    sets.read_cnn(cnn)  # a file of the wrong kind is named before the corpus is read
     corpus, _ = read_corpus(settings.corpus_dir)
     if not corpus:
         raise BriefingError(f"no articles in {settings.corpus_dir}")
@@ -130,6 +126,8 @@ def _recency(cnn: Path, settings: Settings, cache: Path) -> dict:
     import dataclasses
 
     labelled = sets.recency_set(cnn)
+    if not labelled.questions:
+        raise BriefingError(f"{cnn} holds no story reported more than once")
     index = _prepared(settings, cache, cnn, "recency", labelled)
     rows = []
     for weight in RECENCY_GRID:

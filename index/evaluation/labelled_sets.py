@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index.errors import BriefingError
 from index.ingest.articles import Article, article_from_text
 
 SAME_STORY = 0.3
@@ -101,25 +102,55 @@ def squad_in_out(squad_file: Path) -> LabelledSet:
     """SQuAD v1.1 dev: half the Wikipedia articles indexed (see `assign_cells`)."""
     from index.evaluation.retrieval import squad_articles
 
-    with open(squad_file, encoding="utf-8") as handle:
-        data = json.load(handle)
-    articles, _ = squad_articles(data)
+    try:
+        with open(squad_file, encoding="utf-8-sig") as handle:
+            data = json.load(handle)
+        articles, _ = squad_articles(data)
+        questions = [[(qa["question"], tuple(a["text"] for a in qa["answers"]))
+                      for paragraph in entry["paragraphs"] for qa in paragraph["qas"]]
+                     for entry in data["data"]]
+    except (ValueError, KeyError, TypeError, AttributeError) as err:  # json's are ValueErrors
+        raise BriefingError(f"{squad_file}: not SQuAD v1.1 JSON ({err!r})") from None
+    if not articles:
+        raise BriefingError(f"{squad_file}: no SQuAD articles in it")
     fit, indexed = assign_cells(story_groups([a.body for a in articles]))
     labelled = LabelledSet("squad", [a for a, keep in zip(articles, indexed, strict=True)
                                      if keep])
-    for number, entry in enumerate(data["data"]):
-        for paragraph in entry["paragraphs"]:
-            for qa in paragraph["qas"]:
-                labelled.questions.append(LabelledQuestion(
-                    qa["question"], bool(indexed[number]), "fit" if fit[number] else "test",
-                    articles[number].id, tuple(a["text"] for a in qa["answers"])))
+    for number, asked in enumerate(questions):
+        for question, answers in asked:
+            labelled.questions.append(LabelledQuestion(
+                question, bool(indexed[number]), "fit" if fit[number] else "test",
+                articles[number].id, answers))
     return labelled
 
 
+CNN_KEYS = ("id", "article", "highlights")
+
+
 def read_cnn(cnn_file: Path) -> list[dict]:
-    """Rows of the CNN/DailyMail file: id, article, highlights (one sentence a line)."""
-    with open(cnn_file, encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
+    """Rows of the CNN/DailyMail file: id, article, highlights (one sentence a line); raises
+    BriefingError naming the file and line of the first row that is not one."""
+    rows = []
+    try:
+        with open(cnn_file, encoding="utf-8-sig") as handle:
+            for number, line in enumerate(handle, 1):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                except ValueError:
+                    row = None
+                if not isinstance(row, dict) or not all(
+                        isinstance(row.get(key), str) and row[key].strip() for key in CNN_KEYS):
+                    raise BriefingError(f"{cnn_file}, line {number}: not a CNN row (a JSON "
+                                        'object with the texts "id", "article" and '
+                                        '"highlights")')
+                rows.append(row)
+    except UnicodeDecodeError as err:
+        raise BriefingError(f"{cnn_file}: not UTF-8 text (byte {err.start})") from None
+    if not rows:
+        raise BriefingError(f"{cnn_file}: no CNN rows in it")
+    return rows
 
 
 def cnn_article(row: dict) -> Article:

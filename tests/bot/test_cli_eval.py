@@ -63,9 +63,11 @@ def test_wrong_eval_arguments_are_one_line_errors(tmp_path, env):
         ("eval", str(questions), "--per-line"): "--per-line goes with --archive",
         ("eval", "--in-out", str(tmp_path / "missing.json")): "no such file",
         ("eval", "--in-out", str(tmp_path)): "not a file",
-        ("eval", "--in-out", str(not_squad)): "not a data set of the expected kind",
-        ("eval", "--archive", str(questions)): "not a data set of the expected kind",
-        ("eval", "--in-out", str(empty)): "holds no questions",
+        ("eval", "--in-out", str(not_squad)): f"{not_squad}: not SQuAD v1.1 JSON (KeyError",
+        ("eval", "--archive", str(questions)): f"{questions}, line 1: not a CNN row",
+        ("eval", "--recency", str(questions)): f"{questions}, line 1: not a CNN row",
+        ("eval", "--in-out", str(empty)): f"{empty}: no CNN rows in it",
+        ("eval", "--recency", str(empty)): f"{empty}: no CNN rows in it",
     }
     for args, message in cases.items():
         result = run(list(args), env)
