@@ -63,6 +63,8 @@ class Catalog:
         keep = np.ones(len(self.ids), dtype=bool)
         if scope.source:
             wanted = scope.source.strip()
+            if not wanted:
+                raise ArticleNotFound("the source is blank: give an article id or an outlet")
             by_id = np.array([i == wanted for i in self.ids], dtype=bool)
             host = outlet(wanted) or wanted.lower().removeprefix("www.")
             by_outlet = np.array([o == host for o in self.outlets], dtype=bool)

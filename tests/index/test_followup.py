@@ -138,6 +138,11 @@ def test_a_scope_matching_nothing_is_one_clear_error(archive, scope):
         archive.ask("grain", 3, scope)
 
 
+def test_a_blank_source_is_refused_not_read_as_the_articles_without_a_source(archive):
+    with pytest.raises(ArticleNotFound, match="the source is blank"):
+        archive.ask("grain", 3, Scope(source="  "))
+
+
 def test_asking_for_the_latest_puts_the_newest_report_first(archive):
     latest = archive.ask("What's the latest on the Port Anselm harbour?")
     assert latest.hits[0].article == "harbour-28"
