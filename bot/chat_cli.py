@@ -45,7 +45,7 @@ def chat_json(index: BriefingIndex, lines: Iterable[str], k: int,
     for line in lines:
         thread: object = ""
         try:
-            message = json.loads(line)
+            message = json.loads(line) if line.strip() else None  # an empty line: no object
             if not isinstance(message, dict):
                 raise BriefingError('each line must be a JSON object {"thread": …, "text": …}')
             thread, text = message.get("thread", ""), message.get("text")

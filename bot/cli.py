@@ -40,6 +40,7 @@ from index import (
     BriefingError,
     BriefingIndex,
     IndexMissing,
+    InvalidQuestion,
     ReindexReport,
     Scope,
 )
@@ -423,7 +424,10 @@ def cmd_summary(args: argparse.Namespace, settings: Settings) -> int:
     index = open_index(settings)
     _ensure_index(index, settings)
     if args.topic is not None:
-        summary = index.summarize_topic(args.topic, args.sentences)
+        try:
+            summary = index.summarize_topic(args.topic, args.sentences)
+        except InvalidQuestion as err:  # "the question is empty": the topic was
+            raise BriefingError(f"--topic: {str(err).replace('question', 'topic')}") from None
     else:
         summary = index.summarize(args.article, args.sentences)
     print(json.dumps(summary_json(summary), ensure_ascii=False) if args.json

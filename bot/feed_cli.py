@@ -87,6 +87,8 @@ def _spelling(url: str) -> str:
 
 def cmd_feed_add(args: argparse.Namespace, settings: Settings) -> int:
     url = normalise_feed_url(args.url)
+    if args.channel is not None and args.channel <= 0:
+        raise BriefingError("--channel must be a Discord channel id (a positive number)")
     if args.every is not None and not 1 / 60 <= args.every <= 7 * 24 * 60:
         raise BriefingError("--every must be between 1 second and 7 days (in minutes)")
     interval = args.every * 60 if args.every is not None else settings.feed_interval_s

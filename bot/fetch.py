@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import os
 import re
 import socket
 from dataclasses import dataclass
@@ -101,6 +102,16 @@ class GuardedResolver(AbstractResolver):
         await self._inner.close()
 
 
+def connection_problem(err: aiohttp.ClientError) -> str:
+    """What went wrong with a download, in words: "connection refused" rather than the name
+    of aiohttp's exception (which is kept for errors without an operating-system reason)."""
+    number = getattr(getattr(err, "os_error", None), "errno", None)
+    if isinstance(err, aiohttp.ClientConnectorError) and number:
+        reason = os.strerror(number)
+        return reason[:1].lower() + reason[1:]
+    return type(err).__name__
+
+
 async def fetch(url: str, policy: FetchPolicy,
                 resolver: AbstractResolver | None = None) -> Fetched:
     """Download an article page within `policy`; raises FetchError with a user-facing reason."""
@@ -117,7 +128,7 @@ async def fetch(url: str, policy: FetchPolicy,
     except TimeoutError:
         raise FetchError(f"refused: the page took longer than {policy.timeout_s:g} s") from None
     except aiohttp.ClientError as err:
-        raise FetchError(f"could not fetch the page ({type(err).__name__})") from None
+        raise FetchError(f"could not fetch the page ({connection_problem(err)})") from None
 
 
 async def _follow(session: aiohttp.ClientSession, target: yarl.URL,

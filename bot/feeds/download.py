@@ -17,7 +17,14 @@ import yarl
 from aiohttp.abc import AbstractResolver
 
 from bot.feeds.parse import FeedError
-from bot.fetch import REDIRECTS, FetchError, FetchPolicy, GuardedResolver, check_url
+from bot.fetch import (
+    REDIRECTS,
+    FetchError,
+    FetchPolicy,
+    GuardedResolver,
+    check_url,
+    connection_problem,
+)
 
 ACCEPT = ("application/rss+xml, application/atom+xml, application/rdf+xml, application/xml;"
           "q=0.9, text/xml;q=0.9, */*;q=0.5")
@@ -70,7 +77,7 @@ async def download(url: str, policy: FetchPolicy, etag: str = "", last_modified:
     except TimeoutError:
         raise FeedError(f"the feed took longer than {policy.timeout_s:g} s") from None
     except aiohttp.ClientError as err:
-        raise FeedError(f"could not fetch the feed ({type(err).__name__})") from None
+        raise FeedError(f"could not fetch the feed ({connection_problem(err)})") from None
 
 
 async def _follow(session: aiohttp.ClientSession, target: yarl.URL, policy: FetchPolicy,

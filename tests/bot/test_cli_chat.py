@@ -64,6 +64,7 @@ def test_chat_json_gives_one_line_per_input_line_with_errors_in_band(env):
     out = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(out) == 6 and result.returncode == 1 and "Traceback" not in result.stderr
     assert all(o["error"] and not o["answered"] and o["hits"] == [] for o in out[:5])
+    assert out[1]["error"].startswith("each line must be a JSON object")  # the empty line
     assert out[5]["answered"] and "error" not in out[5]
 
 

@@ -86,6 +86,12 @@ def test_digest_lists_the_freshly_indexed_article_and_nothing_from_the_future(en
     assert future.returncode == 0 and future.stdout.startswith("No articles indexed since 2999")
 
 
+def test_a_topic_without_words_is_named_as_the_topic(env):
+    result = run(["summary", "--topic", " "], env)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == "briefing: --topic: the topic is empty"
+
+
 def test_unknown_article_is_one_line_without_traceback(env):
     result = run(["summary", "no-such-article"], env)
     assert result.returncode == 1

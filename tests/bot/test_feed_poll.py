@@ -433,3 +433,10 @@ def test_a_well_formed_feed_with_no_items_is_not_an_error(site, store, tmp_path)
     report = poll(store, tmp_path / "corpus")
     assert report.errors == [] and report.new == []
     assert store.get(site.base + "/empty.xml").failures == 0
+
+
+def test_a_feed_whose_server_is_down_says_so_in_words(store, tmp_path):
+    follow(store, "http://127.0.0.1:9/feed.xml")  # loopback port 9: nothing listens
+    report = poll(store, tmp_path / "corpus")
+    assert report.errors == [("http://127.0.0.1:9/feed.xml",
+                              "could not fetch the feed (connection refused)")]
