@@ -560,6 +560,10 @@ def test_threads_on_messages_forum_posts_and_replies_behave_like_discord() -> No
         await server.send_message("plain", channel_id=str(thread.id))
         await asyncio.sleep(0.1)
         assert bot.seen[-1].channel.id == thread.id and bot.seen[-1].content == ""
+        dm = server.dm_channel("member")["id"]  # but a DM keeps its text: DMs are exempt
+        await server.send_message("in a DM", channel_id=dm)
+        await asyncio.sleep(0.1)
+        assert str(bot.seen[-1].channel.id) == dm and bot.seen[-1].content == "in a DM"
 
         # A reply pings the replied-to author (so the bot sees it) unless ping=False.
         pinged = await server.send_message("a reply", reply_to=str(msg.id))

@@ -55,7 +55,7 @@ class Conversations(commands.Cog):
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
         """Route a message: a post or follow-up in a conversation thread, a reply to an
-        answer, or a mention; anything else is not for the bot."""
+        answer, a mention, or any message in a DM with the bot; anything else is not for it."""
         me = self.bot.user
         if message.author.bot or me is None:
             return
@@ -76,7 +76,7 @@ class Conversations(commands.Cog):
             if earlier is not None:
                 await self._answer(message, text, earlier=earlier)
                 return
-        if not mentioned:
+        if not mentioned and not isinstance(channel, discord.DMChannel):  # a DM is to the bot
             return
         if not text:
             await self._ask_for_text(message)
@@ -107,6 +107,10 @@ class Conversations(commands.Cog):
             return await asyncio.to_thread(self.bot.conversations.get, conv_id)
 
     async def _ask_for_text(self, message: discord.Message) -> None:
+        if isinstance(message.channel, discord.DMChannel):
+            await message.reply("Ask me something about the indexed articles, e.g. “why did "
+                                "Erdoğan approve Sweden?”", mention_author=False)
+            return
         name = self.bot.user.name if self.bot.user else "Briefing"
         await message.reply("Ask me something after the mention, e.g. "
                             f"“@{name} why did Erdoğan approve Sweden?”", mention_author=False)

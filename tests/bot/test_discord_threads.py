@@ -235,3 +235,18 @@ def test_a_change_of_subject_is_not_dragged_back_to_the_first_question(run):
         assert cites(this_year)[0] == "¶6"  # the context is now trade, not Sweden
 
     run(scenario, message_content=True)
+
+
+def test_a_dm_to_the_bot_is_a_question_without_any_mention(run):
+    async def scenario(h: Harness) -> None:
+        dm = h.server.dm_channel("member")["id"]
+        start = len(h.server.calls)
+        await h.server.send_message(SWEDEN, channel_id=dm, author="member")
+        answer = await bot_post(h, dm, start)
+        assert cites(answer)[0] == "¶15"
+        start = len(h.server.calls)
+        await h.server.send_message("when did he send it to parliament?", channel_id=dm,
+                                    author="member", reply_to=answer["id"])
+        assert cites(await bot_post(h, dm, start))[0] == "¶15"  # a follow-up, as anywhere
+
+    run(scenario)

@@ -241,14 +241,16 @@ class World:
         """MESSAGE_CREATE data for ``msg`` as the bot may see it, given its gateway intents.
 
         Without MESSAGE_CONTENT (bit 15), guild messages from others that do not mention the
-        bot arrive with empty content, embeds, attachments and components.
+        bot arrive with empty content, embeds, attachments and components; a DM with the bot
+        keeps its content, as Discord exempts DMs from the intent.
         """
         event = dict(msg)
         guild = self.guilds.get(msg.get("guild_id") or "")
         if guild is not None and msg["author"]["id"] in guild.members:
             event["member"] = self.partial_member(msg["author"]["id"], guild.id)
         bot_id = self.users["bot"]["id"]
-        exempt = msg["author"]["id"] == bot_id or any(m["id"] == bot_id for m in msg["mentions"])
+        exempt = (msg["author"]["id"] == bot_id or any(m["id"] == bot_id for m in msg["mentions"])
+                  or msg["channel_id"] in self.dm_channels)
         if not intents & p.MESSAGE_CONTENT_INTENT and not exempt:
             event.update(content="", embeds=[], attachments=[], components=[])
         return event
