@@ -174,7 +174,7 @@ def test_files_without_a_title_are_titled_by_their_names_not_alike(run, corpus_c
 @pytest.mark.parametrize(("filename", "data", "reason"), [
     ("notes.pdf", b"%PDF-1.4", "only .txt, .md and .html"),
     ("big.md", b"x" * 5000, "larger than 4,000 bytes"),
-    ("empty.md", b"   ", "empty file"),
+    ("empty.md", b"   ", "Empty file."),
 ])
 def test_bad_attachments_are_refused_and_nothing_is_written(run, corpus_copy, filename, data,
                                                             reason):
