@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -24,7 +23,7 @@ from bot.errors import UserError
 from bot.feedback import FeedbackLog
 from bot.question_limit import QuestionLimit
 from bot.reindex_worker import Reindexer, ReindexFailed
-from bot.settings import SECRETS_DIR, Settings
+from bot.settings import Settings, secrets_dir
 from bot.wording import as_sentence
 from index import (
     NOTHING_INDEXED,
@@ -265,9 +264,8 @@ class ShardedBriefingBot(BriefingBot, commands.AutoShardedBot):
 def run_bot(settings: Settings) -> int:
     """Run until stopped; returns the exit status for `briefing bot`."""
     if settings.discord_token is None or not settings.discord_token.get_secret_value():
-        secrets = os.environ.get("BRIEFING_SECRETS_DIR", SECRETS_DIR)
         print("briefing: BRIEFING_DISCORD_TOKEN is not set (environment, .env or "
-              f"{secrets}/briefing_discord_token)", file=sys.stderr)
+              f"{secrets_dir()}/briefing_discord_token)", file=sys.stderr)
         return 2
     # `briefing` (bot.cli) installed the one log handler; adding discord.py's as well printed
     # every line twice. The bot only logs in more detail.

@@ -94,6 +94,8 @@ def cmd_feed_add(args: argparse.Namespace, settings: Settings) -> int:
     interval = args.every * 60 if args.every is not None else settings.feed_interval_s
     store = FeedStore(settings.feeds_db, database_url=settings.database_url)
     try:
+        known = find_feed(store.all(), url)
+        url = known.url if known is not None else url  # a feed stored in an older spelling
         added = store.add(Feed(url, None, args.channel, args.include.strip(),
                                args.exclude.strip(), args.channel is not None, False, interval))
     finally:

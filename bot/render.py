@@ -129,11 +129,15 @@ def _source_link(hit: Hit, *, compact: bool = False) -> str:
     return f"\n[{text}]({url})"
 
 
+def _field_name(hit: Hit) -> str:
+    return clip(f"{hit.rank}. {hit.title} · {paragraphs_label(hit.paragraphs)}", FIELD_NAME_LIMIT)
+
+
 def hit_field(hit: Hit, value_limit: int = FIELD_VALUE_LIMIT) -> tuple[str, str]:
     """(name, value) of the embed field citing one passage; the citation links to the source.
     The quote comes first: a long link is shortened, then dropped, before the quote would get
     less than half of the field."""
-    name = clip(f"{hit.rank}. {hit.title} · {paragraphs_label(hit.paragraphs)}", FIELD_NAME_LIMIT)
+    name = _field_name(hit)
     quote_room = min(MIN_QUOTE, value_limit // 2)
     for link in (_source_link(hit), _source_link(hit, compact=True), ""):
         if value_limit - len(link) >= quote_room:
@@ -148,7 +152,7 @@ def answer_embed(answer: Answer, hits: Sequence[Hit] | None = None,
     hits = list(answer.hits if hits is None else hits)[:FIELDS_LIMIT]
     embed = discord.Embed(title=clip(answer.question, TITLE_LIMIT), colour=COLOUR)
     footer = clip(footer, FOOTER_LIMIT)
-    names = [hit_field(hit, FIELD_VALUE_LIMIT)[0] for hit in hits]
+    names = [_field_name(hit) for hit in hits]
     budget = EMBED_TOTAL_LIMIT - len(embed.title) - len(footer) - sum(map(len, names))
     per_field = min(FIELD_VALUE_LIMIT, budget // max(1, len(hits)))
     for hit in hits:

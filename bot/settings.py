@@ -215,9 +215,14 @@ class Settings(BaseSettings):
         return value
 
 
+def secrets_dir() -> str:
+    """The folder secrets are read from (a file per setting, as Docker mounts them)."""
+    return os.environ.get("BRIEFING_SECRETS_DIR", SECRETS_DIR)
+
+
 def load_settings(**overrides: object) -> Settings:
     """Read the settings; a bad value raises SettingsError naming its variable."""
-    secrets = os.environ.get("BRIEFING_SECRETS_DIR", SECRETS_DIR)
+    secrets = secrets_dir()
     extra = {"_secrets_dir": secrets} if Path(secrets).is_dir() else {}
     try:
         return Settings(**extra, **overrides)

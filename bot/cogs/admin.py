@@ -81,20 +81,33 @@ class Admin(commands.Cog):
         self.policy = FetchPolicy(max_bytes=settings.fetch_max_bytes,
                                   timeout_s=settings.fetch_timeout_s,
                                   allow_loopback=settings.fetch_allow_loopback)
+        self.queued = 0  # reindexes (feed polls, /add) waiting for the reindex lock
 
     async def reindex(self, progress: ProgressMessage | None = None, *,
                       holding: bool = False) -> ReindexReport:
         """Run one reindex in a child process, after any reindex already running (`holding`:
         the caller holds the reindex lock already); the index serves the new generation when
         this returns."""
-        async with contextlib.nullcontext() if holding else self.bot.reindex_lock:
-            try:
-                return await self.bot.reindexer.run(self.bot.index, self.bot.settings.corpus_dir,
-                                                    progress.update if progress else None,
-                                                    progress.waiting if progress else None)
-            finally:
-                if progress is not None:
-                    await progress.settle()
+        if holding:
+            return await self._run_reindex(progress)
+        self.queued += 1
+        try:
+            await self.bot.reindex_lock.acquire()
+        finally:
+            self.queued -= 1
+        try:
+            return await self._run_reindex(progress)
+        finally:
+            self.bot.reindex_lock.release()
+
+    async def _run_reindex(self, progress: ProgressMessage | None) -> ReindexReport:
+        try:
+            return await self.bot.reindexer.run(self.bot.index, self.bot.settings.corpus_dir,
+                                                progress.update if progress else None,
+                                                progress.waiting if progress else None)
+        finally:
+            if progress is not None:
+                await progress.settle()
 
     async def reindex_or_explain(self, progress: ProgressMessage | None = None, *,
                                  holding: bool = False) -> ReindexReport | str:
@@ -132,7 +145,7 @@ class Admin(commands.Cog):
     async def reindex_slot(self) -> AsyncIterator[None]:
         """Hold the reindex lock, taken before anything is awaited, or refuse (a UserError):
         of two admins at once, the second is told, not queued behind the first."""
-        if self.bot.reindex_lock.locked():
+        if self.bot.reindex_lock.locked() or self.queued:  # queued: the lock is passing on
             raise UserError("A reindex is already running; try again when it has finished.")
         async with self.bot.reindex_lock:  # free: taken without yielding to another command
             yield
@@ -163,7 +176,8 @@ class Admin(commands.Cog):
         if url is not None:
             fetched = await fetch(url, self.policy)
             raw, suffix, source = fetched.body, fetched.suffix, fetched.url
-            name = yarl.URL(fetched.url).name or yarl.URL(fetched.url).host or ""
+            link = yarl.URL(fetched.url)
+            name = link.name or (link.host or "").removeprefix("www.")
         else:
             raw, source, name = await file.read(), "", file.filename
             if len(raw) > self.bot.settings.attachment_max_bytes:

@@ -44,7 +44,7 @@ def _by_title(value: str, records: Sequence[ArticleRecord]) -> str | None:
     """The id of the one article titled ``value`` (in any case and spacing), or None."""
     wanted = " ".join(value.split()).casefold()
     titled = [r.id for r in records if " ".join(r.title.split()).casefold() == wanted]
-    return titled[0] if len(titled) == 1 else None
+    return titled[0] if wanted and len(titled) == 1 else None
 
 
 def resolve_article(value: str, records: Sequence[ArticleRecord]) -> str | None:

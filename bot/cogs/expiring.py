@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 
 import discord
 from discord.ext import commands
@@ -20,11 +21,12 @@ log = logging.getLogger(__name__)
 
 PREFIX = "briefing:expiring:"
 EXPIRED = {
-    "answer": "These buttons have expired (they last {minutes} and end when the bot "
-              "restarts): ask the question again for more results or to vote.",
-    "sources": "These buttons have expired (they last {minutes} and end when the bot "
-               "restarts): run /sources again to page through the articles.",
+    "answer": "These buttons have expired ({minutes} after their last use, or at a restart "
+              "of the bot): ask the question again for more results or to vote.",
+    "sources": "These buttons have expired ({minutes} after their last use, or at a restart "
+               "of the bot): run /sources again to page through the articles.",
 }
+UNSENT_S = 60.0  # a view not listening this long after it was made was never sent
 
 
 class ExpiringView(discord.ui.View):
@@ -52,13 +54,16 @@ class ExpiredButtons(commands.Cog):
 
     def __init__(self, bot: BriefingBot) -> None:
         self.bot = bot
-        self.live: dict[str, discord.ui.View] = {}
+        self.live: dict[str, tuple[discord.ui.View, float]] = {}  # token -> view, made at
 
     def track(self, token: str, view: discord.ui.View) -> None:
-        """Remember a view by its token, forgetting those that have finished."""
-        for stale in [t for t, v in self.live.items() if v.is_finished()]:
+        """Remember a view by its token, forgetting those that have finished and those that
+        were never sent (the message carrying them failed)."""
+        now = time.monotonic()
+        for stale in [t for t, (v, made) in self.live.items() if v.is_finished()
+                      or (not v.is_dispatching() and now - made > UNSENT_S)]:
             del self.live[stale]
-        self.live[token] = view
+        self.live[token] = (view, now)
 
     def expired(self, custom_id: str) -> str | None:
         """The line to show for a click on `custom_id`, or None if its view is alive (or the
@@ -66,7 +71,7 @@ class ExpiredButtons(commands.Cog):
         if not custom_id.startswith(PREFIX):
             return None
         kind, timeout, token, _ = (custom_id[len(PREFIX):].split(":") + ["", "", "", ""])[:4]
-        view = self.live.get(token)
+        view, _ = self.live.get(token, (None, 0.0))
         if view is not None and not view.is_finished():
             return None
         minutes = max(1, round(int(timeout) / 60)) if timeout.isdigit() else 15
@@ -78,7 +83,7 @@ class ExpiredButtons(commands.Cog):
         if interaction.type is not discord.InteractionType.component:
             return
         line = self.expired(str((interaction.data or {}).get("custom_id", "")))
-        if line is None:
+        if line is None or interaction.response.is_done():
             return
         message = interaction.message
         try:
@@ -90,7 +95,8 @@ class ExpiredButtons(commands.Cog):
             if kept is not None:
                 kept.stop()  # listened to no more: a button kept is served by its own view
             await interaction.followup.send(line, ephemeral=True)
-        except discord.HTTPException:
+        except (discord.HTTPException, discord.InteractionResponded):
+            # InteractionResponded: the view timed out while its own callback was answering
             log.warning("could not answer a click on an expired button", exc_info=True)
 
 

@@ -149,6 +149,8 @@ class Feeds(commands.Cog):
             url = normalise_feed_url(url)
         except BriefingError as err:
             raise UserError(str(err)) from None
+        known = find_feed(await asyncio.to_thread(self.store.all), url)
+        url = known.url if known is not None else url  # a feed stored in an older spelling
         post = channel is not None if post is None else post
         target = channel.id if channel is not None else (
             interaction.channel_id if post else None)

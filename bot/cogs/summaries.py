@@ -68,7 +68,9 @@ class Summaries(commands.Cog):
             limit = index.max_question_chars
             try:
                 topic = check_question(topic, limit)
-            except InvalidQuestion:
+            except InvalidQuestion as err:
+                if "no words" in str(err):
+                    raise UserError("Give a topic in words, e.g. “Sweden NATO”.") from None
                 raise UserError(f"Give a topic of 1 to {limit:,} characters.") from None
         await replies.think(interaction)
         if article is not None:

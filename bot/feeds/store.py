@@ -94,8 +94,9 @@ class FeedStore:
 
     def add(self, feed: Feed) -> str | None:
         """Follow a feed, or replace its options: "added" or "updated"; None when another
-        server follows that URL (a feed from the command line, without a server, is
-        anyone's: the command line may update any feed)."""
+        server follows that URL. A feed without a server (from the command line) may be
+        taken by a server; the command line (no server) may update any feed, which then has
+        no server until the bot finds the server of its channel (Feeds._place_channel_feeds)."""
         now = datetime.now(UTC).isoformat(timespec="seconds")
         mine, args = "", ()
         if feed.guild_id is not None:

@@ -98,8 +98,10 @@ def assign_cells(groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return fit, indexed
 
 
-def squad_in_out(squad_file: Path) -> LabelledSet:
-    """SQuAD v1.1 dev: half the Wikipedia articles indexed (see `assign_cells`)."""
+def squad_by_article(squad_file: Path) -> tuple[list[Article],
+                                                list[list[tuple[str, tuple[str, ...]]]]]:
+    """The articles of a SQuAD v1.1 file and, for each, its (question, answers); raises
+    BriefingError naming the file when it is not one."""
     from index.evaluation.retrieval import squad_articles
 
     try:
@@ -113,6 +115,12 @@ def squad_in_out(squad_file: Path) -> LabelledSet:
         raise BriefingError(f"{squad_file}: not SQuAD v1.1 JSON ({err!r})") from None
     if not articles:
         raise BriefingError(f"{squad_file}: no SQuAD articles in it")
+    return articles, questions
+
+
+def squad_in_out(squad_file: Path) -> LabelledSet:
+    """SQuAD v1.1 dev: half the Wikipedia articles indexed (see `assign_cells`)."""
+    articles, questions = squad_by_article(squad_file)
     fit, indexed = assign_cells(story_groups([a.body for a in articles]))
     labelled = LabelledSet("squad", [a for a, keep in zip(articles, indexed, strict=True)
                                      if keep])
@@ -207,15 +215,9 @@ def squad_single(squad_file: Path) -> list[LabelledSet]:
     as many questions about the other articles of its half not covered (every n-th, so the
     choice is fixed; none from an article of the same story). The halves are those of
     `assign_cells`."""
-    from index.evaluation.retrieval import squad_articles
-
-    with open(squad_file, encoding="utf-8") as handle:
-        data = json.load(handle)
-    articles, _ = squad_articles(data)
-    asked = [[qa["question"] for p in entry["paragraphs"] for qa in p["qas"]]
-             for entry in data["data"]]
-    answers = [[tuple(a["text"] for a in qa["answers"]) for p in entry["paragraphs"]
-                for qa in p["qas"]] for entry in data["data"]]
+    articles, questions = squad_by_article(squad_file)
+    asked = [[question for question, _ in per_article] for per_article in questions]
+    answers = [[answer for _, answer in per_article] for per_article in questions]
     groups = story_groups([a.body for a in articles])
     fit, _ = assign_cells(groups)
     result = []

@@ -65,6 +65,14 @@ def read_corpus(corpus_dir: Path, max_bytes: int | None = None
     root = corpus_dir.resolve()
     for path in _article_paths(corpus_dir):
         rel = path.relative_to(corpus_dir).as_posix()
+        try:
+            rel.encode("utf-8")
+        except UnicodeEncodeError:  # bytes the file system gave that are not UTF-8
+            shown = rel.encode("utf-8", errors="surrogateescape").decode("utf-8", "replace")
+            reason = "its name is not valid UTF-8: rename it"
+            log.info("skipped %s: %s", shown, reason)
+            skipped.append(Skipped(shown, reason))
+            continue
         if not path.is_file():
             reason = ("a broken link (its target is missing or links back)" if path.is_symlink()
                       else "not a regular file")
@@ -74,14 +82,6 @@ def read_corpus(corpus_dir: Path, max_bytes: int | None = None
         if not path.resolve().is_relative_to(root):  # a link out of the corpus: never read
             log.info("skipped %s: a link to a file outside the corpus", rel)
             skipped.append(Skipped(rel, "a link to a file outside the corpus"))
-            continue
-        try:
-            rel.encode("utf-8")
-        except UnicodeEncodeError:  # bytes the file system gave that are not UTF-8
-            shown = rel.encode("utf-8", errors="surrogateescape").decode("utf-8", "replace")
-            reason = "its name is not valid UTF-8: rename it"
-            log.info("skipped %s: %s", shown, reason)
-            skipped.append(Skipped(shown, reason))
             continue
         article_id = rel.rsplit(".", 1)[0]
         if article_id in seen:

@@ -8,7 +8,7 @@ import statistics
 from datetime import UTC, datetime, timedelta
 from html import escape
 
-from bot.feeds.store import FeedStore
+from bot.feeds.store import Feed, FeedStore
 from tests.bot.feed_server import FeedServer, Item, rss
 from tests.bot.harness import Harness, answer_of
 
@@ -177,3 +177,18 @@ def test_feed_urls_in_any_spelling_and_of_any_length_are_one_feed_and_fit_replie
             removed["content"]) <= 2000
 
     run(scenario)
+
+
+def test_a_feed_stored_in_an_older_spelling_is_the_same_feed(run, tmp_path):
+    store = FeedStore(tmp_path / "feeds.sqlite")  # as a version before normalising stored it
+    store.add(Feed("HTTP://127.0.0.1:80/Old.xml", None, None, "", "", False, False, 1800.0))
+    store.close()
+
+    async def scenario(h: Harness) -> None:
+        again = await feed_reply(h, {"add": {"url": "http://127.0.0.1/Old.xml"}})
+        assert again["content"].startswith("Updated HTTP\\://127.0.0.1:80/Old.xml")
+
+    run(scenario)
+    store = FeedStore(tmp_path / "feeds.sqlite")
+    assert [f.url for f in store.all()] == ["HTTP://127.0.0.1:80/Old.xml"]
+    store.close()

@@ -128,7 +128,9 @@ def test_two_admins_at_once_one_reindex_runs_and_the_other_is_told(run):
         texts = sorted(r.json["data"]["content"] for r in replies)
         assert texts == ["A reindex is already running; try again when it has finished.",
                          "Reindexing the articles…"]
-        await h.server.wait_for(lambda c: c.method == "PATCH" and c.path == first.original_path
+        [running] = [sent for sent, reply in zip((first, second), replies, strict=True)
+                     if reply.json["data"]["content"] == "Reindexing the articles…"]
+        await h.server.wait_for(lambda c: c.method == "PATCH" and c.path == running.original_path
                                 and c.json.get("content", "").startswith("Reindex done"), 60)
 
     run(scenario)

@@ -135,7 +135,8 @@ def test_autocomplete_ignores_case_and_long_ids_still_resolve(run, corpus_copy):
 @pytest.mark.parametrize(("options", "reason"), [
     ({"article": "no-such-article"}, "No indexed article has that id"),
     ({"topic": "Hamas " * 250}, "Give a topic of 1 to 1,000 characters."),
-], ids=["unknown-article", "1500-character-topic"])
+    ({"topic": "???"}, "Give a topic in words"),
+], ids=["unknown-article", "1500-character-topic", "topic-without-words"])
 def test_refusals_reach_only_the_person_who_asked(run, options, reason):
     async def scenario(h: Harness) -> None:
         sent = await h.server.send_interaction("summary", options, user="member", force=True)
