@@ -138,27 +138,15 @@ CNN_KEYS = ("id", "article", "highlights")
 def read_cnn(cnn_file: Path) -> list[dict]:
     """Rows of the CNN/DailyMail file: id, article, highlights (one sentence a line); raises
     BriefingError naming the file and line of the first row that is not one."""
-    rows = []
-    try:
-        with open(cnn_file, encoding="utf-8-sig") as handle:
-            for number, line in enumerate(handle, 1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except ValueError:
-                    row = None
-                if not isinstance(row, dict) or not all(
-                        isinstance(row.get(key), str) and row[key].strip() for key in CNN_KEYS):
-                    raise BriefingError(f"{cnn_file}, line {number}: not a CNN row (a JSON "
-                                        'object with the texts "id", "article" and '
-                                        '"highlights")')
-                rows.append(row)
-    except UnicodeDecodeError as err:
-        raise BriefingError(f"{cnn_file}: not UTF-8 text (byte {err.start})") from None
-    if not rows:
-        raise BriefingError(f"{cnn_file}: no CNN rows in it")
-    return rows
+    from index.evaluation.retrieval import read_json_lines
+
+    def problem(row: object) -> str | None:
+        if isinstance(row, dict) and all(isinstance(row.get(key), str) and row[key].strip()
+                                         for key in CNN_KEYS):
+            return None
+        return 'not a CNN row (a JSON object with the texts "id", "article" and "highlights")'
+
+    return read_json_lines(cnn_file, problem, "no CNN rows in it")
 
 
 def cnn_article(row: dict) -> Article:

@@ -21,12 +21,14 @@ def read_jsonl(path: Path) -> list[dict]:
         return [json.loads(line) for line in handle if line.strip()]
 
 
-def read_questions(path: Path, required: tuple[str, ...] = ("q",)) -> list[dict]:
-    """Rows of a question file (JSON lines, each an object holding the `required` keys);
-    raises BriefingError naming the file and line of the first row that is not one."""
+def read_json_lines(path: Path, problem: Callable[[object], str | None],
+                    empty: str) -> list[dict]:
+    """Rows of a JSON-lines file; raises BriefingError naming the file and line of the first
+    row that `problem` finds fault with (it gets None for a line that is not JSON), or saying
+    `empty` when no row is there."""
     rows = []
     try:
-        with open(path, encoding="utf-8-sig") as handle:  # a byte-order mark is no question
+        with open(path, encoding="utf-8-sig") as handle:  # a byte-order mark is no row
             for number, line in enumerate(handle, 1):
                 if not line.strip():
                     continue
@@ -34,17 +36,25 @@ def read_questions(path: Path, required: tuple[str, ...] = ("q",)) -> list[dict]
                     row = json.loads(line)
                 except ValueError:
                     row = None
-                if not isinstance(row, dict) or any(key not in row for key in required):
-                    raise BriefingError(f"{path}, line {number}: not a JSON object with "
-                                        + ", ".join(f'"{key}"' for key in required))
-                if problem := _bad_value(row):
-                    raise BriefingError(f"{path}, line {number}: {problem}")
+                if fault := problem(row):
+                    raise BriefingError(f"{path}, line {number}: {fault}")
                 rows.append(row)
     except UnicodeDecodeError as err:
         raise BriefingError(f"{path}: not UTF-8 text (byte {err.start})") from None
     if not rows:
-        raise BriefingError(f"{path}: no questions in it")
+        raise BriefingError(f"{path}: {empty}")
     return rows
+
+
+def read_questions(path: Path, required: tuple[str, ...] = ("q",)) -> list[dict]:
+    """Rows of a question file (JSON lines, each an object holding the `required` keys);
+    raises BriefingError naming the file and line of the first row that is not one."""
+    def problem(row: object) -> str | None:
+        if not isinstance(row, dict) or any(key not in row for key in required):
+            return "not a JSON object with " + ", ".join(f'"{key}"' for key in required)
+        return _bad_value(row)
+
+    return read_json_lines(path, problem, "no questions in it")
 
 
 _QUESTION_KEYS = ("q", "first", "followup")  # asked: text with a word in it
