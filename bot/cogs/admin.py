@@ -182,13 +182,14 @@ class Admin(commands.Cog):
             raw, source, name = await file.read(), "", file.filename
             if len(raw) > self.bot.settings.attachment_max_bytes:
                 raise UserError("refused: the file is larger than allowed.")
-        path, article = await asyncio.to_thread(save_article, self.bot.settings.corpus_dir, raw,
-                                                suffix, source, name)
+        path, article, new = await asyncio.to_thread(
+            save_article, self.bot.settings.corpus_dir, raw, suffix, source, name)
         log.info("added %s as %s", source or "an attachment", path.name)
         outcome = await self.reindex_or_explain()
         text = outcome if isinstance(outcome, str) else render.reindex_text(outcome)
+        done = "Added" if new else "Already in the corpus, the same text:"
         await replies.answer(interaction, content=render.clip(
-            f"Added “{render.inert(article.title)}” "
+            f"{done} “{render.inert(article.title)}” "
             f"({counted(len(article.paragraphs), 'paragraph')}). "
             + text, render.CONTENT_LIMIT))
 

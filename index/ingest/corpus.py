@@ -23,8 +23,9 @@ MAX_SLUG = 60
 
 
 def save_article(corpus_dir: Path, raw: bytes, suffix: str, source: str = "",
-                 name: str = "") -> tuple[Path, Article]:
+                 name: str = "") -> tuple[Path, Article, bool]:
     """Parse `raw` (as a file of `suffix`), then write it to the corpus; raises ArticleError.
+    Returns the file, the article and whether it is new (False: the same text was there).
 
     HTML is stored as its extracted main text, so what is indexed is what was checked here.
     `name` (an uploaded file's name, a link's last part) titles an article without a title
@@ -39,11 +40,13 @@ def save_article(corpus_dir: Path, raw: bytes, suffix: str, source: str = "",
     corpus_dir = Path(corpus_dir)
     corpus_dir.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256(text.encode()).hexdigest()[:8]
-    path = corpus_dir / f"{slug(article.title)}-{digest}.md"
+    path = corpus_dir / f"{slug(article.title)}-{digest}.md"  # the same text, the same name
+    if path.is_file():
+        return path, article, False
     tmp = corpus_dir / f".{path.name}.{secrets.token_hex(3)}.tmp"
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
-    return path, article
+    return path, article, True
 
 
 def article_files(corpus_dir: Path, article_id: str) -> list[Path]:

@@ -167,8 +167,14 @@ def test_files_without_a_title_are_titled_by_their_names_not_alike(run, corpus_c
             assert done["content"].startswith(f"Added “{title}” (1 paragraph).")
         titles = {r.title for r in h.bot.index.sources()}
         assert {"Odesa wheat report", "Insurers"} <= titles
+        upload = h.server.upload("insurers.md", b"Insurers cut war-risk premiums by a third.")
+        sent = await h.server.send_interaction("add", {"file": upload}, user="admin")
+        again = (await answer_of(h.server, sent, timeout=60))["content"]
+        assert again.startswith("Already in the corpus, the same text: “Insurers”")
+        assert "nothing changed" in again
 
     run(scenario)
+    assert len([p for p in corpus_copy.iterdir() if p.name.startswith("insurers-")]) == 1
 
 
 @pytest.mark.parametrize(("filename", "data", "reason"), [
