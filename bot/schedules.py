@@ -52,12 +52,21 @@ class ScheduleStore:
     def __init__(self, path: Path, *, database_url: str | None = None) -> None:
         self._db = StateDB(path, database_url, _SCHEMA)
 
-    def set(self, guild_id: int, channel_id: int, at: str) -> None:
-        """Create or replace a server's schedule (posting starts at the next slot)."""
+    def set(self, guild_id: int, channel_id: int, at: str) -> Schedule | None:
+        """Create or replace a server's schedule; returns the one it replaced. A new schedule
+        posts from its next slot; a replaced one keeps when it last posted, so that the next
+        digest still covers everything since then (a changed time loses no article)."""
         now = datetime.now(UTC).isoformat(timespec="seconds")
         with self._db.transaction() as run:
+            row = run(f"SELECT {', '.join(_COLUMNS)} FROM schedules WHERE guild_id = ?",
+                      (guild_id,)).fetchone()
+            if row is not None:
+                run("UPDATE schedules SET channel_id = ?, at = ? WHERE guild_id = ?",
+                    (channel_id, at, guild_id))
+                return Schedule(*row)
             run(self._db.upsert("schedules", _COLUMNS, "guild_id"),
                 (guild_id, channel_id, at, now))
+            return None
 
     def remove(self, guild_id: int) -> bool:
         """Delete a server's schedule; False when it had none."""

@@ -36,6 +36,9 @@ class Summaries(commands.Cog):
         self.schedules = ScheduleStore(bot.settings.schedules_db,
                                        database_url=bot.settings.database_url)
         self.post_due_digests.change_interval(seconds=bot.settings.digest_check_s)
+        # server -> the slot whose digest could not go out (no channel, no access): tried
+        # again at the next slot, not at every check; the digest released covers it then
+        self.held_back: dict[int, datetime] = {}
         declare(self.summary, "topic", max_value=bot.index.max_question_chars)
 
     async def cog_load(self) -> None:
@@ -111,9 +114,14 @@ class Summaries(commands.Cog):
             at = parse_clock(time)
         except ValueError as err:
             raise UserError(str(err)) from None
-        await asyncio.to_thread(self.schedules.set, interaction.guild_id, channel.id, at)
+        before = await asyncio.to_thread(self.schedules.set, interaction.guild_id, channel.id,
+                                         at)
+        replaced = ""
+        if before is not None and (before.channel_id, before.at) != (channel.id, at):
+            replaced = (f" This replaces the digest in <#{before.channel_id}> at {before.at} UTC "
+                        "(a server has one); the next covers everything since the last.")
         await interaction.response.send_message(
-            f"The digest will be posted in {channel.mention} every day at {at} UTC.")
+            f"The digest will be posted in {channel.mention} every day at {at} UTC.{replaced}")
 
     @digest.command(name="unschedule", description="Stop the daily digest")
     @app_commands.checks.has_permissions(manage_guild=True)
@@ -146,9 +154,14 @@ class Summaries(commands.Cog):
         for schedule in await asyncio.to_thread(self.schedules.all):
             if not schedule.due(now) or not self.bot.holds_guild(schedule.guild_id):
                 continue
+            slot = schedule.slot(now)
+            if self.held_back.get(schedule.guild_id) == slot:
+                continue
             channel = self.bot.get_channel(schedule.channel_id)
             if not isinstance(channel, discord.abc.Messageable):
-                log.warning("digest channel %s is gone", schedule.channel_id)
+                log.warning("digest channel %s of server %s is gone; trying again at the next "
+                            "slot", schedule.channel_id, schedule.guild_id)
+                self.held_back[schedule.guild_id] = slot
                 continue
             claimed = await asyncio.to_thread(self.schedules.claim, schedule.guild_id, now)
             if claimed is None:  # another process took it (or it changed meanwhile)
@@ -157,6 +170,11 @@ class Summaries(commands.Cog):
                 digest = await asyncio.to_thread(self.bot.index.digest, claimed.since(now),
                                                  limit=DIGEST_STORIES)
                 await channel.send(embed=render.digest_embed(digest))
+            except (discord.Forbidden, discord.NotFound) as err:  # not a passing failure
+                log.warning("cannot post the digest in channel %s (%s); trying again at the "
+                            "next slot", schedule.channel_id, err.text or err.status)
+                self.held_back[schedule.guild_id] = slot
+                await asyncio.to_thread(self.schedules.release, claimed, now)
             except Exception:
                 log.exception("scheduled digest for guild %s failed", schedule.guild_id)
                 await asyncio.to_thread(self.schedules.release, claimed, now)

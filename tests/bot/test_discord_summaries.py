@@ -169,3 +169,31 @@ def test_digest_that_fails_after_thinking_tells_only_the_person_who_asked(run):
 def stored(workdir) -> list[tuple]:
     with sqlite3.connect(workdir / "schedules.sqlite") as db:
         return db.execute("SELECT * FROM schedules").fetchall()
+
+
+def test_a_digest_the_bot_may_not_post_is_tried_again_at_the_next_slot_not_every_check(
+        run, tmp_path):
+    channel_posts = "/channels/{channel_id}/messages"
+
+    async def scenario(h: Harness) -> None:
+        first = await h.server.send_interaction(
+            "digest", {"schedule": {"channel": h.server.channel_id, "time": "08:00"}})
+        await h.server.wait_for(lambda c: c.path == first.callback_path)
+        news = await h.server.send_interaction(
+            "digest", {"schedule": {"channel": h.server.channel_id, "time": "18:00"}})
+        reply = (await h.server.wait_for(lambda c: c.path == news.callback_path)).json["data"]
+        assert "This replaces the digest in" in reply["content"] and "at 08:00 UTC" in reply[
+            "content"]
+        h.server.fail_next("POST", channel_posts, status=403, times=100)
+        start = len(h.server.calls)
+        with sqlite3.connect(tmp_path / "schedules.sqlite") as db:  # a digest is due now
+            db.execute("UPDATE schedules SET last_posted = ?",
+                       ((datetime.now(UTC) - timedelta(days=2)).isoformat(),))
+        await h.server.wait_for(lambda c: c.route == channel_posts, timeout=20, start=start)
+        await asyncio.sleep(1.5)  # seven more checks
+        assert sum(c.route == channel_posts for c in h.server.calls[start:]) == 1
+
+    run(scenario, digest_check_s=0.2)  # and no error logged: a warning says it
+    [(last_posted,)] = sqlite3.connect(tmp_path / "schedules.sqlite").execute(
+        "SELECT last_posted FROM schedules").fetchall()
+    assert datetime.fromisoformat(last_posted) < datetime.now(UTC) - timedelta(days=1)

@@ -64,5 +64,8 @@ def test_store_round_trip(tmp_path, state_url):
     assert not schedule.due(datetime.now(UTC))  # starts at the next slot, not at once
     store.mark_posted(1, NOW)
     assert store.all()[0].last_posted == NOW.isoformat(timespec="seconds")
+    before = store.set(1, 3, "18:00")  # another time: the next digest still covers since NOW
+    assert (before.channel_id, before.at) == (2, "08:00")
+    assert store.all()[0] == Schedule(1, 3, "18:00", NOW.isoformat(timespec="seconds"))
     assert store.remove(1) and not store.remove(1)
     store.close()
