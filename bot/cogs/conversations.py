@@ -84,6 +84,11 @@ class Conversations(commands.Cog):
         autothread = can_hold_threads(channel) and (await asyncio.to_thread(
             self.bot.channel_modes.get, channel.id)).autothread
         if autothread:
+            try:  # an unusable question gets its reason in place, not a thread of its own
+                check_question(text, self.bot.index.max_question_chars)
+            except BriefingError as err:
+                await message.reply(as_sentence(str(err)), mention_author=False)
+                return
             try:
                 thread = await open_thread(self.bot, message, text, message.author)
             except discord.HTTPException:

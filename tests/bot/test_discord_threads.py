@@ -163,6 +163,11 @@ def test_autothread_channel_gives_every_question_its_own_thread(run):
         await h.server.wait_for(lambda c: slash["id"] in h.server.threads)
         assert h.server.threads[slash["id"]]["name"] == SWEDEN
 
+        threads = len(h.server.threads)  # an unusable question: its reason, and no thread
+        refused = await say(h, "???", h.server.channel_id, mention=True)
+        assert refused["content"] == "The question has no words."
+        assert len(h.server.threads) == threads
+
         await h.server.send_interaction("conversation", {"autothread": {"enabled": False}})
         await h.server.wait_for(lambda c: c.json and "answered in place again" in str(c.json))
         threads = len(h.server.threads)
