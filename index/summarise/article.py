@@ -24,7 +24,7 @@ from index.spans import SummarySentence
 from index.store.lexical import tokenize
 from index.store.snapshot import Snapshot
 from index.summarise import salience
-from index.summarise.mmr import marginal_relevance
+from index.summarise.mmr import REPEAT, marginal_relevance
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,8 @@ def choose(texts: Sequence[str], vectors: np.ndarray, paragraphs: Sequence[int],
     """Indices (ascending, i.e. article order) of the `k` sentences that summarize an article.
 
     `vectors` are the sentences' normalised embeddings and `paragraphs` their paragraph numbers.
-    A paragraph gives at most ceil(k / paragraphs) sentences.
+    A paragraph gives at most ceil(k / paragraphs) sentences; a sentence repeating a chosen one
+    (cosine REPEAT or more: boilerplate closing every paragraph) is never chosen.
     """
     n = len(texts)
     k = min(k, n)
@@ -113,8 +114,11 @@ def choose(texts: Sequence[str], vectors: np.ndarray, paragraphs: Sequence[int],
         score = marginal_relevance(relevance, redundancy, weights.diversity)
         allowed = available & np.array([taken[p] < cap for p in paragraphs])
         score[~allowed] = -np.inf
+        if not np.isfinite(score).any():  # the rest repeat what is chosen, or are capped
+            break
         pick = int(np.argmax(score))
         chosen.append(pick)
+        available &= similarity[:, pick] < REPEAT  # a repeated sentence is said once
         available[pick] = False
         taken[paragraphs[pick]] += 1
         covered |= tokens[pick]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+REPEAT = 0.95  # cosine at which two sentences say the same in (nearly) the same words
+
 
 def marginal_relevance(relevance: np.ndarray, redundancy: np.ndarray,
                        diversity: float) -> np.ndarray:
@@ -16,14 +18,17 @@ def marginal_relevance(relevance: np.ndarray, redundancy: np.ndarray,
 
 
 def mmr(relevance: np.ndarray, similarity: np.ndarray, k: int,
-        diversity: float = 0.3) -> list[int]:
+        diversity: float = 0.3, same: float | None = None) -> list[int]:
     """Indices of up to `k` items, in the order chosen, by maximal marginal relevance.
 
     Each step takes the item maximising
     ``(1 - diversity) * relevance[i] - diversity * max(similarity[i, chosen])``; the first pick
     is the most relevant item. `similarity` is the items' square pairwise similarity matrix
     (cosines of normalised vectors). `diversity` 0 ranks by relevance alone; 1 ignores relevance
-    after the first pick. Ties go to the lower index, so the result is deterministic.
+    after the first pick. With `same` (e.g. REPEAT), an item whose similarity to a chosen one
+    reaches it is never chosen (a repeat costs MMR only `diversity`, which a very relevant
+    repeat outweighs), so fewer than `k` may come back. Ties go to the lower index, so the
+    result is deterministic.
     """
     relevance = np.asarray(relevance, dtype=np.float64)
     similarity = np.asarray(similarity, dtype=np.float64)
@@ -38,13 +43,15 @@ def mmr(relevance: np.ndarray, similarity: np.ndarray, k: int,
     chosen = [int(np.argmax(relevance))]
     # Highest similarity of each item to anything chosen so far.
     redundancy = similarity[:, chosen[0]].copy()
-    available = np.ones(n, dtype=bool)
+    same = np.inf if same is None else same
+    available = redundancy < same
     available[chosen[0]] = False
-    while len(chosen) < k:
+    while len(chosen) < k and available.any():
         marginal = marginal_relevance(relevance, redundancy, diversity)
         marginal[~available] = -np.inf
         pick = int(np.argmax(marginal))
         chosen.append(pick)
+        available &= similarity[:, pick] < same
         available[pick] = False
         redundancy = np.maximum(redundancy, similarity[:, pick])
     return chosen

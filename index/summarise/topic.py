@@ -21,7 +21,7 @@ from index.spans import Hit, SummarySentence
 from index.store.lexical import tokenize
 from index.store.snapshot import Snapshot
 from index.summarise.article import Summary
-from index.summarise.mmr import mmr
+from index.summarise.mmr import REPEAT, mmr
 
 TOPIC_PASSAGES = 8       # passages whose sentences compete for the briefing
 TOPIC_DIVERSITY = 0.3    # MMR trade-off between relevance and novelty
@@ -46,7 +46,8 @@ def summarize_topic(snapshot: Snapshot, embedder: Embedder, topic: str, k: int,
     vectors = embedder.embed([c.text for c in candidates])
     relevance = topic_relevance(snapshot, answer.question, candidates, vectors @ answer.query)
     keep = np.flatnonzero(relevance >= relevance.max() - RELEVANCE_MARGIN)
-    picks = mmr(relevance[keep], vectors[keep] @ vectors[keep].T, k, TOPIC_DIVERSITY)
+    picks = mmr(relevance[keep], vectors[keep] @ vectors[keep].T, k, TOPIC_DIVERSITY,
+                same=REPEAT)  # a sentence syndicated copies share is quoted once
     chosen = [(float(relevance[keep[i]]), candidates[keep[i]]) for i in picks]
     return Summary(True, tuple(group_by_article(chosen)))
 

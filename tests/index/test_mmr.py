@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from index.summarise.mmr import marginal_relevance, mmr
+from index.summarise.mmr import REPEAT, marginal_relevance, mmr
 
 
 def unit(*rows: list[float]) -> np.ndarray:
@@ -58,3 +58,10 @@ def test_bad_shapes_and_diversity_are_refused():
 def test_marginal_relevance_weighs_relevance_against_redundancy():
     got = marginal_relevance(np.array([1.0, 0.5]), np.array([0.0, 1.0]), 0.25)
     np.testing.assert_allclose(got, [0.75, 0.125])
+
+
+def test_with_a_repeat_cutoff_a_repeat_is_never_chosen_even_when_most_relevant():
+    vectors = unit([1, 0], [1, 0.001], [0, 1])
+    relevance = np.array([0.9, 0.89, 0.2])
+    assert mmr(relevance, vectors @ vectors.T, 3, diversity=0.3) == [0, 1, 2]
+    assert mmr(relevance, vectors @ vectors.T, 3, diversity=0.3, same=REPEAT) == [0, 2]
