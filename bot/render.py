@@ -265,13 +265,18 @@ def summary_embed(summary: Summary, title: str) -> discord.Embed:
     groups = summary.by_article()
     if len(groups) == 1 and groups[0][1] == title:
         embed.description = cited_sentences(groups[0][2], DESCRIPTION_LIMIT)
-        return embed
-    budget = EMBED_TOTAL_LIMIT - len(embed.title) - 10
-    per_field = min(FIELD_VALUE_LIMIT, budget // max(1, len(groups)) - FIELD_NAME_LIMIT)
-    for _, article_title, sentences in groups[:FIELDS_LIMIT]:
-        embed.add_field(name=clip(article_title, FIELD_NAME_LIMIT),
-                        value=cited_sentences(sentences, max(100, per_field)) or ELLIPSIS,
-                        inline=False)
+        shown = embed.description.count("\n") + 1
+    else:
+        budget = EMBED_TOTAL_LIMIT - len(embed.title) - 110  # 100 for the footer
+        per_field = min(FIELD_VALUE_LIMIT, budget // max(1, len(groups)) - FIELD_NAME_LIMIT)
+        shown = 0
+        for _, article_title, sentences in groups[:FIELDS_LIMIT]:
+            value = cited_sentences(sentences, max(100, per_field))
+            shown += value.count("\n") + 1 if value else 0
+            embed.add_field(name=clip(article_title, FIELD_NAME_LIMIT), value=value or ELLIPSIS,
+                            inline=False)
+    if (left := len(summary.sentences) - shown) > 0:
+        embed.set_footer(text=f"{counted(left, 'more sentence')} did not fit; ask for fewer.")
     return embed
 
 

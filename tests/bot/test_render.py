@@ -164,3 +164,17 @@ def test_a_refusal_of_a_misspelt_question_says_how_it_was_read_first():
     assert refusal["content"] == ("Read “meetng” as “meeting” and “x” as “y”.\n"
                                   + SEEMS_NOT_COVERED)
     assert read_as_note({}) == ""
+
+
+def test_a_summary_too_long_for_one_embed_says_how_many_sentences_did_not_fit():
+    from index.spans import SummarySentence
+    from index.summarise.article import Summary
+
+    long = tuple(SummarySentence(article="a", title="T", paragraphs=(i + 1,), start=i, end=i + 1,
+                                 text=" ".join(["word"] * 130) + ".") for i in range(10))
+    embed = render.summary_embed(Summary(True, long), "T")
+    shown = embed.description.count("\n") + 1
+    assert len(embed) <= render.EMBED_TOTAL_LIMIT and shown < 10
+    assert embed.footer.text == f"{10 - shown} more sentences did not fit; ask for fewer."
+    short = render.summary_embed(Summary(True, long[:2]), "T")
+    assert short.footer.text is None  # everything shown: no footer
