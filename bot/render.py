@@ -259,8 +259,9 @@ def whole_lines(lines: Iterable[str], limit: int) -> str:
     return "\n".join(kept)
 
 
-def summary_embed(summary: Summary, title: str) -> discord.Embed:
-    """One article's summary (description) or a topic briefing (one field per article)."""
+def summary_embed(summary: Summary, title: str, asked: int | None = None) -> discord.Embed:
+    """One article's summary (description) or a topic briefing (one field per article); the
+    footer says why fewer sentences than `asked` are shown, when they are."""
     embed = discord.Embed(title=clip(title, TITLE_LIMIT), colour=COLOUR)
     groups = summary.by_article()
     if len(groups) == 1 and groups[0][1] == title:
@@ -277,6 +278,9 @@ def summary_embed(summary: Summary, title: str) -> discord.Embed:
                             inline=False)
     if (left := len(summary.sentences) - shown) > 0:
         embed.set_footer(text=f"{counted(left, 'more sentence')} did not fit; ask for fewer.")
+    elif asked is not None and shown < asked:
+        embed.set_footer(text=f"{counted(shown, 'sentence')} of the {asked} asked for: the "
+                              "others found were too far from the topic or said the same.")
     return embed
 
 

@@ -85,7 +85,8 @@ class Summaries(commands.Cog):
         if not result.answered or not result.sentences:
             await replies.answer(interaction, content=render.NOTHING_ON_TOPIC)
             return
-        await replies.answer(interaction, embed=render.summary_embed(result, title))
+        await replies.answer(interaction, embed=render.summary_embed(
+            result, title, asked=sentences if topic is not None else None))
 
     @summary.autocomplete("article")
     async def article_choices(self, interaction: discord.Interaction,

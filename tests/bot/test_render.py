@@ -178,3 +178,7 @@ def test_a_summary_too_long_for_one_embed_says_how_many_sentences_did_not_fit():
     assert embed.footer.text == f"{10 - shown} more sentences did not fit; ask for fewer."
     short = render.summary_embed(Summary(True, long[:2]), "T")
     assert short.footer.text is None  # everything shown: no footer
+    few = tuple(SummarySentence(article="a", title="T", paragraphs=(i + 1,), start=i, end=i + 1,
+                                text="Wheat left Odesa.") for i in range(2))
+    briefing = render.summary_embed(Summary(True, few), "Briefing: grain", asked=5)
+    assert briefing.footer.text.startswith("2 sentences of the 5 asked for")
