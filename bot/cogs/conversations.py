@@ -177,10 +177,12 @@ class Conversations(commands.Cog):
         target = channel or interaction.channel
         if not can_hold_threads(target):
             raise UserError("Threads can't be opened here; name a text channel.")
+        was = (await asyncio.to_thread(self.bot.channel_modes.get, target.id)).autothread
         await asyncio.to_thread(self.bot.channel_modes.set, interaction.guild_id, target.id,
                                 autothread=enabled)
         if not enabled:
-            text = f"Questions in {target.mention} are answered in place again."
+            text = (f"Questions in {target.mention} are answered in place again." if was
+                    else f"Questions in {target.mention} were already answered in place.")
         else:
             text = f"Every new question in {target.mention} now gets its own thread."
             if not self.bot.settings.message_content:
@@ -194,10 +196,13 @@ class Conversations(commands.Cog):
     @in_guild()
     async def forum(self, interaction: discord.Interaction, channel: discord.ForumChannel,
                     enabled: bool) -> None:
+        was = (await asyncio.to_thread(self.bot.channel_modes.get, channel.id)).forum
         await asyncio.to_thread(self.bot.channel_modes.set, interaction.guild_id, channel.id,
                                 forum=enabled)
         if not enabled:
-            text = f"New posts in {channel.mention} are no longer answered."
+            text = (f"Posts in {channel.mention} are no longer answered (new ones, and "
+                    "follow-ups in posts already answered)." if was
+                    else f"Posts in {channel.mention} were not being answered.")
         else:
             text = f"Every new post in {channel.mention} is now answered."
             if not self.bot.settings.message_content:

@@ -205,6 +205,13 @@ def test_forum_posts_are_answered_once_an_admin_turns_it_on(run, message_content
             followup = await say(h, PARLIAMENT, post["id"], mention=True)
         assert cites(followup)[0] == "¶15"
 
+        for expected in (f"Posts in <#{forum}> are no longer answered (new ones, and follow-ups",
+                         f"Posts in <#{forum}> were not being answered."):
+            sent = await h.server.send_interaction(
+                "conversation", {"forum": {"channel": forum, "enabled": False}})
+            reply = await h.server.wait_for(lambda c, s=sent: c.path == s.callback_path)
+            assert reply.json["data"]["content"].startswith(expected)
+
     run(scenario, message_content=message_content)
 
 
