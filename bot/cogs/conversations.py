@@ -70,13 +70,19 @@ class Conversations(commands.Cog):
             elif mentioned:
                 await self._ask_for_text(message)
             return
+        if isinstance(channel, discord.DMChannel):  # a DM is one conversation, as a thread is
+            if text:
+                await self._answer(message, text, thread=channel)
+            else:
+                await self._ask_for_text(message)
+            return
         reference = message.reference
         if text and reference is not None and reference.message_id is not None:
             earlier = await self._conversation(channel.id, reference.message_id)
             if earlier is not None:
                 await self._answer(message, text, earlier=earlier)
                 return
-        if not mentioned and not isinstance(channel, discord.DMChannel):  # a DM is to the bot
+        if not mentioned:
             return
         if not text:
             await self._ask_for_text(message)
@@ -129,13 +135,13 @@ class Conversations(commands.Cog):
         await self._answer(message, question, thread=thread, in_reply=False, hint=hint)
 
     async def _answer(self, message: discord.Message, text: str, *,
-                      thread: discord.Thread | None = None,
+                      thread: discord.Thread | discord.DMChannel | None = None,
                       earlier: Conversation | None = None, in_reply: bool = True,
                       hint: str | None = None) -> None:
-        """Answer `text` in the context of its conversation: the thread's, or the reply
-        chain's (`earlier`), else as a new question. The answer is a reply to `message`
-        (`in_reply`) or a message in `thread`; the turn is stored under the thread, or under
-        the answer for replies to it and a thread on it to continue from."""
+        """Answer `text` in the context of its conversation: the thread's (or the DM's), or
+        the reply chain's (`earlier`), else as a new question. The answer is a reply to
+        `message` (`in_reply`) or a message in `thread`; the turn is stored under the thread,
+        or under the answer for replies to it and a thread on it to continue from."""
         if retry := self.bot.questions.retry_after(message.author.id):
             await message.reply(slow_down(retry), mention_author=False)
             return

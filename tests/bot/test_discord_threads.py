@@ -256,9 +256,10 @@ def test_a_dm_to_the_bot_is_a_question_without_any_mention(run):
         await h.server.send_message(SWEDEN, channel_id=dm, author="member")
         answer = await bot_post(h, dm, start)
         assert cites(answer)[0] == "¶15"
-        start = len(h.server.calls)
-        await h.server.send_message("when did he send it to parliament?", channel_id=dm,
-                                    author="member", reply_to=answer["id"])
-        assert cites(await bot_post(h, dm, start))[0] == "¶15"  # a follow-up, as anywhere
+        for reply_to in (answer["id"], None):  # a reply, or just the next message
+            start = len(h.server.calls)
+            await h.server.send_message("when did he send it to parliament?", channel_id=dm,
+                                        author="member", reply_to=reply_to)
+            assert cites(await bot_post(h, dm, start))[0] == "¶15"  # a follow-up either way
 
     run(scenario)
