@@ -342,7 +342,8 @@ def stories_embed(stories: Sequence[Story], since: str = "",
             break
         kept.append(block)
         used += len(block) + 1
-    empty = "No articles are indexed for that time."
+    empty = ("No indexed article is dated since then (its published date, else the day it was "
+             "indexed).")
     embed = discord.Embed(title=f"{heading} ({len(stories)})", colour=COLOUR,
                           description="\n".join(kept) or (ELLIPSIS if stories else empty))
     if len(kept) < len(stories):

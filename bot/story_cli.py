@@ -31,8 +31,8 @@ def cmd_stories(args: argparse.Namespace, settings: Settings) -> int:
                          ensure_ascii=False))
         return 0
     if not stories:
-        print("No articles are indexed for that time." if args.since
-              else "No articles are indexed yet.")
+        print("No indexed article is dated since then (its published date, else the day it "
+              "was indexed)." if args.since else "No articles are indexed yet.")
     for story in stories:
         count = len(story.outlets)
         print(f"{story.title} · reported by {count} source{'s' if count != 1 else ''}")

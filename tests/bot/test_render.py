@@ -182,3 +182,8 @@ def test_a_summary_too_long_for_one_embed_says_how_many_sentences_did_not_fit():
                                 text="Wheat left Odesa.") for i in range(2))
     briefing = render.summary_embed(Summary(True, few), "Briefing: grain", asked=5)
     assert briefing.footer.text.startswith("2 sentences of the 5 asked for")
+
+
+def test_no_stories_since_a_time_says_which_date_counts():
+    embed = render.stories_embed([], since="2026-12-01")
+    assert embed.description.startswith("No indexed article is dated since then (its published")
