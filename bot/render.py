@@ -343,7 +343,7 @@ def stories_embed(stories: Sequence[Story], since: str = "",
         kept.append(block)
         used += len(block) + 1
     empty = ("No indexed article is dated since then (its published date, else the day it was "
-             "indexed).")
+             "indexed)." if since else "No articles are indexed yet.")
     embed = discord.Embed(title=f"{heading} ({len(stories)})", colour=COLOUR,
                           description="\n".join(kept) or (ELLIPSIS if stories else empty))
     if len(kept) < len(stories):

@@ -70,18 +70,18 @@ class Conversations(commands.Cog):
             elif mentioned:
                 await self._ask_for_text(message)
             return
-        if isinstance(channel, discord.DMChannel):  # a DM is one conversation, as a thread is
-            if text:
-                await self._answer(message, text, thread=channel)
-            else:
-                await self._ask_for_text(message)
-            return
         reference = message.reference
         if text and reference is not None and reference.message_id is not None:
             earlier = await self._conversation(channel.id, reference.message_id)
             if earlier is not None:
                 await self._answer(message, text, earlier=earlier)
                 return
+        if isinstance(channel, discord.DMChannel):  # a DM is one conversation, as a thread is
+            if text:
+                await self._answer(message, text, thread=channel)
+            else:
+                await self._ask_for_text(message)
+            return
         if not mentioned:
             return
         if not text:
@@ -89,8 +89,11 @@ class Conversations(commands.Cog):
             return
         autothread = can_hold_threads(channel) and (await asyncio.to_thread(
             self.bot.channel_modes.get, channel.id)).autothread
-        if autothread:
-            try:  # an unusable question gets its reason in place, not a thread of its own
+        if autothread:  # a refused question gets its reason in place, not a thread of its own
+            if retry := self.bot.questions.retry_after(message.author.id):
+                await message.reply(slow_down(retry), mention_author=False)
+                return
+            try:
                 check_question(text, self.bot.index.max_question_chars)
             except BriefingError as err:
                 await message.reply(as_sentence(str(err)), mention_author=False)
@@ -101,9 +104,9 @@ class Conversations(commands.Cog):
                 log.warning("could not open a thread in %s; answering in place", channel.id,
                             exc_info=True)
             else:
-                await self._answer(message, text, thread=thread, in_reply=False)
+                await self._answer(message, text, thread=thread, in_reply=False, counted=True)
                 return
-        await self._answer(message, text)
+        await self._answer(message, text, counted=autothread)
 
     async def _is_conversation_thread(self, thread: discord.Thread) -> bool:
         """Threads the bot opened, and posts of a forum whose posts it answers."""
@@ -137,12 +140,13 @@ class Conversations(commands.Cog):
     async def _answer(self, message: discord.Message, text: str, *,
                       thread: discord.Thread | discord.DMChannel | None = None,
                       earlier: Conversation | None = None, in_reply: bool = True,
-                      hint: str | None = None) -> None:
+                      hint: str | None = None, counted: bool = False) -> None:
         """Answer `text` in the context of its conversation: the thread's (or the DM's), or
         the reply chain's (`earlier`), else as a new question. The answer is a reply to
         `message` (`in_reply`) or a message in `thread`; the turn is stored under the thread,
-        or under the answer for replies to it and a thread on it to continue from."""
-        if retry := self.bot.questions.retry_after(message.author.id):
+        or under the answer for replies to it and a thread on it to continue from.
+        `counted`: the question was already counted against its asker's rate limit."""
+        if not counted and (retry := self.bot.questions.retry_after(message.author.id)):
             await message.reply(slow_down(retry), mention_author=False)
             return
         if thread is not None:

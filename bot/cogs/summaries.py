@@ -17,7 +17,7 @@ from bot.cogs.choices import article_choices, resolve_article, unresolved
 from bot.cogs.options import declare
 from bot.errors import UserError
 from bot.question_limit import slow_down
-from bot.schedules import ScheduleStore
+from bot.schedules import Schedule, ScheduleStore
 from bot.statedb import StateUnavailable
 from bot.when import parse_clock, parse_since
 from index import InvalidQuestion, check_question
@@ -117,10 +117,14 @@ class Summaries(commands.Cog):
             raise UserError(str(err)) from None
         before = await asyncio.to_thread(self.schedules.set, interaction.guild_id, channel.id,
                                          at)
+        self.held_back.pop(interaction.guild_id, None)  # a new channel is tried at once
         replaced = ""
         if before is not None and (before.channel_id, before.at) != (channel.id, at):
             replaced = (f" This replaces the digest in <#{before.channel_id}> at {before.at} UTC "
                         "(a server has one); the next covers everything since the last.")
+            now = datetime.now(UTC)
+            if Schedule(before.guild_id, channel.id, at, before.last_posted).due(now):
+                replaced += " As that time has passed since the last digest, one goes out now."
         await interaction.response.send_message(
             f"The digest will be posted in {channel.mention} every day at {at} UTC.{replaced}")
 
@@ -129,6 +133,7 @@ class Summaries(commands.Cog):
     @in_guild()
     async def digest_unschedule(self, interaction: discord.Interaction) -> None:
         removed = await asyncio.to_thread(self.schedules.remove, interaction.guild_id)
+        self.held_back.pop(interaction.guild_id, None)
         await interaction.response.send_message(
             "The daily digest is stopped." if removed else "No daily digest was scheduled.")
 
@@ -160,6 +165,9 @@ class Summaries(commands.Cog):
                 continue
             channel = self.bot.get_channel(schedule.channel_id)
             if not isinstance(channel, discord.abc.Messageable):
+                guild = self.bot.get_guild(schedule.guild_id)
+                if guild is None or guild.unavailable:  # not in the cache yet (a reconnect)
+                    continue
                 log.warning("digest channel %s of server %s is gone; trying again at the next "
                             "slot", schedule.channel_id, schedule.guild_id)
                 self.held_back[schedule.guild_id] = slot

@@ -90,8 +90,9 @@ def choose(texts: Sequence[str], vectors: np.ndarray, paragraphs: Sequence[int],
     """Indices (ascending, i.e. article order) of the `k` sentences that summarize an article.
 
     `vectors` are the sentences' normalised embeddings and `paragraphs` their paragraph numbers.
-    A paragraph gives at most ceil(k / paragraphs) sentences; a sentence repeating a chosen one
-    (cosine REPEAT or more: boilerplate closing every paragraph) is never chosen.
+    A paragraph gives at most ceil(k / paragraphs) sentences while others still have some to
+    give; a sentence repeating a chosen one (cosine REPEAT or more: boilerplate closing every
+    paragraph) is never chosen, so fewer than `k` come back only when the rest repeat.
     """
     n = len(texts)
     k = min(k, n)
@@ -112,10 +113,12 @@ def choose(texts: Sequence[str], vectors: np.ndarray, paragraphs: Sequence[int],
         relevance = base + weights.coverage * salience.coverage_gain(tokens, concepts,
                                                                      covered) / scale
         score = marginal_relevance(relevance, redundancy, weights.diversity)
-        allowed = available & np.array([taken[p] < cap for p in paragraphs])
-        score[~allowed] = -np.inf
-        if not np.isfinite(score).any():  # the rest repeat what is chosen, or are capped
+        if not available.any():  # the rest repeat what is chosen
             break
+        allowed = available & np.array([taken[p] < cap for p in paragraphs])
+        if not allowed.any():  # short paragraphs left the cap too tight: it gives way
+            allowed = available
+        score[~allowed] = -np.inf
         pick = int(np.argmax(score))
         chosen.append(pick)
         available &= similarity[:, pick] < REPEAT  # a repeated sentence is said once

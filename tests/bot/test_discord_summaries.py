@@ -184,6 +184,7 @@ def test_a_digest_the_bot_may_not_post_is_tried_again_at_the_next_slot_not_every
         reply = (await h.server.wait_for(lambda c: c.path == news.callback_path)).json["data"]
         assert "This replaces the digest in" in reply["content"] and "at 08:00 UTC" in reply[
             "content"]
+        assert "one goes out now" not in reply["content"]  # just scheduled: nothing due yet
         h.server.fail_next("POST", channel_posts, status=403, times=100)
         start = len(h.server.calls)
         with sqlite3.connect(tmp_path / "schedules.sqlite") as db:  # a digest is due now

@@ -262,4 +262,12 @@ def test_a_dm_to_the_bot_is_a_question_without_any_mention(run):
                                         author="member", reply_to=reply_to)
             assert cites(await bot_post(h, dm, start))[0] == "¶15"  # a follow-up either way
 
-    run(scenario)
+        sent = await h.server.send_interaction("ask", {"question": SWEDEN}, user="member",
+                                               dm=True)  # /ask in the DM: its own conversation
+        asked = await answer_of(h.server, sent)
+        start = len(h.server.calls)
+        await h.server.send_message("when did he send it to parliament?", channel_id=dm,
+                                    author="member", reply_to=asked["id"])
+        assert cites(await bot_post(h, dm, start))[0] == "¶15"  # a reply follows up on it
+
+    run(scenario, guild_ids=[])  # global commands: /ask is offered in DMs

@@ -187,3 +187,4 @@ def test_a_summary_too_long_for_one_embed_says_how_many_sentences_did_not_fit():
 def test_no_stories_since_a_time_says_which_date_counts():
     embed = render.stories_embed([], since="2026-12-01")
     assert embed.description.startswith("No indexed article is dated since then (its published")
+    assert render.stories_embed([]).description == "No articles are indexed yet."

@@ -89,7 +89,13 @@ def test_choose_says_a_repeated_sentence_once_and_fills_in_with_others():
     assert {0, 2, 4} <= set(picked) and len(picked) == 4  # five asked, four different
 
 
+def test_choose_gives_k_sentences_when_paragraph_caps_run_out():
+    texts = [f"Sentence {i} of the report on harbour strikes and costs." for i in range(11)]
+    picked = choose(texts, np.eye(11), [1] + [2] * 10, 5)
+    assert len(picked) == 5 and len(set(picked)) == 5
 
+
+def test_salience_signals_on_small_inputs():
     np.testing.assert_allclose(salience.position_prior(3, 1.0), [1, 1 / 2, 1 / 3])
     np.testing.assert_array_equal(salience.length_penalty([3, 10, 50], 6, 40), [1, 0, 1])
     np.testing.assert_array_equal(salience.quotation(['He said “no.”', "No quote."]), [1, 0])
