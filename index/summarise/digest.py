@@ -32,7 +32,7 @@ from index.summarise.article import (
     static_scores,
     summarize_article,
 )
-from index.summarise.mmr import marginal_relevance
+from index.summarise.mmr import mmr
 from index.summarise.stories import Story, all_stories
 
 DIGEST_SENTENCES = 3
@@ -154,30 +154,11 @@ def story_sentences(snapshot: Snapshot, embedder: Embedder, articles: Sequence[s
             if (found := _sentences(snapshot, embedder, a)) is not None]
     if seen:
         available &= (matrix @ np.vstack(seen).T).max(axis=1) < SAME_FACT
-    picks = pick(scores, matrix, k, available)
+    picks = mmr(scores, matrix @ matrix.T, k, DEFAULT_WEIGHTS.diversity, same=SAME_FACT,
+                available=available)
     order = {a: n for n, a in enumerate(articles)}
     return tuple(sorted((candidates[i] for i in picks),
                         key=lambda s: (order[s.article], s.start)))
-
-
-def pick(relevance: np.ndarray, vectors: np.ndarray, k: int,
-         available: np.ndarray | None = None, same: float = SAME_FACT) -> list[int]:
-    """Up to `k` indices by maximal marginal relevance over unit sentence `vectors`, never
-    one whose cosine to an already chosen sentence reaches `same`; in the order chosen."""
-    available = (np.ones(len(relevance), dtype=bool) if available is None
-                 else available.copy())
-    redundancy = np.zeros(len(relevance))
-    chosen: list[int] = []
-    while len(chosen) < k and available.any():
-        score = marginal_relevance(relevance, redundancy, DEFAULT_WEIGHTS.diversity)
-        score[~available] = -np.inf
-        best = int(np.argmax(score))
-        chosen.append(best)
-        similarity = vectors @ vectors[best]
-        available &= similarity < same
-        available[best] = False
-        redundancy = np.maximum(redundancy, similarity)
-    return chosen
 
 
 def _sentences(snapshot: Snapshot, embedder: Embedder, article: str

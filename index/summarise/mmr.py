@@ -18,7 +18,8 @@ def marginal_relevance(relevance: np.ndarray, redundancy: np.ndarray,
 
 
 def mmr(relevance: np.ndarray, similarity: np.ndarray, k: int,
-        diversity: float = 0.3, same: float | None = None) -> list[int]:
+        diversity: float = 0.3, same: float | None = None,
+        available: np.ndarray | None = None) -> list[int]:
     """Indices of up to `k` items, in the order chosen, by maximal marginal relevance.
 
     Each step takes the item maximising
@@ -27,8 +28,8 @@ def mmr(relevance: np.ndarray, similarity: np.ndarray, k: int,
     (cosines of normalised vectors). `diversity` 0 ranks by relevance alone; 1 ignores relevance
     after the first pick. With `same` (e.g. REPEAT), an item whose similarity to a chosen one
     reaches it is never chosen (a repeat costs MMR only `diversity`, which a very relevant
-    repeat outweighs), so fewer than `k` may come back. Ties go to the lower index, so the
-    result is deterministic.
+    repeat outweighs); only items `available` (a mask) are chosen; so fewer than `k` may come
+    back. Ties go to the lower index, so the result is deterministic.
     """
     relevance = np.asarray(relevance, dtype=np.float64)
     similarity = np.asarray(similarity, dtype=np.float64)
@@ -37,21 +38,17 @@ def mmr(relevance: np.ndarray, similarity: np.ndarray, k: int,
         raise ValueError(f"similarity must be {n}x{n}, got {similarity.shape}")
     if not 0.0 <= diversity <= 1.0:
         raise ValueError(f"diversity must be within [0, 1], got {diversity}")
-    k = min(max(k, 0), n)
-    if k == 0:
-        return []
-    chosen = [int(np.argmax(relevance))]
-    # Highest similarity of each item to anything chosen so far.
-    redundancy = similarity[:, chosen[0]].copy()
+    left = np.ones(n, dtype=bool) if available is None else np.array(available, dtype=bool)
     same = np.inf if same is None else same
-    available = redundancy < same
-    available[chosen[0]] = False
-    while len(chosen) < k and available.any():
-        marginal = marginal_relevance(relevance, redundancy, diversity)
-        marginal[~available] = -np.inf
-        pick = int(np.argmax(marginal))
+    redundancy = np.zeros(n)
+    chosen: list[int] = []
+    while len(chosen) < k and left.any():
+        score = marginal_relevance(relevance, redundancy, diversity) if chosen \
+            else relevance.copy()
+        score[~left] = -np.inf
+        pick = int(np.argmax(score))
         chosen.append(pick)
-        available &= similarity[:, pick] < same
-        available[pick] = False
+        left &= similarity[:, pick] < same
+        left[pick] = False
         redundancy = np.maximum(redundancy, similarity[:, pick])
     return chosen

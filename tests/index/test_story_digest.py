@@ -13,7 +13,8 @@ from bot.render import digest_embed
 from bot.terminal import format_digest
 from index import BriefingIndex
 from index.ingest.corpus import to_markdown
-from index.summarise.digest import SAME_FACT, pick
+from index.summarise.digest import SAME_FACT
+from index.summarise.mmr import mmr
 from tests.bot.feed_server import STORIES
 
 TUG_TITLE, HARBOUR = STORIES["tugboats"]
@@ -101,4 +102,6 @@ def test_a_follow_up_shows_only_the_fact_earlier_reports_did_not_carry(two_outle
 
 def test_pick_never_takes_a_near_duplicate_even_when_it_is_most_relevant():
     vectors = np.array([[1, 0], [0.99, 0.141], [0, 1]], dtype=np.float64)
-    assert pick(np.array([1.0, 0.9, 0.1]), vectors, 3) == [0, 2]
+    assert mmr(np.array([1.0, 0.9, 0.1]), vectors @ vectors.T, 3, same=SAME_FACT) == [0, 2]
+    assert mmr(np.array([1.0, 0.9, 0.1]), vectors @ vectors.T, 3,
+               available=np.array([False, True, True])) == [1, 2]
