@@ -8,7 +8,6 @@ one sentence a line. Article text is the body; sentences come from the project's
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -22,29 +21,25 @@ SUMMARY_SENTENCES = 3
 
 
 def read_rows(path: Path, first: int = 1, last: int | None = None) -> list[dict]:
-    """Rows `first`..`last` (1-based, inclusive) of a JSONL file; `last` None means to the end."""
+    """Rows `first`..`last` (1-based, inclusive) of a JSONL file of articles and their
+    reference highlights; `last` None means to the end."""
+    from index.evaluation.retrieval import read_json_lines
+
     path = Path(path)
     if not path.is_file():
         raise BriefingError(f"no such file: {path}")
-    try:
-        with open(path, encoding="utf-8-sig") as handle:
-            lines = [line for line in handle if line.strip()]
-    except UnicodeDecodeError as err:
-        raise BriefingError(f"{path}: not UTF-8 text (byte {err.start})") from None
-    last = len(lines) if last is None else last
-    if not 1 <= first <= last <= len(lines):
-        raise BriefingError(f"rows {first}-{last} are outside {path}, which has {len(lines)} rows")
-    rows = []
-    for number, line in enumerate(lines[first - 1:last], start=first):
-        try:
-            row = json.loads(line)
-        except ValueError:
-            raise BriefingError(f"{path}: row {number} is not JSON") from None
-        if not isinstance(row, dict) or not isinstance(row.get("article"), str) \
-                or not isinstance(row.get("highlights"), str):
-            raise BriefingError(f"{path}: row {number} lacks \"article\" or \"highlights\" text")
-        rows.append(row)
-    return rows
+
+    def problem(row: object) -> str | None:
+        if isinstance(row, dict) and all(isinstance(row.get(key), str) and row[key].strip()
+                                         for key in ("article", "highlights")):
+            return None
+        return 'not a JSON object with the texts "article" and "highlights"'
+
+    rows = read_json_lines(path, problem, "no rows in it")
+    last = len(rows) if last is None else last
+    if not 1 <= first <= last <= len(rows):
+        raise BriefingError(f"rows {first}-{last} are outside {path}, which has {len(rows)} rows")
+    return rows[first - 1:last]
 
 
 def scorer():

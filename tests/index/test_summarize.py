@@ -218,3 +218,13 @@ def test_cnn_rows_are_scored_against_lead3_in_the_same_run(shared_eval, embedder
 def test_rows_outside_the_file_are_an_error(shared_eval):
     with pytest.raises(BriefingError, match="has 1000 rows"):
         read_rows(shared_eval / "cnn-1000" / "test.jsonl", 999, 1001)
+
+
+@pytest.mark.parametrize("row", ['{"article": "", "highlights": "Ships left."}',
+                                 '{"article": "Ships left Odesa.", "highlights": 5}', "[1]"])
+def test_a_summary_row_without_article_and_highlight_texts_is_named(tmp_path, row):
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"article": "Ships left Odesa.", "highlights": "Ships left."}\n' + row + "\n",
+                    "utf-8")
+    with pytest.raises(BriefingError, match=r"rows.jsonl, line 2: not a JSON object with the"):
+        read_rows(rows)
