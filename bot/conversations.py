@@ -137,7 +137,8 @@ class ChannelModeStore(_Database):
 
     def set(self, guild_id: int, channel_id: int, *, autothread: bool | None = None,
             forum: bool | None = None) -> ChannelModes:
-        """Turn modes of a channel on or off (None: leave as it is); returns the new modes."""
+        """Turn modes of a channel on or off (None: leave as it is); returns the modes it had
+        (a reply can say what changed)."""
         old = self.get(channel_id)
         new = ChannelModes(old.autothread if autothread is None else autothread,
                            old.forum if forum is None else forum)
@@ -147,7 +148,7 @@ class ChannelModeStore(_Database):
             else:
                 run(self._db.upsert("channel_modes", _MODES, "channel_id"),
                     (channel_id, guild_id, int(new.autothread), int(new.forum)))
-        return new
+        return old
 
 
 def _row(turn: Turn) -> dict:

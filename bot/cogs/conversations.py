@@ -187,9 +187,8 @@ class Conversations(commands.Cog):
         target = channel or interaction.channel
         if not can_hold_threads(target):
             raise UserError("Threads can't be opened here; name a text channel.")
-        was = (await asyncio.to_thread(self.bot.channel_modes.get, target.id)).autothread
-        await asyncio.to_thread(self.bot.channel_modes.set, interaction.guild_id, target.id,
-                                autothread=enabled)
+        was = (await asyncio.to_thread(self.bot.channel_modes.set, interaction.guild_id,
+                                       target.id, autothread=enabled)).autothread
         if not enabled:
             text = (f"Questions in {target.mention} are answered in place again." if was
                     else f"Questions in {target.mention} were already answered in place.")
@@ -206,9 +205,8 @@ class Conversations(commands.Cog):
     @in_guild()
     async def forum(self, interaction: discord.Interaction, channel: discord.ForumChannel,
                     enabled: bool) -> None:
-        was = (await asyncio.to_thread(self.bot.channel_modes.get, channel.id)).forum
-        await asyncio.to_thread(self.bot.channel_modes.set, interaction.guild_id, channel.id,
-                                forum=enabled)
+        was = (await asyncio.to_thread(self.bot.channel_modes.set, interaction.guild_id,
+                                       channel.id, forum=enabled)).forum
         if not enabled:
             text = (f"Posts in {channel.mention} are no longer answered (new ones, and "
                     "follow-ups in posts already answered)." if was

@@ -85,8 +85,9 @@ def test_the_least_recently_active_conversations_are_dropped_beyond_the_cap(tmp_
 def test_channel_modes_default_off_and_survive_a_reopen(tmp_path, state_url):
     modes = ChannelModeStore(tmp_path / "c.sqlite", database_url=state_url)
     assert modes.get(5) == ChannelModes()
-    assert modes.set(1, 5, autothread=True) == ChannelModes(autothread=True)
-    assert modes.set(1, 5, forum=True) == ChannelModes(True, True)
+    assert modes.set(1, 5, autothread=True) == ChannelModes()  # the modes it replaced
+    assert modes.set(1, 5, forum=True) == ChannelModes(autothread=True)
+    assert modes.get(5) == ChannelModes(True, True)
     modes.close()
     again = ChannelModeStore(tmp_path / "c.sqlite", database_url=state_url)
     assert again.get(5) == ChannelModes(True, True)
