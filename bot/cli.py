@@ -290,7 +290,13 @@ def progress_bar(label: str, unit: str = "passage"):
 
 
 def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
-    _reindex(open_index(settings), args.corpus or settings.corpus_dir)
+    index = open_index(settings)
+    corpus = args.corpus or settings.corpus_dir
+    built_from = index.corpus_folder()
+    if built_from is not None and built_from != corpus.resolve():
+        print(f"briefing: the index was built from {built_from}; it will now hold the articles "
+              f"of {corpus} instead", file=sys.stderr)
+    _reindex(index, corpus)
     return 0
 
 
@@ -309,7 +315,14 @@ def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
     the reindex that leaves the removed ones out; exit status 1 unless every id was removed.
     Feeds are told, so that one re-publishing a removed article does not bring it back."""
     index = open_index(settings)
-    corpus = args.corpus or settings.corpus_dir
+    built_from = index.corpus_folder()
+    corpus = args.corpus or built_from or settings.corpus_dir
+    if built_from is not None and built_from != corpus.resolve():
+        # Removing here would reindex from this folder: every article of the other would go.
+        print(f"briefing: the index was built from {shown(str(built_from))}, not "
+              f"{shown(str(corpus.resolve()))}: remove articles there (--corpus), or reindex "
+              f"that folder first", file=sys.stderr)
+        return 2
     outcomes = index.remove_articles(corpus, args.articles)
     for outcome in outcomes:
         name = shown(outcome.article)

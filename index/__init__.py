@@ -262,6 +262,16 @@ class BriefingIndex:
         with self._using() as snap:
             return snap.metadata.articles()
 
+    def corpus_folder(self) -> Path | None:
+        """The folder a local index was last built from (absolute); None when there is no
+        index yet, it predates this record, or the backend keeps its own corpus (a database,
+        for which a folder is only an import source)."""
+        if self.build_needed() is not None:
+            return None
+        with self._using() as snap:
+            folder = snap.manifest.get("corpus")
+        return Path(folder) if folder else None
+
     def summarize(self, article_id: str, sentences: int = 5) -> Summary:
         """A summary of one indexed article: `sentences` verbatim sentences, in article order.
 

@@ -104,7 +104,9 @@ def reindex(backend: Backend, corpus_dir: Path, embedder: Embedder,
             articles, skipped = read_corpus(corpus_dir, max_article_bytes)
         else:
             articles, skipped = _with_stored(store, corpus_dir, max_article_bytes)
-        return _reindex_locked(backend, articles, embedder, progress, skipped)
+        # A local index is its folder's: the manifest names it (see BriefingIndex.corpus_folder)
+        return _reindex_locked(backend, articles, embedder, progress, skipped,
+                               Path(corpus_dir).resolve() if store is None else None)
 
 
 def _with_stored(store: ArticleStore, corpus_dir: Path, max_article_bytes: int | None
@@ -164,20 +166,23 @@ def reindex_articles(backend: Backend, articles: list[Article], embedder: Embedd
 
 
 def _reindex_locked(backend: Backend, articles: list[Article], embedder: Embedder,
-                    progress: Progress | None, skipped: list[Skipped] | None) -> ReindexReport:
+                    progress: Progress | None, skipped: list[Skipped] | None,
+                    corpus_dir: Path | None = None) -> ReindexReport:
     try:
-        return _build(backend, articles, embedder, progress, skipped, reuse=True)
+        return _build(backend, articles, embedder, progress, skipped, corpus_dir, reuse=True)
     except IndexCorrupt as err:  # the serving generation broke while we reused it
         log.info("rebuilding the whole index: %s", err)  # the report says it (rebuilt_from_scratch)
-        report = _build(backend, articles, embedder, progress, skipped, reuse=False)
+        report = _build(backend, articles, embedder, progress, skipped, corpus_dir,
+                        reuse=False)
         report.rebuilt_from_scratch = str(err)
         return report
 
 
 def _build(backend: Backend, articles: list[Article], embedder: Embedder,
            progress: Progress | None, skipped: list[Skipped] | None,
-           reuse: bool) -> ReindexReport:
-    """Write a generation for `articles`, reusing the current one's vectors when `reuse`."""
+           corpus_dir: Path | None, reuse: bool) -> ReindexReport:
+    """Write a generation for `articles`, reusing the current one's vectors when `reuse`;
+    its manifest names `corpus_dir`, the folder they were read from (None: not a folder)."""
     report = ReindexReport(skipped=list(skipped or []))
     previous = _previous(backend, embedder, report) if reuse else None
     old_passages = previous.metadata.article_passages() if previous else {}
@@ -194,7 +199,8 @@ def _build(backend: Backend, articles: list[Article], embedder: Embedder,
             (report.changed if old else report.added).append(article.id)
             plan.append((article, None))
 
-    if previous is not None and not report.changes:
+    if previous is not None and not report.changes and \
+            previous.manifest.get("corpus") == _folder_name(corpus_dir):
         report.passages = previous.size
         backend.remove_stale()
         return report
@@ -248,11 +254,17 @@ def _build(backend: Backend, articles: list[Article], embedder: Embedder,
         "articles": len(article_rows),
         "passages": len(passage_rows),
         "built_at": now,
+        "corpus": _folder_name(corpus_dir),
     }
     backend.write(manifest, matrix, article_rows, passage_rows)
     backend.remove_stale()
     report.passages = len(passage_rows)
     return report
+
+
+def _folder_name(corpus_dir: Path | None) -> str | None:
+    """How a manifest names the corpus folder (absolute), None when built from no folder."""
+    return str(corpus_dir) if corpus_dir is not None else None
 
 
 def _previous(backend: Backend, embedder: Embedder, report: ReindexReport) -> Snapshot | None:

@@ -96,6 +96,38 @@ def test_unknown_ids_are_one_line_each_and_exit_non_zero_losing_nothing(env):
     assert sources(env) == ["grain", SEED]
 
 
+def test_remove_works_on_the_folder_the_index_was_built_from(corpus_copy, tmp_path):
+    """An index built with `reindex --corpus OTHER`: `remove` without --corpus removes from
+    OTHER (it used to reindex the default corpus, dropping every article of OTHER), and a
+    --corpus naming a third folder is refused before anything is deleted."""
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "grain.md").write_text(GRAIN, "utf-8")
+    (other / "whales.md").write_text(WHALES, "utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "BRIEFING_DATABASE_URL"}
+    env |= {"BRIEFING_CORPUS_DIR": str(corpus_copy), "BRIEFING_INDEX_DIR": str(tmp_path / "i")}
+    assert run(["reindex", "--corpus", str(other)], env).returncode == 0
+
+    wrong = run(["remove", "grain", "--corpus", str(corpus_copy)], env)
+    assert wrong.returncode == 2 and wrong.stdout == ""
+    assert wrong.stderr.startswith(f"briefing: the index was built from {other.resolve()}, "
+                                   f"not {corpus_copy.resolve()}")
+    assert sources(env) == ["grain", "whales"] and (other / "grain.md").exists()
+
+    result = run(["remove", "grain"], env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == "removed grain"
+    assert not (other / "grain.md").exists()
+    assert sources(env) == ["whales"]
+    assert (corpus_copy / f"{SEED}.md").exists()
+
+    switched = run(["reindex"], env)  # the default folder replaces the other: said so
+    assert switched.stderr.splitlines()[0] == (
+        f"briefing: the index was built from {other.resolve()}; it will now hold the "
+        f"articles of {corpus_copy} instead")
+    assert sources(env) == [SEED]
+
+
 def test_a_damaged_feed_store_is_one_line_and_the_removal_still_reindexes(corpus_copy,
                                                                           tmp_path):
     env = indexed("local", None, corpus_copy, tmp_path)
