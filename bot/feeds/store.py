@@ -95,17 +95,25 @@ class FeedStore:
     def add(self, feed: Feed) -> str | None:
         """Follow a feed, or replace its options: "added" or "updated"; None when another
         server follows that URL. A feed without a server (from the command line) may be
-        taken by a server; the command line (no server) may update any feed, which then has
-        no server until the bot finds the server of its channel (Feeds._place_channel_feeds)."""
+        taken by a server; the command line (no server) may update any feed. It keeps its
+        server unless the update names another channel: the feed then has no server until the
+        bot finds the server of that channel (Feeds._place_channel_feeds), rather than being
+        open to every server meanwhile."""
         now = datetime.now(UTC).isoformat(timespec="seconds")
         mine, args = "", ()
         if feed.guild_id is not None:
             mine, args = " AND (guild_id IS NULL OR guild_id = ?)", (feed.guild_id,)
         with self._db.transaction() as run:
+            guild = feed.guild_id
+            if guild is None:
+                held = run("SELECT guild_id, channel_id FROM feeds WHERE url = ?",
+                           (feed.url,)).fetchone()
+                if held and feed.channel_id in (None, held[1]):
+                    guild = held[0]
             changed = run(
                 "UPDATE feeds SET guild_id = ?, channel_id = ?, include = ?, exclude = ?,"
                 " post = ?, interval_s = ? WHERE url = ?" + mine,
-                (feed.guild_id, feed.channel_id, feed.include, feed.exclude,
+                (guild, feed.channel_id, feed.include, feed.exclude,
                  int(feed.post), feed.interval_s, feed.url) + args).rowcount
             if changed:
                 return "updated"

@@ -150,6 +150,25 @@ def test_a_feed_another_server_follows_is_refused_not_taken_over(run, tmp_path):
     assert feed.guild_id is not None and feed.post and feed.channel_id is not None
 
 
+def test_a_command_line_update_keeps_the_feeds_server_unless_it_moves_the_channel(tmp_path):
+    """`briefing feed add URL --include …` on a server's feed (the command line knows no
+    server) used to clear the server: every other server then listed it and could take it."""
+    store = FeedStore(tmp_path / "feeds.sqlite")
+    url = "http://127.0.0.1:9/rss.xml"
+    try:
+        assert store.add(Feed(url, 1, 10, "", "", True, False, 600)) == "added"
+        assert store.add(Feed(url, None, 10, "nato", "", True, False, 600)) == "updated"
+        assert store.get(url).guild_id == 1 and store.get(url).include == "nato"
+        assert [f.url for f in store.all(guild_id=2)] == []
+        assert store.add(Feed(url, 2, 20, "", "", True, False, 600)) is None  # still refused
+        assert store.add(Feed(url, None, None, "", "", False, False, 600)) == "updated"
+        assert store.get(url).guild_id == 1  # stopped posting, still the server's feed
+        assert store.add(Feed(url, None, 30, "", "", True, False, 600)) == "updated"
+        assert store.get(url).guild_id is None  # another channel: its server is found anew
+    finally:
+        store.close()
+
+
 def test_feed_urls_in_any_spelling_and_of_any_length_are_one_feed_and_fit_replies(run):
     long_url = "http://127.0.0.1:9/" + "a" * 2500 + ".xml"
 
