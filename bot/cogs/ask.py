@@ -52,7 +52,9 @@ class Ask(commands.Cog):
         """Refusals of the question and its scope come before the defer, so they stay
         private; everything else comes after it (the defer is the first thing awaited for a
         plain question). A public answer starts a conversation: replies to it and a thread on
-        it are follow-ups; in an auto-thread channel the thread is opened at once."""
+        it are follow-ups; in an auto-thread channel the thread is opened at once. Asked in a
+        conversation thread or a DM, it is that conversation's follow-up (a private one is
+        read in its context but not added to it)."""
         if retry := self.bot.questions.retry_after(interaction.user.id):
             raise UserError(slow_down(retry))
         text = check_question(question, self.bot.index.max_question_chars)
@@ -63,8 +65,13 @@ class Ask(commands.Cog):
         await replies.think(interaction, ephemeral=private)
         autothread = threadable and (await self.bot.answer_work(
             self.bot.channel_modes.get, channel.id)).autothread
-        asked = Question(text, scope=scope)
-        answer, _ = await self.bot.answer_work(asked.ask, self.bot.index, results)
+        earlier = None
+        if isinstance(channel, discord.Thread | discord.DMChannel):
+            async with self.bot.posting(channel.id):  # once an answer being posted is stored
+                earlier = await asyncio.to_thread(self.bot.conversations.get, channel.id)
+        asked = (Question(text, earlier.turns, scope or earlier.scope) if earlier
+                 else Question(text, scope=scope))
+        answer, standalone = await self.bot.answer_work(asked.ask, self.bot.index, results)
         reply = message_for(self.bot, asked, answer, results,
                             threadable=threadable and not autothread)
         if private:
@@ -72,8 +79,12 @@ class Ask(commands.Cog):
             return
         async with self.bot.posting(channel.id):
             sent = await replies.answer(interaction, **reply)
-            await asyncio.to_thread(self.bot.conversations.put, sent.id,
-                                    [asked.turn(answer, True)], scope)
+            turn = asked.turn(answer, standalone)
+            if earlier is not None:
+                await asyncio.to_thread(self.bot.conversations.add, channel.id, turn,
+                                        asked.scope)
+            else:
+                await asyncio.to_thread(self.bot.conversations.put, sent.id, [turn], scope)
         if autothread:
             try:
                 await open_thread(self.bot, sent, text, interaction.user)

@@ -36,6 +36,9 @@ from index import BriefingError, check_question
 
 log = logging.getLogger(__name__)
 
+# Messages someone wrote, as opposed to system messages (a thread renamed, a pin, a join).
+_WRITTEN = (discord.MessageType.default, discord.MessageType.reply)
+
 
 class Conversations(commands.Cog):
     """Questions and follow-ups asked in messages rather than with `/ask`."""
@@ -55,10 +58,19 @@ class Conversations(commands.Cog):
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
         """Route a message: a post or follow-up in a conversation thread, a reply to an
-        answer, a mention, or any message in a DM with the bot; anything else is not for it."""
-        me = self.bot.user
-        if message.author.bot or me is None:
+        answer, a mention, or any message in a DM with the bot; anything else is not for it.
+        System messages (a thread renamed, a member joining) are never questions."""
+        if message.author.bot or self.bot.user is None or message.type not in _WRITTEN:
             return
+        try:
+            await self._route(message)
+        except discord.HTTPException as err:
+            if not replies.question_gone(err):
+                raise
+            log.info("message %s was deleted before its answer; not answered", message.id)
+
+    async def _route(self, message: discord.Message) -> None:
+        me = self.bot.user
         mentioned = me in message.mentions
         text = re.sub(rf"<@!?{me.id}>", " ", message.content).strip()
         channel = message.channel
@@ -109,8 +121,12 @@ class Conversations(commands.Cog):
         await self._answer(message, text, counted=autothread)
 
     async def _is_conversation_thread(self, thread: discord.Thread) -> bool:
-        """Threads the bot opened, and posts of a forum whose posts it answers."""
+        """Threads the bot opened, threads a member opened on one of its answers (the thread's
+        id is the answer's, under which its conversation is kept), and posts of a forum whose
+        posts it answers."""
         if self.bot.user is not None and thread.owner_id == self.bot.user.id:
+            return True
+        if await self._conversation(thread.id, thread.id) is not None:
             return True
         modes = await asyncio.to_thread(self.bot.channel_modes.get, thread.parent_id)
         return modes.forum

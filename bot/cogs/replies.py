@@ -37,6 +37,11 @@ def token_expired(error: discord.HTTPException) -> bool:
     return error.code in EXPIRED_TOKEN_CODES or error.status == 401
 
 
+def question_gone(error: discord.HTTPException) -> bool:
+    """Whether Discord refused a reply because the message replied to was deleted."""
+    return error.status == 400 and "In message_reference:" in error.text
+
+
 async def answer(interaction: discord.Interaction, **message: object) -> discord.Message:
     """Show ``message`` in place of the response (thinking or earlier text); once the token
     has expired, post it in the channel instead, unless it was private: then it is dropped

@@ -271,3 +271,69 @@ def test_a_dm_to_the_bot_is_a_question_without_any_mention(run):
         assert cites(await bot_post(h, dm, start))[0] == "¶15"  # a reply follows up on it
 
     run(scenario, guild_ids=[])  # global commands: /ask is offered in DMs
+
+
+def test_a_thread_a_member_opens_on_an_answer_continues_its_conversation(run):
+    """Discord's own "Create Thread" on an answer: the thread has the answer's id, so its
+    follow-ups are read in the answer's context, as in a thread the bot opened."""
+    async def scenario(h: Harness) -> None:
+        answer = await ask(h, SWEDEN)
+        thread = h.server.start_thread(h.server.channel_id, answer["id"], "my thread", "member")
+        await h.server.dispatch("THREAD_CREATE", dict(thread, newly_created=True))
+        followup = await say(h, PARLIAMENT, thread["id"], mention=True)
+        assert cites(followup)[0] == "¶15"
+        again = await say(h, "and what did he say two days later?", thread["id"])  # no mention
+        assert cites(again)[0] == "¶15"
+        start = len(h.server.calls)
+        click = await h.server.click(answer["id"], "Follow up in thread", user="admin")
+        reply = await answer_of(h.server, click, start=start)
+        assert reply["content"] == f"Follow up in <#{thread['id']}>."
+
+    run(scenario, message_content=True)
+
+
+def test_a_thread_renamed_is_not_a_question(run):
+    """Discord posts "X changed the thread name" as a message (type 4) whose content is the new
+    name: with the Message Content intent it reads like a follow-up, but nobody asked."""
+    async def scenario(h: Harness) -> None:
+        thread, _ = await open_thread(h, await ask(h, SWEDEN))
+        start = len(h.server.calls)
+        renamed = h.server.new_message(thread["id"], h.server.users["member"],
+                                       {"content": "Turkey Sweden talk"})
+        renamed["type"] = 4  # CHANNEL_NAME_CHANGE
+        await h.server.dispatch("MESSAGE_CREATE",
+                                h.server.message_event(renamed, h.server.intents))
+        assert await nothing_posted(h, thread["id"], start)
+        assert cites(await say(h, PARLIAMENT, thread["id"]))[0] == "¶15"  # still listening
+
+    run(scenario, message_content=True)
+
+
+def test_ask_in_a_conversation_thread_is_a_follow_up_of_it(run):
+    async def scenario(h: Harness) -> None:
+        thread, _ = await open_thread(h, await ask(h, SWEDEN))
+        sent = await h.server.send_interaction("ask", {"question": PARLIAMENT}, user="member",
+                                               channel_id=thread["id"])
+        assert cites(await answer_of(h.server, sent))[0] == "¶15"
+        # the /ask joined the conversation: a later follow-up sees both questions
+        assert cites(await say(h, "what did he say two days later?", thread["id"],
+                               mention=True))[0] == "¶15"
+
+    run(scenario)
+
+
+def test_a_question_deleted_before_its_answer_is_dropped_without_an_error(run):
+    async def scenario(h: Harness) -> None:
+        bot = h.server.users["bot"]
+        start = len(h.server.calls)
+        asked = await h.server.send_message(f"<@{bot['id']}> {SWEDEN}", author="member")
+        del h.server.messages[asked["id"]]
+        await h.server.dispatch("MESSAGE_DELETE", {"id": asked["id"],
+                                                   "channel_id": asked["channel_id"],
+                                                   "guild_id": h.server.guild_id})
+        await h.server.wait_for(lambda c: c.method == "POST" and c.route == POSTS, 20,
+                                start=start)  # Discord refuses the reply (400)
+        await asyncio.sleep(0.3)
+        assert not [m for m in h.server.public_messages() if m["author"]["id"] == bot["id"]]
+
+    run(scenario)  # fails on any ERROR logged ("Ignoring exception in on_message" before)
