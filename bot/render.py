@@ -21,6 +21,7 @@ CONTENT_LIMIT = 2000
 TITLE_LIMIT = 256
 DESCRIPTION_LIMIT = 4096
 FIELD_NAME_LIMIT = 256
+READ_AS_LIMIT = 400  # the note on misspelt words, above an answer (content: 2,000)
 FIELD_VALUE_LIMIT = 1024
 FOOTER_LIMIT = 2048
 EMBED_TOTAL_LIMIT = 6000
@@ -129,8 +130,15 @@ def _source_link(hit: Hit, *, compact: bool = False) -> str:
     return f"\n[{text}]({url})"
 
 
+def field_name(title: str, before: str = "", after: str = "") -> str:
+    """An embed field name around a title that may be long: the title is what is cut, so the
+    rank before it and the citation or date after it stay whole."""
+    room = FIELD_NAME_LIMIT - len(before) - len(after)
+    return clip(before + clip(title, max(room, 1)) + after, FIELD_NAME_LIMIT)
+
+
 def _field_name(hit: Hit) -> str:
-    return clip(f"{hit.rank}. {hit.title} · {paragraphs_label(hit.paragraphs)}", FIELD_NAME_LIMIT)
+    return field_name(hit.title, f"{hit.rank}. ", f" · {paragraphs_label(hit.paragraphs)}")
 
 
 def hit_field(hit: Hit, value_limit: int = FIELD_VALUE_LIMIT) -> tuple[str, str]:
@@ -173,7 +181,7 @@ def closest_embed(answer: Answer) -> discord.Embed | None:
     if not answer.hits:
         return None
     top = answer.hits[0]
-    name = clip(f"{top.title} · {paragraphs_label(top.paragraphs)}", FIELD_NAME_LIMIT)
+    name = field_name(top.title, after=f" · {paragraphs_label(top.paragraphs)}")
     link = _source_link(top)
     sentence = escape(top.highlight) or escape(top.text) or ELLIPSIS
     value = f"> {_keep_start(sentence, FIELD_VALUE_LIMIT - len(link) - 2)}{link}"
@@ -184,7 +192,8 @@ def closest_embed(answer: Answer) -> discord.Embed | None:
 
 def read_as_line(answer: Answer) -> str:
     """How misspelt words were read (bot.wording), inert: an indexed token may hold "@"."""
-    return read_as_note({inert(typed): inert(word) for typed, word in answer.read_as.items()})
+    return read_as_note({inert(typed): inert(word) for typed, word in answer.read_as.items()},
+                        READ_AS_LIMIT)
 
 
 def not_covered_message(answer: Answer) -> dict[str, object]:
@@ -312,12 +321,12 @@ def digest_embed(digest: Digest, max_entries: int = 8) -> discord.Embed:
     day = digest.since.strftime("%Y-%m-%d")
     for entry in shown:
         new = f" · new since {day}" if entry.earlier else ""
-        name = f"{inert(entry.title)} · {reported_by(len(entry.outlets) or 1)} · {entry.date}"
+        name = field_name(inert(entry.title),
+                          after=f" · {reported_by(len(entry.outlets) or 1)} · {entry.date}{new}")
         value = story_cited_sentences(entry.sentences, per_field)
         if not value:
             value = f"Nothing new since {day}." if entry.earlier else ELLIPSIS
-        embed.add_field(name=clip(name, FIELD_NAME_LIMIT - len(new)) + new, value=value,
-                        inline=False)
+        embed.add_field(name=name, value=value, inline=False)
     if stories > len(shown):
         embed.set_footer(text=f"and {stories - len(shown)} more; see /stories")
     return embed

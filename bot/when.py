@@ -8,6 +8,13 @@ from datetime import UTC, date, datetime, time, timedelta
 _AGE = re.compile(r"\s*(\d{1,18})\s*([dhw])\s*", re.IGNORECASE)
 _CLOCK = re.compile(r"\s*([01]?\d|2[0-3]):([0-5]\d)\s*")
 UNITS = {"d": "days", "h": "hours", "w": "weeks"}
+SHOWN_CHARS = 40  # of a text that cannot be read, quoted back in the message
+
+
+def _shown(text: str) -> str:
+    """`text` quoted for a message, cut to SHOWN_CHARS: the reply must stay short."""
+    text = text.strip()
+    return repr(text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS - 1] + "…")
 
 
 def parse_since(text: str, now: datetime | None = None) -> datetime:
@@ -21,25 +28,25 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
         try:
             return now - timedelta(**{UNITS[age.group(2).lower()]: int(age.group(1))})
         except OverflowError:  # before year 1
-            raise ValueError(f"{text.strip()!r} reaches back before any date") from None
+            raise ValueError(f"{_shown(text)} reaches back before any date") from None
     cleaned = text.strip()
     try:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", cleaned):
             return datetime.combine(date.fromisoformat(cleaned), time.min, tzinfo=UTC)
         moment = datetime.fromisoformat(cleaned)
     except ValueError:
-        raise ValueError(f"{text!r} is not a date (YYYY-MM-DD), an ISO time or an age such "
+        raise ValueError(f"{_shown(text)} is not a date (YYYY-MM-DD), an ISO time or an age such "
                          "as 1d or 7d") from None
     moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     try:
         return moment.astimezone(UTC)
     except OverflowError:  # an offset that moves it past year 1 or 9999
-        raise ValueError(f"{cleaned!r} is outside the dates that can be given") from None
+        raise ValueError(f"{_shown(cleaned)} is outside the dates that can be given") from None
 
 
 def parse_clock(text: str) -> str:
     """`8:00` or `08:00` as "08:00" (24-hour, UTC); raises ValueError otherwise."""
     match = _CLOCK.fullmatch(text)
     if not match:
-        raise ValueError(f"{text!r} is not a time of day such as 08:00 (24-hour, UTC)")
+        raise ValueError(f"{_shown(text)} is not a time of day such as 08:00 (24-hour, UTC)")
     return f"{int(match.group(1)):02d}:{match.group(2)}"

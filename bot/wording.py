@@ -9,14 +9,22 @@ SEEMS_NOT_COVERED = ("The indexed articles don't seem to cover that. "
                      "The closest passage, low confidence:")
 
 
-def read_as_note(read_as: Mapping[str, str]) -> str:
+def read_as_note(read_as: Mapping[str, str], limit: int | None = None) -> str:
     """'Read "meetng" as "meeting".' for the misspelt words a question was read with (empty
-    when none): a reader whose word was read wrongly sees why the passages are off."""
-    if not read_as:
-        return ""
+    when none): a reader whose word was read wrongly sees why the passages are off. Within
+    `limit` characters, the first pairs that fit are named and the rest counted."""
     pairs = [f"“{typed}” as “{word}”" for typed, word in read_as.items()]
-    listed = pairs[0] if len(pairs) == 1 else ", ".join(pairs[:-1]) + " and " + pairs[-1]
-    return f"Read {listed}."
+    for shown in range(len(pairs), 0, -1):
+        rest = len(pairs) - shown
+        listed = pairs[:shown] + ([counted(rest, "other word")] if rest else [])
+        note = "Read " + (listed[0] if len(listed) == 1
+                          else ", ".join(listed[:-1]) + " and " + listed[-1]) + "."
+        if limit is None or len(note) <= limit:
+            return note
+    if not pairs:
+        return ""
+    return "Read 1 misspelt word as another." if len(pairs) == 1 else (
+        f"Read {len(pairs)} misspelt words as others.")
 
 
 def counted(number: int, noun: str) -> str:

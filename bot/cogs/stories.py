@@ -30,7 +30,8 @@ class Stories(commands.Cog):
     @app_commands.command(name="stories",
                           description="The indexed articles grouped by the event they report")
     @app_commands.describe(since="A date (YYYY-MM-DD) or an age such as 1d or 7d; default: all")
-    async def stories(self, interaction: discord.Interaction, since: str | None = None) -> None:
+    async def stories(self, interaction: discord.Interaction,
+                      since: app_commands.Range[str, 1, 100] | None = None) -> None:
         """A bad time is refused privately before the defer."""
         try:
             day = parse_since(since).date() if since is not None else None

@@ -95,7 +95,8 @@ class Summaries(commands.Cog):
 
     @digest.command(name="show", description="The stories indexed since a time")
     @app_commands.describe(since="A date (YYYY-MM-DD) or an age such as 1d or 7d; default 1d")
-    async def digest_show(self, interaction: discord.Interaction, since: str = "1d") -> None:
+    async def digest_show(self, interaction: discord.Interaction,
+                          since: app_commands.Range[str, 1, 100] = "1d") -> None:
         try:
             moment = parse_since(since)
         except ValueError as err:
@@ -110,7 +111,8 @@ class Summaries(commands.Cog):
     @app_commands.checks.has_permissions(manage_guild=True)
     @in_guild()
     async def digest_schedule(self, interaction: discord.Interaction,
-                              channel: discord.TextChannel, time: str) -> None:
+                              channel: discord.TextChannel,
+                              time: app_commands.Range[str, 1, 20]) -> None:
         try:
             at = parse_clock(time)
         except ValueError as err:

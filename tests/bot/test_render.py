@@ -188,3 +188,34 @@ def test_no_stories_since_a_time_says_which_date_counts():
     embed = render.stories_embed([], since="2026-12-01")
     assert embed.description.startswith("No indexed article is dated since then (its published")
     assert render.stories_embed([]).description == "No articles are indexed yet."
+
+
+def test_a_long_title_is_cut_so_that_rank_citation_and_date_stay_whole():
+    """A 300-character title used to push "· ¶15" out of the field name: for an article
+    without a source link the paragraph was then nowhere in the answer."""
+    from datetime import UTC, datetime
+
+    from index.summarise.digest import Digest, DigestEntry
+
+    title = "A very long headline " * 15
+    answer = Answer("q", True, (hit(1, "Text.", "Text.", title=title),), 0.9)
+    [field] = render.answer_embed(answer).fields
+    assert field.name.startswith("1. A very long headline") and field.name.endswith(" · ¶15")
+    assert len(field.name) <= render.FIELD_NAME_LIMIT
+    [closest] = render.closest_embed(Answer("q", False, answer.hits, 0.1)).fields
+    assert closest.name.endswith(" · ¶15") and len(closest.name) <= render.FIELD_NAME_LIMIT
+    entry = DigestEntry("a", title, "2026-12-01", "2026-12-01T08:00:00+00:00", (),
+                        outlets=("x.org", "y.org"), earlier=("b",))
+    digest = Digest(datetime(2026, 12, 1, tzinfo=UTC), (entry,), 2, 1)
+    [story] = render.digest_embed(digest).fields
+    assert story.name.endswith(" · reported by 2 sources · 2026-12-01 · new since 2026-12-01")
+    assert len(story.name) <= render.FIELD_NAME_LIMIT
+
+
+def test_a_note_on_many_misspelt_words_names_those_that_fit_and_counts_the_rest():
+    read_as = {f"wrd{i}": f"word{i}" for i in range(60)}
+    note = render.read_as_line(Answer("q", True, (), 0.9, read_as=read_as))
+    assert len(note) <= render.READ_AS_LIMIT
+    assert note.startswith("Read “wrd0” as “word0”, ") and note.endswith(" other words.")
+    refusal = render.not_covered_message(Answer("q", False, (), 0.1, read_as=read_as))
+    assert len(refusal["content"]) <= 2000

@@ -69,3 +69,13 @@ def test_store_round_trip(tmp_path, state_url):
     assert store.all()[0] == Schedule(1, 3, "18:00", NOW.isoformat(timespec="seconds"))
     assert store.remove(1) and not store.remove(1)
     store.close()
+
+
+def test_a_long_unreadable_time_is_quoted_short():
+    with pytest.raises(ValueError) as since:
+        parse_since("x" * 3000)
+    with pytest.raises(ValueError) as clock:
+        parse_clock("9" * 3000)
+    assert str(since.value).startswith("'" + "x" * 39 + "…' is not a date")
+    assert str(clock.value).startswith("'" + "9" * 39 + "…' is not a time of day")
+    assert len(str(since.value)) < 150 and len(str(clock.value)) < 150
