@@ -14,6 +14,7 @@ from bot import render
 from bot.app import BriefingBot, error_message
 from bot.cogs import replies
 from bot.cogs.expiring import ExpiringView
+from bot.errors import UserError
 from index import Answer, BriefingIndex, Scope, Turn
 
 log = logging.getLogger(__name__)
@@ -97,6 +98,11 @@ async def open_thread(bot: BriefingBot, message: discord.Message, name: str,
     return thread
 
 
+THREADS_FORBIDDEN = ("I can't follow up in a thread here: a server admin needs to give me the "
+                     "Create Public Threads and Send Messages in Threads permissions. Reply "
+                     "to the answer instead.")
+
+
 async def follow_up_in_thread(bot: BriefingBot, interaction: discord.Interaction) -> None:
     """The "Follow up in thread" button: open a thread on the answer, or point at its thread."""
     message = interaction.message
@@ -107,6 +113,8 @@ async def follow_up_in_thread(bot: BriefingBot, interaction: discord.Interaction
     title = message.embeds[0].title if message.embeds and message.embeds[0].title else ""
     try:
         thread = await open_thread(bot, message, title, interaction.user)
+    except discord.Forbidden:  # the server did not give the bot thread permissions
+        raise UserError(THREADS_FORBIDDEN) from None
     except discord.HTTPException as err:
         if err.code != ALREADY_HAS_THREAD:
             raise
@@ -117,8 +125,10 @@ async def follow_up_in_thread(bot: BriefingBot, interaction: discord.Interaction
 
 async def report_error(interaction: discord.Interaction, error: Exception,
                        item: discord.ui.Item) -> None:
-    """A button failed: log it and tell whoever clicked, privately."""
-    log.error("button %s failed", getattr(item, "label", item), exc_info=error)
+    """A button failed: log it (unless it was refused with a reason) and tell whoever
+    clicked, privately."""
+    if not isinstance(error, UserError):
+        log.error("button %s failed", getattr(item, "label", item), exc_info=error)
     await replies.end_public_thinking(interaction)
     message = error_message(error)
     if interaction.response.is_done():

@@ -337,3 +337,23 @@ def test_a_question_deleted_before_its_answer_is_dropped_without_an_error(run):
         assert not [m for m in h.server.public_messages() if m["author"]["id"] == bot["id"]]
 
     run(scenario)  # fails on any ERROR logged ("Ignoring exception in on_message" before)
+
+
+THREADS = "/channels/{channel_id}/messages/{message_id}/threads"
+
+
+@pytest.mark.parametrize("refused", [THREADS, POSTS])
+def test_without_thread_permissions_the_clicker_is_told_what_the_bot_needs(run, refused):
+    """Discord answers 403 (Missing Permissions) when the bot may not open a thread, or may
+    not post in one (its hint); the clicker was told "Something went wrong"."""
+    async def scenario(h: Harness) -> None:
+        answer = await ask(h, SWEDEN)
+        h.server.fail_next("POST", refused, status=403)
+        start = len(h.server.calls)
+        click = await h.server.click(answer["id"], "Follow up in thread", user="member")
+        reply = await answer_of(h.server, click, start=start)
+        assert reply["flags"] & 64
+        assert reply["content"].startswith("I can't follow up in a thread here") and (
+            "Create Public Threads and Send Messages in Threads" in reply["content"])
+
+    run(scenario)  # and no ERROR logged: the bot was refused, nothing broke
