@@ -117,11 +117,22 @@ def _with_stored(store: ArticleStore, corpus_dir: Path, max_article_bytes: int |
         articles, skipped = read_corpus(corpus_dir, max_article_bytes)
     else:
         articles, skipped = [], []
+    # An article the backend cannot index is never stored: one such failed every reindex.
+    refused = store.unindexable(articles)
+    folder_refused = {a.id: Skipped(a.path, refused[a.id]) for a in articles if a.id in refused}
+    articles = [a for a in articles if a.id not in refused]
     saved = store.save(articles)
     if saved:
         log.info("stored %d new or changed articles from %s", saved, corpus_dir)
     merged = {a.id: a for a in store.articles()}
     merged.update((a.id, a) for a in articles)
+    kept = {a.id for a in articles}  # just checked
+    stored = store.unindexable([a for i, a in merged.items() if i not in kept])
+    for article_id, reason in sorted(stored.items()):  # stored before the check existed
+        skipped.append(Skipped(merged.pop(article_id).path,
+                               f"{reason}; it is stored in the database: `briefing remove "
+                               f"{article_id}` deletes it"))
+    skipped += [s for a_id, s in folder_refused.items() if a_id not in stored]
     return [merged[i] for i in sorted(merged)], skipped
 
 

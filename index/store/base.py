@@ -174,6 +174,11 @@ class ArticleStore(Protocol):
         """Every stored article, in id order."""
         ...
 
+    def unindexable(self, articles: Sequence[Article]) -> dict[str, str]:
+        """Those of `articles` this backend's index cannot hold, by id, with the reason (a
+        reindex skips and names them rather than failing for all)."""
+        ...
+
     def remove(self, article_ids: Sequence[str]) -> list[str]:
         """Forget these articles; returns those of `article_ids` that were stored."""
         ...

@@ -18,6 +18,10 @@ from index.ingest.articles import Article
 from index.store.postgres.connection import DatabaseUnavailable, connect, describe, one_line
 from index.store.postgres.write import clean
 
+# Texts shorter than this cannot reach PostgreSQL's 1 MB tsvector limit (a lexeme costs at most
+# about four times the text it comes from), so only longer ones are checked before storing.
+TSVECTOR_RISK = 256 * 1024
+
 _FIELDS = ("id", "path", "title", "source", "published", "body", "paragraphs",
            "content_hash")
 
@@ -67,6 +71,34 @@ class PgArticleStore:
         except psycopg.Error as err:
             raise DatabaseUnavailable(f"cannot store articles in the {describe(self._url)}: "
                                       f"{one_line(err)}") from None
+
+    def unindexable(self, articles: Sequence[Article]) -> dict[str, str]:
+        """The articles whose words PostgreSQL cannot index, by id, with the reason: a text
+        search vector holds at most 1 MB, which a long run of distinct tokens (an embedded
+        base64 image, a table of numbers) exceeds. Only texts long enough to reach it are
+        tried, each in a savepoint."""
+        s = sql.Identifier(self._schema)
+        long = [a for a in articles
+                if len(a.title.encode("utf-8")) + len(a.body.encode("utf-8")) >= TSVECTOR_RISK]
+        if not long:
+            return {}
+        refused: dict[str, str] = {}
+        try:
+            with self._connect() as conn:
+                for a in long:
+                    try:
+                        with conn.transaction():
+                            conn.execute(sql.SQL(
+                                "SELECT to_tsvector('{s}.text_en'::regconfig, %s) IS NULL")
+                                .format(s=s), (clean(f"{a.title}\n{a.body}"),))
+                    except psycopg.errors.ProgramLimitExceeded:
+                        refused[a.id] = (
+                            "too many distinct words for PostgreSQL's text search (at most 1 MB"
+                            " of them; long runs of symbols, such as an embedded image, do that)")
+        except psycopg.Error as err:
+            raise DatabaseUnavailable(f"cannot check articles in the {describe(self._url)}: "
+                                      f"{one_line(err)}") from None
+        return refused
 
     def articles(self) -> list[Article]:
         """Every stored article, in id order."""
