@@ -238,9 +238,14 @@ def _split_front_matter(text: str, rel: str) -> tuple[dict[str, str], str]:
 
 
 def _as_text(value: object) -> str:
+    """A front matter value as one line of text: a YAML escape such as "\\ud800" gives a lone
+    surrogate, which no encoder or database takes; it becomes U+FFFD."""
     if isinstance(value, list | dict):
         return ""
-    return " ".join(str(value).split())
+    return _LONE_SURROGATE.sub("\ufffd", " ".join(str(value).split()))
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _from_html(html: str) -> tuple[dict[str, str], str]:

@@ -421,6 +421,20 @@ def test_an_article_too_wordy_for_postgres_text_search_is_skipped_not_fatal(
         assert not report.skipped and "chart" in report.added
 
 
+def test_a_lone_surrogate_escaped_in_front_matter_is_read_as_a_replacement_character(
+        location, corpus_copy, embedder):
+    """YAML reads "\\ud800" as a lone surrogate, which the encoder (TypeError) and PostgreSQL
+    (UnicodeEncodeError) refused with a traceback that stopped the whole reindex."""
+    (corpus_copy / "harbour.md").write_text(
+        '---\ntitle: "Harbour \\ud800 closed"\nsource: "https://x.org/\\udfff"\n---\n\n'
+        "The harbour of Odesa closed to grain ships in July.\n", "utf-8")
+    index = BriefingIndex(location, embedder=embedder)
+    assert "harbour" in index.reindex(corpus_copy).added
+    hit = index.ask("Did the harbour of Odesa close to grain ships?").hits[0]
+    assert (hit.article, hit.title, hit.source) == (
+        "harbour", "Harbour \ufffd closed", "https://x.org/\ufffd")
+
+
 def test_an_article_reindexed_by_one_process_is_found_by_another(
         postgres_url, corpus_copy, embedder, tmp_path, monkeypatch):
     url = fresh_database(postgres_url)
