@@ -565,3 +565,23 @@ def test_a_reader_one_poll_behind_two_quick_reindexes_still_answers(
         assert conn.execute("SELECT count(*) FROM briefing.generations").fetchone()[0] == 2
     reader.reload()
     assert reader.ask(GRAIN_Q).hits[0].article == "grain"
+
+
+def test_a_reader_whose_schema_is_dropped_gets_an_error_then_recovers(postgres_url,
+                                                                      embedder, corpus_copy):
+    """An admin resetting the database (DROP SCHEMA … CASCADE) under a serving process: its
+    questions raised psycopg's UndefinedTable, which ended `briefing ask -`."""
+    import psycopg
+
+    from index import BriefingError
+
+    url = fresh_database(postgres_url)
+    reader = BriefingIndex(url, embedder=embedder)
+    reader.reindex(corpus_copy)
+    assert reader.ask(SWEDEN).hits[0].paragraphs == (15,)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA briefing CASCADE")
+    with pytest.raises(BriefingError):
+        reader.ask(SWEDEN)
+    BriefingIndex(url, embedder=embedder).reindex(corpus_copy)  # another process rebuilds
+    assert reader.ask(SWEDEN).hits[0].paragraphs == (15,)

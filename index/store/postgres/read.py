@@ -7,6 +7,7 @@ Lexical and article-level text search are in lexical.py.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import threading
@@ -68,6 +69,11 @@ class Generation:
                                             f"{one_line(err)}") from None
                 except DatabaseUnavailable as err:
                     raise BriefingError(str(err)) from None
+                except psycopg.Error as err:  # e.g. a table gone: the schema was dropped
+                    with contextlib.suppress(psycopg.Error):
+                        self.conn.rollback()
+                    raise BriefingError(f"the index database refused a query: "
+                                        f"{one_line(err)}") from None
         raise AssertionError("unreachable")
 
     def close(self) -> None:
