@@ -74,9 +74,8 @@ def correct(surface: Sequence[str], stemmed: Sequence[str], lexical: LexicalSear
         if not suspects:
             return unchanged
         meant = _nearest(suspects, lexical)
-    except BriefingError:
-        log.warning("misspelt words left as typed: the vocabulary could not be read",
-                    exc_info=True)
+    except BriefingError as err:  # the database went away: the question is still asked
+        log.warning("misspelt words left as typed: the vocabulary could not be read (%s)", err)
         return unchanged
     if not meant:
         return unchanged

@@ -238,3 +238,15 @@ def test_a_removed_feed_article_is_not_brought_back_by_its_feed(in_process, corp
         assert [a["title"] for a in listed if a["article"].startswith("feeds/")] == [
             "Tahoe water clearest in 20 years"]
         assert article_id not in [a["article"] for a in listed]
+
+
+@pytest.mark.parametrize("command", [["ask", "Why did Erdoğan approve Sweden?"], ["sources"],
+                                     ["remove", "grain"]])
+def test_an_unreachable_database_is_one_line(command, tmp_path):
+    """The pointer's warning came first, then the same error again: two lines."""
+    env = {**os.environ, "BRIEFING_INDEX_DIR": str(tmp_path / "index"),
+           "BRIEFING_DATABASE_URL": "postgresql://nobody@/postgres?host=/nonexistent-socket-dir"}
+    result = run(command, env)
+    assert result.returncode != 0
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+    assert result.stderr.startswith("briefing: cannot connect to the database")

@@ -75,7 +75,10 @@ class PgPointer:
                 ).fetchone()
                 self._identity = tuple(row) if row else None
             except (psycopg.Error, DatabaseUnavailable) as err:
-                log.warning("cannot read the index pointer: %s", one_line(err))
+                # While serving, the log says the database went away; before any generation
+                # was read, the caller's error says it (the command line's one line).
+                (log.warning if self._identity is not None else log.debug)(
+                    "cannot read the index pointer: %s", one_line(err))
                 self._checked = now + RETRY_S - POLL_S  # questions must not wait on it
                 if self._conn is not None:
                     self._conn.close()
