@@ -43,6 +43,7 @@ from index import (
     InvalidQuestion,
     ReindexReport,
     Scope,
+    check_corpus_folder,
 )
 
 log = logging.getLogger("briefing")
@@ -292,6 +293,10 @@ def progress_bar(label: str, unit: str = "passage"):
 def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
     index = open_index(settings)
     corpus = args.corpus or settings.corpus_dir
+    if args.corpus is not None:
+        # A database reindexes what it stores without a folder, but a folder named on
+        # purpose and missing is a typo, not a request to import nothing.
+        check_corpus_folder(args.corpus)
     built_from = index.corpus_folder()
     if built_from is not None and built_from != corpus.resolve():
         print(f"briefing: the index was built from {built_from}; it will now hold the articles "

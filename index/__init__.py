@@ -31,7 +31,7 @@ from index.errors import (
     NothingIndexed,
     ReindexRunning,
 )
-from index.ingest.articles import Article
+from index.ingest.articles import Article, check_corpus_folder
 from index.ingest.embedding import Embedder
 from index.ingest.reindex import (
     Progress,
@@ -63,7 +63,8 @@ __all__ = [
     "DigestEntry", "Hit", "IndexCorrupt", "IndexMismatch", "IndexMissing", "IndexNotWritable",
     "InvalidQuestion", "NOTHING_INDEXED", "NothingIndexed", "ReindexReport", "ReindexRunning",
     "Removal",
-    "Summary", "Scope", "Story", "StoryArticle", "SummarySentence", "Turn", "check_question",
+    "Summary", "Scope", "Story", "StoryArticle", "SummarySentence", "Turn", "check_corpus_folder",
+    "check_question",
 ]
 
 log = logging.getLogger(__name__)

@@ -47,6 +47,15 @@ class Skipped:
     reason: str
 
 
+def check_corpus_folder(corpus_dir: Path | str) -> Path:
+    """`corpus_dir` as a Path; raises CorpusMissing, saying why, unless it is a folder."""
+    corpus_dir = Path(corpus_dir)
+    if not corpus_dir.is_dir():
+        raise CorpusMissing(f"corpus directory {corpus_dir} " + (
+            "is a file, not a folder" if corpus_dir.exists() else "does not exist"))
+    return corpus_dir
+
+
 def read_corpus(corpus_dir: Path, max_bytes: int | None = None
                 ) -> tuple[list[Article], list[Skipped]]:
     """Read every article file under `corpus_dir`, skipping (and naming) bad ones.
@@ -55,10 +64,7 @@ def read_corpus(corpus_dir: Path, max_bytes: int | None = None
     to embed and crowd every answer. Skips are logged at INFO only: the reindex report names
     each one, and `briefing reindex` and the bot's /reindex reply show that report.
     """
-    corpus_dir = Path(corpus_dir)
-    if not corpus_dir.is_dir():
-        raise CorpusMissing(f"corpus directory {corpus_dir} " + (
-            "is a file, not a folder" if corpus_dir.exists() else "does not exist"))
+    corpus_dir = check_corpus_folder(corpus_dir)
     articles: list[Article] = []
     skipped: list[Skipped] = []
     seen: dict[str, str] = {}

@@ -250,3 +250,13 @@ def test_an_unreachable_database_is_one_line(command, tmp_path):
     assert result.returncode != 0
     assert len(result.stderr.splitlines()) == 1, result.stderr
     assert result.stderr.startswith("briefing: cannot connect to the database")
+
+
+def test_reindex_of_a_named_folder_that_is_missing_is_an_error_with_a_database_too(
+        database_env, tmp_path):
+    """A database reindexes what it stores when its default folder is missing, but a
+    `--corpus` typo succeeded silently ("Nothing changed")."""
+    result = run(["reindex", "--corpus", str(tmp_path / "no-such-folder")], database_env)
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr == (f"briefing: corpus directory {tmp_path / 'no-such-folder'} does "
+                             "not exist\n")
