@@ -220,6 +220,13 @@ class BriefingIndex:
         return [Removal(o.article, True) if not o.removed and not o.error
                 and o.article in indexed else o for o in outcomes]
 
+    def readmit(self, article_ids: Sequence[str]) -> None:
+        """Articles added again on purpose (/add): a database that remembers their texts as
+        removed (so that another process's folder does not bring them back) forgets that."""
+        store = self.backend.corpus()
+        if store is not None:
+            store.readmit(article_ids)
+
     def _serve_newest(self) -> None:
         with self._load_lock:
             pointer = self.backend.pointer().identity(fresh=True)

@@ -185,6 +185,7 @@ class Admin(commands.Cog):
         path, article, new = await asyncio.to_thread(
             save_article, self.bot.settings.corpus_dir, raw, suffix, source, name)
         log.info("added %s as %s", source or "an attachment", path.name)
+        await asyncio.to_thread(self.bot.index.readmit, [path.stem])  # even if removed before
         outcome = await self.reindex_or_explain()
         text = outcome if isinstance(outcome, str) else render.reindex_text(outcome)
         done = "Added" if new else "Already in the corpus, the same text:"

@@ -117,6 +117,11 @@ def _with_stored(store: ArticleStore, corpus_dir: Path, max_article_bytes: int |
         articles, skipped = read_corpus(corpus_dir, max_article_bytes)
     else:
         articles, skipped = [], []
+    for article_id in sorted(gone := store.removed(articles)):
+        path = next(a.path for a in articles if a.id == article_id)
+        skipped.append(Skipped(path, "removed from the corpus earlier (`briefing remove`, "
+                                     "/remove): delete this file, or change it to index it again"))
+    articles = [a for a in articles if a.id not in gone]
     # An article the backend cannot index is never stored: one such failed every reindex.
     refused = store.unindexable(articles)
     folder_refused = {a.id: Skipped(a.path, refused[a.id]) for a in articles if a.id in refused}

@@ -180,7 +180,17 @@ class ArticleStore(Protocol):
         ...
 
     def remove(self, article_ids: Sequence[str]) -> list[str]:
-        """Forget these articles; returns those of `article_ids` that were stored."""
+        """Forget these articles, remembering their texts as removed; returns those of
+        `article_ids` that were stored."""
+        ...
+
+    def removed(self, articles: Sequence[Article]) -> set[str]:
+        """The ids of `articles` removed earlier with the same text: another process's
+        folder still holding the file must not bring them back."""
+        ...
+
+    def readmit(self, article_ids: Sequence[str]) -> None:
+        """Forget that these articles were removed (they were added again on purpose)."""
         ...
 
 

@@ -213,6 +213,33 @@ def test_the_database_keeps_an_article_whose_file_is_deleted(corpus_copy, embedd
     assert index.reindex(tmp_path / "missing").removed == ["grain", "whales"]
 
 
+def test_a_removed_article_stays_removed_when_another_folder_still_holds_it(
+        corpus_copy, embedder, postgres_url, tmp_path):
+    """Two processes (machines) share a database, each with its own corpus folder: an
+    article removed by one came back at the other's next reindex, from its copy of the file.
+    The same text stays out (named in the report); a changed text, or one added again on
+    purpose (/add readmits it), is indexed."""
+    index = BriefingIndex(fresh_database(postgres_url), embedder=embedder)
+    other = tmp_path / "other"
+    other.mkdir()
+    for folder in (corpus_copy, other):
+        (folder / "grain.md").write_text(GRAIN, "utf-8")
+    index.reindex(corpus_copy)
+    assert [o.removed for o in index.remove_articles(corpus_copy, ["grain"])] == [True]
+    assert index.reindex(corpus_copy).removed == ["grain"]
+
+    elsewhere = index.reindex(other)
+    assert not elsewhere.added and [s.path for s in elsewhere.skipped] == ["grain.md"]
+    assert elsewhere.skipped[0].reason.startswith("removed from the corpus earlier")
+    assert all(h.article != "grain" for h in index.ask(GRAIN_Q, k=10).hits)
+
+    index.readmit(["grain"])
+    assert index.reindex(other).added == ["grain"]
+    index.remove_articles(other, ["grain"])
+    (corpus_copy / "grain.md").write_text(GRAIN.replace("in July", "in late July"), "utf-8")
+    assert index.reindex(corpus_copy).changed == ["grain"]  # a new text of it
+
+
 # Where an exception is raised from inside each backend's write, after the new generation's
 # data is in place and before it is made current.
 _INSIDE_WRITE = {"local": "index.store.snapshot._point_at",

@@ -116,18 +116,52 @@ class PgArticleStore:
                 in rows]
 
     def remove(self, article_ids: Sequence[str]) -> list[str]:
-        """Forget these articles; returns those of `article_ids` that were stored (an id is
-        matched as stored, NULs as U+FFFD)."""
+        """Forget these articles, remembering each text as removed (see `removed`); returns
+        those of `article_ids` that were stored (an id is matched as stored, NULs as U+FFFD)."""
         given = {clean(i): i for i in article_ids}
         if not given:
             return []
+        s = sql.Identifier(self._schema)
         try:
-            with self._connect() as conn:
-                removed = conn.execute(
-                    sql.SQL("DELETE FROM {}.corpus WHERE id = ANY(%s) RETURNING id").format(
-                        sql.Identifier(self._schema)), (list(given),)).fetchall()
+            with self._connect() as conn, conn.transaction():
+                removed = conn.execute(sql.SQL(
+                    "DELETE FROM {}.corpus WHERE id = ANY(%s) RETURNING id, content_hash")
+                    .format(s), (list(given),)).fetchall()
+                if removed:
+                    conn.cursor().executemany(sql.SQL(
+                        "INSERT INTO {}.removed (id, content_hash) VALUES (%s, %s)"
+                        " ON CONFLICT (id) DO UPDATE SET content_hash = EXCLUDED.content_hash,"
+                        " removed_at = now()").format(s), removed)
         except psycopg.Error as err:
             raise DatabaseUnavailable(f"cannot remove articles in the {describe(self._url)}: "
                                       f"{one_line(err)}") from None
         held = {row[0] for row in removed}
         return [original for stored, original in given.items() if stored in held]
+
+    def removed(self, articles: Sequence[Article]) -> set[str]:
+        """The ids of `articles` removed earlier with this very text (a changed text is a new
+        article); a reindex leaves them out."""
+        keys = {clean(a.id): a for a in articles}
+        if not keys:
+            return set()
+        try:
+            with self._connect() as conn:
+                rows = conn.execute(sql.SQL(
+                    "SELECT id, content_hash FROM {}.removed WHERE id = ANY(%s)").format(
+                    sql.Identifier(self._schema)), (list(keys),)).fetchall()
+        except psycopg.Error as err:
+            raise DatabaseUnavailable(f"cannot read removed articles in the "
+                                      f"{describe(self._url)}: {one_line(err)}") from None
+        return {keys[i].id for i, digest in rows if clean(keys[i].content_hash) == digest}
+
+    def readmit(self, article_ids: Sequence[str]) -> None:
+        """Forget that these articles were removed: added again on purpose (/add)."""
+        if not article_ids:
+            return
+        try:
+            with self._connect() as conn:
+                conn.execute(sql.SQL("DELETE FROM {}.removed WHERE id = ANY(%s)").format(
+                    sql.Identifier(self._schema)), ([clean(i) for i in article_ids],))
+        except psycopg.Error as err:
+            raise DatabaseUnavailable(f"cannot record an added article in the "
+                                      f"{describe(self._url)}: {one_line(err)}") from None

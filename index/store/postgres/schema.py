@@ -19,6 +19,8 @@ Layout (all in one schema, `briefing` by default)::
                     and whole articles ('a'), from ts_stat at write time
     corpus          the article texts themselves, by article id (corpus.py): what a reindex
                     indexes, whichever process runs it; outside any generation
+    removed         articles removed from the corpus (id, the text's content hash): another
+                    process's folder still holding that text does not bring it back
 
 Stored once, shared by every generation that holds them: an incremental reindex that changes
 one article inserts (and adds to the HNSW graph) only that article's passages.
@@ -29,7 +31,7 @@ from __future__ import annotations
 import psycopg
 from psycopg import sql
 
-SCHEMA_VERSION = 3  # 2: the corpus table; 3: generations.replaced_at
+SCHEMA_VERSION = 4  # 2: the corpus table; 3: generations.replaced_at; 4: removed
 DIMENSION = 384
 HNSW_M = 16
 HNSW_EF_CONSTRUCTION = 64
@@ -80,6 +82,9 @@ CREATE TABLE IF NOT EXISTS {s}.corpus (
     id text PRIMARY KEY, path text NOT NULL, title text NOT NULL, source text NOT NULL,
     published text NOT NULL, body text NOT NULL, paragraphs jsonb NOT NULL,
     content_hash text NOT NULL, saved_at timestamptz NOT NULL DEFAULT now());
+CREATE TABLE IF NOT EXISTS {s}.removed (
+    id text PRIMARY KEY, content_hash text NOT NULL,
+    removed_at timestamptz NOT NULL DEFAULT now());
 CREATE INDEX IF NOT EXISTS gen_passages_key ON {s}.gen_passages (key, generation);
 CREATE INDEX IF NOT EXISTS gen_passages_article ON {s}.gen_passages (generation, article);
 CREATE INDEX IF NOT EXISTS gen_articles_key ON {s}.gen_articles (key);
