@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 
 import discord
 from discord import app_commands
@@ -16,7 +17,7 @@ from bot.errors import UserError
 from bot.feed_cli import find_feed, normalise_feed_url
 from bot.feeds.options import poll_options
 from bot.feeds.poll import NewArticle, Poller, PollReport
-from bot.feeds.post import post_text
+from bot.feeds.post import backlog_text, post_text
 from bot.feeds.store import Feed, FeedStore
 from index import BriefingError
 
@@ -103,21 +104,31 @@ class Feeds(commands.Cog):
         return guild.id if guild is not None else None
 
     async def _post(self, articles: list[NewArticle]) -> None:
-        for article in articles[:MAX_POSTS_PER_POLL]:
-            channel = self.bot.get_channel(article.channel_id)
-            if not isinstance(channel, discord.abc.Messageable):
-                log.warning("feed channel %s is gone", article.channel_id)
-                continue
+        """The newest new items (up to MAX_POSTS_PER_POLL), oldest first so that the channel
+        reads in time order; what a feed held when it was added is one line, not a flood."""
+        backlog = Counter((a.feed, a.channel_id) for a in articles if a.backlog)
+        for (feed, channel_id), count in backlog.items():
+            await self._send(channel_id, backlog_text(feed, count))
+        fresh = [a for a in articles if not a.backlog][:MAX_POSTS_PER_POLL]
+        for article in reversed(fresh):  # the poll lists them newest first
             try:
                 summary = await asyncio.to_thread(self.bot.index.summarize, article.article, 1)
                 sentence = summary.sentences[0] if summary.sentences else None
             except BriefingError as err:
                 log.warning("no key sentence for %s: %s", article.article, err)
                 sentence = None
-            try:
-                await channel.send(post_text(article.title, article.source, sentence))
-            except discord.HTTPException:
-                log.warning("could not post %s", article.article, exc_info=True)
+            await self._send(article.channel_id,
+                             post_text(article.title, article.source, sentence))
+
+    async def _send(self, channel_id: int | None, text: str) -> None:
+        channel = self.bot.get_channel(channel_id) if channel_id else None
+        if not isinstance(channel, discord.abc.Messageable):
+            log.warning("feed channel %s is gone", channel_id)
+            return
+        try:
+            await channel.send(text)
+        except discord.HTTPException:
+            log.warning("could not post in feed channel %s", channel_id, exc_info=True)
 
     @tasks.loop(seconds=60)
     async def poll_due_feeds(self) -> None:

@@ -55,6 +55,7 @@ class NewArticle:
     source: str
     channel_id: int | None
     post: bool
+    backlog: bool = False  # in the feed when it was first polled: indexed, not posted one by one
 
 
 @dataclass
@@ -175,9 +176,11 @@ class Poller:
         moment = datetime.fromtimestamp(now, UTC)
         parsed = await asyncio.to_thread(parse_feed, response.body or b"", response.url, moment)
         items = await asyncio.to_thread(self._candidates, feed, parsed.items, moment)
+        backlog = not await asyncio.to_thread(self.store.has_items, feed.url)
         pages = await self._fetch_pages([dedupe.clean_url(item.link) for item in items])
         for item, page in zip(items, pages, strict=True):
-            await asyncio.to_thread(self._take, feed, item, page, moment, report, near)
+            await asyncio.to_thread(self._take, feed, item, page, moment, report, near,
+                                    backlog)
         await asyncio.to_thread(self.store.polled, feed.url, next_poll=done,
                                 etag=response.etag, last_modified=response.last_modified)
 
@@ -209,7 +212,8 @@ class Poller:
         return list(await asyncio.gather(*(one(url) for url in urls)))
 
     def _take(self, feed: Feed, item: FeedItem, page: tuple[bytes, str] | None,
-              moment: datetime, report: PollReport, near: dedupe.NearDuplicates) -> None:
+              moment: datetime, report: PollReport, near: dedupe.NearDuplicates,
+              backlog: bool = False) -> None:
         """Save one item as a new article, replace its earlier version, or record it as a
         duplicate or as skipped (in a worker thread: it reads and writes the store and the
         corpus folder; items are taken one at a time). An item whose article was removed
@@ -266,7 +270,7 @@ class Poller:
         self.store.add_item(feed.url, guid, url, article, text.title, fingerprint, ARTICLE,
                             dedupe.to_bytes(minhash))
         report.new.append(NewArticle(feed.url, article, text.title, url, feed.channel_id,
-                                     feed.post))
+                                     feed.post, backlog))
 
     @staticmethod
     def _passes_filters(feed: Feed, title: str, body: str) -> bool:

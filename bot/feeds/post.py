@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot import render
+from bot.wording import counted
 from index import SummarySentence
 
 
@@ -21,3 +22,10 @@ def post_text(title: str, source: str, sentence: SummarySentence | None) -> str:
     room = render.CONTENT_LIMIT - len(head) - 20
     quote = render.clip(render.inert(sentence.text), room)
     return f"{head}\n> {quote} (¶{sentence.paragraph})"
+
+
+def backlog_text(feed_url: str, count: int) -> str:
+    """What a newly followed feed's first poll posts instead of every item it already held."""
+    return (f"Now following {render.inert(render.clip(feed_url, 300))}: "
+            f"{counted(count, 'recent item')} indexed (ask about them, or see /digest show). "
+            "New items will be posted here as they appear.")

@@ -181,6 +181,12 @@ class FeedStore:
                     " last_modified = COALESCE(?, last_modified) WHERE url = ?",
                     (next_poll, now, etag, last_modified, url))
 
+    def has_items(self, feed_url: str) -> bool:
+        """Whether any item of this feed was seen before (else its next items are the
+        backlog it held when it was added)."""
+        return self._db.row("SELECT 1 FROM items WHERE feed_url = ? LIMIT 1",
+                            (feed_url,)) is not None
+
     def find_item(self, guid: str, url: str, feed_url: str | None = None) -> ItemRow | None:
         """The item seen before with this guid, else with this (normalised) URL; only among
         the items of `feed_url` when given."""

@@ -34,22 +34,38 @@ def test_feed_commands_are_refused_without_manage_server(run, tmp_path):
 
 
 def test_added_feed_is_polled_indexed_and_posted_without_any_possible_ping(run):
+    """What the feed held when added is one line (it posted up to 20 old items); an item
+    published after that is posted with its key sentence, and can ping no one."""
     with FeedServer() as site:
-        site.pages("tugboats", "tahoe")
-        items = [Item("tugboats", "/news/tugboats.html", guid="1", title=HOSTILE_TITLE,
-                      published=datetime.now(UTC) - timedelta(hours=1))]
+        site.pages("tugboats", "tahoe", "copper")
+        items = [Item("tahoe", "/news/tahoe.html", guid="0", title="Tahoe snow",
+                      published=datetime.now(UTC) - timedelta(hours=5))]
         site.text("/rss.xml", lambda: rss(items, site.base), "application/rss+xml")
         url = site.base + "/rss.xml"
 
         async def scenario(h: Harness) -> None:
             channel = h.server.channel_id
+            posts = f"/channels/{channel}/messages"
             sent = await h.server.send_interaction(
                 "feed", {"add": {"url": url, "channel": channel}}, user="admin")
             reply = await h.server.wait_for(lambda c: c.path == sent.callback_path)
             assert reply.json["data"]["content"].startswith("Following ")
+            backlog = await h.server.wait_for(
+                lambda c: c.method == "POST" and c.path == posts, timeout=90)
+            assert backlog.json["content"].startswith("Now following http") and (
+                ": 1 recent item indexed" in backlog.json["content"])
+            items[:0] = [Item("copper", "/news/copper.html", guid="2", title="Copper strike ends",
+                              published=datetime.now(UTC) - timedelta(minutes=10)),
+                         Item("tugboats", "/news/tugboats.html", guid="1", title=HOSTILE_TITLE,
+                              published=datetime.now(UTC) - timedelta(hours=1))]
+            start = len(h.server.calls)
+            await h.bot.get_cog("Feeds").poll_once(due_only=False)
             post = await h.server.wait_for(
-                lambda c: c.method == "POST" and c.path == f"/channels/{channel}/messages",
-                timeout=90)
+                lambda c: c.method == "POST" and c.path == posts, timeout=90, start=start)
+            later = await h.server.wait_for(  # posted in time order: the older item first
+                lambda c: c.method == "POST" and c.path == posts and c is not post, timeout=90,
+                start=start)
+            assert "Copper strike ends" in later.json["content"]
             assert post.json["allowed_mentions"] == {"parse": []}
             content = post.json["content"]
             assert "@everyone" in content  # shown, but inert ...
