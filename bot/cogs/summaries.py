@@ -180,6 +180,10 @@ class Summaries(commands.Cog):
             try:
                 digest = await asyncio.to_thread(self.bot.index.digest, claimed.since(now),
                                                  limit=DIGEST_STORIES)
+                if not digest.entries:  # a quiet day: no "nothing new" post every day
+                    log.info("no new articles for the digest of server %s; not posted",
+                             schedule.guild_id)
+                    continue
                 await channel.send(embed=render.digest_embed(digest))
             except (discord.Forbidden, discord.NotFound) as err:  # not a passing failure
                 log.warning("cannot post the digest in channel %s (%s); trying again at the "

@@ -198,3 +198,29 @@ def test_a_digest_the_bot_may_not_post_is_tried_again_at_the_next_slot_not_every
     [(last_posted,)] = sqlite3.connect(tmp_path / "schedules.sqlite").execute(
         "SELECT last_posted FROM schedules").fetchall()
     assert datetime.fromisoformat(last_posted) < datetime.now(UTC) - timedelta(days=1)
+
+
+def test_a_scheduled_digest_with_nothing_new_is_not_posted(run, tmp_path):
+    """On a quiet day the channel got "No articles were indexed since …" every day."""
+    from index import Digest
+
+    async def scenario(h: Harness) -> None:
+        h.bot.index.digest = lambda since, **_: Digest(since, (), 0)  # nothing indexed since
+        sent = await h.server.send_interaction(
+            "digest", {"schedule": {"channel": h.server.channel_id, "time": "08:00"}})
+        await h.server.wait_for(lambda c: c.path == sent.callback_path)
+        with sqlite3.connect(tmp_path / "schedules.sqlite") as db:
+            db.execute("UPDATE schedules SET last_posted = ?",
+                       ((datetime.now(UTC) - timedelta(days=2)).isoformat(),))
+        for _ in range(50):  # until the due digest was claimed
+            await asyncio.sleep(0.1)
+            with sqlite3.connect(tmp_path / "schedules.sqlite") as db:
+                [(posted,)] = db.execute("SELECT last_posted FROM schedules").fetchall()
+            if datetime.fromisoformat(posted) > datetime.now(UTC) - timedelta(hours=1):
+                break
+        else:
+            raise AssertionError("the digest never came due")
+        await asyncio.sleep(0.5)
+        assert not [m for m in h.server.public_messages() if m["embeds"]]  # the reply only
+
+    run(scenario, digest_check_s=0.2)
