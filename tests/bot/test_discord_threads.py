@@ -357,3 +357,28 @@ def test_without_thread_permissions_the_clicker_is_told_what_the_bot_needs(run, 
             "Create Public Threads and Send Messages in Threads" in reply["content"])
 
     run(scenario)  # and no ERROR logged: the bot was refused, nothing broke
+
+
+def test_a_scoped_conversation_whose_articles_were_removed_says_how_to_go_on(run, corpus_copy):
+    from index.ingest.corpus import to_markdown
+    from tests.bot.feed_server import STORIES
+
+    title, paragraphs = STORIES["tugboats"]
+    (corpus_copy / "tugboats.md").write_text(
+        to_markdown(title, "https://harbour.example/tugs", "2025-03-03", "\n\n".join(paragraphs)),
+        "utf-8")
+
+    async def scenario(h: Harness) -> None:
+        await h.bot.get_cog("Admin").reindex()
+        scoped = await ask(h, "Where are hydrogen tugboats being trialled?",
+                           source="harbour.example")
+        assert scoped["embeds"][0]["fields"][0]["name"].startswith("1. " + title)
+        (corpus_copy / "tugboats.md").unlink()
+        await h.bot.get_cog("Admin").reindex()
+        reply = await say(h, "who built them?", h.server.channel_id, reply_to=scoped["id"])
+        assert reply["content"].startswith("This conversation is limited to articles that are "
+                                           "no longer indexed (No indexed article or outlet is")
+        assert reply["content"].endswith("Ask a new question, outside this conversation, to "
+                                         "search every article.")
+
+    run(scenario)
