@@ -24,7 +24,7 @@ from bot.feeds.store import ARTICLE, Feed, FeedStore
 from bot.schedules import ScheduleStore
 from bot.settings import Settings
 from bot.statedb import StateDB, StateUnavailable, describe, scrub
-from index import Digest, Turn
+from index import Digest, DigestEntry, Turn
 from tests.postgres import fresh_database
 from tests.support import ROOT
 
@@ -272,7 +272,8 @@ def bot_process(tmp_path, state_url: str | None, posts: list[str], fail: bool = 
     from bot.cogs.summaries import Summaries
 
     settings = Settings(schedules_db=tmp_path / "schedules.sqlite", database_url=state_url)
-    index = SimpleNamespace(digest=lambda since, limit: Digest(since, (), 0),
+    entry = DigestEntry("a", "Harbour closed", "", "2026-12-01T08:00:00+00:00", ())
+    index = SimpleNamespace(digest=lambda since, limit: Digest(since, (entry,), 1, 1),
                             max_question_chars=settings.max_question_chars)
     bot = SimpleNamespace(settings=settings, index=index, holds_guild=lambda _: True,
                           get_channel=lambda _: Channel(posts, fail))
