@@ -3,6 +3,7 @@
 With `--json`, each input line is `{"thread": "<any id>", "text": "<message>"}`; lines with the
 same thread form one conversation, in order. Each output line is the `ask --json` object plus
 "thread", one per input line, in order; an unusable line gets `"answered": false` and "error".
+The text "/new" starts that thread over, as in the terminal: its line gets `"started_over": true`.
 """
 
 from __future__ import annotations
@@ -36,6 +37,13 @@ class Conversations:
             self._threads.popitem(last=False)
         return answer
 
+    def forget(self, thread: str) -> None:
+        """Start `thread` over: its next message is a first question."""
+        self._threads.pop(thread, None)
+
+
+NEW = "/new"  # typed as a message, starts the conversation over
+
 
 def chat_json(index: BriefingIndex, lines: Iterable[str], k: int,
               scope: Scope | None = None) -> int:
@@ -53,7 +61,11 @@ def chat_json(index: BriefingIndex, lines: Iterable[str], k: int,
                 raise BriefingError('"text" must be a string')
             # Any JSON value names a thread, and is given back as it came: 7 and "7" differ.
             key = json.dumps(thread, sort_keys=True)
-            out = answer_json(conversations.ask(index, key, text, k, scope))
+            if text.strip() == NEW:
+                conversations.forget(key)
+                out = {"question": text, "answered": False, "hits": [], "started_over": True}
+            else:
+                out = answer_json(conversations.ask(index, key, text, k, scope))
         except (BriefingError, ValueError) as err:
             status = 1
             reason = str(err) if isinstance(err, BriefingError) else f"not JSON: {err}"
@@ -78,7 +90,7 @@ def chat_prompt(index: BriefingIndex, k: int, scope: Scope | None = None) -> int
             return 0
         if not text.strip():
             return 0
-        if text.strip() == "/new":
+        if text.strip() == NEW:
             thread += 1
             continue
         try:

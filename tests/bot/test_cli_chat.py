@@ -68,6 +68,18 @@ def test_chat_json_gives_one_line_per_input_line_with_errors_in_band(env):
     assert out[5]["answered"] and "error" not in out[5]
 
 
+def test_chat_json_new_starts_a_thread_over_as_in_the_terminal(env):
+    """"/new" was answered as a question, and the thread kept its context."""
+    result = run(["chat", "--json", "-"], env, lines(
+        {"thread": "a", "text": "Why did Erdoğan approve Sweden's NATO bid?"},
+        {"thread": "a", "text": " /new "},
+        {"thread": "a", "text": "when did he send it to parliament?"}))
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert out[1] == {"question": " /new ", "answered": False, "hits": [],
+                      "started_over": True, "thread": "a"}
+    assert not out[2]["answered"]  # the pronouns mean nothing in a new conversation
+
+
 def test_chat_prompt_keeps_the_conversation_until_new(env):
     result = run(["chat"], env, "Why did Erdoğan approve Sweden's NATO bid?\n"
                                 "when did he send it to parliament?\n/new\n"
