@@ -14,11 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import numpy as np
 
 from index.errors import ArticleNotFound
+from index.ingest.dates import article_date, published_date
 from index.ingest.embedding import Embedder
 from index.ingest.splitting import word_count
 from index.spans import SummarySentence
@@ -62,8 +63,10 @@ class DigestEntry:
 
     @property
     def date(self) -> str:
-        """The date to show: the published date when the article has one, else when indexed."""
-        return self.published or self.indexed_at[:10]
+        """The date to show (YYYY-MM-DD): the published date when the article's can be read
+        ("yesterday" or "2023-02-30" cannot), else the day it was indexed, as /stories shows."""
+        day = article_date(self.published, self.indexed_at)
+        return day.isoformat() if day else self.indexed_at[:10]
 
 
 @dataclass(frozen=True)
@@ -84,12 +87,14 @@ def as_utc(moment: datetime) -> datetime:
 
 
 def indexed_since(records: Iterable[ArticleRecord], since: datetime) -> list[ArticleRecord]:
-    """The records indexed at or after `since`, newest first (ties in id order)."""
+    """The records indexed at or after `since`, newest first: articles of one reindex share
+    their index time, so among them the latest published comes first (then id order)."""
     since = as_utc(since)
     recent = [(indexed, r) for r in records
               if (indexed := _parse_time(r.indexed_at)) is not None and indexed >= since]
     recent.sort(key=lambda pair: pair[1].id)
-    recent.sort(key=lambda pair: pair[0], reverse=True)
+    recent.sort(key=lambda pair: (pair[0], published_date(pair[1].published) or date.min),
+                reverse=True)
     return [r for _, r in recent]
 
 

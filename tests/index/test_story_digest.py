@@ -105,3 +105,21 @@ def test_pick_never_takes_a_near_duplicate_even_when_it_is_most_relevant():
     assert mmr(np.array([1.0, 0.9, 0.1]), vectors @ vectors.T, 3, same=SAME_FACT) == [0, 2]
     assert mmr(np.array([1.0, 0.9, 0.1]), vectors @ vectors.T, 3,
                available=np.array([False, True, True])) == [1, 2]
+
+
+def test_one_reindex_lists_the_latest_published_first_and_shows_dates_it_can_read(
+        tmp_path, embedder):
+    """Articles of one reindex share their index time: the digest listed them by file name
+    and showed a published text it could not read ("yesterday") as it was."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name, key, day in (("a-copper", "copper", "2015-04-01"),
+                           ("b-estonia", "estonia", "2015-04-05"),
+                           ("c-tahoe", "tahoe", "yesterday")):
+        write(corpus, name, STORIES[key][0], f"https://{key}.example/x", day, STORIES[key][1])
+    index = BriefingIndex(tmp_path / "index", embedder=embedder)
+    index.reindex(corpus)
+    digest = index.digest(datetime(2000, 1, 1))
+    indexed_day = index.sources()[0].indexed_at[:10]
+    assert [(e.article, e.date) for e in digest.entries] == [
+        ("b-estonia", "2015-04-05"), ("a-copper", "2015-04-01"), ("c-tahoe", indexed_day)]
