@@ -92,7 +92,8 @@ def choose(texts: Sequence[str], vectors: np.ndarray, paragraphs: Sequence[int],
     `vectors` are the sentences' normalised embeddings and `paragraphs` their paragraph numbers.
     A paragraph gives at most ceil(k / paragraphs) sentences while others still have some to
     give; a sentence repeating a chosen one (cosine REPEAT or more: boilerplate closing every
-    paragraph) is never chosen, so fewer than `k` come back only when the rest repeat.
+    paragraph) is never chosen, nor a line that is not a sentence (a heading, a byline) when
+    there are sentences, so fewer than `k` can come back.
     """
     n = len(texts)
     k = min(k, n)
@@ -107,7 +108,7 @@ def choose(texts: Sequence[str], vectors: np.ndarray, paragraphs: Sequence[int],
     taken: Counter[int] = Counter()
     covered: set[str] = set()
     redundancy = np.zeros(n)
-    available = np.ones(n, dtype=bool)
+    available = salience.sentences_proper(texts)
     chosen: list[int] = []
     for _ in range(k):
         relevance = base + weights.coverage * salience.coverage_gain(tokens, concepts,
@@ -135,9 +136,9 @@ def summarize_body(body: str, paragraphs: Sequence[tuple[int, int]], embedder: E
     """The `k` summary sentences of a body with the given paragraph spans, in article order,
     citing `article` and `title` (see `body_sentences`)."""
     sentences = body_sentences(body, paragraphs, article=article, title=title)
-    if len(sentences) <= k:
-        return sentences
-    texts = [s.text for s in sentences]
+    if not sentences:
+        return []
+    texts = [s.text for s in sentences]  # all of them, when no more than k, but none twice
     picks = choose(texts, embedder.embed(texts), [s.paragraph for s in sentences], k, weights)
     return [sentences[i] for i in picks]
 

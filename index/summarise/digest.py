@@ -152,7 +152,8 @@ def story_sentences(snapshot: Snapshot, embedder: Embedder, articles: Sequence[s
     # Across reports, a sentence central to the whole story beats each report's own lede
     # (a byline or dateline is a report's first sentence too, and is never a key sentence).
     scores = np.concatenate(relevance) + STORY_CENTRALITY * salience.centrality(matrix)
-    available = np.array([word_count(s.text) >= DEFAULT_WEIGHTS.shortest for s in candidates])
+    available = salience.sentences_proper([s.text for s in candidates]) & np.array(
+        [word_count(s.text) >= DEFAULT_WEIGHTS.shortest for s in candidates])
     if not available.any():
         available[:] = True
     seen = [found[1] for a in earlier

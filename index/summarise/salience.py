@@ -77,3 +77,18 @@ def length_penalty(word_counts: Sequence[int], shortest: int, longest: int) -> n
 def quotation(texts: Sequence[str]) -> np.ndarray:
     """1 for a sentence with quotation marks (someone's words rather than the news), else 0."""
     return np.array([1.0 if _QUOTE_MARK.search(t) else 0.0 for t in texts])
+
+
+def sentences_proper(texts: Sequence[str]) -> np.ndarray:
+    """Which texts read as sentences, not as a Markdown heading or table row or a line that
+    does not end as a sentence does (a byline, a dateline, a time stamp, a list fragment),
+    which open many articles where the position prior favours them; all of them when none
+    does (an article of headings still gets a summary)."""
+    proper = np.array([bool(_SENTENCE_END.search(t)) and not t.lstrip().startswith(("#", "|"))
+                       for t in texts], dtype=bool)
+    return proper if proper.any() else np.ones(len(texts), dtype=bool)
+
+
+# A full stop, question or exclamation mark or an ellipsis, then any closing quotes, brackets
+# or Markdown emphasis.
+_SENTENCE_END = re.compile(r"[.!?…][\s\"'”’)\]*_]*$")

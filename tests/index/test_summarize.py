@@ -228,3 +228,24 @@ def test_a_summary_row_without_article_and_highlight_texts_is_named(tmp_path, ro
                     "utf-8")
     with pytest.raises(BriefingError, match=r"rows.jsonl, line 2: not a JSON object with the"):
         read_rows(rows)
+
+
+def test_a_summary_leaves_out_headings_bylines_and_datelines_and_says_nothing_twice(embedder):
+    """The position prior put "## Storm Maysak" and "Updated 10:42 AM ET…" before the lede;
+    an article with no more sentences than asked was returned whole, repeats included."""
+    from index.ingest.articles import paragraph_spans
+    from index.summarise.article import summarize_body
+
+    body = ("## Storm Maysak\n\nBy Jane Doe, Associated Press\n\n"
+            "Updated 10:42 AM ET, Fri April 3, 2015\n\n"
+            "Tropical Storm Maysak weakened as it approached the Philippines on Friday.\n\n"
+            "More than 3,000 homes lost power on the island of Yap.\n\n"
+            "More than 3,000 homes lost power on the island of Yap.\n\n"
+            "Officials urged residents of the coast to move inland before Sunday.")
+    picked = [s.text for s in summarize_body(body, paragraph_spans(body), embedder, 8)]
+    assert picked == ["Tropical Storm Maysak weakened as it approached the Philippines on Friday.",
+                      "More than 3,000 homes lost power on the island of Yap.",
+                      "Officials urged residents of the coast to move inland before Sunday."]
+    headings = "# Storm Maysak\n\n## Yap loses power"
+    assert [s.text for s in summarize_body(headings, paragraph_spans(headings), embedder, 3)] \
+        == ["# Storm Maysak", "## Yap loses power"]  # nothing else to give: still a summary
