@@ -36,6 +36,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     BRIEFING_CORPUS_DIR=/data/corpus \
     BRIEFING_INDEX_DIR=/data/index \
     BRIEFING_FEEDBACK_DB=/data/feedback.sqlite \
+    BRIEFING_SCHEDULES_DB=/data/schedules.sqlite \
+    BRIEFING_CONVERSATIONS_DB=/data/conversations.sqlite \
+    BRIEFING_FEEDS_DB=/data/feeds.sqlite \
     BRIEFING_HEALTH_FILE=/tmp/briefing.health
 
 WORKDIR /app
@@ -58,9 +61,12 @@ RUN pip install --no-cache-dir --no-deps .
 # The graphs built in the first stage (same model package, so the same fingerprint folder).
 COPY --from=export /opt/cache /opt/cache
 
+# The user owns the cache too: ONNX Runtime keeps a file there (a warning on every command
+# when it cannot).
 RUN useradd --create-home --uid 10001 briefing \
     && mkdir -p /data \
-    && chown briefing:briefing /data
+    && chown briefing:briefing /data \
+    && chown -R briefing:briefing /opt/cache
 COPY --chown=briefing:briefing corpus /data/corpus
 
 USER 10001:10001
