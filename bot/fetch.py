@@ -102,10 +102,17 @@ class GuardedResolver(AbstractResolver):
         await self._inner.close()
 
 
+# getaddrinfo's "no such name" answers (the name does not exist, or has no address)
+_NOT_FOUND = {socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)}
+
+
 def connection_problem(err: aiohttp.ClientError) -> str:
     """What went wrong with a download, in words: "connection refused" rather than the name
     of aiohttp's exception (which is kept for errors without an operating-system reason)."""
     number = getattr(getattr(err, "os_error", None), "errno", None)
+    if isinstance(err, aiohttp.ClientConnectorDNSError):  # its number is a resolver's, not OS's
+        return ("the host name was not found" if number in _NOT_FOUND
+                else "the host name could not be looked up")
     if isinstance(err, aiohttp.ClientConnectorError) and number:
         reason = os.strerror(number)
         return reason[:1].lower() + reason[1:]

@@ -2,8 +2,8 @@
 PyTorch): a dependency added to one and not the other would break only the image."""
 
 import re
-from pathlib import Path
 import tomllib
+from pathlib import Path
 
 from tests.support import ROOT
 

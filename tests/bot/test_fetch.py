@@ -141,3 +141,20 @@ def test_hostile_responses_are_refused(path, policy, reason):
     routes = {"/redirect": to_private, "/huge": huge, "/endless": endless, "/pdf": pdf}
     with pytest.raises(FetchError, match=reason):
         fetch_from_local(routes, path, **policy)
+
+
+class NoSuchName(AbstractResolver):
+    """A resolver that finds no address for any name, as for a mistyped domain."""
+
+    async def resolve(self, host, port=0, family=socket.AF_INET):
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    async def close(self) -> None:
+        pass
+
+
+def test_a_host_name_that_does_not_exist_is_said_in_words():
+    """It read "could not fetch the page (unknown error -2)": a resolver's number is not an
+    operating-system error number."""
+    with pytest.raises(FetchError, match=r"\(the host name was not found\)$"):
+        asyncio.run(fetch("https://no-such-host.example/a", FetchPolicy(), NoSuchName()))
