@@ -48,7 +48,7 @@ WORKDIR /app
 RUN pip install --no-cache-dir "onnxruntime>=1.18" "tokenizers>=0.15" "faiss-cpu>=1.8" \
         "numpy>=1.26" "bm25s>=0.2.10" "PyStemmer>=2.2" "sentencex>=1.0.32" "trafilatura>=2.0" \
         "lxml_html_clean>=0.4" "PyYAML>=6" "filelock>=3.13" "tqdm>=4.66" \
-        "pydantic-settings>=2.5" "discord.py>=2.4,<3" "rouge-score>=0.1.2" \
+        "pydantic-settings>=2.5" "python-dotenv>=1.0" "discord.py>=2.4,<3" "rouge-score>=0.1.2" \
         "scikit-learn>=1.3" "scipy>=1.10" "wordfreq>=3.1" "rapidfuzz>=3.0" "feedparser>=6.0.11" \
         "defusedxml>=0.7" "courlan>=1.3" "datasketch>=2.0" "aiohttp>=3.9" "psycopg[binary]>=3.2" \
         "uvloop>=0.19; sys_platform != 'win32'" \

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import difflib
 import json
+import logging
 import os
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
+from dotenv import dotenv_values
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings.exceptions import SettingsError as PydanticSettingsError
 
 from index import DEFAULT_GATE_THRESHOLD
+
+log = logging.getLogger(__name__)
 
 SECRETS_DIR = "/run/secrets"
 
@@ -22,11 +28,15 @@ class SettingsError(Exception):
     """A setting has an invalid value; the message names the BRIEFING_* variable."""
 
 
+# The most any byte limit may be: more is a typo, and reading it whole would exhaust memory.
+MAX_BYTES = 100_000_000
+
+
 class Settings(BaseSettings):
     """Every setting of the bot and the `briefing` command."""
 
     model_config = SettingsConfigDict(env_prefix="BRIEFING_", env_file=".env",
-                                      env_file_encoding="utf-8", extra="ignore")
+                                      env_file_encoding="utf-8-sig", extra="ignore")
 
     corpus_dir: Path = Field(Path("corpus"), description="Folder of article files")
     index_dir: Path = Field(Path(".briefing/index"), description="Where the index is kept")
@@ -52,7 +62,8 @@ class Settings(BaseSettings):
     ask_per_minute: int = Field(6, ge=0, le=600,
                                 description="Questions one user may ask a minute, every way "
                                 "of asking together (0: no limit)")
-    fetch_max_bytes: int = Field(5_000_000, ge=1000, description="Largest page /add fetches")
+    fetch_max_bytes: int = Field(5_000_000, ge=1000, le=MAX_BYTES,
+                                 description="Largest page /add fetches")
     fetch_timeout_s: float = Field(15.0, gt=0, le=120, description="Time limit for /add url")
     fetch_allow_loopback: bool = Field(False, description="Let /add fetch 127.0.0.1 (tests)")
     schedules_db: Path = Field(Path(".briefing/schedules.sqlite"),
@@ -61,9 +72,9 @@ class Settings(BaseSettings):
                                   description="How often scheduled digests are checked")
     health_file: Path | None = Field(None, description="File touched every 30 s while "
                                      "connected (for container health checks)")
-    attachment_max_bytes: int = Field(2_000_000, ge=1000,
+    attachment_max_bytes: int = Field(2_000_000, ge=1000, le=MAX_BYTES,
                                       description="Largest file /add accepts")
-    max_article_bytes: int = Field(5_000_000, ge=1000,
+    max_article_bytes: int = Field(5_000_000, ge=1000, le=MAX_BYTES,
                                    description="Largest article file a reindex reads; larger "
                                    "files are skipped and named")
     conversations_db: Path = Field(Path(".briefing/conversations.sqlite"),
@@ -74,8 +85,9 @@ class Settings(BaseSettings):
                                       "conversation is forgotten")
     conversation_turns: int = Field(6, ge=1, le=50, description="Messages of a conversation "
                                     "kept as context for follow-ups")
-    max_conversations: int = Field(10_000, ge=1, description="Conversations kept at most; the "
-                                   "least recently active are dropped first")
+    max_conversations: int = Field(10_000, ge=1, le=10_000_000,
+                                   description="Conversations kept at most; the least "
+                                   "recently active are dropped first")
     feeds_db: Path = Field(Path(".briefing/feeds.sqlite"),
                            description="SQLite file for followed feeds and the items taken")
     feed_interval_s: float = Field(1800.0, ge=1, le=7 * 86400, description="Default time "
@@ -86,13 +98,15 @@ class Settings(BaseSettings):
                                 description="New items taken from one feed in one poll")
     feed_max_age_days: float = Field(14.0, gt=0, le=3650, description="Items published "
                                      "longer ago than this are not taken")
-    feed_max_bytes: int = Field(5_000_000, ge=1000, description="Largest feed document read")
+    feed_max_bytes: int = Field(5_000_000, ge=1000, le=MAX_BYTES,
+                                description="Largest feed document read")
     database_url: str | None = Field(None, description="PostgreSQL URL (postgresql://user:"
                                      "password@host/db) that holds the bot's state — feedback, "
                                      "digest schedules, feeds, conversations — so several bot "
                                      "processes share it; unset: the *_db SQLite files. Needs "
                                      "pip install -e '.[postgres]'")
-    shard_count: int | None = Field(None, ge=1, description="Shards the whole bot is split "
+    shard_count: int | None = Field(None, ge=1, le=100_000,
+                                    description="Shards the whole bot is split "
                                     "into (every process gives the same count); unset: "
                                     "discord.py connects one shard and no sharding")
     shard_ids: Annotated[list[int] | None, NoDecode] = Field(
@@ -220,12 +234,30 @@ def secrets_dir() -> str:
     return os.environ.get("BRIEFING_SECRETS_DIR", SECRETS_DIR)
 
 
+# BRIEFING_ variables that are not settings but are read on their own.
+OTHER_VARIABLES = {"BRIEFING_SECRETS_DIR", "BRIEFING_REINDEX_INDEX"}
+
+
+def unknown_variables(names: Iterable[str]) -> list[str]:
+    """A line for each BRIEFING_ name that is no setting (a typo is otherwise ignored in
+    silence), with the setting it probably means."""
+    known = {f"BRIEFING_{name.upper()}" for name in Settings.model_fields} | OTHER_VARIABLES
+    lines = []
+    for name in sorted({n.upper() for n in names if n.upper().startswith("BRIEFING_")}):
+        if name not in known:
+            close = difflib.get_close_matches(name, sorted(known), n=1)
+            lines.append(f"{name} is not a setting and is ignored"
+                         + (f"; did you mean {close[0]}?" if close else ""))
+    return lines
+
+
 def load_settings(**overrides: object) -> Settings:
-    """Read the settings; a bad value raises SettingsError naming its variable."""
+    """Read the settings; a bad value raises SettingsError naming its variable, and a name
+    that is no setting (in the environment or .env) is warned about."""
     secrets = secrets_dir()
     extra = {"_secrets_dir": secrets} if Path(secrets).is_dir() else {}
     try:
-        return Settings(**extra, **overrides)
+        settings = Settings(**extra, **overrides)
     except ValidationError as err:
         problems = []
         for error in err.errors():
@@ -243,3 +275,9 @@ def load_settings(**overrides: object) -> Settings:
         name = f"BRIEFING_{field.group(1).upper()}" if field else "a BRIEFING_ variable"
         raise SettingsError(f"invalid setting {name}: cannot be parsed (a list is JSON, "
                             f"e.g. [123])") from None
+    env_file = Path(".env")
+    names = list(os.environ) + (list(dotenv_values(env_file, encoding="utf-8-sig"))
+                                if env_file.is_file() else [])
+    for line in unknown_variables(names):
+        log.warning("%s", line)
+    return settings

@@ -72,6 +72,32 @@ def test_an_unreadable_env_file_is_one_line(tmp_path):
         "briefing: cannot read the settings file .env or a secret (not valid UTF-8)"]
 
 
+def test_an_env_file_with_a_byte_order_mark_is_read_and_misspelt_names_are_warned_of(
+        tmp_path, monkeypatch, caplog):
+    """A BOM (Windows editors) hid the first line's setting, and a misspelt name was ignored
+    without a word."""
+    (tmp_path / ".env").write_bytes(b"\xef\xbb\xbfBRIEFING_TOP_K=1\nBRIEFING_CORPUSDIR=x\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("BRIEFING_TOPK", "2")
+    assert load_settings().top_k == 1
+    assert sorted(r.getMessage() for r in caplog.records if r.name == "bot.settings") == [
+        "BRIEFING_CORPUSDIR is not a setting and is ignored; did you mean BRIEFING_CORPUS_DIR?",
+        "BRIEFING_TOPK is not a setting and is ignored; did you mean BRIEFING_TOP_K?"]
+
+
+@pytest.mark.parametrize("name", ["BRIEFING_MAX_ARTICLE_BYTES", "BRIEFING_FETCH_MAX_BYTES",
+                                  "BRIEFING_MAX_CONVERSATIONS", "BRIEFING_SHARD_COUNT"])
+def test_a_huge_number_is_refused_in_one_line(tmp_path, name):
+    """100000000000 passed, then a reindex died of MemoryError and every /ask of an
+    OverflowError in SQLite."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), name: "99999999999999999999999"}
+    result = subprocess.run([sys.executable, "-m", "bot", "sources"], env=env, cwd=tmp_path,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"briefing: invalid setting {name}: Input should be less than")
+
+
 def test_a_discord_that_cannot_be_reached_is_one_line(tmp_path):
     """Port 9 of loopback: nothing listens, the connection is refused at once."""
     env = {k: v for k, v in os.environ.items() if k != "BRIEFING_DATABASE_URL"}
