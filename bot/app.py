@@ -27,6 +27,7 @@ from bot.settings import Settings, secrets_dir
 from bot.wording import as_sentence
 from index import (
     NOTHING_INDEXED,
+    PREVIOUS_STILL_ANSWERS,
     BriefingError,
     BriefingIndex,
 )
@@ -164,6 +165,7 @@ class BriefingBot(commands.Bot):
         self.reindexer = Reindexer()  # reindexes run in a child process
         self.acknowledgements = Acknowledgements()
         self.questions = QuestionLimit(settings.ask_per_minute)  # one budget, every way in
+        self._health_unwritable = False  # said once, not every TOUCH_EVERY_S
 
     def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
         """Every event as discord.py dispatches it; interactions are counted on arrival (the
@@ -230,15 +232,29 @@ class BriefingBot(commands.Bot):
                     self.reindexer.run(self.index, corpus), self.loop).result()
             except ReindexFailed as err:  # its traceback is in the log: start-up says one line
                 raise BriefingError(f"the first index could not be built: {err}") from None
+            except BriefingError as err:  # nothing answers yet, whatever a reindex says
+                raise BriefingError("the first index could not be built: "
+                                    + str(err).removesuffix(PREVIOUS_STILL_ANSWERS)) from None
             if not report.passages:
                 log.warning("no articles in %s: questions get %r", corpus, NOTHING_INDEXED)
         self.index.warm_up()
 
     @tasks.loop(seconds=health.TOUCH_EVERY_S)
     async def report_health(self) -> None:
-        """Touch the health file while the gateway connection is up."""
-        if self.is_ready() and not self.is_closed() and self.settings.health_file:
-            await asyncio.to_thread(health.touch, self.settings.health_file)
+        """Touch the health file while the gateway connection is up; a file that cannot be
+        written is said once (the container's health check then fails), not every 30 s."""
+        path = self.settings.health_file
+        if not (self.is_ready() and not self.is_closed() and path):
+            return
+        try:
+            await asyncio.to_thread(health.touch, path)
+        except OSError as err:
+            if not self._health_unwritable:
+                log.warning("cannot write the health file %s (%s): health checks will fail",
+                            path, err.strerror or err)
+            self._health_unwritable = True
+        else:
+            self._health_unwritable = False
 
     async def on_message(self, message: discord.Message) -> None:
         """Messages are handled by the conversations cog; there are no prefix commands."""

@@ -17,6 +17,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from index.errors import (
+    PREVIOUS_STILL_ANSWERS,
     ArticleError,
     ArticleNotFound,
     BriefingError,
@@ -61,7 +62,8 @@ __all__ = [
     "BriefingIndex", "CorpusMissing", "CorpusNotWritable", "CorpusUnreadable",
     "DEFAULT_GATE_THRESHOLD", "Digest",
     "DigestEntry", "Hit", "IndexCorrupt", "IndexMismatch", "IndexMissing", "IndexNotWritable",
-    "InvalidQuestion", "NOTHING_INDEXED", "NothingIndexed", "ReindexReport", "ReindexRunning",
+    "InvalidQuestion", "NOTHING_INDEXED", "NothingIndexed", "PREVIOUS_STILL_ANSWERS",
+    "ReindexReport", "ReindexRunning",
     "Removal",
     "Summary", "Scope", "Story", "StoryArticle", "SummarySentence", "Turn", "check_corpus_folder",
     "check_question",

@@ -50,5 +50,10 @@ class IndexNotWritable(BriefingError):
     """The index folder refuses writes (read-only, full, no permission); nothing was changed."""
 
 
+# Ends the message of an index write that failed: what a reader of the message needs to know,
+# except where no index was served before (a bot's first build leaves it out).
+PREVIOUS_STILL_ANSWERS = "; the previous index, if any, still answers"
+
+
 class ReindexRunning(BriefingError):
     """Another process is reindexing the same index folder and did not finish in time."""

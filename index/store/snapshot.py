@@ -30,7 +30,13 @@ from typing import TypeVar
 
 import numpy as np
 
-from index.errors import IndexCorrupt, IndexMismatch, IndexMissing, IndexNotWritable
+from index.errors import (
+    PREVIOUS_STILL_ANSWERS,
+    IndexCorrupt,
+    IndexMismatch,
+    IndexMissing,
+    IndexNotWritable,
+)
 from index.search.scope import Catalog
 from index.store.article_level import ArticleEvidence
 from index.store.base import ArticleSearch, DenseSearch, LexicalSearch, Metadata
@@ -217,8 +223,7 @@ def check_space(index_dir: Path, passages: int, dimension: int, text_bytes: int)
     free = shutil.disk_usage(index_dir).free
     if free < needed:
         raise IndexNotWritable(f"not enough free space in {index_dir}: about {needed >> 20} MB "
-                               f"needed, {free >> 20} MB free; the previous index, if any, "
-                               f"still answers")
+                               f"needed, {free >> 20} MB free" + PREVIOUS_STILL_ANSWERS)
 
 
 def _point_at(index_dir: Path, name: str) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from index.errors import IndexNotWritable, ReindexRunning
+from index.errors import PREVIOUS_STILL_ANSWERS, IndexNotWritable, ReindexRunning
 
 log = logging.getLogger(__name__)
 
@@ -61,5 +61,5 @@ def not_writable(index_dir: Path, err: Exception) -> IndexNotWritable:
         reason = err.strerror or errno.errorcode.get(err.errno or 0) or type(err).__name__
     else:  # sqlite3 and faiss report a full disk in their own exception types
         reason = " ".join(str(err).split())[:200] or type(err).__name__
-    return IndexNotWritable(f"cannot write the index in {index_dir} ({reason}); "
-                            f"the previous index, if any, still answers")
+    return IndexNotWritable(f"cannot write the index in {index_dir} ({reason})"
+                            + PREVIOUS_STILL_ANSWERS)

@@ -101,3 +101,41 @@ def test_a_token_with_whitespace_inside_is_refused_in_one_line_without_showing_i
     [line] = result.stderr.strip().splitlines()
     assert line.startswith("briefing: invalid setting BRIEFING_DISCORD_TOKEN: ")
     assert "secret" not in line and "abc" not in line
+
+
+def test_a_first_index_that_cannot_be_written_ends_the_start_in_one_true_line(tmp_path):
+    """It said "…; the previous index, if any, still answers" and exited: nothing answered."""
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "a.md").write_text("# Harbour\n\nThe harbour closed in July.\n")
+    index_dir = tmp_path / "index"
+    index_dir.mkdir()
+    (index_dir / ".reindex.lock").mkdir()  # the writer lock cannot be opened: like no rights
+    with serving(FakeDiscord()) as server:
+        env = bot_env(tmp_path, BRIEFING_DISCORD_TOKEN=server.token,
+                      BRIEFING_DISCORD_API_BASE=server.api_base,
+                      BRIEFING_DISCORD_GATEWAY_URL=server.gateway_url,
+                      BRIEFING_CONVERSATIONS_DB=str(tmp_path / "c.sqlite"),
+                      BRIEFING_FEEDS_DB=str(tmp_path / "f.sqlite"))
+        result = subprocess.run([sys.executable, "-m", "bot", "bot"], env=env, cwd=ROOT,
+                                capture_output=True, text=True, timeout=180)
+    assert result.returncode != 0
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("briefing: the first index could not be built: "), result.stderr
+    assert "still answers" not in last
+
+
+def test_the_health_file_is_touched_and_a_bad_one_is_said_once(run, tmp_path, caplog):
+    """A health file that cannot be written gave a traceback every 30 s."""
+    good, bad = tmp_path / "health" / "ok", tmp_path / "a-file" / "health"
+    (tmp_path / "a-file").write_text("")  # a file where the folder should be
+
+    async def scenario(h) -> None:
+        for path in (good, bad):
+            h.bot.settings.health_file = path
+            for _ in range(3):
+                await h.bot.report_health()
+
+    run(scenario, health_file=good)
+    assert good.is_file()
+    said = [r.getMessage() for r in caplog.records if "health file" in r.getMessage()]
+    assert len(said) == 1 and said[0].startswith(f"cannot write the health file {bad} (")

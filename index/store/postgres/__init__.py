@@ -19,7 +19,13 @@ import numpy as np
 import psycopg
 from psycopg import sql
 
-from index.errors import IndexCorrupt, IndexMismatch, IndexMissing, ReindexRunning
+from index.errors import (
+    PREVIOUS_STILL_ANSWERS,
+    IndexCorrupt,
+    IndexMismatch,
+    IndexMissing,
+    ReindexRunning,
+)
 from index.store.postgres.connection import DatabaseUnavailable, connect, describe, one_line
 from index.store.postgres.corpus import PgArticleStore
 from index.store.postgres.lexical import PgArticles, PgLexical
@@ -180,8 +186,7 @@ class PostgresBackend:
                                     vectors, articles, passages)
         except psycopg.Error as err:
             raise DatabaseUnavailable(f"cannot write the index in the {describe(self.url)} "
-                                      f"({one_line(err)}); the previous index, if any, "
-                                      f"still answers") from None
+                                      f"({one_line(err)})" + PREVIOUS_STILL_ANSWERS) from None
         finally:
             conn.close()
 
