@@ -112,7 +112,9 @@ def squad_by_article(squad_file: Path) -> tuple[list[Article],
                       for paragraph in entry["paragraphs"] for qa in paragraph["qas"]]
                      for entry in data["data"]]
     except (ValueError, KeyError, TypeError, AttributeError) as err:  # json's are ValueErrors
-        raise BriefingError(f"{squad_file}: not SQuAD v1.1 JSON ({err!r})") from None
+        reason = " ".join(str(err).split())[:200]  # a repr would quote the whole file
+        raise BriefingError(f"{squad_file}: not SQuAD v1.1 JSON ({type(err).__name__}: "
+                            f"{reason})") from None
     if not articles:
         raise BriefingError(f"{squad_file}: no SQuAD articles in it")
     return articles, questions
@@ -264,7 +266,7 @@ def squad_conversations(squad_file: Path) -> tuple[LabelledSet, list[Conversatio
 
     labelled = squad_in_out(squad_file)
     indexed = {a.id for a in labelled.articles}
-    with open(squad_file, encoding="utf-8") as handle:
+    with open(squad_file, encoding="utf-8-sig") as handle:  # read as squad_in_out read it
         data = json.load(handle)
     halves = {q.article: q.half for q in labelled.questions}
     named: dict[str, list[tuple[str, tuple[str, ...], int, str]]] = {}

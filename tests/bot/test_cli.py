@@ -219,7 +219,7 @@ def test_a_data_set_of_the_wrong_shape_is_one_line(env, tmp_path):
     result = run(["eval", "--squad", str(squad)], env)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines()[-1] == (
-        f"briefing: {squad}: not SQuAD v1.1 JSON (KeyError('data'))")
+        f"briefing: {squad}: not SQuAD v1.1 JSON (KeyError: 'data')")
 
 
 def test_a_question_file_may_start_with_a_byte_order_mark(env, tmp_path):

@@ -1,7 +1,9 @@
 """`briefing eval` on labelled sets, as a user runs it (tiny made-up data, real model)."""
 
+import gzip
 import json
 import os
+import random
 import subprocess
 import sys
 
@@ -59,7 +61,10 @@ def test_wrong_eval_arguments_are_one_line_errors(tmp_path, env):
     not_squad.write_text('{"x": 1}', "utf-8")
     empty = tmp_path / "empty.jsonl"
     empty.write_text("", "utf-8")
+    gzipped = tmp_path / "dev-v1.1.json.gz"  # a compressed file: not text at all
+    gzipped.write_bytes(gzip.compress(random.Random(3).randbytes(200_000)))
     cases = {
+        ("eval", "--squad", str(gzipped)): f"{gzipped}: not SQuAD v1.1 JSON (UnicodeDecodeError",
         ("eval", str(questions), "--per-line"): "--per-line goes with --archive",
         ("eval", "--in-out", str(tmp_path / "missing.json")): "no such file",
         ("eval", "--in-out", str(tmp_path)): "not a file",
@@ -73,4 +78,5 @@ def test_wrong_eval_arguments_are_one_line_errors(tmp_path, env):
         result = run(list(args), env)
         assert result.returncode != 0, args
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert len(result.stderr) < 500, args  # it quoted the whole gzip file, escaped
         assert message in result.stderr and "Traceback" not in result.stderr, result.stderr
