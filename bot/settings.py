@@ -270,11 +270,12 @@ def load_settings(**overrides: object) -> Settings:
     except UnicodeDecodeError:  # only files are decoded here: .env, or a secret
         raise SettingsError("cannot read the settings file .env or a secret (not valid "
                             "UTF-8)") from None
-    except PydanticSettingsError as err:  # a value that is not even parseable (bad JSON)
+    except PydanticSettingsError as err:  # a value that is not even parseable
         field = re.search(r'field "(\w+)"', str(err))
         name = f"BRIEFING_{field.group(1).upper()}" if field else "a BRIEFING_ variable"
-        raise SettingsError(f"invalid setting {name}: cannot be parsed (a list is JSON, "
-                            f"e.g. [123])") from None
+        listed = field is not None and field.group(1) in ("guild_ids", "shard_ids")
+        raise SettingsError(f"invalid setting {name}: cannot be parsed " + (
+            "(a list is JSON, e.g. [123])" if listed else "(is it UTF-8 text?)")) from None
     env_file = Path(".env")
     names = list(os.environ) + (list(dotenv_values(env_file, encoding="utf-8-sig"))
                                 if env_file.is_file() else [])

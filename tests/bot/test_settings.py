@@ -162,3 +162,13 @@ def test_an_address_that_answers_but_is_not_discord_is_one_line(tmp_path):
     assert result.stderr.strip().splitlines()[-1] == (
         f"briefing: {base} did not answer the login as Discord does (HTTP 404); check "
         "BRIEFING_DISCORD_API_BASE")
+
+
+def test_a_token_secret_that_is_not_text_is_named_without_a_hint_about_json(tmp_path):
+    (tmp_path / "briefing_discord_token").write_bytes(b"\xff\xfe")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "BRIEFING_SECRETS_DIR": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-m", "bot", "sources"], env=env, cwd=tmp_path,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "briefing: invalid setting BRIEFING_DISCORD_TOKEN: cannot be parsed (is it UTF-8 text?)"]
