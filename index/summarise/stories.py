@@ -16,7 +16,7 @@ from datetime import date
 
 import numpy as np
 
-from index.ingest.dates import article_date
+from index.ingest.dates import article_date, published_date
 from index.search.scope import outlet
 from index.store.snapshot import Snapshot
 
@@ -51,8 +51,10 @@ class Story:
 
 
 def cluster(vectors: np.ndarray, days: Sequence[float], threshold: float = THRESHOLD,
-            window_days: float = WINDOW_DAYS) -> list[int]:
-    """A story label per article (rows of unit `vectors`, `days` as day numbers)."""
+            window_days: float = WINDOW_DAYS, undated: Sequence[bool] = ()) -> list[int]:
+    """A story label per article (rows of unit `vectors`, `days` as day numbers). An article
+    marked `undated` (its day is only when it was indexed) may join a story of any day: a
+    copy of an old report indexed today still belongs to that report's story."""
     order = sorted(range(len(days)), key=lambda i: (days[i], i))
     labels = [-1] * len(days)
     # Each story's sum of member vectors and size: the mean of the cosines to its members is
@@ -62,7 +64,8 @@ def cluster(vectors: np.ndarray, days: Sequence[float], threshold: float = THRES
     latest = np.zeros(len(days))
     stories = 0
     for i in order:
-        open_ = np.flatnonzero(days[i] - latest[:stories] <= window_days)
+        open_ = (np.arange(stories) if i < len(undated) and undated[i]
+                 else np.flatnonzero(days[i] - latest[:stories] <= window_days))
         best = -1
         if open_.size:
             scores = sums[open_] @ vectors[i] / sizes[open_]
@@ -149,7 +152,8 @@ def _group(snapshot: Snapshot, threshold: float, window_days: float) -> tuple[St
         return ()
     dates = [article_date(r.published, r.indexed_at) or date.today() for r in records]
     labels = cluster(article_vectors(snapshot, [r.id for r in records]),
-                     [d.toordinal() for d in dates], threshold, window_days)
+                     [d.toordinal() for d in dates], threshold, window_days,
+                     [published_date(r.published) is None for r in records])
     groups: dict[int, list[int]] = {}
     for n in sorted(range(len(records)), key=lambda n: (dates[n], records[n].id)):
         groups.setdefault(labels[n], []).append(n)

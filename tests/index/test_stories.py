@@ -27,6 +27,14 @@ def test_the_same_text_weeks_apart_is_another_story():
     assert cluster(vectors, [0, 30], 0.6) == [0, 1]
 
 
+def test_an_undated_copy_joins_its_story_whenever_it_was_indexed():
+    """An undated article is dated by the day it was indexed: a copy of an old report,
+    indexed weeks later, was a story of its own (listed twice in /stories and /digest)."""
+    vectors = unit([1, 0], [1, 0.01], [0, 1])
+    assert cluster(vectors, [0, 30, 30], 0.6, undated=[False, True, True]) == [0, 0, 1]
+    assert cluster(vectors, [0, 30, 30], 0.6) == [0, 1, 2]  # dated a month apart: two
+
+
 def test_pairwise_precision_and_recall():
     assert pairwise([0, 0, 1, 1], [0, 0, 0, 1]) == {"precision": 0.5, "recall": 0.3333,
                                                     "f1": 0.4}
