@@ -20,6 +20,7 @@ from index.search.hybrid import search
 from index.spans import Hit, SummarySentence
 from index.store.lexical import tokenize
 from index.store.snapshot import Snapshot
+from index.summarise import salience
 from index.summarise.article import Summary
 from index.summarise.mmr import REPEAT, mmr
 
@@ -44,12 +45,25 @@ def summarize_topic(snapshot: Snapshot, embedder: Embedder, topic: str, k: int,
     if not candidates:
         return Summary(False, ())
     vectors = embedder.embed([c.text for c in candidates])
-    relevance = topic_relevance(snapshot, answer.question, candidates, vectors @ answer.query)
-    keep = np.flatnonzero(relevance >= relevance.max() - RELEVANCE_MARGIN)
+    similarity = vectors @ answer.query
+    relevance = topic_relevance(snapshot, answer.question, candidates, similarity)
+    keep = np.flatnonzero(briefing_pool(relevance, similarity,
+                                        salience.sentences_proper([c.text for c in candidates])))
     picks = mmr(relevance[keep], vectors[keep] @ vectors[keep].T, k, TOPIC_DIVERSITY,
                 same=REPEAT)  # a sentence syndicated copies share is quoted once
     chosen = [(float(relevance[keep[i]]), candidates[keep[i]]) for i in picks]
     return Summary(True, tuple(group_by_article(chosen)))
+
+
+def briefing_pool(relevance: np.ndarray, similarity: np.ndarray, proper: np.ndarray
+                  ) -> np.ndarray:
+    """Which candidate sentences may be picked: those within RELEVANCE_MARGIN of the best by
+    meaning and words together, or by meaning alone (one line holding every word of a short
+    topic, such as a related-link teaser, must not push out the sentences that say it in
+    other words), and of those the `proper` ones (sentences, not "Read more: …") if any."""
+    close = ((relevance >= relevance.max() - RELEVANCE_MARGIN)
+             | (similarity >= similarity.max() - RELEVANCE_MARGIN))
+    return close & proper if (close & proper).any() else close
 
 
 def topic_relevance(snapshot: Snapshot, topic: str, sentences: list[SummarySentence],

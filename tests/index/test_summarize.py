@@ -249,3 +249,17 @@ def test_a_summary_leaves_out_headings_bylines_and_datelines_and_says_nothing_tw
     headings = "# Storm Maysak\n\n## Yap loses power"
     assert [s.text for s in summarize_body(headings, paragraph_spans(headings), embedder, 3)] \
         == ["# Storm Maysak", "## Yap loses power"]  # nothing else to give: still a summary
+
+
+def test_a_line_holding_every_topic_word_does_not_push_out_the_sentences_about_it():
+    """A teaser ("What was the mental state of the Germanwings co-pilot?") scored +0.8 for
+    holding the topic's words and every other sentence fell more than 0.25 below it: the
+    briefing asked for 8 sentences gave that one line."""
+    from index.summarise.topic import briefing_pool
+
+    relevance = np.array([1.60, 1.20, 1.10, 0.30])  # the teaser; two that say it; off topic
+    similarity = np.array([0.80, 0.70, 0.62, 0.30])
+    proper = np.array([True, True, True, True])
+    assert briefing_pool(relevance, similarity, proper).tolist() == [True, True, True, False]
+    assert briefing_pool(relevance, similarity, np.array([True, False, True, True])).tolist() \
+        == [True, False, True, False]  # "Read more: …" lines are not sentences
