@@ -119,6 +119,13 @@ def without_opener(text: str) -> str:
     return remainder.strip() or text
 
 
+def points_back(text: str) -> bool:
+    """Does the message hold a pronoun or open with "and"/"what about": something only the
+    conversation can resolve, whatever its length?"""
+    words = {w.lower() for w in _WORDS.findall(text)}
+    return bool(_LEADS.match(text)) or bool(words & _POINTERS)
+
+
 def needs_context(text: str) -> bool:
     """Does the message point back at the conversation: a leading "and"/"what about", a
     pronoun in a short message, or too few content words to be a question on its own ("how
@@ -154,6 +161,11 @@ def ask_followup(snapshot: Snapshot, embedder: Embedder, text: str, turns: Seque
     alone = search(snapshot, embedder, text, k, gate_threshold, max_chars, highlights, weights,
                    scope)
     if not turns or new_subject or (alone.answered and not needs_context(text)):
+        return alone, True
+    if alone.answered and not points_back(text) and turns[-1].cited \
+            and alone.hits[0].article != turns[-1].cited[0][0]:
+        # A short question with nothing pointing back ("when is the eclipse?") that another
+        # article answers: a new subject, and the anchor of the follow-ups after it.
         return alone, True
     anchor = next((t.question for t in reversed(turns) if t.standalone), turns[0].question)
     combined_text = check_question(f"{anchor} {text}", max_chars + len(anchor) + 1)

@@ -87,6 +87,20 @@ def test_a_change_of_subject_is_not_dragged_back(archive):
     assert answer.hits[0].paragraphs == (15,)
 
 
+def test_a_short_question_another_article_answers_is_the_new_subject(archive):
+    """"where is the harbour?" has one content word, so it was read in the context of the
+    grain question and never became the conversation's subject: the next follow-up was
+    searched with the grain question."""
+    first = turn(archive, "When did Russia leave the Black Sea grain deal?")
+    short = "where is the harbour?"
+    answer, standalone = archive.ask_followup(short, [first])
+    assert standalone and answer == archive.ask(short)
+    assert answer.hits[0].article.startswith("harbour-")
+    follow_up, _ = archive.ask_followup("and why were they waiting?",
+                                        [first, Turn.of(answer, standalone)])
+    assert follow_up.hits[0].article.startswith("harbour-")
+
+
 def test_an_opener_starts_a_new_subject_even_when_the_rest_points_back(seed_index):
     sweden = turn(seed_index, SWEDEN)
     answer, standalone = seed_index.ask_followup("nvm that, but what about the wagner revolt?",
