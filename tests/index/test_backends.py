@@ -612,3 +612,32 @@ def test_a_reader_whose_schema_is_dropped_gets_an_error_then_recovers(postgres_u
         reader.ask(SWEDEN)
     BriefingIndex(url, embedder=embedder).reindex(corpus_copy)  # another process rebuilds
     assert reader.ask(SWEDEN).hits[0].paragraphs == (15,)
+
+
+def test_a_reader_role_reads_a_schema_an_older_version_made(postgres_url, embedder,
+                                                            corpus_copy):
+    """Schema version 4 added a table; a role that may only read, started before any writer
+    updated the database, could not create it and could not answer at all."""
+    import uuid
+    from urllib.parse import urlsplit
+
+    import psycopg
+
+    url = fresh_database(postgres_url)
+    BriefingIndex(url, embedder=embedder).reindex(corpus_copy)
+    role = f"reader_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(url, autocommit=True) as admin:  # the database as version 3 left it
+        admin.execute("DROP TABLE briefing.removed")
+        admin.execute("UPDATE briefing.meta SET value = '3' WHERE key = 'version'")
+        admin.execute(f"CREATE ROLE {role} LOGIN PASSWORD 'pw'")
+        admin.execute(f"GRANT USAGE ON SCHEMA briefing TO {role}")
+        admin.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA briefing TO {role}")
+    parts = urlsplit(url)
+    reader_url = parts._replace(netloc=f"{role}:pw@{parts.netloc.rpartition('@')[2]}").geturl()
+    reader = BriefingIndex(reader_url, embedder=embedder)
+    assert reader.ask(SWEDEN).hits[0].paragraphs == (15,)
+    BriefingIndex(url, embedder=embedder).reindex(corpus_copy)  # a writer brings it up to date
+    with psycopg.connect(url) as admin:
+        assert admin.execute("SELECT value FROM briefing.meta WHERE key = 'version'"
+                             ).fetchone() == ("4",)
+        assert admin.execute("SELECT count(*) FROM briefing.removed").fetchone() == (0,)

@@ -28,8 +28,12 @@ one article inserts (and adds to the HNSW graph) only that article's passages.
 
 from __future__ import annotations
 
+import logging
+
 import psycopg
 from psycopg import sql
+
+log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 4  # 2: the corpus table; 3: generations.replaced_at; 4: removed
 DIMENSION = 384
@@ -130,6 +134,19 @@ def ensure_schema(conn: psycopg.Connection, schema: str) -> None:
                                .format(s)).fetchone()
             if row and int(row[0]) == SCHEMA_VERSION:
                 return
+    try:
+        _create(conn, s, schema)
+    except psycopg.errors.InsufficientPrivilege:
+        if not exists:
+            raise
+        # A role that may only read (questions) finds a schema an older version made: it
+        # reads it as it is; the first process allowed to write brings it up to date.
+        log.warning("the index schema %s is from an older version and this role cannot "
+                    "update it; reading it as it is", schema)
+
+
+def _create(conn: psycopg.Connection, s: sql.Identifier, schema: str) -> None:
+    """The extensions, schema, tables and indexes, and the version that made them."""
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"schema:{schema}",))
         _create_extensions(conn)
