@@ -12,16 +12,16 @@ from bot import render
 from bot.app import BriefingBot
 from bot.cogs.expiring import ExpiringView
 from index import ArticleRecord
-from index.ingest.dates import published_date
+from index.ingest.dates import credible_published
 
 PER_PAGE = 10
 VIEW_TIMEOUT_S = 600
 
 
 def newest_first(records: list[ArticleRecord]) -> list[ArticleRecord]:
-    """Articles by published date, newest first; those without a readable date last, the most
-    recently indexed first."""
-    dated = [(published_date(r.published), r) for r in records]
+    """Articles by published date, newest first; those without a readable (or credible: not
+    after the day indexed) date last, the most recently indexed first."""
+    dated = [(credible_published(r.published, r.indexed_at), r) for r in records]
     with_date = sorted(((d, r) for d, r in dated if d), key=lambda p: p[0], reverse=True)
     undated = sorted((r for d, r in dated if d is None), key=lambda r: r.indexed_at,
                      reverse=True)

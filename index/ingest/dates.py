@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 # How published dates are written in front matter and page metadata besides ISO 8601.
 DATE_FORMATS = ("%d %B %Y", "%d %b %Y", "%B %d, %Y", "%b %d, %Y", "%B %d %Y", "%b %d %Y",
@@ -29,7 +29,17 @@ def published_date(text: str) -> date | None:
     return None
 
 
+def credible_published(published: str, indexed_at: str) -> date | None:
+    """The published date, unless it falls after the day the article was indexed (a day of
+    slack for time zones): nothing is read before it is published, so such a date is a typo
+    or a wrong clock, and would put the article above every real one as the newest."""
+    day, indexed = published_date(published), published_date(indexed_at)
+    if day is not None and indexed is not None and day > indexed + timedelta(days=1):
+        return None
+    return day
+
+
 def article_date(published: str, indexed_at: str) -> date | None:
-    """When an article is from: its published date, else the day it was indexed (articles
-    that feeds and `/add` bring in are indexed the day they appear)."""
-    return published_date(published) or published_date(indexed_at)
+    """When an article is from: its (credible) published date, else the day it was indexed
+    (articles that feeds and `/add` bring in are indexed the day they appear)."""
+    return credible_published(published, indexed_at) or published_date(indexed_at)

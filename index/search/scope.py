@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from index.errors import ArticleNotFound
-from index.ingest.dates import article_date, published_date
+from index.ingest.dates import article_date, credible_published
 from index.store.metadata import MetadataStore
 
 # Words by which a question asks for the newest news rather than any.
@@ -54,8 +54,9 @@ class Catalog:
         outlets = tuple(outlet(records[i].source) for i in ids)
         days = np.array([_ordinal(article_date(records[i].published, records[i].indexed_at))
                          for i in ids], dtype=float)
-        published = np.array([_ordinal(published_date(records[i].published)) for i in ids],
-                             dtype=float)
+        published = np.array([_ordinal(credible_published(records[i].published,
+                                                          records[i].indexed_at))
+                              for i in ids], dtype=float)
         return cls(ids, outlets, days, published)
 
     def allowed(self, scope: Scope) -> np.ndarray:

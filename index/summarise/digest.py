@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime
 import numpy as np
 
 from index.errors import ArticleNotFound
-from index.ingest.dates import article_date, published_date
+from index.ingest.dates import article_date, credible_published
 from index.ingest.embedding import Embedder
 from index.ingest.splitting import word_count
 from index.spans import SummarySentence
@@ -93,7 +93,8 @@ def indexed_since(records: Iterable[ArticleRecord], since: datetime) -> list[Art
     recent = [(indexed, r) for r in records
               if (indexed := _parse_time(r.indexed_at)) is not None and indexed >= since]
     recent.sort(key=lambda pair: pair[1].id)
-    recent.sort(key=lambda pair: (pair[0], published_date(pair[1].published) or date.min),
+    recent.sort(key=lambda pair: (pair[0], credible_published(pair[1].published,
+                                                              pair[1].indexed_at) or date.min),
                 reverse=True)
     return [r for _, r in recent]
 

@@ -16,7 +16,7 @@ from datetime import date
 
 import numpy as np
 
-from index.ingest.dates import article_date, published_date
+from index.ingest.dates import article_date, credible_published
 from index.search.scope import outlet
 from index.store.snapshot import Snapshot
 
@@ -153,7 +153,7 @@ def _group(snapshot: Snapshot, threshold: float, window_days: float) -> tuple[St
     dates = [article_date(r.published, r.indexed_at) or date.today() for r in records]
     labels = cluster(article_vectors(snapshot, [r.id for r in records]),
                      [d.toordinal() for d in dates], threshold, window_days,
-                     [published_date(r.published) is None for r in records])
+                     [credible_published(r.published, r.indexed_at) is None for r in records])
     groups: dict[int, list[int]] = {}
     for n in sorted(range(len(records)), key=lambda n: (dates[n], records[n].id)):
         groups.setdefault(labels[n], []).append(n)

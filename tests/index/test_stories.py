@@ -59,3 +59,25 @@ def test_indexed_reports_of_one_event_are_one_story_reported_by_two_sources(tmp_
     tugs = next(s for s in stories if len(s.articles) == 2)
     assert tugs.outlets == ("harbour.example", "wire.example")
     assert [a.article for a in tugs.articles] == ["tug-a", "tug-b"]
+
+
+def test_a_published_date_after_the_day_indexed_is_not_believed(tmp_path, embedder):
+    """An article dated 2031 led /stories and counted as the freshest for "the latest"."""
+    from datetime import UTC, datetime
+
+    from index.ingest.dates import article_date, credible_published
+
+    today = datetime.now(UTC).isoformat(timespec="seconds")
+    assert credible_published("2031-06-01", today) is None
+    assert article_date("2031-06-01", today).isoformat() == today[:10]
+    assert credible_published("2015-04-01", today).isoformat() == "2015-04-01"
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name, key, day in (("copper", "copper", "2015-04-01"), ("tahoe", "tahoe", "2031-06-01")):
+        title, paragraphs = STORIES[key]
+        (corpus / f"{name}.md").write_text(to_markdown(title, f"https://{key}.example/a", day,
+                                                       "\n\n".join(paragraphs)), "utf-8")
+    index = BriefingIndex(tmp_path / "index", embedder=embedder)
+    index.reindex(corpus)
+    stories = index.stories()
+    assert [s.articles[0].date for s in stories] == [today[:10], "2015-04-01"]
