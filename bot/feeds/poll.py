@@ -176,7 +176,10 @@ class Poller:
         moment = datetime.fromtimestamp(now, UTC)
         parsed = await asyncio.to_thread(parse_feed, response.body or b"", response.url, moment)
         items = await asyncio.to_thread(self._candidates, feed, parsed.items, moment)
-        backlog = not await asyncio.to_thread(self.store.has_items, feed.url)
+        # What the feed held when it was followed: taken by its first poll that succeeded.
+        # (A feed polled fine but empty or all old has nothing to hold back later.)
+        backlog = (feed.last_polled == "" or feed.failures > 0) and \
+            not await asyncio.to_thread(self.store.has_items, feed.url)
         pages = await self._fetch_pages([dedupe.clean_url(item.link) for item in items])
         for item, page in zip(items, pages, strict=True):
             await asyncio.to_thread(self._take, feed, item, page, moment, report, near,

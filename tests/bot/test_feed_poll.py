@@ -440,3 +440,27 @@ def test_a_feed_whose_server_is_down_says_so_in_words(store, tmp_path):
     report = poll(store, tmp_path / "corpus")
     assert report.errors == [("http://127.0.0.1:9/feed.xml",
                               "could not fetch the feed (connection refused)")]
+
+
+def test_only_what_a_feed_held_at_its_first_good_poll_is_backlog(site, store, tmp_path):
+    """The backlog rule held back every item of a feed that had been empty when followed (no
+    item was ever recorded), and a failed first poll must not turn the backlog into posts."""
+    now = datetime.now(UTC)
+    items: list[Item] = []
+    site.text("/quiet.xml", lambda: rss(items, site.base), "application/rss+xml")
+    follow(store, site.base + "/quiet.xml")
+    assert poll(store, tmp_path / "corpus").new == []  # followed while empty
+    items.append(Item("copper", "/news/copper.html", guid="c", title="Copper strike ends",
+                      published=now - timedelta(minutes=10)))
+    [fresh] = poll(store, tmp_path / "corpus").new
+    assert not fresh.backlog  # a real new item: posted
+
+    held = [Item("tahoe", "/news/tahoe.html", guid="t", published=now - timedelta(hours=5))]
+    site.text("/late.xml", lambda: rss(held, site.base) if held else "<rss", "application/rss+xml")
+    follow(store, site.base + "/late.xml")
+    held_back = held[:]
+    held.clear()  # the first poll fails: a malformed document
+    assert poll(store, tmp_path / "corpus").errors
+    held.extend(held_back)
+    [old] = [a for a in poll(store, tmp_path / "corpus").new if a.feed.endswith("/late.xml")]
+    assert old.backlog  # what the feed held: one line, not a post
