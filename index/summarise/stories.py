@@ -64,8 +64,9 @@ def cluster(vectors: np.ndarray, days: Sequence[float], threshold: float = THRES
     latest = np.zeros(len(days))
     stories = 0
     for i in order:
-        open_ = (np.arange(stories) if i < len(undated) and undated[i]
-                 else np.flatnonzero(days[i] - latest[:stories] <= window_days))
+        dated = not (i < len(undated) and undated[i])
+        open_ = (np.flatnonzero(days[i] - latest[:stories] <= window_days) if dated
+                 else np.arange(stories))
         best = -1
         if open_.size:
             scores = sums[open_] @ vectors[i] / sizes[open_]
@@ -77,7 +78,8 @@ def cluster(vectors: np.ndarray, days: Sequence[float], threshold: float = THRES
             latest[best] = days[i]
         sums[best] += vectors[i]
         sizes[best] += 1
-        latest[best] = max(latest[best], days[i])
+        if dated:  # an undated copy does not keep an old story open
+            latest[best] = max(latest[best], days[i])
         labels[i] = best
     return labels
 

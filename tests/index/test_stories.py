@@ -33,6 +33,11 @@ def test_an_undated_copy_joins_its_story_whenever_it_was_indexed():
     vectors = unit([1, 0], [1, 0.01], [0, 1])
     assert cluster(vectors, [0, 30, 30], 0.6, undated=[False, True, True]) == [0, 0, 1]
     assert cluster(vectors, [0, 30, 30], 0.6) == [0, 1, 2]  # dated a month apart: two
+    # ... and it does not reopen the old story to another report of its own day, in either
+    # order: old report a, undated copy u, new dated report d (close to a, 100 days later)
+    a, u, d = [1, 0], [1, 0.01], [1, 0.4]
+    assert cluster(unit(a, u, d), [0, 100, 100], 0.6, undated=[False, True, False]) == [0, 0, 1]
+    assert cluster(unit(a, d, u), [0, 100, 100], 0.6, undated=[False, False, True]) == [0, 1, 0]
 
 
 def test_pairwise_precision_and_recall():
