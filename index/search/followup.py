@@ -119,11 +119,14 @@ def without_opener(text: str) -> str:
     return remainder.strip() or text
 
 
-def points_back(text: str) -> bool:
-    """Does the message hold a pronoun or open with "and"/"what about": something only the
-    conversation can resolve, whatever its length?"""
-    words = {w.lower() for w in _WORDS.findall(text)}
-    return bool(_LEADS.match(text)) or bool(words & _POINTERS)
+def asks_anew(text: str) -> bool:
+    """Is the message a whole question of its own, however short ("where is the harbour?"):
+    three words or more, a question word or auxiliary among them, and no pronoun or leading
+    "and"/"what about" to resolve? A bare keyword ("grain?") is elliptical: it stays in the
+    conversation."""
+    words = [w.lower() for w in _WORDS.findall(text)]
+    return (len(words) >= 3 and any(w in _FUNCTION for w in words)
+            and not _LEADS.match(text) and not set(words) & _POINTERS)
 
 
 def needs_context(text: str) -> bool:
@@ -162,7 +165,7 @@ def ask_followup(snapshot: Snapshot, embedder: Embedder, text: str, turns: Seque
                    scope)
     if not turns or new_subject or (alone.answered and not needs_context(text)):
         return alone, True
-    if alone.answered and not points_back(text) and turns[-1].cited \
+    if alone.answered and asks_anew(text) and turns[-1].cited \
             and alone.hits[0].article != turns[-1].cited[0][0]:
         # A short question with nothing pointing back ("when is the eclipse?") that another
         # article answers: a new subject, and the anchor of the follow-ups after it.

@@ -99,6 +99,9 @@ def test_a_short_question_another_article_answers_is_the_new_subject(archive):
     follow_up, _ = archive.ask_followup("and why were they waiting?",
                                         [first, Turn.of(answer, standalone)])
     assert follow_up.hits[0].article.startswith("harbour-")
+    sweden = turn(archive, SWEDEN)  # a bare keyword is elliptical: it stays in the conversation
+    keyword, standalone = archive.ask_followup("grain?", [sweden])
+    assert not standalone and keyword.hits[0].article == SEED
 
 
 def test_an_opener_starts_a_new_subject_even_when_the_rest_points_back(seed_index):
