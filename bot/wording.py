@@ -40,3 +40,10 @@ def as_sentence(reason: str) -> str:
         return reason
     reason = reason[:1].upper() + reason[1:]
     return reason if reason.endswith((".", "!", "?", "…", ")")) else reason + "."
+
+
+def scope_gone(reason: str) -> str:
+    """A follow-up in a conversation limited to articles that are gone: why, and how to go on."""
+    return (f"This conversation is limited to articles that are no longer indexed "
+            f"({as_sentence(reason).rstrip('.')}). Ask a new question, outside this "
+            "conversation, to search every article.")

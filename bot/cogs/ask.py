@@ -20,6 +20,7 @@ from bot.cogs.options import declare
 from bot.errors import UserError
 from bot.question_limit import slow_down
 from bot.when import parse_since
+from bot.wording import scope_gone
 from index import ArticleNotFound, Scope, check_question
 
 log = logging.getLogger(__name__)
@@ -71,7 +72,12 @@ class Ask(commands.Cog):
                 earlier = await asyncio.to_thread(self.bot.conversations.get, channel.id)
         asked = (Question(text, earlier.turns, scope or earlier.scope) if earlier
                  else Question(text, scope=scope))
-        answer, standalone = await self.bot.answer_work(asked.ask, self.bot.index, results)
+        try:
+            answer, standalone = await self.bot.answer_work(asked.ask, self.bot.index, results)
+        except ArticleNotFound as err:
+            if earlier is None or scope or not earlier.scope:
+                raise
+            raise UserError(scope_gone(str(err))) from None  # the conversation's are removed
         reply = message_for(self.bot, asked, answer, results,
                             threadable=threadable and not autothread)
         if private:
@@ -80,7 +86,7 @@ class Ask(commands.Cog):
         async with self.bot.posting(channel.id):
             sent = await replies.answer(interaction, **reply)
             turn = asked.turn(answer, standalone)
-            if earlier is not None:
+            if earlier is not None or isinstance(channel, discord.DMChannel):  # a DM is one
                 await asyncio.to_thread(self.bot.conversations.add, channel.id, turn,
                                         asked.scope)
             else:

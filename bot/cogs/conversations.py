@@ -31,7 +31,7 @@ from bot.cogs.answers import (
 from bot.conversations import Conversation
 from bot.errors import UserError
 from bot.question_limit import slow_down
-from bot.wording import as_sentence
+from bot.wording import as_sentence, scope_gone
 from index import ArticleNotFound, BriefingError, check_question
 
 log = logging.getLogger(__name__)
@@ -174,12 +174,9 @@ class Conversations(commands.Cog):
                              before.turns, before.scope)
             answer, standalone = await self.bot.answer_work(asked.ask, self.bot.index, results)
         except BriefingError as err:
-            reason = as_sentence(str(err))
-            if isinstance(err, ArticleNotFound) and before.scope:  # its articles were removed
-                reason = ("This conversation is limited to articles that are no longer "
-                          f"indexed ({reason.rstrip('.')}). Ask a new question, outside this "
-                          "conversation, to search every article.")
-            await message.reply(reason, mention_author=False)
+            gone = isinstance(err, ArticleNotFound) and before.scope  # its articles removed
+            await message.reply(scope_gone(str(err)) if gone else as_sentence(str(err)),
+                                mention_author=False)
             return
         threadable = thread is None and can_hold_threads(message.channel)
         reply = _with_hint(message_for(self.bot, asked, answer, results,

@@ -373,6 +373,7 @@ def test_a_scoped_conversation_whose_articles_were_removed_says_how_to_go_on(run
         scoped = await ask(h, "Where are hydrogen tugboats being trialled?",
                            source="harbour.example")
         assert scoped["embeds"][0]["fields"][0]["name"].startswith("1. " + title)
+        thread, _ = await open_thread(h, scoped)
         (corpus_copy / "tugboats.md").unlink()
         await h.bot.get_cog("Admin").reindex()
         reply = await say(h, "who built them?", h.server.channel_id, reply_to=scoped["id"])
@@ -380,5 +381,24 @@ def test_a_scoped_conversation_whose_articles_were_removed_says_how_to_go_on(run
                                            "no longer indexed (No indexed article or outlet is")
         assert reply["content"].endswith("Ask a new question, outside this conversation, to "
                                          "search every article.")
+        sent = await h.server.send_interaction("ask", {"question": "who built them?"},
+                                               user="member", channel_id=thread["id"])
+        await h.server.wait_for(lambda c: c.path == sent.webhook_path, timeout=20)
+        refused = h.server.messages[sent.message_ids[-1]]  # /ask in its thread: the same, privately
+        assert refused["flags"] & 64 and refused["content"].startswith(
+            "This conversation is limited to articles that are no longer indexed")
 
     run(scenario)
+
+
+def test_a_first_ask_in_a_dm_starts_the_dms_conversation(run):
+    """/ask as the first question of a DM was stored under its answer, while the DM's next
+    message looked the DM's conversation up: the follow-up had no context."""
+    async def scenario(h: Harness) -> None:
+        dm = h.server.dm_channel("member")["id"]
+        sent = await h.server.send_interaction("ask", {"question": SWEDEN}, user="member",
+                                               dm=True)
+        assert cites(await answer_of(h.server, sent))[0] == "¶15"
+        assert cites(await say(h, PARLIAMENT, dm))[0] == "¶15"
+
+    run(scenario, guild_ids=[])
