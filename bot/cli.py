@@ -139,13 +139,17 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("reindex", help="index the corpus (only what changed)")
     p.add_argument("--corpus", type=Path, help="corpus folder (default: BRIEFING_CORPUS_DIR)")
+    p.add_argument("--readmit", nargs="+", default=[], metavar="ARTICLE_ID",
+                   help="index these removed articles again, their files being back (a "
+                        "database otherwise skips a removed article's file)")
     p.set_defaults(run=cmd_reindex)
 
     p = sub.add_parser("remove", help="remove articles from the corpus (and the database), "
                        "then reindex")
     p.add_argument("articles", nargs="+", metavar="ARTICLE_ID",
                    help="id of an article (see `briefing sources`)")
-    p.add_argument("--corpus", type=Path, help="corpus folder (default: BRIEFING_CORPUS_DIR)")
+    p.add_argument("--corpus", type=Path, help="corpus folder (default: the one the index was "
+                   "last built from, else BRIEFING_CORPUS_DIR)")
     p.set_defaults(run=cmd_remove)
 
     p = sub.add_parser("ask", help="answer a question with cited passages")
@@ -301,6 +305,7 @@ def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
     if built_from is not None and built_from != corpus.resolve():
         print(f"briefing: the index was built from {built_from}; it will now hold the articles "
               f"of {corpus} instead", file=sys.stderr)
+    index.readmit(args.readmit)
     _reindex(index, corpus)
     return 0
 

@@ -119,8 +119,8 @@ def _with_stored(store: ArticleStore, corpus_dir: Path, max_article_bytes: int |
         articles, skipped = [], []
     for article_id in sorted(gone := store.removed(articles)):
         path = next(a.path for a in articles if a.id == article_id)
-        skipped.append(Skipped(path, "removed from the corpus earlier (`briefing remove`, "
-                                     "/remove): delete this file, or change it to index it again"))
+        skipped.append(Skipped(path, "removed from the corpus earlier: delete this file, or "
+                                     f"index it again (`briefing reindex --readmit {article_id}`)"))
     articles = [a for a in articles if a.id not in gone]
     # An article the backend cannot index is never stored: one such failed every reindex.
     refused = store.unindexable(articles)

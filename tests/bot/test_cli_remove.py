@@ -260,3 +260,17 @@ def test_reindex_of_a_named_folder_that_is_missing_is_an_error_with_a_database_t
     assert result.returncode == 1 and result.stdout == ""
     assert result.stderr == (f"briefing: corpus directory {tmp_path / 'no-such-folder'} does "
                              "not exist\n")
+
+
+def test_a_restored_file_of_a_removed_article_comes_back_with_readmit(database_env):
+    """With a database a removed article's text stays out even when its file is back (another
+    machine's folder may hold it); `reindex --readmit ID` is the way to want it again."""
+    corpus = Path(database_env["BRIEFING_CORPUS_DIR"])
+    assert run(["remove", "grain"], database_env).returncode == 0
+    (corpus / "grain.md").write_text(GRAIN, "utf-8")  # restored from a backup
+    skipped = run(["reindex"], database_env)
+    assert "grain" not in sources(database_env)
+    assert "briefing reindex --readmit grain" in skipped.stdout
+    back = run(["reindex", "--readmit", "grain"], database_env)
+    assert back.returncode == 0 and back.stdout.startswith("1 added")
+    assert ask(GRAIN_Q, database_env)["hits"][0]["article"] == "grain"
