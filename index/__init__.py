@@ -223,8 +223,9 @@ class BriefingIndex:
                 and o.article in indexed else o for o in outcomes]
 
     def readmit(self, article_ids: Sequence[str]) -> None:
-        """Articles added again on purpose (/add): a database that remembers their texts as
-        removed (so that another process's folder does not bring them back) forgets that."""
+        """Articles added again on purpose (added anew, or `briefing reindex --readmit`): a
+        database that remembers their texts as removed (so that another process's folder
+        does not bring them back) forgets that."""
         store = self.backend.corpus()
         if store is not None:
             store.readmit(article_ids)

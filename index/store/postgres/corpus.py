@@ -155,7 +155,7 @@ class PgArticleStore:
         return {keys[i].id for i, digest in rows if clean(keys[i].content_hash) == digest}
 
     def readmit(self, article_ids: Sequence[str]) -> None:
-        """Forget that these articles were removed: added again on purpose (/add)."""
+        """Forget that these articles were removed: they are added again on purpose."""
         if not article_ids:
             return
         try:
