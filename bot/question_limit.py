@@ -4,6 +4,9 @@ user ask several times the setting."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 from discord import app_commands
 
 WINDOW_S = 60.0
@@ -13,9 +16,11 @@ PRUNE_AT = 10_000  # users remembered before those with a full budget are forgot
 class QuestionLimit:
     """`per_minute` questions a user may ask in any minute (0: no limit)."""
 
-    def __init__(self, per_minute: int) -> None:
+    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
         self.per_minute = per_minute
         self._buckets: dict[int, app_commands.Cooldown] = {}
+        self._warned: dict[int, float] = {}  # user -> when the refusal they were told of ends
+        self._clock = clock
 
     def retry_after(self, user_id: int) -> float:
         """Count a question of `user_id`: 0 when it may be asked, else the seconds to wait
@@ -28,6 +33,18 @@ class QuestionLimit:
         bucket = self._buckets.setdefault(user_id,
                                           app_commands.Cooldown(self.per_minute, WINDOW_S))
         return bucket.update_rate_limit() or 0.0
+
+    def tell(self, user_id: int, retry_after: float) -> bool:
+        """Whether a refused message should say "slow down": once per refusal, so that a
+        burst of mentions gets one reply, not one each (a slash command answers every time:
+        its interaction must be answered)."""
+        now = self._clock()
+        if self._warned.get(user_id, 0.0) > now:
+            return False
+        if len(self._warned) >= PRUNE_AT:
+            self._warned = {u: t for u, t in self._warned.items() if t > now}
+        self._warned[user_id] = now + retry_after
+        return True
 
 
 def slow_down(retry_after: float) -> str:

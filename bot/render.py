@@ -212,11 +212,16 @@ def sources_embed(records: Sequence[ArticleRecord], page: int, per_page: int) ->
     pages = max(1, -(-len(records) // per_page))
     page = min(max(0, page), pages - 1)
     shown = records[page * per_page:(page + 1) * per_page]
+    room = DESCRIPTION_LIMIT // max(1, per_page) - 1  # every article of the page must fit
     lines = []
     for r in shown:
         date = f" · {clip(inert(r.published), 40)}" if r.published else ""
-        title = link(clip(inert(r.title), 300), r.source)
-        lines.append(f"**{title}**{date} · {counted(r.passages, 'passage')}")
+        tail = f"{date} · {counted(r.passages, 'passage')}"
+        title = clip(inert(r.title), 300)
+        line = f"**{link(title, r.source)}**{tail}"
+        if len(line) > room:  # a long link goes first, then the title is cut
+            line = f"**{clip(title, max(room - len(tail) - 4, 1))}**{tail}"
+        lines.append(line)
     description = whole_lines(lines, DESCRIPTION_LIMIT) or "No articles are indexed yet."
     embed = discord.Embed(title=f"Indexed articles ({len(records)})",
                           description=description, colour=COLOUR)

@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 
 # Messages someone wrote, as opposed to system messages (a thread renamed, a pin, a join).
 _WRITTEN = (discord.MessageType.default, discord.MessageType.reply)
+_MENTION = re.compile(r"<(?:@[!&]?|#)\d+>")
 
 
 class Conversations(commands.Cog):
@@ -72,7 +73,9 @@ class Conversations(commands.Cog):
     async def _route(self, message: discord.Message) -> None:
         me = self.bot.user
         mentioned = me in message.mentions
-        text = re.sub(rf"<@!?{me.id}>", " ", message.content).strip()
+        # Mentions of anyone (and of roles and channels) are markup, not words of the question:
+        # their ids would be searched and their codes shown in the answer's title.
+        text = " ".join(_MENTION.sub(" ", message.content).split())
         channel = message.channel
         if isinstance(channel, discord.Thread) and await self._is_conversation_thread(channel):
             if message.id == channel.id:  # the first message of a forum post
@@ -103,7 +106,8 @@ class Conversations(commands.Cog):
             self.bot.channel_modes.get, channel.id)).autothread
         if autothread:  # a refused question gets its reason in place, not a thread of its own
             if retry := self.bot.questions.retry_after(message.author.id):
-                await message.reply(slow_down(retry), mention_author=False)
+                if self.bot.questions.tell(message.author.id, retry):
+                    await message.reply(slow_down(retry), mention_author=False)
                 return
             try:
                 check_question(text, self.bot.index.max_question_chars)
@@ -163,7 +167,8 @@ class Conversations(commands.Cog):
         or under the answer for replies to it and a thread on it to continue from.
         `counted`: the question was already counted against its asker's rate limit."""
         if not counted and (retry := self.bot.questions.retry_after(message.author.id)):
-            await message.reply(slow_down(retry), mention_author=False)
+            if self.bot.questions.tell(message.author.id, retry):
+                await message.reply(slow_down(retry), mention_author=False)
             return
         if thread is not None:
             earlier = await self._conversation(thread.id, thread.id)

@@ -402,3 +402,35 @@ def test_a_first_ask_in_a_dm_starts_the_dms_conversation(run):
         assert cites(await say(h, PARLIAMENT, dm))[0] == "¶15"
 
     run(scenario, guild_ids=[])
+
+
+def test_other_peoples_mentions_are_not_words_of_the_question(run):
+    """"@admin @Briefing Sweden NATO" searched the admin's id digits (refused) and showed
+    "<@…>" codes in the answer's title and the thread's name."""
+    async def scenario(h: Harness) -> None:
+        bot, admin = h.server.users["bot"]["id"], h.server.users["admin"]["id"]
+        plain = await say(h, "Sweden NATO", h.server.channel_id, mention=True)
+        crowded = await say(h, f"<@{admin}> <#{h.server.channel_id}> <@&{h.server.guild_id}> "
+                               f"<@{bot}> Sweden NATO", h.server.channel_id)
+        assert cites(crowded) == cites(plain) and cites(plain)
+        assert crowded["embeds"][0]["title"] == "Sweden NATO"
+
+    run(scenario)
+
+
+def test_a_burst_of_mentions_over_the_limit_gets_one_slow_down(run):
+    """Ten quick mentions with a limit of two a minute: two answers and eight public
+    "Slow down" replies, which only added to the noise."""
+    async def scenario(h: Harness) -> None:
+        bot = h.server.users["bot"]["id"]
+        start = len(h.server.calls)
+        for i in range(10):
+            await h.server.send_message(f"<@{bot}> {SWEDEN} {i}", author="member")
+        await asyncio.sleep(3)
+        posted = [c.json["content"] if c.json.get("content") else "answer"
+                  for c in h.server.calls[start:]
+                  if c.method == "POST" and c.route == POSTS and c.status == 200]
+        assert posted.count("answer") == 2
+        assert len([p for p in posted if p.startswith("Slow down")]) == 1
+
+    run(scenario, ask_per_minute=2)

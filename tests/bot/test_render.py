@@ -149,6 +149,19 @@ def test_sources_pages_and_limits():
     assert render.sources_embed([], 0, 10).description == "No articles are indexed yet."
 
 
+def test_every_article_is_on_some_sources_page_however_long_its_title_and_link():
+    """Pages are cut ten articles at a time, but lines over the description's room were
+    dropped: with long titles and links, six of 26 articles were on no page."""
+    records = [ArticleRecord(f"id{i:02d}", f"p{i}.md", f"Headline {i:02d} " + "w" * 280,
+                             "https://news.example.org/" + "x" * 220 + f"/{i}", "2023-10-01",
+                             "h", "2026-11-25T00:00:00+00:00", 3) for i in range(26)]
+    pages = [render.sources_embed(records, page, 10) for page in range(3)]
+    for embed in pages:
+        assert len(embed.description) <= render.DESCRIPTION_LIMIT and len(embed) <= 6000
+    shown = "\n".join(embed.description for embed in pages)
+    assert all(f"Headline {i:02d}" in shown for i in range(26))
+
+
 def test_embed_payload_is_accepted_by_discord_py():
     answer = Answer("q", True, (hit(1, "a b c", "b", source="https://x.org/a"),), 0.8)
     payload = render.answer_embed(answer).to_dict()
