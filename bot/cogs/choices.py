@@ -7,12 +7,14 @@ characters; an article id longer than that is sent as a prefix and a hash that i
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Iterable, Sequence
 
 from discord import app_commands
 
 from bot import render
 from index import ArticleRecord
+from index.search.scope import outlet as outlet_of
 
 AUTOCOMPLETE_CHOICES = 25
 CHOICE_VALUE_LIMIT = 100  # Discord's limit on an autocomplete choice's name and value
@@ -79,12 +81,24 @@ def resolve_source(value: str, records: Sequence[ArticleRecord],
 
 def article_choices(records: Sequence[ArticleRecord], current: str
                     ) -> list[app_commands.Choice[str]]:
-    """Articles whose title or id contains what was typed, named by title."""
+    """Articles whose title or id contains what was typed, named by title; articles that
+    share a title (syndicated copies) are told apart by outlet, date and id."""
     wanted = current.casefold()
     matches = [r for r in records if wanted in r.title.casefold() or wanted in r.id.casefold()]
-    return [app_commands.Choice(name=render.clip(r.title or r.id, CHOICE_VALUE_LIMIT),
-                                value=choice_value(r.id))
-            for r in matches[:AUTOCOMPLETE_CHOICES]]
+    matches = matches[:AUTOCOMPLETE_CHOICES]
+    shared = Counter(r.title for r in matches)
+    return [app_commands.Choice(name=_choice_name(r, shared[r.title] > 1),
+                                value=choice_value(r.id)) for r in matches]
+
+
+def _choice_name(record: ArticleRecord, shared_title: bool) -> str:
+    """The title, then (when another offered article has it too) what tells them apart,
+    which is kept whole: the title is what gets cut."""
+    if not shared_title or not record.title:
+        return render.clip(record.title or record.id, CHOICE_VALUE_LIMIT)
+    extra = " · ".join(filter(None, (outlet_of(record.source), record.published[:10], record.id)))
+    extra = render.clip(extra, CHOICE_VALUE_LIMIT // 2)
+    return render.clip(record.title, CHOICE_VALUE_LIMIT - len(extra) - 3) + " · " + extra
 
 
 def source_choices(records: Sequence[ArticleRecord], outlets: Sequence[str], current: str

@@ -42,3 +42,23 @@ def test_a_source_is_an_article_or_an_outlet_typed_with_or_without_www():
 def test_a_name_that_resolves_to_nothing_says_whether_the_title_is_shared():
     assert unresolved(" what came OUT of sochi", RECORDS).startswith("Several indexed articles")
     assert unresolved("nothing like it", RECORDS).startswith("No indexed article has that")
+
+
+def test_syndicated_copies_of_one_title_are_told_apart_in_autocomplete():
+    """Eleven copies of "Breaking news update" were eleven identical choices: no way to see
+    which one /remove would delete."""
+    from bot.cogs.choices import article_choices
+
+    records = [ArticleRecord(f"a{i:04d}", f"a{i:04d}.md", "Breaking news update",
+                             f"https://www.outlet{i}.example/x", f"2015-04-{i + 1:02d}", "h",
+                             "2026-12-01T00:00:00+00:00", 2) for i in range(11)]
+    records.append(ArticleRecord("solo", "solo.md", "Breaking: a lone story", "", "", "h",
+                                 "2026-12-01T00:00:00+00:00", 1))
+    choices = article_choices(records, "breaking")
+    names = [c.name for c in choices]
+    assert len(set(names)) == len(names) == 12
+    assert names[0] == "Breaking news update · outlet0.example · 2015-04-01 · a0000"
+    assert names[-1] == "Breaking: a lone story"  # a title of its own stays bare
+    assert all(len(n) <= 100 for n in names)
+    long = [ArticleRecord(f"b{i}", f"b{i}.md", "T" * 150, "", "", "h", "", 1) for i in range(2)]
+    assert [c.name[-5:] for c in article_choices(long, "t")] == [" · b0", " · b1"]
