@@ -117,27 +117,24 @@ def _with_stored(store: ArticleStore, corpus_dir: Path, max_article_bytes: int |
         articles, skipped = read_corpus(corpus_dir, max_article_bytes)
     else:
         articles, skipped = [], []
-    for article_id in sorted(gone := store.removed(articles)):
-        path = next(a.path for a in articles if a.id == article_id)
-        skipped.append(Skipped(path, "removed from the corpus earlier: delete this file, or "
-                                     f"index it again (`briefing reindex --readmit {article_id}`)"))
+    gone = store.removed(articles)
+    skipped += [Skipped(a.path, "removed from the corpus earlier: delete this file, or index it "
+                                f"again (`briefing reindex --readmit {a.id}`)")
+                for a in articles if a.id in gone]
     articles = [a for a in articles if a.id not in gone]
-    # An article the backend cannot index is never stored: one such failed every reindex.
-    refused = store.unindexable(articles)
-    folder_refused = {a.id: Skipped(a.path, refused[a.id]) for a in articles if a.id in refused}
-    articles = [a for a in articles if a.id not in refused]
-    saved = store.save(articles)
-    if saved:
-        log.info("stored %d new or changed articles from %s", saved, corpus_dir)
     merged = {a.id: a for a in store.articles()}
     merged.update((a.id, a) for a in articles)
-    kept = {a.id for a in articles}  # just checked
-    stored = store.unindexable([a for i, a in merged.items() if i not in kept])
-    for article_id, reason in sorted(stored.items()):  # stored before the check existed
-        skipped.append(Skipped(merged.pop(article_id).path,
-                               f"{reason}; it is stored in the database: `briefing remove "
-                               f"{article_id}` deletes it"))
-    skipped += [s for a_id, s in folder_refused.items() if a_id not in stored]
+    # An article the backend cannot index is skipped, and never stored (one such article
+    # failed every reindex); one stored before this check says how to delete it.
+    refused = store.unindexable(list(merged.values()))
+    from_folder = {a.id for a in articles}
+    for article_id, reason in sorted(refused.items()):
+        stored = "" if article_id in from_folder else (
+            f"; it is stored in the database: `briefing remove {article_id}` deletes it")
+        skipped.append(Skipped(merged.pop(article_id).path, reason + stored))
+    saved = store.save([a for a in articles if a.id not in refused])
+    if saved:
+        log.info("stored %d new or changed articles from %s", saved, corpus_dir)
     return [merged[i] for i in sorted(merged)], skipped
 
 
