@@ -5,7 +5,6 @@ user ask several times the setting."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 
 from discord import app_commands
 
@@ -16,11 +15,10 @@ PRUNE_AT = 10_000  # users remembered before those with a full budget are forgot
 class QuestionLimit:
     """`per_minute` questions a user may ask in any minute (0: no limit)."""
 
-    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, per_minute: int) -> None:
         self.per_minute = per_minute
         self._buckets: dict[int, app_commands.Cooldown] = {}
         self._warned: dict[int, float] = {}  # user -> when the refusal they were told of ends
-        self._clock = clock
 
     def retry_after(self, user_id: int) -> float:
         """Count a question of `user_id`: 0 when it may be asked, else the seconds to wait
@@ -38,7 +36,7 @@ class QuestionLimit:
         """Whether a refused message should say "slow down": once per refusal, so that a
         burst of mentions gets one reply, not one each (a slash command answers every time:
         its interaction must be answered)."""
-        now = self._clock()
+        now = time.monotonic()
         if self._warned.get(user_id, 0.0) > now:
             return False
         if len(self._warned) >= PRUNE_AT:

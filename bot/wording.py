@@ -14,6 +14,8 @@ def read_as_note(read_as: Mapping[str, str], limit: int | None = None) -> str:
     when none): a reader whose word was read wrongly sees why the passages are off. Within
     `limit` characters, the first pairs that fit are named and the rest counted."""
     pairs = [f"“{typed}” as “{word}”" for typed, word in read_as.items()]
+    if not pairs:
+        return ""
     for shown in range(len(pairs), 0, -1):
         rest = len(pairs) - shown
         listed = pairs[:shown] + ([counted(rest, "other word")] if rest else [])
@@ -21,8 +23,6 @@ def read_as_note(read_as: Mapping[str, str], limit: int | None = None) -> str:
                           else ", ".join(listed[:-1]) + " and " + listed[-1]) + "."
         if limit is None or len(note) <= limit:
             return note
-    if not pairs:
-        return ""
     return "Read 1 misspelt word as another." if len(pairs) == 1 else (
         f"Read {len(pairs)} misspelt words as others.")
 
