@@ -37,6 +37,7 @@ from bot.terminal import (
 )
 from bot.when import parse_since
 from index import (
+    ArticleNotFound,
     BriefingError,
     BriefingIndex,
     IndexMissing,
@@ -46,7 +47,6 @@ from index import (
     check_corpus_folder,
 )
 
-log = logging.getLogger("briefing")
 
 def console() -> None:
     """The `briefing` console script: `main`, then exit. `ask` skips the interpreter's
@@ -146,8 +146,8 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("remove", help="remove articles from the corpus (and the database), "
                        "then reindex")
-    p.add_argument("articles", nargs="+", metavar="ARTICLE_ID",
-                   help="id of an article (see `briefing sources`)")
+    p.add_argument("articles", nargs="+", metavar="ARTICLE",
+                   help="an article's id or whole title (see `briefing sources`)")
     p.add_argument("--corpus", type=Path, help="corpus folder (default: the one the index was "
                    "last built from, else BRIEFING_CORPUS_DIR)")
     p.set_defaults(run=cmd_remove)
@@ -169,8 +169,8 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_chat)
 
     p = sub.add_parser("summary", help="summarize an article, or brief on a topic across all")
-    p.add_argument("article", nargs="?", metavar="ARTICLE_ID",
-                   help="id of an indexed article (see `briefing sources`)")
+    p.add_argument("article", nargs="?", metavar="ARTICLE",
+                   help="an indexed article's id or whole title (see `briefing sources`)")
     p.add_argument("--topic", metavar="TEXT", help="brief on a topic across all articles instead")
     p.add_argument("--sentences", type=_int_between(3, 10), default=5, metavar="N",
                    help="sentences in the summary, 3 to 10 (default: 5)")
@@ -333,7 +333,14 @@ def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
               f"{shown(str(corpus.resolve()))}: remove articles there (--corpus), or reindex "
               f"that folder first", file=sys.stderr)
         return 2
-    outcomes = index.remove_articles(corpus, args.articles)
+    ids, unnamed = [], {}
+    for name in args.articles:
+        try:
+            ids.append(index.article_named(name) if index.build_needed() is None else name)
+        except ArticleNotFound as err:  # perhaps a file not indexed yet: tried as an id
+            ids.append(name)
+            unnamed[name] = str(err)
+    outcomes = index.remove_articles(corpus, ids)
     for outcome in outcomes:
         name = shown(outcome.article)
         if outcome.removed:
@@ -342,8 +349,9 @@ def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
             print(f"briefing: could not remove {name!r}: {shown(outcome.error)}",
                   file=sys.stderr)
         else:
-            print(f"briefing: no article has the id {name!r} (see `briefing sources`)",
-                  file=sys.stderr)
+            reason = unnamed.get(outcome.article,
+                                 f"no indexed article has that id or title: {name!r}")
+            print(f"briefing: {reason} (see `briefing sources`)", file=sys.stderr)
     removed = [o.article for o in outcomes if o.removed]
     remembered = _forget_in_feeds(settings, removed)
     if removed:
@@ -389,13 +397,17 @@ def _ensure_index(index: BriefingIndex, settings: Settings) -> None:
 
 def _scope_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--source", metavar="ARTICLE_OR_OUTLET",
-                   help="answer only from one article (its id) or outlet (e.g. reuters.com)")
+                   help="answer only from one article (its id or whole title) or outlet "
+                        "(e.g. reuters.com)")
     p.add_argument("--since", type=_since, metavar="DATE|1d|7d",
                    help="answer only from articles published (else indexed) since then")
 
 
-def _scope(args: argparse.Namespace) -> Scope | None:
-    scope = Scope(args.source, args.since)
+def _scope(args: argparse.Namespace, index: BriefingIndex) -> Scope | None:
+    """The --source and --since of `args`, the source read as `/ask` reads it (an id in any
+    case, an outlet, or an article's whole title); None when neither is given."""
+    source = None if args.source is None else index.source_named(args.source)
+    scope = Scope(source, args.since)
     return scope if scope else None
 
 
@@ -406,21 +418,20 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     _ensure_index(index, settings)
     k = args.k or settings.top_k
     if args.json or args.input == "-":
-        return chat_json(index, sys.stdin, k, _scope(args))
-    return chat_prompt(index, k, _scope(args))
+        return chat_json(index, sys.stdin, k, _scope(args, index))
+    return chat_prompt(index, k, _scope(args, index))
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     index = open_index(settings)
     k = args.k or settings.top_k
-    scope = _scope(args)
+    _ensure_index(index, settings)
+    scope = _scope(args, index)
     if args.question != "-":
-        _ensure_index(index, settings)
         answer = index.ask(args.question, k, scope)
         print(json.dumps(answer_json(answer), ensure_ascii=False) if args.json
               else format_answer(answer))
         return 0
-    _ensure_index(index, settings)
     status = 0
     for line in sys.stdin:
         if not line.strip() and not args.json:
@@ -443,7 +454,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_summary(args: argparse.Namespace, settings: Settings) -> int:
     if (args.article is None) == (args.topic is None):
-        args.usage_error("give either ARTICLE_ID or --topic TEXT")
+        args.usage_error("give either ARTICLE or --topic TEXT")
     index = open_index(settings)
     _ensure_index(index, settings)
     if args.topic is not None:
@@ -452,7 +463,7 @@ def cmd_summary(args: argparse.Namespace, settings: Settings) -> int:
         except InvalidQuestion as err:  # "the question is empty": the topic was
             raise BriefingError(f"--topic: {str(err).replace('question', 'topic')}") from None
     else:
-        summary = index.summarize(args.article, args.sentences)
+        summary = index.summarize(index.article_named(args.article), args.sentences)
     print(json.dumps(summary_json(summary), ensure_ascii=False) if args.json
           else format_summary(summary))
     return 0
@@ -469,7 +480,7 @@ def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
     index = open_index(settings)
-    records = index.sources()
+    records = index.sources(newest_first=True)
     if args.json:
         print(json.dumps([{"article": r.id, "title": r.title, "passages": r.passages,
                            "indexed_at": r.indexed_at} for r in records], ensure_ascii=False))

@@ -33,6 +33,7 @@ from index.errors import (
     ReindexRunning,
 )
 from index.ingest.articles import Article, check_corpus_folder
+from index.ingest.dates import newest_first as by_date_newest_first
 from index.ingest.embedding import Embedder
 from index.ingest.reindex import (
     Progress,
@@ -45,6 +46,7 @@ from index.ingest.reindex import (
 from index.search.followup import Turn, ask_followup
 from index.search.gate import DEFAULT_THRESHOLD
 from index.search.hybrid import MAX_QUESTION_CHARS, Answer, check_question, search
+from index.search.names import article_named, source_named, unnamed_reason
 from index.search.scope import Scope
 from index.spans import Hit, SummarySentence
 from index.store.backends import open_backend
@@ -268,10 +270,34 @@ class BriefingIndex:
             counts = Counter(o for o in snap.catalog.outlets if o)
         return [name for name, _ in counts.most_common()]
 
-    def sources(self) -> list[ArticleRecord]:
-        """The indexed articles with passage counts and index times."""
+    def sources(self, newest_first: bool = False) -> list[ArticleRecord]:
+        """The indexed articles with passage counts and index times, in id order or, with
+        `newest_first`, by published date (undated ones last)."""
         with self._using() as snap:
-            return snap.metadata.articles()
+            records = snap.metadata.articles()
+        return by_date_newest_first(records) if newest_first else records
+
+    def article_named(self, name: str) -> str:
+        """The id of the article `name` names: its id in any case, or its whole title.
+
+        Raises ArticleNotFound saying why not (nothing has that name, or several articles
+        share that title)."""
+        records = self.sources()
+        found = article_named(name, records)
+        if found is None:
+            raise ArticleNotFound(f"{unnamed_reason(name, records)}: {name.strip()!r}")
+        return found
+
+    def source_named(self, name: str) -> str:
+        """The article id or outlet that `name` names, as `/ask`'s source: an id in any case,
+        an outlet with or without "www.", or an article's whole title; raises ArticleNotFound
+        when nothing is so named."""
+        if not name.strip():
+            raise ArticleNotFound("the source is blank: give an article id or an outlet")
+        found = source_named(name, self.sources(), self.outlets())
+        if found is None:
+            raise ArticleNotFound(f"no indexed article or outlet is {name.strip()!r}")
+        return found
 
     def corpus_folder(self) -> Path | None:
         """The folder a local index was last built from (absolute); None when there is no

@@ -14,6 +14,7 @@ from discord import app_commands
 
 from bot import render
 from index import ArticleRecord
+from index.search.names import article_named, source_named, unnamed_reason
 from index.search.scope import outlet as outlet_of
 
 AUTOCOMPLETE_CHOICES = 25
@@ -29,39 +30,22 @@ def choice_value(article_id: str) -> str:
     return f"{article_id[:CHOICE_VALUE_LIMIT - 10]}~{digest}"
 
 
-def _by_id(value: str, ids: Iterable[str]) -> str | None:
-    """The article id that ``value`` (an id typed in any case, or an autocomplete value)
-    names, or None."""
-    ids = list(ids)
-    if value in ids:
-        return value
-    for article_id in ids:
-        if choice_value(article_id) == value:
-            return article_id
-    folded = [i for i in ids if i.casefold() == value.casefold()]
-    return folded[0] if len(folded) == 1 else None
-
-
-def _by_title(value: str, records: Sequence[ArticleRecord]) -> str | None:
-    """The id of the one article titled ``value`` (in any case and spacing), or None."""
-    wanted = " ".join(value.split()).casefold()
-    titled = [r.id for r in records if " ".join(r.title.split()).casefold() == wanted]
-    return titled[0] if wanted and len(titled) == 1 else None
+def _chosen(value: str, names: Iterable[str]) -> str | None:
+    """The article id or outlet whose autocomplete value is ``value``, or None."""
+    return next((name for name in names if choice_value(name) == value), None)
 
 
 def resolve_article(value: str, records: Sequence[ArticleRecord]) -> str | None:
     """The article id that ``value`` names (an autocomplete value, an id, or an article's
     whole title, as someone who typed instead of picking would give it), or None."""
     value = value.strip()
-    return _by_id(value, (r.id for r in records)) or _by_title(value, records)
+    return _chosen(value, (r.id for r in records)) or article_named(value, records)
 
 
 def unresolved(value: str, records: Sequence[ArticleRecord]) -> str:
     """Why `value` names no article (`resolve_article` gave None), for whoever typed it."""
-    wanted = " ".join(value.split()).casefold()
-    if wanted and sum(" ".join(r.title.split()).casefold() == wanted for r in records) > 1:
-        return "Several indexed articles have that title; pick one from the list."
-    return "No indexed article has that id or title; pick one from the list."
+    reason = unnamed_reason(value, records)
+    return f"{reason[:1].upper()}{reason[1:]}; pick one from the list."
 
 
 def resolve_source(value: str, records: Sequence[ArticleRecord],
@@ -69,14 +53,8 @@ def resolve_source(value: str, records: Sequence[ArticleRecord],
     """The article id or outlet that ``value`` names (an autocomplete value, an id, an outlet
     typed with or without "www.", or an article's whole title), or None."""
     value = value.strip()
-    article = _by_id(value, (r.id for r in records))
-    if article is not None:
-        return article
-    host = value.casefold().removeprefix("www.")
-    for outlet in outlets:
-        if choice_value(outlet) == value or outlet.casefold() == host:
-            return outlet
-    return _by_title(value, records)
+    return (_chosen(value, [r.id for r in records] + list(outlets))
+            or source_named(value, records, outlets))
 
 
 def article_choices(records: Sequence[ArticleRecord], current: str

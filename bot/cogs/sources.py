@@ -12,20 +12,9 @@ from bot import render
 from bot.app import BriefingBot
 from bot.cogs.expiring import ExpiringView
 from index import ArticleRecord
-from index.ingest.dates import credible_published
 
 PER_PAGE = 10
 VIEW_TIMEOUT_S = 600
-
-
-def newest_first(records: list[ArticleRecord]) -> list[ArticleRecord]:
-    """Articles by published date, newest first; those without a readable (or credible: not
-    after the day indexed) date last, the most recently indexed first."""
-    dated = [(credible_published(r.published, r.indexed_at), r) for r in records]
-    with_date = sorted(((d, r) for d, r in dated if d), key=lambda p: p[0], reverse=True)
-    undated = sorted((r for d, r in dated if d is None), key=lambda r: r.indexed_at,
-                     reverse=True)
-    return [r for _, r in with_date] + undated
 
 
 class SourcesView(ExpiringView):
@@ -62,7 +51,7 @@ class Sources(commands.Cog):
 
     @app_commands.command(name="sources", description="List the indexed articles")
     async def sources(self, interaction: discord.Interaction) -> None:
-        records = newest_first(await asyncio.to_thread(self.bot.index.sources))
+        records = await asyncio.to_thread(lambda: self.bot.index.sources(newest_first=True))
         paged = len(records) > PER_PAGE
         await interaction.response.send_message(
             embed=render.sources_embed(records, 0, PER_PAGE),

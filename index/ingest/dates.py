@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
+
+from index.store.metadata import ArticleRecord
 
 # How published dates are written in front matter and page metadata besides ISO 8601.
 DATE_FORMATS = ("%d %B %Y", "%d %b %Y", "%B %d, %Y", "%b %d, %Y", "%B %d %Y", "%b %d %Y",
@@ -43,3 +46,13 @@ def article_date(published: str, indexed_at: str) -> date | None:
     """When an article is from: its (credible) published date, else the day it was indexed
     (articles that feeds and `/add` bring in are indexed the day they appear)."""
     return credible_published(published, indexed_at) or published_date(indexed_at)
+
+
+def newest_first(records: Sequence[ArticleRecord]) -> list[ArticleRecord]:
+    """Articles by published date, newest first; those without a readable (or credible: not
+    after the day indexed) date last, the most recently indexed first."""
+    dated = [(credible_published(r.published, r.indexed_at), r) for r in records]
+    with_date = sorted(((d, r) for d, r in dated if d), key=lambda p: p[0], reverse=True)
+    undated = sorted((r for d, r in dated if d is None), key=lambda r: r.indexed_at,
+                     reverse=True)
+    return [r for _, r in with_date] + undated

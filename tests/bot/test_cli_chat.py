@@ -105,3 +105,10 @@ def test_ask_scoped_to_an_article_answers_from_it(env):
                   "--since", "7d", "Why did Erdoğan approve Sweden?"], env)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["hits"][0]["paragraphs"] == [15]
+
+
+def test_ask_scoped_by_the_article_s_whole_title_in_any_case_as_discord_takes_it(env):
+    result = run(["ask", "--json", "--source", "russia and TÜRKIYE align on the israel-hamas war",
+                  "Why did Erdoğan approve Sweden?"], env)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["hits"][0]["paragraphs"] == [15]

@@ -57,7 +57,7 @@ def ask(question: str, env: dict[str, str], k: int = 3) -> dict:
 
 
 def sources(env: dict[str, str]) -> list[str]:
-    return [a["article"] for a in json.loads(run(["sources", "--json"], env).stdout)]
+    return sorted(a["article"] for a in json.loads(run(["sources", "--json"], env).stdout))
 
 
 def test_remove_takes_the_article_out_and_reindexes_incrementally(env):
@@ -80,11 +80,11 @@ def test_remove_takes_the_article_out_and_reindexes_incrementally(env):
 def test_unknown_ids_are_one_line_each_and_exit_non_zero_losing_nothing(env):
     corpus = Path(env["BRIEFING_CORPUS_DIR"])
     files = sorted(p.name for p in corpus.iterdir())
-    result = run(["remove", "nonexistent", "../corpus/grain", "GRAIN"], env)
+    result = run(["remove", "nonexistent", "../corpus/grain", "grains"], env)
     assert result.returncode == 1 and result.stdout == ""
     assert result.stderr.splitlines() == [
-        f"briefing: no article has the id {name!r} (see `briefing sources`)"
-        for name in ("nonexistent", "../corpus/grain", "GRAIN")]
+        f"briefing: no indexed article has that id or title: {name!r} (see `briefing sources`)"
+        for name in ("nonexistent", "../corpus/grain", "grains")]
     assert sorted(p.name for p in corpus.iterdir()) == files
     assert sources(env) == ["grain", SEED, "whales"]
 
@@ -92,8 +92,26 @@ def test_unknown_ids_are_one_line_each_and_exit_non_zero_losing_nothing(env):
     assert mixed.returncode == 1
     assert mixed.stdout.splitlines()[0] == "removed whales"
     assert mixed.stderr.splitlines() == [
-        "briefing: no article has the id 'nonexistent' (see `briefing sources`)"]
+        "briefing: no indexed article has that id or title: 'nonexistent' (see `briefing sources`)"]
     assert sources(env) == ["grain", SEED]
+
+
+def test_articles_are_named_by_whole_title_or_by_id_in_any_case_as_in_discord(env):
+    result = run(["remove", "  whales OFF norway ", "GRAIN"], env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[:2] == ["removed whales", "removed grain"]
+    assert sources(env) == [SEED]
+
+
+def test_a_title_two_articles_share_names_neither(env):
+    corpus = Path(env["BRIEFING_CORPUS_DIR"])
+    (corpus / "whales-copy.md").write_text(WHALES, "utf-8")
+    assert run(["reindex"], env).returncode == 0
+    result = run(["remove", "Whales off Norway"], env)
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.splitlines() == ["briefing: several indexed articles have that title: "
+                                          "'Whales off Norway' (see `briefing sources`)"]
+    assert sources(env) == ["grain", SEED, "whales", "whales-copy"]
 
 
 def test_remove_works_on_the_folder_the_index_was_built_from(corpus_copy, tmp_path):
@@ -196,7 +214,7 @@ def test_a_file_that_cannot_be_deleted_is_reported_and_the_others_are_removed(
     assert [line for line in err.splitlines() if line.startswith("briefing:")] == [
         f"briefing: could not remove 'grain': cannot remove {corpus_copy / 'grain.md'}: "
         "Permission denied",
-        "briefing: no article has the id 'nonexistent' (see `briefing sources`)"]
+        "briefing: no indexed article has that id or title: 'nonexistent' (see `briefing sources`)"]
     assert (corpus_copy / "grain.md").exists() and not (corpus_copy / "whales.md").exists()
     assert in_process(["sources", "--json"]) == 0
     assert [a["article"] for a in json.loads(capsys.readouterr().out)] == ["grain", SEED]

@@ -57,6 +57,17 @@ def test_article_summary_text_names_the_title_and_cites_paragraphs(env):
     assert result.stdout.count(" - ") == 3 and "(¶15)" in result.stdout
 
 
+def test_an_article_may_be_named_by_its_whole_title_or_its_id_in_any_case(env):
+    by_id = run(["summary", SEED, "--json"], env)
+    for name in ("Russia and Türkiye  align on the Israel-Hamas war", SEED.upper()):
+        named = run(["summary", name, "--json"], env)
+        assert named.returncode == 0, named.stderr
+        assert named.stdout == by_id.stdout
+    unknown = run(["summary", "Russia and Türkiye"], env)
+    assert unknown.returncode == 1 and unknown.stderr == (
+        "briefing: no indexed article has that id or title: 'Russia and Türkiye'\n")
+
+
 def test_topic_briefing_cites_ties_to_hamas_and_nothing_about_grain_or_trade(env, body):
     result = run(["summary", "--topic", "Hamas", "--json"], env)
     assert result.returncode == 0, result.stderr
@@ -102,8 +113,8 @@ def test_unknown_article_is_one_line_without_traceback(env):
 @pytest.mark.parametrize(("args", "message"), [
     (["summary", SEED, "--sentences", "11"], "must be 3 to 10"),
     (["summary", SEED, "--sentences", "2"], "must be 3 to 10"),
-    (["summary", SEED, "--topic", "Hamas"], "either ARTICLE_ID or --topic"),
-    (["summary"], "either ARTICLE_ID or --topic"),
+    (["summary", SEED, "--topic", "Hamas"], "either ARTICLE or --topic"),
+    (["summary"], "either ARTICLE or --topic"),
     (["digest", "--since", "last week"], "is not a date"),
     (["eval", "--summaries", "x.jsonl", "--rows", "5-2"], "is not a row range"),
 ])
