@@ -21,7 +21,9 @@ HTML_SUFFIXES = {".html", ".htm"}
 ARTICLE_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)---[ \t]*(?:\n|\Z)", re.DOTALL)
-_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+# A line of spaces, tabs, no-break or zero-width spaces (what pages pasted from the web hold
+# between paragraphs) is blank.
+_BLANK_LINE = re.compile(r"\n(?:[^\S\n]|[\u200b\u2060\ufeff])*\n")
 _HEADING = re.compile(r"\A#{1,6}[ \t]+(.+?)[ \t#]*(?:\n|\Z)")
 
 
@@ -162,6 +164,8 @@ def parse_article(raw: bytes, article_id: str, rel: str, suffix: str) -> Article
             if heading:
                 meta["title"] = heading.group(1).strip()
                 body = body.lstrip("\n")[heading.end():]
+    if meta.get("title"):
+        body = _without_title(body, meta["title"])
     paragraphs = paragraph_spans(body)
     if not paragraphs:
         raise ArticleError(_no_text(text, body, suffix))
@@ -191,7 +195,7 @@ def article_from_text(article_id: str, title: str, body: str, source: str = "",
 
 def paragraph_spans(body: str) -> list[tuple[int, int]]:
     """(start, end) of each paragraph: blocks between blank lines, or lines when there are none."""
-    separator = _BLANK_LINE if _BLANK_LINE.search(body) else re.compile(r"\n")
+    separator = _BLANK_LINE if _BLANK_LINE.search(body.strip()) else re.compile(r"\n")
     spans = []
     cursor = 0
     for match in [*separator.finditer(body), None]:
@@ -204,6 +208,17 @@ def paragraph_spans(body: str) -> list[tuple[int, int]]:
         if match:
             cursor = match.end()
     return spans
+
+
+def _without_title(body: str, title: str) -> str:
+    """The body without a first line that repeats the title (a page's headline, or a
+    Markdown `# Title` under front matter that names it): it is not the article's first
+    paragraph, and would shift every paragraph number a reader counts."""
+    text = body.lstrip()
+    first = text.split("\n", 1)[0]
+    if " ".join(first.lstrip("#").split()).casefold() != " ".join(title.split()).casefold():
+        return body
+    return text[len(first):]
 
 
 def _no_text(text: str, body: str, suffix: str) -> str:
@@ -235,12 +250,31 @@ def _split_front_matter(text: str, rel: str) -> tuple[dict[str, str], str]:
     try:
         data = yaml.load(match.group(1), Loader=_FrontMatterLoader)  # a SafeLoader
     except (yaml.YAMLError, RecursionError, ValueError):  # deep nesting raises RecursionError
-        data = None
+        # Most often a colon in a title ("title: Breaking: Fed raises rates"): each line of
+        # the keys we read is taken as it stands.
+        data = _key_lines(match.group(1))
+        log.warning("%s: front matter is not valid YAML; read %s line by line", rel,
+                    ", ".join(data) or "no key")
     if not isinstance(data, dict):
         log.warning("%s: ignoring front matter that is not a mapping of keys to values", rel)
         data = {}
     meta = {str(k).lower(): _as_text(v) for k, v in data.items() if v is not None}
     return meta, text[match.end():]
+
+
+_KEY_LINE = re.compile(r"^(title|source|published|date)[ \t]*:[ \t]*(.*?)[ \t]*$",
+                       re.IGNORECASE | re.MULTILINE)
+
+
+def _key_lines(front_matter: str) -> dict[str, str]:
+    """`key: value` lines of the keys an article has, the value as written (one pair of
+    enclosing quotes removed), from front matter that YAML cannot read."""
+    found = {}
+    for key, value in _KEY_LINE.findall(front_matter):
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        found.setdefault(key.lower(), value)
+    return found
 
 
 def _as_text(value: object) -> str:

@@ -33,7 +33,9 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
 
-SPLITTER = {"version": 3, "max_words": MAX_PASSAGE_WORDS, "min_words": MIN_PASSAGE_WORDS,
+# version 4: sentences go on past "a.m. ET", "approx." and a lower-case restart; a headline
+# repeating the title, and blank lines of no-break spaces, no longer shift paragraph numbers.
+SPLITTER = {"version": 4, "max_words": MAX_PASSAGE_WORDS, "min_words": MIN_PASSAGE_WORDS,
             "embedded_text": "title+passage"}
 
 

@@ -94,8 +94,8 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
             break
         span = (found, found + len(piece))
         cursor = span[1]
-        if spans and not _WORD.search(piece):
-            spans[-1] = (spans[-1][0], span[1])
+        if spans and (not _WORD.search(text, *spans[-1]) or _continues(text, spans[-1], span)):
+            spans[-1] = (spans[-1][0], span[1])  # a leading "!" of an image joins what follows
         else:
             spans.append(span)
     if cursor < end and text[cursor:end].strip():
@@ -103,6 +103,29 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
         rest_start = cursor + (len(rest) - len(rest.lstrip()))
         spans.append((rest_start, cursor + len(rest.rstrip())))
     return _reattach_closing_quotes(text, spans)
+
+
+def _continues(text: str, before: tuple[int, int], piece: tuple[int, int]) -> bool:
+    """Whether the segmenter cut a sentence at an abbreviation: `piece` has no words of its
+    own (a stray closing quote), or opens in lower case ("5 per cent. higher"), or follows
+    "approx." or a time's "a.m."/"p.m." that its time zone or day goes on ("10 a.m. ET")."""
+    if not _WORD.search(text, *piece):
+        return True
+    first = text[piece[0]]
+    if first.islower():
+        return True
+    ending = text[max(before[0], before[1] - 12):before[1]]
+    if _NEVER_LAST.search(ending):
+        return True
+    return bool(_CLOCK_END.search(ending) and _CLOCK_GOES_ON.match(text, piece[0], piece[1]))
+
+
+_NEVER_LAST = re.compile(r"\b(?:approx|appr|ca|vs|cf|incl|esp)\.\Z", re.IGNORECASE)
+_CLOCK_END = re.compile(r"\b[ap]\.m\.\Z", re.IGNORECASE)
+_CLOCK_GOES_ON = re.compile(
+    r"(?:[ECMP][SD]?T|GMT|UTC|BST|CES?T|EES?T|MSK|local time|(?:Pacific|Eastern|Central|Mountain|"
+    r"Atlantic|Greenwich)\b|(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day|(?:to|yester)day|"
+    r"tonight|tomorrow)\b")
 
 
 def _reattach_closing_quotes(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -63,6 +63,54 @@ def test_html_main_text_is_extracted(tmp_path: Path):
     assert "Home | About" not in article.body
 
 
+def test_a_headline_repeating_the_title_is_not_paragraph_1(tmp_path: Path):
+    (tmp_path / "page.html").write_text(
+        "<html><head><title>Trade grows</title></head><body><article><h1>Trade grows</h1>"
+        "<p>Trade between Russia and Turkey rose by more than 80 percent in 2022, official "
+        "figures show, making Russia the top source of imports.</p><p>Officials expect this "
+        "year's numbers to be higher still, according to the ministry's statement published "
+        "on Monday.</p></article></body></html>", "utf-8")
+    (tmp_path / "snow.md").write_text("---\ntitle: Snowfall closes Alpine passes\n---\n\n"
+                                      "# Snowfall closes Alpine passes\n\nHeavy snow fell.\n\n"
+                                      "The Brenner pass stayed open.\n", "utf-8")
+    page, snow = read_corpus(tmp_path)[0]
+    assert page.body[slice(*page.paragraphs[0])].startswith("Trade between Russia")
+    assert [snow.body[s:e] for s, e in snow.paragraphs] == [
+        "Heavy snow fell.", "The Brenner pass stayed open."]
+
+
+@pytest.mark.parametrize("blank", ["\u00a0", " \u00a0 ", "\u200b", "\u3000", "\t"])
+def test_a_line_of_no_break_or_zero_width_spaces_parts_paragraphs(tmp_path: Path, blank):
+    (tmp_path / "a.md").write_text(f"One.\n\nTwo.\n{blank}\nThree.\n\nFour.\n", "utf-8")
+    [article], _ = read_corpus(tmp_path)
+    assert [article.body[s:e] for s, e in article.paragraphs] == ["One.", "Two.", "Three.",
+                                                                   "Four."]
+
+
+@pytest.mark.parametrize("around", [("", "\n\n"), ("\n\n", ""), ("\n\n\n", "\n\n\n")])
+def test_blank_lines_around_a_line_per_paragraph_file_do_not_merge_it(tmp_path: Path, around):
+    """One trailing blank line made a whole line-per-paragraph article ¶1."""
+    before, after = around
+    (tmp_path / "strike.md").write_text(
+        f"---\ntitle: Port strike\n---\n{before}Dockers walked out.\nCranes stood still.\n"
+        f"Ships waited at anchor.{after}", "utf-8")
+    [article], _ = read_corpus(tmp_path)
+    assert [article.body[s:e] for s, e in article.paragraphs] == [
+        "Dockers walked out.", "Cranes stood still.", "Ships waited at anchor."]
+
+
+def test_a_colon_in_a_title_keeps_the_front_matter(tmp_path: Path):
+    """"title: Breaking: Fed raises rates" is not valid YAML; the title, link and date
+    were all thrown away."""
+    (tmp_path / "fed.md").write_text(
+        "---\ntitle: Breaking: Fed raises rates to 5.5%\nsource: https://example.org/fed\n"
+        "published: '2023-07-26'\n---\n\nThe Federal Reserve raised rates.\n", "utf-8")
+    [article], skipped = read_corpus(tmp_path)
+    assert skipped == []
+    assert (article.title, article.source, article.published) == (
+        "Breaking: Fed raises rates to 5.5%", "https://example.org/fed", "2023-07-26")
+
+
 @pytest.mark.parametrize(("name", "content", "reason"), [
     ("empty.md", b"", "empty"),
     ("blank.txt", b"  \n\n ", "empty"),

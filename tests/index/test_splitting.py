@@ -31,6 +31,29 @@ def test_abbreviations_do_not_end_sentences():
                          "Mr. Putin, however, spoke at length."]
 
 
+def test_times_amounts_and_lower_case_restarts_stay_in_their_sentence():
+    """The segmenter cuts after "a.m.", "approx." and "per cent." whatever follows; a
+    summary then quoted "The Senate will vote at 10 a.m." without its day."""
+    text = ("The Senate will vote at 10 a.m. Thursday, aides said. The package is worth approx. "
+            "$3 billion. Trading opened at 9:30 a.m. ET on Monday. Shares closed 5 per cent. "
+            "higher. The meeting ended at 10 p.m. Officials said little. He lives in Africa. "
+            "Then he left.")
+    assert [text[s:e] for s, e in sentence_spans(text)] == [
+        "The Senate will vote at 10 a.m. Thursday, aides said.",
+        "The package is worth approx. $3 billion.",
+        "Trading opened at 9:30 a.m. ET on Monday.",
+        "Shares closed 5 per cent. higher.",
+        "The meeting ended at 10 p.m.", "Officials said little.", "He lives in Africa.",
+        "Then he left."]
+
+
+def test_an_image_s_leading_mark_is_not_a_sentence_of_its_own():
+    text = "![Flood barrier at St. Pauli](https://example.org/a.jpg) The barrier held."
+    sentences = [text[s:e] for s, e in sentence_spans(text)]
+    assert sentences[0].startswith("![Flood barrier")
+    assert all(any(c.isalpha() for c in s) for s in sentences)
+
+
 def test_long_paragraph_is_cut_at_sentence_boundaries():
     sentence = "Officials in Ankara met their counterparts from Moscow on Oct. 24 for talks. "
     body = (sentence * 40).strip()
