@@ -138,7 +138,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("reindex", help="index the corpus (only what changed)")
-    p.add_argument("--corpus", type=Path, help="corpus folder (default: BRIEFING_CORPUS_DIR)")
+    p.add_argument("--corpus", type=_path, help="corpus folder (default: BRIEFING_CORPUS_DIR)")
     p.add_argument("--readmit", nargs="+", default=[], metavar="ARTICLE_ID",
                    help="index these removed articles again, their files being back (a "
                         "database otherwise skips a removed article's file)")
@@ -148,7 +148,7 @@ def _parser() -> argparse.ArgumentParser:
                        "then reindex")
     p.add_argument("articles", nargs="+", metavar="ARTICLE",
                    help="an article's id or whole title (see `briefing sources`)")
-    p.add_argument("--corpus", type=Path, help="corpus folder (default: the one the index was "
+    p.add_argument("--corpus", type=_path, help="corpus folder (default: the one the index was "
                    "last built from, else BRIEFING_CORPUS_DIR)")
     p.set_defaults(run=cmd_remove)
 
@@ -190,31 +190,31 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_sources)
 
     p = sub.add_parser("eval", help="measure retrieval quality")
-    p.add_argument("questions", nargs="*", type=Path,
+    p.add_argument("questions", nargs="*", type=_path,
                    help='JSONL files of {"q": ..., "paras": [...]} (no paras: must be refused)')
-    p.add_argument("--beir", type=Path, metavar="DIR", help="BEIR-layout data set")
+    p.add_argument("--beir", type=_path, metavar="DIR", help="BEIR-layout data set")
     p.add_argument("--split", default="test", help="BEIR qrels split (default: test)")
-    p.add_argument("--squad", type=Path, metavar="FILE", help="SQuAD v1.1 JSON file")
+    p.add_argument("--squad", type=_path, metavar="FILE", help="SQuAD v1.1 JSON file")
     p.add_argument("--limit", type=_positive_int(None), help="first N SQuAD questions only")
-    p.add_argument("--summaries", type=Path, metavar="FILE",
+    p.add_argument("--summaries", type=_path, metavar="FILE",
                    help='JSONL of {"id", "article", "highlights"}: ROUGE of our 3-sentence '
                         "summaries and of LEAD-3")
     p.add_argument("--rows", type=_rows, metavar="A-B",
                    help="with --summaries: rows A to B only (1-based, inclusive)")
-    p.add_argument("--in-out", type=Path, metavar="FILE",
+    p.add_argument("--in-out", type=_path, metavar="FILE",
                    help="SQuAD JSON or CNN JSONL: index half the articles, ask about all; "
                         "gate and recall on the fit and test halves")
-    p.add_argument("--archive", type=Path, metavar="CNN_FILE",
+    p.add_argument("--archive", type=_path, metavar="CNN_FILE",
                    help="the corpus plus every CNN row as one archive: recall of the "
                         "QUESTIONS files (seed questions) and of each row's highlights")
     p.add_argument("--per-line", action="store_true",
                    help="with --archive: each highlight line is a question")
-    p.add_argument("--fit", nargs=2, type=Path, metavar=("SQUAD_FILE", "CNN_FILE"),
+    p.add_argument("--fit", nargs=2, type=_path, metavar=("SQUAD_FILE", "CNN_FILE"),
                    help="fit the ranking weights and the gate on the fit halves; report both")
-    p.add_argument("--recency", type=Path, metavar="CNN_FILE",
+    p.add_argument("--recency", type=_path, metavar="CNN_FILE",
                    help="stories reported more than once, dated: does 'what's the latest on' "
                         "find the newest report, and do other questions keep their own")
-    p.add_argument("--conversations", type=Path, metavar="SQUAD_FILE",
+    p.add_argument("--conversations", type=_path, metavar="SQUAD_FILE",
                    help="follow-ups alone and in context: SQuAD conversation pairs (fit and "
                         "test halves) and QUESTIONS files of pairs about the corpus "
                         '({"first", "first_paras", "followup", "paras", "kind"})')
@@ -256,6 +256,14 @@ def _int_between(low: int, high: int) -> Callable[[str], int]:
         return value
 
     return parse
+
+
+def _path(text: str) -> Path:
+    """A path argument; a blank one is refused (it would mean the working directory, and
+    `remove --corpus ""` would delete files there)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("is empty: give a path")
+    return Path(text)
 
 
 def _rows(text: str) -> tuple[int, int]:

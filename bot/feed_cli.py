@@ -20,16 +20,18 @@ def add_feed_parser(sub: argparse._SubParsersAction) -> None:
     feed = sub.add_parser("feed", help="follow RSS/Atom feeds: add, list, remove, poll")
     commands = feed.add_subparsers(dest="feed_command", required=True, metavar="ACTION")
 
-    p = commands.add_parser("add", help="follow a feed (or change its options)")
+    p = commands.add_parser("add", help="follow a feed (or change the options given: the "
+                            "others keep their values)")
     p.add_argument("url", metavar="URL", help="the feed's http(s) URL")
     p.add_argument("--channel", type=int, metavar="ID",
                    help="Discord channel id to post its new items to (the bot process "
                         "holding that channel's server polls the feed)")
-    p.add_argument("--include", default="", metavar="WORDS",
+    p.add_argument("--include", metavar="WORDS",
                    help="take only items whose title or text has one of these words "
                         "(comma-separated)")
-    p.add_argument("--exclude", default="", metavar="WORDS",
-                   help="skip items whose title or text has one of these words")
+    p.add_argument("--exclude", metavar="WORDS",
+                   help="skip items whose title or text has one of these words (\"\" "
+                        "clears either list)")
     p.add_argument("--every", type=float, metavar="MINUTES",
                    help="minutes between polls (default: BRIEFING_FEED_INTERVAL_S)")
     p.set_defaults(run=cmd_feed_add)
@@ -87,21 +89,31 @@ def _spelling(url: str) -> str:
 
 def cmd_feed_add(args: argparse.Namespace, settings: Settings) -> int:
     url = normalise_feed_url(args.url)
-    if args.channel is not None and args.channel <= 0:
+    if args.channel is not None and not 0 < args.channel < 2**63:  # a snowflake's range
         raise BriefingError("--channel must be a Discord channel id (a positive number)")
     if args.every is not None and not 1 / 60 <= args.every <= 7 * 24 * 60:
         raise BriefingError("--every must be between 1 second and 7 days (in minutes)")
-    interval = args.every * 60 if args.every is not None else settings.feed_interval_s
     store = FeedStore(settings.feeds_db, database_url=settings.database_url)
     try:
         known = find_feed(store.all(), url)
         url = known.url if known is not None else url  # a feed stored in an older spelling
-        added = store.add(Feed(url, None, args.channel, args.include.strip(),
-                               args.exclude.strip(), args.channel is not None, False, interval))
+        added = store.add(_options(args, known, settings.feed_interval_s, url))
     finally:
         store.close()
     print(f"{'Following' if added == 'added' else 'Updated'} {url}")
     return 0
+
+
+def _options(args: argparse.Namespace, known: Feed | None, interval_s: float, url: str) -> Feed:
+    """The feed as `feed add` leaves it: the options given, and for a feed already followed
+    its own values of the others (an update of --every wiped its channel and filters)."""
+    channel = args.channel if args.channel is not None or known is None else known.channel_id
+    post = args.channel is not None or (known is not None and known.post and channel is not None)
+    include = args.include if args.include is not None else (known.include if known else "")
+    exclude = args.exclude if args.exclude is not None else (known.exclude if known else "")
+    interval = (args.every * 60 if args.every is not None
+                else known.interval_s if known else interval_s)
+    return Feed(url, None, channel, include.strip(), exclude.strip(), post, False, interval)
 
 
 def cmd_feed_list(args: argparse.Namespace, settings: Settings) -> int:

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path
@@ -30,12 +29,19 @@ def is_fresh(path: Path, now: float | None = None) -> bool:
 
 
 def main() -> int:
-    """Exit status for HEALTHCHECK: 0 healthy, 1 not."""
-    path = os.environ.get("BRIEFING_HEALTH_FILE")
-    if not path:
+    """Exit status for HEALTHCHECK: 0 healthy, 1 not. The file is the bot's own setting,
+    read as the bot reads it (the environment, then .env)."""
+    from bot.settings import SettingsError, load_settings
+
+    try:
+        path = load_settings().health_file
+    except SettingsError as err:
+        print(f"unhealthy: {err}", file=sys.stderr)
+        return 1
+    if path is None:
         print("BRIEFING_HEALTH_FILE is not set", file=sys.stderr)
         return 1
-    healthy = is_fresh(Path(path))
+    healthy = is_fresh(path)
     print("healthy" if healthy else f"unhealthy: {path} is missing or stale")
     return 0 if healthy else 1
 

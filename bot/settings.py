@@ -30,6 +30,7 @@ class SettingsError(Exception):
 
 # The most any byte limit may be: more is a typo, and reading it whole would exhaust memory.
 MAX_BYTES = 100_000_000
+MAX_SHARDS = 100_000  # far beyond what Discord asks of the largest bots
 
 
 class Settings(BaseSettings):
@@ -105,7 +106,7 @@ class Settings(BaseSettings):
                                      "digest schedules, feeds, conversations — so several bot "
                                      "processes share it; unset: the *_db SQLite files. Needs "
                                      "pip install -e '.[postgres]'")
-    shard_count: int | None = Field(None, ge=1, le=100_000,
+    shard_count: int | None = Field(None, ge=1, le=MAX_SHARDS,
                                     description="Shards the whole bot is split "
                                     "into (every process gives the same count); unset: "
                                     "discord.py connects one shard and no sharding")
@@ -178,6 +179,9 @@ class Settings(BaseSettings):
             first, last = int(match.group(1)), int(match.group(2) or match.group(1))
             if last < first:
                 raise ValueError(f"the range {first}-{last} runs backwards")
+            if last >= MAX_SHARDS:  # checked before expanding: 0-99999999 took gigabytes
+                raise ValueError(f"shard {last} is beyond any shard count "
+                                 f"(at most {MAX_SHARDS:,} shards)")
             ids.extend(range(first, last + 1))
         return ids
 

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from index.errors import BriefingError
+
 MAX_TOKENS = 256
 
 
@@ -61,7 +63,12 @@ class TorchEncoder:
         from transformers.utils import logging as transformers_logging
 
         transformers_logging.disable_progress_bar()
-        self._model = SentenceTransformer(str(model_path), device="cpu")
+        try:
+            self._model = SentenceTransformer(str(model_path), device="cpu")
+        except (ValueError, OSError, KeyError) as err:  # a config.json of something else
+            reason = " ".join(str(err).split())[:300]
+            raise BriefingError(f"{model_path} is not a usable sentence-transformers model "
+                                f"({reason})") from None
         self.dimension = int(self._model.get_embedding_dimension())
         self.bfloat16 = bfloat16
         self.precision = "bfloat16" if bfloat16 else "float32"

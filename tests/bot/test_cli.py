@@ -229,3 +229,29 @@ def test_a_question_file_may_start_with_a_byte_order_mark(env, tmp_path):
     result = run(["eval", str(questions)], env)
     assert result.returncode == 0, result.stderr
     assert "recall@1: 1.0" in result.stdout
+
+
+@pytest.mark.parametrize("command", [["reindex", "--corpus", ""], ["remove", "notes", "--corpus", " "]])
+def test_a_blank_corpus_argument_is_refused_not_the_working_directory(tmp_path: Path, command):
+    """`--corpus ""` meant the working directory: `remove notes --corpus ""` deleted
+    ./notes.txt, and `reindex` served whatever text files lay there."""
+    (tmp_path / "notes.txt").write_text("Shopping: bread, milk.", "utf-8")
+    env = {**os.environ, "BRIEFING_INDEX_DIR": str(tmp_path / "index"),
+           "PYTHONPATH": str(ROOT)}
+    result = subprocess.run([sys.executable, "-m", "bot", *command], env=env, cwd=tmp_path,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1].endswith("argument --corpus: is empty: give a path")
+    assert (tmp_path / "notes.txt").exists() and not (tmp_path / "index").exists()
+
+
+def test_a_model_folder_holding_something_else_is_one_line(tmp_path: Path):
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "config.json").write_text("{}", "utf-8")
+    env = {**os.environ, "BRIEFING_INDEX_DIR": str(tmp_path / "index"),
+           "BRIEFING_CORPUS_DIR": str(ROOT / "corpus"),
+           "BRIEFING_MODEL_PATH": str(tmp_path / "model")}
+    result = run(["ask", "Why did Erdoğan approve Sweden?"], env)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[-1].startswith(
+        f"briefing: {tmp_path / 'model'} is not a usable sentence-transformers model (")

@@ -92,3 +92,28 @@ def test_feed_add_list_poll_ask_repoll_and_pick_up_a_new_item(env, tmp_path, emb
     assert len(json.loads(briefing(["feed", "list", "--json"], env).stdout)) == 2
     bad = briefing(["feed", "add", "file:///etc/passwd"], env)
     assert bad.returncode == 1 and "only http" in bad.stderr
+
+
+def test_updating_one_option_of_a_feed_keeps_the_others(tmp_path):
+    """`feed add URL --every 20` on a followed feed wiped its channel and filters."""
+    env = {**os.environ, "BRIEFING_FEEDS_DB": str(tmp_path / "feeds.sqlite")}
+    url = "http://127.0.0.1:9/rss.xml"  # never fetched: adding only stores it
+    first = briefing(["feed", "add", url, "--channel", "123", "--include", "nato, sweden",
+                      "--exclude", "sport", "--every", "10"], env)
+    assert first.returncode == 0, first.stderr
+    assert briefing(["feed", "add", url, "--every", "20"], env).stdout.startswith("Updated")
+    [feed] = json.loads(briefing(["feed", "list", "--json"], env).stdout)
+    assert (feed["channel"], feed["post"], feed["include"], feed["exclude"],
+            feed["interval_s"]) == (123, True, "nato, sweden", "sport", 1200)
+    briefing(["feed", "add", url, "--include", ""], env)
+    [feed] = json.loads(briefing(["feed", "list", "--json"], env).stdout)
+    assert (feed["channel"], feed["include"], feed["exclude"]) == (123, "", "sport")
+
+
+def test_a_channel_id_beyond_discord_s_range_is_one_line(tmp_path):
+    env = {**os.environ, "BRIEFING_FEEDS_DB": str(tmp_path / "feeds.sqlite")}
+    result = briefing(["feed", "add", "http://127.0.0.1:9/rss.xml", "--channel", str(2**64)],
+                      env)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == (
+        "briefing: --channel must be a Discord channel id (a positive number)")

@@ -49,6 +49,8 @@ def test_shard_ids_are_a_list_or_a_range(monkeypatch, tmp_path, ids, count, expe
     ("2", "2", "BRIEFING_SHARD_IDS: Value error, shard 2 is outside 0-1"),
     ("x", "2", "BRIEFING_SHARD_IDS: Value error, 'x' is not a shard id or range"),
     ("3-1", "4", "the range 3-1 runs backwards"),
+    # a typo'd range was expanded first: 10 GB and a minute, or a MemoryError traceback
+    ("0-99999999999999", "2", "shard 99999999999999 is beyond any shard count"),
     (None, "0", "BRIEFING_SHARD_COUNT: Input should be greater than or equal to 1")])
 def test_bad_shard_settings_are_one_line_naming_the_variable(monkeypatch, tmp_path, ids, count,
                                                              problem):

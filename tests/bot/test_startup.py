@@ -139,3 +139,22 @@ def test_the_health_file_is_touched_and_a_bad_one_is_said_once(run, tmp_path, ca
     assert good.is_file()
     said = [r.getMessage() for r in caplog.records if "health file" in r.getMessage()]
     assert len(said) == 1 and said[0].startswith(f"cannot write the health file {bad} (")
+
+
+def test_the_health_check_reads_the_health_file_from_dot_env_as_the_bot_does(tmp_path):
+    """Configured through .env (as the README allows), the probe said the variable was not
+    set: a bot outside Docker was unhealthy for good."""
+    health = tmp_path / "alive"
+    (tmp_path / ".env").write_text(f"BRIEFING_HEALTH_FILE={health}\n", "utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "BRIEFING_HEALTH_FILE"}
+    env["PYTHONPATH"] = str(ROOT)
+
+    def probe() -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "bot.health"], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=120)
+
+    stale = probe()
+    assert stale.returncode == 1 and f"unhealthy: {health} is missing" in stale.stdout
+    health.touch()
+    fresh = probe()
+    assert fresh.returncode == 0 and fresh.stdout.strip() == "healthy"
