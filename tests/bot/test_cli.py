@@ -231,7 +231,8 @@ def test_a_question_file_may_start_with_a_byte_order_mark(env, tmp_path):
     assert "recall@1: 1.0" in result.stdout
 
 
-@pytest.mark.parametrize("command", [["reindex", "--corpus", ""], ["remove", "notes", "--corpus", " "]])
+@pytest.mark.parametrize("command", [["reindex", "--corpus", ""],
+                                     ["remove", "notes", "--corpus", " "]])
 def test_a_blank_corpus_argument_is_refused_not_the_working_directory(tmp_path: Path, command):
     """`--corpus ""` meant the working directory: `remove notes --corpus ""` deleted
     ./notes.txt, and `reindex` served whatever text files lay there."""
