@@ -138,6 +138,21 @@ async def fetch(url: str, policy: FetchPolicy,
         raise FetchError(f"could not fetch the page ({connection_problem(err)})") from None
 
 
+def as_utf8(body: bytes, charset: str | None) -> bytes:
+    """`body` in UTF-8: as it is when it is UTF-8 already, else decoded from the charset its
+    Content-Type names (ISO-8859-1, windows-1252, UTF-16); unchanged when that fails too
+    (an HTML page's own `<meta charset>` is read later)."""
+    try:
+        body.decode("utf-8")
+        return body
+    except UnicodeDecodeError:
+        pass
+    try:
+        return body.decode(charset).encode("utf-8") if charset else body
+    except (LookupError, UnicodeDecodeError):
+        return body
+
+
 async def _follow(session: aiohttp.ClientSession, target: yarl.URL,
                   policy: FetchPolicy) -> Fetched:
     for _ in range(policy.max_redirects + 1):
@@ -161,5 +176,6 @@ async def _follow(session: aiohttp.ClientSession, target: yarl.URL,
                 if len(body) > policy.max_bytes:
                     raise FetchError(f"refused: the page is larger than {policy.max_bytes:,} "
                                      "bytes")
-            return Fetched(bytes(body), str(target), CONTENT_TYPES[kind])
+            return Fetched(as_utf8(bytes(body), response.charset), str(target),
+                           CONTENT_TYPES[kind])
     raise FetchError(f"refused: more than {policy.max_redirects} redirects")

@@ -152,7 +152,9 @@ def parse_article(raw: bytes, article_id: str, rel: str, suffix: str) -> Article
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        raise ArticleError(f"not valid UTF-8 (byte {err.start})") from None
+        text = _declared_html_text(raw) if suffix in HTML_SUFFIXES else None
+        if text is None:
+            raise ArticleError(f"not valid UTF-8 (byte {err.start})") from None
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     content_hash = hashlib.sha256(raw).hexdigest()
     if suffix in HTML_SUFFIXES:
@@ -180,6 +182,22 @@ def parse_article(raw: bytes, article_id: str, rel: str, suffix: str) -> Article
         paragraphs=tuple(paragraphs),
         content_hash=content_hash,
     )
+
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""",
+                           re.IGNORECASE)
+
+
+def _declared_html_text(raw: bytes) -> str | None:
+    """A page saved in the encoding its `<meta charset>` names (windows-1252, ISO-8859-9 on
+    older news sites), decoded; None when it names none that fits."""
+    match = _META_CHARSET.search(raw[:4096])
+    if match is None:
+        return None
+    try:
+        return raw.decode(match.group(1).decode("ascii"))
+    except (LookupError, UnicodeDecodeError):
+        return None
 
 
 def article_from_text(article_id: str, title: str, body: str, source: str = "",

@@ -10,6 +10,7 @@ from aiohttp import web
 from aiohttp.abc import AbstractResolver
 
 from bot.fetch import FetchError, FetchPolicy, check_address, check_url, fetch
+from index.ingest.articles import parse_article
 
 ARTICLE = "<html><head><title>T</title></head><body><p>Hello world.</p></body></html>"
 
@@ -128,6 +129,30 @@ def test_local_page_is_fetched_and_redirects_are_followed():
     fetched = fetch_from_local({"/article": article, "/moved": to_article}, "/moved")
     assert fetched.suffix == ".html" and fetched.url.endswith("/article")
     assert b"Hello world." in fetched.body
+
+
+TURKISH = ("<html><head><title>Ankara</title></head><body><article><p>Erdoğan’s party met "
+           "in Ankara on Tuesday to discuss the budget, officials said, after weeks of "
+           "talks.</p></article></body></html>")
+
+
+@pytest.mark.parametrize(("charset", "declared_in"), [
+    ("iso-8859-9", "header"), ("windows-1252", "header"), ("utf-16", "header"),
+    ("iso-8859-9", "meta")])
+def test_a_page_in_another_encoding_is_read_as_its_charset_says(charset, declared_in):
+    """Pages served as ISO-8859-1 or windows-1252 were refused as "not valid UTF-8"."""
+    text = TURKISH.replace("’", "'") if charset != "windows-1252" else TURKISH.replace("ğ", "g")
+    if declared_in == "meta":
+        text = text.replace("<head>", f'<head><meta charset="{charset}">')
+
+    async def page(request):
+        kind = "text/html" + (f"; charset={charset}" if declared_in == "header" else "")
+        return web.Response(body=text.encode(charset), headers={"Content-Type": kind})
+
+    fetched = fetch_from_local({"/page": page}, "/page")
+    article = parse_article(fetched.body, "page", "page.html", fetched.suffix)
+    expected = text.split("<p>")[1].split("</p>")[0]
+    assert article.body[slice(*article.paragraphs[0])] == expected
 
 
 @pytest.mark.parametrize(("path", "policy", "reason"), [
