@@ -105,7 +105,15 @@ def _keep_start(text: str, room: int) -> str:
         return ""
     cut = text[:room - 1]
     space = cut.rfind(" ")
+    while space > 0 and _inside_number(text, space):
+        space = cut.rfind(" ", 0, space)
     return (cut[:space] if space > 0 else cut).rstrip() + ELLIPSIS
+
+
+def _inside_number(text: str, space: int) -> bool:
+    """Whether the space at `space` groups the digits of one number ("10 000", "2 500 000"
+    with no-break spaces, which `escape` makes plain): a cut there shows another number."""
+    return 0 < space < len(text) - 1 and text[space - 1].isdigit() and text[space + 1].isdigit()
 
 
 def _keep_end(text: str, room: int) -> str:
@@ -114,8 +122,11 @@ def _keep_end(text: str, room: int) -> str:
         return text
     if room < 2:
         return ""
-    cut = text[len(text) - (room - 1):]
+    offset = len(text) - (room - 1)
+    cut = text[offset:]
     space = cut.find(" ")
+    while 0 <= space and _inside_number(text, offset + space):
+        space = cut.find(" ", space + 1)
     return ELLIPSIS + (cut[space + 1:] if 0 <= space < len(cut) - 1 else cut).lstrip()
 
 
@@ -256,7 +267,18 @@ NOTHING_ON_TOPIC = "Nothing indexed covers that."
 
 def cited_sentences(sentences: Sequence[SummarySentence], limit: int) -> str:
     """Summary sentences, each followed by its ¶ citation, trimmed to whole sentences."""
-    return whole_lines((f"{escape(s.text)} (¶{s.paragraph})" for s in sentences), limit)
+    return _cited_lines(((escape(s.text), f"(¶{s.paragraph})") for s in sentences), limit)
+
+
+def _cited_lines(lines: Iterable[tuple[str, str]], limit: int) -> str:
+    """Lines of a text and its citation, as many whole ones as fit in `limit` characters;
+    when not even the first fits, its text is cut and its citation kept."""
+    lines = list(lines)
+    kept = whole_lines((f"{text} {cite}" for text, cite in lines), limit)
+    if lines and not kept.startswith(lines[0][0]):  # the first line was cut
+        text, cite = lines[0]
+        kept = _keep_start(text, limit - len(cite) - 1) + " " + cite
+    return kept
 
 
 def whole_lines(lines: Iterable[str], limit: int) -> str:
@@ -305,7 +327,7 @@ def reported_by(count: int) -> str:
 
 def story_cited_sentences(sentences: Sequence[SummarySentence], limit: int) -> str:
     """Key sentences of a story, each citing its article's title and ¶, whole sentences only."""
-    return whole_lines((f"{escape(s.text)} ({clip(inert(s.title), 80)}, ¶{s.paragraph})"
+    return _cited_lines(((escape(s.text), f"({clip(inert(s.title), 80)}, ¶{s.paragraph})")
                          for s in sentences), limit)
 
 
@@ -324,16 +346,23 @@ def digest_embed(digest: Digest, max_entries: int = 8) -> discord.Embed:
     per_field = min(FIELD_VALUE_LIMIT,
                     (EMBED_TOTAL_LIMIT - 300) // max(1, len(shown)) - FIELD_NAME_LIMIT)
     day = digest.since.strftime("%Y-%m-%d")
+    left_out = 0
     for entry in shown:
         new = f" · new since {day}" if entry.earlier else ""
         name = field_name(inert(entry.title),
                           after=f" · {reported_by(len(entry.outlets) or 1)} · {entry.date}{new}")
         value = story_cited_sentences(entry.sentences, per_field)
+        left_out += len(entry.sentences) - (value.count("\n") + 1 if value else 0)
         if not value:
             value = f"Nothing new since {day}." if entry.earlier else ELLIPSIS
         embed.add_field(name=name, value=value, inline=False)
+    notes = []
     if stories > len(shown):
-        embed.set_footer(text=f"and {stories - len(shown)} more; see /stories")
+        notes.append(f"and {stories - len(shown)} more; see /stories")
+    if left_out:
+        notes.append(f"{counted(left_out, 'key sentence')} did not fit")
+    if notes:
+        embed.set_footer(text=" · ".join(notes))
     return embed
 
 

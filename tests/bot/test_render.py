@@ -232,3 +232,36 @@ def test_a_note_on_many_misspelt_words_names_those_that_fit_and_counts_the_rest(
     assert note.startswith("Read “wrd0” as “word0”, ") and note.endswith(" other words.")
     refusal = render.not_covered_message(Answer("q", False, (), 0.1, read_as=read_as))
     assert len(refusal["content"]) <= 2000
+
+
+def test_a_cut_never_splits_a_number_grouped_by_spaces():
+    """"10 000" (no-break spaces, made plain by `escape`) was cut to "10…" or "…000"."""
+    text = render.escape("The council had 10\u00a0000 other requests and paid 2\u00a0500\u00a0000 "
+                         "lira to the families of the victims of the crash.")
+    for room in range(12, len(text)):
+        start = render._keep_start(text, room).removesuffix(render.ELLIPSIS)
+        end = render._keep_end(text, room).removeprefix(render.ELLIPSIS)
+        assert text.startswith(start) and text.endswith(end)
+        after, before = text[len(start):len(start) + 2], text[len(text) - len(end) - 2:][:2]
+        assert not (start[-1:].isdigit() and after[:1] == " " and after[1:].isdigit()), start
+        assert not (end[:1].isdigit() and before[1:] == " " and before[:1].isdigit()), end
+
+
+def test_a_key_sentence_too_long_for_its_digest_field_keeps_its_citation_and_is_counted():
+    from datetime import UTC, datetime
+
+    from index.spans import SummarySentence
+    from index.summarise.digest import Digest, DigestEntry
+
+    def sentence(n: int, words: int) -> SummarySentence:
+        return SummarySentence(article=f"a{n}", title="Iceland volcano", paragraphs=(n,),
+                               start=0, end=1, text=" ".join(["lava"] * words) + ".")
+
+    entries = tuple(DigestEntry(f"a{i}", f"Story {i}", "2026-12-01", "2026-12-01T08:00:00+00:00",
+                                (sentence(1, 120), sentence(2, 10), sentence(3, 10)))
+                    for i in range(8))
+    embed = render.digest_embed(Digest(datetime(2026, 12, 1, tzinfo=UTC), entries, 8, 8))
+    assert len(embed) <= render.EMBED_TOTAL_LIMIT
+    assert all(f.value.endswith("(Iceland volcano, ¶1)") for f in embed.fields)
+    shown = sum(f.value.count("\n") + 1 for f in embed.fields)
+    assert embed.footer.text == f"{24 - shown} key sentences did not fit"
