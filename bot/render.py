@@ -125,7 +125,7 @@ def _keep_end(text: str, room: int) -> str:
     offset = len(text) - (room - 1)
     cut = text[offset:]
     space = cut.find(" ")
-    while 0 <= space and _inside_number(text, offset + space):
+    while space >= 0 and _inside_number(text, offset + space):
         space = cut.find(" ", space + 1)
     return ELLIPSIS + (cut[space + 1:] if 0 <= space < len(cut) - 1 else cut).lstrip()
 
