@@ -257,8 +257,18 @@ def reindex_text(report: ReindexReport) -> str:
                 f"{counted(report.embedded, 'passage')}; {counted(report.passages, 'passage')} "
                 "indexed.")
     if report.skipped:
-        names = ", ".join(f"{escape(s.path)} ({escape(s.reason)})" for s in report.skipped[:10])
-        text += f"\nSkipped: {names}"
+        text += "\nSkipped: "
+        room = CONTENT_LIMIT - len(text) - 60  # for the count of those not named
+        names = []
+        for skipped in report.skipped[:10]:
+            name = f"{escape(skipped.path)} ({escape(skipped.reason)})"
+            if len(name) + 2 > room and names:
+                break
+            names.append(clip(name, room))
+            room -= len(names[-1]) + 2
+        text += ", ".join(names)
+        if left := len(report.skipped) - len(names):
+            text += f" and {left} more (`briefing reindex` names them all)"
     return clip(text, CONTENT_LIMIT)
 
 

@@ -71,7 +71,13 @@ def read_corpus(corpus_dir: Path, max_bytes: int | None = None
     skipped: list[Skipped] = []
     seen: dict[str, str] = {}
     root = corpus_dir.resolve()
-    for path in _article_paths(corpus_dir):
+    paths, linked_folders = _article_paths(corpus_dir)
+    for link in linked_folders:  # named, or its articles would be missing without a word
+        rel = link.relative_to(corpus_dir).as_posix()
+        log.info("skipped %s: a link to a folder", rel)
+        skipped.append(Skipped(rel, "a link to a folder, not followed: put its articles "
+                                    "themselves in the corpus"))
+    for path in paths:
         rel = path.relative_to(corpus_dir).as_posix()
         try:
             rel.encode("utf-8")
@@ -106,10 +112,11 @@ def read_corpus(corpus_dir: Path, max_bytes: int | None = None
     return articles, skipped
 
 
-def _article_paths(corpus_dir: Path) -> list[Path]:
+def _article_paths(corpus_dir: Path) -> tuple[list[Path], list[Path]]:
     """Every entry under `corpus_dir` with an article suffix, in path order, outside hidden
-    files and folders (links to folders are not followed). A folder that cannot be listed
-    raises CorpusUnreadable: its articles would otherwise drop out of the index unnamed."""
+    files and folders; and the links to folders found, which are not followed. A folder that
+    cannot be listed raises CorpusUnreadable: its articles would otherwise drop out of the
+    index unnamed."""
     def unreadable(err: OSError) -> None:
         where = Path(err.filename or corpus_dir)
         name = str(corpus_dir) if where == corpus_dir else \
@@ -117,12 +124,13 @@ def _article_paths(corpus_dir: Path) -> list[Path]:
         raise CorpusUnreadable(f"cannot read the corpus folder {name} "
                                f"({err.strerror or type(err).__name__}); nothing was changed")
 
-    paths = []
+    paths, links = [], []
     for folder, dirs, names in os.walk(corpus_dir, onerror=unreadable):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
+        links += [Path(folder) / d for d in dirs if (Path(folder) / d).is_symlink()]
         paths += [Path(folder) / n for n in names
                   if not n.startswith(".") and Path(n).suffix.lower() in ARTICLE_SUFFIXES]
-    return sorted(paths)
+    return sorted(paths), sorted(links)
 
 
 def read_article(path: Path, article_id: str, rel: str | None = None,

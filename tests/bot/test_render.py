@@ -265,3 +265,17 @@ def test_a_key_sentence_too_long_for_its_digest_field_keeps_its_citation_and_is_
     assert all(f.value.endswith("(Iceland volcano, ¶1)") for f in embed.fields)
     shown = sum(f.value.count("\n") + 1 for f in embed.fields)
     assert embed.footer.text == f"{24 - shown} key sentences did not fit"
+
+
+@pytest.mark.parametrize(("count", "reason"), [(12, "not valid UTF-8 (byte 94)"),
+                                               (4, "x" * 900)])
+def test_a_reindex_report_counts_the_skipped_files_it_cannot_name(count, reason):
+    from index import ReindexReport
+    from index.ingest.articles import Skipped
+
+    report = ReindexReport(added=["a"], passages=5,
+                           skipped=[Skipped(f"bad{i}.html", reason) for i in range(count)])
+    text = render.reindex_text(report)
+    named = sum(f"bad{i}.html" in text for i in range(count))
+    assert len(text) <= render.CONTENT_LIMIT and 1 <= named < count
+    assert text.endswith(f" and {count - named} more (`briefing reindex` names them all)")

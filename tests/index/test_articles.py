@@ -164,8 +164,11 @@ def test_links_out_of_the_corpus_are_skipped_and_named(tmp_path: Path):
     texts = " ".join(a.body for a in articles)
     assert "root:x" not in texts and "private note" not in texts
     assert {a.id for a in articles} == {"good", "inside-link"}  # a link inside is read
-    assert "passwd.txt" in {s.path for s in skipped}
-    assert all("outside the corpus" in s.reason for s in skipped)
+    reasons = {s.path: s.reason for s in skipped}
+    assert reasons["passwd.txt"] == "a link to a file outside the corpus"
+    # A linked folder's articles were left out without a word.
+    assert reasons["linked-dir"].startswith("a link to a folder, not followed")
+    assert len(reasons) == 2
 
 
 def test_broken_links_and_odd_entries_are_skipped_and_named(tmp_path: Path):
