@@ -335,6 +335,12 @@ def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
     index = open_index(settings)
     built_from = index.corpus_folder()
     corpus = args.corpus or built_from or settings.corpus_dir
+    if built_from is not None and not built_from.is_dir():
+        # Removing from nowhere would say "removed" and remove nothing.
+        print(f"briefing: the index was built from {shown(str(built_from))}, which is no "
+              "longer there: reindex the folder the articles are in now (`briefing reindex "
+              "--corpus FOLDER`), then remove", file=sys.stderr)
+        return 2
     if built_from is not None and built_from != corpus.resolve():
         # Removing here would reindex from this folder: every article of the other would go.
         print(f"briefing: the index was built from {shown(str(built_from))}, not "

@@ -223,7 +223,8 @@ def _build(backend: Backend, articles: list[Article], embedder: Embedder,
     fresh = {a.id: split_article(a) for a, reused in plan if reused is None}
     texts = [embedding_text(a.title, p.text) for a, reused in plan if reused is None
              for p in fresh[a.id]]
-    backend.prepare(len(texts) + (previous.size if previous else 0), embedder.dimension,
+    reused_count = sum(len(reused) for _, reused in plan if reused is not None)
+    backend.prepare(len(texts) + reused_count, embedder.dimension,
                     sum(len(a.body.encode("utf-8")) for a in articles))
     new_vectors = embedder.embed(texts, progress=progress)
     report.embedded = len(texts)

@@ -303,8 +303,9 @@ class LocalBackend:
 
     def prepare(self, passages: int, dimension: int, text_bytes: int) -> None:
         """Refuse before embedding when the disk clearly cannot hold the new generation."""
-        from index.store.snapshot import check_space
+        from index.store.snapshot import check_space, remove_leftovers
 
+        remove_leftovers(self.index_dir)  # what killed reindexes left takes space too
         check_space(self.index_dir, passages, dimension, text_bytes)
 
     def remove_stale(self) -> None:

@@ -21,6 +21,7 @@ import re
 import secrets
 import shutil
 import sqlite3
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -222,8 +223,9 @@ def check_space(index_dir: Path, passages: int, dimension: int, text_bytes: int)
     needed = passages * dimension * 4 + 3 * text_bytes + (1 << 20)  # vectors, texts x3, slack
     free = shutil.disk_usage(index_dir).free
     if free < needed:
-        raise IndexNotWritable(f"not enough free space in {index_dir}: about {needed >> 20} MB "
-                               f"needed, {free >> 20} MB free" + PREVIOUS_STILL_ANSWERS)
+        raise IndexNotWritable(f"not enough free space in {index_dir}: about "
+                               f"{needed / 1e6:.1f} MB needed, only {free / 1e6:.1f} MB free"
+                               + PREVIOUS_STILL_ANSWERS)
 
 
 def _point_at(index_dir: Path, name: str) -> None:
@@ -250,14 +252,35 @@ def remove_stale(index_dir: Path, keep: int = 2) -> None:
         current = current_generation(index_dir)
     except IndexCorrupt:  # keep everything until a reindex repairs the pointer
         return
-    for leftover in index_dir.glob(".tmp-gen-*"):
-        shutil.rmtree(leftover, ignore_errors=True)
-    for leftover in index_dir.glob(f".{CURRENT}.*"):
-        leftover.unlink(missing_ok=True)
+    remove_leftovers(index_dir)
     generations = sorted(p for p in index_dir.glob("gen-*") if p.is_dir())
     older = [g for g in generations if g != current]
     for stale in older[:max(0, len(older) - (keep - 1))]:
-        shutil.rmtree(stale, ignore_errors=True)
+        _remove_folder(stale)
+
+
+def remove_leftovers(index_dir: Path) -> None:
+    """Delete what killed reindexes left (unfinished builds, pointer files being written).
+
+    Call it holding the writer lock. A reindex does so before it checks for free space too:
+    the leftovers of a few killed runs could otherwise fill a small disk for good.
+    """
+    for leftover in Path(index_dir).glob(".tmp-gen-*"):
+        _remove_folder(leftover)
+    for leftover in Path(index_dir).glob(f".{CURRENT}.*"):
+        leftover.unlink(missing_ok=True)
+
+
+def _remove_folder(folder: Path) -> None:
+    """Delete `folder`, saying so when it cannot be (owned by another user, say): it would
+    otherwise take disk space for good without a word."""
+    failed: list[str] = []
+    if sys.version_info >= (3, 12):
+        shutil.rmtree(folder, onexc=lambda _f, path, err: failed.append(f"{path}: {err}"))
+    else:
+        shutil.rmtree(folder, onerror=lambda _f, path, info: failed.append(f"{path}: {info[1]}"))
+    if failed:
+        log.warning("could not delete %s (%s)", folder, failed[0])
 
 
 def _fsync_file(path: Path) -> None:

@@ -40,7 +40,9 @@ def writer_lock(index_dir: Path, wait_s: float = DEFAULT_WAIT_S,
         try:
             lock.acquire(timeout=0)
         except Timeout:
-            log.warning("another reindex of %s is running; waiting for it to finish", index_dir)
+            log.warning("another reindex of %s is running; waiting for it to finish (the "
+                        "lock is freed when that process ends: deleting %s would let both "
+                        "write at once)", index_dir, LOCK_NAME)
             if on_wait is not None:
                 on_wait()
             lock.acquire(timeout=wait_s)

@@ -146,6 +146,23 @@ def test_remove_works_on_the_folder_the_index_was_built_from(corpus_copy, tmp_pa
     assert sources(env) == [SEED]
 
 
+def test_remove_after_the_corpus_folder_moved_is_refused_not_said_done(tmp_path):
+    """It printed "removed grain" and removed nothing (the file was in the moved folder)."""
+    before, after = tmp_path / "corpus", tmp_path / "moved"
+    before.mkdir()
+    (before / "grain.md").write_text(GRAIN, "utf-8")
+    (before / "whales.md").write_text(WHALES, "utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "BRIEFING_DATABASE_URL"}
+    env |= {"BRIEFING_CORPUS_DIR": str(before), "BRIEFING_INDEX_DIR": str(tmp_path / "i")}
+    assert run(["reindex"], env).returncode == 0
+    before.rename(after)
+    result = run(["remove", "grain"], {**env, "BRIEFING_CORPUS_DIR": str(after)})
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith(f"briefing: the index was built from {before.resolve()}, "
+                                    "which is no longer there")
+    assert (after / "grain.md").exists()
+
+
 def test_a_damaged_feed_store_is_one_line_and_the_removal_still_reindexes(corpus_copy,
                                                                           tmp_path):
     env = indexed("local", None, corpus_copy, tmp_path)

@@ -148,3 +148,34 @@ def test_a_write_that_fails_midway_leaves_no_debris_and_the_old_index_serving(
         built.reindex(corpus_copy)
     assert sorted(p.name for p in built.backend.index_dir.iterdir()) == before
     assert {a.id for a in fresh(built).sources()} == {"russia-turkiye-israel-hamas-war"}
+
+
+def test_leftovers_of_killed_reindexes_are_cleared_before_the_free_space_check(
+        built, corpus_copy, monkeypatch):
+    """Killed builds left .tmp-gen-* folders that only a successful reindex removed: once
+    they filled a small disk, every reindex was refused for good."""
+    leftover = built.backend.index_dir / ".tmp-gen-20261203T000000-dead00"
+    leftover.mkdir()
+    (leftover / "vectors.npy").write_bytes(b"\0" * 1000)
+    (corpus_copy / "grain.md").write_text(GRAIN, "utf-8")
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: shutil._ntuple_diskusage(
+        10 << 30, 10 << 30, 4096 if leftover.exists() else 1 << 30))
+    report = built.reindex(corpus_copy)
+    assert report.added == ["grain"] and not leftover.exists()
+
+
+def test_the_free_space_check_counts_each_passage_of_the_new_generation_once(
+        built, corpus_copy, monkeypatch):
+    """A full re-embed counted the old passages again on top of the new ones."""
+    from index.store import snapshot
+
+    asked = []
+    check = snapshot.check_space
+    monkeypatch.setattr(snapshot, "check_space",
+                        lambda d, passages, *rest: asked.append(passages) or check(d, passages,
+                                                                                  *rest))
+    seed = corpus_copy / "russia-turkiye-israel-hamas-war.md"
+    seed.write_text(seed.read_text("utf-8") + "\nOne more paragraph about the talks.\n", "utf-8")
+    (corpus_copy / "grain.md").write_text(GRAIN, "utf-8")
+    report = built.reindex(corpus_copy)
+    assert report.changed and asked == [report.passages]
