@@ -7,13 +7,16 @@ tests); redirects are followed by hand and re-checked; size, time and content ty
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import os
 import re
 import socket
 from dataclasses import dataclass
+from urllib.parse import urldefrag
 
 import aiohttp
+import courlan
 import yarl
 from aiohttp.abc import AbstractResolver, ResolveResult
 
@@ -45,6 +48,16 @@ class Fetched:
     body: bytes
     url: str
     suffix: str
+
+
+def clean_url(url: str) -> str:
+    """`url` without tracking parameters (utm_*, fbclid) or fragment, normalised (courlan);
+    "" for no URL. One article is one URL, however it was shared."""
+    if not url:
+        return ""
+    with contextlib.suppress(ValueError, AttributeError):
+        url = courlan.normalize_url(url)
+    return urldefrag(url)[0]
 
 
 def check_address(address: str, allow_loopback: bool = False) -> None:

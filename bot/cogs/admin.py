@@ -20,7 +20,7 @@ from bot.cogs import replies
 from bot.cogs.choices import article_choices, resolve_article, unresolved
 from bot.errors import UserError
 from bot.feeds.store import mark_removed
-from bot.fetch import FetchPolicy, check_url, fetch
+from bot.fetch import FetchPolicy, check_url, clean_url, fetch
 from bot.reindex_worker import ReindexFailed
 from bot.wording import counted
 from index import BriefingError, ReindexReport
@@ -175,7 +175,9 @@ class Admin(commands.Cog):
         await replies.think(interaction)
         if url is not None:
             fetched = await fetch(url, self.policy)
-            raw, suffix, source = fetched.body, fetched.suffix, fetched.url
+            # Without tracking parameters or a fragment: one article shared with ?utm_source=
+            # or #comments is the same article, not a second copy.
+            raw, suffix, source = fetched.body, fetched.suffix, clean_url(fetched.url)
             link = yarl.URL(fetched.url)
             name = link.name or (link.host or "").removeprefix("www.")
         else:

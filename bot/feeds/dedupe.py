@@ -1,18 +1,16 @@
 """Recognising an item already held: by guid, by cleaned URL, or by near-identical text.
 
-URLs are compared after courlan's normalisation (tracking parameters such as utm_* and fbclid
-removed, host lower-cased, default port dropped, query sorted) and without their fragment.
+URLs are compared after `bot.fetch.clean_url` (courlan's normalisation: tracking parameters
+such as utm_* and fbclid removed, host lower-cased, default port dropped, query sorted, no
+fragment).
 Text is compared with MinHash over word 3-grams: a syndicated copy of an article under another
 URL or in another feed shares nearly all of them, a different report on the same event few.
 """
 
 from __future__ import annotations
 
-import contextlib
 import re
-from urllib.parse import urldefrag
 
-import courlan
 import numpy as np
 from datasketch import MinHash, MinHashLSH
 
@@ -22,15 +20,6 @@ SHINGLE = 3
 THRESHOLD = 0.6  # estimated Jaccard similarity of 3-gram sets at which two texts are one
 MIN_WORDS = 40  # texts shorter than this are not compared: too few shingles to be reliable
 _WORD = re.compile(r"\w+")
-
-
-def clean_url(url: str) -> str:
-    """`url` without tracking parameters or fragment, normalised; "" for no URL."""
-    if not url:
-        return ""
-    with contextlib.suppress(ValueError, AttributeError):
-        url = courlan.normalize_url(url)
-    return urldefrag(url)[0]
 
 
 def signature(text: str) -> MinHash | None:

@@ -26,7 +26,7 @@ from bot.feeds.articles import article_path, fetch_page, item_text, write_articl
 from bot.feeds.download import download
 from bot.feeds.parse import FeedError, FeedItem, parse_feed
 from bot.feeds.store import ARTICLE, DUPLICATE, REMOVED, SKIPPED, Feed, FeedStore
-from bot.fetch import FetchPolicy
+from bot.fetch import FetchPolicy, clean_url
 
 log = logging.getLogger(__name__)
 
@@ -180,7 +180,7 @@ class Poller:
         # (A feed polled fine but empty or all old has nothing to hold back later.)
         backlog = (feed.last_polled == "" or feed.failures > 0) and \
             not await asyncio.to_thread(self.store.has_items, feed.url)
-        pages = await self._fetch_pages([dedupe.clean_url(item.link) for item in items])
+        pages = await self._fetch_pages([clean_url(item.link) for item in items])
         for item, page in zip(items, pages, strict=True):
             await asyncio.to_thread(self._take, feed, item, page, moment, report, near,
                                     backlog)
@@ -197,7 +197,7 @@ class Poller:
                 continue
             if not (item.guid or item.link or item.text):
                 continue
-            known = self.store.find_item(_guid(feed, item), dedupe.clean_url(item.link),
+            known = self.store.find_item(_guid(feed, item), clean_url(item.link),
                                          feed.url)
             if known is not None and known.fingerprint == _fingerprint(item):
                 continue
@@ -221,7 +221,7 @@ class Poller:
         duplicate or as skipped (in a worker thread: it reads and writes the store and the
         corpus folder; items are taken one at a time). An item whose article was removed
         (`FeedStore.mark_removed`) is never written again, even when re-published."""
-        guid, url, fingerprint = _guid(feed, item), dedupe.clean_url(item.link), \
+        guid, url, fingerprint = _guid(feed, item), clean_url(item.link), \
             _fingerprint(item)
         known = self.store.find_item(guid, url, feed.url)
         if known is not None and known.fingerprint == fingerprint:

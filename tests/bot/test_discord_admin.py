@@ -125,9 +125,15 @@ def test_add_url_fetches_a_local_page_and_makes_it_answerable(run, corpus_copy):
         try:
             sent = await h.server.send_interaction("add", {"url": url}, user="admin")
             done = await answer_of(h.server, sent, timeout=60)
+            # The same page shared with tracking parameters and a fragment is the same article.
+            shared = await h.server.send_interaction(
+                "add", {"url": url + "?utm_source=twitter&utm_medium=social#comments"},
+                user="admin")
+            again = await answer_of(h.server, shared, timeout=60)
         finally:
             await runner.cleanup()
         assert done["content"].startswith("Added “Black Sea grain corridor reopens”")
+        assert again["content"].startswith("Already in the corpus, the same text:")
         saved = [p for p in corpus_copy.glob("*.md") if p.name.startswith("black-sea-grain")]
         assert len(saved) == 1
         text = saved[0].read_text("utf-8")
