@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import io
 import json
 import logging
 import os
@@ -13,6 +14,7 @@ from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
+from dotenv.parser import parse_stream
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings.exceptions import SettingsError as PydanticSettingsError
@@ -255,11 +257,32 @@ def unknown_variables(names: Iterable[str]) -> list[str]:
     return lines
 
 
+def _check_env_file(path: Path) -> None:
+    """Raise SettingsError for a .env line that python-dotenv cannot parse (an unclosed
+    quote): it drops such a line with a warning that names no variable, and the setting then
+    silently takes its default. A .env that is a folder (what Docker makes of a bind mount
+    whose file is missing) is an error too. The line itself is not shown: it may hold the
+    token."""
+    if path.is_dir():
+        raise SettingsError("cannot read the settings file .env (it is a folder)")
+    try:
+        text = path.read_text("utf-8-sig")
+    except (OSError, UnicodeDecodeError):  # missing; unreadable ones are said below
+        return
+    for binding in parse_stream(io.StringIO(text)):
+        if binding.error:
+            name = binding.original.string.split("=", 1)[0].strip()
+            named = f" ({name})" if re.fullmatch(r"[A-Za-z_]\w*", name) else ""
+            raise SettingsError(f"cannot parse .env line {binding.original.line}{named}: "
+                                "is a quote left open?")
+
+
 def load_settings(**overrides: object) -> Settings:
     """Read the settings; a bad value raises SettingsError naming its variable, and a name
     that is no setting (in the environment or .env) is warned about."""
     secrets = secrets_dir()
     extra = {"_secrets_dir": secrets} if Path(secrets).is_dir() else {}
+    _check_env_file(Path(".env"))
     try:
         settings = Settings(**extra, **overrides)
     except ValidationError as err:

@@ -72,6 +72,26 @@ def test_an_unreadable_env_file_is_one_line(tmp_path):
         "briefing: cannot read the settings file .env or a secret (not valid UTF-8)"]
 
 
+@pytest.mark.parametrize(("content", "said"), [
+    ('BRIEFING_TOP_K=5\nBRIEFING_DISCORD_TOKEN="secret-token\n',
+     "cannot parse .env line 2 (BRIEFING_DISCORD_TOKEN): is a quote left open?"),
+    (None, "cannot read the settings file .env (it is a folder)")])
+def test_an_env_file_line_that_cannot_be_parsed_is_an_error_not_a_default(tmp_path, content,
+                                                                         said):
+    """python-dotenv dropped the line with a warning naming no variable, and the setting
+    silently took its default (a token said to be unset, a corpus folder elsewhere)."""
+    if content is None:
+        (tmp_path / ".env").mkdir()  # what Docker makes of a bind mount with no file
+    else:
+        (tmp_path / ".env").write_text(content, "utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run([sys.executable, "-m", "bot", "sources"], env=env, cwd=tmp_path,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [f"briefing: {said}"]
+    assert "secret-token" not in result.stderr
+
+
 def test_an_env_file_with_a_byte_order_mark_is_read_and_misspelt_names_are_warned_of(
         tmp_path, monkeypatch, caplog):
     """A BOM (Windows editors) hid the first line's setting, and a misspelt name was ignored
