@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import discord
 
 from bot import render
-from bot.app import BriefingBot, error_message
+from bot.app import UNEXPECTED, BriefingBot, error_message, reply_ephemeral
 from bot.cogs import replies
 from bot.cogs.expiring import ExpiringView
 from bot.errors import UserError
@@ -125,16 +125,14 @@ async def follow_up_in_thread(bot: BriefingBot, interaction: discord.Interaction
 
 async def report_error(interaction: discord.Interaction, error: Exception,
                        item: discord.ui.Item) -> None:
-    """A button failed: log it (unless it was refused with a reason) and tell whoever
-    clicked, privately."""
-    if not isinstance(error, UserError):
+    """A button failed: tell whoever clicked, privately, as a command's error is told; only
+    an unexpected one is logged with its traceback (a known error, "No articles are indexed
+    yet.", is the user's answer, not a fault)."""
+    message = error_message(error)
+    if message == UNEXPECTED:
         log.error("button %s failed", getattr(item, "label", item), exc_info=error)
     await replies.end_public_thinking(interaction)
-    message = error_message(error)
-    if interaction.response.is_done():
-        await interaction.followup.send(message, ephemeral=True)
-    else:
-        await interaction.response.send_message(message, ephemeral=True)
+    await reply_ephemeral(interaction, message)
 
 
 class AnswerView(ExpiringView):

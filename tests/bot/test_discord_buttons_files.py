@@ -210,3 +210,26 @@ def test_admin_commands_refuse_dms(run, command):
         assert reply.json["data"]["content"] == "That command only works in a server."
 
     run(scenario)
+
+
+def test_a_known_error_behind_a_button_is_told_privately_and_not_logged_as_a_fault(run,
+                                                                                   caplog):
+    """"More results" after every article was removed answered "No articles are indexed
+    yet." but also logged an ERROR with a traceback, as for a crash."""
+    from index import NothingIndexed
+
+    def nothing(*args, **kwargs):
+        raise NothingIndexed("no articles are indexed yet")
+
+    async def scenario(h: Harness) -> None:
+        sent = await h.server.send_interaction("ask", {"question": SWEDEN}, user="member")
+        message_id = (await answer_of(h.server, sent))["id"]
+        h.bot.index.ask = h.bot.index.ask_followup = nothing
+        more = await h.server.click(message_id, "More results")
+        note = await h.server.wait_for(lambda c: c.path == more.webhook_path, timeout=20)
+        assert note.json["content"] == "No articles are indexed yet."
+        assert note.json["flags"] & 64
+
+    with caplog.at_level("ERROR"):
+        run(scenario)
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
