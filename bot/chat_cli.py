@@ -16,15 +16,16 @@ from collections.abc import Iterable
 from bot.terminal import answer_json, echoed, format_answer
 from index import Answer, BriefingError, BriefingIndex, Scope, Turn
 
-TURNS_KEPT = 6      # earlier messages a follow-up is read with
 THREADS_KEPT = 10_000  # conversations remembered by one run (oldest forgotten first)
 
 
-class Conversations:
-    """The turns of each thread seen in this run, bounded in turns and threads."""
+class ChatMemory:
+    """The turns of each thread seen in this run, bounded in turns (BRIEFING_CONVERSATION_TURNS,
+    as in Discord) and threads."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_turns: int) -> None:
         self._threads: OrderedDict[str, list[Turn]] = OrderedDict()
+        self._max_turns = max_turns
 
     def ask(self, index: BriefingIndex, thread: str, text: str, k: int,
             scope: Scope | None = None) -> Answer:
@@ -32,7 +33,7 @@ class Conversations:
         turns = self._threads.get(thread, [])
         answer, standalone = index.ask_followup(text, turns, k, scope)
         self._threads.pop(thread, None)  # re-inserted last: the most recently active
-        self._threads[thread] = [*turns, Turn.of(answer, standalone)][-TURNS_KEPT:]
+        self._threads[thread] = [*turns, Turn.of(answer, standalone)][-self._max_turns:]
         while len(self._threads) > THREADS_KEPT:
             self._threads.popitem(last=False)
         return answer
@@ -45,10 +46,10 @@ class Conversations:
 NEW = "/new"  # typed as a message, starts the conversation over
 
 
-def chat_json(index: BriefingIndex, lines: Iterable[str], k: int,
+def chat_json(index: BriefingIndex, lines: Iterable[str], k: int, max_turns: int,
               scope: Scope | None = None) -> int:
     """Answer JSON lines from `lines`, printing one JSON line for each; 1 if any failed."""
-    conversations = Conversations()
+    conversations = ChatMemory(max_turns)
     status = 0
     for line in lines:
         thread: object = ""
@@ -75,10 +76,11 @@ def chat_json(index: BriefingIndex, lines: Iterable[str], k: int,
     return status
 
 
-def chat_prompt(index: BriefingIndex, k: int, scope: Scope | None = None) -> int:
+def chat_prompt(index: BriefingIndex, k: int, max_turns: int,
+                scope: Scope | None = None) -> int:
     """An interactive conversation: each message is read in the context of the ones before;
     "/new" starts over, an empty line or Ctrl-D ends."""
-    conversations = Conversations()
+    conversations = ChatMemory(max_turns)
     thread = 0
     print("Ask about the articles; follow-up questions keep the context. /new starts over, "
           "an empty line ends.", file=sys.stderr)

@@ -432,8 +432,8 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     _ensure_index(index, settings)
     k = args.k or settings.top_k
     if args.json or args.input == "-":
-        return chat_json(index, sys.stdin, k, _scope(args, index))
-    return chat_prompt(index, k, _scope(args, index))
+        return chat_json(index, sys.stdin, k, settings.conversation_turns, _scope(args, index))
+    return chat_prompt(index, k, settings.conversation_turns, _scope(args, index))
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:

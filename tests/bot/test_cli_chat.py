@@ -112,3 +112,21 @@ def test_ask_scoped_by_the_article_s_whole_title_in_any_case_as_discord_takes_it
                   "Why did Erdoğan approve Sweden?"], env)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["hits"][0]["paragraphs"] == [15]
+
+
+def test_the_terminal_reads_a_follow_up_with_as_many_turns_as_the_setting_says():
+    """`briefing chat` kept 6 turns whatever BRIEFING_CONVERSATION_TURNS said."""
+    from bot.chat_cli import ChatMemory
+    from index import Answer
+
+    seen: list[int] = []
+
+    class Recording:
+        def ask_followup(self, text, turns, k, scope=None):
+            seen.append(len(turns))
+            return Answer(text, False, (), 0.0), True
+
+    memory = ChatMemory(max_turns=2)
+    for i in range(5):
+        memory.ask(Recording(), "t", f"question {i}", 3)
+    assert seen == [0, 1, 2, 2, 2]
