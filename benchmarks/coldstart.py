@@ -87,9 +87,9 @@ def probe(question: str) -> dict:
         steps[name] = round(now - clock, 3)
         clock = now
 
-    from bot.cli import format_answer
     from bot.engine import open_index
     from bot.settings import load_settings
+    from bot.terminal import format_answer
     lap("imports_s")
     index = open_index(load_settings())
     index.snapshot()

@@ -14,11 +14,11 @@ from bot import render
 from bot.app import BriefingBot, in_guild
 from bot.cogs.choices import AUTOCOMPLETE_CHOICES, CHOICE_VALUE_LIMIT, choice_value
 from bot.errors import UserError
-from bot.feed_cli import find_feed, normalise_feed_url
 from bot.feeds.options import poll_options
 from bot.feeds.poll import NewArticle, Poller, PollReport
 from bot.feeds.post import backlog_text, post_text
 from bot.feeds.store import Feed, FeedStore
+from bot.feeds.urls import find_feed, normalise_feed_url
 from index import BriefingError
 
 log = logging.getLogger(__name__)

@@ -256,3 +256,21 @@ def test_a_model_folder_holding_something_else_is_one_line(tmp_path: Path):
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert result.stderr.splitlines()[-1].startswith(
         f"briefing: {tmp_path / 'model'} is not a usable sentence-transformers model (")
+
+
+@pytest.mark.parametrize("delay", [0.3, 0.6, 1.0])
+def test_ctrl_c_while_the_command_loads_is_one_line_not_a_traceback(tmp_path: Path, delay):
+    """Interrupted in its first second (loading faiss, the index, the settings), `briefing`
+    printed a KeyboardInterrupt traceback."""
+    import signal
+    import time
+
+    env = {**os.environ, "BRIEFING_INDEX_DIR": str(tmp_path / "index"),
+           "BRIEFING_CORPUS_DIR": str(ROOT / "corpus")}
+    process = subprocess.Popen([sys.executable, "-m", "bot", "reindex"], env=env, cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(delay)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert "Traceback" not in stderr
+    assert process.returncode in (130, -signal.SIGINT), stderr  # or before Python listened

@@ -116,7 +116,7 @@ def test_ask_scoped_by_the_article_s_whole_title_in_any_case_as_discord_takes_it
 
 def test_the_terminal_reads_a_follow_up_with_as_many_turns_as_the_setting_says():
     """`briefing chat` kept 6 turns whatever BRIEFING_CONVERSATION_TURNS said."""
-    from bot.chat_cli import ChatMemory
+    from bot.cli.chat import ChatMemory
     from index import Answer
 
     seen: list[int] = []

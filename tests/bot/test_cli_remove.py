@@ -195,6 +195,8 @@ def in_process(monkeypatch, corpus_copy: Path, tmp_path: Path, embedder):
     """`briefing` run in this process (so a test can make a deletion fail) on a local index of
     the seed, a grain and a whales article; returns `main`."""
     from bot import cli, engine
+    from bot.cli import corpus as corpus_commands
+    from bot.cli import query as query_commands
     from index import BriefingIndex
 
     (corpus_copy / "grain.md").write_text(GRAIN, "utf-8")
@@ -206,8 +208,8 @@ def in_process(monkeypatch, corpus_copy: Path, tmp_path: Path, embedder):
     monkeypatch.setenv("BRIEFING_FETCH_ALLOW_LOOPBACK", "true")
     opened = BriefingIndex(tmp_path / "index", embedder=embedder)
     opened.reindex(corpus_copy)
-    monkeypatch.setattr(cli, "open_index", lambda settings: opened)
-    monkeypatch.setattr(engine, "open_index", lambda settings: opened)
+    for module in (corpus_commands, query_commands, engine):
+        monkeypatch.setattr(module, "open_index", lambda settings: opened)
     return cli.main
 
 

@@ -19,16 +19,22 @@ FAULTS = {
     "after the metadata": ("index.store.snapshot", "MetadataStore", "write", "after"),
     "before the pointer rename": ("index.store.snapshot", "os", "replace", "before"),
     "after the pointer rename": ("index.store.snapshot", "os", "replace", "after"),
-    "while removing old generations": ("index.store.snapshot", "shutil", "rmtree", "after"),
+    "while removing a killed run's leftovers": ("index.store.snapshot", "shutil", "rmtree",
+                                                "after", ".tmp-gen-"),
+    "while removing old generations": ("index.store.snapshot", "shutil", "rmtree", "after",
+                                       "gen-"),
 }
 
 RUNNER = textwrap.dedent("""
     import importlib, os, sys
     module, owner, name, when = sys.argv[1:5]
+    prefix = sys.argv[5] if len(sys.argv) > 5 else ""  # only for a path named so
     target = getattr(importlib.import_module(module), owner)
     real = getattr(target, name)
 
     def dying(*args, **kwargs):
+        if prefix and not os.path.basename(str(args[0])).startswith(prefix):
+            return real(*args, **kwargs)
         if when == "before":
             os._exit(70)
         result = real(*args, **kwargs)
@@ -78,7 +84,7 @@ def corpora(tmp_path_factory, embedder):
 @pytest.mark.parametrize(("fault", "expected"), [
     ("after the vectors", "old"), ("after the metadata", "old"),
     ("before the pointer rename", "old"), ("after the pointer rename", "new"),
-    ("while removing old generations", "new"),
+    ("while removing a killed run's leftovers", "old"), ("while removing old generations", "new"),
 ])
 def test_a_reindex_dying_at_each_write_step_leaves_the_old_or_the_new_index(
         tmp_path, embedder, corpora, fault, expected):
@@ -88,6 +94,8 @@ def test_a_reindex_dying_at_each_write_step_leaves_the_old_or_the_new_index(
     index_dir = tmp_path / "index"
     shutil.copytree(old_index, index_dir)
     (index_dir / ".tmp-gen-20261130T000000-dead00").mkdir()  # left by an earlier killed run
+    current = (index_dir / "CURRENT").read_text("utf-8").strip()
+    shutil.copytree(index_dir / current, index_dir / "gen-20000101T000000-000000")  # older
     env = {**os.environ, "BRIEFING_INDEX_DIR": str(index_dir),
            "BRIEFING_CORPUS_DIR": str(corpus), "PYTHONPATH": str(ROOT)}
     died = subprocess.run([sys.executable, "-c", RUNNER, *FAULTS[fault]], env=env, cwd=ROOT,

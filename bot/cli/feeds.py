@@ -6,11 +6,9 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import Iterable
-
-import yarl
 
 from bot.feeds.store import Feed, FeedStore
+from bot.feeds.urls import find_feed, normalise_feed_url
 from bot.settings import Settings
 from index import BriefingError
 
@@ -49,42 +47,6 @@ def add_feed_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true",
                    help='print {"feeds", "new", "duplicates", "errors"}')
     p.set_defaults(run=cmd_feed_poll)
-
-
-def normalise_feed_url(url: str) -> str:
-    """The URL as stored (scheme and host in lower case, a default port dropped: one feed, one
-    spelling), or BriefingError when it is not an http(s) URL with a host."""
-    from bot.fetch import FetchError, FetchPolicy, check_url  # aiohttp: not for every command
-
-    url = url.strip()
-    try:
-        return str(check_url(url, FetchPolicy(allow_loopback=True)))
-    except FetchError as err:
-        if "not a public address" not in str(err):  # an address is checked at each poll
-            raise BriefingError(str(err)) from None
-    return str(yarl.URL(url))
-
-
-def find_feed(feeds: Iterable[Feed], typed: str) -> Feed | None:
-    """The feed that `typed` names: its URL as stored, or spelt as `normalise_feed_url`
-    spells it (a feed stored before URLs were normalised is found either way)."""
-    feeds = list(feeds)
-    typed = typed.strip()
-    exact = next((f for f in feeds if f.url == typed), None)
-    if exact is not None:
-        return exact
-    try:
-        wanted = normalise_feed_url(typed)
-    except BriefingError:
-        return None
-    return next((f for f in feeds if _spelling(f.url) == wanted), None)
-
-
-def _spelling(url: str) -> str:
-    try:
-        return str(yarl.URL(url))
-    except ValueError:
-        return url
 
 
 def cmd_feed_add(args: argparse.Namespace, settings: Settings) -> int:
@@ -147,7 +109,7 @@ def cmd_feed_remove(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_feed_poll(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.cli import _report_lines, progress_bar
+    from bot.cli.building import reindex_with_progress
     from bot.engine import open_index
     from bot.feeds.options import poll_options
     from bot.feeds.poll import Poller
@@ -158,11 +120,7 @@ def cmd_feed_poll(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         store.close()
     if report.changed:
-        index = open_index(settings)
-        with progress_bar("Embedding") as update:
-            reindexed = index.reindex(settings.corpus_dir, update)
-        for line in _report_lines(reindexed):
-            print(line, file=sys.stderr)
+        reindex_with_progress(open_index(settings), settings.corpus_dir, sys.stderr)
     failed = 1 if report.errors else 0  # a feed that could not be read: a script sees it
     if args.json:
         print(json.dumps(report.as_json(), ensure_ascii=False))

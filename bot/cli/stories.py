@@ -8,10 +8,12 @@ import json
 from bot.settings import Settings
 
 
-def add_stories_parser(sub: argparse._SubParsersAction, since_type) -> None:
+def add_stories_parser(sub: argparse._SubParsersAction) -> None:
     """Register `stories` on the `briefing` parser."""
+    from bot.cli.arguments import since
+
     p = sub.add_parser("stories", help="the indexed articles grouped by the event they report")
-    p.add_argument("--since", type=since_type, metavar="DATE|1d|7d",
+    p.add_argument("--since", type=since, metavar="DATE|1d|7d",
                    help="only articles published (else indexed) since then")
     p.add_argument("--json", action="store_true",
                    help='a JSON array of {"story", "title", "outlets", "articles"}')

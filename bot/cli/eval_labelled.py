@@ -33,7 +33,7 @@ def eval_labelled(args: argparse.Namespace, settings: Settings, cache: Path) -> 
 def _evaluate(args: argparse.Namespace, settings: Settings, cache: Path) -> dict:
     if args.in_out:
         labelled = _in_out(args.in_out)
-        index = _prepared(settings, cache, args.in_out, "in-out", labelled)
+        index = prepared(settings, cache, args.in_out, "in-out", labelled)
         result = measure.evaluate_labelled(index, labelled)
         if args.in_out.suffix == ".json":
             single = _single_asked(settings, cache, args.in_out)
@@ -61,9 +61,9 @@ def _in_out(path: Path) -> sets.LabelledSet:
     return labelled
 
 
-def _prepared(settings: Settings, cache: Path, data: Path, kind: str,
+def prepared(settings: Settings, cache: Path, data: Path, kind: str,
               labelled: sets.LabelledSet) -> BriefingIndex:
-    from bot.cli import progress_bar
+    from bot.cli.building import progress_bar
 
     base = cache_dir_for(cache, data)
     embedder = _embedder(settings.model_path, settings.embed_precision)
@@ -80,7 +80,7 @@ def _single_asked(settings: Settings, cache: Path, squad: Path,
     """Each SQuAD article indexed alone and asked about (see `squad_single`), by half."""
     asked: dict[str, list[measure.Asked]] = {"fit": [], "test": []}
     for labelled in sets.squad_single(squad):
-        index = _prepared(settings, cache, squad, f"single/{labelled.name}", labelled)
+        index = prepared(settings, cache, squad, f"single/{labelled.name}", labelled)
         for half in asked:
             asked[half] += measure.ask_all(index, labelled.half(half), weights=weights)
     return asked
@@ -98,7 +98,7 @@ def _archive_set(cnn: Path, settings: Settings, questions: list[Path], per_line:
 
 def _archive(args: argparse.Namespace, settings: Settings, cache: Path) -> dict:
     labelled = _archive_set(args.archive, settings, args.questions, args.per_line)
-    index = _prepared(settings, cache, args.archive, "archive", labelled)
+    index = prepared(settings, cache, args.archive, "archive", labelled)
     seed = [q for q in labelled.questions if q.article == labelled.articles[0].id]
     highlights = [q for q in labelled.questions if q not in seed]
     result = {}
@@ -125,7 +125,7 @@ def _recency(cnn: Path, settings: Settings, cache: Path) -> dict:
     labelled = sets.recency_set(cnn)
     if not labelled.questions:
         raise BriefingError(f"{cnn} holds no story reported more than once")
-    index = _prepared(settings, cache, cnn, "recency", labelled)
+    index = prepared(settings, cache, cnn, "recency", labelled)
     rows = []
     for weight in RECENCY_GRID:
         weights = dataclasses.replace(DEFAULT_WEIGHTS, recency=weight)
@@ -149,9 +149,9 @@ def _recency(cnn: Path, settings: Settings, cache: Path) -> dict:
 def _fit(squad: Path, cnn: Path, settings: Settings, cache: Path) -> dict:
     squad_set, cnn_set = sets.squad_in_out(squad), sets.cnn_in_out(cnn)
     archive = _archive_set(cnn, settings, [], False)
-    squad_index = _prepared(settings, cache, squad, "in-out", squad_set)
-    cnn_index = _prepared(settings, cache, cnn, "in-out", cnn_set)
-    archive_index = _prepared(settings, cache, cnn, "archive", archive)
+    squad_index = prepared(settings, cache, squad, "in-out", squad_set)
+    cnn_index = prepared(settings, cache, cnn, "in-out", cnn_set)
+    archive_index = prepared(settings, cache, cnn, "archive", archive)
     squad_covered = [q for q in squad_set.half("fit") if q.covered][::SQUAD_FIT_SAMPLE]
     best, table = measure.fit_rank_weights(
         [(archive_index, archive.half("fit")), (squad_index, squad_covered)])

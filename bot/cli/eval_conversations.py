@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bot.labelled_cli import _prepared
+from bot.cli.eval_labelled import prepared
 from bot.settings import Settings
 from index import BriefingError, BriefingIndex
 from index.evaluation import conversations as measure
@@ -21,7 +21,7 @@ def eval_conversations(args: argparse.Namespace, settings: Settings, cache: Path
     labelled, pairs = squad_conversations(args.conversations)
     if not pairs:
         raise BriefingError(f"{args.conversations} gives no conversation pairs")
-    index = _prepared(settings, cache, args.conversations, "in-out", labelled)
+    index = prepared(settings, cache, args.conversations, "in-out", labelled)
     context = DEFAULT_CONTEXT
     result: dict = {}
     if args.refit:

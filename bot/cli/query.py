@@ -1,0 +1,114 @@
+"""`briefing ask`, `chat`, `summary`, `digest`, `sources` and `bot`: reading the index."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from bot.cli.building import ensure_index
+from bot.engine import open_index
+from bot.settings import Settings
+from bot.terminal import (
+    answer_json,
+    digest_json,
+    echoed,
+    format_answer,
+    format_digest,
+    format_sources,
+    format_summary,
+    summary_json,
+)
+from index import BriefingError, BriefingIndex, InvalidQuestion, Scope
+
+
+def scope_of(args: argparse.Namespace, index: BriefingIndex) -> Scope | None:
+    """The --source and --since of `args`, the source read as `/ask` reads it (an id in any
+    case, an outlet, or an article's whole title); None when neither is given."""
+    source = None if args.source is None else index.source_named(args.source)
+    scope = Scope(source, args.since)
+    return scope if scope else None
+
+
+def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.cli.chat import chat_json, chat_prompt
+
+    index = open_index(settings)
+    ensure_index(index, settings)
+    k = args.k or settings.top_k
+    if args.json or args.input == "-":
+        return chat_json(index, sys.stdin, k, settings.conversation_turns, scope_of(args, index))
+    return chat_prompt(index, k, settings.conversation_turns, scope_of(args, index))
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    index = open_index(settings)
+    k = args.k or settings.top_k
+    ensure_index(index, settings)
+    scope = scope_of(args, index)
+    if args.question != "-":
+        answer = index.ask(args.question, k, scope)
+        print(json.dumps(answer_json(answer), ensure_ascii=False) if args.json
+              else format_answer(answer))
+        return 0
+    status = 0
+    for line in sys.stdin:
+        if not line.strip() and not args.json:
+            continue
+        try:
+            answer = index.ask(line, k, scope)
+        except BriefingError as err:
+            status = 1
+            if args.json:  # one output line per input line, in order, errors in-band
+                print(json.dumps({"question": echoed(line), "answered": False,
+                                  "hits": [], "error": str(err)}, ensure_ascii=False),
+                      flush=True)
+            else:
+                print(f"briefing: {err}", file=sys.stderr)
+            continue
+        print(json.dumps(answer_json(answer), ensure_ascii=False) if args.json
+              else format_answer(answer) + "\n", flush=True)
+    return status
+
+
+def cmd_summary(args: argparse.Namespace, settings: Settings) -> int:
+    if (args.article is None) == (args.topic is None):
+        args.usage_error("give either ARTICLE or --topic TEXT")
+    index = open_index(settings)
+    ensure_index(index, settings)
+    if args.topic is not None:
+        try:
+            summary = index.summarize_topic(args.topic, args.sentences)
+        except InvalidQuestion as err:  # "the question is empty": the topic was
+            raise BriefingError(f"--topic: {str(err).replace('question', 'topic')}") from None
+    else:
+        summary = index.summarize(index.article_named(args.article), args.sentences)
+    print(json.dumps(summary_json(summary), ensure_ascii=False) if args.json
+          else format_summary(summary))
+    return 0
+
+
+def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
+    index = open_index(settings)
+    ensure_index(index, settings)
+    digest = index.digest(args.since)
+    print(json.dumps(digest_json(digest), ensure_ascii=False) if args.json
+          else format_digest(digest))
+    return 0
+
+
+def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
+    index = open_index(settings)
+    records = index.sources(newest_first=True)
+    if args.json:
+        print(json.dumps([{"article": r.id, "title": r.title, "passages": r.passages,
+                           "indexed_at": r.indexed_at} for r in records], ensure_ascii=False))
+        return 0
+    print(format_sources(records))
+    return 0
+
+
+def cmd_bot(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import run_bot
+
+    return run_bot(settings)
