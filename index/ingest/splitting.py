@@ -107,12 +107,11 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
 
 def _continues(text: str, before: tuple[int, int], piece: tuple[int, int]) -> bool:
     """Whether the segmenter cut a sentence at an abbreviation: `piece` has no words of its
-    own (a stray closing quote), or opens in lower case ("5 per cent. higher"), or follows
+    own (a stray closing quote), or opens with a lower-case word ("5 per cent. higher"), or follows
     "approx." or a time's "a.m."/"p.m." that its time zone or day goes on ("10 a.m. ET")."""
     if not _WORD.search(text, *piece):
         return True
-    first = text[piece[0]]
-    if first.islower():
+    if _LOWER_WORD.match(text, piece[0], piece[1]):  # not "mRNA" or "p53", which start one
         return True
     ending = text[max(before[0], before[1] - 12):before[1]]
     if _NEVER_LAST.search(ending):
@@ -120,6 +119,7 @@ def _continues(text: str, before: tuple[int, int], piece: tuple[int, int]) -> bo
     return bool(_CLOCK_END.search(ending) and _CLOCK_GOES_ON.match(text, piece[0], piece[1]))
 
 
+_LOWER_WORD = re.compile(r"[a-z]+\b")
 _NEVER_LAST = re.compile(r"\b(?:approx|appr|ca|vs|cf|incl|esp)\.\Z", re.IGNORECASE)
 _CLOCK_END = re.compile(r"\b[ap]\.m\.\Z", re.IGNORECASE)
 _CLOCK_GOES_ON = re.compile(
