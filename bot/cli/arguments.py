@@ -101,6 +101,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--recency", type=path_argument, metavar="CNN_FILE",
                    help="stories reported more than once, dated: does 'what's the latest on' "
                         "find the newest report, and do other questions keep their own")
+    p.add_argument("--stories", type=path_argument, metavar="CNN_FILE",
+                   help="story grouping: CNN stories each reported three times; pairwise "
+                        "precision and recall on the test half, threshold fitted on the fit "
+                        "half, against single link")
     p.add_argument("--conversations", type=path_argument, metavar="SQUAD_FILE",
                    help="follow-ups alone and in context: SQuAD conversation pairs (fit and "
                         "test halves) and QUESTIONS files of pairs about the corpus "

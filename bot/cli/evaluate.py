@@ -10,19 +10,21 @@ from bot.cli.building import ensure_index, progress_bar
 from bot.engine import open_index
 from bot.settings import Settings
 from index import BriefingError
+from index.ingest.embedding import Embedder
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from index.evaluation import retrieval as evaluation
 
     modes = (args.beir, args.squad, args.summaries, args.in_out, args.archive, args.fit,
-             args.conversations, args.recency)
+             args.conversations, args.recency, args.stories)
     chosen = [x for x in modes if x]
     if len(chosen) > 1 or not (chosen or args.questions) or (
             args.questions and chosen and not (args.archive or args.conversations)):
         raise BriefingError("eval needs one of: QUESTIONS.jsonl..., --beir DIR, --squad FILE, "
                             "--summaries FILE, --in-out FILE, --archive CNN_FILE, --fit, "
-                            "--conversations SQUAD_FILE, --recency CNN_FILE")
+                            "--conversations SQUAD_FILE, --recency CNN_FILE, "
+                            "--stories CNN_FILE")
     if args.refit and not args.conversations:
         raise BriefingError("--refit goes with --conversations")
     files = [*args.questions, *(args.fit or [x for x in chosen if x is not args.beir])]
@@ -41,6 +43,12 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         evaluation.check_beir(args.beir)
     if args.summaries:
         return eval_summaries(args, settings)
+    if args.stories:
+        from index.evaluation.stories import evaluate_stories
+
+        result = evaluate_stories(args.stories, _embedder(settings))
+        print(json.dumps(result) if args.json else _lines(result))
+        return 0
     cache = settings.index_dir.parent / "eval"
     if args.conversations:
         from bot.cli.eval_conversations import eval_conversations, format_conversations
@@ -77,16 +85,23 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def eval_summaries(args: argparse.Namespace, settings: Settings) -> int:
+    """ROUGE of our 3-sentence summaries and of LEAD-3 over CNN rows."""
     from index.evaluation.summaries import evaluate_summaries
-    from index.ingest.embedding import Embedder
 
     first, last = args.rows or (1, None)
-    embedder = Embedder(settings.model_path, precision=settings.embed_precision)
     with progress_bar("Summarizing", unit="row") as update:
-        result = evaluate_summaries(args.summaries, embedder, first, last, progress=update)
-    if args.json:
-        print(json.dumps(result))
-    else:
-        for key, value in result.items():
-            print(f"{key}: {value}")
+        result = evaluate_summaries(args.summaries, _embedder(settings), first, last,
+                                    progress=update)
+    print(json.dumps(result) if args.json else _lines(result))
     return 0
+
+
+def _embedder(settings: Settings) -> Embedder:
+    """The model as the settings give it, for measurements that need no index."""
+    from index.ingest.embedding import Embedder
+
+    return Embedder(settings.model_path, precision=settings.embed_precision)
+
+
+def _lines(result: dict) -> str:
+    return "\n".join(f"{key}: {value}" for key, value in result.items())

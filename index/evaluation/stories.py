@@ -58,7 +58,7 @@ def embed_articles(texts: list[str], embedder: Embedder) -> np.ndarray:
     return out / np.linalg.norm(out, axis=1, keepdims=True)
 
 
-def evaluate_stories(cnn_file: Path, embedder: Embedder, limit: int = 120) -> dict:
+def evaluate_stories(cnn_file: Path, embedder: Embedder, limit: int = 200) -> dict:
     """Pairwise precision/recall of "same story" on the test half, thresholds fit on the
     fit half, for average-link-in-time-order (ours) and single link (baseline)."""
     rows = read_cnn(cnn_file)[:limit]

@@ -80,3 +80,22 @@ def test_wrong_eval_arguments_are_one_line_errors(tmp_path, env):
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
         assert len(result.stderr) < 500, args  # it quoted the whole gzip file, escaped
         assert message in result.stderr and "Traceback" not in result.stderr, result.stderr
+
+
+def test_stories_measures_the_grouping_on_a_test_half_against_single_link(tmp_path, env):
+    """The measurement behind the README's story figures had no command to run it."""
+    rows = tmp_path / "cnn.jsonl"
+    with rows.open("w", encoding="utf-8") as out:
+        for n, (title, text) in enumerate(TOPICS.items()):
+            article = " ".join(f"{text} Report {i} on {title.lower()} adds detail."
+                               for i in range(6))
+            out.write(json.dumps({"id": str(n), "article": article,
+                                  "highlights": f"{title}: {text}"}) + "\n")
+    result = run(["eval", "--stories", str(rows), "--json"], env)
+    assert result.returncode == 0, result.stderr
+    measured = json.loads(result.stdout)
+    assert (measured["stories"], measured["reports"]) == (8, 24)
+    for method in ("ours", "single_link"):
+        assert 0.4 <= measured[method]["threshold"] <= 0.9
+        assert measured[method]["test"]["precision"] > 0.9  # eight unrelated topics
+        assert measured[method]["test"]["recall"] > 0.9
