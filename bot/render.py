@@ -341,7 +341,10 @@ def story_cited_sentences(sentences: Sequence[SummarySentence], limit: int) -> s
                          for s in sentences), limit)
 
 
-def digest_embed(digest: Digest, max_entries: int = 8) -> discord.Embed:
+DIGEST_STORIES = 8  # stories a digest embed shows (the cogs ask the index to summarise these)
+
+
+def digest_embed(digest: Digest, max_entries: int = DIGEST_STORIES) -> discord.Embed:
     """The stories of recently indexed articles: who reported each, a few cited key
     sentences; for a story seen before, only what is new since."""
     since = digest.since.strftime("%Y-%m-%d %H:%M UTC")

@@ -23,7 +23,6 @@ from bot.when import parse_clock, parse_since
 from index import InvalidQuestion, check_question
 
 log = logging.getLogger(__name__)
-DIGEST_STORIES = 8  # stories a digest embed shows; only these are summarised
 
 
 class Summaries(commands.Cog):
@@ -103,7 +102,7 @@ class Summaries(commands.Cog):
             raise UserError(str(err)) from None
         await replies.think(interaction)
         digest = await self.bot.answer_work(self.bot.index.digest, moment,
-                                            limit=DIGEST_STORIES)
+                                            limit=render.DIGEST_STORIES)
         await replies.answer(interaction, embed=render.digest_embed(digest))
 
     @digest.command(name="schedule", description="Post the digest here every day")
@@ -179,7 +178,7 @@ class Summaries(commands.Cog):
                 continue
             try:
                 digest = await asyncio.to_thread(self.bot.index.digest, claimed.since(now),
-                                                 limit=DIGEST_STORIES)
+                                                 limit=render.DIGEST_STORIES)
                 if not digest.entries:  # a quiet day: no "nothing new" post every day
                     log.info("no new articles for the digest of server %s; not posted",
                              schedule.guild_id)
