@@ -31,6 +31,10 @@ class FetchError(UserError):
     """The URL was refused or could not be fetched; the message is for the user."""
 
 
+class NotPublic(FetchError):
+    """The URL's address is private, loopback, link-local or otherwise not the internet's."""
+
+
 @dataclass(frozen=True)
 class FetchPolicy:
     """Limits on what `/add url:` may fetch."""
@@ -69,7 +73,7 @@ def check_address(address: str, allow_loopback: bool = False) -> None:
         return
     if (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast
             or ip.is_reserved or ip.is_unspecified or not ip.is_global):
-        raise FetchError(f"refused: {address} is not a public address")
+        raise NotPublic(f"refused: {address} is not a public address")
 
 
 # A host name as yarl gives it (IDNA-encoded): labels of letters, digits, "-" and "_".

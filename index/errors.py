@@ -22,7 +22,21 @@ class IndexMismatch(BriefingError):
 
 
 class InvalidQuestion(BriefingError):
-    """A question that cannot be searched (empty or too long)."""
+    """A question that cannot be searched: its `reason` is "empty", "no words" or "too long"
+    (then `length` and `limit` say by how much). `about("topic")` says it of a topic."""
+
+    def __init__(self, reason: str, length: int = 0, limit: int = 0) -> None:
+        super().__init__(reason, length, limit)  # as args: it pickles, as errors must
+        self.reason, self.length, self.limit = reason, length, limit
+
+    def __str__(self) -> str:
+        return self.about("question")
+
+    def about(self, noun: str) -> str:
+        """The one line for a `noun` (question, topic) that failed this way."""
+        if self.reason == "too long":
+            return f"the {noun} is {self.length} characters long; the limit is {self.limit}"
+        return f"the {noun} {'is empty' if self.reason == 'empty' else 'has no words'}"
 
 
 class CorpusMissing(BriefingError):

@@ -79,8 +79,8 @@ def cmd_summary(args: argparse.Namespace, settings: Settings) -> int:
     if args.topic is not None:
         try:
             summary = index.summarize_topic(args.topic, args.sentences)
-        except InvalidQuestion as err:  # "the question is empty": the topic was
-            raise BriefingError(f"--topic: {str(err).replace('question', 'topic')}") from None
+        except InvalidQuestion as err:
+            raise BriefingError(f"--topic: {err.about('topic')}") from None
     else:
         summary = index.summarize(index.article_named(args.article), args.sentences)
     print(json.dumps(summary_json(summary), ensure_ascii=False) if args.json

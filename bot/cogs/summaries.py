@@ -71,7 +71,7 @@ class Summaries(commands.Cog):
             try:
                 topic = check_question(topic, limit)
             except InvalidQuestion as err:
-                if "no words" in str(err):
+                if err.reason == "no words":
                     raise UserError("Give a topic in words, e.g. “Sweden NATO”.") from None
                 raise UserError(f"Give a topic of 1 to {limit:,} characters.") from None
         await replies.think(interaction)

@@ -13,15 +13,15 @@ from index import BriefingError
 def normalise_feed_url(url: str) -> str:
     """The URL as stored (scheme and host in lower case, a default port dropped: one feed, one
     spelling), or BriefingError when it is not an http(s) URL with a host."""
-    from bot.fetch import FetchError, FetchPolicy, check_url  # aiohttp: not for every command
+    from bot.fetch import FetchError, FetchPolicy, NotPublic, check_url  # aiohttp: lazily
 
     url = url.strip()
     try:
         return str(check_url(url, FetchPolicy(allow_loopback=True)))
+    except NotPublic:  # the address is checked at each poll, with the settings of then
+        return str(yarl.URL(url))
     except FetchError as err:
-        if "not a public address" not in str(err):  # an address is checked at each poll
-            raise BriefingError(str(err)) from None
-    return str(yarl.URL(url))
+        raise BriefingError(str(err)) from None
 
 
 def find_feed(feeds: Iterable[Feed], typed: str) -> Feed | None:

@@ -107,12 +107,11 @@ def check_question(question: str, max_chars: int = MAX_QUESTION_CHARS) -> str:
         question = question.encode("utf-8", errors="replace").decode("utf-8")
     cleaned = " ".join(question.split()) if question else ""
     if not cleaned:
-        raise InvalidQuestion("the question is empty")
+        raise InvalidQuestion("empty")
     if not any(c.isalnum() for c in cleaned):  # only marks, emoji or invisible characters
-        raise InvalidQuestion("the question has no words")
+        raise InvalidQuestion("no words")
     if len(cleaned) > max_chars:
-        raise InvalidQuestion(f"the question is {len(cleaned)} characters long; the limit is "
-                              f"{max_chars}")
+        raise InvalidQuestion("too long", len(cleaned), max_chars)
     return cleaned
 
 
