@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from bot.cli.building import ensure_index, progress_bar
+from bot.cli.exits import UsageError
 from bot.engine import open_index
 from bot.settings import Settings
 from index import BriefingError
@@ -21,21 +22,25 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     chosen = [x for x in modes if x]
     if len(chosen) > 1 or not (chosen or args.questions) or (
             args.questions and chosen and not (args.archive or args.conversations)):
-        raise BriefingError("eval needs one of: QUESTIONS.jsonl..., --beir DIR, --squad FILE, "
+        raise UsageError("eval needs one of: QUESTIONS.jsonl..., --beir DIR, --squad FILE, "
                             "--summaries FILE, --in-out FILE, --archive CNN_FILE, --fit, "
                             "--conversations SQUAD_FILE, --recency CNN_FILE, "
                             "--stories CNN_FILE")
     if args.refit and not args.conversations:
-        raise BriefingError("--refit goes with --conversations")
+        raise UsageError("--refit goes with --conversations")
     files = [*args.questions, *(args.fit or [x for x in chosen if x is not args.beir])]
     for path in files:
         if not Path(path).is_file():
             raise BriefingError(f"not a file: {path}" if Path(path).exists()
                                 else f"no such file: {path}")
     if args.rows and not args.summaries:
-        raise BriefingError("--rows goes with --summaries")
+        raise UsageError("--rows goes with --summaries")
     if args.per_line and not args.archive:
-        raise BriefingError("--per-line goes with --archive")
+        raise UsageError("--per-line goes with --archive")
+    if args.limit is not None and not args.squad:  # was ignored without a word
+        raise UsageError("--limit goes with --squad")
+    if args.split != "test" and not args.beir:
+        raise UsageError("--split goes with --beir")
     # The data sets are read (and refused, naming the file) before any index is built.
     if args.squad or args.conversations:
         evaluation.read_squad(args.squad or args.conversations)

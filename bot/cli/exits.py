@@ -13,6 +13,11 @@ from bot.settings import SettingsError, load_settings
 from index import BriefingError
 
 
+class UsageError(BriefingError):
+    """Arguments that do not go together (`--rows` without `--summaries`): exit status 2, as
+    argparse gives for an argument it refuses itself."""
+
+
 def flushed(status: int) -> int:
     """`status` once the output is written. A reader that closed the pipe early has what it
     wanted; any other failure to write (a full disk) is an error, one line and status 120
@@ -39,7 +44,7 @@ def run_command(args: argparse.Namespace) -> int:
     try:
         settings = load_settings()
         return int(args.run(args, settings) or 0)
-    except SettingsError as err:
+    except (SettingsError, UsageError) as err:
         print(f"briefing: {err}", file=sys.stderr)
         return 2
     except BriefingError as err:

@@ -7,6 +7,7 @@ import asyncio
 import json
 import sys
 
+from bot.cli.exits import UsageError
 from bot.feeds.store import Feed, FeedStore
 from bot.feeds.urls import find_feed, normalise_feed_url
 from bot.settings import Settings
@@ -52,9 +53,9 @@ def add_feed_parser(sub: argparse._SubParsersAction) -> None:
 def cmd_feed_add(args: argparse.Namespace, settings: Settings) -> int:
     url = normalise_feed_url(args.url)
     if args.channel is not None and not 0 < args.channel < 2**63:  # a snowflake's range
-        raise BriefingError("--channel must be a Discord channel id (a positive number)")
+        raise UsageError("--channel must be a Discord channel id (a positive number)")
     if args.every is not None and not 1 / 60 <= args.every <= 7 * 24 * 60:
-        raise BriefingError("--every must be between 1 second and 7 days (in minutes)")
+        raise UsageError("--every must be between 1 second and 7 days (in minutes)")
     store = FeedStore(settings.feeds_db, database_url=settings.database_url)
     try:
         known = find_feed(store.all(), url)

@@ -66,6 +66,8 @@ def test_wrong_eval_arguments_are_one_line_errors(tmp_path, env):
     cases = {
         ("eval", "--squad", str(gzipped)): f"{gzipped}: not SQuAD v1.1 JSON (UnicodeDecodeError",
         ("eval", str(questions), "--per-line"): "--per-line goes with --archive",
+        ("eval", str(questions), "--limit", "3"): "--limit goes with --squad",
+        ("eval", str(questions), "--split", "dev"): "--split goes with --beir",
         ("eval", "--in-out", str(tmp_path / "missing.json")): "no such file",
         ("eval", "--in-out", str(tmp_path)): "not a file",
         ("eval", "--in-out", str(not_squad)): f"{not_squad}: not SQuAD v1.1 JSON (KeyError",
@@ -76,7 +78,7 @@ def test_wrong_eval_arguments_are_one_line_errors(tmp_path, env):
     }
     for args, message in cases.items():
         result = run(list(args), env)
-        assert result.returncode != 0, args
+        assert result.returncode == (2 if "goes with" in message else 1), args  # 2: usage
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
         assert len(result.stderr) < 500, args  # it quoted the whole gzip file, escaped
         assert message in result.stderr and "Traceback" not in result.stderr, result.stderr

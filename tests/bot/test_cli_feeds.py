@@ -114,6 +114,6 @@ def test_a_channel_id_beyond_discord_s_range_is_one_line(tmp_path):
     env = {**os.environ, "BRIEFING_FEEDS_DB": str(tmp_path / "feeds.sqlite")}
     result = briefing(["feed", "add", "http://127.0.0.1:9/rss.xml", "--channel", str(2**64)],
                       env)
-    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.returncode == 2 and "Traceback" not in result.stderr  # as argparse's
     assert result.stderr.strip() == (
         "briefing: --channel must be a Discord channel id (a positive number)")
