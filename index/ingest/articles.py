@@ -25,6 +25,10 @@ _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)---[ \t]*(?:\n|\Z)", re.DOTALL)
 # between paragraphs) is blank.
 _BLANK_LINE = re.compile(r"\n(?:[^\S\n]|[\u200b\u2060\ufeff])*\n")
 _HEADING = re.compile(r"\A#{1,6}[ \t]+(.+?)[ \t#]*(?:\n|\Z)")
+# A plain-text file's first line as its title: short, not ending as a sentence does, and
+# followed by a blank line and more text (a saved article's headline). Left in the body, it
+# goes as `_without_title` takes a repeated title.
+_HEADLINE = re.compile(r"\A([^\n]{1,150}?(?<![.!?:;,\"”’'\-]))[ \t]*\n[ \t]*\n\s*\S")
 
 
 @dataclass(frozen=True)
@@ -174,6 +178,8 @@ def parse_article(raw: bytes, article_id: str, rel: str, suffix: str) -> Article
             if heading:
                 meta["title"] = heading.group(1).strip()
                 body = body.lstrip("\n")[heading.end():]
+            elif suffix == ".txt" and (headline := _HEADLINE.match(body.lstrip())):
+                meta["title"] = headline.group(1).strip()
     if meta.get("title"):
         body = _without_title(body, meta["title"])
     paragraphs = paragraph_spans(body)

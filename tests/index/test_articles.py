@@ -79,6 +79,21 @@ def test_a_headline_repeating_the_title_is_not_paragraph_1(tmp_path: Path):
         "Heavy snow fell.", "The Brenner pass stayed open."]
 
 
+@pytest.mark.parametrize(("text", "title", "first"), [
+    ("Heron numbers rise on the Thames\n\nHerons nested in record numbers.\n\nThe survey "
+     "counted 200.\n", "Heron numbers rise on the Thames", "Herons nested in record numbers."),
+    ("It rained.\n\nThen it stopped.\n", "Heron", "It rained."),  # a sentence, not a title
+    ("One line.\nAnother line.\n", "Heron", "One line."),  # a line per paragraph
+])
+def test_a_plain_text_headline_is_the_title_not_paragraph_1(tmp_path: Path, text, title,
+                                                            first):
+    """A saved .txt article's first line was titled by the file name and cited as ¶1."""
+    (tmp_path / "heron.txt").write_text(text, "utf-8")
+    [article], _ = read_corpus(tmp_path)
+    assert article.title == title
+    assert article.body[slice(*article.paragraphs[0])] == first
+
+
 @pytest.mark.parametrize("blank", ["\u00a0", " \u00a0 ", "\u200b", "\u3000", "\t"])
 def test_a_line_of_no_break_or_zero_width_spaces_parts_paragraphs(tmp_path: Path, blank):
     (tmp_path / "a.md").write_text(f"One.\n\nTwo.\n{blank}\nThree.\n\nFour.\n", "utf-8")
