@@ -23,6 +23,7 @@ from bot.errors import UserError
 from bot.feedback import FeedbackLog
 from bot.question_limit import QuestionLimit
 from bot.reindex_worker import Reindexer, ReindexFailed
+from bot.reindexing import Reindexing
 from bot.settings import Settings, secrets_dir
 from bot.wording import as_sentence
 from index import (
@@ -161,8 +162,8 @@ class BriefingBot(commands.Bot):
         self.channel_modes = ChannelModeStore(settings.conversations_db,
                                               database_url=settings.database_url)
         self.posting = PostingLocks()
-        self.reindex_lock = asyncio.Lock()
         self.reindexer = Reindexer()  # reindexes run in a child process
+        self.reindexing = Reindexing(self.index, settings.corpus_dir, self.reindexer)
         self.acknowledgements = Acknowledgements()
         self.questions = QuestionLimit(settings.ask_per_minute)  # one budget, every way in
         self._health_unwritable = False  # said once, not every TOUCH_EVERY_S

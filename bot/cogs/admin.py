@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import PurePath
 
 import discord
@@ -21,16 +20,14 @@ from bot.cogs.choices import article_choices, resolve_article, unresolved
 from bot.errors import UserError
 from bot.feeds.store import mark_removed
 from bot.fetch import FetchPolicy, check_url, clean_url, fetch
-from bot.reindex_worker import ReindexFailed
 from bot.wording import counted
-from index import BriefingError, ReindexReport
+from index import BriefingError
 from index.ingest.articles import ARTICLE_SUFFIXES
 from index.ingest.corpus import save_article
 
 log = logging.getLogger(__name__)
 
 PROGRESS_EVERY_S = 1.0
-STILL_ANSWERING = "The previous index is still answering."
 WAITING = ("Another reindex of this index (from another process) is running; waiting for it "
            "to finish…")
 
@@ -81,48 +78,6 @@ class Admin(commands.Cog):
         self.policy = FetchPolicy(max_bytes=settings.fetch_max_bytes,
                                   timeout_s=settings.fetch_timeout_s,
                                   allow_loopback=settings.fetch_allow_loopback)
-        self.queued = 0  # reindexes (feed polls, /add) waiting for the reindex lock
-
-    async def reindex(self, progress: ProgressMessage | None = None, *,
-                      holding: bool = False) -> ReindexReport:
-        """Run one reindex in a child process, after any reindex already running (`holding`:
-        the caller holds the reindex lock already); the index serves the new generation when
-        this returns."""
-        if holding:
-            return await self._run_reindex(progress)
-        self.queued += 1
-        try:
-            await self.bot.reindex_lock.acquire()
-        finally:
-            self.queued -= 1
-        try:
-            return await self._run_reindex(progress)
-        finally:
-            self.bot.reindex_lock.release()
-
-    async def _run_reindex(self, progress: ProgressMessage | None) -> ReindexReport:
-        try:
-            return await self.bot.reindexer.run(self.bot.index, self.bot.settings.corpus_dir,
-                                                progress.update if progress else None,
-                                                progress.waiting if progress else None)
-        finally:
-            if progress is not None:
-                await progress.settle()
-
-    async def reindex_or_explain(self, progress: ProgressMessage | None = None, *,
-                                 holding: bool = False) -> ReindexReport | str:
-        """The report of a reindex, or the line saying it failed: the index being built is
-        dropped and the one before keeps answering."""
-        try:
-            return await self.reindex(progress, holding=holding)
-        except BriefingError as err:
-            return f"Reindex failed: {err} {STILL_ANSWERING}"
-        except ReindexFailed as err:
-            log.error("reindex failed: %s", err)
-            return f"Reindex failed; the error has been logged. {STILL_ANSWERING}"
-        except Exception:
-            log.exception("reindex failed")
-            return f"Reindex failed; the error has been logged. {STILL_ANSWERING}"
 
     @app_commands.command(name="reindex", description="Reindex the article folder")
     @app_commands.guild_only()
@@ -135,20 +90,11 @@ class Admin(commands.Cog):
         async def edit(text: str) -> None:
             await interaction.edit_original_response(content=text)
 
-        async with self.reindex_slot():
+        async with self.bot.reindexing.slot():
             await interaction.response.send_message("Reindexing the articles…")
-            outcome = await self.reindex_or_explain(ProgressMessage(edit), holding=True)
+            outcome = await self.bot.reindexing.run_or_explain(ProgressMessage(edit), holding=True)
         text = outcome if isinstance(outcome, str) else render.reindex_text(outcome)
         await replies.answer(interaction, content=text)
-
-    @contextlib.asynccontextmanager
-    async def reindex_slot(self) -> AsyncIterator[None]:
-        """Hold the reindex lock, taken before anything is awaited, or refuse (a UserError):
-        of two admins at once, the second is told, not queued behind the first."""
-        if self.bot.reindex_lock.locked() or self.queued:  # queued: the lock is passing on
-            raise UserError("A reindex is already running; try again when it has finished.")
-        async with self.bot.reindex_lock:  # free: taken without yielding to another command
-            yield
 
     @app_commands.command(name="add", description="Add an article from a link or a file")
     @app_commands.describe(url="An http(s) link to the article",
@@ -188,7 +134,7 @@ class Admin(commands.Cog):
             save_article, self.bot.settings.corpus_dir, raw, suffix, source, name)
         log.info("added %s as %s", source or "an attachment", path.name)
         await asyncio.to_thread(self.bot.index.readmit, [path.stem])  # even if removed before
-        outcome = await self.reindex_or_explain()
+        outcome = await self.bot.reindexing.run_or_explain()
         text = outcome if isinstance(outcome, str) else render.reindex_text(outcome)
         done = "Added" if new else "Already in the corpus, the same text:"
         await replies.answer(interaction, content=render.clip(
@@ -211,7 +157,7 @@ class Admin(commands.Cog):
         if article_id is None:
             raise UserError(unresolved(article, records))
         title = next(r.title or r.id for r in records if r.id == article_id)
-        async with self.reindex_slot():  # the removal would wait for a reindex, silently
+        async with self.bot.reindexing.slot():  # the removal would wait for a reindex, silently
             await replies.think(interaction, ephemeral=True)
             [removal] = await asyncio.to_thread(index.remove_articles,
                                                 self.bot.settings.corpus_dir, [article_id])
@@ -221,7 +167,7 @@ class Admin(commands.Cog):
                 raise UserError("That article is already gone.")
             log.info("removed %s", article_id)
             warning = await self.forget_in_feeds([article_id])
-            outcome = await self.reindex_or_explain(holding=True)
+            outcome = await self.bot.reindexing.run_or_explain(holding=True)
         text = outcome if isinstance(outcome, str) else render.reindex_text(outcome)
         await replies.answer(interaction, content=render.clip(
             f"Removed “{render.inert(title)}”. " + text + warning, render.CONTENT_LIMIT))

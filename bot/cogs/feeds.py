@@ -59,8 +59,7 @@ class Feeds(commands.Cog):
             report = await self.poller.poll(due_only=due_only)
             if not report.changed:
                 return report
-            admin = self.bot.get_cog("Admin")
-            outcome = await admin.reindex_or_explain()
+            outcome = await self.bot.reindexing.run_or_explain()
             if isinstance(outcome, str):
                 log.warning("feed poll: %s", outcome)
                 return report

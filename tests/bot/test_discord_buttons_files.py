@@ -111,7 +111,7 @@ def test_sources_lists_articles_a_page_at_a_time_newest_first_undated_last(run, 
         "The late note says the corridor was still open.\n", "utf-8")
 
     async def scenario(h: Harness) -> None:
-        await h.bot.get_cog("Admin").reindex()
+        await h.bot.reindexing.run()
         sent = await h.server.send_interaction("sources", user="member")
         reply = await h.server.wait_for(lambda c: c.path == sent.callback_path)
         embed = reply.json["data"]["embeds"][0]

@@ -15,7 +15,7 @@ def test_admin_removes_an_article_picked_from_autocomplete(run, corpus_copy):
     (corpus_copy / "grain.md").write_text(GRAIN, "utf-8")
 
     async def scenario(h: Harness) -> None:
-        await h.bot.get_cog("Admin").reindex()
+        await h.bot.reindexing.run()
         asked = await h.server.send_interaction("ask", {"question": GRAIN_Q})
         fields = (await answer_of(h.server, asked))["embeds"][0]["fields"]
         assert GRAIN_TITLE in fields[0]["name"]
@@ -87,7 +87,7 @@ def test_an_article_that_cannot_be_removed_is_one_private_line(run, corpus_copy,
         unlink(path, missing_ok=missing_ok)
 
     async def scenario(h: Harness) -> None:
-        await h.bot.get_cog("Admin").reindex()
+        await h.bot.reindexing.run()
         monkeypatch.setattr(Path, "unlink", refuse_grain)
         sent = await h.server.send_interaction("remove", {"article": "grain"}, user="admin")
         done = await answer_of(h.server, sent, timeout=60)
@@ -104,8 +104,8 @@ def test_remove_during_a_reindex_is_refused_in_one_private_line(run, corpus_copy
     (corpus_copy / "grain.md").write_text(GRAIN, "utf-8")
 
     async def scenario(h: Harness) -> None:
-        await h.bot.get_cog("Admin").reindex()
-        async with h.bot.reindex_lock:  # as a running /reindex, /add or feed poll holds it
+        await h.bot.reindexing.run()
+        async with h.bot.reindexing.lock:  # as a running /reindex, /add or feed poll holds it
             sent = await h.server.send_interaction("remove", {"article": "grain"}, user="admin")
             reply = await h.server.wait_for(lambda c: c.path == sent.callback_path)
         assert reply.json["type"] == 4 and reply.json["data"]["flags"] & 64

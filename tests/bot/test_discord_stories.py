@@ -19,7 +19,7 @@ def test_stories_lists_outlets_and_articles_without_any_possible_ping(run, corpu
             to_markdown(shown_title, source, "2025-03-03", "\n\n".join(text)), "utf-8")
 
     async def scenario(h: Harness) -> None:
-        await h.bot.get_cog("Admin").reindex()
+        await h.bot.reindexing.run()
         sent = await h.server.send_interaction("stories", {}, user="member")
         reply = await answer_of(h.server, sent, timeout=30)
         embed = reply["embeds"][0]

@@ -115,7 +115,7 @@ def test_autocomplete_ignores_case_and_long_ids_still_resolve(run, corpus_copy):
         "cut premiums by a third. More than forty vessels waited to load.\n", "utf-8")
 
     async def scenario(h: Harness) -> None:
-        await h.bot.get_cog("Admin").reindex()
+        await h.bot.reindexing.run()
         for typed, expected in (("TURKIYE-ISRAEL", SEED), ("GRAIN-CORRIDOR", None)):
             asked = await h.server.send_interaction("summary", {"article": typed}, type=4,
                                                     focused="article")

@@ -369,13 +369,13 @@ def test_a_scoped_conversation_whose_articles_were_removed_says_how_to_go_on(run
         "utf-8")
 
     async def scenario(h: Harness) -> None:
-        await h.bot.get_cog("Admin").reindex()
+        await h.bot.reindexing.run()
         scoped = await ask(h, "Where are hydrogen tugboats being trialled?",
                            source="harbour.example")
         assert scoped["embeds"][0]["fields"][0]["name"].startswith("1. " + title)
         thread, _ = await open_thread(h, scoped)
         (corpus_copy / "tugboats.md").unlink()
-        await h.bot.get_cog("Admin").reindex()
+        await h.bot.reindexing.run()
         reply = await say(h, "who built them?", h.server.channel_id, reply_to=scoped["id"])
         assert reply["content"].startswith("This conversation is limited to articles that are "
                                            "no longer indexed (No indexed article or outlet is")

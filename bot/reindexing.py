@@ -1,0 +1,96 @@
+"""One reindex at a time in the bot: `/reindex`, `/add`, `/remove` and feed polls share it.
+
+Each runs in a child process (bot/reindex_worker.py); the index keeps answering from the
+generation it has until the new one is written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Protocol
+
+from bot.errors import UserError
+from bot.reindex_worker import Reindexer, ReindexFailed
+from index import BriefingError, BriefingIndex, ReindexReport
+
+log = logging.getLogger(__name__)
+
+STILL_ANSWERING = "The previous index is still answering."
+
+
+class Progress(Protocol):
+    """Where a reindex reports progress (a Discord message that is edited)."""
+
+    def update(self, done: int, total: int) -> None:
+        """Passages embedded so far, of `total`."""
+
+    def waiting(self) -> None:
+        """Another process is reindexing this index: this one waits for it."""
+
+    async def settle(self) -> None:
+        """Wait for the reports already sent, before the last one."""
+
+
+class Reindexing:
+    """The bot's reindexes, one at a time, in `reindexer`'s child process."""
+
+    def __init__(self, index: BriefingIndex, corpus_dir: Path, reindexer: Reindexer) -> None:
+        self.index = index
+        self.corpus_dir = corpus_dir
+        self.reindexer = reindexer
+        self.lock = asyncio.Lock()
+        self.queued = 0  # reindexes (feed polls, /add) waiting for the lock
+
+    async def run(self, progress: Progress | None = None, *,
+                  holding: bool = False) -> ReindexReport:
+        """Run one reindex, after any reindex already running (`holding`: the caller holds
+        the lock already, see `slot`); the index serves the new generation when this
+        returns."""
+        if holding:
+            return await self._run(progress)
+        self.queued += 1
+        try:
+            await self.lock.acquire()
+        finally:
+            self.queued -= 1
+        try:
+            return await self._run(progress)
+        finally:
+            self.lock.release()
+
+    async def _run(self, progress: Progress | None) -> ReindexReport:
+        try:
+            return await self.reindexer.run(self.index, self.corpus_dir,
+                                            progress.update if progress else None,
+                                            progress.waiting if progress else None)
+        finally:
+            if progress is not None:
+                await progress.settle()
+
+    async def run_or_explain(self, progress: Progress | None = None, *,
+                             holding: bool = False) -> ReindexReport | str:
+        """The report of a reindex, or the line saying it failed: the index being built is
+        dropped and the one before keeps answering."""
+        try:
+            return await self.run(progress, holding=holding)
+        except BriefingError as err:
+            return f"Reindex failed: {err} {STILL_ANSWERING}"
+        except ReindexFailed as err:
+            log.error("reindex failed: %s", err)
+            return f"Reindex failed; the error has been logged. {STILL_ANSWERING}"
+        except Exception:
+            log.exception("reindex failed")
+            return f"Reindex failed; the error has been logged. {STILL_ANSWERING}"
+
+    @contextlib.asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """Hold the lock, taken before anything is awaited, or refuse (a UserError): of two
+        admins at once, the second is told, not queued behind the first."""
+        if self.lock.locked() or self.queued:  # queued: the lock is passing on
+            raise UserError("A reindex is already running; try again when it has finished.")
+        async with self.lock:  # free: taken without yielding to another command
+            yield
