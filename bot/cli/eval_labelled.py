@@ -63,6 +63,8 @@ def _in_out(path: Path) -> sets.LabelledSet:
 
 def prepared(settings: Settings, cache: Path, data: Path, kind: str,
               labelled: sets.LabelledSet) -> BriefingIndex:
+    """An index of `labelled`'s articles, cached under `cache` by data file and `kind`
+    (built with a progress bar the first time)."""
     from bot.cli.building import progress_bar
 
     base = cache_dir_for(cache, data)

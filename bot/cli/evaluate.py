@@ -15,6 +15,8 @@ from index.ingest.embedding import Embedder
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    """`briefing eval`: one measurement; the data sets are checked (and refused, naming the
+    file) before any index is built."""
     from index.evaluation import retrieval as evaluation
 
     modes = (args.beir, args.squad, args.summaries, args.in_out, args.archive, args.fit,

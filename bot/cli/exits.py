@@ -8,6 +8,7 @@ import errno
 import os
 import sys
 from contextlib import suppress
+from typing import TextIO
 
 from bot.settings import SettingsError, load_settings
 from index import BriefingError
@@ -74,7 +75,7 @@ def run_command(args: argparse.Namespace) -> int:
 _OUTPUT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 
 
-def discard(stream) -> None:
+def discard(stream: TextIO) -> None:
     """Send what is left of `stream` (Python's final flush among it) to /dev/null."""
     with suppress(OSError, ValueError):
         devnull = os.open(os.devnull, os.O_WRONLY)

@@ -51,6 +51,7 @@ def add_feed_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_feed_add(args: argparse.Namespace, settings: Settings) -> int:
+    """`briefing feed add`: follow a feed, or change the options given of one followed."""
     url = normalise_feed_url(args.url)
     if args.channel is not None and not 0 < args.channel < 2**63:  # a snowflake's range
         raise UsageError("--channel must be a Discord channel id (a positive number)")
@@ -80,6 +81,7 @@ def _options(args: argparse.Namespace, known: Feed | None, interval_s: float, ur
 
 
 def cmd_feed_list(args: argparse.Namespace, settings: Settings) -> int:
+    """`briefing feed list`: the followed feeds, as lines or a JSON array."""
     store = FeedStore(settings.feeds_db, database_url=settings.database_url)
     try:
         feeds = store.all()
@@ -97,6 +99,7 @@ def cmd_feed_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_feed_remove(args: argparse.Namespace, settings: Settings) -> int:
+    """`briefing feed remove`: stop following a feed; its articles stay."""
     store = FeedStore(settings.feeds_db, database_url=settings.database_url)
     try:
         feed = find_feed(store.all(), args.url)
@@ -110,6 +113,8 @@ def cmd_feed_remove(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_feed_poll(args: argparse.Namespace, settings: Settings) -> int:
+    """`briefing feed poll`: one pass over every feed, then one reindex of what is new;
+    status 1 when a feed could not be read."""
     from bot.cli.building import reindex_with_progress
     from bot.engine import open_index
     from bot.feeds.options import poll_options

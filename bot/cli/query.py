@@ -31,6 +31,7 @@ def scope_of(args: argparse.Namespace, index: BriefingIndex) -> Scope | None:
 
 
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    """`briefing chat`: a conversation at the prompt, or JSON lines with `--json -`."""
     from bot.cli.chat import chat_json, chat_prompt
 
     index = open_index(settings)
@@ -42,6 +43,8 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    """`briefing ask`: one question, or one a line from stdin with `-` (one output a line,
+    errors in-band with --json)."""
     index = open_index(settings)
     k = args.k or settings.top_k
     ensure_index(index, settings)
@@ -72,6 +75,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_summary(args: argparse.Namespace, settings: Settings) -> int:
+    """`briefing summary`: one article's cited summary, or a briefing on `--topic`."""
     if (args.article is None) == (args.topic is None):
         args.usage_error("give either ARTICLE or --topic TEXT")
     index = open_index(settings)
@@ -89,6 +93,7 @@ def cmd_summary(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
+    """`briefing digest`: the stories indexed since `--since`."""
     index = open_index(settings)
     ensure_index(index, settings)
     digest = index.digest(args.since)
@@ -98,6 +103,7 @@ def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
+    """`briefing sources`: the indexed articles, newest published first."""
     index = open_index(settings)
     records = index.sources(newest_first=True)
     if args.json:
@@ -109,6 +115,7 @@ def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_bot(args: argparse.Namespace, settings: Settings) -> int:
+    """`briefing bot`: run the Discord bot until it is stopped."""
     from bot.app import run_bot
 
     return run_bot(settings)

@@ -21,6 +21,7 @@ def add_stories_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_stories(args: argparse.Namespace, settings: Settings) -> int:
+    """`briefing stories`: the indexed articles grouped by the event they report."""
     from bot.engine import open_index
 
     index = open_index(settings)
