@@ -47,9 +47,10 @@ NEW = "/new"  # typed as a message, starts the conversation over
 
 
 def chat_json(index: BriefingIndex, lines: Iterable[str], k: int, max_turns: int,
-              scope: Scope | None = None) -> int:
-    """Answer JSON lines from `lines`, printing one JSON line for each; 1 if any failed."""
-    conversations = ChatMemory(max_turns)
+              scope: Scope | None = None, refused: BriefingError | None = None) -> int:
+    """Answer JSON lines from `lines`, printing one JSON line for each; 1 if any failed.
+    `refused`: why no line can be answered (a scope that matches nothing), said on each."""
+    memory = ChatMemory(max_turns)
     status = 0
     for line in lines:
         thread: object = ""
@@ -62,11 +63,13 @@ def chat_json(index: BriefingIndex, lines: Iterable[str], k: int, max_turns: int
                 raise BriefingError('"text" must be a string')
             # Any JSON value names a thread, and is given back as it came: 7 and "7" differ.
             key = json.dumps(thread, sort_keys=True)
+            if refused is not None:
+                raise refused
             if text.strip() == NEW:
-                conversations.forget(key)
+                memory.forget(key)
                 out = {"question": text, "answered": False, "hits": [], "started_over": True}
             else:
-                out = answer_json(conversations.ask(index, key, text, k, scope))
+                out = answer_json(memory.ask(index, key, text, k, scope))
         except (BriefingError, ValueError) as err:
             status = 1
             reason = str(err) if isinstance(err, BriefingError) else f"not JSON: {err}"
@@ -80,7 +83,7 @@ def chat_prompt(index: BriefingIndex, k: int, max_turns: int,
                 scope: Scope | None = None) -> int:
     """An interactive conversation: each message is read in the context of the ones before;
     "/new" starts over, an empty line or Ctrl-D ends."""
-    conversations = ChatMemory(max_turns)
+    memory = ChatMemory(max_turns)
     thread = 0
     print("Ask about the articles; follow-up questions keep the context. /new starts over, "
           "an empty line ends.", file=sys.stderr)
@@ -96,6 +99,6 @@ def chat_prompt(index: BriefingIndex, k: int, max_turns: int,
             thread += 1
             continue
         try:
-            print(format_answer(conversations.ask(index, str(thread), text, k, scope)) + "\n")
+            print(format_answer(memory.ask(index, str(thread), text, k, scope)) + "\n")
         except BriefingError as err:
             print(f"briefing: {err}", file=sys.stderr)

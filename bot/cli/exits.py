@@ -41,7 +41,8 @@ def flushed(status: int) -> int:
 
 def run_command(args: argparse.Namespace) -> int:
     """Run the parsed command with the settings; every known failure is one line on stderr
-    and an exit status (2 settings, 1 errors, 130 interrupted, 120 output not written)."""
+    and an exit status (2 a bad setting or arguments that do not go together, 1 other
+    errors, 130 interrupted, 120 output not written)."""
     try:
         settings = load_settings()
         return int(args.run(args, settings) or 0)

@@ -19,7 +19,7 @@ from bot.terminal import (
     format_summary,
     summary_json,
 )
-from index import BriefingError, BriefingIndex, InvalidQuestion, Scope
+from index import ArticleNotFound, BriefingError, BriefingIndex, InvalidQuestion, Scope
 
 
 def scope_of(args: argparse.Namespace, index: BriefingIndex) -> Scope | None:
@@ -38,8 +38,19 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     ensure_index(index, settings)
     k = args.k or settings.top_k
     if args.json or args.input == "-":
-        return chat_json(index, sys.stdin, k, settings.conversation_turns, scope_of(args, index))
+        scope, refused = _scope_in_band(args, index)
+        return chat_json(index, sys.stdin, k, settings.conversation_turns, scope, refused)
     return chat_prompt(index, k, settings.conversation_turns, scope_of(args, index))
+
+
+def _scope_in_band(args: argparse.Namespace, index: BriefingIndex
+                   ) -> tuple[Scope | None, ArticleNotFound | None]:
+    """The scope, or the reason it matches nothing, which a command reading lines gives as
+    the error of each line: one JSON line out for every line in, as the README promises."""
+    try:
+        return scope_of(args, index), None
+    except ArticleNotFound as err:
+        return None, err
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
@@ -48,17 +59,19 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     index = open_index(settings)
     k = args.k or settings.top_k
     ensure_index(index, settings)
-    scope = scope_of(args, index)
     if args.question != "-":
-        answer = index.ask(args.question, k, scope)
+        answer = index.ask(args.question, k, scope_of(args, index))
         print(json.dumps(answer_json(answer), ensure_ascii=False) if args.json
               else format_answer(answer))
         return 0
+    scope, refused = _scope_in_band(args, index)
     status = 0
     for line in sys.stdin:
         if not line.strip() and not args.json:
             continue
         try:
+            if refused is not None:
+                raise refused
             answer = index.ask(line, k, scope)
         except BriefingError as err:
             status = 1

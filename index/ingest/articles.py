@@ -13,6 +13,7 @@ from pathlib import Path
 import yaml
 
 from index.errors import ArticleError, CorpusMissing, CorpusUnreadable
+from index.ingest.dates import published_date
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,9 @@ _HEADING = re.compile(r"\A#{1,6}[ \t]+(.+?)[ \t#]*(?:\n|\Z)")
 # A plain-text file's first line as its title: short, not ending as a sentence does, and
 # followed by a blank line and more text (a saved article's headline). Left in the body, it
 # goes as `_without_title` takes a repeated title.
-_HEADLINE = re.compile(r"\A([^\n]{1,150}?(?<![.!?:;,\"”’'\-]))[ \t]*\n[ \t]*\n\s*\S")
+_HEADLINE = re.compile(r"\A([^\n]{0,149}[^\s.!?:;,\"”’'\-])[^\S\n]*\n"
+                       r"(?:[^\S\n]|[\u200b\u2060\ufeff])*\n\s*\S")
+_NOT_A_HEADLINE = re.compile(r"by\s|updated\s|published\s", re.IGNORECASE)  # bylines
 
 
 @dataclass(frozen=True)
@@ -178,8 +181,8 @@ def parse_article(raw: bytes, article_id: str, rel: str, suffix: str) -> Article
             if heading:
                 meta["title"] = heading.group(1).strip()
                 body = body.lstrip("\n")[heading.end():]
-            elif suffix == ".txt" and (headline := _HEADLINE.match(body.lstrip())):
-                meta["title"] = headline.group(1).strip()
+            elif suffix == ".txt" and (headline := _headline(body.lstrip())):
+                meta["title"] = headline
     if meta.get("title"):
         body = _without_title(body, meta["title"])
     paragraphs = paragraph_spans(body)
@@ -240,6 +243,16 @@ def paragraph_spans(body: str) -> list[tuple[int, int]]:
         if match:
             cursor = match.end()
     return spans
+
+
+def _headline(text: str) -> str | None:
+    """The first line of a plain-text article when it reads as its headline (`_HEADLINE`),
+    not a byline or a date."""
+    match = _HEADLINE.match(text)
+    if match is None or _NOT_A_HEADLINE.match(match.group(1)):
+        return None
+    line = match.group(1).strip()
+    return None if published_date(line) is not None else line
 
 
 def _without_title(body: str, title: str) -> str:

@@ -111,7 +111,8 @@ def _continues(text: str, before: tuple[int, int], piece: tuple[int, int]) -> bo
     "approx." or a time's "a.m."/"p.m." that its time zone or day goes on ("10 a.m. ET")."""
     if not _WORD.search(text, *piece):
         return True
-    if _LOWER_WORD.match(text, piece[0], piece[1]):  # not "mRNA" or "p53", which start one
+    # Not "mRNA" or "p53", which start one, nor a name's particle ("de Blasio said").
+    if _LOWER_WORD.match(text, piece[0], piece[1]):
         return True
     ending = text[max(before[0], before[1] - 12):before[1]]
     if _NEVER_LAST.search(ending):
@@ -119,13 +120,13 @@ def _continues(text: str, before: tuple[int, int], piece: tuple[int, int]) -> bo
     return bool(_CLOCK_END.search(ending) and _CLOCK_GOES_ON.match(text, piece[0], piece[1]))
 
 
-_LOWER_WORD = re.compile(r"[a-z]+\b")
-_NEVER_LAST = re.compile(r"\b(?:approx|appr|ca|vs|cf|incl|esp)\.\Z", re.IGNORECASE)
+_LOWER_WORD = re.compile(r"(?!(?:de|van|von|al|el|bin|da|del|della|di|du|la|le|ter)\b)[a-z]+\b")
+_NEVER_LAST = re.compile(r"\b(?:approx|appr|vs|cf|incl|esp)\.\Z|\bca\.\Z")  # "CA." is a state
 _CLOCK_END = re.compile(r"\b[ap]\.m\.\Z", re.IGNORECASE)
 _CLOCK_GOES_ON = re.compile(
-    r"(?:[ECMP][SD]?T|GMT|UTC|BST|CES?T|EES?T|MSK|local time|(?:Pacific|Eastern|Central|Mountain|"
-    r"Atlantic|Greenwich)\b|(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day|(?:to|yester)day|"
-    r"tonight|tomorrow)\b")
+    r"(?:[ECMP][SD]?T|GMT|UTC|BST|CES?T|EES?T|MSK|local time|"
+    r"(?:Pacific|Eastern|Central|Mountain|Atlantic|Greenwich)(?: (?:Standard|Daylight))? [Tt]ime"
+    r"|(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day|(?:to|yester)day|tonight|tomorrow)\b")
 
 
 def _reattach_closing_quotes(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

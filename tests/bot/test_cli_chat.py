@@ -130,3 +130,16 @@ def test_the_terminal_reads_a_follow_up_with_as_many_turns_as_the_setting_says()
     for i in range(5):
         memory.ask(Recording(), "t", f"question {i}", 3)
     assert seen == [0, 1, 2, 2, 2]
+
+
+@pytest.mark.parametrize("command", [["ask", "--json", "-"], ["chat", "--json", "-"]])
+def test_a_scope_matching_nothing_is_each_line_s_error_when_reading_lines(env, command):
+    """One JSON line out for every line in, even when the --source matches no article."""
+    result = run([*command, "--source", "bogus.example"], env, lines(
+        {"thread": "a", "text": "Why did Erdoğan approve Sweden?"},
+        {"thread": "b", "text": "What came out of the Sochi summit?"})
+        if command[0] == "chat" else "Why did Erdoğan approve Sweden?\nSochi?\n")
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(out) == 2 and result.returncode == 1
+    assert all(o["error"] == "no indexed article or outlet is 'bogus.example'"
+               and not o["answered"] for o in out)

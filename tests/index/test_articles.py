@@ -84,6 +84,11 @@ def test_a_headline_repeating_the_title_is_not_paragraph_1(tmp_path: Path):
      "counted 200.\n", "Heron numbers rise on the Thames", "Herons nested in record numbers."),
     ("It rained.\n\nThen it stopped.\n", "Heron", "It rained."),  # a sentence, not a title
     ("One line.\nAnother line.\n", "Heron", "One line."),  # a line per paragraph
+    ("It rained all day. \n\nThen it stopped.\n", "Heron", "It rained all day."),  # a space
+    ("Turkey approves Sweden\n\u00a0\nThe vote was 287 to 55.\n", "Turkey approves Sweden",
+     "The vote was 287 to 55."),
+    ("By Jane Smith, Reuters\n\nThe vote was 287 to 55.\n", "Heron", "By Jane Smith, Reuters"),
+    ("May 14, 2024\n\nThe vote was 287 to 55.\n", "Heron", "May 14, 2024"),
 ])
 def test_a_plain_text_headline_is_the_title_not_paragraph_1(tmp_path: Path, text, title,
                                                             first):

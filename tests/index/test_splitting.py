@@ -47,6 +47,16 @@ def test_times_amounts_and_lower_case_restarts_stay_in_their_sentence():
         "Then he left."]
 
 
+def test_a_state_a_region_or_a_name_s_particle_still_starts_a_sentence():
+    text = ("The firm is based in Sacramento, CA. It employs 500 people. The strike began at "
+            "6 a.m. Eastern Europe braced for delays. He spoke Monday. de Blasio said nothing. "
+            "It started at 3:16 a.m. Pacific Daylight Time, officials said.")
+    assert [text[s:e] for s, e in sentence_spans(text)] == [
+        "The firm is based in Sacramento, CA.", "It employs 500 people.",
+        "The strike began at 6 a.m.", "Eastern Europe braced for delays.", "He spoke Monday.",
+        "de Blasio said nothing.", "It started at 3:16 a.m. Pacific Daylight Time, officials said."]
+
+
 def test_an_image_s_leading_mark_is_not_a_sentence_of_its_own():
     text = "![Flood barrier at St. Pauli](https://example.org/a.jpg) The barrier held."
     sentences = [text[s:e] for s, e in sentence_spans(text)]
