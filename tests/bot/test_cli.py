@@ -267,8 +267,11 @@ def test_ctrl_c_while_the_command_loads_is_one_line_not_a_traceback(tmp_path: Pa
 
     env = {**os.environ, "BRIEFING_INDEX_DIR": str(tmp_path / "index"),
            "BRIEFING_CORPUS_DIR": str(ROOT / "corpus")}
+    # A job started in the background (`cmd &`, as CI may run) inherits SIGINT ignored; a
+    # terminal's Ctrl-C reaches a process that listens, so the child listens.
     process = subprocess.Popen([sys.executable, "-m", "bot", "reindex"], env=env, cwd=ROOT,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     time.sleep(delay)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=120)
