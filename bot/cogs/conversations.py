@@ -72,7 +72,10 @@ class Conversations(commands.Cog):
 
     async def _route(self, message: discord.Message) -> None:
         me = self.bot.user
-        mentioned = me in message.mentions
+        # Discord's mention list offers the bot's own role beside the bot, and members pick
+        # either: a mention of that role is a mention of the bot.
+        by_role = me not in message.mentions and _mentions_my_role(message)
+        mentioned = me in message.mentions or by_role
         # Mentions of anyone (and of roles and channels) are markup, not words of the question:
         # their ids would be searched and their codes shown in the answer's title.
         text = " ".join(_MENTION.sub(" ", message.content).split())
@@ -100,7 +103,7 @@ class Conversations(commands.Cog):
         if not mentioned:
             return
         if not text:
-            await self._ask_for_text(message)
+            await self._ask_for_text(message, by_role=by_role)
             return
         autothread = can_hold_threads(channel) and (await asyncio.to_thread(
             self.bot.channel_modes.get, channel.id)).autothread
@@ -140,12 +143,17 @@ class Conversations(commands.Cog):
         async with self.bot.posting(channel_id):
             return await asyncio.to_thread(self.bot.conversations.get, conv_id)
 
-    async def _ask_for_text(self, message: discord.Message) -> None:
+    async def _ask_for_text(self, message: discord.Message, *, by_role: bool = False) -> None:
         if isinstance(message.channel, discord.DMChannel):
             await message.reply("Ask me something about the indexed articles, e.g. “why did "
                                 "Erdoğan approve Sweden?”", mention_author=False)
             return
         name = self.bot.user.name if self.bot.user else "Briefing"
+        if by_role and not self.bot.settings.message_content:  # Discord withheld the text
+            await message.reply(f"I can't read a message that mentions my role: pick @{name} "
+                                "marked APP in the mention list, or ask with /ask.",
+                                mention_author=False)
+            return
         await message.reply("Ask me something after the mention, e.g. "
                             f"“@{name} why did Erdoğan approve Sweden?”", mention_author=False)
 
@@ -254,6 +262,13 @@ def _with_hint(message: dict, hint: str | None) -> dict:
     return message
 
 
+def _mentions_my_role(message: discord.Message) -> bool:
+    """Whether `message` mentions the role Discord made for the bot in its server."""
+    role = message.guild.self_role if message.guild is not None else None
+    return role is not None and role in message.role_mentions
+
+
 async def setup(bot: BriefingBot) -> None:
     """Extension entry point."""
     await bot.add_cog(Conversations(bot))
+

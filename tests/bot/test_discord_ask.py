@@ -260,3 +260,25 @@ def test_per_user_rate_limit_is_one_budget_for_every_way_of_asking(run):
 
     run(scenario, ask_per_minute=2)
 
+
+
+@pytest.mark.parametrize("message_content", [True, False])
+def test_a_mention_of_the_bot_s_role_is_a_mention_of_the_bot(run, message_content):
+    """Discord's mention list offers the role it made for the bot beside the bot, and
+    members pick either: "@Briefing …" as the role was ignored without a word."""
+    async def scenario(h: Harness) -> None:
+        role = h.server.bot_role_id
+        await h.server.send_message(f"<@&{role}> why did Erdoğan approve Sweden?",
+                                    author="member", mentions=[])
+        reply = await h.server.wait_for(
+            lambda c: c.method == "POST" and c.route == "/channels/{channel_id}/messages",
+            timeout=20)
+        assert reply.json["message_reference"]["message_id"]
+        if message_content:  # the question can be read: it is answered
+            assert reply.json["embeds"][0]["fields"][0]["name"].endswith("· ¶15")
+        else:  # Discord withholds the text: the member is told how to reach the bot
+            assert reply.json["content"] == (
+                "I can't read a message that mentions my role: pick @briefing-bot marked APP "
+                "in the mention list, or ask with /ask.")
+
+    run(scenario, message_content=message_content)

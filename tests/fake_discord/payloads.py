@@ -40,6 +40,7 @@ THREAD_ARCHIVE_DURATIONS = (60, 1440, 4320, 10080)  # minutes
 CONTEXT_GUILD, CONTEXT_BOT_DM = 0, 1  # interaction context types
 SELECT_TYPES = (3, 5, 6, 7, 8)  # string, user, role, mentionable and channel selects
 MENTION_RE = re.compile(r"<@!?(\d+)>")
+ROLE_MENTION_RE = re.compile(r"<@&(\d+)>")
 
 
 def snowflake() -> str:
@@ -73,6 +74,15 @@ def user(name: str, *, bot: bool = False) -> dict[str, Any]:
         "avatar": None, "bot": bot, "system": False, "public_flags": 0, "flags": 0,
         "verified": True, "mfa_enabled": False, "locale": "en-US",
     }
+
+
+def bot_role(role_id: str, bot: dict[str, Any]) -> dict[str, Any]:
+    """The role Discord makes for a bot when it joins a guild: named after it, managed by the
+    integration, tagged with the bot's id (what discord.py's `Guild.self_role` looks for).
+    Members pick it from the mention list as often as the bot itself."""
+    made = role(role_id, bot["username"], 0, 1)
+    made.update(managed=True, tags={"bot_id": bot["id"]})
+    return made
 
 
 def role(role_id: str, name: str, permissions: int, position: int) -> dict[str, Any]:

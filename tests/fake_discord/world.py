@@ -45,10 +45,12 @@ class World:
         self.guild_id = p.snowflake()
         self.guild_name = "Briefing Test Guild"
         self.admin_role_id = p.snowflake()
+        self.bot_role_id = p.snowflake()
         self.roles = {
             self.guild_id: p.role(self.guild_id, "@everyone", p.EVERYONE_PERMISSIONS, 0),
             self.admin_role_id: p.role(self.admin_role_id, "Admin",
                                        p.EVERYONE_PERMISSIONS | p.MANAGE_GUILD, 1),
+            self.bot_role_id: p.bot_role(self.bot_role_id, self.users["bot"]),
         }
         self.channel_id = p.snowflake()
         self.channels = {self.channel_id: p.text_channel(self.channel_id, self.guild_id, "general")}
@@ -58,7 +60,7 @@ class World:
         self.thread_members: dict[str, set[str]] = {}  # thread id -> user ids
         joined = p.now_iso()
         self.members = {
-            self.users["bot"]["id"]: p.member(self.users["bot"], [], joined),
+            self.users["bot"]["id"]: p.member(self.users["bot"], [self.bot_role_id], joined),
             self.users["admin"]["id"]: p.member(self.users["admin"], [self.admin_role_id], joined),
             self.users["member"]["id"]: p.member(self.users["member"], [], joined),
         }
@@ -85,15 +87,16 @@ class World:
         ``shard=(id, count)`` picks an id on that shard (``(guild_id >> 22) % count == id``).
         A live session on its shard gets its GUILD_CREATE only on its next IDENTIFY."""
         guild_id = p.snowflake_on(*shard) if shard else p.snowflake()
-        admin_role = p.snowflake()
+        admin_role, bot_role = p.snowflake(), p.snowflake()
         roles = {guild_id: p.role(guild_id, "@everyone", p.EVERYONE_PERMISSIONS, 0),
                  admin_role: p.role(admin_role, "Admin", p.EVERYONE_PERMISSIONS | p.MANAGE_GUILD,
-                                    1)}
+                                    1),
+                 bot_role: p.bot_role(bot_role, self.users["bot"])}
         channel_id = p.snowflake()
         self.channels[channel_id] = p.text_channel(channel_id, guild_id, "general")
         joined = p.now_iso()
-        members = {self.users[who]["id"]: p.member(self.users[who],
-                                                   [admin_role] if who == "admin" else [], joined)
+        own_role = {"admin": [admin_role], "bot": [bot_role], "member": []}
+        members = {self.users[who]["id"]: p.member(self.users[who], own_role[who], joined)
                    for who in ("bot", "admin", "member")}
         self.guilds[guild_id] = GuildState(guild_id, name, roles, members, channel_id)
         return guild_id
@@ -207,6 +210,10 @@ class World:
         else:
             ids = [self.user(m)["id"] for m in mentions]
         msg["mentions"] = self.mention_objects(ids)
+        roles = self.guilds[channel["guild_id"]].roles if channel.get("guild_id") in self.guilds \
+            else {}
+        msg["mention_roles"] = [r for r in dict.fromkeys(p.ROLE_MENTION_RE.findall(
+            msg["content"])) if r in roles]
         msg["attachments"] = self.attachments_for(files)
         self.messages[msg["id"]] = msg
         return msg
@@ -242,7 +249,9 @@ class World:
 
         Without MESSAGE_CONTENT (bit 15), guild messages from others that do not mention the
         bot arrive with empty content, embeds, attachments and components; a DM with the bot
-        keeps its content, as Discord exempts DMs from the intent.
+        keeps its content, as Discord exempts DMs from the intent. A mention of the bot's
+        role is not taken as a mention of the bot here (Discord's documentation names only
+        mentions of the app): its content is withheld too, the harder case for the bot.
         """
         event = dict(msg)
         guild = self.guilds.get(msg.get("guild_id") or "")
