@@ -24,13 +24,13 @@ ARTICLE_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)---[ \t]*(?:\n|\Z)", re.DOTALL)
 # A line of spaces, tabs, no-break or zero-width spaces (what pages pasted from the web hold
 # between paragraphs) is blank.
-_BLANK_LINE = re.compile(r"\n(?:[^\S\n]|[\u200b\u2060\ufeff])*\n")
+_BLANK = r"(?:[^\S\n]|[\u200b\u2060\ufeff])*"
+_BLANK_LINE = re.compile(rf"\n{_BLANK}\n")
 _HEADING = re.compile(r"\A#{1,6}[ \t]+(.+?)[ \t#]*(?:\n|\Z)")
 # A plain-text file's first line as its title: short, not ending as a sentence does, and
 # followed by a blank line and more text (a saved article's headline). Left in the body, it
 # goes as `_without_title` takes a repeated title.
-_HEADLINE = re.compile(r"\A([^\n]{0,149}[^\s.!?:;,\"”’'\-])[^\S\n]*\n"
-                       r"(?:[^\S\n]|[\u200b\u2060\ufeff])*\n\s*\S")
+_HEADLINE = re.compile(rf"\A([^\n]{{0,149}}[^\s.!?:;,\"”’'\-])[^\S\n]*\n{_BLANK}\n\s*\S")
 _NOT_A_HEADLINE = re.compile(r"by\s|updated\s|published\s", re.IGNORECASE)  # bylines
 
 
