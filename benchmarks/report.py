@@ -29,6 +29,9 @@ METHOD = {
               "per-run ratios (run i ÷ run i), with min and max under `spread`",
     "ask_over_own_encode": "per round (3 rounds of all questions): ask p50 ÷ our own "
                            "embed_query p50 in the same process",
+    "ask_over_encode_in_ask": "diagnostic, per round: ask p50 ÷ the p50 of the embed_query "
+                              "calls made inside those asks (timed in place), i.e. what an "
+                              "ask costs beyond its own encode as it runs there",
     "bot": "`briefing bot` (real command, child process) against tests/fake_discord on "
            "127.0.0.1; index of the bundled corpus, then an admin /reindex of the base "
            "corpus; 100 /ask sent at once while it embeds; defer = server time from "
@@ -115,6 +118,9 @@ def summarize(results: dict, machine: dict) -> dict:
         **{f"ask_over_own_encode_{label}": _round_ratio(s["ask"], s["ask"], "ask_p50_ms",
                                                         "encode_p50_ms")
            for label, s in sizes.items()},
+        **{f"ask_over_encode_in_ask_{label}": _round_ratio(s["ask"], s["ask"], "ask_p50_ms",
+                                                           "encode_in_ask_p50_ms")
+           for label, s in sizes.items()},
     }
     key = {name: value["median"] if value else None for name, value in spreads.items()}
     return {
@@ -158,6 +164,10 @@ def summarize(results: dict, machine: dict) -> dict:
                                 for label, s in sizes.items()},
         "bare_query_encode_ms_p50": floor["query_encode"]["p50_ms"],
         "ask_over_own_encode": {label: key[f"ask_over_own_encode_{label}"] for label in sizes},
+        "encode_in_ask_ms_p50": {label: s["ask"].get("encode_in_ask", {}).get("p50_ms")
+                                 for label, s in sizes.items()},
+        "ask_over_encode_in_ask": {label: key[f"ask_over_encode_in_ask_{label}"]
+                                   for label in sizes},
         "txtai_by_size": {label: {"ingest_passages_per_s": t["passages_per_s"],
                                   "ask_ms_p50": t["ask"]["p50_ms"],
                                   "ask_ms_p99": t["ask"]["p99_ms"], "rss_mb": t["rss_mb"],
@@ -268,7 +278,8 @@ def _round_ratio(top: dict | None, bottom: dict | None, top_key: str,
     if not top or not bottom or "rounds" not in top or "rounds" not in bottom:
         return None
     pairs = zip(top["rounds"], bottom["rounds"], strict=False)
-    return spread([a[top_key] / b[bottom_key] for a, b in pairs if b[bottom_key]])
+    ratios = [a[top_key] / b[bottom_key] for a, b in pairs if b.get(bottom_key)]
+    return spread(ratios) if ratios else None  # None: results from before the key existed
 
 
 def format_table(summary: dict) -> str:
@@ -287,7 +298,9 @@ def format_table(summary: dict) -> str:
                  f"{path['batch_size']}; ratios are median [min-max] of per-run ratios")
     for name in ("ingest_ratio_vs_bare_fp32", "ingest_overhead_ratio",
                  "ingest_ratio_bfloat16_vs_bare_fp32", "vs_txtai_ingest", "vs_txtai_ask",
-                 *[k for k in spreads if k.startswith("ask_over_own_encode_")], "cold_start_s"):
+                 *[k for k in spreads if k.startswith("ask_over_own_encode_")],
+                 *[k for k in spreads if k.startswith("ask_over_encode_in_ask_")],
+                 "cold_start_s"):
         lines.append(f"  {name:<36} {_spread(spreads.get(name))}")
     for name, value in (
             ("ingest passages/s (shipped)", _spread(summary["ingest_passages_per_s"])),
