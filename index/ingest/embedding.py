@@ -150,6 +150,15 @@ class Embedder:
         """A PyTorch encoder in the precision the settings and this CPU call for."""
         from index.ingest.encoders import TorchEncoder, native_bfloat16
 
+        try:
+            import torch  # noqa: F401 - only to say plainly that it is missing
+        except ImportError:
+            # The Docker image and other lean installs have ONNX Runtime only: a model whose
+            # graphs were not built at install time cannot run there.
+            raise BriefingError(f"PyTorch is not installed, and {self.model_path} needs it "
+                                "(to build its ONNX graphs once, or to run on PyTorch): "
+                                "pip install torch==2.13.0 sentence-transformers") from None
+
         bfloat16 = self.precision == "bfloat16" or (self.precision == "auto"
                                                      and native_bfloat16())
         return TorchEncoder(self.model_path, bfloat16=bfloat16)

@@ -28,3 +28,21 @@ def test_asking_does_not_import_pytorch(seed_index):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             cwd=ROOT, timeout=120)
     assert result.stdout.strip() == "(15,) False", result.stderr
+
+
+def test_a_model_that_needs_pytorch_where_it_is_missing_is_one_clear_error(monkeypatch,
+                                                                             tmp_path):
+    """In the Docker image (ONNX Runtime, no PyTorch) a model other than the bundled one has no
+    graphs and cannot build them: it was a ModuleNotFoundError traceback."""
+    import pytest
+
+    from index.errors import BriefingError
+
+    def no_graphs(self, precision, spin=True):
+        raise BriefingError("building the ONNX graphs failed: No module named 'torch'")
+
+    monkeypatch.setattr(Embedder, "_onnx", no_graphs)
+    monkeypatch.setitem(sys.modules, "torch", None)  # `import torch` now fails
+    with pytest.raises(BriefingError, match="PyTorch is not installed") as raised:
+        Embedder(cache_dir=tmp_path).embed_query("Why did Erdoğan approve Sweden?")
+    assert "\n" not in str(raised.value)
