@@ -111,6 +111,12 @@ def main(argv: list[str]) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     from benchmarks.timing import peak_rss_mb
 
+    if len(argv) != 2 or argv[0] not in TASKS:
+        print(f"usage: python -m benchmarks.worker {{{','.join(TASKS)}}} SPEC_JSON\n(one "
+              "measurement in a fresh process, as `python -m benchmarks` runs it; the JSON "
+              "spec's keys are those benchmarks/runner.py passes for that task)",
+              file=sys.stderr)
+        return 2
     task, spec = argv[0], json.loads(argv[1])
     result = TASKS[task](spec)
     result.setdefault("rss_mb", peak_rss_mb())
