@@ -15,7 +15,17 @@ import yarl
 
 from bot.citation import paragraphs_label
 from bot.wording import NOT_COVERED, SEEMS_NOT_COVERED, counted, read_as_note
-from index import Answer, ArticleRecord, Digest, Hit, ReindexReport, Story, Summary, SummarySentence
+from index import (
+    Answer,
+    ArticleRecord,
+    Digest,
+    DigestEntry,
+    Hit,
+    ReindexReport,
+    Story,
+    Summary,
+    SummarySentence,
+)
 
 CONTENT_LIMIT = 2000
 TITLE_LIMIT = 256
@@ -356,15 +366,14 @@ def digest_embed(digest: Digest, max_entries: int = DIGEST_STORIES) -> discord.E
                           f"{digest.total} article{'s' if digest.total != 1 else ''} since "
                           f"{since}", colour=COLOUR)
     shown = digest.entries[:max_entries]
-    per_field = min(FIELD_VALUE_LIMIT,
-                    (EMBED_TOTAL_LIMIT - 300) // max(1, len(shown)) - FIELD_NAME_LIMIT)
     day = digest.since.strftime("%Y-%m-%d")
+    names = [field_name(inert(entry.title), after=f" · {reported_by(len(entry.outlets) or 1)} · "
+                        f"{entry.date}{f' · new since {day}' if entry.earlier else ''}")
+             for entry in shown]
+    values = _shared_out(shown, EMBED_TOTAL_LIMIT - len(embed.title) - DIGEST_FOOTER_ROOM
+                         - sum(len(n) for n in names))
     left_out = 0
-    for entry in shown:
-        new = f" · new since {day}" if entry.earlier else ""
-        name = field_name(inert(entry.title),
-                          after=f" · {reported_by(len(entry.outlets) or 1)} · {entry.date}{new}")
-        value = story_cited_sentences(entry.sentences, per_field)
+    for entry, name, value in zip(shown, names, values, strict=True):
         left_out += len(entry.sentences) - (value.count("\n") + 1 if value else 0)
         if not value:
             value = f"Nothing new since {day}." if entry.earlier else ELLIPSIS
@@ -377,6 +386,23 @@ def digest_embed(digest: Digest, max_entries: int = DIGEST_STORIES) -> discord.E
     if notes:
         embed.set_footer(text=" · ".join(notes))
     return embed
+
+
+DIGEST_FOOTER_ROOM = 100  # "and 23 more; see /stories · 11 key sentences did not fit"
+
+
+def _shared_out(entries: Sequence[DigestEntry], room: int) -> list[str]:
+    """Each story's cited key sentences within an equal share of `room` characters, a share
+    that a shorter story leaves unused going to the stories after it (longest last)."""
+    values = [""] * len(entries)
+    order = sorted(range(len(entries)),
+                   key=lambda i: len(story_cited_sentences(entries[i].sentences,
+                                                           FIELD_VALUE_LIMIT)))
+    for done, i in enumerate(order):
+        share = min(FIELD_VALUE_LIMIT, room // (len(order) - done))
+        values[i] = story_cited_sentences(entries[i].sentences, share)
+        room -= max(len(values[i]), len(ELLIPSIS), len("Nothing new since 2026-12-01."))
+    return values
 
 
 def stories_embed(stories: Sequence[Story], since: str = "",

@@ -258,7 +258,7 @@ def test_a_key_sentence_too_long_for_its_digest_field_keeps_its_citation_and_is_
                                start=0, end=1, text=" ".join(["lava"] * words) + ".")
 
     entries = tuple(DigestEntry(f"a{i}", f"Story {i}", "2026-12-01", "2026-12-01T08:00:00+00:00",
-                                (sentence(1, 120), sentence(2, 10), sentence(3, 10)))
+                                (sentence(1, 200), sentence(2, 10), sentence(3, 10)))
                     for i in range(8))
     embed = render.digest_embed(Digest(datetime(2026, 12, 1, tzinfo=UTC), entries, 8, 8))
     assert len(embed) <= render.EMBED_TOTAL_LIMIT
@@ -279,3 +279,27 @@ def test_a_reindex_report_counts_the_skipped_files_it_cannot_name(count, reason)
     named = sum(f"bad{i}.html" in text for i in range(count))
     assert len(text) <= render.CONTENT_LIMIT and 1 <= named < count
     assert text.endswith(f" and {count - named} more (`briefing reindex` names them all)")
+
+
+def test_a_digest_gives_the_room_short_stories_leave_to_the_long_ones():
+    """Each story had an eighth of the embed less a whole field name's 256 characters: a
+    digest of short stories and one long one cut the long one's key sentences, at 3,692 of
+    Discord's 6,000 characters."""
+    from datetime import UTC, datetime
+
+    from index.spans import SummarySentence
+    from index.summarise.digest import Digest, DigestEntry
+
+    def sentence(n: int, words: int) -> SummarySentence:
+        return SummarySentence(article=f"a{n}", title="Harbour", paragraphs=(n,), start=0,
+                               end=1, text=" ".join(["tide"] * words) + ".")
+
+    short = [DigestEntry(f"s{i}", f"Story {i}", "2026-12-01", "2026-12-01T08:00:00+00:00",
+                         (sentence(1, 8),)) for i in range(7)]
+    long = DigestEntry("l", "Long story", "2026-12-01", "2026-12-01T08:00:00+00:00",
+                       (sentence(1, 60), sentence(2, 60), sentence(3, 60)))
+    embed = render.digest_embed(Digest(datetime(2026, 12, 1, tzinfo=UTC),
+                                       (long, *short), 8, 8))
+    assert len(embed) <= render.EMBED_TOTAL_LIMIT
+    assert embed.fields[0].value.count("(Harbour, ¶") == 3  # all three of the long story
+    assert embed.footer.text is None
