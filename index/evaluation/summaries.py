@@ -13,8 +13,7 @@ from pathlib import Path
 
 from index.errors import BriefingError
 from index.ingest.embedding import Embedder
-from index.ingest.splitting import sentence_spans
-from index.summarise.article import summarize_body
+from index.summarise.article import body_sentences, summarize_body
 
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeLsum")
 SUMMARY_SENTENCES = 3
@@ -70,10 +69,10 @@ def evaluate_summaries(path: Path, embedder: Embedder, first: int = 1, last: int
     same = 0
     for done, row in enumerate(rows, start=1):
         body = row["article"]
-        spans = sentence_spans(body)
         chosen = summarize_body(body, [(0, len(body))], embedder, sentences)
         ours = [(s.start, s.end) for s in chosen]
-        lead = spans[:sentences]
+        # The first sentences as a summary has them (a leading "(CNN)" left out), like for like.
+        lead = [(s.start, s.end) for s in body_sentences(body, [(0, len(body))])[:sentences]]
         same += ours == lead
         for name, value in rouge(rouge_scorer, row["highlights"],
                                  [body[s:e] for s, e in ours]).items():

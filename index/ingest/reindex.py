@@ -35,7 +35,9 @@ Progress = Callable[[int, int], None]
 
 # version 4: sentences go on past "a.m. ET", "approx." and a lower-case restart; a headline
 # repeating the title, and blank lines of no-break spaces, no longer shift paragraph numbers.
-SPLITTER = {"version": 4, "max_words": MAX_PASSAGE_WORDS, "min_words": MIN_PASSAGE_WORDS,
+# version 5: a run of sentences the segmenter kept whole around wrongly paired quote marks is
+# cut into its sentences.
+SPLITTER = {"version": 5, "max_words": MAX_PASSAGE_WORDS, "min_words": MIN_PASSAGE_WORDS,
             "embedded_text": "title+passage"}
 
 

@@ -67,11 +67,15 @@ DEFAULT_WEIGHTS = Weights()
 def body_sentences(body: str, paragraphs: Sequence[tuple[int, int]], *, article: str = "",
                    title: str = "") -> list[SummarySentence]:
     """Every sentence of a body, paragraph by paragraph (a sentence never spans two), citing
-    the article `article` titled `title` (a bare body, as evaluation scores, has neither)."""
-    return [SummarySentence(article=article, title=title, paragraphs=(number,), start=start,
-                            end=end, text=body[start:end])
-            for number, (p_start, p_end) in enumerate(paragraphs, start=1)
-            for start, end in sentence_spans(body, p_start, p_end)]
+    the article `article` titled `title` (a bare body, as evaluation scores, has neither).
+    A sentence opening with a dateline ("(CNN)The …") starts after it."""
+    sentences = []
+    for number, (p_start, p_end) in enumerate(paragraphs, start=1):
+        for start, end in sentence_spans(body, p_start, p_end):
+            start += salience.after_dateline(body[start:end])
+            sentences.append(SummarySentence(article=article, title=title, paragraphs=(number,),
+                                             start=start, end=end, text=body[start:end]))
+    return sentences
 
 
 def static_scores(texts: Sequence[str], vectors: np.ndarray, tokens: Sequence[set[str]],
@@ -92,8 +96,9 @@ def choose(texts: Sequence[str], vectors: np.ndarray, paragraphs: Sequence[int],
     `vectors` are the sentences' normalised embeddings and `paragraphs` their paragraph numbers.
     A paragraph gives at most ceil(k / paragraphs) sentences while others still have some to
     give; a sentence repeating a chosen one (cosine REPEAT or more: boilerplate closing every
-    paragraph) is never chosen, nor a line that is not a sentence (a heading, a byline) when
-    there are sentences, so fewer than `k` can come back.
+    paragraph) is never chosen, nor a line that is not a sentence (a heading, a byline) or one
+    that goes on a quotation opened before it, when there are others, so fewer than `k` can
+    come back.
     """
     n = len(texts)
     k = min(k, n)
@@ -109,6 +114,9 @@ def choose(texts: Sequence[str], vectors: np.ndarray, paragraphs: Sequence[int],
     covered: set[str] = set()
     redundancy = np.zeros(n)
     available = salience.sentences_proper(texts)
+    unquoted = available & ~salience.inside_quotation(texts, paragraphs)
+    if unquoted.any():  # an article that is one long quotation still gets a summary
+        available = unquoted
     chosen: list[int] = []
     for _ in range(k):
         relevance = base + weights.coverage * salience.coverage_gain(tokens, concepts,

@@ -33,11 +33,10 @@ from index.summarise.article import (
     static_scores,
     summarize_article,
 )
-from index.summarise.mmr import mmr
+from index.summarise.mmr import SAME_FACT, mmr
 from index.summarise.stories import Story, all_stories
 
 DIGEST_SENTENCES = 3
-SAME_FACT = 0.8  # sentence cosine at which two sentences are taken to state the same fact
 STORY_CENTRALITY = 0.5  # weight of a sentence's closeness to its story's centroid
 
 
@@ -153,8 +152,10 @@ def story_sentences(snapshot: Snapshot, embedder: Embedder, articles: Sequence[s
     # Across reports, a sentence central to the whole story beats each report's own lede
     # (a byline or dateline is a report's first sentence too, and is never a key sentence).
     scores = np.concatenate(relevance) + STORY_CENTRALITY * salience.centrality(matrix)
-    available = salience.sentences_proper([s.text for s in candidates]) & np.array(
-        [word_count(s.text) >= DEFAULT_WEIGHTS.shortest for s in candidates])
+    texts = [s.text for s in candidates]
+    available = salience.sentences_proper(texts) & np.array(
+        [word_count(t) >= DEFAULT_WEIGHTS.shortest for t in texts]) & ~salience.inside_quotation(
+        texts, [(s.article, s.paragraph) for s in candidates])
     if not available.any():
         available[:] = True
     seen = [found[1] for a in earlier

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 REPEAT = 0.95  # cosine at which two sentences say the same in (nearly) the same words
+SAME_FACT = 0.8  # sentence cosine at which two sentences are taken to state the same fact
 
 
 def marginal_relevance(relevance: np.ndarray, redundancy: np.ndarray,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 
 import numpy as np
 
@@ -79,16 +79,51 @@ def quotation(texts: Sequence[str]) -> np.ndarray:
     return np.array([1.0 if _QUOTE_MARK.search(t) else 0.0 for t in texts])
 
 
+def inside_quotation(texts: Sequence[str], groups: Sequence[Hashable]) -> np.ndarray:
+    """Which sentences begin inside a quotation an earlier sentence of the same group (a
+    paragraph) opened: in '"We have found the money. The hospital will open on time.' the
+    second is the minister's promise, and quoted alone it would read as the outlet's own word.
+    `texts` are in article order; “ opens, ” closes, a straight quote mark does either."""
+    inside = np.zeros(len(texts), dtype=bool)
+    quoting, previous = False, None
+    for i, (text, group) in enumerate(zip(texts, groups, strict=True)):
+        if i == 0 or group != previous:
+            quoting, previous = False, group
+        inside[i] = quoting
+        for mark in _QUOTE_MARK.findall(text):
+            quoting = mark == "“" or (mark == '"' and not quoting)
+    return inside
+
+
 def sentences_proper(texts: Sequence[str]) -> np.ndarray:
-    """Which texts read as sentences, not as a Markdown heading or table row or a line that
+    """Which texts read as sentences, not as a Markdown heading or table row, a credit line
+    ("Reporting by …", "CNN's … contributed to this report.") or a line that
     does not end as a sentence does (a byline, a dateline, a time stamp, a list fragment),
     which open many articles where the position prior favours them; all of them when none
     does (an article of headings still gets a summary)."""
     proper = np.array([bool(_SENTENCE_END.search(t)) and not t.lstrip().startswith(("#", "|"))
-                       for t in texts], dtype=bool)
+                       and not _CREDIT.search(t) for t in texts], dtype=bool)
     return proper if proper.any() else np.ones(len(texts), dtype=bool)
 
 
 # A full stop, question or exclamation mark or an ellipsis, then any closing quotes, brackets
 # or Markdown emphasis.
 _SENTENCE_END = re.compile(r"[.!?…][\s\"'”’)\]*_]*$")
+
+# Who reported or edited the article: its closing line in most agency and CNN copy.
+_CREDIT = re.compile(r"\bcontributed (?:reporting|to (?:this|the) (?:report|story|article))\W*$|"
+                     r"^\W*(?:Additional )?(?:Reporting|Editing|Writing) by\b", re.IGNORECASE)
+
+
+def after_dateline(text: str) -> int:
+    """Where a sentence's news begins: after a leading dateline such as "(CNN)", "Marseille,
+    France (CNN)" or "WASHINGTON (AP) —", which every report of an outlet opens with; 0 when
+    there is none."""
+    match = _DATELINE.match(text)
+    return match.end() if match and match.end() < len(text) else 0
+
+
+# An optional place of up to six capitalised words, an outlet in brackets, then the news: at
+# once ("(CNN)The …") or after a dash ("(Reuters) — The …").
+_DATELINE = re.compile(r"(?:[A-Z][\w.'’-]*(?:,? [A-Z][\w.'’-]*){0,5} )?\([A-Z][\w .&'’-]{0,40}\)"
+                       r"(?:\s*[—–-]+\s*|(?=[A-Z\"“‘]))")

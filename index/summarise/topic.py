@@ -22,7 +22,7 @@ from index.store.lexical import tokenize
 from index.store.snapshot import Snapshot
 from index.summarise import salience
 from index.summarise.article import Summary
-from index.summarise.mmr import REPEAT, mmr
+from index.summarise.mmr import SAME_FACT, mmr
 
 TOPIC_PASSAGES = 8       # passages whose sentences compete for the briefing
 TOPIC_DIVERSITY = 0.3    # MMR trade-off between relevance and novelty
@@ -47,10 +47,13 @@ def summarize_topic(snapshot: Snapshot, embedder: Embedder, topic: str, k: int,
     vectors = embedder.embed([c.text for c in candidates])
     similarity = vectors @ answer.query
     relevance = topic_relevance(snapshot, answer.question, candidates, similarity)
-    keep = np.flatnonzero(briefing_pool(relevance, similarity,
-                                        salience.sentences_proper([c.text for c in candidates])))
+    texts = [c.text for c in candidates]
+    keep = np.flatnonzero(briefing_pool(relevance, similarity, salience.sentences_proper(texts)
+                                        & ~salience.inside_quotation(
+                                            texts, [(c.article, c.paragraph) for c in candidates])))
+    # A fact two reports state, in the same words (syndicated copies) or not, is quoted once.
     picks = mmr(relevance[keep], vectors[keep] @ vectors[keep].T, k, TOPIC_DIVERSITY,
-                same=REPEAT)  # a sentence syndicated copies share is quoted once
+                same=SAME_FACT)
     chosen = [(float(relevance[keep[i]]), candidates[keep[i]]) for i in picks]
     return Summary(True, tuple(group_by_article(chosen)))
 
@@ -60,7 +63,8 @@ def briefing_pool(relevance: np.ndarray, similarity: np.ndarray, proper: np.ndar
     """Which candidate sentences may be picked: those within RELEVANCE_MARGIN of the best by
     meaning and words together, or by meaning alone (one line holding every word of a short
     topic, such as a related-link teaser, must not push out the sentences that say it in
-    other words), and of those the `proper` ones (sentences, not "Read more: …") if any."""
+    other words), and of those the `proper` ones (sentences, not "Read more: …" nor the rest
+    of a quotation opened before them) if any."""
     close = ((relevance >= relevance.max() - RELEVANCE_MARGIN)
              | (similarity >= similarity.max() - RELEVANCE_MARGIN))
     return close & proper if (close & proper).any() else close
@@ -97,6 +101,8 @@ def passage_sentences(snapshot: Snapshot, hits: Iterable[Hit]) -> list[SummarySe
                 if not text or (hit.article, s) in seen:
                     continue
                 s += len(body[s:e]) - len(body[s:e].lstrip())
+                skip = salience.after_dateline(text)  # "(CNN)The …" begins at "The"
+                s, text = s + skip, text[skip:]
                 seen.add((hit.article, s))
                 sentences.append(SummarySentence(article=hit.article, title=hit.title,
                                                  paragraphs=(number,), start=s,

@@ -98,6 +98,37 @@ def test_stray_quote_is_not_a_sentence_of_its_own():
     assert sentences[-1] == "Then he left the room."
 
 
+def test_an_unclosed_quote_does_not_make_one_sentence_of_the_rest_of_the_paragraph():
+    """The segmenter pairs quote marks: after one unclosed quote (common in wire copy) it
+    paired the wrong ones and kept seven sentences as one, quoted whole by summaries."""
+    text = ('"There is still smoke," said a farmer. "On a clear day I can see eight volcanoes. '
+            '"The rain would have been a disaster," he added. About 1,500 people were evacuated '
+            'on Thursday. A 20-kilometre exclusion zone has been set up around the crater. Ash '
+            'reached Argentina after the second eruption. Farmers moved their animals to safer '
+            'ground. The first eruption caused panic in the region. "At the beginning it was '
+            'small, and later the cloud grew.')
+    sentences = [text[s:e] for s, e in sentence_spans(text)]
+    assert sentences == [
+        '"There is still smoke," said a farmer.',
+        '"On a clear day I can see eight volcanoes.',
+        '"The rain would have been a disaster," he added.',
+        "About 1,500 people were evacuated on Thursday.",
+        "A 20-kilometre exclusion zone has been set up around the crater.",
+        "Ash reached Argentina after the second eruption.",
+        "Farmers moved their animals to safer ground.",
+        "The first eruption caused panic in the region.",
+        '"At the beginning it was small, and later the cloud grew.']
+
+
+def test_a_long_quoted_sentence_stays_whole():
+    text = ('"We will rebuild every house that the river took, and every school, every clinic '
+            'and every bridge, whatever it costs and however long it takes," the governor told '
+            'a crowd of several thousand people gathered outside the flooded town hall on Monday '
+            'morning. Then she left.')
+    assert [text[s:e] for s, e in sentence_spans(text)][-1] == "Then she left."
+    assert len(sentence_spans(text)) == 2
+
+
 def _split_seconds(paragraphs: int) -> float:
     """Best of three times to split an article of `paragraphs` one-sentence paragraphs."""
     import time

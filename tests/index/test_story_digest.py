@@ -13,8 +13,7 @@ from bot.render import digest_embed
 from bot.terminal import format_digest
 from index import BriefingIndex
 from index.ingest.corpus import to_markdown
-from index.summarise.digest import SAME_FACT
-from index.summarise.mmr import mmr
+from index.summarise.mmr import SAME_FACT, mmr
 from tests.bot.feed_server import STORIES
 
 TUG_TITLE, HARBOUR = STORIES["tugboats"]

@@ -136,6 +136,30 @@ def test_one_word_topic_the_article_covers_is_briefed(seed_index, topic):
     assert any(topic.lower() in s.text.lower() for s in briefing.sentences)
 
 
+def test_a_briefing_states_a_fact_two_reports_share_once(tmp_path, embedder):
+    """Two outlets' words for one fact (cosine 0.89) were both quoted: the briefing's repeat
+    limit was the one for copies in the same words (0.95), not the digest's for one fact."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "gazette.md").write_text(
+        "---\ntitle: Springfield mayor to quit\n---\n\n"
+        "Springfield's mayor has announced that she is resigning in June.\n\n"
+        "She has led the city council for eleven years and oversaw the rebuilding of its "
+        "harbour.\n", encoding="utf-8")
+    (corpus / "herald.md").write_text(
+        "---\ntitle: Springfield looks for a new mayor\n---\n\n"
+        "In June the mayor of Springfield will resign.\n\n"
+        "Two council members have said they will stand in the election to replace her.\n",
+        encoding="utf-8")
+    index = BriefingIndex(tmp_path / "index", embedder=embedder)
+    index.reindex(corpus)
+    briefing = index.summarize_topic("Springfield mayor resigning", sentences=4)
+    said = [s.text for s in briefing.sentences]
+    assert briefing.answered
+    assert sum(t in ("Springfield's mayor has announced that she is resigning in June.",
+                     "In June the mayor of Springfield will resign.") for t in said) == 1
+
+
 @pytest.mark.parametrize("topic", ["sourdough bread", "Who won the 2018 World Cup?"])
 def test_off_topic_briefing_is_refused(seed_index, topic):
     briefing = seed_index.summarize_topic(topic)
@@ -249,6 +273,57 @@ def test_a_summary_leaves_out_headings_bylines_and_datelines_and_says_nothing_tw
     headings = "# Storm Maysak\n\n## Yap loses power"
     assert [s.text for s in summarize_body(headings, paragraph_spans(headings), embedder, 3)] \
         == ["# Storm Maysak", "## Yap loses power"]  # nothing else to give: still a summary
+
+
+def test_a_summary_does_not_quote_the_middle_of_a_quotation_as_fact(embedder):
+    """A quotation running over several sentences has marks only around the whole (and, going
+    on into the next paragraph, no closing mark in the first): its middle sentence ("The
+    hospital will open on time…") was summarised as if the outlet said it."""
+    from index.ingest.articles import paragraph_spans
+    from index.summarise.article import summarize_body
+
+    body = ("The health minister promised on Monday that a new hospital would open in the north "
+            "of the region by 2027.\n\n"
+            "“We have found the money. The hospital will open on time and on budget. I give you "
+            "my word on that.\n\n"
+            "“Nobody will have to travel more than an hour for emergency care,” she told a "
+            "conference of nurses.\n\n"
+            "Unions said they doubted the timetable, and asked to see the contracts.\n\n"
+            "The last hospital promised in the region took nine years to build.")
+    picked = [s.text for s in summarize_body(body, paragraph_spans(body), embedder, 6)]
+    assert "The hospital will open on time and on budget." not in picked
+    assert "“We have found the money." in picked  # marked as someone's words, so it may stay
+    assert not [t for t in picked if t.startswith("I give you")]
+
+
+def test_inside_quotation_follows_the_marks_within_each_paragraph():
+    texts = ["“We have the money.", "It will open.", "Unions doubt it.”", "Fine.",
+             '"Yes.', "No.", "Then.", "Next paragraph."]
+    groups = [1, 1, 1, 1, 2, 2, 2, 3]
+    assert salience.inside_quotation(texts, groups).tolist() == [
+        False, True, True, False, False, True, True, False]
+
+
+def test_a_summary_leaves_out_credit_lines_and_starts_after_a_dateline(embedder):
+    """One sentence a paragraph made the credit line of a five-paragraph article a summary
+    line; "(CNN)" or "ROTTERDAM (Reuters) —" opened every summary's first line."""
+    from index.ingest.articles import paragraph_spans
+    from index.summarise.article import summarize_body
+
+    body = ("ROTTERDAM, Netherlands (Reuters) — Dock workers walked out on Monday over a new "
+            "shift system.\n\n"
+            "The port handles more containers than any other in Europe.\n\n"
+            "Ships were already queueing off the coast by the evening, the port authority said."
+            "\n\nThe union said the strike would last until Thursday.\n\n"
+            "Reporting by Jane Smith and Tom Brown; editing by Sam Lee.")
+    picked = summarize_body(body, paragraph_spans(body), embedder, 5)
+    assert picked[0].text == "Dock workers walked out on Monday over a new shift system."
+    assert all(body[s.start:s.end] == s.text for s in picked)  # still verbatim, still cited
+    assert not [s for s in picked if "Reporting by" in s.text]
+    cnn = "(CNN)The Palestinian Authority became a member of the court on Wednesday."
+    assert summarize_body(cnn, paragraph_spans(cnn), embedder, 1)[0].text.startswith("The ")
+    company = "Apple (AAPL) shares fell on Tuesday after the launch was delayed."
+    assert summarize_body(company, paragraph_spans(company), embedder, 1)[0].text == company
 
 
 def test_a_line_holding_every_topic_word_does_not_push_out_the_sentences_about_it():
