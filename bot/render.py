@@ -50,8 +50,19 @@ def clip(text: str, limit: int) -> str:
 
 
 def escape(text: str) -> str:
-    """Plain text made safe for Discord markdown (mentions are blocked by allowed_mentions)."""
-    return discord.utils.escape_markdown(" ".join(text.split()), as_needed=False)
+    """Plain text made safe for Discord markdown, bare URLs left clickable: it cannot format,
+    form a masked link ("[figures](https://elsewhere)", shown as the article's words), a <…>
+    mention, channel, command or timestamp (shown as a real member's name or a local time),
+    nor open a numbered list. Mentions could not ping anyway (allowed_mentions)."""
+    plain = discord.utils.escape_markdown(" ".join(text.split()), as_needed=False)
+    # escape_markdown escapes the first "[" of a text only, and never "<".
+    plain = _OPENERS.sub(lambda m: m.group(1) + "\\" * (len(m.group(1)) % 2 == 0)
+                         + m.group(2), plain)
+    return _LIST_START.sub(r"\1\\. ", plain)
+
+
+_OPENERS = re.compile(r"(\\*)([\[\]<])")  # a bracket and the backslashes before it
+_LIST_START = re.compile(r"^(\d+)\. ")
 
 
 _MARKUP = re.compile(r"[\\*_~|`\[\]()<>]|:(?=/)")  # formatting, links, <…> tags, bare URLs
@@ -159,7 +170,8 @@ def field_name(title: str, before: str = "", after: str = "") -> str:
 
 
 def _field_name(hit: Hit) -> str:
-    return field_name(hit.title, f"{hit.rank}. ", f" · {paragraphs_label(hit.paragraphs)}")
+    return field_name(inert(hit.title), f"{hit.rank}. ",
+                      f" · {paragraphs_label(hit.paragraphs)}")
 
 
 def hit_field(hit: Hit, value_limit: int = FIELD_VALUE_LIMIT) -> tuple[str, str]:
@@ -202,7 +214,7 @@ def closest_embed(answer: Answer) -> discord.Embed | None:
     if not answer.hits:
         return None
     top = answer.hits[0]
-    name = field_name(top.title, after=f" · {paragraphs_label(top.paragraphs)}")
+    name = field_name(inert(top.title), after=f" · {paragraphs_label(top.paragraphs)}")
     link = _source_link(top)
     sentence = escape(top.highlight) or escape(top.text) or ELLIPSIS
     value = f"> {_keep_start(sentence, FIELD_VALUE_LIMIT - len(link) - 2)}{link}"
@@ -318,7 +330,7 @@ def whole_lines(lines: Iterable[str], limit: int) -> str:
 def summary_embed(summary: Summary, title: str, asked: int | None = None) -> discord.Embed:
     """One article's summary (description) or a topic briefing (one field per article); the
     footer says why fewer sentences than `asked` are shown, when they are."""
-    embed = discord.Embed(title=clip(title, TITLE_LIMIT), colour=COLOUR)
+    embed = discord.Embed(title=clip(inert(title), TITLE_LIMIT), colour=COLOUR)
     groups = summary.by_article()
     if len(groups) == 1 and groups[0][1] == title:
         embed.description = cited_sentences(groups[0][2], DESCRIPTION_LIMIT)
@@ -330,8 +342,8 @@ def summary_embed(summary: Summary, title: str, asked: int | None = None) -> dis
         for _, article_title, sentences in groups[:FIELDS_LIMIT]:
             value = cited_sentences(sentences, max(100, per_field))
             shown += value.count("\n") + 1 if value else 0
-            embed.add_field(name=clip(article_title, FIELD_NAME_LIMIT), value=value or ELLIPSIS,
-                            inline=False)
+            embed.add_field(name=clip(inert(article_title), FIELD_NAME_LIMIT),
+                            value=value or ELLIPSIS, inline=False)
     if (left := len(summary.sentences) - shown) > 0:
         embed.set_footer(text=f"{counted(left, 'more sentence')} did not fit; ask for fewer.")
     elif asked is not None and shown < asked:

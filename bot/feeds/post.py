@@ -15,8 +15,8 @@ def post_text(title: str, source: str, sentence: SummarySentence | None) -> str:
     """
     head = f"**{render.link(render.clip(render.inert(title), 200), source)}**"
     url = render.web_url(source)
-    if url is None and source:
-        head += f"\n{render.inert(source)}"
+    if url is None and source:  # not a link (too long, or not http): shown, shortened
+        head += f"\n{render.inert(render.clip(source, 200))}"
     if sentence is None:
         return render.clip(head, render.CONTENT_LIMIT)
     room = render.CONTENT_LIMIT - len(head) - 20

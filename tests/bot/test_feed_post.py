@@ -24,3 +24,13 @@ def test_no_web_source_means_no_link_and_a_long_sentence_is_clipped():
     text = post_text("Title", "javascript:alert(1)", sentence("word " * 1000, 7))
     assert "](" not in text and len(text) <= CONTENT_LIMIT and text.endswith("(¶7)")
     assert post_text("Title", "", None) == "**Title**"
+
+
+def test_a_very_long_item_link_still_makes_one_post_with_its_sentence():
+    """A 2,100-character tracking link was shown whole: the post exceeded Discord's 2,000
+    characters, was refused, and the item was never announced."""
+    source = "https://news.example/r?u=" + "a" * 2100
+    text = post_text("Harbour reopens", source, sentence("Ships left Odesa on Monday."))
+    assert len(text) <= CONTENT_LIMIT
+    assert text.startswith("**Harbour reopens**\n") and "(¶2)" in text
+    assert text.endswith("> Ships left Odesa on Monday. (¶2)")

@@ -303,3 +303,35 @@ def test_a_digest_gives_the_room_short_stories_leave_to_the_long_ones():
     assert len(embed) <= render.EMBED_TOTAL_LIMIT
     assert embed.fields[0].value.count("(Harbour, ¶") == 3  # all three of the long story
     assert embed.footer.text is None
+
+
+def test_an_article_cannot_put_a_link_a_mention_or_a_list_into_a_quote():
+    """Only the first "[" of a passage was escaped: a second masked link stayed live, showing
+    the article's words over another address; "<@…>", "<#…>", "<t:…>" showed as a member, a
+    channel or a local time instead of the text quoted."""
+    text = ("1. Officials cited [the report](https://gov.example/r) and [the data]"
+            "(https://evil.example/phish), named <@123456789012345678> of <@&456> in <#789> "
+            "at <t:1700000000:R>.")
+    quoted = render.escape(text)
+    assert "](" not in quoted.replace("\\](", "")  # no bracket pair forms a link
+    assert "<" not in quoted.replace("\\<", "")
+    assert quoted.startswith("1\\. Officials")
+    assert "https://evil.example/phish" in quoted  # a bare address stays readable
+    [field] = render.answer_embed(Answer("q", True, (hit(1, text, "Officials"),), 0.9)).fields
+    assert "[the data](" not in field.value and "<@123" not in field.value.replace("\\<@", "")
+
+
+def test_titles_show_as_written_in_answers_refusals_and_summaries():
+    from index import Summary, SummarySentence
+
+    title = "**Breaking**: ||spoiler|| [click](https://evil.example/t)"
+    answer = Answer("q", True, (hit(1, "Text.", "Text.", title=title),), 0.9)
+    names = [render.answer_embed(answer).fields[0].name,
+             render.closest_embed(Answer("q", False, answer.hits, 0.1)).fields[0].name]
+    sentence = SummarySentence(article="a", title=title, paragraphs=(1,), start=0, end=5,
+                               text="Text.")
+    article = render.summary_embed(Summary(True, (sentence,)), title)
+    topic = render.summary_embed(Summary(True, (sentence,)), "Briefing: harbours")
+    for shown in [*names, article.title, topic.fields[0].name]:
+        assert "**Breaking**" not in shown and "||spoiler||" not in shown
+        assert "](https" not in shown
