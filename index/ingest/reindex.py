@@ -36,7 +36,7 @@ Progress = Callable[[int, int], None]
 # version 4: sentences go on past "a.m. ET", "approx." and a lower-case restart; a headline
 # repeating the title, and blank lines of no-break spaces, no longer shift paragraph numbers.
 # version 5: a run of sentences the segmenter kept whole around wrongly paired quote marks is
-# cut into its sentences.
+# cut into its sentences; a numbered item's "1." is not a sentence of its own.
 SPLITTER = {"version": 5, "max_words": MAX_PASSAGE_WORDS, "min_words": MIN_PASSAGE_WORDS,
             "embedded_text": "title+passage"}
 

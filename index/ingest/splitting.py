@@ -16,6 +16,7 @@ _LEADING_CLOSER = re.compile(r"([”’»\"]+)\s+")
 _QUOTE_MARKS = "\"“”„«»"
 _QUOTE_MARK = re.compile(f"[{_QUOTE_MARKS}]")
 _TRAILING_OPENER = re.compile(r"\s+([\"“])\Z")
+_LIST_NUMBER = re.compile(r"\(?\d{1,3}[.)]")  # a numbered item's number, cut off by the segmenter
 RUN_ON_WORDS = 40  # longer "sentences" holding quote marks are cut again (see _unpaired)
 
 
@@ -105,8 +106,9 @@ def _segmented(text: str, seen: str, start: int, end: int) -> list[tuple[int, in
             break
         span = (found, found + len(piece))
         cursor = span[1]
-        if spans and (not _WORD.search(text, *spans[-1]) or _continues(text, spans[-1], span)):
-            spans[-1] = (spans[-1][0], span[1])  # a leading "!" of an image joins what follows
+        if spans and (not _WORD.search(text, *spans[-1]) or _LIST_NUMBER.fullmatch(text, *spans[-1])
+                      or _continues(text, spans[-1], span)):
+            spans[-1] = (spans[-1][0], span[1])  # an image's "!", a list's "1." join what follows
         else:
             spans.append(span)
     if cursor < end and seen[cursor:end].strip():

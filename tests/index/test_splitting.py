@@ -120,6 +120,13 @@ def test_an_unclosed_quote_does_not_make_one_sentence_of_the_rest_of_the_paragra
         '"At the beginning it was small, and later the cloud grew.']
 
 
+def test_a_numbered_item_s_number_is_not_a_sentence_of_its_own():
+    """"1." was a sentence: a summary line "1. (¶5)" with nothing else in it."""
+    for text in ("1. Auditors listed the costs of the repairs.", "(2) Ministers met on Monday."):
+        assert [text[s:e] for s, e in sentence_spans(text)] == [text]
+    assert len(sentence_spans("He won 2. The rest lost.")) == 2  # a number can end a sentence
+
+
 def test_a_long_quoted_sentence_stays_whole():
     text = ('"We will rebuild every house that the river took, and every school, every clinic '
             'and every bridge, whatever it costs and however long it takes," the governor told '
