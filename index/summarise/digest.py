@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 import numpy as np
 
@@ -92,9 +92,11 @@ def indexed_since(records: Iterable[ArticleRecord], since: datetime) -> list[Art
     recent = [(indexed, r) for r in records
               if (indexed := _parse_time(r.indexed_at)) is not None and indexed >= since]
     recent.sort(key=lambda pair: pair[1].id)
+    # An article without a credible published date is dated the day it was indexed, as its
+    # entry shows it (it was sorted as the oldest, below entries it is shown newer than).
     recent.sort(key=lambda pair: (pair[0], credible_published(pair[1].published,
-                                                              pair[1].indexed_at) or date.min),
-                reverse=True)
+                                                              pair[1].indexed_at)
+                                  or pair[0].date()), reverse=True)
     return [r for _, r in recent]
 
 

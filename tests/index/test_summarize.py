@@ -222,6 +222,15 @@ def test_indexed_since_compares_aware_times_and_skips_unreadable_ones():
             ] == ["b"]
 
 
+def test_an_undated_article_is_listed_by_the_day_it_shows():
+    """Shown with the day it was indexed, an undated article was sorted as the oldest of its
+    reindex, below a report published two years earlier."""
+    indexed = "2026-12-03T08:00:00+00:00"
+    records = [ArticleRecord("old", "old", "Old", "", "2024-03-01", "", indexed, 1),
+               ArticleRecord("seed", "seed", "Seed", "", "", "", indexed, 1)]
+    assert [r.id for r in indexed_since(records, datetime(2026, 12, 1))] == ["seed", "old"]
+
+
 # --- ROUGE evaluation -----------------------------------------------------------------------
 
 def test_rouge_of_the_reference_itself_is_perfect():
