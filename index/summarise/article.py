@@ -59,6 +59,9 @@ class Weights:
     shortest: int = 6
     longest: int = 40
     quotation: float = 0.2
+    # A sentence opening with "He", "But"… whose sentence before is not chosen; 0.1 was chosen
+    # on rows 1-500: of 1,500 sentences picked, 17 such rather than 72, ROUGE-1 32.02 -> 31.91.
+    back_reference: float = 0.1
 
 
 DEFAULT_WEIGHTS = Weights()
@@ -117,10 +120,14 @@ def choose(texts: Sequence[str], vectors: np.ndarray, paragraphs: Sequence[int],
     unquoted = available & ~salience.inside_quotation(texts, paragraphs)
     if unquoted.any():  # an article that is one long quotation still gets a summary
         available = unquoted
+    refers_back = salience.refers_back(texts)
     chosen: list[int] = []
     for _ in range(k):
         relevance = base + weights.coverage * salience.coverage_gain(tokens, concepts,
                                                                      covered) / scale
+        follows_chosen = np.zeros(n, dtype=bool)
+        follows_chosen[[i + 1 for i in chosen if i + 1 < n]] = True
+        relevance -= weights.back_reference * (refers_back & ~follows_chosen)
         score = marginal_relevance(relevance, redundancy, weights.diversity)
         if not available.any():  # the rest repeat what is chosen
             break

@@ -95,6 +95,12 @@ def inside_quotation(texts: Sequence[str], groups: Sequence[Hashable]) -> np.nda
     return inside
 
 
+def refers_back(texts: Sequence[str]) -> np.ndarray:
+    """Which sentences open with a word that points at the sentence before ("He later
+    clarified…", "But…"): quoted without it, a summary line leaves the reader asking who."""
+    return np.array([i > 0 and bool(_POINTS_BACK.match(t)) for i, t in enumerate(texts)])
+
+
 def sentences_proper(texts: Sequence[str]) -> np.ndarray:
     """Which texts read as sentences, not as a Markdown heading or table row, a credit line
     ("Reporting by …", "CNN's … contributed to this report.") or a line that
@@ -127,3 +133,6 @@ def after_dateline(text: str) -> int:
 # once ("(CNN)The …") or after a dash ("(Reuters) — The …").
 _DATELINE = re.compile(r"(?:[A-Z][\w.'’-]*(?:,? [A-Z][\w.'’-]*){0,5} )?\([A-Z][\w .&'’-]{0,40}\)"
                        r"(?:\s*[—–-]+\s*|(?=[A-Z\"“‘]))")
+
+_POINTS_BACK = re.compile(r"\W*(?:He|She|They|It|This|That|These|Those|His|Her|Their|Its|But|"
+                          r"However|Also|Still|Meanwhile)\b")

@@ -75,6 +75,22 @@ def test_choose_spreads_over_paragraphs_before_taking_a_second_from_one():
     assert choose(texts, vectors, [1] * 6, 3) == [0, 1, 2]
 
 
+def test_a_summary_line_does_not_open_with_a_pronoun_whose_sentence_is_left_out():
+    """"He later clarified…" was quoted without the sentence that says who he is."""
+    from index.summarise.article import Weights
+
+    texts = ["# Harbour strike", "## Monday", "## Tuesday",
+             "He said the dock strike would end on Friday.",
+             "The minister said the dock strike would end on Friday."]
+    assert choose(texts, np.eye(5), [1, 2, 3, 4, 5], 1) == [4]
+    assert choose(texts, np.eye(5), [1, 2, 3, 4, 5], 1, Weights(back_reference=0)) == [3]
+    # After a chosen sentence, "He" is that sentence's subject: nothing holds it back.
+    told = ["# Harbour strike", "## Monday", "The minister said the dock strike would end.",
+            "He said the dock strike would end on Friday.",
+            "Dock workers said the dock strike would end on Friday."]
+    assert choose(told, np.eye(5), [1, 2, 3, 4, 5], 2) == [2, 3]
+
+
 def test_choose_says_a_repeated_sentence_once_and_fills_in_with_others():
     texts = ["Floods closed the Elbe bridges in Dresden on Monday.",
              "The ministry did not respond to a request for comment.",
