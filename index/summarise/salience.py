@@ -19,6 +19,7 @@ import numpy as np
 from index.search.fusion import min_max
 
 _QUOTE_MARK = re.compile(r"[\"“”]")
+_OPENING = re.compile(r"\s*[\"“]\S")
 
 
 def position_prior(count: int, exponent: float) -> np.ndarray:
@@ -83,16 +84,33 @@ def inside_quotation(texts: Sequence[str], groups: Sequence[Hashable]) -> np.nda
     """Which sentences begin inside a quotation an earlier sentence of the same group (a
     paragraph) opened: in '"We have found the money. The hospital will open on time.' the
     second is the minister's promise, and quoted alone it would read as the outlet's own word.
-    `texts` are in article order; “ opens, ” closes, a straight quote mark does either."""
+    `texts` are in article order; “ opens, ” closes, and so does a straight mark that only an
+    opening (before a word, after a space) or a closing one (after a word, before a space)
+    can be: one stray mark then cannot turn the rest of a long paragraph into a quotation."""
     inside = np.zeros(len(texts), dtype=bool)
     quoting, previous = False, None
     for i, (text, group) in enumerate(zip(texts, groups, strict=True)):
         if i == 0 or group != previous:
             quoting, previous = False, group
-        inside[i] = quoting
-        for mark in _QUOTE_MARK.findall(text):
-            quoting = mark == "“" or (mark == '"' and not quoting)
+        # One that opens with a quote mark of its own starts a quotation, marked as such.
+        inside[i] = quoting and not _OPENING.match(text)
+        for mark in _QUOTE_MARK.finditer(text):
+            quoting = _opens(text, mark.start(), quoting)
     return inside
+
+
+def _opens(text: str, at: int, quoting: bool) -> bool:
+    """Whether a quotation is open after the quote mark at `at` (see `inside_quotation`)."""
+    mark = text[at]
+    if mark != '"':
+        return mark == "“"
+    before = text[at - 1] if at else " "
+    after = text[at + 1] if at + 1 < len(text) else " "
+    if before.isspace() or before in "([{—–-":
+        return not after.isspace()  # opening, unless it stands alone between spaces
+    if after.isspace() or after in ".,;:!?)]}—–-":
+        return False  # closing
+    return not quoting
 
 
 def refers_back(texts: Sequence[str]) -> np.ndarray:

@@ -327,6 +327,12 @@ def test_inside_quotation_follows_the_marks_within_each_paragraph():
     groups = [1, 1, 1, 1, 2, 2, 2, 3]
     assert salience.inside_quotation(texts, groups).tolist() == [
         False, True, True, False, False, True, True, False]
+    # A closing mark closes even when an earlier stray one upset the count, and a sentence
+    # with an opening mark of its own starts a quotation rather than going on with one.
+    texts = ['He said: "We came.', 'We saw."', 'The mayor agreed.', '"Fine," she said.',
+             'Then she left.', 'A stray " mark.', 'He is home."', 'Nothing else.']
+    assert salience.inside_quotation(texts, [1] * 8).tolist() == [
+        False, True, False, False, False, False, False, False]
 
 
 def test_a_summary_leaves_out_credit_lines_and_starts_after_a_dateline(embedder):
