@@ -55,13 +55,14 @@ def escape(text: str) -> str:
     mention, channel, command or timestamp (shown as a real member's name or a local time),
     nor open a numbered list. Mentions could not ping anyway (allowed_mentions)."""
     plain = discord.utils.escape_markdown(" ".join(text.split()), as_needed=False)
-    # escape_markdown escapes the first "[" of a text only, and never "<".
-    plain = _OPENERS.sub(lambda m: m.group(1) + "\\" * (len(m.group(1)) % 2 == 0)
-                         + m.group(2), plain)
+    # escape_markdown escapes the first "[" of a text only, and never "<"; URLs stay as sent.
+    plain = _OPENERS.sub(lambda m: m.group() if m.group("url") else m.group("run")
+                         + "\\" * (len(m.group("run")) % 2 == 0) + m.group("bracket"), plain)
     return _LIST_START.sub(r"\1\\. ", plain)
 
 
-_OPENERS = re.compile(r"(\\*)([\[\]<])")  # a bracket and the backslashes before it
+# A bare URL (left alone), or a bracket with the backslashes before it.
+_OPENERS = re.compile(r"(?P<url>https?://[^\s<]+)|(?P<run>\\*)(?P<bracket>[\[\]<])")
 _LIST_START = re.compile(r"^(\d+)\. ")
 
 
@@ -128,7 +129,14 @@ def _keep_start(text: str, room: int) -> str:
     space = cut.rfind(" ")
     while space > 0 and _inside_number(text, space):
         space = cut.rfind(" ", 0, space)
-    return (cut[:space] if space > 0 else cut).rstrip() + ELLIPSIS
+    kept = (cut[:space] if space > 0 else cut).rstrip()
+    return _without_half_escape(kept) + ELLIPSIS
+
+
+def _without_half_escape(text: str) -> str:
+    """`text` without a trailing backslash that escapes nothing once the rest is cut off."""
+    trailing = len(text) - len(text.rstrip("\\"))
+    return text[:-1] if trailing % 2 else text
 
 
 def _inside_number(text: str, space: int) -> bool:
@@ -144,11 +152,19 @@ def _keep_end(text: str, room: int) -> str:
     if room < 2:
         return ""
     offset = len(text) - (room - 1)
+    while offset < len(text) and _escaped(text, offset):
+        offset += 1  # never keep a character ("<", "[") without the backslash that escapes it
     cut = text[offset:]
     space = cut.find(" ")
     while space >= 0 and _inside_number(text, offset + space):
         space = cut.find(" ", space + 1)
     return ELLIPSIS + (cut[space + 1:] if 0 <= space < len(cut) - 1 else cut).lstrip()
+
+
+def _escaped(text: str, at: int) -> bool:
+    """Whether text[at] follows an odd run of backslashes, which escape it."""
+    run = len(text[:at]) - len(text[:at].rstrip("\\"))
+    return run % 2 == 1
 
 
 def _source_link(hit: Hit, *, compact: bool = False) -> str:
@@ -388,7 +404,7 @@ def digest_embed(digest: Digest, max_entries: int = DIGEST_STORIES) -> discord.E
     for entry, name, value in zip(shown, names, values, strict=True):
         left_out += len(entry.sentences) - (value.count("\n") + 1 if value else 0)
         if not value:
-            value = f"Nothing new since {day}." if entry.earlier else ELLIPSIS
+            value = NOTHING_NEW.format(day=day) if entry.earlier else ELLIPSIS
         embed.add_field(name=name, value=value, inline=False)
     notes = []
     if stories > len(shown):
@@ -400,6 +416,7 @@ def digest_embed(digest: Digest, max_entries: int = DIGEST_STORIES) -> discord.E
     return embed
 
 
+NOTHING_NEW = "Nothing new since {day}."  # a story seen before that added nothing
 DIGEST_FOOTER_ROOM = 100  # "and 23 more; see /stories · 11 key sentences did not fit"
 
 
@@ -413,7 +430,7 @@ def _shared_out(entries: Sequence[DigestEntry], room: int) -> list[str]:
     for done, i in enumerate(order):
         share = min(FIELD_VALUE_LIMIT, room // (len(order) - done))
         values[i] = story_cited_sentences(entries[i].sentences, share)
-        room -= max(len(values[i]), len(ELLIPSIS), len("Nothing new since 2026-12-01."))
+        room -= max(len(values[i]), len(NOTHING_NEW.format(day="2026-12-01")))
     return values
 
 

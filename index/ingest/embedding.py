@@ -157,7 +157,8 @@ class Embedder:
             # graphs were not built at install time cannot run there.
             raise BriefingError(f"PyTorch is not installed, and {self.model_path} needs it "
                                 "(to build its ONNX graphs once, or to run on PyTorch): "
-                                "pip install torch==2.13.0 sentence-transformers") from None
+                                "pip install torch==2.13.0 sentence-transformers (the CPU "
+                                "build: see the README's Quick start)") from None
 
         bfloat16 = self.precision == "bfloat16" or (self.precision == "auto"
                                                      and native_bfloat16())

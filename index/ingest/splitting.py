@@ -13,8 +13,8 @@ MAX_PASSAGE_WORDS = 150
 MIN_PASSAGE_WORDS = 12
 _WORD = re.compile(r"\w+")
 _LEADING_CLOSER = re.compile(r"([”’»\"]+)\s+")
-_QUOTE_MARKS = "\"“”„«»"
-_QUOTE_MARK = re.compile(f"[{_QUOTE_MARKS}]")
+QUOTE_MARKS = "\"“”„«»"  # what opens or closes a quotation (salience follows them too)
+_QUOTE_MARK = re.compile(f"[{QUOTE_MARKS}]")
 _TRAILING_OPENER = re.compile(r"\s+([\"“])\Z")
 _LIST_NUMBER = re.compile(r"\(?\d{1,3}[.)]")  # a numbered item's number, cut off by the segmenter
 RUN_ON_WORDS = 40  # longer "sentences" holding quote marks are cut again (see _unpaired)
@@ -128,21 +128,22 @@ def _unpaired(text: str, span: tuple[int, int]) -> list[tuple[int, int]]:
     with the sentence it touches.
     """
     start, end = span
-    if not _QUOTE_MARK.search(text, start, end) or word_count(text[start:end]) <= RUN_ON_WORDS:
+    run = text[start:end]
+    if not _QUOTE_MARK.search(run) or word_count(run) <= RUN_ON_WORDS:
         return [span]
-    hidden = text[:start] + _QUOTE_MARK.sub(" ", text[start:end]) + text[end:]
-    pieces = _segmented(text, hidden, start, end)
+    pieces = _segmented(run, _QUOTE_MARK.sub(" ", run), 0, len(run))  # offsets within the run
     widened: list[tuple[int, int]] = []
     for s, e in pieces:
-        while e < end and text[e] in _QUOTE_MARKS:  # a closing mark right after the sentence
+        while e < len(run) and run[e] in QUOTE_MARKS:  # a closing mark right after the sentence
             e += 1
-        floor = widened[-1][1] if widened else start
-        while s > floor and text[s - 1] in _QUOTE_MARKS:  # an opening mark right before it
-            s -= 1
+        floor = widened[-1][1] if widened else 0
+        gap = run[floor:s]
+        if gap.strip():  # marks between the sentences: the first opens this one
+            s = floor + len(gap) - len(gap.lstrip())
         widened.append((s, e))
-    if widened and not text[widened[-1][1]:end].strip(_QUOTE_MARKS + " \t\n"):
-        widened[-1] = (widened[-1][0], end)  # the run's last mark, after a space
-    return widened
+    if widened and not run[widened[-1][1]:].strip(QUOTE_MARKS + " \t\n"):
+        widened[-1] = (widened[-1][0], len(run))  # the run's last mark, after a space
+    return [(start + s, start + e) for s, e in widened]
 
 
 def _pass_opening_quotes(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -152,7 +153,8 @@ def _pass_opening_quotes(text: str, spans: list[tuple[int, int]]) -> list[tuple[
     for i in range(len(fixed) - 1):
         start, end = fixed[i]
         match = _TRAILING_OPENER.search(text, start, end)
-        if match and match.start() > start and not text[end:fixed[i + 1][0]].strip():
+        gap = text[end:fixed[i + 1][0]]
+        if match and match.start() > start and not gap.strip() and "\n" not in gap:
             fixed[i] = (start, match.start())
             fixed[i + 1] = (match.start(1), fixed[i + 1][1])
     return fixed

@@ -71,11 +71,12 @@ def body_sentences(body: str, paragraphs: Sequence[tuple[int, int]], *, article:
                    title: str = "") -> list[SummarySentence]:
     """Every sentence of a body, paragraph by paragraph (a sentence never spans two), citing
     the article `article` titled `title` (a bare body, as evaluation scores, has neither).
-    A sentence opening with a dateline ("(CNN)The …") starts after it."""
+    The article's first sentence starts after its dateline ("(CNN)The …"), if it has one."""
     sentences = []
     for number, (p_start, p_end) in enumerate(paragraphs, start=1):
         for start, end in sentence_spans(body, p_start, p_end):
-            start += salience.after_dateline(body[start:end])
+            if not sentences:
+                start += salience.after_dateline(body[start:end])
             sentences.append(SummarySentence(article=article, title=title, paragraphs=(number,),
                                              start=start, end=end, text=body[start:end]))
     return sentences

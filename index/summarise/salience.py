@@ -16,10 +16,11 @@ from collections.abc import Hashable, Sequence
 
 import numpy as np
 
+from index.ingest.splitting import QUOTE_MARKS
 from index.search.fusion import min_max
 
-_QUOTE_MARK = re.compile(r"[\"“”]")
-_OPENING = re.compile(r"\s*[\"“]\S")
+_QUOTE_MARK = re.compile(f"[{QUOTE_MARKS}]")
+_OPENING = re.compile(r"\s*[\"“„«]\S")
 
 
 def position_prior(count: int, exponent: float) -> np.ndarray:
@@ -84,7 +85,7 @@ def inside_quotation(texts: Sequence[str], groups: Sequence[Hashable]) -> np.nda
     """Which sentences begin inside a quotation an earlier sentence of the same group (a
     paragraph) opened: in '"We have found the money. The hospital will open on time.' the
     second is the minister's promise, and quoted alone it would read as the outlet's own word.
-    `texts` are in article order; “ opens, ” closes, and so does a straight mark that only an
+    `texts` are in article order; “ „ « open, ” » close, and so does a straight mark that only an
     opening (before a word, after a space) or a closing one (after a word, before a space)
     can be: one stray mark then cannot turn the rest of a long paragraph into a quotation."""
     inside = np.zeros(len(texts), dtype=bool)
@@ -103,7 +104,7 @@ def _opens(text: str, at: int, quoting: bool) -> bool:
     """Whether a quotation is open after the quote mark at `at` (see `inside_quotation`)."""
     mark = text[at]
     if mark != '"':
-        return mark == "“"
+        return mark in "“„«"
     before = text[at - 1] if at else " "
     after = text[at + 1] if at + 1 < len(text) else " "
     if before.isspace() or before in "([{—–-":
@@ -135,22 +136,28 @@ def sentences_proper(texts: Sequence[str]) -> np.ndarray:
 _SENTENCE_END = re.compile(r"[.!?…][\s\"'”’)\]*_]*$")
 
 # Who reported or edited the article: its closing line in most agency and CNN copy.
-_CREDIT = re.compile(r"\bcontributed (?:reporting|to (?:this|the) (?:report|story|article))\W*$|"
-                     r"^\W*(?:Additional )?(?:Reporting|Editing|Writing) by\b", re.IGNORECASE)
+_NAMES = r"[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*)*"
+_CREDIT = re.compile(
+    r"\bcontributed (?:reporting|to (?:this|the) (?:report|story|article))\W*$|"
+    rf"^\W*(?:(?:[Aa]dditional )?(?:[Rr]eporting|[Ee]diting|[Ww]riting) by {_NAMES}"
+    rf"(?:(?:,| and|;) (?:(?:[Aa]dditional )?(?:[Rr]eporting|[Ee]diting|[Ww]riting) by )?{_NAMES})*"
+    rf"(?: in {_NAMES})?[.;]?\W*$)")
 
 
 def after_dateline(text: str) -> int:
-    """Where a sentence's news begins: after a leading dateline such as "(CNN)", "Marseille,
-    France (CNN)" or "WASHINGTON (AP) —", which every report of an outlet opens with; 0 when
-    there is none."""
+    """Where an article's first sentence begins its news: after a dateline such as "(CNN)",
+    "Marseille, France (CNN)" or "WASHINGTON (AP) —", which every report of an outlet opens
+    with; 0 when there is none. Only for an article's first sentence: elsewhere "The
+    International Monetary Fund (IMF) — …" is a subject, not a dateline."""
     match = _DATELINE.match(text)
     return match.end() if match and match.end() < len(text) else 0
 
 
-# An optional place of up to six capitalised words, an outlet in brackets, then the news: at
-# once ("(CNN)The …") or after a dash ("(Reuters) — The …").
+# An optional place of up to six capitalised words, an outlet in brackets, then the news
+# opening with a capital: at once ("(CNN)The …") or after a dash between spaces ("(Reuters) —
+# The …"); not "(EU)-funded" nor "(D-W.Va.) — a key vote".
 _DATELINE = re.compile(r"(?:[A-Z][\w.'’-]*(?:,? [A-Z][\w.'’-]*){0,5} )?\([A-Z][\w .&'’-]{0,40}\)"
-                       r"(?:\s*[—–-]+\s*|(?=[A-Z\"“‘]))")
+                       r"(?: +(?:[—–]|--?) +)?(?=[A-Z\"“‘])")
 
 _POINTS_BACK = re.compile(r"\W*(?:He|She|They|It|This|That|These|Those|His|Her|Their|Its|But|"
                           r"However|Also|Still|Meanwhile)\b")

@@ -49,8 +49,7 @@ def summarize_topic(snapshot: Snapshot, embedder: Embedder, topic: str, k: int,
     relevance = topic_relevance(snapshot, answer.question, candidates, similarity)
     texts = [c.text for c in candidates]
     keep = np.flatnonzero(briefing_pool(relevance, similarity, salience.sentences_proper(texts)
-                                        & ~salience.inside_quotation(
-                                            texts, [(c.article, c.paragraph) for c in candidates])))
+                                        & ~quoted_on(candidates)))
     # A fact two reports state, in the same words (syndicated copies) or not, is quoted once.
     picks = mmr(relevance[keep], vectors[keep] @ vectors[keep].T, k, TOPIC_DIVERSITY,
                 same=SAME_FACT)
@@ -68,6 +67,19 @@ def briefing_pool(relevance: np.ndarray, similarity: np.ndarray, proper: np.ndar
     close = ((relevance >= relevance.max() - RELEVANCE_MARGIN)
              | (similarity >= similarity.max() - RELEVANCE_MARGIN))
     return close & proper if (close & proper).any() else close
+
+
+def quoted_on(sentences: list[SummarySentence]) -> np.ndarray:
+    """Which sentences go on a quotation opened before them in their paragraph, read in
+    article order (the candidates come best passage first)."""
+    order = sorted(range(len(sentences)),
+                   key=lambda i: (sentences[i].article, sentences[i].start))
+    inside = salience.inside_quotation([sentences[i].text for i in order],
+                                       [(sentences[i].article, sentences[i].paragraph)
+                                        for i in order])
+    flags = np.zeros(len(sentences), dtype=bool)
+    flags[order] = inside
+    return flags
 
 
 def topic_relevance(snapshot: Snapshot, topic: str, sentences: list[SummarySentence],
@@ -98,11 +110,14 @@ def passage_sentences(snapshot: Snapshot, hits: Iterable[Hit]) -> list[SummarySe
             for s, e in spans:
                 s, e = max(p_start, hit.start + s), min(p_end, hit.start + e)
                 text = body[s:e].strip()
-                if not text or (hit.article, s) in seen:
+                if not text:
                     continue
                 s += len(body[s:e]) - len(body[s:e].lstrip())
-                skip = salience.after_dateline(text)  # "(CNN)The …" begins at "The"
-                s, text = s + skip, text[skip:]
+                if s == paragraphs[0][0]:  # the article's first sentence: "(CNN)The …"
+                    skip = salience.after_dateline(text)
+                    s, text = s + skip, text[skip:]
+                if (hit.article, s) in seen:
+                    continue
                 seen.add((hit.article, s))
                 sentences.append(SummarySentence(article=hit.article, title=hit.title,
                                                  paragraphs=(number,), start=s,

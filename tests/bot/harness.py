@@ -75,7 +75,7 @@ def run_scenario(scenario: Callable[[Harness], Awaitable[None]], *, workdir: Pat
                 harness.bot = BriefingBot(config, index=index, guild_ready_timeout=0.1)
                 # Logged in before waiting: from Python 3.12 wait_for runs wait_until_ready at
                 # once, which raises when no login has begun.
-                await harness.bot.login(server.token)
+                await asyncio.wait_for(harness.bot.login(server.token), 30)
                 running.append(asyncio.create_task(harness.bot.connect()))
                 await asyncio.wait_for(harness.bot.wait_until_ready(), 30)
 

@@ -319,6 +319,16 @@ def test_an_article_cannot_put_a_link_a_mention_or_a_list_into_a_quote():
     assert "https://evil.example/phish" in quoted  # a bare address stays readable
     [field] = render.answer_embed(Answer("q", True, (hit(1, text, "Officials"),), 0.9)).fields
     assert "[the data](" not in field.value and "<@123" not in field.value.replace("\\<@", "")
+    # A bare address keeps its brackets (a backslash inside would change where it leads), and
+    # no cut keeps an escaped character without its backslash.
+    assert render.escape("see https://example.com/a?q[0]=1 now") == \
+        "see https://example.com/a?q[0]=1 now"
+    escaped = render.escape("a <@12345> [b] <#7> c")
+    for room in range(2, len(escaped)):
+        end = render._keep_end(escaped, room).removeprefix(render.ELLIPSIS)
+        start = render._keep_start(escaped, room).removesuffix(render.ELLIPSIS)
+        assert not end.startswith(("<", "[", "]")), end
+        assert (len(start) - len(start.rstrip("\\"))) % 2 == 0, start
 
 
 def test_titles_show_as_written_in_answers_refusals_and_summaries():

@@ -1,7 +1,13 @@
 """Passages and sentences keep verbatim offsets and respect abbreviations."""
 
 from index.ingest.articles import article_from_text, read_corpus
-from index.ingest.splitting import MAX_PASSAGE_WORDS, sentence_spans, split_article, word_count
+from index.ingest.splitting import (
+    MAX_PASSAGE_WORDS,
+    paragraph_sentences,
+    sentence_spans,
+    split_article,
+    word_count,
+)
 from tests.support import ROOT
 
 
@@ -125,6 +131,13 @@ def test_a_numbered_item_s_number_is_not_a_sentence_of_its_own():
     for text in ("1. Auditors listed the costs of the repairs.", "(2) Ministers met on Monday."):
         assert [text[s:e] for s, e in sentence_spans(text)] == [text]
     assert len(sentence_spans("He won 2. The rest lost.")) == 2  # a number can end a sentence
+
+
+def test_an_opening_mark_at_a_paragraph_s_end_stays_in_its_paragraph():
+    body = 'The minister spoke to reporters on Monday. "\n\nWe have found the money," she said.'
+    spans = paragraph_sentences(body, [(0, 44), (46, len(body))])
+    assert [body[s:e] for s, e in spans] == ['The minister spoke to reporters on Monday. "',
+                                             'We have found the money," she said.']
 
 
 def test_a_long_quoted_sentence_stays_whole():

@@ -120,5 +120,6 @@ def test_one_reindex_lists_the_latest_published_first_and_shows_dates_it_can_rea
     index.reindex(corpus)
     digest = index.digest(datetime(2000, 1, 1))
     indexed_day = index.sources()[0].indexed_at[:10]
+    # Newest first by the date shown: the unreadable one is shown, and sorted, as indexed.
     assert [(e.article, e.date) for e in digest.entries] == [
-        ("b-estonia", "2015-04-05"), ("a-copper", "2015-04-01"), ("c-tahoe", indexed_day)]
+        ("c-tahoe", indexed_day), ("b-estonia", "2015-04-05"), ("a-copper", "2015-04-01")]

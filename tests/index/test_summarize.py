@@ -335,6 +335,23 @@ def test_inside_quotation_follows_the_marks_within_each_paragraph():
         False, True, False, False, False, False, False, False]
 
 
+def test_a_briefing_reads_quotations_in_article_order_whatever_the_ranking():
+    """Topic candidates come best passage first: a quotation's state was carried from a later
+    passage of the paragraph into an earlier one."""
+    from index.spans import SummarySentence
+    from index.summarise.topic import quoted_on
+
+    def sentence(start: int, text: str) -> SummarySentence:
+        return SummarySentence(article="a", title="T", paragraphs=(1,), start=start,
+                               end=start + len(text), text=text)
+
+    in_order = [sentence(0, "Ships left."), sentence(20, "“We have the money."),
+                sentence(40, "It will open."), sentence(60, "Unions doubt it.”")]
+    expected = quoted_on(in_order).tolist()
+    assert expected == [False, False, True, True]
+    assert quoted_on(in_order[::-1]).tolist() == expected[::-1]
+
+
 def test_a_summary_leaves_out_credit_lines_and_starts_after_a_dateline(embedder):
     """One sentence a paragraph made the credit line of a five-paragraph article a summary
     line; "(CNN)" or "ROTTERDAM (Reuters) —" opened every summary's first line."""
@@ -355,6 +372,17 @@ def test_a_summary_leaves_out_credit_lines_and_starts_after_a_dateline(embedder)
     assert summarize_body(cnn, paragraph_spans(cnn), embedder, 1)[0].text.startswith("The ")
     company = "Apple (AAPL) shares fell on Tuesday after the launch was delayed."
     assert summarize_body(company, paragraph_spans(company), embedder, 1)[0].text == company
+    # A bracketed abbreviation in a subject is not a dateline, first sentence or not.
+    for subject in ("The European Union (EU)-funded bridge opened to traffic on Monday.",
+                    "The International Monetary Fund (IMF) — long a critic — said it agreed."):
+        assert summarize_body(subject, paragraph_spans(subject), embedder, 1)[0].text == subject
+    later = "Ships queued off the coast.\n\nLONDON (Reuters) — The port reopened on Monday."
+    assert "LONDON (Reuters) — The port reopened on Monday." in [
+        s.text for s in summarize_body(later, paragraph_spans(later), embedder, 2)]
+    assert salience.sentences_proper([
+        "Reporting by The Washington Post revealed that the agency ignored warnings.",
+        "Editing by committee is slow, she said.",
+        "Additional reporting by Ann Lee in Paris."]).tolist() == [True, True, False]
 
 
 def test_a_line_holding_every_topic_word_does_not_push_out_the_sentences_about_it():
