@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import discord
 import yarl
@@ -19,7 +19,6 @@ from index import (
     Answer,
     ArticleRecord,
     Digest,
-    DigestEntry,
     Hit,
     ReindexReport,
     Story,
@@ -28,6 +27,7 @@ from index import (
 )
 
 CONTENT_LIMIT = 2000
+FOOTER_ROOM = 110  # an embed's footer note ("and 23 more; see /stories · 11 key sentences…")
 TITLE_LIMIT = 256
 DESCRIPTION_LIMIT = 4096
 FIELD_NAME_LIMIT = 256
@@ -352,14 +352,15 @@ def summary_embed(summary: Summary, title: str, asked: int | None = None) -> dis
         embed.description = cited_sentences(groups[0][2], DESCRIPTION_LIMIT)
         shown = embed.description.count("\n") + 1
     else:
-        budget = EMBED_TOTAL_LIMIT - len(embed.title) - 110  # 100 for the footer
-        per_field = min(FIELD_VALUE_LIMIT, budget // max(1, len(groups)) - FIELD_NAME_LIMIT)
+        groups = groups[:FIELDS_LIMIT]
+        names = [clip(inert(article_title), FIELD_NAME_LIMIT) for _, article_title, _ in groups]
+        values = _shared_out([sentences for _, _, sentences in groups],
+                             EMBED_TOTAL_LIMIT - len(embed.title) - FOOTER_ROOM
+                             - sum(len(n) for n in names), cited_sentences)
         shown = 0
-        for _, article_title, sentences in groups[:FIELDS_LIMIT]:
-            value = cited_sentences(sentences, max(100, per_field))
+        for name, value in zip(names, values, strict=True):
             shown += value.count("\n") + 1 if value else 0
-            embed.add_field(name=clip(inert(article_title), FIELD_NAME_LIMIT),
-                            value=value or ELLIPSIS, inline=False)
+            embed.add_field(name=name, value=value or ELLIPSIS, inline=False)
     if (left := len(summary.sentences) - shown) > 0:
         embed.set_footer(text=f"{counted(left, 'more sentence')} did not fit; ask for fewer.")
     elif asked is not None and shown < asked:
@@ -398,8 +399,9 @@ def digest_embed(digest: Digest, max_entries: int = DIGEST_STORIES) -> discord.E
     names = [field_name(inert(entry.title), after=f" · {reported_by(len(entry.outlets) or 1)} · "
                         f"{entry.date}{f' · new since {day}' if entry.earlier else ''}")
              for entry in shown]
-    values = _shared_out(shown, EMBED_TOTAL_LIMIT - len(embed.title) - DIGEST_FOOTER_ROOM
-                         - sum(len(n) for n in names))
+    values = _shared_out([entry.sentences for entry in shown],
+                         EMBED_TOTAL_LIMIT - len(embed.title) - FOOTER_ROOM
+                         - sum(len(n) for n in names), story_cited_sentences)
     left_out = 0
     for entry, name, value in zip(shown, names, values, strict=True):
         left_out += len(entry.sentences) - (value.count("\n") + 1 if value else 0)
@@ -417,19 +419,18 @@ def digest_embed(digest: Digest, max_entries: int = DIGEST_STORIES) -> discord.E
 
 
 NOTHING_NEW = "Nothing new since {day}."  # a story seen before that added nothing
-DIGEST_FOOTER_ROOM = 100  # "and 23 more; see /stories · 11 key sentences did not fit"
 
 
-def _shared_out(entries: Sequence[DigestEntry], room: int) -> list[str]:
-    """Each story's cited key sentences within an equal share of `room` characters, a share
-    that a shorter story leaves unused going to the stories after it (longest last)."""
-    values = [""] * len(entries)
-    order = sorted(range(len(entries)),
-                   key=lambda i: len(story_cited_sentences(entries[i].sentences,
-                                                           FIELD_VALUE_LIMIT)))
+def _shared_out(groups: Sequence[Sequence[SummarySentence]], room: int,
+                cite: Callable[[Sequence[SummarySentence], int], str]) -> list[str]:
+    """Each group's sentences as `cite` writes them, within an equal share of `room`
+    characters, a share that a shorter group leaves unused going to those after it (longest
+    last); an empty value counts as the longest placeholder a caller puts in its place."""
+    values = [""] * len(groups)
+    order = sorted(range(len(groups)), key=lambda i: len(cite(groups[i], FIELD_VALUE_LIMIT)))
     for done, i in enumerate(order):
         share = min(FIELD_VALUE_LIMIT, room // (len(order) - done))
-        values[i] = story_cited_sentences(entries[i].sentences, share)
+        values[i] = cite(groups[i], share)
         room -= max(len(values[i]), len(NOTHING_NEW.format(day="2026-12-01")))
     return values
 

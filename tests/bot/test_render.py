@@ -345,3 +345,22 @@ def test_titles_show_as_written_in_answers_refusals_and_summaries():
     for shown in [*names, article.title, topic.fields[0].name]:
         assert "**Breaking**" not in shown and "||spoiler||" not in shown
         assert "](https" not in shown
+
+
+def test_a_briefing_gives_the_room_short_articles_leave_to_the_long_ones():
+    """A briefing's fields each had the embed's share less a whole 256-character name."""
+    from index import Summary, SummarySentence
+
+    def sentence(article: str, n: int, words: int) -> SummarySentence:
+        return SummarySentence(article=article, title=f"Report {article}", paragraphs=(n,),
+                               start=n, end=n + 1, text=" ".join(["tide"] * words) + ".")
+
+    sentences = (sentence("long", 1, 150), sentence("long", 2, 40),
+                 *(sentence(f"s{i}", 1, 8) for i in range(9)))
+    embed = render.summary_embed(Summary(True, sentences), "Briefing: tides")
+    assert len(embed) <= render.EMBED_TOTAL_LIMIT and len(embed.fields) == 10
+    assert embed.fields[0].value.count("(¶") == 2 and embed.footer.text is None
+    many = tuple(sentence(f"a{i}", n, 120) for i in range(30) for n in (1, 2))
+    crowded = render.summary_embed(Summary(True, many), "Briefing: tides")
+    assert len(crowded) <= render.EMBED_TOTAL_LIMIT
+    assert all(len(f.value) <= render.FIELD_VALUE_LIMIT for f in crowded.fields)
