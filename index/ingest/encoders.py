@@ -8,7 +8,10 @@ graphs are built once from the bundled weights by `index.ingest.onnx_export`, of
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+import signal
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -30,8 +33,9 @@ class OnnxEncoder:
         options.log_severity_level = 3
         if not spin:  # idle worker threads sleep instead of spinning: the event loop gets a core
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self._session = onnxruntime.InferenceSession(str(onnx_file), options,
-                                                     providers=["CPUExecutionProvider"])
+        with _interrupt_afterwards():
+            self._session = onnxruntime.InferenceSession(str(onnx_file), options,
+                                                         providers=["CPUExecutionProvider"])
         self._tokenizer = Tokenizer.from_file(str(tokenizer_file))
         self._tokenizer.enable_truncation(MAX_TOKENS)
         self._tokenizer.enable_padding()
@@ -47,6 +51,24 @@ class OnnxEncoder:
             "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
         }
         return self._session.run(None, feed)[0].astype(np.float32, copy=False)
+
+
+@contextmanager
+def _interrupt_afterwards() -> Iterator[None]:
+    """Ctrl-C during the block is raised once it is over. ONNX Runtime turned a Ctrl-C while
+    it opened a session into "initialization failed", and `briefing` went on, on PyTorch."""
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield  # only the main thread handles signals; an ignored Ctrl-C stays ignored
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda number, frame: caught.append(number))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if caught:  # also when the set-up failed because of it (an interrupted system call)
+            raise KeyboardInterrupt  # noqa: B012 - the interrupt is what the user asked for
 
 
 class TorchEncoder:

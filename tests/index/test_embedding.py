@@ -46,3 +46,28 @@ def test_a_model_that_needs_pytorch_where_it_is_missing_is_one_clear_error(monke
     with pytest.raises(BriefingError, match="PyTorch is not installed") as raised:
         Embedder(cache_dir=tmp_path).embed_query("Why did Erdoğan approve Sweden?")
     assert "\n" not in str(raised.value)
+
+
+def test_ctrl_c_while_onnx_runtime_opens_its_session_interrupts(monkeypatch, embedder):
+    """ONNX Runtime turned a Ctrl-C during its set-up into "initialization failed": the
+    command went on, on PyTorch, and exited 0 (seen once in CI's fresh clone)."""
+    import signal
+
+    import onnxruntime
+    import pytest
+
+    from index.ingest.encoders import OnnxEncoder
+
+    real = onnxruntime.InferenceSession
+
+    def interrupted(*args, **kwargs):
+        try:
+            signal.raise_signal(signal.SIGINT)  # Ctrl-C arrives while the session is set up
+            return real(*args, **kwargs)
+        except KeyboardInterrupt:  # as ONNX Runtime reports it
+            raise RuntimeError("initialization failed") from None
+
+    monkeypatch.setattr(onnxruntime, "InferenceSession", interrupted)
+    graph = embedder.onnx_graphs()["float32"]
+    with pytest.raises(KeyboardInterrupt):
+        OnnxEncoder(graph, embedder.model_path / "tokenizer.json")
