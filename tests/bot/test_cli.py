@@ -273,7 +273,9 @@ def test_ctrl_c_while_the_command_loads_is_one_line_not_a_traceback(tmp_path: Pa
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     time.sleep(delay)
+    done_before = process.poll() is not None  # a quiet machine reindexes 17 passages in 1 s
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=120)
     assert "Traceback" not in stderr
-    assert process.returncode in (130, -signal.SIGINT), stderr  # or before Python listened
+    if not done_before:
+        assert process.returncode in (130, -signal.SIGINT), stderr  # or before Python listened
