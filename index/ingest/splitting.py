@@ -85,7 +85,9 @@ def _first_ending_after(spans: Sequence[tuple[int, int]], offset: int) -> int:
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
     """(start, end) offsets in `text` of each sentence of text[start:end].
 
-    Sentences without a word character (a stray closing quote) are folded into the one before.
+    Sentences without a word character (a stray closing quote) are folded into the one before;
+    a run kept whole around wrongly paired quote marks is cut again (`_unpaired`), and each
+    quote mark goes with the sentence it opens or closes.
     """
     end = len(text) if end is None else end
     spans = _reattach_closing_quotes(text, _segmented(text, text, start, end))

@@ -283,8 +283,8 @@ def test_a_reindex_report_counts_the_skipped_files_it_cannot_name(count, reason)
 
 def test_a_digest_gives_the_room_short_stories_leave_to_the_long_ones():
     """Each story had an eighth of the embed less a whole field name's 256 characters: a
-    digest of short stories and one long one cut the long one's key sentences, at 3,692 of
-    Discord's 6,000 characters."""
+    digest of short stories and one long one cut the long one's key sentences while most of
+    Discord's 6,000 characters went unused."""
     from datetime import UTC, datetime
 
     from index.spans import SummarySentence
