@@ -10,19 +10,45 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
+import threading
 
 
 def console() -> None:
     """The `briefing` console script: `main`, then exit. `ask` skips the interpreter's
     teardown once its output is flushed (`flushed`): tearing down the ~600 modules a
     question loads cost 0.2-0.3 s on a 2-core machine, a sixth of a cold `briefing ask`."""
+    sys.unraisablehook = _interrupt_again(sys.unraisablehook)
     try:
         status = main(allow_quick_exit=True)
     except KeyboardInterrupt:  # before a command ran (they say it themselves)
         print("briefing: interrupted", file=sys.stderr)
         status = 130
     sys.exit(status)
+
+
+def _interrupt_again(report_unraisable):
+    """An unraisable-exception hook that sends a swallowed Ctrl-C again instead of printing it.
+
+    A Ctrl-C that lands in Python code called back from compiled code (pydantic-core building
+    the settings' schema, a `__del__`) cannot be raised there: Python printed "Exception
+    ignored … KeyboardInterrupt" with a traceback and the command went on. It is sent again a
+    moment later from another thread (sent from the hook, it would land in the hook), until it
+    lands where it can be raised."""
+    def hook(unraisable) -> None:
+        if not isinstance(unraisable.exc_value, KeyboardInterrupt) or \
+                not callable(signal.getsignal(signal.SIGINT)):  # not from a Ctrl-C Python handles
+            report_unraisable(unraisable)
+            return
+        try:  # a real signal: it also cuts short a wait (time.sleep, a socket)
+            resend = threading.Timer(0.01, signal.pthread_kill,
+                                     (threading.main_thread().ident, signal.SIGINT))
+            resend.daemon = True
+            resend.start()
+        except RuntimeError:  # no new threads while the interpreter shuts down
+            report_unraisable(unraisable)
+    return hook
 
 
 def main(argv: list[str] | None = None, allow_quick_exit: bool = False) -> int:

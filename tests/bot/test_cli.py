@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -279,3 +280,30 @@ def test_ctrl_c_while_the_command_loads_is_one_line_not_a_traceback(tmp_path: Pa
     assert "Traceback" not in stderr
     if not done_before:
         assert process.returncode in (130, -signal.SIGINT), stderr  # or before Python listened
+
+
+def test_a_ctrl_c_swallowed_by_compiled_code_still_interrupts():
+    """A Ctrl-C landing in Python called back from compiled code (pydantic-core building the
+    settings' schema, seen in CI) printed "Exception ignored" with a traceback, and the
+    command went on to finish and exit 0."""
+    program = textwrap.dedent("""
+        import time
+        import bot.cli
+
+        class Dropped:
+            def __del__(self):  # what Python cannot raise: reported as unraisable
+                raise KeyboardInterrupt
+
+        def main(**_):
+            Dropped()
+            time.sleep(20)
+            return 0
+
+        bot.cli.main = main
+        bot.cli.console()
+    """)
+    import signal  # Python raises KeyboardInterrupt only where SIGINT was not inherited ignored
+    result = subprocess.run([sys.executable, "-c", program], cwd=ROOT, capture_output=True,
+                            text=True, timeout=60,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    assert (result.returncode, result.stderr) == (130, "briefing: interrupted\n")
