@@ -37,13 +37,15 @@ Progress = Callable[[int, int], None]
 # repeating the title, and blank lines of no-break spaces, no longer shift paragraph numbers.
 # version 5: a run of sentences the segmenter kept whole around wrongly paired quote marks is
 # cut into its sentences; a numbered item's "1." is not a sentence of its own.
+# words 2: a month's abbreviation is the same word token as its name ("Oct." and "October").
 SPLITTER = {"version": 5, "max_words": MAX_PASSAGE_WORDS, "min_words": MIN_PASSAGE_WORDS,
-            "embedded_text": "title+passage"}
+            "embedded_text": "title+passage", "words": 2}
 
 
 @functools.cache
 def splitter() -> dict:
-    """How passages are cut, as recorded in the manifest; any change rebuilds the index.
+    """How passages are cut into sentences and word tokens, as recorded in the manifest; any
+    change rebuilds the index.
 
     The segmenter's version is part of it: another release may place sentence boundaries
     differently, and old and new spans must not mix in one index.
@@ -296,6 +298,6 @@ def _previous(backend: Backend, embedder: Embedder, report: ReindexReport) -> Sn
         log.info("rebuilding the whole index: %s", err)  # the report says it (rebuilt_from_scratch)
         return None
     if snapshot.manifest.get("splitter") != splitter():
-        report.rebuilt_from_scratch = "passage splitting changed since the last build"
+        report.rebuilt_from_scratch = "passage or word splitting changed since the last build"
         return None
     return snapshot

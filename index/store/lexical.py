@@ -84,17 +84,32 @@ def words(text: str) -> list[str]:
 
 
 _STEMS: dict[str, str] = {}
+# News writes "Oct. 24" where a reader asks about October (AP style abbreviates these months
+# before a day). "Jan" is left alone: it is also a first name.
+_MONTH_ABBREVIATIONS = {"feb": "february", "aug": "august", "sep": "september",
+                        "sept": "september", "oct": "october", "nov": "november",
+                        "dec": "december"}
+
+
+@functools.cache
+def _same_stem() -> dict[str, str]:
+    """Stems that stand for another word's stem: a month's abbreviation for its name's."""
+    return dict(zip(_MONTH_ABBREVIATIONS,
+                    _stemmer().stemWords(list(_MONTH_ABBREVIATIONS.values())), strict=True))
 
 
 def stems(words: Sequence[str]) -> list[str]:
-    """The stemmed token of each word, remembered: a dictionary look-up costs a tenth of a
-    call into PyStemmer (whose own cache is behind a slower call). Emptied when full; safe
-    to call from several threads (a word stemmed twice gets the same stem)."""
+    """The stemmed token of each word ("oct" gets that of "october"), remembered: a dictionary
+    look-up costs a tenth of a call into PyStemmer (whose own cache is behind a slower call).
+    Emptied when full; safe to call from several threads (a word stemmed twice gets the same
+    stem)."""
     known = [_STEMS.get(w) for w in words]
     if None not in known:
         return known
     missing = [w for w, stem in zip(words, known, strict=True) if stem is None]
-    fresh = dict(zip(missing, _stemmer().stemWords(missing), strict=True))
+    same = _same_stem()
+    fresh = {w: same.get(stem, stem)
+             for w, stem in zip(missing, _stemmer().stemWords(missing), strict=True)}
     if len(_STEMS) + len(fresh) > STEM_CACHE:
         _STEMS.clear()
     _STEMS.update(fresh)
