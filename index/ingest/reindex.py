@@ -37,7 +37,8 @@ Progress = Callable[[int, int], None]
 # repeating the title, and blank lines of no-break spaces, no longer shift paragraph numbers.
 # version 5: a run of sentences the segmenter kept whole around wrongly paired quote marks is
 # cut into its sentences; a numbered item's "1." is not a sentence of its own.
-# words 2: a month's abbreviation is the same word token as its name ("Oct." and "October").
+# words 2: a month's abbreviation is the same word token as its name ("Oct." and "October"),
+# an ordinal as its number ("24th" and "24").
 SPLITTER = {"version": 5, "max_words": MAX_PASSAGE_WORDS, "min_words": MIN_PASSAGE_WORDS,
             "embedded_text": "title+passage", "words": 2}
 

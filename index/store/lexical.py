@@ -91,6 +91,15 @@ _MONTH_ABBREVIATIONS = {"feb": "february", "aug": "august", "sep": "september",
                         "dec": "december"}
 
 
+_ORDINAL = re.compile(r"(\d+)(?:st|nd|rd|th)")
+
+
+def _same_word(stem: str) -> str:
+    """The stem a stem stands for: a month's abbreviation its name's, "24th" "24"."""
+    found = _ORDINAL.fullmatch(stem)
+    return found.group(1) if found else _same_stem().get(stem, stem)
+
+
 @functools.cache
 def _same_stem() -> dict[str, str]:
     """Stems that stand for another word's stem: a month's abbreviation for its name's."""
@@ -99,7 +108,7 @@ def _same_stem() -> dict[str, str]:
 
 
 def stems(words: Sequence[str]) -> list[str]:
-    """The stemmed token of each word ("oct" gets that of "october"), remembered: a dictionary
+    """The stemmed token of each word ("oct" gets that of "october", "24th" "24"), remembered: a dictionary
     look-up costs a tenth of a call into PyStemmer (whose own cache is behind a slower call).
     Emptied when full; safe to call from several threads (a word stemmed twice gets the same
     stem)."""
@@ -107,8 +116,7 @@ def stems(words: Sequence[str]) -> list[str]:
     if None not in known:
         return known
     missing = [w for w, stem in zip(words, known, strict=True) if stem is None]
-    same = _same_stem()
-    fresh = {w: same.get(stem, stem)
+    fresh = {w: _same_word(stem)
              for w, stem in zip(missing, _stemmer().stemWords(missing), strict=True)}
     if len(_STEMS) + len(fresh) > STEM_CACHE:
         _STEMS.clear()

@@ -102,10 +102,10 @@ def test_span_tokens_are_each_spans_tokenize_and_the_whole_texts_when_spans_hold
 def _reference_tokenize(text: str) -> list[str]:
     """`tokenize` as first written: the Unicode pattern everywhere, PyStemmer on every call
     (months' abbreviations then read as their names)."""
-    from index.store.lexical import _TOKEN, _same_stem, _stemmer, _stopwords
+    from index.store.lexical import _TOKEN, _same_word, _stemmer, _stopwords
 
     words = [w for w in _TOKEN.findall(fold(text)) if w not in _stopwords()]
-    return [_same_stem().get(s, s) for s in _stemmer().stemWords(words)] if words else []
+    return [_same_word(s) for s in _stemmer().stemWords(words)] if words else []
 
 
 def test_tokenize_remembers_stems_without_changing_them(monkeypatch):
@@ -118,8 +118,9 @@ def test_tokenize_remembers_stems_without_changing_them(monkeypatch):
     assert len(lexical._STEMS) <= 3 + len(set(_reference_tokenize(text)))
 
 
-def test_a_months_abbreviation_is_the_same_word_as_its_name():
-    """News writes "Oct. 24" and "Sept. 4"; a reader asks about October or September."""
+def test_a_months_abbreviation_is_its_name_and_an_ordinal_its_number():
+    """News writes "Oct. 24" and "Sept. 4"; a reader asks about October, September or "the
+    24th"."""
     lexical = LexicalIndex.build(["The leaders spoke by phone on Oct. 24.",
                                   "They met in Sochi on September 4.", "Jan Egeland spoke."])
     october = lexical.scores("What did they say in October?")
@@ -127,3 +128,5 @@ def test_a_months_abbreviation_is_the_same_word_as_its_name():
     sept = lexical.scores("the Sept. 4 meeting")
     assert sept is not None and sept[1] > 0 and sept[0] == 0
     assert lexical.scores("January") is None  # "Jan" is a first name as often as a month
+    on_the_24th = lexical.scores("who spoke on the 24th")
+    assert on_the_24th is not None and on_the_24th[0] > 0 and on_the_24th[1] == 0
