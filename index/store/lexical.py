@@ -108,10 +108,10 @@ def _same_stem() -> dict[str, str]:
 
 
 def stems(words: Sequence[str]) -> list[str]:
-    """The stemmed token of each word ("oct" gets that of "october", "24th" "24"), remembered: a dictionary
-    look-up costs a tenth of a call into PyStemmer (whose own cache is behind a slower call).
-    Emptied when full; safe to call from several threads (a word stemmed twice gets the same
-    stem)."""
+    """The stemmed token of each word ("oct" gets that of "october", "24th" "24"), remembered:
+    a dictionary look-up costs a tenth of a call into PyStemmer (whose own cache is behind a
+    slower call). Emptied when full; safe to call from several threads (a word stemmed twice
+    gets the same stem)."""
     known = [_STEMS.get(w) for w in words]
     if None not in known:
         return known
