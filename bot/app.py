@@ -17,6 +17,7 @@ from discord.ext import commands, tasks
 
 from bot import health
 from bot.acknowledgements import Acknowledgements
+from bot.cogs import replies
 from bot.conversations import ChannelModeStore, ConversationStore, PostingLocks
 from bot.engine import open_index
 from bot.errors import UserError
@@ -87,10 +88,12 @@ def in_guild():
 
 
 class BriefingTree(app_commands.CommandTree):
-    """The command tree; every failure of a command ends as a short ephemeral reply."""
+    """The command tree; every failure of a command ends as a short ephemeral reply (a public
+    "thinking…" before it is first turned into a neutral line: see bot/cogs/replies.py)."""
 
     async def on_error(self, interaction: discord.Interaction,
                        error: app_commands.AppCommandError) -> None:
+        await replies.end_public_thinking(interaction)
         message = error_message(error)
         if message == UNEXPECTED:
             log.error("command %s failed", getattr(interaction.command, "name", "?"),

@@ -193,10 +193,6 @@ class Admin(commands.Cog):
                              current: str) -> list[app_commands.Choice[str]]:
         return article_choices(await asyncio.to_thread(self.bot.index.sources), current)
 
-    async def cog_app_command_error(self, interaction: discord.Interaction,
-                                    error: app_commands.AppCommandError) -> None:
-        await replies.end_public_thinking(interaction)
-
 
 async def setup(bot: BriefingBot) -> None:
     """Extension entry point."""

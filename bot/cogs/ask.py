@@ -135,10 +135,6 @@ class Ask(commands.Cog):
         records, outlets = await asyncio.to_thread(lambda: (index.sources(), index.outlets()))
         return source_choices(records, outlets, current)
 
-    async def cog_app_command_error(self, interaction: discord.Interaction,
-                                    error: app_commands.AppCommandError) -> None:
-        await replies.end_public_thinking(interaction)
-
 
 async def setup(bot: BriefingBot) -> None:
     """Extension entry point."""

@@ -249,10 +249,6 @@ class Conversations(commands.Cog):
                          "bot reads only post titles, and follow-ups need a mention.")
         await interaction.response.send_message(text)
 
-    async def cog_app_command_error(self, interaction: discord.Interaction,
-                                    error: app_commands.AppCommandError) -> None:
-        await replies.end_public_thinking(interaction)
-
 
 def _with_hint(message: dict, hint: str | None) -> dict:
     """`message` with `hint` as a line after its text."""
@@ -271,4 +267,3 @@ def _mentions_my_role(message: discord.Message) -> bool:
 async def setup(bot: BriefingBot) -> None:
     """Extension entry point."""
     await bot.add_cog(Conversations(bot))
-

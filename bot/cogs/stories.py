@@ -42,10 +42,6 @@ class Stories(commands.Cog):
         label = day.isoformat() if day else ""
         await replies.answer(interaction, embed=render.stories_embed(found, label))
 
-    async def cog_app_command_error(self, interaction: discord.Interaction,
-                                    error: app_commands.AppCommandError) -> None:
-        await replies.end_public_thinking(interaction)
-
 
 async def setup(bot: BriefingBot) -> None:
     """Extension entry point."""

@@ -138,10 +138,6 @@ class Summaries(commands.Cog):
         await interaction.response.send_message(
             "The daily digest is stopped." if removed else "No daily digest was scheduled.")
 
-    async def cog_app_command_error(self, interaction: discord.Interaction,
-                                    error: app_commands.AppCommandError) -> None:
-        await replies.end_public_thinking(interaction)
-
     @tasks.loop(seconds=60)
     async def post_due_digests(self) -> None:
         """Post every digest whose time has come; a failure (the schedules' database out of
@@ -201,5 +197,3 @@ class Summaries(commands.Cog):
 async def setup(bot: BriefingBot) -> None:
     """Extension entry point."""
     await bot.add_cog(Summaries(bot))
-
-
