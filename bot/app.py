@@ -87,12 +87,22 @@ def in_guild():
     return app_commands.check(predicate)
 
 
+# Discord: "Unknown interaction" (not acknowledged within 3 s), "already acknowledged"
+_NOTHING_TO_TELL = (10062, replies.ALREADY_ACKNOWLEDGED)
+
+
 class BriefingTree(app_commands.CommandTree):
     """The command tree; every failure of a command ends as a short ephemeral reply (a public
     "thinking…" before it is first turned into a neutral line: see bot/cogs/replies.py)."""
 
     async def on_error(self, interaction: discord.Interaction,
                        error: app_commands.AppCommandError) -> None:
+        original = getattr(error, "original", error)
+        if isinstance(original, discord.HTTPException) and original.code in _NOTHING_TO_TELL:
+            # Too late to answer (Discord gives 3 s; a gateway outage replays older ones), or
+            # answered already: no reply can reach the member, and nothing went wrong here.
+            log.info("command %s: %s", getattr(interaction.command, "name", "?"), original.text)
+            return
         await replies.end_public_thinking(interaction)
         message = error_message(error)
         if message == UNEXPECTED:

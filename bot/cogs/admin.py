@@ -91,7 +91,9 @@ class Admin(commands.Cog):
             await interaction.edit_original_response(content=text)
 
         async with self.bot.reindexing.slot():
-            await interaction.response.send_message("Reindexing the articles…")
+            async with replies.first_response(interaction,
+                                              discord.InteractionResponseType.channel_message):
+                await interaction.response.send_message("Reindexing the articles…")
             outcome = await self.bot.reindexing.run_or_explain(ProgressMessage(edit), holding=True)
         text = outcome if isinstance(outcome, str) else render.reindex_text(outcome)
         await replies.answer(interaction, content=text)

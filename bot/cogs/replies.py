@@ -8,12 +8,16 @@ response, and the message keeps the defer's visibility whatever flags the follow
   follow-up retried after a 5xx that Discord had already acted on is posted twice);
 - before an error reply, a public thinking message is first turned into a neutral line, so the
   error handler's ephemeral follow-up is a message of its own that only the user sees;
-- once the interaction token has expired (15 minutes), the answer goes to the channel instead.
+- once the interaction token has expired (15 minutes), the answer goes to the channel instead;
+- a first response that Discord carried out but answered with a 5xx is retried by discord.py
+  and refused as already acknowledged: it took effect, so the command goes on (`first_response`).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import discord
 
@@ -23,11 +27,31 @@ PUBLIC_THINKING = "briefing.public_thinking"  # key in Interaction.extras
 PRIVATE = "briefing.private"  # key in Interaction.extras: the response only its user sees
 NEUTRAL = "That didn't work out; the reason was sent privately to whoever asked."
 EXPIRED_TOKEN_CODES = (50027, 10015)  # Invalid Webhook Token, Unknown Webhook
+ALREADY_ACKNOWLEDGED = 40060  # Discord: "Interaction has already been acknowledged"
+
+
+@asynccontextmanager
+async def first_response(interaction: discord.Interaction,
+                         kind: discord.InteractionResponseType) -> AsyncIterator[None]:
+    """Around an interaction's first response (of type `kind`): "already acknowledged" means
+    an earlier try of this very response took effect (Discord answered it with a 5xx, and
+    discord.py retried), so the command goes on as if the response had succeeded."""
+    try:
+        yield
+    except discord.HTTPException as err:
+        if err.code != ALREADY_ACKNOWLEDGED or interaction.response.is_done():
+            raise
+        log.info("interaction %s: the first response took effect before a retry",
+                 interaction.id)
+        # discord.py's record of the response sent: what is_done() and the error reply read
+        interaction.response._response_type = kind
 
 
 async def think(interaction: discord.Interaction, *, ephemeral: bool = False) -> None:
     """Defer with "thinking…", remembering whether everyone sees it."""
-    await interaction.response.defer(thinking=True, ephemeral=ephemeral)
+    deferred = discord.InteractionResponseType.deferred_channel_message
+    async with first_response(interaction, deferred):
+        await interaction.response.defer(thinking=True, ephemeral=ephemeral)
     interaction.extras[PUBLIC_THINKING] = not ephemeral
     interaction.extras[PRIVATE] = ephemeral
 

@@ -122,3 +122,43 @@ def test_a_mention_reply_that_failed_after_it_was_posted_shows_once(run):
         assert len(answers_shown(h.server)) == 1  # the retry carried the same nonce
 
     run(scenario)
+
+
+def test_a_defer_that_took_effect_before_its_500_still_gets_its_answer(run):
+    """Discord carried out the defer and answered 500; discord.py's retry was refused as
+    "already acknowledged" (40060), and the member saw "thinking…" for good."""
+    async def scenario(h: Harness) -> None:
+        h.server.fail_next("POST", CALLBACK, status=500, after=True)
+        sent = await h.server.send_interaction("ask", {"question": SWEDEN}, user="member")
+        assert (await answer_of(h.server, sent, timeout=30))["embeds"]
+        assert [c.status for c in h.server.calls if c.path == sent.callback_path] == [500, 400]
+        await asyncio.sleep(0.3)
+        assert len(answers_shown(h.server)) == 1
+
+    run(scenario)
+
+
+def test_a_reindex_whose_first_message_took_effect_before_its_500_still_runs(run):
+    """The same for /reindex's "Reindexing the articles…": the reindex never ran."""
+    async def scenario(h: Harness) -> None:
+        h.server.fail_next("POST", CALLBACK, status=500, after=True)
+        sent = await h.server.send_interaction("reindex", user="admin")
+        await h.server.wait_for(
+            lambda c: c.method == "PATCH" and c.path == sent.original_path
+            and c.json.get("content", "").startswith("Reindex done"), timeout=120)
+
+    run(scenario)
+
+
+def test_an_interaction_past_discords_three_seconds_is_logged_not_reported_as_a_fault(run):
+    """Interactions replayed after a gateway outage (or a stalled loop) come too late to
+    acknowledge: each logged "command ask failed" with a traceback and tried an error reply
+    that could not arrive either."""
+    async def scenario(h: Harness) -> None:
+        h.server.ack_deadline = 0.0  # every acknowledgement arrives too late
+        sent = await h.server.send_interaction("ask", {"question": SWEDEN}, user="member")
+        await h.server.wait_for(lambda c: c.path == sent.callback_path and c.status == 404)
+        await asyncio.sleep(0.5)
+        assert [c.status for c in h.server.calls if sent.token in c.path] == [404]
+
+    run(scenario)  # and nothing logged as a warning or an error
