@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import re
 from dataclasses import dataclass
 
 import discord
@@ -47,6 +48,16 @@ class Question:
     def turn(self, answer: Answer, standalone: bool) -> Turn:
         """This question as a turn of its conversation, with the passages its answer cited."""
         return Turn.of(answer, standalone)
+
+
+# Mentions of members, roles and channels, and custom emoji: <@1>, <@!1>, <@&1>, <#1>, <:x:1>
+_MARKUP = re.compile(r"<(?:@[!&]?|#|a?:\w+:)\d+>")
+
+
+def without_markup(text: str) -> str:
+    """A question without Discord's mention and custom-emoji codes, which are not its words:
+    their ids would be searched and their codes shown in the answer's title."""
+    return " ".join(_MARKUP.sub(" ", text).split())
 
 
 def user_hash(user_id: int) -> str:

@@ -14,7 +14,14 @@ from discord.ext import commands
 from bot import render
 from bot.app import BriefingBot
 from bot.cogs import replies
-from bot.cogs.answers import MAX_RESULTS, Question, can_hold_threads, message_for, open_thread
+from bot.cogs.answers import (
+    MAX_RESULTS,
+    Question,
+    can_hold_threads,
+    message_for,
+    open_thread,
+    without_markup,
+)
 from bot.cogs.choices import resolve_source, source_choices
 from bot.cogs.options import declare
 from bot.errors import UserError
@@ -58,7 +65,7 @@ class Ask(commands.Cog):
         read in its context but not added to it)."""
         if retry := self.bot.questions.retry_after(interaction.user.id):
             raise UserError(slow_down(retry))
-        text = check_question(question, self.bot.index.max_question_chars)
+        text = check_question(without_markup(question), self.bot.index.max_question_chars)
         scope = await self.scope_of(source, since)
         results = results or self.bot.settings.top_k
         channel = interaction.channel

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 
 import discord
 from discord import app_commands
@@ -27,6 +26,7 @@ from bot.cogs.answers import (
     message_for,
     open_thread,
     thread_hint,
+    without_markup,
 )
 from bot.conversations import Conversation
 from bot.errors import UserError
@@ -38,7 +38,6 @@ log = logging.getLogger(__name__)
 
 # Messages someone wrote, as opposed to system messages (a thread renamed, a pin, a join).
 _WRITTEN = (discord.MessageType.default, discord.MessageType.reply)
-_MENTION = re.compile(r"<(?:@[!&]?|#)\d+>")
 
 
 class Conversations(commands.Cog):
@@ -76,9 +75,7 @@ class Conversations(commands.Cog):
         # either: a mention of that role is a mention of the bot.
         by_role = me not in message.mentions and _mentions_my_role(message)
         mentioned = me in message.mentions or by_role
-        # Mentions of anyone (and of roles and channels) are markup, not words of the question:
-        # their ids would be searched and their codes shown in the answer's title.
-        text = " ".join(_MENTION.sub(" ", message.content).split())
+        text = without_markup(message.content)
         channel = message.channel
         if isinstance(channel, discord.Thread) and await self._is_conversation_thread(channel):
             if message.id == channel.id:  # the first message of a forum post

@@ -418,6 +418,27 @@ def test_other_peoples_mentions_are_not_words_of_the_question(run):
     run(scenario)
 
 
+def test_custom_emoji_are_not_words_of_the_question(run):
+    """A custom emoji's code was searched ("flag" and its id) and shown in the answer's
+    title, in a mention and in /ask; a mention holding only an emoji was answered as a
+    question."""
+    async def scenario(h: Harness) -> None:
+        plain = await say(h, "Sweden NATO", h.server.channel_id, mention=True)
+        decorated = await say(h, "Sweden NATO <a:flag:123456789012345679>",
+                              h.server.channel_id, mention=True)
+        assert cites(decorated) == cites(plain) and cites(plain)
+        assert decorated["embeds"][0]["title"] == "Sweden NATO"
+        only_emoji = await say(h, "<:sweden:123456789012345678>", h.server.channel_id,
+                               mention=True)
+        assert only_emoji["content"].startswith("Ask me something after the mention")
+        asked = await h.server.send_interaction(
+            "ask", {"question": "Sweden NATO <:flag:123456789012345679>"})
+        answer = await answer_of(h.server, asked)
+        assert answer["embeds"][0]["title"] == "Sweden NATO" and cites(answer) == cites(plain)
+
+    run(scenario)
+
+
 def test_a_burst_of_mentions_over_the_limit_gets_one_slow_down(run):
     """Ten quick mentions with a limit of two a minute: two answers and eight public
     "Slow down" replies, which only added to the noise."""
