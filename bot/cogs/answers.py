@@ -94,18 +94,38 @@ def thread_hint(bot: BriefingBot) -> str:
 
 
 async def open_thread(bot: BriefingBot, message: discord.Message, name: str,
-                      member: discord.abc.Snowflake | None = None) -> discord.Thread:
+                      member: discord.abc.Snowflake | None = None, *,
+                      ours_if_there: bool = False) -> discord.Thread:
     """Start a thread on `message` (it gets the message's id, so a conversation stored under
-    the message continues there), add `member` to it and post how to follow up."""
-    thread = await message.create_thread(name=render.clip(" ".join(name.split()) or "Follow-up",
-                                                          THREAD_NAME_LIMIT),
-                                         auto_archive_duration=THREAD_ARCHIVE_MINUTES)
+    the message continues there), add `member` to it and post how to follow up.
+
+    `ours_if_there`: a thread already on `message` is this one (the message is new, so only
+    this call can have started it: Discord did, then answered 5xx, and discord.py's retry was
+    refused with "already has a thread"); otherwise that refusal is raised."""
+    try:
+        thread = await message.create_thread(
+            name=render.clip(" ".join(name.split()) or "Follow-up", THREAD_NAME_LIMIT),
+            auto_archive_duration=THREAD_ARCHIVE_MINUTES)
+    except discord.HTTPException as err:
+        if err.code != ALREADY_HAS_THREAD or not ours_if_there:
+            raise
+        log.info("the thread on message %s was started before a retry; using it", message.id)
+        thread = await _thread_on(bot, message)
     if member is not None:
         try:
             await thread.add_user(member)
         except discord.HTTPException:
             log.warning("could not add %s to thread %s", member.id, thread.id, exc_info=True)
     await thread.send(thread_hint(bot))
+    return thread
+
+
+async def _thread_on(bot: BriefingBot, message: discord.Message) -> discord.Thread:
+    """The thread started on `message` (it has the message's id)."""
+    known = message.guild.get_thread(message.id) if message.guild else None
+    thread = known or await bot.fetch_channel(message.id)
+    if not isinstance(thread, discord.Thread):
+        raise TypeError(f"channel {message.id} is not a thread")
     return thread
 
 

@@ -100,7 +100,7 @@ class Ask(commands.Cog):
                 await asyncio.to_thread(self.bot.conversations.put, sent.id, [turn], scope)
         if autothread:
             try:
-                await open_thread(self.bot, sent, text, interaction.user)
+                await open_thread(self.bot, sent, text, interaction.user, ours_if_there=True)
             except discord.HTTPException:
                 log.warning("could not open a thread on the answer in %s", channel.id,
                             exc_info=True)

@@ -115,7 +115,8 @@ class Conversations(commands.Cog):
                 await message.reply(as_sentence(str(err)), mention_author=False)
                 return
             try:
-                thread = await open_thread(self.bot, message, text, message.author)
+                thread = await open_thread(self.bot, message, text, message.author,
+                                            ours_if_there=True)
             except discord.HTTPException:
                 log.warning("could not open a thread in %s; answering in place", channel.id,
                             exc_info=True)

@@ -418,6 +418,33 @@ def test_other_peoples_mentions_are_not_words_of_the_question(run):
     run(scenario)
 
 
+def test_a_thread_discord_started_before_a_500_is_where_the_answer_goes(run):
+    """Discord started the autothread and answered 500; discord.py's retry was refused with
+    "already has a thread" (160004): the answer went to the channel and the thread stayed
+    empty, with no hint and without the member."""
+    async def scenario(h: Harness) -> None:
+        bot = h.server.users["bot"]
+        sent = await h.server.send_interaction(
+            "conversation", {"autothread": {"enabled": True}}, user="admin")
+        await h.server.wait_for(lambda c: c.path == sent.callback_path)
+        h.server.fail_next("POST", "/channels/{channel_id}/messages/{message_id}/threads",
+                           status=500, after=True)
+        start = len(h.server.calls)
+        question = await h.server.send_message(f"<@{bot['id']}> {SWEDEN}", author="member")
+        answer = await h.server.wait_for(
+            lambda c: c.route == POSTS and c.method == "POST" and c.json.get("embeds"),
+            timeout=30, start=start)
+        thread = h.server.threads[question["id"]]
+        assert answer.path == f"/channels/{thread['id']}/messages"
+        shown = h.server.public_messages(thread["id"])
+        assert shown[0]["content"].startswith("Ask follow-up questions here")
+        assert cites(shown[-1])[0] == "¶15"
+        assert h.server.users["member"]["id"] in h.server.thread_members[thread["id"]]
+        assert len(h.server.threads) == 1
+
+    run(scenario)
+
+
 def test_custom_emoji_are_not_words_of_the_question(run):
     """A custom emoji's code was searched ("flag" and its id) and shown in the answer's
     title, in a mention and in /ask; a mention holding only an emoji was answered as a
