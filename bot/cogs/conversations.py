@@ -64,6 +64,12 @@ class Conversations(commands.Cog):
             return
         try:
             await self._route(message)
+        except discord.Forbidden as err:  # the server does not let the bot post there
+            log.warning("could not answer message %s in channel %s (%s): the bot needs Send "
+                        "Messages, Embed Links and, in threads, Send Messages in Threads "
+                        "there", message.id, message.channel.id, err.text)
+            await _tell_privately(message.author, CANNOT_POST.format(
+                channel=getattr(message.channel, "mention", "that channel")))
         except discord.HTTPException as err:
             if not replies.question_gone(err):
                 raise
@@ -246,6 +252,19 @@ class Conversations(commands.Cog):
                 text += (" Without the Message Content intent (BRIEFING_MESSAGE_CONTENT) the "
                          "bot reads only post titles, and follow-ups need a mention.")
         await interaction.response.send_message(text)
+
+
+CANNOT_POST = ("I can't answer in {channel}: a server admin needs to give me the Send "
+               "Messages and Embed Links permissions there (and Send Messages in Threads "
+               "for threads).")
+
+
+async def _tell_privately(member: discord.abc.User, text: str) -> None:
+    """A direct message to `member`, if they accept them (Discord refuses otherwise)."""
+    try:
+        await member.send(text)
+    except discord.HTTPException:
+        log.info("could not tell %s by direct message either", member.id)
 
 
 def _with_hint(message: dict, hint: str | None) -> dict:

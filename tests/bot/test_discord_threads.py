@@ -445,6 +445,23 @@ def test_a_thread_discord_started_before_a_500_is_where_the_answer_goes(run):
     run(scenario)
 
 
+def test_a_mention_where_the_bot_may_not_post_is_told_privately_not_a_traceback(run):
+    """Discord refused the reply (403: no Send Messages there): the member heard nothing and
+    the log had "Ignoring exception in on_message" with a traceback for every mention."""
+    async def scenario(h: Harness) -> None:
+        bot = h.server.users["bot"]
+        h.server.fail_next("POST", POSTS, status=403)
+        start = len(h.server.calls)
+        await h.server.send_message(f"<@{bot['id']}> {SWEDEN}", author="member")
+        told = await h.server.wait_for(
+            lambda c: c.route == POSTS and c.status == 200, timeout=20, start=start)
+        assert told.json["content"].startswith(
+            f"I can't answer in <#{h.server.channel_id}>: a server admin needs to give me")
+        assert told.path.split("/")[2] == h.server.dm_channel(h.server.users["member"]["id"])["id"]
+
+    run(scenario)
+
+
 def test_custom_emoji_are_not_words_of_the_question(run):
     """A custom emoji's code was searched ("flag" and its id) and shown in the answer's
     title, in a mention and in /ask; a mention holding only an emoji was answered as a
