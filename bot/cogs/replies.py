@@ -8,7 +8,8 @@ response, and the message keeps the defer's visibility whatever flags the follow
   follow-up retried after a 5xx that Discord had already acted on is posted twice);
 - before an error reply, a public thinking message is first turned into a neutral line, so the
   error handler's ephemeral follow-up is a message of its own that only the user sees;
-- once the interaction token has expired (15 minutes), the answer goes to the channel instead;
+- once the interaction token has expired (15 minutes), the answer goes to the channel instead,
+  or to its user by direct message when it was private;
 - a first response that Discord carried out but answered with a 5xx is retried by discord.py
   and refused as already acknowledged: it took effect, so the command goes on (`first_response`).
 """
@@ -68,17 +69,22 @@ def question_gone(error: discord.HTTPException) -> bool:
 
 async def answer(interaction: discord.Interaction, **message: object) -> discord.Message:
     """Show ``message`` in place of the response (thinking or earlier text); once the token
-    has expired, post it in the channel instead, unless it was private: then it is dropped
-    (the error is raised and logged), never shown to the channel. Returns the message shown."""
+    has expired, post it in the channel instead, unless it was private: then it goes to its
+    user by direct message, never to the channel. Returns the message shown."""
     try:
         sent = await interaction.edit_original_response(**message)
     except discord.HTTPException as err:
         channel = interaction.channel
-        private = interaction.extras.get(PRIVATE, False)
-        if private or not token_expired(err) or not isinstance(channel, discord.abc.Messageable):
+        if not token_expired(err):
             raise
-        log.info("interaction token expired; posting the answer in the channel")
-        sent = await channel.send(**message)
+        if interaction.extras.get(PRIVATE, False):
+            log.info("interaction token expired; sending the private answer by direct message")
+            sent = await interaction.user.send(**message)
+        elif isinstance(channel, discord.abc.Messageable):
+            log.info("interaction token expired; posting the answer in the channel")
+            sent = await channel.send(**message)
+        else:
+            raise
     interaction.extras[PUBLIC_THINKING] = False
     return sent
 
