@@ -272,3 +272,25 @@ def _merge_short(body: str, units: Sequence[tuple[tuple[int, ...], int, int]],
             pending = (tuple(sorted(set(last[0]) | set(pending[0]))), last[1], pending[2])
         merged.append(pending)
     return merged
+
+
+def after_dateline(text: str) -> int:
+    """Where an article's first sentence begins its news: after a dateline such as "(CNN)",
+    "Marseille, France (CNN)" or "WASHINGTON (AP) —", which every report of an outlet opens
+    with; 0 when there is none. Only for an article's first sentence: elsewhere "The
+    International Monetary Fund (IMF) — …" is a subject, not a dateline."""
+    match = _DATELINE.match(text)
+    return match.end() if match and match.end() < len(text) else 0
+
+
+# A news agency, whose dateline is known whatever follows it.
+_AGENCY = r"(?:CNN|CNNMoney|AP|Reuters|AFP|UPI|Bloomberg|dpa|Xinhua)"
+# Either an optional place of up to six capitalised words, any outlet in brackets, then the
+# news opening with a capital: at once ("(CNN)The …") or after a dash between spaces
+# ("(Reuters) — The …"), not "(EU)-funded" nor "(D-W.Va.) — a key vote"; or up to 60
+# characters of place ("West of Baghdad"), a news agency, and anything but a space after a
+# space or a dash, or at once ("(CNN) An …", "(CNN)#UporDown?", "(CNN)38 …").
+_DATELINE = re.compile(
+    r"(?:[A-Z][\w.'’-]*(?:,? [A-Z][\w.'’-]*){0,5} +)?\([A-Z][\w .&'’-]{0,40}\)"
+    r"(?: +(?:[—–]|--?) +)?(?=[A-Z\"“‘])"
+    rf"|[^()\n]{{0,60}}?\({_AGENCY}\)(?: *(?:[—–]|--?))? *(?=\S)")

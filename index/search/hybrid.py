@@ -10,6 +10,7 @@ import numpy as np
 
 from index.errors import IndexCorrupt, InvalidQuestion
 from index.ingest.embedding import Embedder
+from index.ingest.splitting import after_dateline
 from index.search import answer_type, spelling
 from index.search.fusion import fuse
 from index.search.gate import DEFAULT_THRESHOLD, GateEvidence, coverage, probability
@@ -291,8 +292,9 @@ def answer_from(snapshot: Snapshot, ranked: Ranked, question: str, k: int,
                              sentences[0][2] if sentences else None)
     confidence = probability(evidence)
     texts = [r.text for r in records]
-    best = _highlights(dict(zip(query_tokens, idf, strict=True)), records, sentences) \
-        if highlights else texts
+    best = [_past_dateline(snapshot, r, h) for r, h in zip(
+        records, _highlights(dict(zip(query_tokens, idf, strict=True)), records, sentences),
+        strict=True)] if highlights else texts
     hits = tuple(
         Hit(**vars(r), rank=i + 1, score=round(float(ranked.scores[c]), 4), highlight=h,
             similarity=round(float(ranked.similarities[c]), 4))
@@ -355,6 +357,18 @@ def _distinct(snapshot: Snapshot, ranked: Ranked, k: int) -> list[int]:
         if len(chosen) == k:
             break
     return chosen
+
+
+def _past_dateline(snapshot: Snapshot, record: PassageRecord, highlight: str) -> str:
+    """The highlight, after its dateline when it opens its article ("(CNN)The …" is "The …"),
+    as summaries quote it; the dateline stays in the passage shown around it."""
+    skip = after_dateline(highlight)
+    if not skip or record.paragraphs[0] != 1 or not record.text.startswith(highlight):
+        return highlight
+    stored = snapshot.metadata.article_body(record.article)  # rare: only a dateline's passage
+    if stored is None or not stored[1] or stored[1][0][0] != record.start:
+        return highlight
+    return highlight[skip:]
 
 
 def _highlights(weights: dict[str, float], records: list[PassageRecord],

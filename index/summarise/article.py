@@ -19,7 +19,7 @@ import numpy as np
 
 from index.errors import ArticleNotFound
 from index.ingest.embedding import Embedder
-from index.ingest.splitting import sentence_spans, word_count
+from index.ingest.splitting import after_dateline, sentence_spans, word_count
 from index.spans import SummarySentence
 from index.store.lexical import tokenize
 from index.store.snapshot import Snapshot
@@ -76,7 +76,7 @@ def body_sentences(body: str, paragraphs: Sequence[tuple[int, int]], *, article:
     for number, (p_start, p_end) in enumerate(paragraphs, start=1):
         for start, end in sentence_spans(body, p_start, p_end):
             if not sentences:
-                start += salience.after_dateline(body[start:end])
+                start += after_dateline(body[start:end])
             sentences.append(SummarySentence(article=article, title=title, paragraphs=(number,),
                                              start=start, end=end, text=body[start:end]))
     return sentences

@@ -144,20 +144,5 @@ _CREDIT = re.compile(
     rf"(?: in {_NAMES})?[.;]?\W*$)")
 
 
-def after_dateline(text: str) -> int:
-    """Where an article's first sentence begins its news: after a dateline such as "(CNN)",
-    "Marseille, France (CNN)" or "WASHINGTON (AP) —", which every report of an outlet opens
-    with; 0 when there is none. Only for an article's first sentence: elsewhere "The
-    International Monetary Fund (IMF) — …" is a subject, not a dateline."""
-    match = _DATELINE.match(text)
-    return match.end() if match and match.end() < len(text) else 0
-
-
-# An optional place of up to six capitalised words, an outlet in brackets, then the news
-# opening with a capital: at once ("(CNN)The …") or after a dash between spaces ("(Reuters) —
-# The …"); not "(EU)-funded" nor "(D-W.Va.) — a key vote".
-_DATELINE = re.compile(r"(?:[A-Z][\w.'’-]*(?:,? [A-Z][\w.'’-]*){0,5} )?\([A-Z][\w .&'’-]{0,40}\)"
-                       r"(?: +(?:[—–]|--?) +)?(?=[A-Z\"“‘])")
-
 _POINTS_BACK = re.compile(r"\W*(?:He|She|They|It|This|That|These|Those|His|Her|Their|Its|But|"
                           r"However|Also|Still|Meanwhile)\b")

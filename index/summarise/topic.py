@@ -15,6 +15,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from index.ingest.embedding import Embedder
+from index.ingest.splitting import after_dateline
 from index.search.gate import coverage, sentence_relevance
 from index.search.hybrid import search
 from index.spans import Hit, SummarySentence
@@ -114,7 +115,7 @@ def passage_sentences(snapshot: Snapshot, hits: Iterable[Hit]) -> list[SummarySe
                     continue
                 s += len(body[s:e]) - len(body[s:e].lstrip())
                 if s == paragraphs[0][0]:  # the article's first sentence: "(CNN)The …"
-                    skip = salience.after_dateline(text)
+                    skip = after_dateline(text)
                     s, text = s + skip, text[skip:]
                 if (hit.article, s) in seen:
                     continue

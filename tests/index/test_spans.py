@@ -32,3 +32,23 @@ def test_a_summary_sentence_lies_in_one_paragraph():
         SummarySentence(article="a", title="T", paragraphs=(3, 4), start=0, end=1, text="x")
     with pytest.raises(TypeError):
         Span("a", (1,), 0, 1, "x")  # keyword-only: a span is never built by position
+
+
+def test_a_highlight_opening_its_article_starts_after_the_dateline(tmp_path, embedder):
+    """"Norfolk, Virginia (CNN)The second mate…" was bolded and quoted with its dateline
+    (24 of 40 top highlights in a CNN archive); summaries already left it out."""
+    from index import BriefingIndex
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "ship.md").write_text(
+        "---\ntitle: Ship crash\n---\n\nNorfolk, Virginia (CNN)The second mate of the cargo "
+        "ship was charged on Monday with negligence after the collision in the harbor.\n\n"
+        "LONDON (Reuters) — Lloyd's said the claim would be paid.\n", "utf-8")
+    index = BriefingIndex(tmp_path / "index", embedder=embedder)
+    index.reindex(corpus)
+    hit = index.ask("Who was charged after the ship collision?", 1).hits[0]
+    assert hit.text.startswith("Norfolk, Virginia (CNN)The second mate")  # the passage, whole
+    assert hit.highlight.startswith("The second mate of the cargo ship was charged")
+    later = index.ask("What did Lloyd's say about the claim?", 1).hits[0]
+    assert later.highlight == "LONDON (Reuters) — Lloyd's said the claim would be paid."

@@ -370,6 +370,15 @@ def test_a_summary_leaves_out_credit_lines_and_starts_after_a_dateline(embedder)
     assert not [s for s in picked if "Reporting by" in s.text]
     cnn = "(CNN)The Palestinian Authority became a member of the court on Wednesday."
     assert summarize_body(cnn, paragraph_spans(cnn), embedder, 1)[0].text.startswith("The ")
+    # A news agency's dateline however it is spaced, placed or followed (21 of the 1,000 CNN
+    # rows: "New Delhi  (CNN)An …" opened a digest line).
+    for dateline in ("New Delhi  (CNN)", "(CNN) ", "West of Baghdad (CNN)"):
+        opened = f"{dateline}An Indian software pioneer said on Monday he would retire."
+        first = summarize_body(opened, paragraph_spans(opened), embedder, 1)[0].text
+        assert first == "An Indian software pioneer said on Monday he would retire."
+    counted = "(CNN)38 people died in the floods on Monday, officials said."
+    assert summarize_body(counted, paragraph_spans(counted), embedder, 1)[0].text.startswith(
+        "38 people")
     company = "Apple (AAPL) shares fell on Tuesday after the launch was delayed."
     assert summarize_body(company, paragraph_spans(company), embedder, 1)[0].text == company
     # A bracketed abbreviation in a subject is not a dateline, first sentence or not.
