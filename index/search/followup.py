@@ -190,7 +190,9 @@ def ask_followup(snapshot: Snapshot, embedder: Embedder, text: str, turns: Seque
              + np.array([context.article * (passage in near)
                          + context.nearby * near.get(passage, 0.0) for passage in ids]))
     ranked = boosted(combined, bonus)
-    answer = answer_from(snapshot, ranked, text, k, gate_threshold, highlights)
+    # highlighted by its own words: the earlier question's rare names would bold the
+    # sentence that answered it, not this one
+    answer = answer_from(snapshot, ranked, text, k, gate_threshold, highlights, highlight_by=own)
     if not answer.hits:
         return answer, False
     top = int(ranked.ids[0])

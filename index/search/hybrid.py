@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
@@ -273,8 +274,11 @@ def search(snapshot: Snapshot, embedder: Embedder, question: str, k: int,
 
 
 def answer_from(snapshot: Snapshot, ranked: Ranked, question: str, k: int,
-                gate_threshold: float = DEFAULT_THRESHOLD, highlights: bool = True) -> Answer:
-    """The answer a ranking gives: its `k` best distinct passages, gated for relevance."""
+                gate_threshold: float = DEFAULT_THRESHOLD, highlights: bool = True,
+                highlight_by: Ranked | None = None) -> Answer:
+    """The answer a ranking gives: its `k` best distinct passages, gated for relevance.
+    `highlight_by`: a ranking whose words choose each passage's highlight first (a
+    follow-up's own, where `ranked` also holds the earlier question's words)."""
     if not len(ranked.ids):
         return Answer(question, False, (), 0.0, read_as=ranked.read_as)
     chosen = _distinct(snapshot, ranked, k)
@@ -292,9 +296,12 @@ def answer_from(snapshot: Snapshot, ranked: Ranked, question: str, k: int,
                              sentences[0][2] if sentences else None)
     confidence = probability(evidence)
     texts = [r.text for r in records]
+    weights = [dict(zip(query_tokens, idf, strict=True))]
+    if highlight_by is not None:
+        weights.insert(0, dict(zip(highlight_by.tokens, highlight_by.idf, strict=True)))
     best = [_past_dateline(snapshot, r, h) for r, h in zip(
-        records, _highlights(dict(zip(query_tokens, idf, strict=True)), records, sentences),
-        strict=True)] if highlights else texts
+        records, _highlights(weights, records, sentences), strict=True)] \
+        if highlights else texts
     hits = tuple(
         Hit(**vars(r), rank=i + 1, score=round(float(ranked.scores[c]), 4), highlight=h,
             similarity=round(float(ranked.similarities[c]), 4))
@@ -371,10 +378,11 @@ def _past_dateline(snapshot: Snapshot, record: PassageRecord, highlight: str) ->
     return highlight[skip:]
 
 
-def _highlights(weights: dict[str, float], records: list[PassageRecord],
+def _highlights(weights: Sequence[dict[str, float]], records: list[PassageRecord],
                 sentences: list[SentenceTokens] | None = None) -> list[str]:
-    """The sentence of each text sharing the rarest words with the question (verbatim);
-    `sentences` are the records' `sentence_tokens` when already known.
+    """The sentence of each text sharing the rarest words with the question (verbatim), by
+    the first of `weights` that any of its sentences holds; `sentences` are the records'
+    `sentence_tokens` when already known.
 
     Lexical on purpose, as the ranking's best sentence is (index/search/sentences.py); ties go
     to the earlier sentence.
@@ -382,6 +390,10 @@ def _highlights(weights: dict[str, float], records: list[PassageRecord],
     best = []
     for record, (spans, tokens, _) in zip(records, sentences or map(sentence_tokens, records),
                                          strict=True):
-        start, end = spans[best_sentence(weights, tokens)[0]]
+        for by in weights:
+            position, held = best_sentence(by, tokens)
+            if held > 0:
+                break
+        start, end = spans[position]
         best.append(record.text[start:end])
     return best

@@ -195,3 +195,25 @@ def test_squad_conversations_gain_from_context_on_the_test_half(shared_eval: Pat
     assert dependent["followup@1 in context"] >= 0.72
     assert test["standalone"]["followup@1 in context"] >= test["standalone"][
         "followup@1 alone"]
+
+
+def test_a_follow_ups_highlight_is_chosen_by_its_own_words(tmp_path, embedder):
+    """"What did he say about the gun?" after a question naming Hinton bolded the lede again
+    (the earlier question's rare names weighed in), not the sentence about the gun."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "hinton.md").write_text(
+        "---\ntitle: Freed after 30 years\n---\n\nAnthony Ray Hinton is thankful to be free "
+        "after nearly 30 years on Alabama's death row for murders he says he didn't commit. "
+        "Hinton, 58, looked up at the sky and thanked God as he walked out of jail. All they "
+        "had to do was to test the gun, but they didn't want to, he said of the prosecutors."
+        "\n", "utf-8")
+    (corpus / "prison.md").write_text(
+        "---\ntitle: A new prison\n---\n\nOfficials say the new state prison will open next "
+        "year, and guards say they need more staff.\n", "utf-8")
+    index = BriefingIndex(tmp_path / "index", embedder=embedder)
+    index.reindex(corpus)
+    first = turn(index, "How long was Anthony Ray Hinton on death row?")
+    answer, standalone = index.ask_followup("what did he say about the gun?", [first])
+    assert not standalone and answer.answered
+    assert answer.hits[0].highlight.startswith("All they had to do was to test the gun")
