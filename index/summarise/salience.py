@@ -122,18 +122,22 @@ def refers_back(texts: Sequence[str]) -> np.ndarray:
 
 def sentences_proper(texts: Sequence[str]) -> np.ndarray:
     """Which texts read as sentences, not as a Markdown heading or table row, a credit line
-    ("Reporting by …", "CNN's … contributed to this report.") or a line that
-    does not end as a sentence does (a byline, a dateline, a time stamp, a list fragment),
-    which open many articles where the position prior favours them; all of them when none
-    does (an article of headings still gets a summary)."""
+    ("Reporting by …", "CNN's … contributed to this report."), a lead-in whose list or quote
+    is missing ("Here's how it's unfolding: .") or a line that does not end as a sentence
+    does (a byline, a dateline, a time stamp, a list fragment), which open many articles where
+    the position prior favours them; all of them when none does (an article of headings still
+    gets a summary)."""
     proper = np.array([bool(_SENTENCE_END.search(t)) and not t.lstrip().startswith(("#", "|"))
-                       and not _CREDIT.search(t) for t in texts], dtype=bool)
+                       and not _CREDIT.search(t) and not _LEAD_IN.search(t) for t in texts],
+                      dtype=bool)
     return proper if proper.any() else np.ones(len(texts), dtype=bool)
 
 
 # A full stop, question or exclamation mark or an ellipsis, then any closing quotes, brackets
 # or Markdown emphasis.
 _SENTENCE_END = re.compile(r"[.!?…][\s\"'”’)\]*_]*$")
+# A colon, then at most a full stop: what it introduced (a list, a quote, a link) is gone.
+_LEAD_IN = re.compile(r":\s*\.?\s*$")
 
 # Who reported or edited the article: its closing line in most agency and CNN copy.
 _NAMES = r"[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*)*"

@@ -392,6 +392,10 @@ def test_a_summary_leaves_out_credit_lines_and_starts_after_a_dateline(embedder)
         "Reporting by The Washington Post revealed that the agency ignored warnings.",
         "Editing by committee is slow, she said.",
         "Additional reporting by Ann Lee in Paris."]).tolist() == [True, True, False]
+    # A lead-in whose list was a set of links ("Here's how it's unfolding: ." in CNN copy).
+    assert salience.sentences_proper([
+        "Here's how it's unfolding: .", "An assistant coach read a quote from Hill: .",
+        "The ratio was 3:1."]).tolist() == [False, False, True]
 
 
 def test_a_line_holding_every_topic_word_does_not_push_out_the_sentences_about_it():
