@@ -20,6 +20,7 @@ from index.search.scope import Scope, asks_for_latest
 from index.search.sentences import (
     SentenceTokens,
     best_sentence,
+    overlap,
     sentence_tokens,
 )
 from index.spans import Hit, PassageRecord
@@ -300,7 +301,7 @@ def answer_from(snapshot: Snapshot, ranked: Ranked, question: str, k: int,
     if highlight_by is not None:
         weights.insert(0, dict(zip(highlight_by.tokens, highlight_by.idf, strict=True)))
     best = [_past_dateline(snapshot, r, h) for r, h in zip(
-        records, _highlights(weights, records, sentences), strict=True)] \
+        records, _highlights(weights, records, sentences, question), strict=True)] \
         if highlights else texts
     hits = tuple(
         Hit(**vars(r), rank=i + 1, score=round(float(ranked.scores[c]), 4), highlight=h,
@@ -379,21 +380,31 @@ def _past_dateline(snapshot: Snapshot, record: PassageRecord, highlight: str) ->
 
 
 def _highlights(weights: Sequence[dict[str, float]], records: list[PassageRecord],
-                sentences: list[SentenceTokens] | None = None) -> list[str]:
+                sentences: list[SentenceTokens] | None = None, question: str = "",
+                ranking: RankWeights = DEFAULT_WEIGHTS) -> list[str]:
     """The sentence of each text sharing the rarest words with the question (verbatim), by
     the first of `weights` that any of its sentences holds; `sentences` are the records'
-    `sentence_tokens` when already known.
+    `sentence_tokens` when already known. When the question asks for a date or a number, a
+    sentence holding one gains as a candidate's best sentence does in the ranking
+    (`answer_kind` against `sentence` × its share of the question's words): "How old was
+    she when…" bolds "a 34-year-old teacher", not the lede that repeats every name.
 
     Lexical on purpose, as the ranking's best sentence is (index/search/sentences.py); ties go
     to the earlier sentence.
     """
+    kind = answer_type.expected(question) if question else None
     best = []
     for record, (spans, tokens, _) in zip(records, sentences or map(sentence_tokens, records),
                                          strict=True):
         for by in weights:
-            position, held = best_sentence(by, tokens)
-            if held > 0:
+            scores = [overlap(by, t) for t in tokens]
+            if max(scores) > 0:
                 break
-        start, end = spans[position]
+        if kind is not None:
+            total = sum(by.values()) or 1.0
+            scores = [ranking.sentence * held / total + ranking.answer_kind
+                      * answer_type.holds(kind, record.text[start:end], question) if held else 0.0
+                      for held, (start, end) in zip(scores, spans, strict=True)]
+        start, end = spans[max(range(len(scores)), key=lambda i: (scores[i], -i))]
         best.append(record.text[start:end])
     return best

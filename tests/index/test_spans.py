@@ -52,3 +52,25 @@ def test_a_highlight_opening_its_article_starts_after_the_dateline(tmp_path, emb
     assert hit.highlight.startswith("The second mate of the cargo ship was charged")
     later = index.ask("What did Lloyd's say about the claim?", 1).hits[0]
     assert later.highlight == "LONDON (Reuters) — Lloyd's said the claim would be paid."
+
+
+def test_a_question_asking_for_a_number_bolds_the_sentence_that_holds_one(tmp_path, embedder):
+    """"How old was Mary Kay Letourneau when she met Vili?" bolded the lede, which repeats
+    every name of the question, not the sentence giving her age."""
+    from index import BriefingIndex
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "letourneau.md").write_text(
+        "---\ntitle: A teacher's story\n---\n\nMary Kay Letourneau, the former Seattle teacher, "
+        "married Vili Fualaau after her release from prison. Letourneau was 34 when she met "
+        "Fualaau, then her student.\n", "utf-8")
+    (corpus / "school.md").write_text(
+        "---\ntitle: School news\n---\n\nThe Seattle school board met on Monday and said the "
+        "teacher contracts would be signed in spring.\n", "utf-8")
+    index = BriefingIndex(tmp_path / "index", embedder=embedder)
+    index.reindex(corpus)
+    hit = index.ask("How old was Mary Kay Letourneau when she met Vili?", 1).hits[0]
+    assert hit.highlight.startswith("Letourneau was 34 when she met Fualaau")
+    who = index.ask("Who did Mary Kay Letourneau marry?", 1).hits[0]
+    assert who.highlight.startswith("Mary Kay Letourneau, the former Seattle teacher")
