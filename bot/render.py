@@ -264,7 +264,7 @@ def sources_embed(records: Sequence[ArticleRecord], page: int, per_page: int) ->
     room = DESCRIPTION_LIMIT // max(1, per_page) - 1  # every article of the page must fit
     lines = []
     for r in shown:
-        date = f" · {clip(inert(r.published), 40)}" if r.published else ""
+        date = f" · {r.published_day.isoformat()}" if r.published_day else ""
         tail = f"{date} · {counted(r.passages, 'passage')}"
         title = clip(inert(r.title), 300)
         line = f"**{link(title, r.source)}**{tail}"

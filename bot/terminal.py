@@ -32,12 +32,13 @@ def echoed(line: str) -> str:
 
 
 def format_sources(records: Sequence[ArticleRecord]) -> str:
-    """One line per indexed article: id, title, date, passages, when indexed."""
+    """One line per indexed article: id, title, published date (as read, unless after the
+    day indexed), passages, when indexed."""
     if not records:
         return "No articles indexed."
     lines = []
     for r in records:
-        date = f" ({shown(r.published)})" if r.published else ""
+        date = f" ({r.published_day.isoformat()})" if r.published_day else ""
         lines.append(f"{shown(r.id)}: {shown(r.title)}{date} · {counted(r.passages, 'passage')} · "
                      f"indexed {shown(r.indexed_at)}")
     return "\n".join(lines)

@@ -120,8 +120,11 @@ def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
     index = open_index(settings)
     records = index.sources(newest_first=True)
     if args.json:
-        print(json.dumps([{"article": r.id, "title": r.title, "passages": r.passages,
-                           "indexed_at": r.indexed_at} for r in records], ensure_ascii=False))
+        print(json.dumps([{"article": r.id, "title": r.title, "source": r.source,
+                           "published": r.published,
+                           "date": r.published_day.isoformat() if r.published_day else None,
+                           "passages": r.passages, "indexed_at": r.indexed_at}
+                          for r in records], ensure_ascii=False))
         return 0
     print(format_sources(records))
     return 0

@@ -8,6 +8,7 @@ import sqlite3
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from index.errors import IndexCorrupt
@@ -40,6 +41,14 @@ class ArticleRecord:
     content_hash: str
     indexed_at: str
     passages: int
+
+    @property
+    def published_day(self) -> date | None:
+        """The published date as read, unless it is after the day the article was indexed (a
+        typo or a wrong clock): what lists of articles show and sort by."""
+        from index.ingest.dates import credible_published  # it imports this module
+
+        return credible_published(self.published, self.indexed_at)
 
 
 class MetadataStore:

@@ -115,7 +115,8 @@ def test_sources_json(env):
     [source] = json.loads(result.stdout)
     assert source["article"] == "russia-turkiye-israel-hamas-war"
     assert source["passages"] == 17 and source["indexed_at"]
-    assert set(source) == {"article", "title", "passages", "indexed_at"}
+    assert set(source) == {"article", "title", "source", "published", "date", "passages",
+                           "indexed_at"}
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -149,6 +149,20 @@ def test_sources_pages_and_limits():
     assert render.sources_embed([], 0, 10).description == "No articles are indexed yet."
 
 
+def test_sources_show_the_date_they_are_sorted_by():
+    """`/sources` printed each published field as written ("5 March 2024" beside
+    "2024-03-01") and showed a typo'd 2031 as the date while sorting it with the undated."""
+    from index import by_date_newest_first
+
+    records = [ArticleRecord(f"id{i}", f"p{i}.md", title, "", published, "h",
+                             "2026-11-25T00:00:00+00:00", 3)
+               for i, (title, published) in enumerate(
+                   [("Typo", "2031-01-01"), ("Earlier", "2024-03-01"), ("Later", "5 March 2024")])]
+    lines = render.sources_embed(by_date_newest_first(records), 0, 10).description.splitlines()
+    assert lines == ["**Later** · 2024-03-05 · 3 passages", "**Earlier** · 2024-03-01 · 3 passages",
+                     "**Typo** · 3 passages"]
+
+
 def test_every_article_is_on_some_sources_page_however_long_its_title_and_link():
     """Pages are cut ten articles at a time, but lines over the description's room were
     dropped: with long titles and links, six of 26 articles were on no page."""
