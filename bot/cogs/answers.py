@@ -216,8 +216,9 @@ class AnswerView(ExpiringView):
         await follow_up_in_thread(self.bot, interaction)
 
     async def vote(self, interaction: discord.Interaction, vote: int) -> None:
-        """Record a 👍/👎 for the passages shown."""
-        passages = [f"{h.article}:{h.start}-{h.end}" for h in self.answer.hits]
+        """Record a 👍/👎 for the passages shown: this page's, not the earlier pages'."""
+        page = self.answer.hits[max(0, self.shown - self.per_page):self.shown]
+        passages = [f"{h.article}:{h.start}-{h.end}" for h in page]
         await asyncio.to_thread(self.bot.feedback.record, self.answer.question, passages,
                                 user_hash(interaction.user.id), vote)
         await interaction.response.send_message("Thanks for the feedback.", ephemeral=True)
