@@ -86,9 +86,10 @@ class ConversationStore(_Database):
         return list(conversation.turns) if conversation else []
 
     def add(self, conv_id: int, turn: Turn, scope: Scope | None = None) -> None:
-        """Append `turn` to `conv_id` (starting it, in `scope`, if it is not live)."""
-        conversation = self.get(conv_id) or Conversation(scope=scope)
-        self.put(conv_id, (*conversation.turns, turn), conversation.scope)
+        """Append `turn` to `conv_id` (starting it if it is not live); from now on in `scope`
+        when given (a question narrowed with `source:` or `since:`), else in its own."""
+        conversation = self.get(conv_id) or Conversation()
+        self.put(conv_id, (*conversation.turns, turn), scope or conversation.scope)
 
     def put(self, conv_id: int, turns: Sequence[Turn], scope: Scope | None = None) -> None:
         """Make `conv_id` hold `turns` (the last `max_turns` of them) in `scope`, then prune."""

@@ -15,6 +15,7 @@ from bot import render
 from bot.app import UNEXPECTED, BriefingBot, error_message, reply_ephemeral
 from bot.cogs import replies
 from bot.cogs.expiring import ExpiringView
+from bot.conversations import Conversation
 from bot.errors import UserError
 from index import Answer, BriefingIndex, Scope, Turn
 
@@ -76,6 +77,26 @@ def message_for(bot: BriefingBot, question: Question, answer: Answer, results: i
     if note := render.read_as_line(answer):
         message["content"] = note
     return message
+
+
+async def conversation_of(bot: BriefingBot, channel_id: int, conv_id: int
+                          ) -> Conversation | None:
+    """The live conversation `conv_id`, once any answer being posted in `channel_id` has been
+    stored."""
+    async with bot.posting(channel_id):
+        return await asyncio.to_thread(bot.conversations.get, conv_id)
+
+
+async def is_conversation_thread(bot: BriefingBot, thread: discord.Thread) -> bool:
+    """Threads the bot opened, threads a member opened on one of its answers (the thread's id
+    is the answer's, under which its conversation is kept), and posts of a forum whose posts
+    it answers: their questions are one conversation, kept under the thread's id."""
+    if bot.user is not None and thread.owner_id == bot.user.id:
+        return True
+    if await conversation_of(bot, thread.id, thread.id) is not None:
+        return True
+    modes = await asyncio.to_thread(bot.channel_modes.get, thread.parent_id)
+    return modes.forum
 
 
 def can_hold_threads(channel: object) -> bool:

@@ -18,6 +18,8 @@ from bot.cogs.answers import (
     MAX_RESULTS,
     Question,
     can_hold_threads,
+    conversation_of,
+    is_conversation_thread,
     message_for,
     open_thread,
     without_markup,
@@ -73,10 +75,12 @@ class Ask(commands.Cog):
         await replies.think(interaction, ephemeral=private)
         autothread = threadable and (await self.bot.answer_work(
             self.bot.channel_modes.get, channel.id)).autothread
-        earlier = None
-        if isinstance(channel, discord.Thread | discord.DMChannel):
-            async with self.bot.posting(channel.id):  # once an answer being posted is stored
-                earlier = await asyncio.to_thread(self.bot.conversations.get, channel.id)
+        # a DM is one conversation, as a conversation thread is (the mentions there share it)
+        in_conversation = isinstance(channel, discord.DMChannel) or (
+            isinstance(channel, discord.Thread)
+            and await is_conversation_thread(self.bot, channel))
+        earlier = (await conversation_of(self.bot, channel.id, channel.id) if in_conversation
+                   else None)
         asked = (Question(text, earlier.turns, scope or earlier.scope) if earlier
                  else Question(text, scope=scope))
         try:
@@ -93,7 +97,7 @@ class Ask(commands.Cog):
         async with self.bot.posting(channel.id):
             sent = await replies.answer(interaction, **reply)
             turn = asked.turn(answer, standalone)
-            if earlier is not None or isinstance(channel, discord.DMChannel):  # a DM is one
+            if in_conversation:
                 await asyncio.to_thread(self.bot.conversations.add, channel.id, turn,
                                         asked.scope)
             else:

@@ -23,6 +23,8 @@ from bot.cogs.answers import (
     FollowUpButton,
     Question,
     can_hold_threads,
+    conversation_of,
+    is_conversation_thread,
     message_for,
     open_thread,
     thread_hint,
@@ -83,7 +85,7 @@ class Conversations(commands.Cog):
         mentioned = me in message.mentions or by_role
         text = without_markup(message.content)
         channel = message.channel
-        if isinstance(channel, discord.Thread) and await self._is_conversation_thread(channel):
+        if isinstance(channel, discord.Thread) and await is_conversation_thread(self.bot, channel):
             if message.id == channel.id:  # the first message of a forum post
                 await self._answer_post(message, channel, text)
             elif text:
@@ -93,7 +95,7 @@ class Conversations(commands.Cog):
             return
         reference = message.reference
         if text and reference is not None and reference.message_id is not None:
-            earlier = await self._conversation(channel.id, reference.message_id)
+            earlier = await conversation_of(self.bot, channel.id, reference.message_id)
             if earlier is not None:
                 await self._answer(message, text, earlier=earlier)
                 return
@@ -131,22 +133,6 @@ class Conversations(commands.Cog):
                 return
         await self._answer(message, text, counted=autothread)
 
-    async def _is_conversation_thread(self, thread: discord.Thread) -> bool:
-        """Threads the bot opened, threads a member opened on one of its answers (the thread's
-        id is the answer's, under which its conversation is kept), and posts of a forum whose
-        posts it answers."""
-        if self.bot.user is not None and thread.owner_id == self.bot.user.id:
-            return True
-        if await self._conversation(thread.id, thread.id) is not None:
-            return True
-        modes = await asyncio.to_thread(self.bot.channel_modes.get, thread.parent_id)
-        return modes.forum
-
-    async def _conversation(self, channel_id: int, conv_id: int) -> Conversation | None:
-        """The live conversation `conv_id`, once any answer being posted has been stored."""
-        async with self.bot.posting(channel_id):
-            return await asyncio.to_thread(self.bot.conversations.get, conv_id)
-
     async def _ask_for_text(self, message: discord.Message, *, by_role: bool = False) -> None:
         if isinstance(message.channel, discord.DMChannel):
             await message.reply("Ask me something about the indexed articles, e.g. “why did "
@@ -183,7 +169,7 @@ class Conversations(commands.Cog):
                 await message.reply(slow_down(retry), mention_author=False)
             return
         if thread is not None:
-            earlier = await self._conversation(thread.id, thread.id)
+            earlier = await conversation_of(self.bot, thread.id, thread.id)
         before = earlier or Conversation()
         results = self.bot.settings.top_k
         try:

@@ -35,11 +35,13 @@ def test_turns_come_back_in_order_with_what_they_cited_after_a_reopen(tmp_path, 
     first = store(tmp_path, clock, state_url)
     scope = Scope("apnews.com", datetime(2024, 1, 1, tzinfo=UTC))
     first.add(42, SWEDEN, scope)
-    first.add(42, PARLIAMENT, Scope("ignored.example"))  # the scope is the first question's
+    first.add(42, PARLIAMENT)  # a question asked without a scope keeps the conversation's
     first.close()
     again = store(tmp_path, clock, state_url)
     assert again.turns(42) == [SWEDEN, PARLIAMENT]
     assert again.get(42).scope == scope
+    again.add(42, SWEDEN, Scope("reuters.com"))  # one narrowed anew narrows what follows
+    assert again.get(42).scope == Scope("reuters.com")
     assert again.turns(43) == [] and again.get(43) is None
 
 

@@ -237,6 +237,23 @@ def test_a_conversation_survives_a_restart_and_then_expires(run):
     run(scenario, message_content=True, conversation_ttl_s=3600)
 
 
+def test_an_ask_in_a_thread_whose_conversation_expired_starts_the_threads_next_one(run):
+    """/ask in the bot's thread after its conversation expired kept the turn under the answer's
+    id, where the thread's next message does not look: "when did he send it to parliament?"
+    was answered without the question before it."""
+    async def scenario(h: Harness) -> None:
+        thread, _ = await open_thread(h, await ask(h, SWEDEN))
+        ttl = h.bot.settings.conversation_ttl_s
+        h.bot.conversations.clock = lambda: time.time() + ttl + 60
+        sent = await h.server.send_interaction("ask", {"question": SWEDEN}, user="member",
+                                               channel_id=thread["id"])
+        assert cites(await answer_of(h.server, sent))[0] == "¶15"
+        followup = await say(h, PARLIAMENT, thread["id"])
+        assert cites(followup)[0] == "¶15"
+
+    run(scenario, message_content=True, conversation_ttl_s=3600)
+
+
 def test_a_change_of_subject_is_not_dragged_back_to_the_first_question(run):
     async def scenario(h: Harness) -> None:
         thread, _ = await open_thread(h, await ask(h, SWEDEN))
