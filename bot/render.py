@@ -14,8 +14,15 @@ import discord
 import yarl
 
 from bot.citation import paragraphs_label
-from bot.wording import NOT_COVERED, SEEMS_NOT_COVERED, counted, read_as_note
+from bot.wording import (
+    NOT_COVERED,
+    NOTHING_DATED_SINCE,
+    SEEMS_NOT_COVERED,
+    counted,
+    read_as_note,
+)
 from index import (
+    NOTHING_INDEXED,
     Answer,
     ArticleRecord,
     Digest,
@@ -271,7 +278,7 @@ def sources_embed(records: Sequence[ArticleRecord], page: int, per_page: int) ->
         if len(line) > room:  # a long link goes first, then the title is cut
             line = f"**{clip(title, max(room - len(tail) - 4, 1))}**{tail}"
         lines.append(line)
-    description = whole_lines(lines, DESCRIPTION_LIMIT) or "No articles are indexed yet."
+    description = whole_lines(lines, DESCRIPTION_LIMIT) or NOTHING_INDEXED
     embed = discord.Embed(title=f"Indexed articles ({len(records)})",
                           description=description, colour=COLOUR)
     embed.set_footer(text=f"Page {page + 1} of {pages}")
@@ -454,8 +461,7 @@ def stories_embed(stories: Sequence[Story], since: str = "",
             break
         kept.append(block)
         used += len(block) + 1
-    empty = ("No indexed article is dated since then (its published date, else the day it was "
-             "indexed)." if since else "No articles are indexed yet.")
+    empty = NOTHING_DATED_SINCE if since else NOTHING_INDEXED
     embed = discord.Embed(title=f"{heading} ({len(stories)})", colour=COLOUR,
                           description="\n".join(kept) or (ELLIPSIS if stories else empty))
     if len(kept) < len(stories):

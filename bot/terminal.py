@@ -9,7 +9,15 @@ from collections.abc import Iterable, Sequence
 
 from bot.citation import paragraphs_label
 from bot.wording import NOT_COVERED, SEEMS_NOT_COVERED, counted, read_as_note
-from index import Answer, ArticleRecord, Digest, ReindexReport, Summary, SummarySentence
+from index import (
+    NOTHING_INDEXED,
+    Answer,
+    ArticleRecord,
+    Digest,
+    ReindexReport,
+    Summary,
+    SummarySentence,
+)
 
 # Bidirectional overrides and isolates: they reorder what a terminal shows ("RLO" attacks).
 _BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -35,7 +43,7 @@ def format_sources(records: Sequence[ArticleRecord]) -> str:
     """One line per indexed article: id, title, published date (as read, unless after the
     day indexed), passages, when indexed."""
     if not records:
-        return "No articles indexed."
+        return NOTHING_INDEXED
     lines = []
     for r in records:
         date = f" ({r.published_day.isoformat()})" if r.published_day else ""

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 NOT_COVERED = "The indexed articles don't cover that."
 SEEMS_NOT_COVERED = ("The indexed articles don't seem to cover that. "
                      "The closest passage, low confidence:")
+NOTHING_DATED_SINCE = ("No indexed article is dated since then (its published date, else the "
+                       "day it was indexed).")
 
 
 def read_as_note(read_as: Mapping[str, str], limit: int | None = None) -> str:

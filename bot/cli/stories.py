@@ -34,8 +34,10 @@ def cmd_stories(args: argparse.Namespace, settings: Settings) -> int:
                          ensure_ascii=False))
         return 0
     if not stories:
-        print("No indexed article is dated since then (its published date, else the day it "
-              "was indexed)." if args.since else "No articles are indexed yet.")
+        from bot.wording import NOTHING_DATED_SINCE
+        from index import NOTHING_INDEXED
+
+        print(NOTHING_DATED_SINCE if args.since else NOTHING_INDEXED)
     for story in stories:
         count = len(story.outlets)
         print(f"{story.title} · reported by {count} source{'s' if count != 1 else ''}")

@@ -36,7 +36,7 @@ def test_reindex_of_an_empty_corpus_says_so_in_one_line(empty):
         "or .html file."]
     assert result.stderr == ""
     sources = run(["sources"], empty)
-    assert (sources.returncode, sources.stdout) == (0, "No articles indexed.\n")
+    assert (sources.returncode, sources.stdout) == (0, "No articles are indexed yet.\n")
 
 
 def test_ask_on_an_empty_corpus_says_nothing_is_indexed(empty):
