@@ -64,15 +64,29 @@ def clean_url(url: str) -> str:
     return urldefrag(url)[0]
 
 
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses a 6to4 or Teredo address leads to (NAT64 and IPv4-compatible
+    addresses lie in ::/8, which `is_reserved` refuses already)."""
+    return [v4 for v4 in (ip.sixtofour, *(ip.teredo or ())) if v4 is not None]
+
+
+def _is_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address, allow_loopback: bool) -> bool:
+    if ip.is_loopback:
+        return allow_loopback
+    return not (ip.is_private or ip.is_link_local or ip.is_multicast or ip.is_reserved
+                or ip.is_unspecified or getattr(ip, "is_site_local", False) or not ip.is_global)
+
+
 def check_address(address: str, allow_loopback: bool = False) -> None:
-    """Refuse private, loopback, link-local, multicast, reserved and unspecified addresses."""
+    """Refuse private, loopback, link-local, site-local, multicast, reserved and unspecified
+    addresses, and IPv6 addresses that lead to such an IPv4 address (mapped, 6to4, Teredo)."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    if ip.is_loopback and allow_loopback:
-        return
-    if (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast
-            or ip.is_reserved or ip.is_unspecified or not ip.is_global):
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:  # ::ffff:a.b.c.d is that IPv4 address, nothing else
+            ip = ip.ipv4_mapped
+        elif not all(_is_public(v4, allow_loopback=False) for v4 in _embedded_ipv4(ip)):
+            raise NotPublic(f"refused: {address} is not a public address")
+    if not _is_public(ip, allow_loopback):
         raise NotPublic(f"refused: {address} is not a public address")
 
 
@@ -112,7 +126,10 @@ class GuardedResolver(AbstractResolver):
                       family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
         results = await self._inner.resolve(host, port, family)
         for result in results:
-            check_address(result["host"], self._allow_loopback)
+            try:
+                check_address(result["host"], self._allow_loopback)
+            except NotPublic:  # the address a name hides is the bot's to know, not the user's
+                raise NotPublic(f"refused: {host} is not on the public internet") from None
         return results
 
     async def close(self) -> None:
@@ -155,6 +172,18 @@ async def fetch(url: str, policy: FetchPolicy,
         raise FetchError(f"could not fetch the page ({connection_problem(err)})") from None
 
 
+def redirect_target(current: yarl.URL, location: str, policy: FetchPolicy) -> yarl.URL:
+    """Where a redirect's Location leads from `current`, checked as the first URL was; a
+    missing or malformed Location (a bad port, an unclosed "[") is a FetchError too."""
+    if not location.strip():
+        raise FetchError("refused: a redirect without a Location")
+    try:
+        joined = str(current.join(yarl.URL(location.strip())))
+    except (ValueError, TypeError):
+        raise FetchError("refused: a redirect to a malformed URL") from None
+    return check_url(joined, policy)
+
+
 def as_utf8(body: bytes, charset: str | None) -> bytes:
     """`body` in UTF-8: as it is when it is UTF-8 already, else decoded from the charset its
     Content-Type names (ISO-8859-1, windows-1252, UTF-16); unchanged when that fails too
@@ -176,8 +205,7 @@ async def _follow(session: aiohttp.ClientSession, target: yarl.URL,
         async with session.get(target, allow_redirects=False,
                                headers={"Accept": "text/html, text/plain"}) as response:
             if response.status in REDIRECTS:
-                location = response.headers.get("Location", "")
-                target = check_url(str(target.join(yarl.URL(location))), policy)
+                target = redirect_target(target, response.headers.get("Location", ""), policy)
                 continue
             if response.status != 200:
                 raise FetchError(f"could not fetch the page (HTTP {response.status})")

@@ -71,6 +71,7 @@ def escape(text: str) -> str:
 # A bare URL (left alone), or a bracket with the backslashes before it.
 _OPENERS = re.compile(r"(?P<url>https?://[^\s<]+)|(?P<run>\\*)(?P<bracket>[\[\]<])")
 _LIST_START = re.compile(r"^(\d+)\. ")
+_BLOCK_START = re.compile(r"^[#+-]")  # a heading, "-#" subtext or a bulleted list
 
 
 _MARKUP = re.compile(r"[\\*_~|`\[\]()<>]|:(?=/)")  # formatting, links, <…> tags, bare URLs
@@ -81,8 +82,10 @@ _ENDS_TARGET = re.compile(r"[\s()\[\]<>\\\"'`]")  # could end or split a Markdow
 def inert(text: str) -> str:
     """Untrusted text that Discord shows literally, within a line: it cannot format, close or
     open a link, form a bare URL (`https\\://`) or a <…> tag. Stricter than `escape`, which
-    leaves URLs clickable."""
-    return _MARKUP.sub(lambda m: "\\" + m.group(), " ".join(text.split()))
+    leaves URLs clickable. Where it starts a line it cannot open a heading, "-#" subtext or
+    a list either."""
+    plain = _MARKUP.sub(lambda m: "\\" + m.group(), " ".join(text.split()))
+    return _LIST_START.sub(r"\1\\. ", _BLOCK_START.sub(r"\\\g<0>", plain))
 
 
 def web_url(source: str) -> str | None:

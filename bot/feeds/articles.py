@@ -51,6 +51,9 @@ async def fetch_page(url: str, policy: FetchPolicy,
     except FetchError as err:
         log.info("item page %s not fetched: %s", url, err)
         return None
+    except Exception:  # a bug in one page's download must not cost the feed its other items
+        log.warning("item page %s not fetched: unexpected error", url, exc_info=True)
+        return None
     return page.body, page.suffix
 
 

@@ -24,6 +24,7 @@ from bot.fetch import (
     GuardedResolver,
     check_url,
     connection_problem,
+    redirect_target,
 )
 
 ACCEPT = ("application/rss+xml, application/atom+xml, application/rdf+xml, application/xml;"
@@ -85,8 +86,7 @@ async def _follow(session: aiohttp.ClientSession, target: yarl.URL, policy: Fetc
     for _ in range(policy.max_redirects + 1):
         async with session.get(target, allow_redirects=False, headers=headers) as response:
             if response.status in REDIRECTS:
-                location = response.headers.get("Location", "")
-                target = check_url(str(target.join(yarl.URL(location))), policy)
+                target = redirect_target(target, response.headers.get("Location", ""), policy)
                 continue
             etag = response.headers.get("ETag", "")
             modified = response.headers.get("Last-Modified", "")

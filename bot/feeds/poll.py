@@ -82,13 +82,15 @@ class PollReport:
 def next_poll_delay(interval_s: float, failures: int, retry_after_s: float | None = None,
                     rng: random.Random | None = None) -> float:
     """Seconds until a feed's next poll: its interval (±10 %) after a success, else an
-    exponential backoff with full jitter in its upper half, at least any Retry-After."""
+    exponential backoff with full jitter in its upper half, at least any Retry-After (up to
+    MAX_BACKOFF_S: a server asking for a year, or for "9" * 400 seconds, is asked again
+    tomorrow)."""
     rng = rng or random.Random()
     if failures <= 0:
         return interval_s * rng.uniform(0.9, 1.1)
     ceiling = min(MAX_BACKOFF_S, interval_s * 2 ** failures)
     delay = ceiling * rng.uniform(0.5, 1.0)
-    return max(delay, retry_after_s or 0.0)
+    return max(delay, min(retry_after_s or 0.0, MAX_BACKOFF_S))
 
 
 def words_match(words: str, text: str) -> bool:

@@ -10,8 +10,9 @@ from index import SummarySentence
 def post_text(title: str, source: str, sentence: SummarySentence | None) -> str:
     """The title (linked to its source when it is a web URL), then one cited key sentence.
 
-    Title and sentence come from the feed and the page: they are shown inert or escaped, so
-    they can neither format, link nor ping (the client also sends AllowedMentions.none()).
+    Title and sentence come from the feed and the page: they are shown inert (the title) or
+    escaped (the sentence: its URLs stay clickable), so they can neither format, open a
+    heading or list, link elsewhere nor ping (the client also sends AllowedMentions.none()).
     """
     head = f"**{render.link(render.clip(render.inert(title), 200), source)}**"
     url = render.web_url(source)
@@ -20,7 +21,7 @@ def post_text(title: str, source: str, sentence: SummarySentence | None) -> str:
     if sentence is None:
         return render.clip(head, render.CONTENT_LIMIT)
     room = render.CONTENT_LIMIT - len(head) - 20
-    quote = render.clip(render.inert(sentence.text), room)
+    quote = render.clip(render.escape(sentence.text), room)
     return f"{head}\n> {quote} (¶{sentence.paragraph})"
 
 

@@ -31,6 +31,8 @@ CREATE INDEX IF NOT EXISTS items_guid ON items (guid) WHERE guid != '';
 CREATE INDEX IF NOT EXISTS items_url ON items (url) WHERE url != '';
 """
 
+_LAST_SECOND = 253402300799.0  # 9999-12-31T23:59:59Z, the last moment a datetime can hold
+
 
 @dataclass(frozen=True)
 class Feed:
@@ -59,8 +61,8 @@ class Feed:
                 "paused": self.paused, "interval_s": self.interval_s,
                 "last_polled": self.last_polled or None, "failures": self.failures,
                 "last_error": self.last_error or None,
-                "next_poll": datetime.fromtimestamp(self.next_poll, UTC).isoformat(
-                    timespec="seconds") if self.next_poll else None}
+                "next_poll": datetime.fromtimestamp(min(self.next_poll, _LAST_SECOND), UTC)
+                .isoformat(timespec="seconds") if self.next_poll else None}
 
 
 @dataclass(frozen=True)

@@ -212,6 +212,9 @@ def hostile_feeds(site: FeedServer) -> dict[str, tuple[object, str]]:
     def redirect(request: web.Request) -> web.Response:
         return web.Response(status=302, headers={"Location": "http://intranet.example/feed"})
 
+    def malformed(request: web.Request) -> web.Response:
+        return web.Response(status=302, headers={"Location": "http://[::1/feed"})
+
     def text(body: str, kind: str = "application/rss+xml"):
         return lambda _r: web.Response(text=body, content_type=kind)
 
@@ -225,12 +228,14 @@ def hostile_feeds(site: FeedServer) -> dict[str, tuple[object, str]]:
         "/page.html": (text(page_html("copper"), "text/html"),
                        "not an RSS or Atom feed (an HTML page)"),
         "/huge.xml": (huge, "refused: the feed is larger than 5,000,000 bytes"),
-        "/redirect.xml": (redirect, "refused: 100::1 is not a public address"),
+        "/redirect.xml": (redirect, "refused: intranet.example is not on the public internet"),
+        "/malformed-redirect.xml": (malformed, "refused: a redirect to a malformed URL"),
     }
 
 
 @pytest.mark.parametrize("path", ["/bomb.xml", "/external.xml", "/malformed.xml",
-                                  "/truncated.xml", "/page.html", "/huge.xml", "/redirect.xml"])
+                                  "/truncated.xml", "/page.html", "/huge.xml", "/redirect.xml",
+                                  "/malformed-redirect.xml"])
 def test_hostile_feed_gets_one_error_line_and_harms_no_other_feed(site, store, tmp_path, path):
     corpus = tmp_path / "corpus"
     handler, expected = hostile_feeds(site)[path]
@@ -257,6 +262,8 @@ def test_items_without_dates_guids_links_future_dates_and_relative_links(site, s
                              "Hellisheidi would supply heat to twelve thousand homes."] * 3)
     site.routes["/page-redirect"] = lambda _r: web.Response(
         status=302, headers={"Location": "http://intranet.example/secret"})
+    site.routes["/page-malformed"] = lambda _r: web.Response(  # ended the feed's whole pass
+        status=302, headers={"Location": "http://[::1/secret"})
     items = [
         Item("tugboats", "/news/tugboats.html"),  # no guid, no date
         Item("tahoe", "/news/tahoe.html", guid="t", published=NOW + timedelta(days=400)),
@@ -266,6 +273,8 @@ def test_items_without_dates_guids_links_future_dates_and_relative_links(site, s
         Item("copper", "", guid="nolink", has_link=False, title="Geothermal heat for "
              "Reykjavik", summary=long_summary),
         Item("copper", "", guid="empty", has_link=False, title="Teaser", summary="Short."),
+        Item("copper", "/page-malformed", guid="bad", title="Teaser with a broken page",
+             summary="Short."),
     ]
     site.text("/rss.xml", rss(items, site.base), "application/rss+xml")
     follow(store, site.base + "/rss.xml")
@@ -331,6 +340,13 @@ def test_backoff_grows_per_failure_with_jitter_and_caps():
         assert ceiling / 2 <= min(delays) and max(delays) <= ceiling
         assert len({round(d) for d in delays}) > 50  # jittered, not in lockstep
     assert next_poll_delay(600, 1, retry_after_s=9000, rng=rng) == 9000
+    # "Retry-After: 9999…" (a year, or more seconds than a float holds) waits a day at most:
+    # the feed was never polled again and `feed list --json` crashed on its next poll time
+    for absurd in (3.2e7, float("9" * 400)):
+        assert next_poll_delay(600, 1, retry_after_s=absurd, rng=rng) == 24 * 3600
+    stored = Feed("https://x.example/rss", None, None, "", "", False, False, 600.0,
+                  next_poll=1e300)
+    assert stored.as_json()["next_poll"].startswith("9999-12-31")
     assert 540 <= next_poll_delay(600, 0, rng=rng) <= 660
 
 
