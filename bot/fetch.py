@@ -28,7 +28,17 @@ REDIRECTS = {301, 302, 303, 307, 308}
 
 
 class FetchError(UserError):
-    """The URL was refused or could not be fetched; the message is for the user."""
+    """The URL was refused or could not be fetched; the message is for the user. `transient`
+    when another try may succeed (a timeout, no connection, HTTP 408, 425, 429 or 5xx)."""
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
+
+
+def transient_status(status: int) -> bool:
+    """Whether an HTTP status says "not now" rather than "not this page"."""
+    return status in (408, 425, 429) or status >= 500
 
 
 class NotPublic(FetchError):
@@ -167,9 +177,11 @@ async def fetch(url: str, policy: FetchPolicy,
     except FetchError:
         raise
     except TimeoutError:
-        raise FetchError(f"refused: the page took longer than {policy.timeout_s:g} s") from None
+        raise FetchError(f"refused: the page took longer than {policy.timeout_s:g} s",
+                         transient=True) from None
     except aiohttp.ClientError as err:
-        raise FetchError(f"could not fetch the page ({connection_problem(err)})") from None
+        raise FetchError(f"could not fetch the page ({connection_problem(err)})",
+                         transient=True) from None
 
 
 def redirect_target(current: yarl.URL, location: str, policy: FetchPolicy) -> yarl.URL:
@@ -208,7 +220,8 @@ async def _follow(session: aiohttp.ClientSession, target: yarl.URL,
                 target = redirect_target(target, response.headers.get("Location", ""), policy)
                 continue
             if response.status != 200:
-                raise FetchError(f"could not fetch the page (HTTP {response.status})")
+                raise FetchError(f"could not fetch the page (HTTP {response.status})",
+                                 transient=transient_status(response.status))
             kind = response.content_type.lower()
             if kind not in CONTENT_TYPES:
                 raise FetchError(f"refused: {kind or 'unknown'} is not an article page "

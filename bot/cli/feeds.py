@@ -132,7 +132,8 @@ def cmd_feed_poll(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps(report.as_json(), ensure_ascii=False))
         return failed
     print(f"{report.feeds} feeds polled: {len(report.new)} new, {report.updated} updated, "
-          f"{report.duplicates} duplicates")
+          f"{report.duplicates} duplicates"
+          + (f", {report.later} waiting for their page" if report.later else ""))
     for article in report.new:
         print(f"  new: {article.title} ({article.source or article.article})")
     for url, error in report.errors:

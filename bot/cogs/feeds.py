@@ -63,8 +63,9 @@ class Feeds(commands.Cog):
             if isinstance(outcome, str):
                 log.warning("feed poll: %s", outcome)
                 return report
-            log.info("feed poll: %d new, %d updated, %d duplicates, %d errors",
-                     len(report.new), report.updated, report.duplicates, len(report.errors))
+            log.info("feed poll: %d new, %d updated, %d duplicates, %d waiting for their page,"
+                     " %d errors", len(report.new), report.updated, report.duplicates,
+                     report.later, len(report.errors))
             await self._post([a for a in report.new if a.post and a.channel_id])
             return report
 

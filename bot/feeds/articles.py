@@ -41,20 +41,29 @@ class ItemText:
     from_page: bool
 
 
+@dataclass(frozen=True)
+class PageFetch:
+    """What fetching an item's page gave: its bytes and suffix, or None; `later` when it
+    failed in a way another pass may not (timeout, no connection, HTTP 429 or 5xx)."""
+
+    page: tuple[bytes, str] | None
+    later: bool = False
+
+
 async def fetch_page(url: str, policy: FetchPolicy,
-                     resolver: AbstractResolver | None = None) -> tuple[bytes, str] | None:
-    """The page's bytes and suffix, or None when it cannot be fetched (the reason is logged)."""
+                     resolver: AbstractResolver | None = None) -> PageFetch:
+    """The page of an item (when it cannot be fetched, the reason is logged)."""
     if not url:
-        return None
+        return PageFetch(None)
     try:
         page = await fetch(url, policy, resolver)
     except FetchError as err:
         log.info("item page %s not fetched: %s", url, err)
-        return None
+        return PageFetch(None, later=err.transient)
     except Exception:  # a bug in one page's download must not cost the feed its other items
         log.warning("item page %s not fetched: unexpected error", url, exc_info=True)
-        return None
-    return page.body, page.suffix
+        return PageFetch(None)
+    return PageFetch((page.body, page.suffix))
 
 
 def item_text(item: FeedItem, source: str, page: tuple[bytes, str] | None,

@@ -22,10 +22,10 @@ from pathlib import Path
 from aiohttp.abc import AbstractResolver
 
 from bot.feeds import dedupe
-from bot.feeds.articles import article_path, fetch_page, item_text, write_article
+from bot.feeds.articles import PageFetch, article_path, fetch_page, item_text, write_article
 from bot.feeds.download import download
 from bot.feeds.parse import FeedError, FeedItem, parse_feed
-from bot.feeds.store import ARTICLE, DUPLICATE, REMOVED, SKIPPED, Feed, FeedStore
+from bot.feeds.store import ARTICLE, DUPLICATE, REMOVED, SKIPPED, Feed, FeedStore, ItemRow
 from bot.fetch import FetchPolicy, clean_url
 
 log = logging.getLogger(__name__)
@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF_S = 24 * 3600.0
 PAGE_FETCHES = 4  # item pages fetched at once
 PASS_WAIT_S = 1.0  # how often a forced pass asks again while another process polls
+PAGE_TRIES = 4  # passes that wait for an item's page when its server fails (429, 5xx, timeout)
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ class PollReport:
     new: list[NewArticle] = field(default_factory=list)
     duplicates: int = 0
     updated: int = 0
+    later: int = 0  # items left for a later pass: their page's server did not answer
     errors: list[tuple[str, str]] = field(default_factory=list)
 
     @property
@@ -76,6 +78,7 @@ class PollReport:
     def as_json(self) -> dict[str, object]:
         """The `briefing feed poll --json` object."""
         return {"feeds": self.feeds, "new": len(self.new), "duplicates": self.duplicates,
+                "later": self.later,
                 "errors": [{"feed": url, "error": error} for url, error in self.errors]}
 
 
@@ -183,11 +186,15 @@ class Poller:
         backlog = (feed.last_polled == "" or feed.failures > 0) and \
             not await asyncio.to_thread(self.store.has_items, feed.url)
         pages = await self._fetch_pages([clean_url(item.link) for item in items])
+        waiting = report.later
         for item, page in zip(items, pages, strict=True):
             await asyncio.to_thread(self._take, feed, item, page, moment, report, near,
                                     backlog)
-        await asyncio.to_thread(self.store.polled, feed.url, next_poll=done,
-                                etag=response.etag, last_modified=response.last_modified)
+        # An item left for later is read again next pass, even if the feed has not changed.
+        etag, modified = ("", "") if report.later > waiting else \
+            (response.etag, response.last_modified)
+        await asyncio.to_thread(self.store.polled, feed.url, next_poll=done, etag=etag,
+                                last_modified=modified)
 
     def _candidates(self, feed: Feed, items: tuple[FeedItem, ...], moment: datetime
                     ) -> list[FeedItem]:
@@ -207,22 +214,27 @@ class Poller:
         chosen.sort(key=lambda item: item.published or moment, reverse=True)
         return chosen[:self.options.max_items]
 
-    async def _fetch_pages(self, urls: list[str]) -> list[tuple[bytes, str] | None]:
+    async def _fetch_pages(self, urls: list[str]) -> list[PageFetch]:
         gate = asyncio.Semaphore(PAGE_FETCHES)
 
-        async def one(url: str) -> tuple[bytes, str] | None:
+        async def one(url: str) -> PageFetch:
             async with gate:
                 return await fetch_page(url, self.options.page_policy, self.resolver)
 
         return list(await asyncio.gather(*(one(url) for url in urls)))
 
-    def _take(self, feed: Feed, item: FeedItem, page: tuple[bytes, str] | None,
+    def _take(self, feed: Feed, item: FeedItem, fetched: PageFetch,
               moment: datetime, report: PollReport, near: dedupe.NearDuplicates,
               backlog: bool = False) -> None:
         """Save one item as a new article, replace its earlier version, or record it as a
         duplicate or as skipped (in a worker thread: it reads and writes the store and the
         corpus folder; items are taken one at a time). An item whose article was removed
-        (`FeedStore.mark_removed`) is never written again, even when re-published."""
+        (`FeedStore.mark_removed`) is never written again, even when re-published.
+
+        When the page's server fails for now (429, 5xx, timeout), the item waits for the next
+        pass, up to PAGE_TRIES passes, rather than being saved from the feed's teaser or
+        skipped for good; after that a new item takes the feed's text, and an article already
+        saved is kept rather than replaced by the teaser."""
         guid, url, fingerprint = _guid(feed, item), clean_url(item.link), \
             _fingerprint(item)
         known = self.store.find_item(guid, url, feed.url)
@@ -241,9 +253,22 @@ class Poller:
                                 DUPLICATE, None)
             report.duplicates += 1
             return
-        text = item_text(item, url, page, moment)
+        waited = _passes_waited(known)
+        if fetched.later and waited < PAGE_TRIES and (known is None
+                                                      or known.kind in (SKIPPED, ARTICLE)):
+            log.info("feed %s: the page of %r did not answer; trying again next pass",
+                     feed.url, item.title or url)
+            waiting = f"later{waited + 1}:{fingerprint}"
+            if known is None:
+                self.store.add_item(feed.url, guid, url, "", item.title, waiting, SKIPPED,
+                                    None)
+            else:
+                self.store.update_item(known.id, waiting, known.title, None)
+            report.later += 1
+            return
+        text = item_text(item, url, fetched.page, moment)
         if known is not None and known.kind != SKIPPED:
-            if text is not None and known.kind == ARTICLE:  # re-published: replace it
+            if text is not None and known.kind == ARTICLE and not fetched.later:  # replace it
                 minhash = dedupe.signature(text.body)
                 write_article(self.corpus_dir / f"{known.article}.md", text)
                 near.add(known.article, minhash)
@@ -291,6 +316,13 @@ def _guid(feed: Feed, item: FeedItem) -> str:
         return ""
     return item.guid if item.guid.startswith(("http://", "https://")) else \
         f"{feed.url} {item.guid}"
+
+
+def _passes_waited(known: ItemRow | None) -> int:
+    """How many passes an item has waited for its page (its fingerprint reads "laterN:...")."""
+    if known is None or not known.fingerprint.startswith("later"):
+        return 0
+    return int(known.fingerprint[5:].split(":", 1)[0])
 
 
 def _fingerprint(item: FeedItem) -> str:

@@ -14,7 +14,7 @@ import yaml
 from aiohttp import web
 from aiohttp.abc import AbstractResolver
 
-from bot.feeds.poll import Poller, PollOptions, PollReport, next_poll_delay
+from bot.feeds.poll import PAGE_TRIES, Poller, PollOptions, PollReport, next_poll_delay
 from bot.feeds.store import Feed, FeedStore
 from bot.fetch import FetchPolicy
 from tests.bot.feed_server import BOMB, EXTERNAL, STORIES, FeedServer, Item, atom, page_html, rss
@@ -94,7 +94,7 @@ def test_each_story_once_bomb_is_its_feeds_error_second_pass_adds_nothing(site, 
         follow(store, site.base + path)
 
     first = poll(store, corpus)
-    assert first.as_json() == {"feeds": 3, "new": 3, "duplicates": 1, "errors": [
+    assert first.as_json() == {"feeds": 3, "new": 3, "duplicates": 1, "later": 0, "errors": [
         {"feed": site.base + "/bomb.xml",
          "error": "refused: the feed declares XML entities (EntitiesForbidden)"}]}
     articles = saved(corpus)
@@ -296,6 +296,67 @@ def test_items_without_dates_guids_links_future_dates_and_relative_links(site, s
     assert "Escondida" in by_title["Chilean copper miners end three-week strike"]["body"]
     assert "Hellisheidi" in by_title["Geothermal heat for Reykjavik"]["body"]
     assert len(report.new) == 5 and report.duplicates == 0
+
+
+def failing_then(site: FeedServer, path: str, failures: int, status: int = 503) -> None:
+    """`path` answers `status` `failures` times, then serves its page as before."""
+    serve, left = site.routes[path], {"n": failures}
+
+    def handler(request: web.Request):
+        if left["n"] > 0:
+            left["n"] -= 1
+            return web.Response(status=status, headers={"Retry-After": "60"})
+        return serve(request)
+
+    site.routes[path] = handler
+
+
+def test_an_item_whose_page_is_down_for_now_waits_for_it_instead_of_being_lost(site, store,
+                                                                                tmp_path):
+    """A page answering 503 once made the item SKIPPED for good (its feed teaser was too
+    short): the story never reached the corpus, though the page came back minutes later."""
+    corpus = tmp_path / "corpus"
+    failing_then(site, "/news/tahoe.html", failures=2)
+    site.text("/rss.xml", rss([Item("tahoe", "/news/tahoe.html", guid="t1", published=RECENT,
+                                    summary="Lake Tahoe is clearer.")], site.base),
+              "application/rss+xml")
+    follow(store, site.base + "/rss.xml")
+    for _ in range(2):
+        waiting = poll(store, corpus)
+        assert (waiting.new, waiting.later, waiting.errors, saved(corpus)) == ([], 1, [], {})
+    third = poll(store, corpus)
+    assert [a.title for a in third.new] == ["Lake Tahoe clarity reaches a twenty-year high"]
+    [article] = saved(corpus).values()
+    assert "zooplankton" in article["body"]  # the page's text, not the feed's one line
+    assert poll(store, corpus).new == [] and site.hits("/news/tahoe.html") == 3
+
+
+def test_a_page_that_stays_down_gives_way_to_the_feed_text_and_never_replaces_an_article(
+        site, store, tmp_path):
+    """After PAGE_TRIES passes a new item takes the feed's own text; an article already
+    saved from its page is not overwritten by the feed's teaser while the page is down."""
+    corpus = tmp_path / "corpus"
+    teaser = " ".join(["Officials in Reykjavik said the new geothermal plant at Hellisheidi "
+                       "would supply heat to twelve thousand homes."] * 3)
+    items = [Item("tahoe", "/news/tahoe.html", guid="t1", published=RECENT),
+             Item("copper", "/news/copper.html", guid="c1", published=RECENT,
+                  title="Geothermal heat for Reykjavik", summary=teaser)]
+    site.text("/rss.xml", lambda: rss(items, site.base), "application/rss+xml")
+    follow(store, site.base + "/rss.xml")
+    failing_then(site, "/news/copper.html", failures=99, status=429)
+    reports = [poll(store, corpus) for _ in range(PAGE_TRIES + 1)]
+    assert [r.later for r in reports] == [1] * PAGE_TRIES + [0]
+    assert [a.title for a in reports[-1].new] == ["Geothermal heat for Reykjavik"]
+    assert "Hellisheidi" in next(a["body"] for a in saved(corpus).values()
+                                 if a["title"].startswith("Geothermal"))
+
+    failing_then(site, "/news/tahoe.html", failures=99, status=500)
+    items[0] = Item("tahoe", "/news/tahoe.html", guid="t1", published=RECENT,
+                    title="Lake Tahoe clarity: update", summary=teaser.replace("heat", "cold"))
+    for _ in range(PAGE_TRIES + 1):
+        poll(store, corpus)
+    tahoe = next(a for a in saved(corpus).values() if a["title"].startswith("Lake Tahoe"))
+    assert "zooplankton" in tahoe["body"] and "Hellisheidi" not in tahoe["body"]
 
 
 def test_unchanged_feed_is_a_304_and_errors_back_off_with_jitter(site, store, tmp_path):
