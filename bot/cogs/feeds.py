@@ -24,6 +24,7 @@ from index import BriefingError
 log = logging.getLogger(__name__)
 
 MAX_POSTS_PER_POLL = 20  # a feed that floods is summarised by /digest, not posted item by item
+MAX_UNPOSTED = 200  # new articles kept for posting after a failed reindex (the newest)
 URL_SHOWN = 300  # characters of a feed's URL shown in replies and /feed list
 
 
@@ -41,6 +42,8 @@ class Feeds(commands.Cog):
                              holds=bot.holds_guild)
         self.polling = asyncio.Lock()
         self.unseen: set[int] = set()  # feed channels Discord says this bot cannot see
+        # Saved by a pass whose reindex failed: indexed and posted after the next one that works
+        self.unposted: list[NewArticle] = []
         self.poll_due_feeds.change_interval(seconds=bot.settings.feed_check_s)
 
     async def cog_load(self) -> None:
@@ -53,20 +56,27 @@ class Feeds(commands.Cog):
 
     async def poll_once(self, due_only: bool = True) -> PollReport:
         """One pass; new articles are indexed in one reindex (questions keep being answered
-        from the current index meanwhile), then posted where their feed asks."""
+        from the current index meanwhile), then posted where their feed asks. When that
+        reindex fails, the next pass that polls a feed reindexes again, changed or not, and
+        posts what the failed one left unposted."""
         async with self.polling:
             await self._place_channel_feeds()
             report = await self.poller.poll(due_only=due_only)
-            if not report.changed:
+            retry = bool(self.unposted) and report.feeds > 0
+            if not report.changed and not retry:
                 return report
+            new = report.new + self.unposted  # newest first, as a pass lists them
             outcome = await self.bot.reindexing.run_or_explain()
             if isinstance(outcome, str):
-                log.warning("feed poll: %s", outcome)
+                self.unposted = new[:MAX_UNPOSTED]
+                log.warning("feed poll: %s (%d new articles wait for the next pass)",
+                            outcome, len(self.unposted))
                 return report
+            self.unposted = []
             log.info("feed poll: %d new, %d updated, %d duplicates, %d waiting for their page,"
                      " %d errors", len(report.new), report.updated, report.duplicates,
                      report.later, len(report.errors))
-            await self._post([a for a in report.new if a.post and a.channel_id])
+            await self._post([a for a in new if a.post and a.channel_id])
             return report
 
     async def _place_channel_feeds(self) -> None:

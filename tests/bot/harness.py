@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import shutil
+import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -129,3 +130,8 @@ def _current_targets() -> tuple[str, str]:
 
     return discord.http.Route.BASE, str(discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)
 
+
+def failing_worker(*messages: dict, status: int = 1) -> list[str]:
+    """A reindex process that prints `messages` (JSON lines) and exits with `status`."""
+    lines = "".join(f"print(json.dumps({m!r}), flush=True)\n" for m in messages)
+    return [sys.executable, "-c", f"import json, sys\n{lines}sys.exit({status})"]

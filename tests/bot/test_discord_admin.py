@@ -6,13 +6,12 @@ import asyncio
 import os
 import signal
 import statistics
-import sys
 
 import pytest
 from aiohttp import web
 
 from index.store.snapshot import current_generation
-from tests.bot.harness import Harness, answer_of, public_text
+from tests.bot.harness import Harness, answer_of, failing_worker, public_text
 from tests.support import squad_articles
 
 PAGE = """<html><head><title>Black Sea grain corridor reopens</title>
@@ -201,12 +200,6 @@ def test_add_with_neither_a_url_nor_a_file_asks_for_one(run):
         assert reply.json["data"]["content"] == "Give a url or a file to add."
 
     run(scenario)
-
-
-def failing_worker(*messages: dict, status: int = 1) -> list[str]:
-    """A reindex process that prints `messages` (JSON lines) and exits with `status`."""
-    lines = "".join(f"print(json.dumps({m!r}), flush=True)\n" for m in messages)
-    return [sys.executable, "-c", f"import json, sys\n{lines}sys.exit({status})"]
 
 
 def test_failed_reindex_says_so_where_the_progress_was_and_the_old_index_answers(run):

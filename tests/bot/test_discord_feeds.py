@@ -10,7 +10,7 @@ from html import escape
 
 from bot.feeds.store import Feed, FeedStore
 from tests.bot.feed_server import FeedServer, Item, rss
-from tests.bot.harness import Harness, answer_of
+from tests.bot.harness import Harness, answer_of, failing_worker
 
 HOSTILE_TITLE = "@everyone <@&123> **Rotterdam** [tugboats](http://evil.example) @here"
 QUESTIONS = ["Why did Erdoğan approve Sweden?", "How has Erdogan supported Hamas?",
@@ -84,6 +84,42 @@ def test_added_feed_is_polled_indexed_and_posted_without_any_possible_ping(run):
             assert "127.0.0.1" in shown.json["data"]["content"]
 
         run(lambda h: scenario(h), feed_check_s=0.2)
+
+
+def test_an_item_whose_reindex_failed_is_indexed_and_posted_by_the_next_pass(run):
+    """The pass saved the item, its reindex failed, and the item was never posted (nor
+    indexed until someone ran /reindex): later passes saw nothing new."""
+    with FeedServer() as site:
+        site.pages("tugboats")
+        items: list[Item] = []  # followed while empty: no backlog, no reindex
+        site.text("/rss.xml", lambda: rss(items, site.base), "application/rss+xml")
+
+        async def scenario(h: Harness) -> None:
+            channel = h.server.channel_id
+            posts = f"/channels/{channel}/messages"
+            cog = h.bot.get_cog("Feeds")
+            sent = await h.server.send_interaction(
+                "feed", {"add": {"url": site.base + "/rss.xml", "channel": channel}},
+                user="admin")
+            await h.server.wait_for(lambda c: c.path == sent.callback_path)
+            await cog.poll_once(due_only=False)
+            items.insert(0, Item("tugboats", "/news/tugboats.html", guid="1",
+                                 title="Hydrogen tugboats", published=datetime.now(UTC)))
+            working = h.bot.reindexer.command
+            h.bot.reindexer.command = failing_worker({"failed": "OSError: disk full"})
+            start = len(h.server.calls)
+            await cog.poll_once(due_only=False)
+            assert not [c for c in h.server.calls[start:] if c.method == "POST"
+                        and c.path == posts]
+            assert "Hydrogen tugboats" not in [r.title for r in h.bot.index.sources()]
+            h.bot.reindexer.command = working
+            await cog.poll_once(due_only=False)  # the feed has nothing new: 304 or same items
+            post = await h.server.wait_for(
+                lambda c: c.method == "POST" and c.path == posts, timeout=90, start=start)
+            assert "Hydrogen tugboats" in post.json["content"]
+            assert "Hydrogen tugboats" in [r.title for r in h.bot.index.sources()]
+
+        run(scenario, expect_errors=True)
 
 
 def test_questions_are_deferred_at_once_during_a_poll_of_200_items(run, shared_eval, capsys):
