@@ -42,6 +42,7 @@ class FeedResponse:
     etag: str
     last_modified: str
     retry_after_s: float | None = None
+    content_type: str = ""  # the header as sent: its charset may be the only one the feed has
 
 
 class Throttled(FeedError):
@@ -105,7 +106,8 @@ async def _follow(session: aiohttp.ClientSession, target: yarl.URL, policy: Fetc
                 body.extend(chunk)
                 if len(body) > policy.max_bytes:
                     raise FeedError(too_big)
-            return FeedResponse(200, bytes(body), str(target), etag, modified)
+            return FeedResponse(200, bytes(body), str(target), etag, modified,
+                                content_type=response.headers.get("Content-Type", ""))
     raise FeedError(f"refused: more than {policy.max_redirects} redirects")
 
 

@@ -60,11 +60,17 @@ def check_xml(raw: bytes) -> None:
         return  # malformed: feedparser's lenient parser may still read it
 
 
-def parse_feed(raw: bytes, url: str, now: datetime | None = None) -> ParsedFeed:
-    """The items of the feed document `raw` fetched from `url`; raises FeedError."""
+def parse_feed(raw: bytes, url: str, now: datetime | None = None,
+               content_type: str = "") -> ParsedFeed:
+    """The items of the feed document `raw` fetched from `url`, served as `content_type`
+    (whose charset feedparser weighs against the document's own, RFC 7303); raises
+    FeedError."""
     check_xml(raw)
-    parsed = feedparser.parse(raw, response_headers={"content-location": url},
-                              sanitize_html=True, resolve_relative_uris=True)
+    headers = {"content-location": url}
+    if content_type:
+        headers["content-type"] = content_type
+    parsed = feedparser.parse(raw, response_headers=headers, sanitize_html=True,
+                              resolve_relative_uris=True)
     now = now or datetime.now(UTC)
     items = tuple(_item(entry, url, now) for entry in parsed.entries)
     # Malformed XML that the lenient parser still read an item from is taken; one whose

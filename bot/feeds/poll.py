@@ -179,7 +179,8 @@ class Poller:
             await asyncio.to_thread(self.store.polled, feed.url, next_poll=done)
             return
         moment = datetime.fromtimestamp(now, UTC)
-        parsed = await asyncio.to_thread(parse_feed, response.body or b"", response.url, moment)
+        parsed = await asyncio.to_thread(parse_feed, response.body or b"", response.url, moment,
+                                         response.content_type)
         items = await asyncio.to_thread(self._candidates, feed, parsed.items, moment)
         # What the feed held when it was followed: taken by its first poll that succeeded.
         # (A feed polled fine but empty or all old has nothing to hold back later.)

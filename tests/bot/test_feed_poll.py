@@ -512,6 +512,23 @@ def test_a_well_formed_feed_with_no_items_is_not_an_error(site, store, tmp_path)
     assert store.get(site.base + "/empty.xml").failures == 0
 
 
+@pytest.mark.parametrize("charset", ["iso-8859-9", "windows-1252"])
+def test_a_feed_whose_charset_is_only_in_the_http_header_is_read_in_it(site, store, tmp_path,
+                                                                       charset):
+    """Without an XML declaration the feed was read as UTF-8 or Latin-1: "Erdoğan" came out
+    as "Erdoðan" in the saved title and in every answer citing it."""
+    title = {"iso-8859-9": "Erdoğan backs Sweden's bid",
+             "windows-1252": "Café owners’ “strike” ends"}[charset]
+    site.routes["/rss.xml"] = lambda _r: web.Response(
+        body=rss([Item("tahoe", "/news/tahoe.html", guid="t", title=title)],
+                 site.base).replace('<?xml version="1.0" encoding="utf-8"?>', "")
+        .encode(charset), headers={"Content-Type": f"application/rss+xml; charset={charset}"})
+    follow(store, site.base + "/rss.xml")
+    corpus = tmp_path / "corpus"
+    assert [a.title for a in poll(store, corpus).new] == [title]
+    assert [a["title"] for a in saved(corpus).values()] == [title]
+
+
 def test_a_feed_whose_server_is_down_says_so_in_words(store, tmp_path):
     follow(store, "http://127.0.0.1:9/feed.xml")  # loopback port 9: nothing listens
     report = poll(store, tmp_path / "corpus")
