@@ -25,6 +25,7 @@ from bot.errors import UserError
 CONTENT_TYPES = {"text/html": ".html", "application/xhtml+xml": ".html", "text/plain": ".txt",
                  "text/markdown": ".md"}
 REDIRECTS = {301, 302, 303, 307, 308}
+MIN_PAGE_CHARS = 200  # less text than this is a teaser, a cookie wall or a login, not an article
 
 
 class FetchError(UserError):

@@ -19,7 +19,7 @@ from bot.cogs import replies
 from bot.cogs.choices import article_choices, resolve_article, unresolved
 from bot.errors import UserError
 from bot.feeds.store import mark_removed
-from bot.fetch import FetchPolicy, check_url, clean_url, fetch
+from bot.fetch import MIN_PAGE_CHARS, FetchPolicy, check_url, clean_url, fetch
 from bot.wording import counted
 from index import BriefingError
 from index.ingest.articles import ARTICLE_SUFFIXES
@@ -121,8 +121,10 @@ class Admin(commands.Cog):
         if url is not None:
             check_url(url, self.policy)  # a refused link is answered privately, before the defer
         await replies.think(interaction)
+        min_chars = 0  # a file is the admin's own text, however short
         if url is not None:
             fetched = await fetch(url, self.policy)
+            min_chars = MIN_PAGE_CHARS
             # Without tracking parameters or a fragment: one article shared with ?utm_source=
             # or #comments is the same article, not a second copy.
             raw, suffix, source = fetched.body, fetched.suffix, clean_url(fetched.url)
@@ -133,7 +135,7 @@ class Admin(commands.Cog):
             if len(raw) > self.bot.settings.attachment_max_bytes:
                 raise UserError("refused: the file is larger than allowed.")
         path, article, new = await asyncio.to_thread(
-            save_article, self.bot.settings.corpus_dir, raw, suffix, source, name)
+            save_article, self.bot.settings.corpus_dir, raw, suffix, source, name, min_chars)
         log.info("added %s as %s", source or "an attachment", path.name)
         await asyncio.to_thread(self.bot.index.readmit, [path.stem])  # even if removed before
         outcome = await self.bot.reindexing.run_or_explain()

@@ -19,7 +19,7 @@ from pathlib import Path
 from aiohttp.abc import AbstractResolver
 
 from bot.feeds.parse import FeedItem
-from bot.fetch import FetchError, FetchPolicy, fetch
+from bot.fetch import MIN_PAGE_CHARS, FetchError, FetchPolicy, fetch
 from index.errors import ArticleError
 from index.ingest.articles import parse_article
 from index.ingest.corpus import slug, to_markdown
@@ -27,7 +27,6 @@ from index.ingest.corpus import slug, to_markdown
 log = logging.getLogger(__name__)
 
 FEED_FOLDER = "feeds"  # under the corpus folder
-MIN_TEXT_CHARS = 200  # less than this is a teaser, not an article
 
 
 @dataclass(frozen=True)
@@ -78,11 +77,11 @@ def item_text(item: FeedItem, source: str, page: tuple[bytes, str] | None,
         except ArticleError as err:
             log.info("item page %s has no article text: %s", source, err)
         else:
-            if len(article.body) >= MIN_TEXT_CHARS:
+            if len(article.body) >= MIN_PAGE_CHARS:
                 body, from_page = article.body, True
                 title = title or article.title
                 published = published or _page_date(article.published, now)
-    if not body and len(item.text) >= MIN_TEXT_CHARS:
+    if not body and len(item.text) >= MIN_PAGE_CHARS:
         body = item.text
     if not body:
         return None

@@ -16,16 +16,18 @@ from pathlib import Path, PurePosixPath
 
 import yaml
 
-from index.errors import CorpusNotWritable
+from index.errors import ArticleError, CorpusNotWritable
 from index.ingest.articles import ARTICLE_SUFFIXES, Article, parse_article
 
 MAX_SLUG = 60
 
 
 def save_article(corpus_dir: Path, raw: bytes, suffix: str, source: str = "",
-                 name: str = "") -> tuple[Path, Article, bool]:
-    """Parse `raw` (as a file of `suffix`), then write it to the corpus; raises ArticleError.
-    Returns the file, the article and whether it is new (False: the same text was there).
+                 name: str = "", min_chars: int = 0) -> tuple[Path, Article, bool]:
+    """Parse `raw` (as a file of `suffix`), then write it to the corpus; raises ArticleError,
+    also when its text is shorter than `min_chars` (a fetched page that is a cookie wall or
+    needs JavaScript). Returns the file, the article and whether it is new (False: the same
+    text was there).
 
     HTML is stored as its extracted main text, so what is indexed is what was checked here.
     `name` (an uploaded file's name, a link's last part) titles an article without a title
@@ -35,6 +37,9 @@ def save_article(corpus_dir: Path, raw: bytes, suffix: str, source: str = "",
     stem = PurePosixPath(name.replace("\\", "/")).name.rsplit(".", 1)[0].strip(" .")
     stem = stem if any(c.isalnum() for c in stem) else "incoming"
     article = parse_article(raw, stem, stem + suffix, suffix)
+    if len(article.body) < min_chars:
+        raise ArticleError(f"the page has only {len(article.body)} characters of text, too few "
+                           "for an article (it may need a login or JavaScript to show one)")
     source = source or article.source
     text = to_markdown(article.title, source, article.published, article.body)
     corpus_dir = Path(corpus_dir)

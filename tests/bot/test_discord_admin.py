@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import statistics
 
@@ -163,6 +164,35 @@ def test_add_url_refused_on_sight_is_answered_privately_before_any_thinking(run,
         assert h.server.public_messages() == []  # the channel saw nothing, not even a line
 
     run(scenario, fetch_allow_loopback=False)
+    assert sorted(p.name for p in corpus_copy.iterdir()) == before
+
+
+def test_add_url_of_a_page_with_almost_no_text_is_refused_and_nothing_is_indexed(run,
+                                                                                 corpus_copy):
+    """A cookie wall or a page that needs JavaScript was added as a 40-character "article"
+    that then answered questions with "Please enable JavaScript"."""
+    before = sorted(p.name for p in corpus_copy.iterdir())
+
+    async def scenario(h: Harness) -> None:
+        app = web.Application()
+        app.router.add_get("/wall", lambda _r: web.Response(
+            text="<html><head><title>News</title></head><body><p>Please enable JavaScript "
+                 "to read this article.</p></body></html>", content_type="text/html"))
+        runner = web.AppRunner(app)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        try:
+            sent = await h.server.send_interaction(
+                "add", {"url": f"http://127.0.0.1:{runner.addresses[0][1]}/wall"}, user="admin")
+            await h.server.wait_for(lambda c: c.path == sent.webhook_path, timeout=20)
+        finally:
+            await runner.cleanup()
+        reply = h.server.messages[sent.message_ids[-1]]
+        assert re.fullmatch(r"The page has only \d\d characters of text, too few for an "
+                            r"article \(it may need a login or JavaScript to show one\)\.?",
+                            reply["content"])
+
+    run(scenario)
     assert sorted(p.name for p in corpus_copy.iterdir()) == before
 
 
