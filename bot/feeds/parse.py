@@ -36,8 +36,9 @@ class FeedItem:
     guid: str
     link: str
     title: str
-    published: datetime | None
+    published: datetime | None  # no later than when the feed was read
     text: str  # the item's own content, or else its summary, as plain paragraphs
+    stated: datetime | None = None  # the date as the feed gives it, even in the future
 
 
 @dataclass(frozen=True)
@@ -93,18 +94,19 @@ def _item(entry: feedparser.FeedParserDict, feed_url: str, now: datetime) -> Fee
         if not link.startswith(("http://", "https://")):
             link = ""
     when = entry.get("published_parsed") or entry.get("updated_parsed")
-    published = None
+    stated = None
     if when is not None:
         try:
-            published = min(datetime.fromtimestamp(calendar.timegm(when), UTC), now)
+            stated = datetime.fromtimestamp(calendar.timegm(when), UTC)
         except (OverflowError, ValueError, OSError):
-            published = None
+            stated = None
     contents = [c.get("value", "") for c in entry.get("content", []) or []]
     text = max((plain(c) for c in contents), key=len, default="")
     summary = plain(entry.get("summary", ""))
     return FeedItem(guid=(entry.get("id") or "").strip(), link=link,
                     title=" ".join(plain(entry.get("title", "")).split()),
-                    published=published, text=text if len(text) >= len(summary) else summary)
+                    published=min(stated, now) if stated else None,
+                    text=text if len(text) >= len(summary) else summary, stated=stated)
 
 
 def plain(markup: str) -> str:

@@ -327,6 +327,7 @@ def _passes_waited(known: ItemRow | None) -> int:
 
 
 def _fingerprint(item: FeedItem) -> str:
-    """What changes when an item is re-published with new content."""
-    published = item.published.isoformat() if item.published else ""
+    """What changes when an item is re-published with new content (the date as stated: a
+    future date clamped to the time of each poll made the item new at every poll)."""
+    published = item.stated.isoformat() if item.stated else ""
     return hashlib.sha256(f"{item.title}\0{item.text}\0{published}".encode()).hexdigest()[:16]

@@ -296,6 +296,9 @@ def test_items_without_dates_guids_links_future_dates_and_relative_links(site, s
     assert "Escondida" in by_title["Chilean copper miners end three-week strike"]["body"]
     assert "Hellisheidi" in by_title["Geothermal heat for Reykjavik"]["body"]
     assert len(report.new) == 5 and report.duplicates == 0
+    # the future-dated item is not "re-published" at each poll (its clamped date moved on)
+    again = poll(store, corpus, now=time.time() + 600)
+    assert (again.new, again.updated, again.errors) == ([], 0, [])
 
 
 def failing_then(site: FeedServer, path: str, failures: int, status: int = 503) -> None:
