@@ -116,7 +116,7 @@ class Feeds(commands.Cog):
     async def _post(self, articles: list[NewArticle]) -> None:
         """The newest new items (up to MAX_POSTS_PER_POLL), oldest first so that the channel
         reads in time order; what a feed held when it was added is one line, not a flood."""
-        backlog = Counter((a.feed, a.channel_id) for a in articles if a.backlog)
+        backlog = Counter((a.feed, a.channel_id) for a in articles if a.first_pass)
         for (feed, channel_id), count in backlog.items():
             await self._send(channel_id, backlog_text(feed, count))
         fresh = [a for a in articles if not a.backlog][:MAX_POSTS_PER_POLL]

@@ -56,7 +56,8 @@ class NewArticle:
     source: str
     channel_id: int | None
     post: bool
-    backlog: bool = False  # in the feed when it was first polled: indexed, not posted one by one
+    backlog: bool = False  # in the feed when it was followed: indexed, not posted one by one
+    first_pass: bool = False  # taken by the feed's first pass (announced in one line)
 
 
 @dataclass
@@ -184,13 +185,17 @@ class Poller:
         items = await asyncio.to_thread(self._candidates, feed, parsed.items, moment)
         # What the feed held when it was followed: taken by its first poll that succeeded.
         # (A feed polled fine but empty or all old has nothing to hold back later.)
-        backlog = (feed.last_polled == "" or feed.failures > 0) and \
+        first = (feed.last_polled == "" or feed.failures > 0) and \
             not await asyncio.to_thread(self.store.has_items, feed.url)
         pages = await self._fetch_pages([clean_url(item.link) for item in items])
         waiting = report.later
         for item, page in zip(items, pages, strict=True):
+            # Items the first pass left past its cap are backlog all the same when a later
+            # pass takes them: dated well before the feed was followed (by more than an
+            # interval: a new item may be dated a little before it shows in the feed).
+            backlog = first or _before(item, feed.added_at, max(feed.interval_s, 3600.0))
             await asyncio.to_thread(self._take, feed, item, page, moment, report, near,
-                                    backlog)
+                                    backlog, first)
         # An item left for later is read again next pass, even if the feed has not changed.
         etag, modified = ("", "") if report.later > waiting else \
             (response.etag, response.last_modified)
@@ -226,7 +231,7 @@ class Poller:
 
     def _take(self, feed: Feed, item: FeedItem, fetched: PageFetch,
               moment: datetime, report: PollReport, near: dedupe.NearDuplicates,
-              backlog: bool = False) -> None:
+              backlog: bool = False, first_pass: bool = False) -> None:
         """Save one item as a new article, replace its earlier version, or record it as a
         duplicate or as skipped (in a worker thread: it reads and writes the store and the
         corpus folder; items are taken one at a time). An item whose article was removed
@@ -301,7 +306,7 @@ class Poller:
         self.store.add_item(feed.url, guid, url, article, text.title, fingerprint, ARTICLE,
                             dedupe.to_bytes(minhash))
         report.new.append(NewArticle(feed.url, article, text.title, url, feed.channel_id,
-                                     feed.post, backlog))
+                                     feed.post, backlog, first_pass))
 
     @staticmethod
     def _passes_filters(feed: Feed, title: str, body: str) -> bool:
@@ -317,6 +322,19 @@ def _guid(feed: Feed, item: FeedItem) -> str:
         return ""
     return item.guid if item.guid.startswith(("http://", "https://")) else \
         f"{feed.url} {item.guid}"
+
+
+def _before(item: FeedItem, moment: str, margin_s: float) -> bool:
+    """Whether the item says it was published more than `margin_s` before `moment` (an ISO
+    time; "" is never)."""
+    if item.published is None or not moment:
+        return False
+    try:
+        when = datetime.fromisoformat(moment)
+    except ValueError:
+        return False
+    when = when if when.tzinfo else when.replace(tzinfo=UTC)
+    return item.published < when - timedelta(seconds=margin_s)
 
 
 def _passes_waited(known: ItemRow | None) -> int:

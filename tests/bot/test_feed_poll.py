@@ -560,4 +560,23 @@ def test_only_what_a_feed_held_at_its_first_good_poll_is_backlog(site, store, tm
     assert poll(store, tmp_path / "corpus").errors
     held.extend(held_back)
     [old] = [a for a in poll(store, tmp_path / "corpus").new if a.feed.endswith("/late.xml")]
-    assert old.backlog  # what the feed held: one line, not a post
+    assert old.backlog and old.first_pass  # what the feed held: one line, not a post
+
+
+def test_items_a_first_pass_left_past_its_cap_are_backlog_when_taken_later(site, store,
+                                                                          tmp_path):
+    """A feed of 3 items followed with a cap of 2: the oldest, taken by the second pass, was
+    posted as if new."""
+    now = datetime.now(UTC)
+    items = [Item(key, f"/news/{key}.html", guid=key, published=now - timedelta(days=n + 1))
+             for n, key in enumerate(["tugboats", "tahoe", "estonia"])]
+    site.text("/rss.xml", lambda: rss(items, site.base), "application/rss+xml")
+    follow(store, site.base + "/rss.xml")
+    first = poll(store, tmp_path / "corpus", max_items=2)
+    assert [(a.backlog, a.first_pass) for a in first.new] == [(True, True)] * 2
+    second = poll(store, tmp_path / "corpus", max_items=2)
+    assert [(a.backlog, a.first_pass) for a in second.new] == [(True, False)]
+    items.insert(0, Item("copper", "/news/copper.html", guid="new",
+                         published=now - timedelta(minutes=20)))  # dated before it showed up
+    [fresh] = poll(store, tmp_path / "corpus", max_items=2).new
+    assert not fresh.backlog
