@@ -63,6 +63,35 @@ def test_html_main_text_is_extracted(tmp_path: Path):
     assert "Home | About" not in article.body
 
 
+def _page(body: str) -> str:
+    return f"<html><head><title>Many</title></head><body><article>{body}</article></body></html>"
+
+
+def test_html_that_would_take_minutes_to_extract_is_skipped_and_named(tmp_path: Path):
+    # Under the 5 MB download limit, each took trafilatura from 35 s to minutes (its time
+    # grows with the square of them); now each is refused at once, the rest indexed.
+    (tmp_path / "good.md").write_text("A good article about grain.", "utf-8")
+    (tmp_path / "paragraphs.html").write_text(_page("<p>x y z</p>\n" * 160_000), "utf-8")
+    (tmp_path / "spans.html").write_text(_page(("<span></span>" + "word " * 200) * 4_000),
+                                         "utf-8")
+    articles, skipped = read_corpus(tmp_path)
+    assert [a.id for a in articles] == ["good"]
+    assert [(s.path, s.reason) for s in skipped] == [
+        ("paragraphs.html", "HTML with more than 20,000 elements: too many to extract its "
+                            "text in reasonable time"),
+        ("spans.html", "HTML with 4,000 elements strewn through 4,000,000 characters of text "
+                       "in one <article>: too costly to extract its text")]
+
+
+def test_a_long_html_article_keeps_every_paragraph(tmp_path: Path):
+    paragraphs = [f"Paragraph {n} of the long report on grain exports." for n in range(3_000)]
+    (tmp_path / "long.html").write_text(
+        _page("<nav>Home | About</nav>" + "".join(f"<p>{p}</p>\n" for p in paragraphs)), "utf-8")
+    [article], skipped = read_corpus(tmp_path)
+    assert skipped == []
+    assert [article.body[s:e] for s, e in article.paragraphs] == paragraphs
+
+
 def test_a_headline_repeating_the_title_is_not_paragraph_1(tmp_path: Path):
     (tmp_path / "page.html").write_text(
         "<html><head><title>Trade grows</title></head><body><article><h1>Trade grows</h1>"
