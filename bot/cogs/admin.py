@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from pathlib import PurePath
+from pathlib import Path, PurePath
 
 import discord
 import yarl
@@ -23,7 +23,7 @@ from bot.fetch import MIN_PAGE_CHARS, FetchPolicy, check_url, clean_url, fetch
 from bot.wording import counted
 from index import BriefingError
 from index.ingest.articles import ARTICLE_SUFFIXES
-from index.ingest.corpus import save_article
+from index.ingest.corpus import article_files, save_article
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +121,7 @@ class Admin(commands.Cog):
         if url is not None:
             check_url(url, self.policy)  # a refused link is answered privately, before the defer
         await replies.think(interaction)
-        min_chars = 0  # a file is the admin's own text, however short
+        min_chars, earlier = 0, None  # a file is the admin's own text, however short
         if url is not None:
             fetched = await fetch(url, self.policy)
             min_chars = MIN_PAGE_CHARS
@@ -130,21 +130,36 @@ class Admin(commands.Cog):
             raw, suffix, source = fetched.body, fetched.suffix, clean_url(fetched.url)
             link = yarl.URL(fetched.url)
             name = link.name or (link.host or "").removeprefix("www.")
+            earlier = await asyncio.to_thread(self._file_from, source)
         else:
             raw, source, name = await file.read(), "", file.filename
             if len(raw) > self.bot.settings.attachment_max_bytes:
                 raise UserError("refused: the file is larger than allowed.")
+        corpus_dir = self.bot.settings.corpus_dir
         path, article, new = await asyncio.to_thread(
-            save_article, self.bot.settings.corpus_dir, raw, suffix, source, name, min_chars)
+            save_article, corpus_dir, raw, suffix, source, name, min_chars, earlier)
         log.info("added %s as %s", source or "an attachment", path.name)
-        await asyncio.to_thread(self.bot.index.readmit, [path.stem])  # even if removed before
+        article_id = path.relative_to(corpus_dir).with_suffix("").as_posix()
+        await asyncio.to_thread(self.bot.index.readmit, [article_id])  # even if removed before
         outcome = await self.bot.reindexing.run_or_explain()
         text = outcome if isinstance(outcome, str) else render.reindex_text(outcome)
-        done = "Added" if new else "Already in the corpus, the same text:"
+        done = ("Updated" if earlier else "Added") if new else \
+            "Already in the corpus, the same text:"
         await replies.answer(interaction, content=render.clip(
             f"{done} “{render.inert(article.title)}” "
             f"({counted(len(article.paragraphs), 'paragraph')}). "
             + text, render.CONTENT_LIMIT))
+
+    def _file_from(self, source: str) -> Path | None:
+        """The corpus file of the indexed article that came from the link `source` (added
+        before, perhaps since edited, or taken from a feed), or None."""
+        for record in self.bot.index.sources():
+            if record.source and clean_url(record.source) == source:
+                files = article_files(self.bot.settings.corpus_dir, record.id)
+                saved = [f for f in files if f.suffix == ".md"]  # as /add and feeds save
+                if saved:
+                    return saved[0]
+        return None
 
     @app_commands.command(name="remove", description="Remove an article from the corpus")
     @app_commands.describe(article="The article to remove")

@@ -23,11 +23,13 @@ MAX_SLUG = 60
 
 
 def save_article(corpus_dir: Path, raw: bytes, suffix: str, source: str = "",
-                 name: str = "", min_chars: int = 0) -> tuple[Path, Article, bool]:
+                 name: str = "", min_chars: int = 0,
+                 replacing: Path | None = None) -> tuple[Path, Article, bool]:
     """Parse `raw` (as a file of `suffix`), then write it to the corpus; raises ArticleError,
     also when its text is shorter than `min_chars` (a fetched page that is a cookie wall or
     needs JavaScript). Returns the file, the article and whether it is new (False: the same
-    text was there).
+    text was there). `replacing`: the file of an earlier version (the same link added
+    before, or taken from a feed), written over instead of adding a second copy.
 
     HTML is stored as its extracted main text, so what is indexed is what was checked here.
     `name` (an uploaded file's name, a link's last part) titles an article without a title
@@ -46,12 +48,24 @@ def save_article(corpus_dir: Path, raw: bytes, suffix: str, source: str = "",
     corpus_dir.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256(text.encode()).hexdigest()[:8]
     path = corpus_dir / f"{slug(article.title)}-{digest}.md"  # the same text, the same name
-    if path.is_file():
+    if replacing is not None and replacing.is_file():
+        path = replacing
+        if _holds(path, text):
+            return path, article, False
+    elif path.is_file():
         return path, article, False
     tmp = corpus_dir / f".{path.name}.{secrets.token_hex(3)}.tmp"
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
     return path, article, True
+
+
+def _holds(path: Path, text: str) -> bool:
+    """Whether the file at `path` reads `text` already."""
+    try:
+        return path.read_text("utf-8") == text
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def article_files(corpus_dir: Path, article_id: str) -> list[Path]:

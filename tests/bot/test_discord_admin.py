@@ -148,6 +148,40 @@ def test_add_url_fetches_a_local_page_and_makes_it_answerable(run, corpus_copy):
     run(scenario)
 
 
+def test_add_url_again_after_the_page_was_edited_updates_the_article_in_place(run,
+                                                                                corpus_copy):
+    """The edited page was saved as a second article beside the first: every question then
+    cited the story twice, once with the figures since corrected."""
+    pages = {"text": PAGE}
+
+    async def scenario(h: Harness) -> None:
+        app = web.Application()
+        app.router.add_get("/news/grain.html", lambda _r: web.Response(
+            text=pages["text"], content_type="text/html"))
+        runner = web.AppRunner(app)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        url = f"http://127.0.0.1:{runner.addresses[0][1]}/news/grain.html"
+        try:
+            first = await answer_of(h.server, await h.server.send_interaction(
+                "add", {"url": url}, user="admin"), timeout=60)
+            pages["text"] = PAGE.replace("</article>", "<p>Update: the corridor closed again "
+                                         "on Friday after a drone strike near Odesa.</p>"
+                                         "</article>")
+            second = await answer_of(h.server, await h.server.send_interaction(
+                "add", {"url": url + "?utm_source=x"}, user="admin"), timeout=60)
+        finally:
+            await runner.cleanup()
+        assert first["content"].startswith("Added “Black Sea grain corridor reopens”")
+        assert second["content"].startswith("Updated “Black Sea grain corridor reopens”")
+        [saved] = [p for p in corpus_copy.glob("*.md") if p.name.startswith("black-sea-grain")]
+        assert "drone strike near Odesa" in saved.read_text("utf-8")
+        titles = [r.title for r in h.bot.index.sources()]
+        assert titles.count("Black Sea grain corridor reopens") == 1
+
+    run(scenario)
+
+
 @pytest.mark.parametrize("url", ["http://10.1.2.3/article", "http://169.254.169.254/latest",
                                  "file:///etc/passwd", "ftp://example.org/a.html",
                                  "http://127.0.0.1:9/a", "http://[::1]/a", "http://exa mple.org/"])
