@@ -67,8 +67,9 @@ async def fetch_page(url: str, policy: FetchPolicy,
 
 def item_text(item: FeedItem, source: str, page: tuple[bytes, str] | None,
               now: datetime) -> ItemText | None:
-    """The article text of an item (page first, then the feed's text), or None when neither
-    has enough text. Runs trafilatura: call it off the event loop."""
+    """The article text of an item (the page's, unless the feed's own text is longer: then
+    the page is a cookie wall, a login or a teaser of the feed's full text), or None when
+    neither has enough text. Runs trafilatura: call it off the event loop."""
     title, published, body, from_page = item.title, item.published, "", False
     if page is not None:
         raw, suffix = page
@@ -77,7 +78,7 @@ def item_text(item: FeedItem, source: str, page: tuple[bytes, str] | None,
         except ArticleError as err:
             log.info("item page %s has no article text: %s", source, err)
         else:
-            if len(article.body) >= MIN_PAGE_CHARS:
+            if len(article.body) >= max(MIN_PAGE_CHARS, len(item.text)):
                 body, from_page = article.body, True
                 title = title or article.title
                 published = published or _page_date(article.published, now)

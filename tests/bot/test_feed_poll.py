@@ -362,6 +362,29 @@ def test_a_page_that_stays_down_gives_way_to_the_feed_text_and_never_replaces_an
     assert "zooplankton" in tahoe["body"] and "Hellisheidi" not in tahoe["body"]
 
 
+def test_a_consent_wall_page_loses_to_the_feeds_full_text(site, store, tmp_path):
+    """Every item's page was the publisher's cookie wall: each was saved as the wall's text
+    (and the second one dropped as its duplicate) though the feed carried the whole story."""
+    corpus = tmp_path / "corpus"
+    wall = ("<html><head><title>Before you continue</title></head><body><article><p>We and our "
+            "partners use cookies and data to deliver and maintain our services, measure "
+            "audience engagement, and show personalised advertising. Select Accept all to "
+            "agree, or More options to choose. If you choose Reject all, we will not use cookies "
+            "for these additional purposes. Non-personalised content is influenced by things "
+            "like the content you are viewing and your location. Visit our privacy page to "
+            "learn more at any time.</p></article></body></html>")
+    for key in ("tahoe", "estonia"):
+        site.text(f"/news/{key}.html", wall, "text/html")
+    items = [Item(key, f"/news/{key}.html", guid=key, published=RECENT,
+                  summary="\n\n".join(STORIES[key][1])) for key in ("tahoe", "estonia")]
+    site.text("/rss.xml", rss(items, site.base), "application/rss+xml")
+    follow(store, site.base + "/rss.xml")
+    report = poll(store, corpus)
+    assert (len(report.new), report.duplicates) == (2, 0)
+    bodies = " ".join(a["body"] for a in saved(corpus).values())
+    assert "cookies" not in bodies and "zooplankton" in bodies
+
+
 def test_unchanged_feed_is_a_304_and_errors_back_off_with_jitter(site, store, tmp_path):
     corpus = tmp_path / "corpus"
     body = rss([Item("tahoe", "/news/tahoe.html", guid="t1")], site.base)
