@@ -6,6 +6,7 @@ import re
 import textwrap
 import unicodedata
 from collections.abc import Iterable, Sequence
+from urllib.parse import urlsplit
 
 from bot.citation import paragraphs_label
 from bot.wording import NOT_COVERED, SEEMS_NOT_COVERED, counted, read_as_note
@@ -96,8 +97,8 @@ def _format_hits(answer: Answer, width: int) -> str:
         text = hit.text.replace(hit.highlight, f"**{hit.highlight}**", 1)
         body = textwrap.fill(" ".join(shown(text).split()), width=width, initial_indent="   ",
                              subsequent_indent="   ")
-        blocks.append(f"{hit.rank}. {shown(hit.title)} · {paragraphs_label(hit.paragraphs)}\n"
-                      f"{body}")
+        blocks.append(f"{hit.rank}. {shown(hit.title)} · {paragraphs_label(hit.paragraphs)}"
+                      f"{_link(hit.source)}\n{body}")
     return "\n".join(blocks)
 
 
@@ -110,7 +111,21 @@ def _format_refusal(answer: Answer, width: int) -> str:
     quote = textwrap.fill(f"“{sentence}”", width=width, initial_indent="   ",
                           subsequent_indent="   ")
     return (f"{SEEMS_NOT_COVERED}\n{quote}\n"
-            f"   — {shown(top.title)} · {paragraphs_label(top.paragraphs)}")
+            f"   — {shown(top.title)} · {paragraphs_label(top.paragraphs)}{_link(top.source)}")
+
+
+def _link(source: str) -> str:
+    """" · URL" after a citation when the article's source is an http(s) URL with a host (as
+    the bot links its citations), else "" (no source, or one that is no web address)."""
+    source = source.strip()
+    if not source or any(c.isspace() or unicodedata.category(c) == "Cc" for c in source):
+        return ""
+    try:
+        url = urlsplit(source)
+    except ValueError:
+        return ""
+    return f" · {shown(source)}" if url.scheme.lower() in ("http", "https") and url.hostname \
+        else ""
 
 
 def summary_json(summary: Summary) -> dict:
