@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import sys
 
 from bot.cli.exits import UsageError
@@ -120,6 +121,10 @@ def cmd_feed_poll(args: argparse.Namespace, settings: Settings) -> int:
     from bot.feeds.options import poll_options
     from bot.feeds.poll import Poller
 
+    if not getattr(args, "verbose", False):
+        # each feed's error is printed below (or in the JSON): its log line (for the bot, with
+        # when the feed is tried next) would say it a second time on stderr
+        logging.getLogger("bot.feeds.poll").setLevel(logging.ERROR)
     store = FeedStore(settings.feeds_db, database_url=settings.database_url)
     try:
         report = asyncio.run(Poller(store, settings.corpus_dir, poll_options(settings)).poll())

@@ -117,3 +117,24 @@ def test_a_channel_id_beyond_discord_s_range_is_one_line(tmp_path):
     assert result.returncode == 2 and "Traceback" not in result.stderr  # as argparse's
     assert result.stderr.strip() == (
         "briefing: --channel must be a Discord channel id (a positive number)")
+
+
+def test_a_feed_that_cannot_be_read_is_one_line_not_two(tmp_path):
+    """`feed poll` printed each feed's error on stdout and again as a WARNING on stderr."""
+    env = {**os.environ, "BRIEFING_FEEDS_DB": str(tmp_path / "feeds.sqlite"),
+           "BRIEFING_CORPUS_DIR": str(tmp_path), "BRIEFING_INDEX_DIR": str(tmp_path / "index"),
+           "BRIEFING_FETCH_ALLOW_LOOPBACK": "true"}
+    url = "http://127.0.0.1:9/rss.xml"  # the discard port: nothing listens
+    assert briefing(["feed", "add", url], env).returncode == 0
+    result = briefing(["feed", "poll"], env)
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        "1 feeds polled: 0 new, 0 updated, 0 duplicates",
+        f"  {url}: could not fetch the feed (connection refused)"]
+    assert result.stderr == ""
+    as_json = briefing(["feed", "poll", "--json"], env)
+    assert as_json.returncode == 1 and as_json.stderr == ""
+    assert json.loads(as_json.stdout)["errors"] == [
+        {"feed": url, "error": "could not fetch the feed (connection refused)"}]
+    verbose = briefing(["-v", "feed", "poll"], env)  # -v still logs it, with the next try
+    assert "next try in" in verbose.stderr
