@@ -7,13 +7,11 @@ this is where markdown is escaped and lengths are enforced.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 
 import discord
-import yarl
 
-from bot.citation import paragraphs_label
+from bot.citation import paragraphs_label, web_url
 from bot.wording import (
     NOT_COVERED,
     NOTHING_DATED_SINCE,
@@ -43,7 +41,6 @@ FIELD_VALUE_LIMIT = 1024
 FOOTER_LIMIT = 2048
 EMBED_TOTAL_LIMIT = 6000
 FIELDS_LIMIT = 25
-URL_LIMIT = 300  # a longer source is not linked: it would eat the embed's budget
 MIN_QUOTE = 200  # a field's quote keeps this much (at most half the field) before its link
 ELLIPSIS = "…"
 COLOUR = discord.Colour.blurple()
@@ -75,8 +72,6 @@ _BLOCK_START = re.compile(r"^[#+-]")  # a heading, "-#" subtext or a bulleted li
 
 
 _MARKUP = re.compile(r"[\\*_~|`\[\]()<>]|:(?=/)")  # formatting, links, <…> tags, bare URLs
-_HOST = re.compile(r"[a-z0-9_-]+(?:\.[a-z0-9_-]+)*\.?")  # a DNS name (IDNA-encoded) or IPv4
-_ENDS_TARGET = re.compile(r"[\s()\[\]<>\\\"'`]")  # could end or split a Markdown link target
 
 
 def inert(text: str) -> str:
@@ -86,26 +81,6 @@ def inert(text: str) -> str:
     a list either."""
     plain = _MARKUP.sub(lambda m: "\\" + m.group(), " ".join(text.split()))
     return _LIST_START.sub(r"\1\\. ", _BLOCK_START.sub(r"\\\g<0>", plain))
-
-
-def web_url(source: str) -> str | None:
-    """`source` as a link target, or None unless it is an http(s) URL with a host name.
-
-    The result can stand between `](` and `)` as it is: credentials are dropped and every
-    character that could end or split a Markdown link target is percent-encoded.
-    """
-    source = source.strip()
-    if any(unicodedata.category(c) == "Cc" for c in source):
-        return None  # yarl would silently drop a newline or tab, even inside the host
-    try:
-        url = yarl.URL(source)
-        if url.scheme not in ("http", "https") or not _HOST.fullmatch(url.raw_host or ""):
-            return None
-        target = str(url.with_user(None))
-    except ValueError:  # e.g. a port out of range
-        return None
-    target = _ENDS_TARGET.sub(lambda m: f"%{ord(m.group()):02X}", target)
-    return target if len(target) <= URL_LIMIT else None
 
 
 def link(text: str, source: str) -> str:

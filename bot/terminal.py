@@ -6,9 +6,8 @@ import re
 import textwrap
 import unicodedata
 from collections.abc import Iterable, Sequence
-from urllib.parse import urlsplit
 
-from bot.citation import paragraphs_label
+from bot.citation import paragraphs_label, web_url
 from bot.wording import NOT_COVERED, SEEMS_NOT_COVERED, counted, read_as_note
 from index import (
     NOTHING_INDEXED,
@@ -115,17 +114,10 @@ def _format_refusal(answer: Answer, width: int) -> str:
 
 
 def _link(source: str) -> str:
-    """" · URL" after a citation when the article's source is an http(s) URL with a host (as
-    the bot links its citations), else "" (no source, or one that is no web address)."""
-    source = source.strip()
-    if not source or any(c.isspace() or unicodedata.category(c) == "Cc" for c in source):
-        return ""
-    try:
-        url = urlsplit(source)
-    except ValueError:
-        return ""
-    return f" · {shown(source)}" if url.scheme.lower() in ("http", "https") and url.hostname \
-        else ""
+    """" · URL" after a citation when the article's source is a web address, as the bot
+    links its citations; else ""."""
+    url = web_url(source)
+    return f" · {url}" if url else ""
 
 
 def summary_json(summary: Summary) -> dict:

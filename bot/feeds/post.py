@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot import render
+from bot.citation import web_url
 from bot.wording import counted
 from index import SummarySentence
 
@@ -15,7 +16,7 @@ def post_text(title: str, source: str, sentence: SummarySentence | None) -> str:
     heading or list, link elsewhere nor ping (the client also sends AllowedMentions.none()).
     """
     head = f"**{render.link(render.clip(render.inert(title), 200), source)}**"
-    url = render.web_url(source)
+    url = web_url(source)
     if url is None and source:  # not a link (too long, or not http): shown, shortened
         head += f"\n{render.inert(render.clip(source, 200))}"
     if sentence is None:

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot import render
+from bot.citation import URL_LIMIT, web_url
 from index import Answer, Hit
 from index.store.metadata import ArticleRecord
 
@@ -86,11 +87,11 @@ def test_a_hostile_date_in_sources_is_not_clickable():
     ("https://bücher.de/ü", "https://xn--bcher-kva.de/%C3%BC"),
 ])
 def test_valid_sources_become_targets_that_text_cannot_close(source, target):
-    assert render.web_url(source) == target
+    assert web_url(source) == target
 
 
 def test_an_overlong_source_is_not_linked():
-    assert render.web_url("https://x.org/" + "a" * render.URL_LIMIT) is None
+    assert web_url("https://x.org/" + "a" * URL_LIMIT) is None
 
 
 def test_a_long_sources_page_keeps_every_link_whole():
@@ -116,7 +117,7 @@ sources = st.one_of(st.text(max_size=80), hostile_text, *[st.builds(
 @settings(max_examples=500, derandomize=True, deadline=None)
 @given(title=titles, source=sources)
 def test_whatever_the_title_and_source_there_is_at_most_the_one_link(title, source):
-    target = render.web_url(source)
+    target = web_url(source)
     expected = [] if target is None else [target]
     for text in rendered(title or "x", source).values():
         assert clickable(text) == expected
