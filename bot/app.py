@@ -15,7 +15,7 @@ import yarl
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot import health
+from bot import health, render
 from bot.acknowledgements import Acknowledgements
 from bot.cogs import replies
 from bot.conversations import ChannelModeStore, ConversationStore, PostingLocks
@@ -128,7 +128,9 @@ def error_message(error: Exception) -> str:
 
 
 async def reply_ephemeral(interaction: discord.Interaction, message: str) -> None:
-    """Answer privately, whether or not the interaction was already acknowledged."""
+    """Answer privately, whether or not the interaction was already acknowledged. The line
+    is cut to Discord's 2,000 characters: a reason can quote what a page or file sent."""
+    message = render.clip(message, render.CONTENT_LIMIT)
     try:
         if interaction.response.is_done():
             await interaction.followup.send(message, ephemeral=True)

@@ -225,7 +225,8 @@ async def _follow(session: aiohttp.ClientSession, target: yarl.URL,
                                  transient=transient_status(response.status))
             kind = response.content_type.lower()
             if kind not in CONTENT_TYPES:
-                raise FetchError(f"refused: {kind or 'unknown'} is not an article page "
+                shown = kind if len(kind) <= 100 else kind[:99] + "…"  # the site's words
+                raise FetchError(f"refused: {shown or 'unknown'} is not an article page "
                                  "(HTML, plain text or Markdown)")
             if (response.content_length or 0) > policy.max_bytes:
                 raise FetchError(f"refused: the page is larger than {policy.max_bytes:,} bytes")

@@ -28,6 +28,7 @@ from index.ingest.corpus import article_files, save_article
 log = logging.getLogger(__name__)
 
 PROGRESS_EVERY_S = 1.0
+TITLE_SHOWN = 200  # characters of an article's title in a reply: the outcome after it must fit
 WAITING = ("Another reindex of this index (from another process) is running; waiting for it "
            "to finish…")
 
@@ -146,7 +147,7 @@ class Admin(commands.Cog):
         done = ("Updated" if earlier else "Added") if new else \
             "Already in the corpus, the same text:"
         await replies.answer(interaction, content=render.clip(
-            f"{done} “{render.inert(article.title)}” "
+            f"{done} “{shown_title(article.title)}” "
             f"({counted(len(article.paragraphs), 'paragraph')}). "
             + text, render.CONTENT_LIMIT))
 
@@ -181,7 +182,7 @@ class Admin(commands.Cog):
             [removal] = await asyncio.to_thread(index.remove_articles,
                                                 self.bot.settings.corpus_dir, [article_id])
             if removal.error:
-                raise UserError(f"Could not remove “{render.inert(title)}”: {removal.error}")
+                raise UserError(f"Could not remove “{shown_title(title)}”: {removal.error}")
             if not removal.removed:
                 raise UserError("That article is already gone.")
             log.info("removed %s", article_id)
@@ -189,7 +190,7 @@ class Admin(commands.Cog):
             outcome = await self.bot.reindexing.run_or_explain(holding=True)
         text = outcome if isinstance(outcome, str) else render.reindex_text(outcome)
         await replies.answer(interaction, content=render.clip(
-            f"Removed “{render.inert(title)}”. " + text + warning, render.CONTENT_LIMIT))
+            f"Removed “{shown_title(title)}”. " + text + warning, render.CONTENT_LIMIT))
 
     async def forget_in_feeds(self, article_ids: list[str]) -> str:
         """Tell the feed store these articles were removed, so that a feed re-publishing one
@@ -211,6 +212,12 @@ class Admin(commands.Cog):
     async def remove_choices(self, interaction: discord.Interaction,
                              current: str) -> list[app_commands.Choice[str]]:
         return article_choices(await asyncio.to_thread(self.bot.index.sources), current)
+
+
+def shown_title(title: str) -> str:
+    """An article's title as a reply names it: inert, and cut when very long, so that what
+    follows it (the paragraphs, the reindex's outcome) is not cut off instead."""
+    return render.clip(render.inert(title), TITLE_SHOWN)
 
 
 async def setup(bot: BriefingBot) -> None:

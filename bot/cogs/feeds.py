@@ -196,9 +196,11 @@ class Feeds(commands.Cog):
             await interaction.response.send_message("No feeds are followed.", ephemeral=True)
             return
         lines = [_feed_line(f) for f in feeds]
-        text = render.whole_lines(lines, render.CONTENT_LIMIT - 40)
+        more = "\n…and {} more (`briefing feed list` shows all)"
+        # room for the count line at its longest (every feed but one left out)
+        text = render.whole_lines(lines, render.CONTENT_LIMIT - len(more.format(len(lines))))
         if (kept := text.count("\n") + 1) < len(lines):
-            text += f"\n…and {len(lines) - kept} more (`briefing feed list` shows all)"
+            text += more.format(len(lines) - kept)
         await interaction.response.send_message(text, ephemeral=True)
 
     @feed.command(name="remove", description="Stop following a feed (its articles stay)")

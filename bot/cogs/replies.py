@@ -8,8 +8,8 @@ response, and the message keeps the defer's visibility whatever flags the follow
   follow-up retried after a 5xx that Discord had already acted on is posted twice);
 - before an error reply, a public thinking message is first turned into a neutral line, so the
   error handler's ephemeral follow-up is a message of its own that only the user sees;
-- once the interaction token has expired (15 minutes), the answer goes to the channel instead,
-  or to its user by direct message when it was private;
+- once the interaction token has expired (15 minutes), or someone has deleted the response,
+  the answer goes to the channel instead, or to its user by direct message when it was private;
 - a first response that Discord carried out but answered with a 5xx is retried by discord.py
   and refused as already acknowledged: it took effect, so the command goes on (`first_response`).
 """
@@ -29,6 +29,7 @@ PRIVATE = "briefing.private"  # key in Interaction.extras: the response only its
 NEUTRAL = "That didn't work out; the reason was sent privately to whoever asked."
 EXPIRED_TOKEN_CODES = (50027, 10015)  # Invalid Webhook Token, Unknown Webhook
 ALREADY_ACKNOWLEDGED = 40060  # Discord: "Interaction has already been acknowledged"
+UNKNOWN_MESSAGE = 10008
 
 
 @asynccontextmanager
@@ -62,6 +63,12 @@ def token_expired(error: discord.HTTPException) -> bool:
     return error.code in EXPIRED_TOKEN_CODES or error.status == 401
 
 
+def response_deleted(error: discord.HTTPException) -> bool:
+    """Whether Discord refused an edit of the response because someone deleted it (a
+    moderator can delete the public "thinking…" or progress message)."""
+    return error.code == UNKNOWN_MESSAGE
+
+
 def question_gone(error: discord.HTTPException) -> bool:
     """Whether Discord refused a reply because the message replied to was deleted."""
     return error.status == 400 and "In message_reference:" in error.text
@@ -69,19 +76,21 @@ def question_gone(error: discord.HTTPException) -> bool:
 
 async def answer(interaction: discord.Interaction, **message: object) -> discord.Message:
     """Show ``message`` in place of the response (thinking or earlier text); once the token
-    has expired, post it in the channel instead, unless it was private: then it goes to its
-    user by direct message, never to the channel. Returns the message shown."""
+    has expired or the response was deleted, post it in the channel instead, unless it was
+    private: then it goes to its user by direct message, never to the channel. Returns the
+    message shown."""
     try:
         sent = await interaction.edit_original_response(**message)
     except discord.HTTPException as err:
         channel = interaction.channel
-        if not token_expired(err):
+        if not (token_expired(err) or response_deleted(err)):
             raise
         if interaction.extras.get(PRIVATE, False):
             log.info("interaction token expired; sending the private answer by direct message")
             sent = await interaction.user.send(**message)
         elif isinstance(channel, discord.abc.Messageable):
-            log.info("interaction token expired; posting the answer in the channel")
+            log.info("interaction token expired or its response was deleted; posting the "
+                     "answer in the channel")
             sent = await channel.send(**message)
         else:
             raise
