@@ -70,6 +70,10 @@ def validate_message(body: dict[str, Any], files: list[UploadedFile], *, creatin
         for j, f in enumerate(fields):
             parts[f"fields.{j}.name"] = (f.get("name"), 256)
             parts[f"fields.{j}.value"] = (f.get("value"), 1024)
+            for key in ("name", "value"):  # both required, and not empty
+                if not f.get(key):
+                    errors.update(_invalid(f"embeds.{i}.fields.{j}.{key}",
+                                           "This field is required", "BASE_TYPE_REQUIRED"))
         for name, (text, limit) in parts.items():
             total += len(text or "")
             if len(text or "") > limit:
@@ -77,11 +81,40 @@ def validate_message(body: dict[str, Any], files: list[UploadedFile], *, creatin
                 errors.update(_invalid(f"embeds.{i}.{name}", message))
     if total > 6000:
         errors.update(_invalid("embeds", "Embed size exceeds maximum size of 6000"))
+    errors.update(_component_errors(body.get("components") or []))
     if errors:
         raise invalid_form(errors)
-    keys = ("content", "embeds", "components", "sticker_ids", "poll")
-    if creating and not files and not any(body.get(k) for k in keys):
+    keys = ("embeds", "components", "sticker_ids", "poll")
+    content = (body.get("content") or "").strip()  # whitespace alone is no content
+    if creating and not files and not content and not any(body.get(k) for k in keys):
         raise ApiError(400, 50006, "Cannot send an empty message")
+
+
+ACTION_ROWS = 5  # classic components: rows of a message, and items of a row
+BUTTON_LABEL_MAX = 80
+CUSTOM_ID_MAX = 100
+
+
+def _component_errors(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Discord's limits on classic components: at most 5 action rows of at most 5 items,
+    button labels of at most 80 characters, custom_ids of 1-100."""
+    errors: dict[str, Any] = {}
+    if len(rows) > ACTION_ROWS:
+        errors.update(_invalid("components", "Must be 5 or fewer in length."))
+    for i, row in enumerate(rows):
+        items = row.get("components") or []
+        if row.get("type") == 1 and len(items) > ACTION_ROWS:
+            errors.update(_invalid(f"components.{i}.components",
+                                   "Must be 5 or fewer in length."))
+        for j, item in enumerate(items):
+            where = f"components.{i}.components.{j}"
+            if len(item.get("label") or "") > BUTTON_LABEL_MAX:
+                errors.update(_invalid(f"{where}.label", "Must be 80 or fewer in length."))
+            if "custom_id" in item and not 1 <= len(item["custom_id"] or "") <= CUSTOM_ID_MAX:
+                errors.update(_invalid(f"{where}.custom_id",
+                                       "Must be between 1 and 100 in length.",
+                                       "BASE_TYPE_BAD_LENGTH"))
+    return errors
 
 
 def validate_choices(choices: Any) -> None:

@@ -220,7 +220,8 @@ class _Rest:
     async def history(self, request: web.Request) -> web.Response:
         channel = self._channel(request)
         limit = int(request.query.get("limit", 50))
-        found = [m for m in self.s.messages.values() if m["channel_id"] == channel["id"]]
+        found = [m for m in self.s.messages.values() if m["channel_id"] == channel["id"]
+                 and not m["flags"] & p.MESSAGE_FLAG_EPHEMERAL]  # only its user sees those
         return json_response(sorted(found, key=lambda m: int(m["id"]), reverse=True)[:limit])
 
     async def create_message(self, request: web.Request) -> web.Response:
@@ -231,7 +232,7 @@ class _Rest:
         validate_message(body, call.files, creating=True)
         ref, target = body.get("message_reference"), None
         if ref:
-            target = s.messages.get(str(ref.get("message_id")))
+            target = s.visible_message(str(ref.get("message_id")))
             if target is None and ref.get("fail_if_not_exists", True):
                 raise invalid_form({"message_reference": {"_errors": [{
                     "code": "MESSAGE_REFERENCE_UNKNOWN_MESSAGE", "message": "Unknown message"}]}})
@@ -255,7 +256,7 @@ class _Rest:
 
     async def channel_message(self, request: web.Request) -> web.Response:
         channel = self._channel(request)
-        msg = self.s.messages.get(request.match_info["message_id"])
+        msg = self.s.visible_message(request.match_info["message_id"])
         if msg is None or msg["channel_id"] != channel["id"]:
             raise ApiError(404, 10008, "Unknown Message")
         if request.method == "PATCH" and msg["author"]["id"] != self.s.users["bot"]["id"]:
@@ -288,7 +289,7 @@ class _Rest:
         if "components" in body:
             msg["components"] = p.number_components(msg["components"])
         if "content" in body:
-            msg["mentions"] = s.mention_objects(p.mentioned_ids(msg["content"]))
+            s.apply_mentions(msg, body.get("allowed_mentions"))
         if "attachments" in body or files:
             keep = {str(a.get("id")) for a in body.get("attachments") or []}
             msg["attachments"] = [a for a in msg["attachments"] if a["id"] in keep]

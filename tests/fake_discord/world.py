@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -146,7 +147,7 @@ class World:
                 f"{set(p.THREAD_ARCHIVE_DURATIONS)}."}]}})
         starter = None
         if message_id is not None:
-            starter = self.messages.get(str(message_id))
+            starter = self.visible_message(str(message_id))
             if starter is None or starter["channel_id"] != channel_id:
                 raise ApiError(404, 10008, "Unknown Message")
             if str(message_id) in self.threads:
@@ -205,18 +206,43 @@ class World:
             channel["last_message_id"] = msg["id"]
             channel["message_count"] += 1
             channel["total_message_sent"] += 1
-        if mentions is None:
-            ids = p.mentioned_ids(msg["content"])
-        else:
-            ids = [self.user(m)["id"] for m in mentions]
-        msg["mentions"] = self.mention_objects(ids)
-        roles = self.guilds[channel["guild_id"]].roles if channel.get("guild_id") in self.guilds \
-            else {}
-        msg["mention_roles"] = [r for r in dict.fromkeys(p.ROLE_MENTION_RE.findall(
-            msg["content"])) if r in roles]
+        self.apply_mentions(msg, body.get("allowed_mentions"), mentions)
         msg["attachments"] = self.attachments_for(files)
         self.messages[msg["id"]] = msg
         return msg
+
+    def apply_mentions(self, msg: dict[str, Any], allowed: dict[str, Any] | None,
+                       mentions: list | None = None) -> None:
+        """Set who ``msg`` pings (``mentions``, ``mention_roles``, ``mention_everyone``) from
+        its content, as far as its ``allowed_mentions`` lets it, as Discord does: without
+        them every user, role and @everyone/@here mentioned pings (the author's right to
+        ping @everyone and unmentionable roles is not checked: the fake is the stricter).
+        ``mentions`` (aliases or ids) overrides the users parsed from the content."""
+        content = msg["content"] or ""
+        parse = None if allowed is None else set(allowed.get("parse") or [])
+
+        def allows(kind: str, item: str) -> bool:
+            return parse is None or kind in parse or item in {
+                str(i) for i in (allowed or {}).get(kind) or []}
+
+        if mentions is None:
+            ids = [i for i in p.mentioned_ids(content) if allows("users", i)]
+        else:
+            ids = [self.user(m)["id"] for m in mentions]
+        msg["mentions"] = self.mention_objects(ids)
+        channel = self.channel(msg["channel_id"]) or {}
+        roles = self.guilds[channel["guild_id"]].roles if channel.get("guild_id") in self.guilds \
+            else {}
+        msg["mention_roles"] = [r for r in dict.fromkeys(p.ROLE_MENTION_RE.findall(content))
+                                if r in roles and allows("roles", r)]
+        msg["mention_everyone"] = bool(re.search(r"@(everyone|here)\b", content)) and (
+            parse is None or "everyone" in parse)
+
+    def visible_message(self, message_id: str) -> dict[str, Any] | None:
+        """A stored message as channel endpoints find it: an ephemeral one exists only for
+        its interaction's webhook (Discord answers Unknown Message elsewhere)."""
+        msg = self.messages.get(message_id)
+        return None if msg is None or msg["flags"] & p.MESSAGE_FLAG_EPHEMERAL else msg
 
     def public_messages(self, channel_id: str | None = None) -> list[dict[str, Any]]:
         """What everyone in the channel (default: the guild's) sees: its messages that are not
