@@ -211,7 +211,8 @@ def _lexical_side(snapshot: Snapshot, question: str, candidates: int,
     article evidence is prepared too, where the backend can do that without the candidates."""
     typed = words(question)
     # = tokenize(question), misspellings read as meant; the gate also weighs the surface words
-    corrected = spelling.correct(typed, stems(typed), snapshot.lexical)
+    corrected = spelling.correct(typed, stems(typed), snapshot.lexical,
+                                 lower_case=spelling.typed_in_lower_case(question))
     surface, stemmed = corrected.surface, corrected.stemmed
     tokens = list(dict.fromkeys(stemmed))
     ids, _ = snapshot.lexical.top(stemmed, candidates, among=allowed)

@@ -71,6 +71,11 @@ def rarities(surface: Sequence[str], stemmed: Sequence[str], tokens: Sequence[st
     return np.array([max(best.get(t, unknown), 0.0) for t in tokens], dtype=np.float64)
 
 
+def zipf_of(word: str) -> float:
+    """The Zipf frequency of one of the English words at or above Zipf 3 (0 for others)."""
+    return _zipf().get(word, 0.0)
+
+
 def is_english(word: str) -> bool:
     """Whether a folded word is one of the English words at or above Zipf 3."""
     return word in _zipf()
@@ -78,9 +83,20 @@ def is_english(word: str) -> bool:
 
 def is_word(word: str) -> bool:
     """Whether English text uses a folded word at all: is it in wordfreq's large list?"""
+    return _large_list_row(word) is not None
+
+
+def word_zipf(word: str) -> float | None:
+    """The Zipf frequency of a folded word in wordfreq's large list (to a tenth), or None
+    when the list does not hold it or its frequencies could not be cached."""
+    row, zipfs = _large_list_row(word), _large_list_zipfs()
+    return None if row is None or row >= len(zipfs) else int(zipfs[row]) / 10
+
+
+def _large_list_row(word: str) -> int | None:
     hashes, key = _word_hashes(), _hash(word)
     at = int(np.searchsorted(hashes, key))
-    return at < len(hashes) and int(hashes[at]) == key
+    return at if at < len(hashes) and int(hashes[at]) == key else None
 
 
 def _hash(word: str) -> int:
@@ -94,6 +110,13 @@ def _word_hashes() -> np.ndarray:
     ever holds the list. Without it only the small list's words count as words."""
     hashes = _read_cached("large", lambda path: np.load(path, allow_pickle=False))
     return hashes if hashes is not None else np.zeros(0, dtype=np.uint64)
+
+
+@functools.cache
+def _large_list_zipfs() -> np.ndarray:
+    """The Zipf frequency × 10 of each word of `_word_hashes`, in its order (uint8)."""
+    zipfs = _read_cached("large-zipf", lambda path: np.load(path, allow_pickle=False))
+    return zipfs if zipfs is not None else np.zeros(0, dtype=np.uint8)
 
 
 def _read_cached(size: str, read: Callable[[Path], T]) -> T | None:
@@ -114,7 +137,8 @@ def _read_cached(size: str, read: Callable[[Path], T]) -> T | None:
 @functools.cache
 def _cache_files() -> dict[str, Path] | None:
     """The model cache's files of wordfreq's lists ("small": Zipf frequencies as JSON,
-    "large": `_word_hashes`), both written first by one child process if either is missing
+    "large": `_word_hashes`, "large-zipf": `_large_list_zipfs`), all written first by one
+    child process if any is missing
     (that process imports wordfreq and holds its lists, never this one); None, once per
     process, if they cannot be."""
     from importlib.metadata import version
@@ -123,13 +147,13 @@ def _cache_files() -> dict[str, Path] | None:
 
     folder = default_cache_dir()
     paths = {name: folder / f"wordfreq-en-{name}-{version('wordfreq')}.{kind}"
-             for name, kind in (("small", "json"), ("large", "npy"))}
+             for name, kind in (("small", "json"), ("large", "npy"), ("large-zipf", "npy"))}
     try:
         if not all(path.exists() for path in paths.values()):
             folder.mkdir(parents=True, exist_ok=True)
             subprocess.run([sys.executable, "-c", "import sys; from index.search.rarity import "
                             "write_word_lists; write_word_lists(*sys.argv[1:])",
-                            str(paths["small"]), str(paths["large"])],
+                            *map(str, paths.values())],
                            check=True, capture_output=True, timeout=300)
     except (OSError, subprocess.SubprocessError) as err:
         log.warning("cannot cache wordfreq's lists in %s (%s): reading the small list from "
@@ -138,14 +162,19 @@ def _cache_files() -> dict[str, Path] | None:
     return paths
 
 
-def write_word_lists(small: str, large: str) -> None:
+def write_word_lists(small: str, large: str, large_zipf: str) -> None:
     """Write the files `_cache_files` names (atomically: processes may race to write them)."""
     from wordfreq import get_frequency_dict
 
     _write(small, lambda handle: handle.write(json.dumps(small_list_zipf()).encode()))
-    hashes = np.unique(np.fromiter((_hash(w) for w in get_frequency_dict("en", "large")),
-                                   dtype=np.uint64))
+    frequencies = get_frequency_dict("en", "large")
+    hashes = np.fromiter((_hash(w) for w in frequencies), dtype=np.uint64,
+                         count=len(frequencies))
+    zipfs = np.fromiter((round(10 * (math.log10(f) + 9)) for f in frequencies.values()),
+                        dtype=np.int64, count=len(frequencies)).clip(0, 255).astype(np.uint8)
+    hashes, first = np.unique(hashes, return_index=True)  # sorted, one row per hash
     _write(large, lambda handle: np.save(handle, hashes))
+    _write(large_zipf, lambda handle: np.save(handle, zipfs[first]))
 
 
 def _write(path: str, write: Callable[[BinaryIO], object]) -> None:
@@ -170,3 +199,4 @@ def warm_up() -> None:
     """Load the word frequencies now rather than on the first question."""
     _zipf()
     _word_hashes()
+    _large_list_zipfs()

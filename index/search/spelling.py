@@ -8,7 +8,11 @@ was refused at 0.02 and answers at 0.48 spelt right.
 Only a word that is in no indexed passage *and* that English text never uses (wordfreq's large
 list: "hypersonic" and "outbid" are words, "meetng" is not) is corrected: a real word the
 articles lack ("football" in "Who is Turkey's football coach?") is evidence that they don't
-cover the question and stays as typed. A candidate must be an indexed token within
+cover the question and stays as typed. The large list holds the commonest misspellings too
+("isreal", "goverment", "russain"): a word below Zipf 3 typed in lower case (a capitalised one
+is more likely a name: "Borger", "Pease") is read as an English word whose stem is indexed
+only when that word is at least `RARER_BY` Zipf (~300 times) more common ("isreal", 2.1, as
+"israel", 4.8; never "defund", 2.5, as "defend", 4.5). A candidate must be an indexed token within
 `max_edits` (optimal string alignment: a swap of two letters is one edit) of the typed word,
 either through an English word whose stem is indexed ("meetng" → "meeting" → "meet") or
 directly (names: "nebenzya" → "nebenzha"). The fewest edits win, then the token in most
@@ -18,23 +22,29 @@ passages, then the English word.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import weakref
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from index.errors import BriefingError
-from index.search.rarity import english_words, is_english, is_word
+from index.search.rarity import english_words, is_english, is_word, word_zipf, zipf_of
 from index.store.base import LexicalSearch
-from index.store.lexical import stems
+from index.store.lexical import stems, words
 
 log = logging.getLogger(__name__)
 
 SHORTEST = 5  # shorter words have too many neighbours one edit away to guess from
 LONG = 10  # from this length two edits are allowed
+# How much more common (in Zipf: log10 of frequency) an English word must be than a rare real
+# word typed for it to be read as meant. Set by the common misspellings and rare words of
+# SQuAD's dev questions and CNN's highlights ("isreal" 2.7 below "israel", "goverment" 2.9
+# below "government"; "defund" 2.0 below "defend", "signer" 2.2 below "signed").
+RARER_BY = 2.5
 
 
 def max_edits(word: str) -> int:
@@ -57,11 +67,23 @@ _NEVER_A_TOKEN = "\x01"  # no text yields it: its IDF is that of a token in no p
 _ENGLISH, _DIRECT = 0, 1  # routes; on a tie the English word is preferred (its rarity is known)
 
 
-def correct(surface: Sequence[str], stemmed: Sequence[str], lexical: LexicalSearch
-            ) -> Corrected:
+_NEGATED = re.compile(r"n['’]t\b")  # "couldn't": its "couldn" is no misspelling
+
+
+def typed_in_lower_case(question: str) -> set[str]:
+    """The words of `question` (as `index.store.lexical.words` gives them) typed without a
+    capital letter, negated auxiliaries left out: the `lower_case` of `correct`."""
+    return set(words(" ".join(w for w in question.split()
+                              if w == w.lower() and not _NEGATED.search(w))))
+
+
+def correct(surface: Sequence[str], stemmed: Sequence[str], lexical: LexicalSearch, *,
+            lower_case: Collection[str] = ()) -> Corrected:
     """`surface` words (`index.store.lexical.words`) and their `stemmed` tokens, each
-    misspelt one replaced by the indexed token it most likely means. Best effort: a store
-    that cannot list its vocabulary leaves the question as typed."""
+    misspelt one replaced by the indexed token it most likely means; `lower_case`: the
+    surface words typed in lower case (only those may be rare real words read as common
+    ones). Best effort: a store that cannot list its vocabulary leaves the question as
+    typed."""
     unchanged = Corrected(list(surface), list(stemmed), {})
     pairs = dict.fromkeys((w, t) for w, t in zip(surface, stemmed, strict=True)
                           if max_edits(w) and not is_english(w))
@@ -70,7 +92,7 @@ def correct(surface: Sequence[str], stemmed: Sequence[str], lexical: LexicalSear
     try:
         *idf, unseen = lexical.idf([t for _, t in pairs] + [_NEVER_A_TOKEN])
         suspects = [p for p, weight in zip(pairs, idf, strict=True)
-                    if weight >= unseen and not is_word(p[0])]
+                    if weight >= unseen and (p[0] in lower_case or not is_word(p[0]))]
         if not suspects:
             return unchanged
         meant = _nearest(suspects, lexical)
@@ -91,15 +113,20 @@ def correct(surface: Sequence[str], stemmed: Sequence[str], lexical: LexicalSear
 def _nearest(suspects: Sequence[tuple[str, str]], lexical: LexicalSearch
              ) -> dict[str, tuple[str, str]]:
     """typed word -> (surface word, token) it most likely means, for each suspect (typed
-    word, its token) with a candidate. One IDF look-up for all candidates (a round trip on
-    PostgreSQL)."""
+    word, its token) with a candidate: a word English uses only through a far commoner
+    English word. One IDF look-up for all candidates (a round trip on PostgreSQL)."""
     indexed, english = _buckets_of(lexical), _english_buckets()
     found: list[tuple[str, int, int, str, str]] = []  # (typed, edits, route, surface, token)
     for word, token in suspects:
-        limit = max_edits(word)
-        near_english = _within(word, limit, english)
+        limit, rare = max_edits(word), word_zipf(word) if is_word(word) else None
+        if is_word(word) and rare is None:  # its frequency is unknown: leave it as typed
+            continue
+        near_english = [(w, edits) for w, edits in _within(word, limit, english)
+                        if rare is None or zipf_of(w) >= rare + RARER_BY]
         found += [(word, edits, _ENGLISH, w, t) for (w, edits), t in zip(
             near_english, stems([w for w, _ in near_english]), strict=True)]
+        if rare is not None:  # a real word is read as another word, never as a name
+            continue
         # an indexed token near the typed one keeps the typed word as its surface form: a name
         # is as telling misspelt as spelt right
         found += [(word, edits, _DIRECT, word, near) for near, edits in _within(token, limit,
