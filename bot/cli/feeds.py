@@ -47,7 +47,8 @@ def add_feed_parser(sub: argparse._SubParsersAction) -> None:
     p = commands.add_parser("poll", help="one pass over all feeds, index what is new, exit "
                             "(status 1 if a feed could not be read)")
     p.add_argument("--json", action="store_true",
-                   help='print {"feeds", "new", "duplicates", "errors"}')
+                   help='print {"feeds", "new", "updated", "duplicates", "later", "too_short", '
+                        '"filtered", "errors"}')
     p.set_defaults(run=cmd_feed_poll)
 
 
@@ -138,7 +139,9 @@ def cmd_feed_poll(args: argparse.Namespace, settings: Settings) -> int:
         return failed
     print(f"{report.feeds} feeds polled: {len(report.new)} new, {report.updated} updated, "
           f"{report.duplicates} duplicates"
-          + (f", {report.later} waiting for their page" if report.later else ""))
+          + (f", {report.later} waiting for their page" if report.later else "")
+          + (f", {report.too_short} with too little text" if report.too_short else "")
+          + (f", {report.filtered} filtered out" if report.filtered else ""))
     for article in report.new:
         print(f"  new: {article.title} ({article.source or article.article})")
     for url, error in report.errors:

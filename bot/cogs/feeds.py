@@ -74,8 +74,9 @@ class Feeds(commands.Cog):
                 return report
             self.unposted = []
             log.info("feed poll: %d new, %d updated, %d duplicates, %d waiting for their page,"
-                     " %d errors", len(report.new), report.updated, report.duplicates,
-                     report.later, len(report.errors))
+                     " %d with too little text, %d filtered out, %d errors", len(report.new),
+                     report.updated, report.duplicates, report.later, report.too_short,
+                     report.filtered, len(report.errors))
             await self._post([a for a in new if a.post and a.channel_id])
             return report
 

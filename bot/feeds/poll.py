@@ -69,6 +69,8 @@ class PollReport:
     duplicates: int = 0
     updated: int = 0
     later: int = 0  # items left for a later pass: their page's server did not answer
+    too_short: int = 0  # new items with too little text, on their page or in the feed
+    filtered: int = 0  # new items the feed's include/exclude words turned away
     errors: list[tuple[str, str]] = field(default_factory=list)
 
     @property
@@ -78,8 +80,9 @@ class PollReport:
 
     def as_json(self) -> dict[str, object]:
         """The `briefing feed poll --json` object."""
-        return {"feeds": self.feeds, "new": len(self.new), "duplicates": self.duplicates,
-                "later": self.later,
+        return {"feeds": self.feeds, "new": len(self.new), "updated": self.updated,
+                "duplicates": self.duplicates, "later": self.later,
+                "too_short": self.too_short, "filtered": self.filtered,
                 "errors": [{"feed": url, "error": error} for url, error in self.errors]}
 
 
@@ -287,6 +290,9 @@ class Poller:
         if text is None or not self._passes_filters(feed, text.title, text.body):
             if text is None:
                 log.info("feed %s: item %r has too little text", feed.url, item.title or url)
+                report.too_short += 1
+            else:
+                report.filtered += 1
             if known is not None:
                 self.store.update_item(known.id, fingerprint, item.title, None)
             else:

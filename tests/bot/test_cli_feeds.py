@@ -61,7 +61,8 @@ def test_feed_add_list_poll_ask_repoll_and_pick_up_a_new_item(env, tmp_path, emb
         first = briefing(["feed", "poll", "--json"], env)
         assert first.returncode == 1, first.stderr  # the bomb failed; the others were taken
         assert json.loads(first.stdout) == {
-            "feeds": 3, "new": 3, "duplicates": 1, "later": 0,
+            "feeds": 3, "new": 3, "updated": 0, "duplicates": 1, "later": 0, "too_short": 0,
+            "filtered": 0,
             "errors": [{"feed": urls[2], "error": "refused: the feed declares XML entities "
                                                   "(EntitiesForbidden)"}]}
 

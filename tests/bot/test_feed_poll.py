@@ -94,7 +94,8 @@ def test_each_story_once_bomb_is_its_feeds_error_second_pass_adds_nothing(site, 
         follow(store, site.base + path)
 
     first = poll(store, corpus)
-    assert first.as_json() == {"feeds": 3, "new": 3, "duplicates": 1, "later": 0, "errors": [
+    assert first.as_json() == {"feeds": 3, "new": 3, "updated": 0, "duplicates": 1, "later": 0,
+                               "too_short": 0, "filtered": 0, "errors": [
         {"feed": site.base + "/bomb.xml",
          "error": "refused: the feed declares XML entities (EntitiesForbidden)"}]}
     articles = saved(corpus)
@@ -362,6 +363,18 @@ def test_a_page_that_stays_down_gives_way_to_the_feed_text_and_never_replaces_an
     assert "zooplankton" in tahoe["body"] and "Hellisheidi" not in tahoe["body"]
 
 
+def test_an_item_with_too_little_text_is_counted_not_silently_dropped(site, store, tmp_path):
+    corpus = tmp_path / "corpus"
+    items = [Item("tahoe", "/news/tahoe.html", guid="t1", published=RECENT),
+             Item("copper", "/news/gone.html", guid="g1", published=RECENT, title="Gone",
+                  summary="A short teaser.")]  # its page is a 404: nothing to take
+    site.text("/rss.xml", rss(items, site.base), "application/rss+xml")
+    follow(store, site.base + "/rss.xml")
+    report = poll(store, corpus)
+    assert (len(report.new), report.too_short, report.filtered) == (1, 1, 0)
+    assert poll(store, corpus).too_short == 0  # once, not at every poll
+
+
 def test_a_consent_wall_page_loses_to_the_feeds_full_text(site, store, tmp_path):
     """Every item's page was the publisher's cookie wall: each was saved as the wall's text
     (and the second one dropped as its duplicate) though the feed carried the whole story."""
@@ -474,6 +487,7 @@ def test_include_exclude_age_and_cap(site, store, tmp_path, state_url, request):
     assert sorted(a.title for a in report.new) == [
         "Lake Tahoe clarity reaches a twenty-year high",
         "Rotterdam port trials hydrogen tugboats"]
+    assert (report.filtered, report.too_short) == (1, 0)  # said, not silently dropped
     other_url = state_url and fresh_database(request.getfixturevalue("postgres_url"))
     other = FeedStore(tmp_path / "capped.sqlite", database_url=other_url)
     try:
