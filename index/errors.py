@@ -17,6 +17,14 @@ class IndexCorrupt(BriefingError):
     """The index on disk is damaged or unreadable."""
 
 
+REINDEX_ADVICE = "; run `briefing reindex`"  # ends an IndexCorrupt message when a reindex mends it
+
+
+def cause(error: Exception) -> str:
+    """`error`'s message without the advice to reindex: for when that is being done."""
+    return str(error).removesuffix(REINDEX_ADVICE)
+
+
 class IndexMismatch(BriefingError):
     """The index was built with another model or format than the one in use."""
 

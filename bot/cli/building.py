@@ -12,6 +12,7 @@ from typing import TextIO
 from bot.settings import Settings
 from bot.terminal import describe_report
 from index import BriefingIndex, IndexMissing, ReindexReport
+from index.errors import cause
 
 
 @contextmanager
@@ -60,5 +61,5 @@ def ensure_index(index: BriefingIndex, settings: Settings) -> None:
         print(f"No index yet in {index.location}; indexing {settings.corpus_dir} first.",
               file=sys.stderr)
     else:
-        print(f"{reason}: rebuilding it from {settings.corpus_dir}.", file=sys.stderr)
+        print(f"{cause(reason)}: rebuilding it from {settings.corpus_dir}.", file=sys.stderr)
     reindex_with_progress(index, settings.corpus_dir, sys.stderr)

@@ -17,6 +17,7 @@ from index.errors import (
     IndexMismatch,
     IndexMissing,
     IndexNotWritable,
+    cause,
 )
 from index.ingest.articles import Article, Skipped, read_corpus
 from index.ingest.corpus import article_files, check_deletable, delete_files
@@ -194,7 +195,7 @@ def _reindex_locked(backend: Backend, articles: list[Article], embedder: Embedde
         log.info("rebuilding the whole index: %s", err)  # the report says it (rebuilt_from_scratch)
         report = _build(backend, articles, embedder, progress, skipped, corpus_dir,
                         reuse=False)
-        report.rebuilt_from_scratch = str(err)
+        report.rebuilt_from_scratch = cause(err)
         return report
 
 
@@ -295,7 +296,7 @@ def _previous(backend: Backend, embedder: Embedder, report: ReindexReport) -> Sn
     except IndexMissing:
         return None
     except (IndexMismatch, IndexCorrupt) as err:
-        report.rebuilt_from_scratch = str(err)
+        report.rebuilt_from_scratch = cause(err)
         log.info("rebuilding the whole index: %s", err)  # the report says it (rebuilt_from_scratch)
         return None
     if snapshot.manifest.get("splitter") != splitter():

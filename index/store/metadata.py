@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from index.errors import IndexCorrupt
+from index.errors import REINDEX_ADVICE, IndexCorrupt
 from index.spans import PassageRecord
 
 _SCHEMA = """
@@ -97,7 +97,7 @@ class MetadataStore:
             with self._lock:
                 return self._conn.execute(sql, tuple(params)).fetchall()
         except sqlite3.DatabaseError as err:  # a damaged or truncated file
-            raise IndexCorrupt(f"damaged index metadata ({err}); run `briefing reindex`") from None
+            raise IndexCorrupt(f"damaged index metadata ({err}){REINDEX_ADVICE}") from None
 
     def articles(self) -> list[ArticleRecord]:
         """Every article, in id order, with its passage count."""

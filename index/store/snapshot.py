@@ -33,6 +33,7 @@ import numpy as np
 
 from index.errors import (
     PREVIOUS_STILL_ANSWERS,
+    REINDEX_ADVICE,
     IndexCorrupt,
     IndexMismatch,
     IndexMissing,
@@ -109,11 +110,10 @@ def current_generation(index_dir: Path) -> Path | None:
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError) as err:
-        raise IndexCorrupt(f"{pointer} is unreadable ({_reason(err)}); "
-                           f"run `briefing reindex`") from None
+        raise IndexCorrupt(f"{pointer} is unreadable ({_reason(err)}){REINDEX_ADVICE}") from None
     if not _GENERATION_NAME.fullmatch(name) or not (Path(index_dir) / name).is_dir():
-        raise IndexCorrupt(f"{pointer} names a missing generation {name[:80]!r}; "
-                           f"run `briefing reindex`")
+        raise IndexCorrupt(f"{pointer} names a missing generation {name[:80]!r}"
+                           f"{REINDEX_ADVICE}")
     return Path(index_dir) / name
 
 

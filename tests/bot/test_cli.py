@@ -142,6 +142,20 @@ def test_missing_and_corrupt_index_are_one_line_errors(tmp_path: Path):
     assert "Traceback" not in corrupt.stderr + missing.stderr
 
 
+def test_a_damaged_index_is_rebuilt_without_advising_the_rebuild(tmp_path: Path):
+    (tmp_path / "index").mkdir()
+    (tmp_path / "index" / "CURRENT").write_text("gen-gone")  # its generation was deleted
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "port.txt").write_text(
+        "The port of Rotterdam closed on Tuesday after a storm brought strong winds.\n")
+    env = {**os.environ, "BRIEFING_INDEX_DIR": str(tmp_path / "index"),
+           "BRIEFING_CORPUS_DIR": str(tmp_path / "corpus")}
+    result = run(["ask", "When did the port of Rotterdam close?"], env)
+    assert result.returncode == 0 and "Rotterdam" in result.stdout
+    assert "names a missing generation 'gen-gone': rebuilding it from" in result.stderr
+    assert "run `briefing reindex`" not in result.stderr  # it is being run
+
+
 @pytest.mark.parametrize(("name", "value"), [("BRIEFING_TOP_K", "0"),
                                              ("BRIEFING_GATE_THRESHOLD", "high"),
                                              ("BRIEFING_EMBED_PRECISION", "int4"),
