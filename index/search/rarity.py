@@ -28,6 +28,8 @@ from typing import BinaryIO, TypeVar
 
 import numpy as np
 
+from index.search.contractions import STANDS_FOR
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -61,11 +63,12 @@ def rarities(surface: Sequence[str], stemmed: Sequence[str], tokens: Sequence[st
               ) -> np.ndarray:
     """The rarity of each of `tokens`, from its rarest word among `surface` (a text's words,
     `index.store.lexical.words`) whose stem (`stemmed`, in the same order) it is; a token no
-    word yields gets the rarity of an unknown word."""
+    word yields gets the rarity of an unknown word. A contraction's piece ("didn") weighs as
+    the word it stands for ("did")."""
     zipf = _zipf()
     best: dict[str, float] = {}
     for word, token in zip(surface, stemmed, strict=True):
-        rarity = CEILING - max(zipf.get(word, 0.0), FLOOR)
+        rarity = CEILING - max(zipf.get(STANDS_FOR.get(word, word), 0.0), FLOOR)
         best[token] = max(best.get(token, 0.0), rarity)
     unknown = CEILING - FLOOR
     return np.array([max(best.get(t, unknown), 0.0) for t in tokens], dtype=np.float64)
