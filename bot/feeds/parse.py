@@ -67,11 +67,10 @@ def parse_feed(raw: bytes, url: str, now: datetime | None = None,
     (whose charset feedparser weighs against the document's own, RFC 7303); raises
     FeedError."""
     check_xml(raw)
-    headers = {"content-location": url}
-    if content_type:
-        headers["content-type"] = content_type
-    parsed = feedparser.parse(raw, response_headers=headers, sanitize_html=True,
-                              resolve_relative_uris=True)
+    # No content-location: feedparser would resolve a guid against it too, making the id
+    # "item-42" a page beside the feed. Relative links are resolved in `_item`.
+    headers = {"content-type": content_type} if content_type else {}
+    parsed = feedparser.parse(raw, response_headers=headers, sanitize_html=True)
     now = now or datetime.now(UTC)
     items = tuple(_item(entry, url, now) for entry in parsed.entries)
     # Malformed XML that the lenient parser still read an item from is taken; one whose
@@ -89,6 +88,8 @@ def parse_feed(raw: bytes, url: str, now: datetime | None = None,
 
 def _item(entry: feedparser.FeedParserDict, feed_url: str, now: datetime) -> FeedItem:
     link = (entry.get("link") or "").strip()
+    if entry.get("guidislink") and not link.lower().startswith(("http://", "https://")):
+        link = ""  # a guid such as "item-42" is an id, not a page beside the feed's URL
     if link:
         link = urljoin(feed_url, link)
         if not link.startswith(("http://", "https://")):

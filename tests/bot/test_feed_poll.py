@@ -14,6 +14,7 @@ import yaml
 from aiohttp import web
 from aiohttp.abc import AbstractResolver
 
+from bot.feeds.parse import parse_feed
 from bot.feeds.poll import PAGE_TRIES, Poller, PollOptions, PollReport, next_poll_delay
 from bot.feeds.store import Feed, FeedStore
 from bot.fetch import FetchPolicy
@@ -361,6 +362,20 @@ def test_a_page_that_stays_down_gives_way_to_the_feed_text_and_never_replaces_an
         poll(store, corpus)
     tahoe = next(a for a in saved(corpus).values() if a["title"].startswith("Lake Tahoe"))
     assert "zooplankton" in tahoe["body"] and "Hellisheidi" not in tahoe["body"]
+
+
+def test_a_guid_that_is_no_web_address_is_not_taken_for_the_item_s_link():
+    """RSS reads a guid as a permalink unless it says isPermaLink="false"; feedparser then
+    made "item-42" a page beside the feed (https://news.example/feeds/item-42, a 404 cited as
+    the article's link)."""
+    raw = (b"<rss version='2.0'><channel><title>Wire</title>"
+           b"<item><title>A</title><guid>item-42</guid><description>Text.</description></item>"
+           b"<item><title>B</title><guid>https://news.example/b</guid></item>"
+           b"</channel></rss>")
+    items = parse_feed(raw, "https://news.example/feeds/rss.xml").items
+    assert [(i.guid, i.link) for i in items] == [("item-42", ""),
+                                                 ("https://news.example/b",
+                                                  "https://news.example/b")]
 
 
 def test_an_item_with_too_little_text_is_counted_not_silently_dropped(site, store, tmp_path):
