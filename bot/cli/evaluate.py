@@ -19,6 +19,17 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     file) before any index is built."""
     from index.evaluation import retrieval as evaluation
 
+    # an option without its mode is named first: "eval needs one of …" would not say which
+    if args.refit and not args.conversations:
+        raise UsageError("--refit goes with --conversations")
+    if args.rows and not args.summaries:
+        raise UsageError("--rows goes with --summaries")
+    if args.per_line and not args.archive:
+        raise UsageError("--per-line goes with --archive")
+    if args.limit is not None and not args.squad:  # was ignored without a word
+        raise UsageError("--limit goes with --squad")
+    if args.split != "test" and not args.beir:
+        raise UsageError("--split goes with --beir")
     modes = (args.beir, args.squad, args.summaries, args.in_out, args.archive, args.fit,
              args.conversations, args.recency, args.stories)
     chosen = [x for x in modes if x]
@@ -28,21 +39,11 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
                             "--summaries FILE, --in-out FILE, --archive CNN_FILE, --fit, "
                             "--conversations SQUAD_FILE, --recency CNN_FILE, "
                             "--stories CNN_FILE")
-    if args.refit and not args.conversations:
-        raise UsageError("--refit goes with --conversations")
     files = [*args.questions, *(args.fit or [x for x in chosen if x is not args.beir])]
     for path in files:
         if not Path(path).is_file():
             raise BriefingError(f"not a file: {path}" if Path(path).exists()
                                 else f"no such file: {path}")
-    if args.rows and not args.summaries:
-        raise UsageError("--rows goes with --summaries")
-    if args.per_line and not args.archive:
-        raise UsageError("--per-line goes with --archive")
-    if args.limit is not None and not args.squad:  # was ignored without a word
-        raise UsageError("--limit goes with --squad")
-    if args.split != "test" and not args.beir:
-        raise UsageError("--split goes with --beir")
     # The data sets are read (and refused, naming the file) before any index is built.
     if args.squad or args.conversations:
         evaluation.read_squad(args.squad or args.conversations)

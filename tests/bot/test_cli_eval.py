@@ -68,6 +68,7 @@ def test_wrong_eval_arguments_are_one_line_errors(tmp_path, env):
         ("eval", str(questions), "--per-line"): "--per-line goes with --archive",
         ("eval", str(questions), "--limit", "3"): "--limit goes with --squad",
         ("eval", str(questions), "--split", "dev"): "--split goes with --beir",
+        ("eval", "--rows", "1-2"): "--rows goes with --summaries",  # not "eval needs one of"
         ("eval", "--in-out", str(tmp_path / "missing.json")): "no such file",
         ("eval", "--in-out", str(tmp_path)): "not a file",
         ("eval", "--in-out", str(not_squad)): f"{not_squad}: not SQuAD v1.1 JSON (KeyError",
