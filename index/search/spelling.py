@@ -22,7 +22,6 @@ passages, then the English word.
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import weakref
 from collections.abc import Collection, Sequence
@@ -32,6 +31,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from index.errors import BriefingError
+from index.search.contractions import STANDS_FOR
 from index.search.rarity import english_words, is_english, is_word, word_zipf, zipf_of
 from index.store.base import LexicalSearch
 from index.store.lexical import stems, words
@@ -67,14 +67,10 @@ _NEVER_A_TOKEN = "\x01"  # no text yields it: its IDF is that of a token in no p
 _ENGLISH, _DIRECT = 0, 1  # routes; on a tie the English word is preferred (its rarity is known)
 
 
-_NEGATED = re.compile(r"n['’]t\b")  # "couldn't": its "couldn" is no misspelling
-
-
 def typed_in_lower_case(question: str) -> set[str]:
     """The words of `question` (as `index.store.lexical.words` gives them) typed without a
-    capital letter, negated auxiliaries left out: the `lower_case` of `correct`."""
-    return set(words(" ".join(w for w in question.split()
-                              if w == w.lower() and not _NEGATED.search(w))))
+    capital letter: the `lower_case` of `correct`."""
+    return set(words(" ".join(w for w in question.split() if w == w.lower())))
 
 
 def correct(surface: Sequence[str], stemmed: Sequence[str], lexical: LexicalSearch, *,
@@ -85,8 +81,9 @@ def correct(surface: Sequence[str], stemmed: Sequence[str], lexical: LexicalSear
     ones). Best effort: a store that cannot list its vocabulary leaves the question as
     typed."""
     unchanged = Corrected(list(surface), list(stemmed), {})
+    # a contraction's piece ("couldn" of "couldn't") is no misspelling of "could"
     pairs = dict.fromkeys((w, t) for w, t in zip(surface, stemmed, strict=True)
-                          if max_edits(w) and not is_english(w))
+                          if max_edits(w) and not is_english(w) and w not in STANDS_FOR)
     if not pairs:
         return unchanged
     try:
@@ -118,8 +115,9 @@ def _nearest(suspects: Sequence[tuple[str, str]], lexical: LexicalSearch
     indexed, english = _buckets_of(lexical), _english_buckets()
     found: list[tuple[str, int, int, str, str]] = []  # (typed, edits, route, surface, token)
     for word, token in suspects:
-        limit, rare = max_edits(word), word_zipf(word) if is_word(word) else None
-        if is_word(word) and rare is None:  # its frequency is unknown: leave it as typed
+        real = is_word(word)
+        limit, rare = max_edits(word), word_zipf(word) if real else None
+        if real and rare is None:  # its frequency is unknown: leave it as typed
             continue
         near_english = [(w, edits) for w, edits in _within(word, limit, english)
                         if rare is None or zipf_of(w) >= rare + RARER_BY]
