@@ -263,11 +263,14 @@ class Poller:
             report.duplicates += 1
             return
         waited = _passes_waited(known)
+        # an item the feed held when it was followed stays backlog while it waits
+        backlog = backlog or (waited > 0 and known is not None
+                              and known.fingerprint.split(":", 1)[0].endswith("b"))
         if fetched.later and waited < PAGE_TRIES and (known is None
                                                       or known.kind in (SKIPPED, ARTICLE)):
             log.info("feed %s: the page of %r did not answer; trying again next pass",
                      feed.url, item.title or url)
-            waiting = f"later{waited + 1}:{fingerprint}"
+            waiting = f"later{waited + 1}{'b' if backlog else ''}:{fingerprint}"
             if known is None:
                 self.store.add_item(feed.url, guid, url, "", item.title, waiting, SKIPPED,
                                     None)
@@ -344,10 +347,11 @@ def _before(item: FeedItem, moment: str, margin_s: float) -> bool:
 
 
 def _passes_waited(known: ItemRow | None) -> int:
-    """How many passes an item has waited for its page (its fingerprint reads "laterN:...")."""
+    """How many passes an item has waited for its page (its fingerprint reads "laterN:...",
+    or "laterNb:..." for an item of the feed's backlog)."""
     if known is None or not known.fingerprint.startswith("later"):
         return 0
-    return int(known.fingerprint[5:].split(":", 1)[0])
+    return int(known.fingerprint[5:].split(":", 1)[0].removesuffix("b"))
 
 
 def _fingerprint(item: FeedItem) -> str:

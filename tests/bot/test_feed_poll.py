@@ -632,3 +632,21 @@ def test_items_a_first_pass_left_past_its_cap_are_backlog_when_taken_later(site,
                          published=now - timedelta(minutes=20)))  # dated before it showed up
     [fresh] = poll(store, tmp_path / "corpus", max_items=2).new
     assert not fresh.backlog
+
+
+def test_an_item_the_feed_held_when_followed_stays_backlog_while_it_waits_for_its_page(
+        site, store, tmp_path):
+    """The first pass announced one item in its line; the other, whose page answered 429 once,
+    was posted as if new by the second pass (a site throttling the first pass's page fetches
+    turned the backlog into a flood of posts)."""
+    now = datetime.now(UTC)
+    items = [Item("tahoe", "/news/tahoe.html", guid="t1", published=now - timedelta(minutes=30)),
+             Item("copper", "/news/copper.html", guid="c1",
+                  published=now - timedelta(minutes=40))]
+    site.text("/rss.xml", rss(items, site.base), "application/rss+xml")
+    follow(store, site.base + "/rss.xml")
+    failing_then(site, "/news/copper.html", failures=1, status=429)
+    first = poll(store, tmp_path / "corpus")
+    assert ([(a.backlog, a.first_pass) for a in first.new], first.later) == ([(True, True)], 1)
+    [copper] = poll(store, tmp_path / "corpus").new
+    assert copper.title.startswith("Chilean copper") and copper.backlog
