@@ -114,15 +114,19 @@ def check_url(url: str, policy: FetchPolicy) -> yarl.URL:
         raise FetchError("refused: that is not a valid URL") from None
     if parsed.scheme not in ("http", "https"):
         raise FetchError("refused: only http:// and https:// links can be added")
-    if not parsed.host:
+    try:
+        host = parsed.host  # decodes IDNA: "xn--" alone raises UnicodeError (a ValueError)
+    except ValueError:
+        raise FetchError("refused: that is not a valid host name") from None
+    if not host:
         raise FetchError("refused: the link has no host name")
     try:
-        ipaddress.ip_address(parsed.host.strip("[]").split("%", 1)[0])
+        ipaddress.ip_address(host.strip("[]").split("%", 1)[0])
     except ValueError:
         if not _HOST_NAME.fullmatch(parsed.raw_host or ""):  # "exa mple.com": no such host
             raise FetchError("refused: that is not a valid host name") from None
         return parsed  # a name: checked when it is resolved
-    check_address(parsed.host.strip("[]"), policy.allow_loopback)
+    check_address(host.strip("[]"), policy.allow_loopback)
     return parsed
 
 

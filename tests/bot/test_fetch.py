@@ -42,6 +42,7 @@ def test_public_addresses_pass_and_loopback_only_when_allowed():
     ("http://127.0.0.1:8080/", "not a public"), ("https:///nohost", "no host"),
     ("https://exa mple.com/x", "not a valid host name"),
     ("https://a..b/x", "not a valid host name"), ("https://-dash.org/", "not a valid host name"),
+    ("https://xn--/", "not a valid host name"), ("https://xn--a.org/", "not a valid host name"),
 ])
 def test_bad_urls_are_refused_before_any_connection(url, reason):
     with pytest.raises(FetchError, match=reason):
@@ -108,6 +109,10 @@ async def to_private(request):
 
 async def to_unclosed_bracket(request):
     return web.Response(status=302, headers={"Location": "http://[::1/secret"})
+
+
+async def to_bad_idna(request):
+    return web.Response(status=301, headers={"Location": "https://xn--/"})
 
 
 async def to_bad_port(request):
@@ -179,12 +184,14 @@ def test_a_page_in_another_encoding_is_read_as_its_charset_says(charset, declare
     ("/missing", {}, "HTTP 404"),
     ("/unclosed", {}, "^refused: a redirect to a malformed URL$"),
     ("/bad-port", {}, "^refused: a redirect to a malformed URL$"),
+    ("/bad-idna", {}, "^refused: that is not a valid host name$"),
 ])
 def test_hostile_responses_are_refused(path, policy, reason):
     """A malformed Location raised ValueError past the fetcher (/add failed with a traceback
     in the log, a feed's whole pass ended)."""
     routes = {"/redirect": to_private, "/huge": huge, "/endless": endless, "/pdf": pdf,
-              "/unclosed": to_unclosed_bracket, "/bad-port": to_bad_port}
+              "/unclosed": to_unclosed_bracket, "/bad-port": to_bad_port,
+              "/bad-idna": to_bad_idna}
     with pytest.raises(FetchError, match=reason):
         fetch_from_local(routes, path, **policy)
 
