@@ -153,8 +153,14 @@ class Admin(commands.Cog):
 
     def _file_from(self, source: str) -> Path | None:
         """The corpus file of the indexed article that came from the link `source` (added
-        before, perhaps since edited, or taken from a feed), or None."""
-        for record in self.bot.index.sources():
+        before, perhaps since edited, or taken from a feed), or None: also when the index
+        cannot be read, as the page is then saved anew and the reindex after it rebuilds."""
+        try:
+            records = self.bot.index.sources()
+        except BriefingError as err:
+            log.warning("cannot tell whether %s was added before: %s", source, err)
+            return None
+        for record in records:
             if record.source and clean_url(record.source) == source:
                 files = article_files(self.bot.settings.corpus_dir, record.id)
                 saved = [f for f in files if f.suffix == ".md"]  # as /add and feeds save

@@ -13,14 +13,15 @@ def _weights(question: str) -> dict[str, float]:
     return dict(zip(surface, rarities(surface, stemmed, stemmed).tolist(), strict=True))
 
 
-@pytest.mark.parametrize("question", ["why didn't russia hit back", "why didnt russia hit back",
-                                      "why couldn’t russia hit back"])
-def test_a_contraction_weighs_as_the_word_it_stands_for_not_as_a_name(question):
+@pytest.mark.parametrize("question, piece, meant", [
+    ("why didn't russia hit back", "didn", "did"),
+    ("why didnt russia hit back", "didnt", "did"),
+    ("why couldn’t russia hit back", "couldn", "could"),
+])
+def test_a_contraction_weighs_as_the_word_it_stands_for_not_as_a_name(question, piece, meant):
     weights = _weights(question)
-    negated = next(w for w in weights if w.startswith(("didn", "couldn")))
-    assert weights[negated] < weights["russia"]
-    assert weights[negated] == _weights("why did russia hit back")["did"] or \
-        weights[negated] == _weights("why could russia hit back")["could"]
+    assert weights[piece] < weights["russia"]
+    assert weights[piece] == _weights(f"why {meant} russia hit back")[meant]
 
 
 def test_a_word_that_only_looks_like_a_contraction_keeps_its_weight():
