@@ -291,9 +291,12 @@ def test_ctrl_c_while_the_command_loads_is_one_line_not_a_traceback(tmp_path: Pa
     time.sleep(delay)
     done_before = process.poll() is not None  # a quiet machine reindexes 17 passages in 1 s
     process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=120)
+    out, stderr = process.communicate(timeout=120)
     assert "Traceback" not in stderr
-    if not done_before:
+    # a signal landing after the reindex was done (its report printed, the process on its
+    # way out) may find it exiting 0: the work it was asked for is complete
+    finished = done_before or "indexed." in out
+    if not finished:
         assert process.returncode in (130, -signal.SIGINT), stderr  # or before Python listened
 
 
