@@ -19,7 +19,7 @@ import numpy as np
 
 from benchmarks.data import squad_questions
 from index.ingest.embedding import Embedder
-from index.store.dense import HNSW_SEARCH_DEPTH, _hnsw
+from index.store.dense import _hnsw, search_depth
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -29,7 +29,7 @@ def recall_at_10(vectors: np.ndarray, queries: np.ndarray) -> float:
     exact = faiss.IndexFlatIP(vectors.shape[1])
     exact.add(vectors)
     graph = _hnsw(vectors)
-    graph.hnsw.efSearch = HNSW_SEARCH_DEPTH
+    graph.hnsw.efSearch = search_depth(len(vectors))
     _, truth = exact.search(queries, 10)
     _, found = graph.search(queries, 10)
     return float(np.mean([len(set(t) & set(f)) / 10 for t, f in zip(truth, found, strict=True)]))

@@ -18,9 +18,12 @@ import numpy as np
 EXACT_LIMIT = 10_000  # measured: exact adds 0.8 ms an ask at 10k, 2.1 ms at 20k; HNSW 0.4 ms
 HNSW_NEIGHBOURS = 32
 HNSW_BUILD_DEPTH = 80
-# efSearch: 192 is the smallest of 128/192/256/384 whose recall@10 against exact search reaches
-# 0.95 at 1M synthetic passages (0.943 / 0.963 / 0.968 / 0.973; 100k: 0.974 / 0.982 / 0.985 /
-# 0.989), for ~0.4 ms more per search at 1M (README, "Performance"). Set at load: no rebuild.
+# efSearch, by size, from recall@10 against exact search on synthetic passages with real
+# questions (README, "Performance"; 2026-12-05 and 2026-12-02): up to 300k passages 128 (0.975
+# at 100k, 0.962 at 300k, where 96 finds only 0.950), and 0.5 ms less of an `ask` at 100k
+# than 192; above, 192 (1M: 0.963, against 0.943 at 128). Set at load: no rebuild.
+HNSW_SHALLOW_UP_TO = 300_000
+HNSW_SEARCH_DEPTH_SHALLOW = 128
 HNSW_SEARCH_DEPTH = 192
 VECTORS_FILE = "vectors.npy"
 GRAPH_FILE = "dense.faiss"
@@ -57,7 +60,7 @@ class DenseStore:
         vectors = np.load(directory / VECTORS_FILE, mmap_mode="r")
         if (directory / GRAPH_FILE).exists():
             index = faiss.read_index(str(directory / GRAPH_FILE))  # already the HNSW type
-            index.hnsw.efSearch = HNSW_SEARCH_DEPTH
+            index.hnsw.efSearch = search_depth(index.ntotal)
         else:
             index = _exact(vectors)
         if index.ntotal != len(vectors):
@@ -95,6 +98,11 @@ class DenseStore:
         if ids is None:
             return np.asarray(self._vectors, dtype=np.float32)
         return np.asarray(self._vectors[np.asarray(ids, dtype=np.int64)], dtype=np.float32)
+
+
+def search_depth(passages: int) -> int:
+    """The HNSW search depth (efSearch) for a graph over this many passages."""
+    return HNSW_SEARCH_DEPTH_SHALLOW if passages <= HNSW_SHALLOW_UP_TO else HNSW_SEARCH_DEPTH
 
 
 def _exact(vectors: np.ndarray) -> faiss.Index:
