@@ -7,7 +7,7 @@ import asyncio
 import hashlib
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import discord
 
@@ -17,7 +17,7 @@ from bot.cogs import replies
 from bot.cogs.expiring import ExpiringView
 from bot.conversations import Conversation
 from bot.errors import UserError
-from index import Answer, BriefingIndex, Scope, Turn
+from index import Answer, BriefingIndex, Hit, Scope, Turn
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +27,8 @@ FOLLOW_UP_ID = "briefing:follow-up-thread"  # the same on every answer, so it ou
 THREAD_NAME_LIMIT = 100
 THREAD_ARCHIVE_MINUTES = 1440
 ALREADY_HAS_THREAD = 160004  # Discord: "A thread has already been created for this message"
+MORE_NOT_COVERED = ("The indexed articles have changed since this answer and no longer cover "
+                    "the question; ask it again to see what they hold now.")
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,12 @@ def without_markup(text: str) -> str:
 def user_hash(user_id: int) -> str:
     """A pseudonym for a voter: enough to spot repeated votes, not to find the person."""
     return hashlib.sha256(f"briefing-feedback:{user_id}".encode()).hexdigest()[:16]
+
+
+def passage_key(hit: Hit) -> str:
+    """A cited passage's identity across reindexes (its article and place): how the feedback
+    log names it, and how "More results" knows what was shown."""
+    return f"{hit.article}:{hit.start}-{hit.end}"
 
 
 def message_for(bot: BriefingBot, question: Question, answer: Answer, results: int, *,
@@ -191,14 +199,19 @@ class AnswerView(ExpiringView):
     """Buttons under an answer: more results, whether it helped, and a thread to follow up."""
 
     def __init__(self, bot: BriefingBot, question: Question, answer: Answer, per_page: int,
-                 shown: int, *, threadable: bool) -> None:
-        """`shown`: how many results have been asked for so far (the last page's end)."""
+                 shown: int, *, threadable: bool, page: tuple[Hit, ...] | None = None,
+                 seen: frozenset[str] = frozenset()) -> None:
+        """`shown`: how many results have been shown so far (the last page's end); `page`: the
+        passages on the message, by default the last `per_page` of the first `shown` hits;
+        `seen`: those of earlier pages (`passage_key`)."""
         super().__init__(bot, "answer", VIEW_TIMEOUT_S)
         self.bot = bot
         self.question = question
         self.answer = answer
         self.per_page = per_page
         self.shown = shown
+        self.page = answer.hits[max(0, shown - per_page):shown] if page is None else page
+        self.seen = seen | {passage_key(h) for h in self.page}
         self.threadable = threadable
         if len(answer.hits) < shown or shown >= MAX_RESULTS:  # nothing further to page to
             self.more.disabled = True
@@ -207,17 +220,25 @@ class AnswerView(ExpiringView):
 
     @discord.ui.button(label="More results", style=discord.ButtonStyle.secondary)
     async def more(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        """The next page: passages not shown yet. The question is asked again, of the index
+        as it is now: a reindex since (a feed poll, /add, /remove) may have moved passages,
+        so those already shown are skipped by identity, not by rank."""
         await interaction.response.defer()
-        wanted = min(MAX_RESULTS, self.shown + self.per_page)
+        wanted = min(MAX_RESULTS, len(self.seen) + self.per_page)
         answer, _ = await self.bot.answer_work(self.question.ask, self.bot.index, wanted)
-        page = answer.hits[self.shown:wanted]
-        if not page:
+        unseen = [h for h in answer.hits if passage_key(h) not in self.seen]
+        page = [replace(h, rank=self.shown + i) for i, h in enumerate(unseen[:self.per_page], 1)]
+        if not answer.answered or not page:
             button.disabled = True
             await interaction.edit_original_response(view=self)
-            await interaction.followup.send("No further passages.", ephemeral=True)
+            await interaction.followup.send(
+                "No further passages." if answer.answered else MORE_NOT_COVERED, ephemeral=True)
             return
-        view = AnswerView(self.bot, self.question, answer, self.per_page, wanted,
-                          threadable=self.threadable)
+        shown = self.shown + len(page)
+        view = AnswerView(self.bot, self.question, answer, self.per_page, shown,
+                          threadable=self.threadable, page=tuple(page), seen=self.seen)
+        if len(answer.hits) < wanted and len(unseen) <= len(page):  # nothing further
+            view.more.disabled = True
         footer = f"Results {page[0].rank}–{page[-1].rank}"
         await interaction.edit_original_response(
             embed=render.answer_embed(answer, page, footer=footer), view=view)
@@ -238,8 +259,7 @@ class AnswerView(ExpiringView):
 
     async def vote(self, interaction: discord.Interaction, vote: int) -> None:
         """Record a 👍/👎 for the passages shown: this page's, not the earlier pages'."""
-        page = self.answer.hits[max(0, self.shown - self.per_page):self.shown]
-        passages = [f"{h.article}:{h.start}-{h.end}" for h in page]
+        passages = [passage_key(h) for h in self.page]
         await asyncio.to_thread(self.bot.feedback.record, self.answer.question, passages,
                                 user_hash(interaction.user.id), vote)
         await interaction.response.send_message("Thanks for the feedback.", ephemeral=True)

@@ -10,6 +10,7 @@ from bot.cogs import answers
 from bot.feedback import FeedbackLog
 from tests.bot.harness import Harness, answer_of
 from tests.fake_discord import FakeDiscord
+from tests.index.test_backends import WHALES
 
 SWEDEN = "Why did Erdoğan approve Sweden?"
 ARTICLE_MD = (b"---\ntitle: Wheat shipments resume\nsource: https://example.org/wheat\n---\n\n"
@@ -45,6 +46,78 @@ def test_more_results_pages_on_and_votes_are_recorded(run, tmp_path):
     question, passages, user_hash, vote = rows[0]
     assert question == SWEDEN and vote == 1 and len(passages.split()) == 3  # results 4-6
     assert user_hash.isalnum() and len(user_hash) == 16
+
+
+RATIFIED = ("---\ntitle: Turkish parliament ratifies Sweden's NATO bid\n---\n\n"
+            "Erdoğan approved Sweden's NATO membership after Sweden tightened its anti-terror "
+            "laws, and the Turkish parliament ratified the bid in January.\n")
+
+
+def cited(message: dict) -> list[str]:
+    """The "title · ¶" a message's answer cites, rank left off, in order."""
+    return [f["name"].split(". ", 1)[1] for f in message["embeds"][0]["fields"]]
+
+
+async def click_more(server: FakeDiscord, message_id: str, *, note: bool = False
+                     ) -> tuple[dict, str | None]:
+    """Click "More results"; the message once edited and, with `note`, the private line sent
+    after the edit."""
+    start = len(server.calls)
+    more = await server.click(message_id, "More results")
+    await server.wait_for(lambda c: c.path == more.original_path and c.status == 200,
+                          timeout=20, start=start)
+    if not note:
+        return server.messages[message_id], None
+    sent = await server.wait_for(lambda c: c.path == more.webhook_path and c.status == 200,
+                                 timeout=20, start=start)
+    assert sent.json["flags"] & 64
+    return server.messages[message_id], sent.json["content"]
+
+
+def test_more_results_after_a_reindex_shows_what_was_not_shown_yet(run, corpus_copy):
+    """A feed poll or /add between an answer and its "More results" moved every passage down
+    a rank: the next page repeated the last one shown and never showed the new first one."""
+    async def scenario(h: Harness) -> None:
+        sent = await h.server.send_interaction("ask", {"question": SWEDEN}, user="member")
+        first = await answer_of(h.server, sent)
+        shown = cited(first)
+        (corpus_copy / "ratified.md").write_text(RATIFIED, "utf-8")
+        await h.bot.reindexing.run()
+        best = h.bot.index.ask(SWEDEN, 1).hits[0]
+        assert best.title.startswith("Turkish parliament")  # the new article now comes first
+
+        message, _ = await click_more(h.server, first["id"])
+        embed = message["embeds"][0]
+        assert embed["footer"]["text"] == "Results 4–6"
+        assert [f["name"].split(".")[0] for f in embed["fields"]] == ["4", "5", "6"]
+        assert not set(cited(message)) & set(shown)  # nothing shown twice
+        assert cited(message)[0] == "Turkish parliament ratifies Sweden's NATO bid · ¶1"
+
+    run(scenario)
+
+
+def test_more_results_once_the_articles_no_longer_cover_the_question_says_so(run,
+                                                                            corpus_copy):
+    question = "Where were humpback whales seen this winter?"
+    (corpus_copy / "whales.md").write_text(WHALES, "utf-8")
+
+    async def scenario(h: Harness) -> None:
+        await h.bot.reindexing.run()
+        sent = await h.server.send_interaction("ask", {"question": question, "results": 1},
+                                               user="member")
+        first = await answer_of(h.server, sent)
+        assert cited(first) == ["Whales off Norway · ¶1"]
+        removed = await h.server.send_interaction("remove", {"article": "whales"}, user="admin")
+        await answer_of(h.server, removed, timeout=60)
+
+        message, note = await click_more(h.server, first["id"], note=True)
+        assert note == answers.MORE_NOT_COVERED
+        assert cited(message) == ["Whales off Norway · ¶1"]  # the answer stays as it was
+        [more] = [c for row in message["components"] for c in row["components"]
+                  if c.get("label") == "More results"]
+        assert more["disabled"]
+
+    run(scenario)
 
 
 def labels(server: FakeDiscord, message_id: str) -> list[str]:
