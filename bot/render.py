@@ -230,9 +230,14 @@ def read_as_line(answer: Answer) -> str:
                         READ_AS_LIMIT)
 
 
-def not_covered_message(answer: Answer) -> dict[str, object]:
-    """Keyword arguments for sending a refusal: the plain line, then any closest passage."""
+def not_covered_message(answer: Answer, *, titled: bool = False) -> dict[str, object]:
+    """Keyword arguments for sending a refusal: the plain line, then any closest passage.
+    `titled`: the embed is headed by the question, as an answer's is (an `/ask` response
+    shows the channel only the command's name, not the question it refuses)."""
     embed = closest_embed(answer)
+    if titled:
+        embed = embed or discord.Embed(colour=LOW_CONFIDENCE_COLOUR)
+        embed.title = clip(answer.question, TITLE_LIMIT)
     note = read_as_line(answer)
     message: dict[str, object] = {"content": f"{note}\n{not_covered_text(answer)}" if note
                                   else not_covered_text(answer)}

@@ -75,11 +75,12 @@ def passage_key(hit: Hit) -> str:
 
 
 def message_for(bot: BriefingBot, question: Question, answer: Answer, results: int, *,
-                threadable: bool) -> dict:
+                threadable: bool, titled_refusal: bool = False) -> dict:
     """Keyword arguments for sending an answer (embed and buttons, or the refusal).
-    `threadable`: the answer will be a message a thread can be opened on."""
+    `threadable`: the answer will be a message a thread can be opened on; `titled_refusal`:
+    a refusal names the question (nothing else shows it, as a reply to a mention does)."""
     if not answer.answered:
-        return render.not_covered_message(answer)
+        return render.not_covered_message(answer, titled=titled_refusal)
     message = {"embed": render.answer_embed(answer),
                "view": AnswerView(bot, question, answer, results, results, threadable=threadable)}
     if note := render.read_as_line(answer):

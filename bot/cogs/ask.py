@@ -90,7 +90,7 @@ class Ask(commands.Cog):
                 raise
             raise UserError(scope_gone(str(err))) from None  # the conversation's are removed
         reply = message_for(self.bot, asked, answer, results,
-                            threadable=threadable and not autothread)
+                            threadable=threadable and not autothread, titled_refusal=True)
         if private:
             await replies.answer(interaction, **reply)
             return

@@ -135,6 +135,10 @@ def test_off_topic_question_says_so_then_quotes_and_cites_the_closest_sentence(r
             assert field["name"] == f"{closest.title} · ¶{closest.paragraphs[0]}"
             assert field["value"] == f"> {closest.highlight}"  # verbatim; no markdown in it
             assert not message.get("components")  # no paging, no votes on a refusal
+        # Discord shows the channel "used /ask", not the question: the refusal names it, as an
+        # answer does; the reply to a mention sits under the question already.
+        assert answer["embeds"][0]["title"] == question
+        assert "title" not in reply.json["embeds"][0]
         assert reply.json["allowed_mentions"]["parse"] == []
         assert reply.json["message_reference"]["message_id"]
 

@@ -139,6 +139,16 @@ def test_refusal_with_nothing_found_is_one_plain_line():
         "content": "The indexed articles don't cover that."}
 
 
+def test_titled_refusal_names_the_question_even_with_nothing_found():
+    found = render.not_covered_message(Answer("Who won?", False, (hit(1, "a b", "b"),), 0.1),
+                                       titled=True)
+    assert found["embed"].title == "Who won?" and len(found["embed"].fields) == 1
+    nothing = render.not_covered_message(Answer("Q" * 5000, False, (), 0.0), titled=True)
+    assert nothing["content"] == "The indexed articles don't cover that."
+    assert nothing["embed"].title == "Q" * (render.TITLE_LIMIT - 1) + render.ELLIPSIS
+    assert not nothing["embed"].fields
+
+
 def test_sources_pages_and_limits():
     records = [ArticleRecord(f"id{i}", f"p{i}.md", f"Title {i} " + "y" * 500, "", "2023-10-01",
                              "h", "2026-11-25T00:00:00+00:00", i) for i in range(23)]
