@@ -121,8 +121,12 @@ def _link(source: str) -> str:
 
 
 def summary_json(summary: Summary) -> dict:
-    """The documented `summary --json` shape."""
-    return {"answered": summary.answered, "sentences": _sentences_json(summary.sentences)}
+    """The documented `summary --json` shape; a refused topic adds the search's "hits" (the
+    first is the closest passage), as `ask --json` gives them."""
+    refused = ({"hits": answer_json(summary.refusal)["hits"]} if summary.refusal is not None
+               else {})
+    return {"answered": summary.answered, "sentences": _sentences_json(summary.sentences),
+            **refused}
 
 
 def _sentences_json(sentences: Iterable[SummarySentence]) -> list[dict]:
@@ -133,7 +137,8 @@ def _sentences_json(sentences: Iterable[SummarySentence]) -> list[dict]:
 def format_summary(summary: Summary, width: int = 100) -> str:
     """Each article's title, then its sentences, each cited with its paragraph."""
     if not summary.answered:
-        return NOT_COVERED
+        return (_format_refusal(summary.refusal, width) if summary.refusal is not None
+                else NOT_COVERED)
     blocks = []
     for _, title, sentences in summary.by_article():
         blocks.append("\n".join([shown(title), *(_cited(s.text, s.paragraph, width)

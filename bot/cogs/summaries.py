@@ -82,7 +82,11 @@ class Summaries(commands.Cog):
             result = await self.bot.answer_work(index.summarize_topic, topic, sentences)
             title = f"Briefing: {topic}"
         if not result.answered or not result.sentences:
-            await replies.answer(interaction, content=render.NOTHING_ON_TOPIC)
+            if result.refusal is not None and result.refusal.hits:  # the evidence, hedged
+                await replies.answer(interaction, **render.not_covered_message(
+                    result.refusal, titled=True))
+            else:
+                await replies.answer(interaction, content=render.NOTHING_ON_TOPIC)
             return
         await replies.answer(interaction, embed=render.summary_embed(
             result, title, asked=sentences if topic is not None else None))

@@ -13,13 +13,14 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from index.errors import ArticleNotFound
 from index.ingest.embedding import Embedder
 from index.ingest.splitting import after_dateline, sentence_spans, word_count
+from index.search.hybrid import Answer
 from index.spans import SummarySentence
 from index.store.lexical import tokenize
 from index.store.snapshot import Snapshot
@@ -29,10 +30,13 @@ from index.summarise.mmr import REPEAT, marginal_relevance
 
 @dataclass(frozen=True)
 class Summary:
-    """Summary sentences; `answered` is False when the index does not cover the request."""
+    """Summary sentences; `answered` is False when the index does not cover the request.
+    `refusal`: for a topic the relevance gate refused, its search, whose first hit is the
+    closest passage (shown as low-confidence evidence, as a refused question shows it)."""
 
     answered: bool
     sentences: tuple[SummarySentence, ...]
+    refusal: Answer | None = field(default=None, compare=False)
 
     def by_article(self) -> list[tuple[str, str, tuple[SummarySentence, ...]]]:
         """(article id, title, its sentences) in the order the articles first appear."""

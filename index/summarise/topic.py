@@ -38,10 +38,9 @@ def summarize_topic(snapshot: Snapshot, embedder: Embedder, topic: str, k: int,
     """
     if k < 1:
         raise ValueError(f"a briefing needs at least one sentence, not {k}")
-    answer = search(snapshot, embedder, topic, TOPIC_PASSAGES, gate_threshold, max_chars,
-                    highlights=False)
+    answer = search(snapshot, embedder, topic, TOPIC_PASSAGES, gate_threshold, max_chars)
     if not answer.answered:
-        return Summary(False, ())
+        return Summary(False, (), refusal=answer)
     candidates = passage_sentences(snapshot, answer.hits)
     if not candidates:
         return Summary(False, ())

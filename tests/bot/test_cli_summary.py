@@ -81,7 +81,16 @@ def test_topic_briefing_cites_ties_to_hamas_and_nothing_about_grain_or_trade(env
 def test_off_topic_briefing_is_refused(env):
     result = run(["summary", "--topic", "sourdough bread", "--json"], env)
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == {"answered": False, "sentences": []}
+    refused = json.loads(result.stdout)
+    assert refused["answered"] is False and refused["sentences"] == []
+    closest = refused["hits"][0]  # the evidence, as `ask --json` gives it
+    assert closest["article"] == SEED and closest["highlight"] in closest["text"]
+    text = run(["summary", "--topic", "sourdough bread"], env)
+    assert text.returncode == 0, text.stderr
+    lines = text.stdout.splitlines()
+    assert lines[0] == ("The indexed articles don't seem to cover that. "
+                        "The closest passage, low confidence:")
+    assert lines[-1].startswith(f"   — {closest['title']} · ¶{closest['paragraphs'][0]}")
     assert format_summary(Summary(False, ())) == "The indexed articles don't cover that."
 
 

@@ -39,9 +39,18 @@ def test_topic_briefing_and_refusal(run):
         reply = await answer_of(h.server, sent, timeout=30)
         field = reply["embeds"][0]["fields"][0]
         assert "(¶" in field["value"]
-        refused = await h.server.send_interaction("summary", {"topic": "sourdough bread"})
+        topic = "sourdough bread"
+        closest = (await asyncio.to_thread(h.bot.index.ask, topic, 3)).hits[0]
+        refused = await h.server.send_interaction("summary", {"topic": topic})
         answer = await answer_of(h.server, refused, timeout=30)
-        assert answer["content"] == "Nothing indexed covers that."
+        # Refused as a question is, with the closest passage's sentence as hedged evidence.
+        assert answer["content"] == ("The indexed articles don't seem to cover that. "
+                                     "The closest passage, low confidence:")
+        [embed] = answer["embeds"]
+        assert embed["title"] == topic
+        [field] = embed["fields"]
+        assert field["name"] == f"{closest.title} · ¶{closest.paragraphs[0]}"
+        assert field["value"] == f"> {closest.highlight}"
 
     run(scenario)
 
