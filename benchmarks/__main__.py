@@ -39,8 +39,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         description="Bare encoder vs our index vs txtai, on real text, from 2k to 1M passages.")
     parser.add_argument("--quick", action="store_true",
                         help=f"development run: sizes {' '.join(QUICK_SIZES)}, 100 questions, "
-                             "no 1M point (under 10 minutes once the embedding cache holds "
-                             "the 20k set)")
+                             "no 1M point (under 10 minutes once the benchmark cache holds "
+                             "the 20k set's vectors and txtai's 2k index)")
     parser.add_argument("--json", type=Path, metavar="FILE", help="write the summary here")
     parser.add_argument("--eval-dir", type=Path, default=ROOT.parent / "shared" / "eval",
                         help="folder with squad-v1.1-dev/, scifact/, cnn-1000/ "
@@ -72,7 +72,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         default=ROOT / "benchmarks" / "results" / "ingest-quality.json",
                         help="cached `python -m benchmarks.quality` result to report")
     parser.add_argument("--cache-dir", type=Path, default=ROOT / ".briefing" / "bench-cache",
-                        help="embedding cache kept between runs (default .briefing/bench-cache)")
+                        help="benchmark cache kept between runs: passage vectors and txtai's "
+                             "search index (default .briefing/bench-cache)")
     parser.add_argument("--work-dir", type=Path,
                         help="where corpora and indexes are built (default: a temporary folder,"
                              " deleted afterwards)")

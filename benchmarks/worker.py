@@ -75,9 +75,10 @@ def _txtai(spec: dict) -> dict:
     from benchmarks.peer import measure_txtai
 
     search = spec.get("search_texts_file")
+    cache = spec.get("cache_dir")
     return measure_txtai(_texts(spec), _questions(spec), runs=int(spec.get("runs", 3)),
                          search_texts=json.loads(Path(search).read_text(encoding="utf-8"))
-                         if search else None)
+                         if search else None, cache_dir=Path(cache) if cache else None)
 
 
 def _bot_load(spec: dict) -> dict:
