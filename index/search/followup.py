@@ -34,7 +34,7 @@ from index.search.hybrid import (
     search,
 )
 from index.search.scope import Scope
-from index.store.lexical import tokenize
+from index.store.lexical import fold, tokenize
 from index.store.snapshot import Snapshot
 
 
@@ -201,8 +201,10 @@ def ask_followup(snapshot: Snapshot, embedder: Embedder, text: str, turns: Seque
                                        record))
     confidence = max(answer.confidence, on_own)
     threshold = gate_threshold * (context.in_subject_gate if top in near else 1.0)
-    # only the words this message misspelt (the combined ranking also read the earlier one)
-    read_as = {typed: word for typed, word in answer.read_as.items() if typed in own.read_as}
+    # only the words this message misspelt (the combined ranking also read the earlier one;
+    # the answer names them as typed, the ranking folded)
+    read_as = {typed: word for typed, word in answer.read_as.items()
+               if fold(typed) in own.read_as}
     return replace(answer, answered=confidence >= threshold,
                    confidence=round(confidence, 4), read_as=read_as), False
 

@@ -309,22 +309,36 @@ def answer_from(snapshot: Snapshot, ranked: Ranked, question: str, k: int,
             similarity=round(float(ranked.similarities[c]), 4))
         for i, (c, r, h) in enumerate(zip(chosen, records, best, strict=True)))
     return Answer(question, confidence >= gate_threshold, hits, round(confidence, 4), evidence,
-                  ranked.query, _as_written(ranked.read_as, texts))
+                  ranked.query, _as_written(ranked.read_as, texts, question))
 
 
-def _as_written(read_as: dict[str, str], texts: list[str]) -> dict[str, str]:
-    """`read_as` with each indexed token that is not an English word (a name: "nebenzha",
-    "kennedi") shown as the passages write it ("Nebenzha", "Kennedy"), where they do."""
-    names = {token for token in read_as.values() if not is_english(token)}
-    if not names:
+def _as_written(read_as: dict[str, str], texts: list[str], question: str) -> dict[str, str]:
+    """`read_as` as a reader would write it: each typed word as the question typed it
+    ("Erdogn", not "erdogn"), each word read as the passages write it: a name that is not an
+    English word ("nebenzha", "kennedi") as written there ("Nebenzha", "Kennedy"), and a word
+    they only ever capitalise ("sweden") capitalised ("Sweden")."""
+    if not read_as:
         return read_as
+    typed = {}
+    for word in _WORD.findall(question):
+        typed.setdefault(fold(word), word)
+    names = {token for token in read_as.values() if not is_english(token)}
+    words = set(read_as.values()) - names
     written: dict[str, str] = {}
+    lower: set[str] = set()  # English words the passages also write in lower case
     for text in texts:
         found = _WORD.findall(text)
         for word, token in zip(found, stems([fold(w) for w in found]), strict=True):
             if token in names:
                 written.setdefault(token, word)
-    return {typed: written.get(token, token) for typed, token in read_as.items()}
+            folded = fold(word)
+            if folded in words:
+                if word == folded:
+                    lower.add(folded)
+                else:
+                    written.setdefault(folded, word)
+    return {typed.get(mistyped, mistyped): token if token in lower else written.get(token, token)
+            for mistyped, token in read_as.items()}
 
 
 _WORD = re.compile(r"\w+")

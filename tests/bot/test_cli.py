@@ -53,6 +53,13 @@ def test_a_misspelt_word_is_read_as_meant_and_the_answer_says_so(env):
     assert lines[1].startswith("1. ") and lines[1].endswith("· ¶5")
 
 
+def test_the_note_names_words_as_typed_and_as_the_articles_write_them(env):
+    # Not "erdogn" as "erdogan": the reader's own word, then the article's ("Erdoğan" and
+    # "Sweden" are always capitalised there; "approve" is written in lower case).
+    lines = run(["ask", "Why did Erdogn aprove SWEDN?"], env).stdout.splitlines()
+    assert lines[0] == "Read “Erdogn” as “Erdoğan”, “aprove” as “approve” and “SWEDN” as “Sweden”."
+
+
 def test_text_answer_cites_title_and_paragraph_and_bolds_the_highlight(env):
     result = run(["ask", "-k", "2", "Why did Erdoğan approve Sweden?"], env)
     assert result.returncode == 0, result.stderr

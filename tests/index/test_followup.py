@@ -62,6 +62,8 @@ def test_a_follow_up_says_only_how_its_own_misspelt_words_were_read(seed_index):
     assert plain.read_as == {}
     misspelt, _ = seed_index.ask_followup("what did nebenzya say about it?", [earlier])
     assert misspelt.read_as == {"nebenzya": "Nebenzha"}  # as the article writes the name
+    typed, _ = seed_index.ask_followup("What did Nebenzya say about it?", [earlier])
+    assert typed.read_as == {"Nebenzya": "Nebenzha"}  # as the message typed it
 
 
 def test_a_full_question_as_follow_up_gets_exactly_its_own_answer(seed_index):
