@@ -6,6 +6,7 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 
 _AGE = re.compile(r"\s*(\d{1,18})\s*([dhw])\s*", re.IGNORECASE)
+_MINUS_AGE = re.compile(r"\s*-\s*(\d{1,18}\s*[dhw])\s*", re.IGNORECASE)  # "-3d": "3d" meant
 _CLOCK = re.compile(r"\s*([01]?\d|2[0-3]):([0-5]\d)\s*")
 UNITS = {"d": "days", "h": "hours", "w": "weeks"}
 SHOWN_CHARS = 40  # of a text that cannot be read, quoted back in the message
@@ -30,6 +31,9 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
         except OverflowError:  # before year 1
             raise ValueError(f"{_shown(text)} reaches back before any date") from None
     cleaned = text.strip()
+    if minus := _MINUS_AGE.fullmatch(text):
+        raise ValueError(f"{_shown(text)} has a minus sign: an age already counts back, so "
+                         f"write {''.join(minus.group(1).split())}")
     try:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", cleaned):
             return datetime.combine(date.fromisoformat(cleaned), time.min, tzinfo=UTC)

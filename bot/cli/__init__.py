@@ -53,10 +53,10 @@ def _interrupt_again(report_unraisable):
 
 def main(argv: list[str] | None = None, allow_quick_exit: bool = False) -> int:
     """Run one command; returns the exit status (see `console` for `allow_quick_exit`)."""
-    from bot.cli.arguments import build_parser
+    from bot.cli.arguments import build_parser, minus_values_joined
     from bot.cli.exits import flushed, run_command
 
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(minus_values_joined(sys.argv[1:] if argv is None else argv))
     logging.basicConfig(level=logging.WARNING if not args.verbose else logging.INFO,
                         format="%(levelname)s %(name)s: %(message)s")
     if not args.verbose:  # "discarding data: None" for pages without text: nothing to act on

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -151,6 +151,20 @@ def row_range(text: str) -> tuple[int, int]:
     if not match or not 1 <= int(match.group(1)) <= int(match.group(2)):
         raise argparse.ArgumentTypeError(f"{text!r} is not a row range such as 1-500")
     return int(match.group(1)), int(match.group(2))
+
+
+def minus_values_joined(argv: Sequence[str]) -> list[str]:
+    """`argv` with `--since -3d` written `--since=-3d`. argparse takes a value that starts
+    with "-" for an option and says only "expected one argument"; joined, the value reaches
+    `since`, whose error says how to write it."""
+    joined: list[str] = []
+    for arg in argv:
+        if (joined and joined[-1] == "--since" and "--" not in joined
+                and re.match(r"-\s*\d", arg)):
+            joined[-1] = f"--since={arg}"
+        else:
+            joined.append(arg)
+    return joined
 
 
 def since(text: str) -> datetime:

@@ -125,6 +125,11 @@ def test_unknown_article_is_one_line_without_traceback(env):
     (["summary", SEED, "--topic", "Hamas"], "either ARTICLE or --topic"),
     (["summary"], "either ARTICLE or --topic"),
     (["digest", "--since", "last week"], "is not a date"),
+    (["stories", "--since", "-3d"], "'-3d' has a minus sign: an age already counts back, so "
+                                    "write 3d"),  # argparse said only "expected one argument"
+    (["digest", "--since", "-3d", "--json"], "so write 3d"),
+    (["ask", "--since", "-12h", "Sweden"], "so write 12h"),
+    (["chat", "--since=-1w"], "so write 1w"),
     (["eval", "--summaries", "x.jsonl", "--rows", "5-2"], "is not a row range"),
 ])
 def test_bad_arguments_are_a_usage_error(args, message):

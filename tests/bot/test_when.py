@@ -32,10 +32,18 @@ def test_a_time_whose_offset_leaves_the_calendar_says_so(text):
         parse_since(text, NOW)
 
 
-@pytest.mark.parametrize("text", ["yesterday", "7 days", "", "2026-13-01", "-1d"])
+@pytest.mark.parametrize("text", ["yesterday", "7 days", "", "2026-13-01", "-"])
 def test_bad_since_is_a_clear_error(text):
     with pytest.raises(ValueError, match="is not a date"):
         parse_since(text, NOW)
+
+
+@pytest.mark.parametrize(("text", "meant"), [("-1d", "1d"), (" - 12 H", "12H")])
+def test_an_age_with_a_minus_says_to_write_it_without(text, meant):
+    with pytest.raises(ValueError) as refused:
+        parse_since(text, NOW)
+    assert str(refused.value).endswith(f"has a minus sign: an age already counts back, so "
+                                       f"write {meant}")
 
 
 def test_clock():
