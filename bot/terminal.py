@@ -19,6 +19,8 @@ from index import (
     SummarySentence,
 )
 
+# Quotation marks within a quoted sentence, as quotes nest: double ones become single.
+_NESTED_QUOTES = str.maketrans({"“": "‘", "”": "’", '"': "'"})
 # Bidirectional overrides and isolates: they reorder what a terminal shows ("RLO" attacks).
 _BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
@@ -106,7 +108,8 @@ def _format_refusal(answer: Answer, width: int) -> str:
     if not answer.hits:
         return NOT_COVERED
     top = answer.hits[0]
-    sentence = " ".join(shown(top.highlight or top.text).split())
+    # A sentence closing a quotation ended in two closing marks ("state system.””").
+    sentence = " ".join(shown(top.highlight or top.text).split()).translate(_NESTED_QUOTES)
     quote = textwrap.fill(f"“{sentence}”", width=width, initial_indent="   ",
                           subsequent_indent="   ")
     return (f"{SEEMS_NOT_COVERED}\n{quote}\n"

@@ -84,6 +84,23 @@ def test_off_topic_question_says_so_then_quotes_and_cites_the_closest_sentence(e
     assert closest["highlight"] in body and len(closest["highlight"]) > 40
 
 
+@pytest.mark.parametrize(("question", "start", "end"), [
+    ("What is a dichotomy in philosophy?", "“According to a Kremlin reading",
+     "Moscow and Ankara ‘have de facto overlapping positions and are in agreement with the "
+     "well-known dichotomy that provides for the creation of a state system.’”"),
+    ("What do national solutions for housing look like?",
+     "“‘We are focused", "‘We are focused on implementing national solutions.’”"),
+])
+def test_a_closest_sentence_quoting_someone_keeps_one_pair_of_outer_quotes(env, question,
+                                                                           start, end):
+    """A sentence that ends a quotation was shown ending in "state system.””"."""
+    lines = run(["ask", question], env).stdout.splitlines()
+    assert lines[0].startswith("The indexed articles don't seem to cover that.")
+    quoted = " ".join(line.strip() for line in lines[1:-1])
+    assert quoted.startswith(start) and quoted.endswith(end)
+    assert quoted.count("“") == quoted.count("”") == 1
+
+
 def test_off_topic_json_keeps_answered_false_and_the_hits(env):
     result = run(["ask", "--json", "Who won the 2018 World Cup?"], env)
     answer = json.loads(result.stdout)
