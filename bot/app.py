@@ -114,9 +114,7 @@ class BriefingTree(app_commands.CommandTree):
 def error_message(error: Exception) -> str:
     """The one line a user sees for an error raised by a command."""
     original = getattr(error, "original", error)
-    if isinstance(original, UserError):
-        return str(original)
-    if isinstance(original, BriefingError):
+    if isinstance(original, UserError | BriefingError):  # some are reasons, not yet sentences
         return as_sentence(str(original))
     if isinstance(error, app_commands.NoPrivateMessage):
         return "That command only works in a server."

@@ -42,6 +42,13 @@ def transient_status(status: int) -> bool:
     return status in (408, 425, 429) or status >= 500
 
 
+def _status_advice(status: int) -> str:
+    """What to do about an HTTP error status, after its reason ("" when nothing helps)."""
+    if transient_status(status):
+        return ": try again later"
+    return ": check the link" if status in (404, 410) else ""
+
+
 class NotPublic(FetchError):
     """The URL's address is private, loopback, link-local or otherwise not the internet's."""
 
@@ -225,7 +232,8 @@ async def _follow(session: aiohttp.ClientSession, target: yarl.URL,
                 target = redirect_target(target, response.headers.get("Location", ""), policy)
                 continue
             if response.status != 200:
-                raise FetchError(f"could not fetch the page (HTTP {response.status})",
+                raise FetchError(f"could not fetch the page (HTTP {response.status})"
+                                 + _status_advice(response.status),
                                  transient=transient_status(response.status))
             kind = response.content_type.lower()
             if kind not in CONTENT_TYPES:
@@ -240,6 +248,9 @@ async def _follow(session: aiohttp.ClientSession, target: yarl.URL,
                 if len(body) > policy.max_bytes:
                     raise FetchError(f"refused: the page is larger than {policy.max_bytes:,} "
                                      "bytes")
+            if not body.strip():  # else the text parser's "empty file", for a page
+                raise FetchError("the page came back empty (it may need a login or JavaScript "
+                                 "to show its text)")
             return Fetched(as_utf8(bytes(body), response.charset), str(target),
                            CONTENT_TYPES[kind])
     raise FetchError(f"refused: more than {policy.max_redirects} redirects")

@@ -36,12 +36,14 @@ def counted(number: int, noun: str) -> str:
 
 def as_sentence(reason: str) -> str:
     """An engine's reason ("the question is empty", fit for `error: …` in a terminal) as a line
-    of its own: capitalised, ending in a full stop."""
+    of its own: capitalised, ending in a full stop, also after a closing parenthesis ("Binary
+    file (contains NUL bytes).") unless what it encloses ends a sentence."""
     reason = reason.strip()
     if not reason:
         return reason
     reason = reason[:1].upper() + reason[1:]
-    return reason if reason.endswith((".", "!", "?", "…", ")")) else reason + "."
+    ended = reason.removesuffix(")").endswith((".", "!", "?", "…"))
+    return reason if ended else reason + "."
 
 
 def scope_gone(reason: str) -> str:

@@ -170,7 +170,7 @@ def parse_article(raw: bytes, article_id: str, rel: str, suffix: str) -> Article
     except UnicodeDecodeError as err:
         text = _declared_html_text(raw) if suffix in HTML_SUFFIXES else None
         if text is None:
-            raise ArticleError(f"not valid UTF-8 (byte {err.start})") from None
+            raise ArticleError(f"not valid UTF-8 (byte {err.start}): save it as UTF-8") from None
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     content_hash = hashlib.sha256(raw).hexdigest()
     if suffix in HTML_SUFFIXES:

@@ -55,11 +55,13 @@ def test_corpus_of_only_bad_files_names_them_then_says_nothing_is_indexed(tmp_pa
     corpus.mkdir()
     (corpus / "empty.md").write_bytes(b"")
     (corpus / "binary.txt").write_bytes(b"\x00\x01\x02")
+    (corpus / "latin1.txt").write_bytes("Erdoğan said".encode("iso-8859-9"))
     env = env_for(corpus, tmp_path / "index")
     result = run(["reindex"], env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
         "skipped binary.txt: binary file (contains NUL bytes)", "skipped empty.md: empty file",
+        "skipped latin1.txt: not valid UTF-8 (byte 4): save it as UTF-8",
         f"No articles are indexed yet: {corpus} has no readable .md, .txt or .html file."]
     assert "Traceback" not in result.stderr
     asked = run(["ask", "Sweden"], env)

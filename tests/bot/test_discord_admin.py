@@ -210,7 +210,7 @@ def test_add_url_refused_on_sight_is_answered_privately_before_any_thinking(run,
         reply = await h.server.wait_for(lambda c: c.path == sent.callback_path, timeout=20)
         assert reply.json["type"] == 4  # answered at once, not deferred
         assert reply.json["data"]["flags"] & 64
-        assert reply.json["data"]["content"].startswith("refused:")
+        assert reply.json["data"]["content"].startswith("Refused: ")
         assert h.server.public_messages() == []  # the channel saw nothing, not even a line
 
     run(scenario, fetch_allow_loopback=False)
@@ -246,6 +246,36 @@ def test_add_url_of_a_page_with_almost_no_text_is_refused_and_nothing_is_indexed
     assert sorted(p.name for p in corpus_copy.iterdir()) == before
 
 
+@pytest.mark.parametrize(("status", "body", "reason"), [
+    (200, "", "The page came back empty (it may need a login or JavaScript to show its "
+              "text)."),  # it said "Empty file."
+    (404, "Not found", "Could not fetch the page (HTTP 404): check the link."),
+    (503, "Busy", "Could not fetch the page (HTTP 503): try again later."),
+])
+def test_add_url_that_gives_no_page_says_why_in_a_sentence(run, corpus_copy, status, body,
+                                                           reason):
+    before = sorted(p.name for p in corpus_copy.iterdir())
+
+    async def scenario(h: Harness) -> None:
+        app = web.Application()
+        app.router.add_get("/page", lambda _r: web.Response(status=status, text=body,
+                                                            content_type="text/html"))
+        runner = web.AppRunner(app)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        try:
+            sent = await h.server.send_interaction(
+                "add", {"url": f"http://127.0.0.1:{runner.addresses[0][1]}/page"}, user="admin")
+            await h.server.wait_for(lambda c: c.path == sent.webhook_path, timeout=20)
+        finally:
+            await runner.cleanup()
+        reply = h.server.messages[sent.message_ids[-1]]
+        assert reply["flags"] & 64 and reply["content"] == reason
+
+    run(scenario)
+    assert sorted(p.name for p in corpus_copy.iterdir()) == before
+
+
 def test_add_url_whose_name_resolves_to_loopback_is_refused_privately(run, corpus_copy):
     before = sorted(p.name for p in corpus_copy.iterdir())
 
@@ -254,7 +284,7 @@ def test_add_url_whose_name_resolves_to_loopback_is_refused_privately(run, corpu
                                                user="admin")
         await h.server.wait_for(lambda c: c.path == sent.webhook_path, timeout=20)
         reply = h.server.messages[sent.message_ids[-1]]
-        assert reply["flags"] & 64 and reply["content"].startswith("refused:")
+        assert reply["flags"] & 64 and reply["content"].startswith("Refused: ")
         assert "refused" not in public_text(h.server)  # the channel saw no refusal
 
     run(scenario, fetch_allow_loopback=False)

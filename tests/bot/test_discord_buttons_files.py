@@ -254,6 +254,11 @@ def test_files_without_a_title_are_titled_by_their_names_not_alike(run, corpus_c
     ("notes.pdf", b"%PDF-1.4", "only .txt, .md and .html"),
     ("big.md", b"x" * 5000, "larger than 4,000 bytes"),
     ("empty.md", b"   ", "Empty file."),
+    ("latin1.txt", "Erdoğan said".encode("iso-8859-9"),
+     "Not valid UTF-8 (byte 4): save it as UTF-8."),  # it gave no advice, as UTF-16 does
+    ("notepad.txt", "Erdoğan said".encode("utf-16"),
+     "UTF-16 text (a byte-order mark): save it as UTF-8."),
+    ("photo.txt", b"\x89PNG\r\n\x1a\n\x00\x00", "Binary file (contains NUL bytes)."),
 ])
 def test_bad_attachments_are_refused_and_nothing_is_written(run, corpus_copy, filename, data,
                                                             reason):
@@ -265,7 +270,8 @@ def test_bad_attachments_are_refused_and_nothing_is_written(run, corpus_copy, fi
         reply = await h.server.wait_for(
             lambda c: c.path in (sent.callback_path, sent.webhook_path)
             and "flags" in str(c.json) and reason in str(c.json), timeout=20)
-        assert reply is not None
+        content = reply.json.get("data", reply.json)["content"]
+        assert content.startswith(("Refused: ", reason)) and content.endswith(".")
 
     run(scenario, attachment_max_bytes=4000)
     assert sorted(p.name for p in corpus_copy.iterdir()) == before

@@ -93,7 +93,7 @@ def test_an_article_that_cannot_be_removed_is_one_private_line(run, corpus_copy,
         done = await answer_of(h.server, sent, timeout=60)
         assert done["flags"] & 64
         assert done["content"] == (f"Could not remove “{GRAIN_TITLE}”: cannot remove "
-                                   f"{corpus_copy / 'grain.md'}: Permission denied")
+                                   f"{corpus_copy / 'grain.md'}: Permission denied.")
         assert (corpus_copy / "grain.md").exists()
         assert "grain" in [a.id for a in h.bot.index.sources()]
 
