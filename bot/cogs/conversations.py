@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 
 import discord
 from discord import app_commands
@@ -40,6 +41,10 @@ log = logging.getLogger(__name__)
 
 # Messages someone wrote, as opposed to system messages (a thread renamed, a pin, a join).
 _WRITTEN = (discord.MessageType.default, discord.MessageType.reply)
+# A message made only of these words is a greeting, a call for help or thanks, not a question:
+# searched, it was refused as not covered, with an unrelated passage.
+_SMALL_TALK = frozenset({"hi", "hello", "hey", "there", "help", "please", "thanks", "thank",
+                         "you", "thx", "cheers"})
 
 
 class Conversations(commands.Cog):
@@ -84,6 +89,8 @@ class Conversations(commands.Cog):
         by_role = me not in message.mentions and _mentions_my_role(message)
         mentioned = me in message.mentions or by_role
         text = without_markup(message.content)
+        if _only_small_talk(text):  # answered, where a question is due, as an empty message
+            text = ""
         channel = message.channel
         if isinstance(channel, discord.Thread) and await is_conversation_thread(self.bot, channel):
             if message.id == channel.id:  # the first message of a forum post
@@ -259,6 +266,13 @@ def _with_hint(message: dict, hint: str | None) -> dict:
         message = dict(message, content="\n\n".join(filter(None, [message.get("content"),
                                                                      hint])))
     return message
+
+
+def _only_small_talk(text: str) -> bool:
+    """Whether `text` holds words and they are only a greeting, "help" or thanks ("hi!",
+    "thank you"): a question that uses one of them ("how did Turkey help Hamas?") has others."""
+    words = re.findall(r"\w+", text.casefold())
+    return bool(words) and all(word in _SMALL_TALK for word in words)
 
 
 def _mentions_my_role(message: discord.Message) -> bool:

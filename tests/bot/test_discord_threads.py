@@ -500,6 +500,28 @@ def test_custom_emoji_are_not_words_of_the_question(run):
     run(scenario)
 
 
+def test_a_greeting_help_or_thanks_gets_the_usage_hint_not_a_refusal(run):
+    """A newcomer's "@Briefing help" (or hi, hello, thanks) was searched and refused as not
+    covered, with an unrelated low-confidence passage."""
+    async def scenario(h: Harness) -> None:
+        for text in ("help", "hi", "Hello!", "thanks", "hey there, thank you"):
+            hint = await say(h, text, h.server.channel_id, mention=True)
+            name = h.server.users["bot"]["username"]
+            assert hint["content"] == ("Ask me something after the mention, e.g. "
+                                       f"“@{name} why did Erdoğan approve Sweden?”"), text
+            assert not hint.get("embeds"), text
+        question = await say(h, "how did Turkey help Hamas?", h.server.channel_id,
+                             mention=True)
+        assert cites(question)  # a question with "help" in it is still asked
+        dm = h.server.dm_channel("member")["id"]
+        start = len(h.server.calls)
+        await h.server.send_message("hi", channel_id=dm, author="member")
+        assert (await bot_post(h, dm, start))["content"].startswith(
+            "Ask me something about the indexed articles")
+
+    run(scenario)
+
+
 def test_a_burst_of_mentions_over_the_limit_gets_one_slow_down(run):
     """Ten quick mentions with a limit of two a minute: two answers and eight public
     "Slow down" replies, which only added to the noise."""
