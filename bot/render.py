@@ -18,6 +18,7 @@ from bot.wording import (
     SEEMS_NOT_COVERED,
     counted,
     read_as_note,
+    reported_by,
 )
 from index import (
     NOTHING_INDEXED,
@@ -359,11 +360,6 @@ def summary_embed(summary: Summary, title: str, asked: int | None = None) -> dis
     return embed
 
 
-def reported_by(count: int) -> str:
-    """"reported by 3 sources"."""
-    return f"reported by {count} source{'s' if count != 1 else ''}"
-
-
 def story_cited_sentences(sentences: Sequence[SummarySentence], limit: int) -> str:
     """Key sentences of a story, each citing its article's title and ¶, whole sentences only."""
     return _cited_lines(((escape(s.text), f"({clip(inert(s.title), 80)}, ¶{s.paragraph})")
@@ -386,8 +382,9 @@ def digest_embed(digest: Digest, max_entries: int = DIGEST_STORIES) -> discord.E
                           f"{since}", colour=COLOUR)
     shown = digest.entries[:max_entries]
     day = digest.since.strftime("%Y-%m-%d")
-    names = [field_name(inert(entry.title), after=f" · {reported_by(len(entry.outlets) or 1)} · "
-                        f"{entry.date}{f' · new since {day}' if entry.earlier else ''}")
+    names = [field_name(inert(entry.title),
+                        after=f" · {reported_by(entry.outlets, entry.unsourced)} · {entry.date}"
+                              f"{f' · new since {day}' if entry.earlier else ''}")
              for entry in shown]
     values = _shared_out([entry.sentences for entry in shown],
                          EMBED_TOTAL_LIMIT - len(embed.title) - FOOTER_ROOM
@@ -433,7 +430,8 @@ def stories_embed(stories: Sequence[Story], since: str = "",
     kept: list[str] = []
     used = 0
     for story in stories:
-        lines = [f"**{clip(inert(story.title), 200)}** · {reported_by(len(story.outlets))}"]
+        reported = reported_by(story.outlets, story.unsourced)
+        lines = [f"**{clip(inert(story.title), 200)}** · {reported}"]
         for a in story.articles[:articles_per_story]:
             where = clip(inert(a.outlet or "no source"), 60)
             lines.append(f"- {link(clip(inert(a.title), 150), a.source)} · {a.date} · {where}")

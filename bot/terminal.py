@@ -8,7 +8,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 
 from bot.citation import paragraphs_label, web_url
-from bot.wording import NOT_COVERED, SEEMS_NOT_COVERED, counted, read_as_note
+from bot.wording import NOT_COVERED, SEEMS_NOT_COVERED, counted, read_as_note, reported_by
 from index import (
     NOTHING_INDEXED,
     Answer,
@@ -180,10 +180,9 @@ def format_digest(digest: Digest, width: int = 100) -> str:
              f"article{'s' if digest.total != 1 else ''}")
     blocks = [f"{count} indexed since {since}:"]
     for entry in digest.entries:
-        outlets = len(entry.outlets) or 1
-        heading = (f"{shown(entry.title)} · reported by {outlets} source"
-                   f"{'s' if outlets != 1 else ''} ({', '.join(shown(o) for o in entry.outlets)})"
-                   f" · {shown(entry.date)}")
+        reported = reported_by([shown(o) for o in entry.outlets], entry.unsourced,
+                               naming=True)
+        heading = f"{shown(entry.title)} · {reported} · {shown(entry.date)}"
         if entry.earlier:
             heading += f" · new since {since}"
         lines = [_cited(f"{s.text} ({shown(s.title)}", s.paragraph, width, ", ")

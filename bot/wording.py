@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 NOT_COVERED = "The indexed articles don't cover that."
 SEEMS_NOT_COVERED = ("The indexed articles don't seem to cover that. "
@@ -27,6 +27,19 @@ def read_as_note(read_as: Mapping[str, str], limit: int | None = None) -> str:
             return note
     return "Read 1 misspelt word as another." if len(pairs) == 1 else (
         f"Read {len(pairs)} misspelt words as others.")
+
+
+def reported_by(outlets: Sequence[str], unsourced: int = 0, *, naming: bool = False) -> str:
+    """"reported by 2 sources" (with `naming`, "… (a.org, b.org)"). Articles without a source
+    are counted apart, not named as outlets: "1 report without a source", "reported by
+    2 sources and 1 report without a source"."""
+    sources = f"reported by {counted(len(outlets), 'source')}"
+    if naming and outlets:
+        sources += f" ({', '.join(outlets)})"
+    if not unsourced:
+        return sources
+    reports = f"{counted(unsourced, 'report')} without a source"
+    return f"{sources} and {reports}" if outlets else reports
 
 
 def counted(number: int, noun: str) -> str:

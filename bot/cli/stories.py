@@ -38,9 +38,10 @@ def cmd_stories(args: argparse.Namespace, settings: Settings) -> int:
         from index import NOTHING_INDEXED
 
         print(NOTHING_DATED_SINCE if args.since else NOTHING_INDEXED)
+    from bot.wording import reported_by
+
     for story in stories:
-        count = len(story.outlets)
-        print(f"{story.title} · reported by {count} source{'s' if count != 1 else ''}")
+        print(f"{story.title} · {reported_by(story.outlets, story.unsourced)}")
         for a in story.articles:
             print(f"  {a.date}  {a.title}  ({a.outlet or a.article})")
     return 0

@@ -45,9 +45,10 @@ class DigestEntry:
     """One story of a digest: its title, its newest article's dates, its key sentences.
 
     `article` is the story's newest article indexed since the digest's time, `reports` all of
-    them (oldest first), `outlets` every outlet that reported the story (the host of a source
-    URL, else the article's title), `earlier` its articles indexed before: when there are any,
-    `sentences` hold only what those did not say (possibly nothing).
+    them (oldest first), `outlets` every outlet that reported the story (the hosts of source
+    URLs), `unsourced` how many of its articles have no source URL, `earlier` its articles
+    indexed before: when there are any, `sentences` hold only what those did not say (possibly
+    nothing).
     """
 
     article: str
@@ -59,6 +60,7 @@ class DigestEntry:
     outlets: tuple[str, ...] = ()
     reports: tuple[str, ...] = ()
     earlier: tuple[str, ...] = ()
+    unsourced: int = 0
 
     @property
     def date(self) -> str:
@@ -110,7 +112,8 @@ def build_digest(snapshot: Snapshot, embedder: Embedder, since: datetime,
     records = {r.id: r for r in recent}
     touched: list[Story] = [s for s in all_stories(snapshot)
                             if any(a.article in newest for a in s.articles)]
-    touched.sort(key=lambda s: (-len(s.outlets),
+    # Most widely reported first: each article without a source counts as an outlet of its own.
+    touched.sort(key=lambda s: (-len(s.outlets) - s.unsourced,
                                 min(newest[a.article] for a in s.articles if a.article in newest)))
     chosen = touched[:limit] if limit is not None else touched
     entries = []
@@ -121,7 +124,7 @@ def build_digest(snapshot: Snapshot, embedder: Embedder, since: datetime,
         entries.append(DigestEntry(
             lead.id, story.title, lead.published, lead.indexed_at,
             story_sentences(snapshot, embedder, new, earlier, sentences), story.id,
-            story.outlets, tuple(new), tuple(earlier)))
+            story.outlets, tuple(new), tuple(earlier), story.unsourced))
     return Digest(as_utc(since), tuple(entries), len(recent), len(touched))
 
 

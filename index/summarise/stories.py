@@ -45,9 +45,13 @@ class Story:
 
     @property
     def outlets(self) -> tuple[str, ...]:
-        """The distinct outlets that reported it (an article without a source counts by its
-        title)."""
-        return tuple(dict.fromkeys(a.outlet or a.title for a in self.articles))
+        """The distinct outlets that reported it; an article without a source names none."""
+        return tuple(dict.fromkeys(a.outlet for a in self.articles if a.outlet))
+
+    @property
+    def unsourced(self) -> int:
+        """How many of its articles have no source URL, hence no outlet to name."""
+        return sum(1 for a in self.articles if not a.outlet)
 
 
 def cluster(vectors: np.ndarray, days: Sequence[float], threshold: float = THRESHOLD,

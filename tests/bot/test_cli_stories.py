@@ -41,7 +41,7 @@ def test_digest_json_has_one_entry_per_story_with_its_outlets(tmp_path):
     assert set(tugs) == ENTRY_KEYS and set(tahoe) == ENTRY_KEYS
     assert tugs["outlets"] == ["harbour.example", "wire.example"]
     assert sorted(tugs["reports"]) == ["tug-a", "tug-b"] and tugs["new_since"] is None
-    assert tahoe["outlets"] == [STORIES["tahoe"][0]]  # no source: counted by its title
+    assert tahoe["outlets"] == []  # no source: its title was listed as an outlet
     assert 1 <= len(tugs["sentences"]) <= 3
     texts = [s["text"] for s in tugs["sentences"]]
     assert len(set(texts)) == len(texts) and "By Wire staff." not in texts
@@ -49,6 +49,8 @@ def test_digest_json_has_one_entry_per_story_with_its_outlets(tmp_path):
     text = run(["digest", "--since", "1d"], env)
     assert text.stdout.startswith("2 stories from 3 articles indexed since")
     assert "reported by 2 sources (harbour.example, wire.example)" in text.stdout
+    assert (f"\n{STORIES['tahoe'][0]} · 1 report without a source · 2025-03-04\n"
+            in text.stdout)  # it read "reported by 1 source (<its own title>)"
 
     stories = run(["stories", "--json"], env)
     assert [len(s["articles"]) for s in json.loads(stories.stdout)] == [1, 2]

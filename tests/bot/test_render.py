@@ -249,6 +249,29 @@ def test_a_long_title_is_cut_so_that_rank_citation_and_date_stay_whole():
     assert len(story.name) <= render.FIELD_NAME_LIMIT
 
 
+@pytest.mark.parametrize(("outlets", "unsourced", "shown", "printed"), [
+    ((), 1, "1 report without a source", "1 report without a source"),
+    (("x.org", "y.org"), 1, "reported by 2 sources and 1 report without a source",
+     "reported by 2 sources (x.org, y.org) and 1 report without a source"),
+    (("x.org",), 0, "reported by 1 source", "reported by 1 source (x.org)"),
+])
+def test_a_digest_counts_articles_without_a_source_apart_from_outlets(outlets, unsourced,
+                                                                     shown, printed):
+    """An article without a source URL was counted and named as a source by its title:
+    "reported by 1 source (Russia and Türkiye Align…)"."""
+    from datetime import UTC, datetime
+
+    from bot.terminal import format_digest
+    from index.summarise.digest import Digest, DigestEntry
+
+    entry = DigestEntry("a", "Harbour closed", "2026-12-01", "2026-12-01T08:00:00+00:00", (),
+                        outlets=outlets, unsourced=unsourced)
+    digest = Digest(datetime(2026, 12, 1, tzinfo=UTC), (entry,), 1, 1)
+    [story] = render.digest_embed(digest).fields
+    assert story.name == f"Harbour closed · {shown} · 2026-12-01"
+    assert format_digest(digest).splitlines()[2] == f"Harbour closed · {printed} · 2026-12-01"
+
+
 def test_a_note_on_many_misspelt_words_names_those_that_fit_and_counts_the_rest():
     read_as = {f"wrd{i}": f"word{i}" for i in range(60)}
     note = render.read_as_line(Answer("q", True, (), 0.9, read_as=read_as))
