@@ -309,14 +309,16 @@ def answer_from(snapshot: Snapshot, ranked: Ranked, question: str, k: int,
             similarity=round(float(ranked.similarities[c]), 4))
         for i, (c, r, h) in enumerate(zip(chosen, records, best, strict=True)))
     return Answer(question, confidence >= gate_threshold, hits, round(confidence, 4), evidence,
-                  ranked.query, _as_written(ranked.read_as, texts, question))
+                  ranked.query, _as_written(ranked.read_as, records, question))
 
 
-def _as_written(read_as: dict[str, str], texts: list[str], question: str) -> dict[str, str]:
+def _as_written(read_as: dict[str, str], records: list[PassageRecord], question: str
+                ) -> dict[str, str]:
     """`read_as` as a reader would write it: each typed word as the question typed it
     ("Erdogn", not "erdogn"), each word read as the passages write it: a name that is not an
     English word ("nebenzha", "kennedi") as written there ("Nebenzha", "Kennedy"), and a word
-    they only ever capitalise ("sweden") capitalised ("Sweden")."""
+    they only ever capitalise inside a sentence ("sweden") capitalised ("Sweden"; a sentence's
+    first word, "Economic data shows…", says nothing of how the word is written)."""
     if not read_as:
         return read_as
     typed = {}
@@ -326,16 +328,20 @@ def _as_written(read_as: dict[str, str], texts: list[str], question: str) -> dic
     words = set(read_as.values()) - names
     written: dict[str, str] = {}
     lower: set[str] = set()  # English words the passages also write in lower case
-    for text in texts:
-        found = _WORD.findall(text)
-        for word, token in zip(found, stems([fold(w) for w in found]), strict=True):
+    for record in records:
+        text = record.text
+        found = list(_WORD.finditer(text))
+        firsts = {m.start() for s, e in record.sentences or ((0, len(text)),)
+                  if (m := _WORD.search(text, s, e))}
+        for match, token in zip(found, stems([fold(m[0]) for m in found]), strict=True):
+            word = match[0]
             if token in names:
                 written.setdefault(token, word)
             folded = fold(word)
             if folded in words:
                 if word == folded:
                     lower.add(folded)
-                else:
+                elif match.start() not in firsts:
                     written.setdefault(folded, word)
     return {typed.get(mistyped, mistyped): token if token in lower else written.get(token, token)
             for mistyped, token in read_as.items()}

@@ -60,6 +60,14 @@ def test_the_note_names_words_as_typed_and_as_the_articles_write_them(env):
     assert lines[0] == "Read “Erdogn” as “Erdoğan”, “aprove” as “approve” and “SWEDN” as “Sweden”."
 
 
+def test_a_word_capitalised_only_where_it_opens_a_sentence_is_read_in_lower_case(env):
+    # The passages on Russia's trade with Turkey write "economic" only as "Economic data
+    # provides…": that capital is the sentence's, not the word's.
+    lines = run(["ask", "What are the economc ties between Russia and Turkey?"],
+                env).stdout.splitlines()
+    assert lines[0] == "Read “economc” as “economic”."
+
+
 def test_text_answer_cites_title_and_paragraph_and_bolds_the_highlight(env):
     result = run(["ask", "-k", "2", "Why did Erdoğan approve Sweden?"], env)
     assert result.returncode == 0, result.stderr
