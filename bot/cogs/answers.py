@@ -238,8 +238,10 @@ class AnswerView(ExpiringView):
         shown = self.shown + len(page)
         view = AnswerView(self.bot, self.question, answer, self.per_page, shown,
                           threadable=self.threadable, page=tuple(page), seen=self.seen)
-        if len(answer.hits) < wanted and len(unseen) <= len(page):  # nothing further
-            view.more.disabled = True
+        # Nothing further when this search ran out and showed all it had not shown before;
+        # not by `shown` against its hits: passages shown earlier may have left the index
+        view.more.disabled = shown >= MAX_RESULTS or (len(answer.hits) < wanted
+                                                      and len(unseen) <= len(page))
         footer = f"Results {page[0].rank}–{page[-1].rank}"
         await interaction.edit_original_response(
             embed=render.answer_embed(answer, page, footer=footer), view=view)

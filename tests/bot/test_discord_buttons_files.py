@@ -120,6 +120,55 @@ def test_more_results_once_the_articles_no_longer_cover_the_question_says_so(run
     run(scenario)
 
 
+SIGHTINGS = ["off the coast of Norway this winter, far south of their usual feeding grounds",
+             "by fishermen in Iceland, feeding close to the harbour in January",
+             "near the Azores, forty of them counted in the spring survey",
+             "in the fjords of northern Norway, following the herring shoals inland",
+             "off Cape Cod in December, to the surprise of the whale watchers there",
+             "resting in the bays of Tonga during the breeding season, on drone footage",
+             "near the Canary Islands, a rare sighting for the archipelago's divers"]
+
+
+def more_button(message: dict) -> dict:
+    [more] = [c for row in message["components"] for c in row["components"]
+              if c.get("label") == "More results"]
+    return more
+
+
+def test_more_results_pages_on_to_the_last_passage_after_shown_ones_were_removed(
+        run, corpus_copy):
+    """Removing the articles of the passages shown leaves fewer passages than the next page
+    ends at, though more than a page of them unseen: the button must stay for the rest."""
+    question = "Where were humpback whales seen?"
+    for old in corpus_copy.glob("*.md"):
+        old.unlink()
+    for number, where in enumerate(SIGHTINGS, 1):
+        (corpus_copy / f"whales-{number}.md").write_text(
+            f"---\ntitle: Whales {number}\n---\n\nHumpback whales were seen {where}.\n",
+            "utf-8")
+
+    async def scenario(h: Harness) -> None:
+        await h.bot.reindexing.run()
+        sent = await h.server.send_interaction("ask", {"question": question, "results": 3},
+                                               user="member")
+        first = await answer_of(h.server, sent)
+        shown = cited(first)
+        assert len(shown) == 3 and not more_button(first).get("disabled")
+        for title in shown:  # "Whales 4 · ¶1"
+            (corpus_copy / f"whales-{title.split()[1]}.md").unlink()
+        await h.bot.reindexing.run()
+
+        message, _ = await click_more(h.server, first["id"])
+        assert message["embeds"][0]["footer"]["text"] == "Results 4–6"
+        assert not more_button(message).get("disabled")  # one of the four left is not shown
+        message, _ = await click_more(h.server, first["id"])
+        [last] = cited(message)
+        assert last not in shown and more_button(message)["disabled"]
+        assert message["embeds"][0]["fields"][0]["name"].startswith("7. ")
+
+    run(scenario)
+
+
 def labels(server: FakeDiscord, message_id: str) -> list[str]:
     """The labels (or emoji) of a stored message's buttons, in order."""
     return [c.get("label") or c["emoji"]["name"] for row in server.messages[message_id]
