@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import time
 from collections.abc import Sequence
 from importlib.metadata import version
@@ -81,6 +82,11 @@ def _search_index(embeddings, texts: Sequence[str], cache_dir: Path | None) -> s
         if embeddings.count() == len(texts):
             return "loaded from the benchmark cache"
     embeddings.index([(str(i), t, None) for i, t in enumerate(texts)])
-    saved.parent.mkdir(parents=True, exist_ok=True)
-    embeddings.save(str(saved))
+    # txtai writes its config first: a run stopped mid-save must not leave a folder that
+    # looks whole, so the index is saved beside it and moved into place once complete
+    partial = saved.with_name(f"{saved.name}.partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    embeddings.save(str(partial))
+    shutil.rmtree(saved, ignore_errors=True)
+    partial.rename(saved)
     return "built (and saved to the benchmark cache)"
