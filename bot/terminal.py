@@ -125,9 +125,9 @@ def _link(source: str) -> str:
 
 def summary_json(summary: Summary) -> dict:
     """The documented `summary --json` shape; a refused topic adds the search's "hits" (the
-    first is the closest passage), as `ask --json` gives them."""
-    refused = ({"hits": answer_json(summary.refusal)["hits"]} if summary.refusal is not None
-               else {})
+    first is the closest passage) and any "read_as", as `ask --json` gives them."""
+    searched = answer_json(summary.refusal) if summary.refusal is not None else {}
+    refused = {key: searched[key] for key in ("read_as", "hits") if key in searched}
     return {"answered": summary.answered, "sentences": _sentences_json(summary.sentences),
             **refused}
 
@@ -140,7 +140,7 @@ def _sentences_json(sentences: Iterable[SummarySentence]) -> list[dict]:
 def format_summary(summary: Summary, width: int = 100) -> str:
     """Each article's title, then its sentences, each cited with its paragraph."""
     if not summary.answered:
-        return (_format_refusal(summary.refusal, width) if summary.refusal is not None
+        return (format_answer(summary.refusal, width) if summary.refusal is not None
                 else NOT_COVERED)
     blocks = []
     for _, title, sentences in summary.by_article():

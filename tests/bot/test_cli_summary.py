@@ -94,6 +94,17 @@ def test_off_topic_briefing_is_refused(env):
     assert format_summary(Summary(False, ())) == "The indexed articles don't cover that."
 
 
+def test_a_refused_topic_says_how_a_misspelt_word_was_read_as_ask_does(env):
+    topic = "sourdough bread in Ankra"
+    asked = run(["ask", topic], env).stdout.splitlines()
+    refused = run(["summary", "--topic", topic], env).stdout.splitlines()
+    assert refused[:2] == asked[:2] == [
+        "Read “Ankra” as “Ankara”.",
+        "The indexed articles don't seem to cover that. The closest passage, low confidence:"]
+    data = json.loads(run(["summary", "--topic", topic, "--json"], env).stdout)
+    assert data["answered"] is False and data["read_as"] == {"Ankra": "Ankara"}
+
+
 def test_digest_lists_the_freshly_indexed_article_and_nothing_from_the_future(env, body):
     recent = run(["digest", "--since", "1d", "--json"], env)
     assert recent.returncode == 0, recent.stderr
