@@ -308,14 +308,19 @@ def answer_from(snapshot: Snapshot, ranked: Ranked, question: str, k: int,
         Hit(**vars(r), rank=i + 1, score=round(float(ranked.scores[c]), 4), highlight=h,
             similarity=round(float(ranked.similarities[c]), 4))
         for i, (c, r, h) in enumerate(zip(chosen, records, best, strict=True)))
+    # the other best candidates, already read, show how the articles write a word read for a
+    # misspelt one that the hits lack (one hit of "what did Nebenzya say about trade")
+    others = ([r for i, (r, _) in ranked.read.items() if i not in chosen_ids]
+              if ranked.read_as else [])
     return Answer(question, confidence >= gate_threshold, hits, round(confidence, 4), evidence,
-                  ranked.query, _as_written(ranked.read_as, records, question))
+                  ranked.query, _as_written(ranked.read_as, records + others, question))
 
 
 def _as_written(read_as: dict[str, str], records: list[PassageRecord], question: str
                 ) -> dict[str, str]:
     """`read_as` as a reader would write it: each typed word as the question typed it
-    ("Erdogn", not "erdogn"), each word read as the passages write it: a name that is not an
+    ("Erdogn", not "erdogn"), each word read as `records` (the hits, then the other best
+    candidates already read) write it: a name that is not an
     English word ("nebenzha", "kennedi") as written there ("Nebenzha", "Kennedy"), and a word
     they only ever capitalise inside a sentence ("sweden") capitalised ("Sweden"; a sentence's
     first word, "Economic data shows…", says nothing of how the word is written)."""

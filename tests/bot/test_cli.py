@@ -68,6 +68,15 @@ def test_a_word_capitalised_only_where_it_opens_a_sentence_is_read_in_lower_case
     assert lines[0] == "Read “economc” as “economic”."
 
 
+def test_a_name_the_one_result_lacks_is_still_shown_as_the_articles_write_it(env):
+    # The single passage on trade never names Nebenzha; the note must not show the index's
+    # token ("nebenzha") but the name as the articles write it.
+    lines = run(["ask", "-k", "1", "What did Nebenzya say about trade with Turkey?"],
+                env).stdout.splitlines()
+    assert lines[0] == "Read “Nebenzya” as “Nebenzha”."
+    assert "Nebenzha" not in "\n".join(lines[1:])
+
+
 def test_text_answer_cites_title_and_paragraph_and_bolds_the_highlight(env):
     result = run(["ask", "-k", "2", "Why did Erdoğan approve Sweden?"], env)
     assert result.returncode == 0, result.stderr
