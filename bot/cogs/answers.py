@@ -242,7 +242,8 @@ class AnswerView(ExpiringView):
         # not by `shown` against its hits: passages shown earlier may have left the index
         view.more.disabled = shown >= MAX_RESULTS or (len(answer.hits) < wanted
                                                       and len(unseen) <= len(page))
-        footer = f"Results {page[0].rank}–{page[-1].rank}"
+        first, last = page[0].rank, page[-1].rank
+        footer = f"Results {first}–{last}" if last > first else f"Result {first}"
         await interaction.edit_original_response(
             embed=render.answer_embed(answer, page, footer=footer), view=view)
 

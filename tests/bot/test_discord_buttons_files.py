@@ -165,6 +165,7 @@ def test_more_results_pages_on_to_the_last_passage_after_shown_ones_were_removed
         [last] = cited(message)
         assert last not in shown and more_button(message)["disabled"]
         assert message["embeds"][0]["fields"][0]["name"].startswith("7. ")
+        assert message["embeds"][0]["footer"]["text"] == "Result 7"  # not "Results 7–7"
 
     run(scenario)
 
