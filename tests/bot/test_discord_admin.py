@@ -13,7 +13,7 @@ from aiohttp import web
 
 from index.store.snapshot import current_generation
 from tests.bot.harness import Harness, answer_of, failing_worker, public_text
-from tests.support import squad_articles
+from tests.support import local_pages, squad_articles
 
 PAGE = """<html><head><title>Black Sea grain corridor reopens</title>
 <meta property="article:published_time" content="2023-11-02"></head><body>
@@ -110,19 +110,11 @@ def test_questions_are_deferred_at_once_while_a_reindex_runs(run, corpus_copy, s
 
 def test_add_url_fetches_a_local_page_and_makes_it_answerable(run, corpus_copy):
     async def scenario(h: Harness) -> None:
-        app = web.Application()
-
         async def page(request: web.Request) -> web.Response:
             return web.Response(text=PAGE, content_type="text/html")
 
-        app.router.add_get("/news/grain.html", page)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = runner.addresses[0][1]
-        url = f"http://127.0.0.1:{port}/news/grain.html"
-        try:
+        async with local_pages({"/news/grain.html": page}) as base:
+            url = f"{base}/news/grain.html"
             sent = await h.server.send_interaction("add", {"url": url}, user="admin")
             done = await answer_of(h.server, sent, timeout=60)
             # The same page shared with tracking parameters and a fragment is the same article.
@@ -130,8 +122,6 @@ def test_add_url_fetches_a_local_page_and_makes_it_answerable(run, corpus_copy):
                 "add", {"url": url + "?utm_source=twitter&utm_medium=social#comments"},
                 user="admin")
             again = await answer_of(h.server, shared, timeout=60)
-        finally:
-            await runner.cleanup()
         assert done["content"].startswith("Added “Black Sea grain corridor reopens”")
         assert again["content"].startswith("Already in the corpus, the same text:")
         saved = [p for p in corpus_copy.glob("*.md") if p.name.startswith("black-sea-grain")]
@@ -155,14 +145,9 @@ def test_add_url_again_after_the_page_was_edited_updates_the_article_in_place(ru
     pages = {"text": PAGE}
 
     async def scenario(h: Harness) -> None:
-        app = web.Application()
-        app.router.add_get("/news/grain.html", lambda _r: web.Response(
-            text=pages["text"], content_type="text/html"))
-        runner = web.AppRunner(app)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        url = f"http://127.0.0.1:{runner.addresses[0][1]}/news/grain.html"
-        try:
+        async with local_pages({"/news/grain.html": lambda _r: web.Response(
+                text=pages["text"], content_type="text/html")}) as base:
+            url = f"{base}/news/grain.html"
             first = await answer_of(h.server, await h.server.send_interaction(
                 "add", {"url": url}, user="admin"), timeout=60)
             pages["text"] = PAGE.replace("</article>", "<p>Update: the corridor closed again "
@@ -170,8 +155,6 @@ def test_add_url_again_after_the_page_was_edited_updates_the_article_in_place(ru
                                          "</article>")
             second = await answer_of(h.server, await h.server.send_interaction(
                 "add", {"url": url + "?utm_source=x"}, user="admin"), timeout=60)
-        finally:
-            await runner.cleanup()
         assert first["content"].startswith("Added “Black Sea grain corridor reopens”")
         assert second["content"].startswith("Updated “Black Sea grain corridor reopens”")
         [saved] = [p for p in corpus_copy.glob("*.md") if p.name.startswith("black-sea-grain")]
@@ -224,19 +207,12 @@ def test_add_url_of_a_page_with_almost_no_text_is_refused_and_nothing_is_indexed
     before = sorted(p.name for p in corpus_copy.iterdir())
 
     async def scenario(h: Harness) -> None:
-        app = web.Application()
-        app.router.add_get("/wall", lambda _r: web.Response(
-            text="<html><head><title>News</title></head><body><p>Please enable JavaScript "
-                 "to read this article.</p></body></html>", content_type="text/html"))
-        runner = web.AppRunner(app)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        try:
-            sent = await h.server.send_interaction(
-                "add", {"url": f"http://127.0.0.1:{runner.addresses[0][1]}/wall"}, user="admin")
+        async with local_pages({"/wall": lambda _r: web.Response(
+                text="<html><head><title>News</title></head><body><p>Please enable JavaScript "
+                     "to read this article.</p></body></html>", content_type="text/html")}
+                               ) as base:
+            sent = await h.server.send_interaction("add", {"url": f"{base}/wall"}, user="admin")
             await h.server.wait_for(lambda c: c.path == sent.webhook_path, timeout=20)
-        finally:
-            await runner.cleanup()
         reply = h.server.messages[sent.message_ids[-1]]
         assert re.fullmatch(r"The page has only \d\d characters of text, too few for an "
                             r"article \(it may need a login or JavaScript to show one\)\.?",
@@ -257,18 +233,10 @@ def test_add_url_that_gives_no_page_says_why_in_a_sentence(run, corpus_copy, sta
     before = sorted(p.name for p in corpus_copy.iterdir())
 
     async def scenario(h: Harness) -> None:
-        app = web.Application()
-        app.router.add_get("/page", lambda _r: web.Response(status=status, text=body,
-                                                            content_type="text/html"))
-        runner = web.AppRunner(app)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        try:
-            sent = await h.server.send_interaction(
-                "add", {"url": f"http://127.0.0.1:{runner.addresses[0][1]}/page"}, user="admin")
+        async with local_pages({"/page": lambda _r: web.Response(
+                status=status, text=body, content_type="text/html")}) as base:
+            sent = await h.server.send_interaction("add", {"url": f"{base}/page"}, user="admin")
             await h.server.wait_for(lambda c: c.path == sent.webhook_path, timeout=20)
-        finally:
-            await runner.cleanup()
         reply = h.server.messages[sent.message_ids[-1]]
         assert reply["flags"] & 64 and reply["content"] == reason
 

@@ -7,6 +7,7 @@ import asyncio
 from bot.cogs.feeds import _feed_line
 from bot.feeds.store import Feed
 from tests.bot.harness import Harness
+from tests.support import local_pages
 
 
 def test_feed_list_of_many_feeds_stays_within_2000_characters(run):
@@ -35,17 +36,6 @@ def test_feed_list_of_many_feeds_stays_within_2000_characters(run):
     run(scenario)
 
 
-async def _serve(handler):
-    from aiohttp import web
-
-    app = web.Application()
-    app.router.add_get("/{tail:.*}", handler)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    return runner, f"http://127.0.0.1:{runner.addresses[0][1]}"
-
-
 def test_add_refusal_with_a_long_content_type_still_reaches_the_admin(run):
     """A page served with a 2,500-character Content-Type is refused; the admin must be told
     why (privately), not left with only the public neutral line."""
@@ -56,16 +46,13 @@ def test_add_refusal_with_a_long_content_type_still_reaches_the_admin(run):
             return web.Response(body=b"<p>hello</p>",
                                 headers={"Content-Type": "text/" + "x" * 2500})
 
-        runner, base = await _serve(page)
-        try:
+        async with local_pages({"/a.html": page}) as base:
             start = len(h.server.calls)
             sent = await h.server.send_interaction("add", {"url": base + "/a.html"},
                                                    user="admin")
             await h.server.wait_for(lambda c: c.method == "PATCH"
                                     and c.path == sent.original_path, 30, start=start)
             await asyncio.sleep(1.0)
-        finally:
-            await runner.cleanup()
         followups = [c for c in h.server.calls[start:]
                      if c.method == "POST" and c.path == sent.webhook_path]
         assert followups and all(c.status == 200 or c.status == 204 for c in followups), \

@@ -11,6 +11,7 @@ from aiohttp.abc import AbstractResolver
 
 from bot.fetch import FetchError, FetchPolicy, check_address, check_url, fetch
 from index.ingest.articles import parse_article
+from tests.support import local_pages
 
 ARTICLE = "<html><head><title>T</title></head><body><p>Hello world.</p></body></html>"
 
@@ -77,24 +78,11 @@ def test_public_looking_name_resolving_to_a_private_address_is_refused_without_n
     assert str(refused.value) == "refused: news.example.com is not on the public internet"
 
 
-async def serve(routes) -> tuple[web.AppRunner, str]:
-    app = web.Application()
-    for path, handler in routes.items():
-        app.router.add_get(path, handler)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    return runner, f"http://127.0.0.1:{runner.addresses[0][1]}"
-
-
 def fetch_from_local(routes, path: str, **policy):
     async def main():
-        runner, base = await serve(routes)
-        try:
+        async with local_pages(routes) as base:
             return await fetch(base + path, FetchPolicy(allow_loopback=True, **policy),
                                MapResolver("127.0.0.1"))
-        finally:
-            await runner.cleanup()
 
     return asyncio.run(main())
 

@@ -14,7 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.support import ROOT, squad_articles
+from tests.support import ROOT, local_pages, squad_articles
 
 MARKER = "LEAN-BOT "
 LONG = "squad-long-read"
@@ -86,21 +86,13 @@ def _child(workdir: Path, eval_dir: Path) -> None:
             and c.json.get("content", "").startswith("Reindex done"), timeout=300)
         step("reindex")
 
-        app = web.Application()
-
         async def page(request: web.Request) -> web.Response:
             return web.Response(text=PAGE, content_type="text/html")
 
-        app.router.add_get("/news/grain.html", page)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        url = f"http://127.0.0.1:{runner.addresses[0][1]}/news/grain.html"
-        try:
-            sent = await h.server.send_interaction("add", {"url": url}, user="admin")
+        async with local_pages({"/news/grain.html": page}) as base:
+            sent = await h.server.send_interaction("add", {"url": f"{base}/news/grain.html"},
+                                                   user="admin")
             done = await answer_of(h.server, sent, timeout=120)
-        finally:
-            await runner.cleanup()
         assert done["content"].startswith("Added"), done["content"]
         step("add")
 
