@@ -73,9 +73,11 @@ def _search_index(embeddings, texts: Sequence[str], cache_dir: Path | None) -> s
     if cache_dir is None:
         embeddings.index([(str(i), t, None) for i, t in enumerate(texts)])
         return "built"
+    # the model's folder too: the saved index names it, and loads it from there
     key = hashlib.sha256(json.dumps(
         [version("txtai"), model_fingerprint(bundled_model_path()), embeddings.config.get(
-            "hybrid"), list(texts)], ensure_ascii=False).encode()).hexdigest()[:16]
+            "path"), embeddings.config.get("hybrid"), list(texts)],
+        ensure_ascii=False).encode()).hexdigest()[:16]
     saved = Path(cache_dir) / f"txtai-search-{key}"
     if (saved / "config.json").is_file() or (saved / "config").is_file():
         embeddings.load(str(saved))
