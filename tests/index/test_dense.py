@@ -1,11 +1,13 @@
 """The dense store's search and the process-wide state it must leave alone."""
 
 import threading
+from pathlib import Path
 
 import faiss
 import numpy as np
+import pytest
 
-from index.store.dense import DenseStore, _exact
+from index.store.dense import DenseStore, _exact, search_depth
 
 
 def test_search_restores_the_threads_openmp_setting():
@@ -28,3 +30,21 @@ def test_search_restores_the_threads_openmp_setting():
     threads, ids = seen[0]
     assert threads == 3
     assert ids[0] == 7
+
+
+@pytest.mark.parametrize(("passages", "depth"), [
+    (1, 128), (300_000, 128),  # up to 300k passages 128 finds as much, sooner
+    (300_001, 192), (1_000_000, 192),  # above, 128 loses recall (0.943 at 1M)
+])
+def test_search_depth_deepens_above_300k_passages(passages, depth):
+    assert search_depth(passages) == depth
+
+
+def test_a_loaded_graph_searches_at_the_depth_for_its_size(tmp_path: Path):
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(300, 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    assert DenseStore.write(tmp_path, vectors, exact_limit=0) == "hnsw"
+    store = DenseStore.load(tmp_path)
+    assert store._index.hnsw.efSearch == search_depth(300) == 128
+    assert store.search(vectors[11], 3)[0][0] == 11
