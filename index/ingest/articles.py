@@ -267,10 +267,15 @@ def _without_title(body: str, title: str) -> str:
     return text[len(first):]
 
 
+# A page whose text a script fills in, or that shows it only after a login, holds none
+_NO_HTML_TEXT = ("no article text in the HTML (it may need a login or JavaScript to show its "
+                "text): copy its text into a .txt or .md file")
+
+
 def _no_text(text: str, body: str, suffix: str) -> str:
     """Why a file gave no paragraph, in its own terms."""
     if suffix in HTML_SUFFIXES:
-        return "no text in the HTML"
+        return _NO_HTML_TEXT
     if _FRONT_MATTER.match(text) and not body.strip():
         return "no text after front matter"
     if _HEADING.match(text.lstrip("\n")) and not body.strip():
@@ -373,7 +378,7 @@ def _from_html(html: str) -> tuple[dict[str, str], str]:
     doc = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False,
                                       include_tables=False)
     if doc is None:
-        raise ArticleError("no article text found in the HTML")
+        raise ArticleError(_NO_HTML_TEXT)
     data = doc if isinstance(doc, dict) else doc.as_dict()
     body = data.get("text") or ""
     meta = {

@@ -225,6 +225,9 @@ def test_add_url_of_a_page_with_almost_no_text_is_refused_and_nothing_is_indexed
 @pytest.mark.parametrize(("status", "body", "reason"), [
     (200, "", "The page came back empty (it may need a login or JavaScript to show its "
               "text)."),  # it said "Empty file."
+    (200, "<html><body><div id=root></div><script src=/app.js></script></body></html>",
+     "No article text in the HTML (it may need a login or JavaScript to show its text): copy "
+     "its text into a .txt or .md file."),  # it said "No article text found in the HTML."
     (404, "Not found", "Could not fetch the page (HTTP 404): check the link."),
     (503, "Busy", "Could not fetch the page (HTTP 503): try again later."),
 ])

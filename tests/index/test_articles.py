@@ -160,6 +160,10 @@ def test_a_colon_in_a_title_keeps_the_front_matter(tmp_path: Path):
         "Breaking: Fed raises rates to 5.5%", "https://example.org/fed", "2023-07-26")
 
 
+NO_HTML_TEXT = ("no article text in the HTML (it may need a login or JavaScript to show its "
+                "text): copy its text into a .txt or .md file")
+
+
 @pytest.mark.parametrize(("name", "content", "reason"), [
     ("empty.md", b"", "empty"),
     ("blank.txt", b"  \n\n ", "empty"),
@@ -168,6 +172,12 @@ def test_a_colon_in_a_title_keeps_the_front_matter(tmp_path: Path):
     ("only-front-matter.md", b"---\ntitle: x\n---\n", "no text after front matter"),
     ("heading.md", b"# Just a heading\n", "only a heading, no text"),
     ("marks.txt", b"!!!\n???\n", "no words, only marks"),
+    # a page that shows its text with JavaScript, and one that is only its headline: both
+    # said "no … text in the HTML" with no advice
+    ("app.html", b"<html><head><title>News</title></head><body><div id=root></div>"
+     b"<script src=app.js></script></body></html>", NO_HTML_TEXT),
+    ("headline.html", b"<html><head><title>Port strike</title></head><body><h1>Port strike"
+     b"</h1></body></html>", NO_HTML_TEXT),
     (b"bad\xffname.txt".decode("utf-8", "surrogateescape"), b"Hedgehogs hibernate.",
      "its name is not valid UTF-8"),
 ])
