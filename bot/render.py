@@ -225,8 +225,9 @@ def closest_embed(answer: Answer) -> discord.Embed | None:
     return embed
 
 
-def read_as_line(answer: Answer) -> str:
-    """How misspelt words were read (bot.wording), inert: an indexed token may hold "@"."""
+def read_as_line(answer: Answer | Summary) -> str:
+    """How misspelt words of a question or topic were read (bot.wording), inert: an indexed
+    token may hold "@"."""
     return read_as_note({inert(typed): inert(word) for typed, word in answer.read_as.items()},
                         READ_AS_LIMIT)
 

@@ -124,12 +124,14 @@ def _link(source: str) -> str:
 
 
 def summary_json(summary: Summary) -> dict:
-    """The documented `summary --json` shape; a refused topic adds the search's "hits" (the
-    first is the closest passage) and any "read_as", as `ask --json` gives them."""
-    searched = answer_json(summary.refusal) if summary.refusal is not None else {}
-    refused = {key: searched[key] for key in ("read_as", "hits") if key in searched}
+    """The documented `summary --json` shape; a topic with misspelt words adds "read_as", and
+    a refused one the search's "hits" (the first is the closest passage), as `ask --json`
+    gives them."""
+    read_as = {"read_as": dict(summary.read_as)} if summary.read_as else {}
+    hits = ({"hits": answer_json(summary.refusal)["hits"]} if summary.refusal is not None
+            else {})
     return {"answered": summary.answered, "sentences": _sentences_json(summary.sentences),
-            **refused}
+            **read_as, **hits}
 
 
 def _sentences_json(sentences: Iterable[SummarySentence]) -> list[dict]:
@@ -138,7 +140,8 @@ def _sentences_json(sentences: Iterable[SummarySentence]) -> list[dict]:
 
 
 def format_summary(summary: Summary, width: int = 100) -> str:
-    """Each article's title, then its sentences, each cited with its paragraph."""
+    """Each article's title, then its sentences, each cited with its paragraph; first, as
+    `ask` shows it, how a topic's misspelt words were read, if any were."""
     if not summary.answered:
         return (format_answer(summary.refusal, width) if summary.refusal is not None
                 else NOT_COVERED)
@@ -146,7 +149,9 @@ def format_summary(summary: Summary, width: int = 100) -> str:
     for _, title, sentences in summary.by_article():
         blocks.append("\n".join([shown(title), *(_cited(s.text, s.paragraph, width)
                                                    for s in sentences)]))
-    return "\n\n".join(blocks)
+    note = read_as_note(summary.read_as)
+    text = "\n\n".join(blocks)
+    return f"{shown(note)}\n{text}" if note else text
 
 
 def _cited(text: str, paragraph: int, width: int, opening: str = " (") -> str:

@@ -88,8 +88,11 @@ class Summaries(commands.Cog):
             else:
                 await replies.answer(interaction, content=render.NOTHING_ON_TOPIC)
             return
-        await replies.answer(interaction, embed=render.summary_embed(
-            result, title, asked=sentences if topic is not None else None))
+        message: dict[str, object] = {"embed": render.summary_embed(
+            result, title, asked=sentences if topic is not None else None)}
+        if note := render.read_as_line(result):  # above the briefing, as above an answer
+            message["content"] = note
+        await replies.answer(interaction, **message)
 
     @summary.autocomplete("article")
     async def article_choices(self, interaction: discord.Interaction,

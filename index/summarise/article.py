@@ -32,11 +32,13 @@ from index.summarise.mmr import REPEAT, marginal_relevance
 class Summary:
     """Summary sentences; `answered` is False when the index does not cover the request.
     `refusal`: for a topic the relevance gate refused, its search, whose first hit is the
-    closest passage (shown as low-confidence evidence, as a refused question shows it)."""
+    closest passage (shown as low-confidence evidence, as a refused question shows it).
+    `read_as`: a topic's misspelt words and the words read instead, as an Answer has them."""
 
     answered: bool
     sentences: tuple[SummarySentence, ...]
     refusal: Answer | None = field(default=None, compare=False)
+    read_as: dict[str, str] = field(default_factory=dict, compare=False)
 
     def by_article(self) -> list[tuple[str, str, tuple[SummarySentence, ...]]]:
         """(article id, title, its sentences) in the order the articles first appear."""

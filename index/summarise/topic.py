@@ -40,10 +40,10 @@ def summarize_topic(snapshot: Snapshot, embedder: Embedder, topic: str, k: int,
         raise ValueError(f"a briefing needs at least one sentence, not {k}")
     answer = search(snapshot, embedder, topic, TOPIC_PASSAGES, gate_threshold, max_chars)
     if not answer.answered:
-        return Summary(False, (), refusal=answer)
+        return Summary(False, (), refusal=answer, read_as=answer.read_as)
     candidates = passage_sentences(snapshot, answer.hits)
     if not candidates:
-        return Summary(False, ())
+        return Summary(False, (), read_as=answer.read_as)
     vectors = embedder.embed([c.text for c in candidates])
     similarity = vectors @ answer.query
     relevance = topic_relevance(snapshot, answer.question, candidates, similarity)
@@ -54,7 +54,7 @@ def summarize_topic(snapshot: Snapshot, embedder: Embedder, topic: str, k: int,
     picks = mmr(relevance[keep], vectors[keep] @ vectors[keep].T, k, TOPIC_DIVERSITY,
                 same=SAME_FACT)
     chosen = [(float(relevance[keep[i]]), candidates[keep[i]]) for i in picks]
-    return Summary(True, tuple(group_by_article(chosen)))
+    return Summary(True, tuple(group_by_article(chosen)), read_as=answer.read_as)
 
 
 def briefing_pool(relevance: np.ndarray, similarity: np.ndarray, proper: np.ndarray

@@ -105,6 +105,19 @@ def test_a_refused_topic_says_how_a_misspelt_word_was_read_as_ask_does(env):
     assert data["answered"] is False and data["read_as"] == {"Ankra": "Ankara"}
 
 
+def test_an_answered_topic_says_how_a_misspelt_word_was_read_as_ask_does(env):
+    """Only a refused topic said so: the briefing on "Erdogn" was silently on "Erdoğan"."""
+    topic = "Erdogn Sweden NATO"
+    asked = run(["ask", topic], env).stdout.splitlines()
+    briefed = run(["summary", "--topic", topic], env).stdout.splitlines()
+    assert briefed[0] == asked[0] == "Read “Erdogn” as “Erdoğan”."
+    assert briefed[1] == "Russia and Türkiye Align on the Israel-Hamas War"
+    data = json.loads(run(["summary", "--topic", topic, "--json"], env).stdout)
+    assert data["answered"] is True and data["read_as"] == {"Erdogn": "Erdoğan"}
+    assert "read_as" not in json.loads(run(["summary", "--topic", "Erdoğan Sweden NATO",
+                                            "--json"], env).stdout)
+
+
 def test_digest_lists_the_freshly_indexed_article_and_nothing_from_the_future(env, body):
     recent = run(["digest", "--since", "1d", "--json"], env)
     assert recent.returncode == 0, recent.stderr

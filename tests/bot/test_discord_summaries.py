@@ -55,6 +55,18 @@ def test_topic_briefing_and_refusal(run):
     run(scenario)
 
 
+def test_an_answered_topic_says_how_a_misspelt_word_was_read_as_ask_does(run):
+    async def scenario(h: Harness) -> None:
+        sent = await h.server.send_interaction("summary", {"topic": "Erdogn Sweden NATO"})
+        reply = await answer_of(h.server, sent, timeout=30)
+        assert reply["content"] == "Read “Erdogn” as “Erdoğan”."
+        [embed] = reply["embeds"]
+        assert embed["title"] == "Briefing: Erdogn Sweden NATO" and "(¶" in embed["fields"][0][
+            "value"]
+
+    run(scenario)
+
+
 def test_digest_lists_recent_articles(run):
     async def scenario(h: Harness) -> None:
         sent = await h.server.send_interaction("digest", {"show": {"since": "7d"}})
