@@ -33,6 +33,7 @@ CREATE TABLE IF NOT EXISTS channel_modes (
 );
 """
 _CONVERSATION = ("id", "turns", "source", "since", "updated")
+NEW = "/new"  # typed as a message (the terminal's chat, a DM), starts the conversation over
 _MODES = ("channel_id", "guild_id", "autothread", "forum")
 
 
@@ -101,6 +102,11 @@ class ConversationStore(_Database):
             run(self._db.upsert("conversations", _CONVERSATION, "id"),
                 (conv_id, json.dumps(kept), source, since, now))
             self._prune(run, now)
+
+    def forget(self, conv_id: int) -> None:
+        """End `conv_id`: its next message is a first question."""
+        with self._db.transaction() as run:
+            run("DELETE FROM conversations WHERE id = ?", (conv_id,))
 
     def __len__(self) -> int:
         """How many conversations are stored (live or not yet pruned)."""

@@ -13,6 +13,7 @@ import sys
 from collections import OrderedDict
 from collections.abc import Iterable
 
+from bot.conversations import NEW
 from bot.terminal import answer_json, echoed, format_answer
 from index import Answer, BriefingError, BriefingIndex, Scope, Turn
 
@@ -41,9 +42,6 @@ class ChatMemory:
     def forget(self, thread: str) -> None:
         """Start `thread` over: its next message is a first question."""
         self._threads.pop(thread, None)
-
-
-NEW = "/new"  # typed as a message, starts the conversation over
 
 
 def chat_json(index: BriefingIndex, lines: Iterable[str], k: int, max_turns: int,

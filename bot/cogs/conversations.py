@@ -31,7 +31,7 @@ from bot.cogs.answers import (
     thread_hint,
     without_markup,
 )
-from bot.conversations import Conversation
+from bot.conversations import NEW, Conversation
 from bot.errors import UserError
 from bot.question_limit import slow_down
 from bot.wording import as_sentence, scope_gone
@@ -92,6 +92,9 @@ class Conversations(commands.Cog):
         if _only_small_talk(text):  # answered, where a question is due, as an empty message
             text = ""
         channel = message.channel
+        if isinstance(channel, discord.DMChannel) and _starts_over(text):
+            await self._start_over(message)
+            return
         if isinstance(channel, discord.Thread) and await is_conversation_thread(self.bot, channel):
             if message.id == channel.id:  # the first message of a forum post
                 await self._answer_post(message, channel, text)
@@ -139,6 +142,13 @@ class Conversations(commands.Cog):
                 await self._answer(message, text, thread=thread, in_reply=False, counted=True)
                 return
         await self._answer(message, text, counted=autothread)
+
+    async def _start_over(self, message: discord.Message) -> None:
+        """"/new" in a DM: the DM's conversation ends, and its next message is a first
+        question (as in `briefing chat`)."""
+        async with self.bot.posting(message.channel.id):  # after an answer being stored
+            await asyncio.to_thread(self.bot.conversations.forget, message.channel.id)
+        await message.reply(STARTED_OVER, mention_author=False)
 
     async def _ask_for_text(self, message: discord.Message, *, by_role: bool = False) -> None:
         if isinstance(message.channel, discord.DMChannel):
@@ -247,6 +257,7 @@ class Conversations(commands.Cog):
         await interaction.response.send_message(text)
 
 
+STARTED_OVER = "Started a new conversation: your next message is a new question, not a follow-up."
 CANNOT_POST = ("I can't answer in {channel}: a server admin needs to give me the Send "
                "Messages and Embed Links permissions there (and Send Messages in Threads "
                "for threads).")
@@ -266,6 +277,12 @@ def _with_hint(message: dict, hint: str | None) -> dict:
         message = dict(message, content="\n\n".join(filter(None, [message.get("content"),
                                                                      hint])))
     return message
+
+
+def _starts_over(text: str) -> bool:
+    """Whether a DM message is "/new" (Discord has no such command: typed, it arrives as
+    text) or just "new": the conversation's end, not a question."""
+    return text.casefold() in (NEW, NEW.removeprefix("/"))
 
 
 def _only_small_talk(text: str) -> bool:

@@ -421,6 +421,22 @@ def test_a_first_ask_in_a_dm_starts_the_dms_conversation(run):
     run(scenario, guild_ids=[])
 
 
+def test_new_typed_in_a_dm_starts_its_conversation_over(run):
+    """"/new" (the chat's start-over, a command of no Discord app) sent as a message in a DM
+    was searched as a question and refused, and the DM's subject stayed."""
+    async def scenario(h: Harness) -> None:
+        dm = h.server.dm_channel("member")["id"]
+        for typed in ("/new", "New"):
+            assert cites(await say(h, SWEDEN, dm))[0] == "¶15"
+            started = await say(h, typed, dm)
+            assert started["content"] == ("Started a new conversation: your next message is "
+                                          "a new question, not a follow-up."), typed
+            assert not started.get("embeds")
+            assert cites(await say(h, PARLIAMENT, dm)) == [], typed  # no earlier subject
+
+    run(scenario)
+
+
 def test_other_peoples_mentions_are_not_words_of_the_question(run):
     """"@admin @Briefing Sweden NATO" searched the admin's id digits (refused) and showed
     "<@…>" codes in the answer's title and the thread's name."""
