@@ -13,6 +13,7 @@ import discord
 
 from bot.citation import paragraphs_label, web_url
 from bot.wording import (
+    CONTEXT_GONE,
     NOT_COVERED,
     NOTHING_DATED_SINCE,
     SEEMS_NOT_COVERED,
@@ -207,8 +208,10 @@ def answer_embed(answer: Answer, hits: Sequence[Hit] | None = None,
 
 
 def not_covered_text(answer: Answer) -> str:
-    """The refusal's plain line: hedged, and announcing the passage, when a closest one exists."""
-    return SEEMS_NOT_COVERED if answer.hits else NOT_COVERED
+    """The refusal's plain line: hedged, and announcing the passage, when a closest one exists;
+    after saying so when a follow-up's subject is no longer indexed."""
+    line = SEEMS_NOT_COVERED if answer.hits else NOT_COVERED
+    return f"{CONTEXT_GONE}\n{line}" if answer.context_gone else line
 
 
 def closest_embed(answer: Answer) -> discord.Embed | None:

@@ -8,7 +8,14 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 
 from bot.citation import paragraphs_label, web_url
-from bot.wording import NOT_COVERED, SEEMS_NOT_COVERED, counted, read_as_note, reported_by
+from bot.wording import (
+    CONTEXT_GONE,
+    NOT_COVERED,
+    SEEMS_NOT_COVERED,
+    counted,
+    read_as_note,
+    reported_by,
+)
 from index import (
     NOTHING_INDEXED,
     Answer,
@@ -104,15 +111,17 @@ def _format_hits(answer: Answer, width: int) -> str:
 
 
 def _format_refusal(answer: Answer, width: int) -> str:
-    """The not-covered line, then the closest passage's best sentence quoted and cited, if any."""
+    """The not-covered line, then the closest passage's best sentence quoted and cited, if any;
+    first, when a follow-up's subject is no longer indexed, that it is gone."""
+    gone = f"{CONTEXT_GONE}\n" if answer.context_gone else ""
     if not answer.hits:
-        return NOT_COVERED
+        return gone + NOT_COVERED
     top = answer.hits[0]
     # A sentence closing a quotation ended in two closing marks ("state system.””").
     sentence = " ".join(shown(top.highlight or top.text).split()).translate(_NESTED_QUOTES)
     quote = textwrap.fill(f"“{sentence}”", width=width, initial_indent="   ",
                           subsequent_indent="   ")
-    return (f"{SEEMS_NOT_COVERED}\n{quote}\n"
+    return (f"{gone}{SEEMS_NOT_COVERED}\n{quote}\n"
             f"   — {shown(top.title)} · {paragraphs_label(top.paragraphs)}{_link(top.source)}")
 
 

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 NOT_COVERED = "The indexed articles don't cover that."
 SEEMS_NOT_COVERED = ("The indexed articles don't seem to cover that. "
                      "The closest passage, low confidence:")
+CONTEXT_GONE = "The article this conversation was about is no longer indexed."
 NOTHING_DATED_SINCE = ("No indexed article is dated since then (its published date, else the "
                        "day it was indexed).")
 

@@ -173,6 +173,7 @@ def ask_followup(snapshot: Snapshot, embedder: Embedder, text: str, turns: Seque
     anchor = next((t.question for t in reversed(turns) if t.standalone), turns[0].question)
     combined_text = check_question(f"{anchor} {text}", max_chars + len(anchor) + 1)
     near = _context_passages(snapshot, turns[-1].cited)
+    gone = bool(turns[-1].cited) and not near  # the article it cited was removed since
     near_ids = np.fromiter(near, dtype=np.int64, count=len(near))
     combined = rank(snapshot, embedder, combined_text, weights=weights, also=near_ids,
                     scope=scope, asking=text)
@@ -194,7 +195,7 @@ def ask_followup(snapshot: Snapshot, embedder: Embedder, text: str, turns: Seque
     # sentence that answered it, not this one
     answer = answer_from(snapshot, ranked, text, k, gate_threshold, highlights, highlight_by=own)
     if not answer.hits:
-        return answer, False
+        return replace(answer, context_gone=gone), False
     top = int(ranked.ids[0])
     [record] = snapshot.metadata.passages([top])
     on_own = probability(gate_evidence(snapshot, own, int(np.flatnonzero(own.ids == top)[0]),
@@ -206,7 +207,7 @@ def ask_followup(snapshot: Snapshot, embedder: Embedder, text: str, turns: Seque
     read_as = {typed: word for typed, word in answer.read_as.items()
                if fold(typed) in own.read_as}
     return replace(answer, answered=confidence >= threshold,
-                   confidence=round(confidence, 4), read_as=read_as), False
+                   confidence=round(confidence, 4), read_as=read_as, context_gone=gone), False
 
 
 def _context_passages(snapshot: Snapshot, cited: Sequence[tuple[str, tuple[int, ...]]]

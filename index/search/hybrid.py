@@ -70,7 +70,9 @@ MAX_QUESTION_CHARS = 1000
 @dataclass(frozen=True)
 class Answer:
     """The result of a question: `answered` is False when the relevance gate refuses.
-    `query` is the question's vector, for whatever builds on the answer (topic briefings)."""
+    `query` is the question's vector, for whatever builds on the answer (topic briefings).
+    `context_gone`: a follow-up whose earlier answer's article is no longer indexed, read
+    without it (index/search/followup.py)."""
 
     question: str
     answered: bool
@@ -80,6 +82,7 @@ class Answer:
     query: np.ndarray | None = field(default=None, compare=False, repr=False)
     # misspelt word -> the word read (not compared: an Answer stays hashable)
     read_as: dict[str, str] = field(default_factory=dict, compare=False)
+    context_gone: bool = False
 
 
 @dataclass(frozen=True)

@@ -143,3 +143,29 @@ def test_a_scope_matching_nothing_is_each_line_s_error_when_reading_lines(env, c
     assert len(out) == 2 and result.returncode == 1
     assert all(o["error"] == "no indexed article or outlet is 'bogus.example'"
                and not o["answered"] for o in out)
+
+
+def test_a_follow_up_whose_article_was_removed_meanwhile_says_it_is_gone(tmp_path, embedder,
+                                                                          corpus_copy):
+    """`briefing remove` from another terminal during a chat: the follow-up on the removed
+    article got the plain refusal, with an unrelated passage, and no word of why."""
+    from bot.cli.chat import ChatMemory
+    from bot.terminal import format_answer
+    from index import BriefingIndex
+    from index.ingest.corpus import to_markdown
+    from tests.bot.feed_server import STORIES
+
+    title, paragraphs = STORIES["tugboats"]
+    (corpus_copy / "tugboats.md").write_text(
+        to_markdown(title, "https://harbour.example/tugs", "2025-03-03", "\n\n".join(paragraphs)),
+        "utf-8")
+    index = BriefingIndex(tmp_path / "index", embedder=embedder)
+    index.reindex(corpus_copy)
+    memory = ChatMemory(max_turns=4)
+    assert memory.ask(index, "t", "Why did Erdoğan approve Sweden's NATO bid?", 3).answered
+    index.remove_articles(corpus_copy, ["russia-turkiye-israel-hamas-war"])
+    index.reindex(corpus_copy)
+    shown = format_answer(memory.ask(index, "t", "when did he send it to parliament?", 3))
+    assert shown.splitlines()[:2] == [
+        "The article this conversation was about is no longer indexed.",
+        "The indexed articles don't seem to cover that. The closest passage, low confidence:"]

@@ -408,6 +408,32 @@ def test_a_scoped_conversation_whose_articles_were_removed_says_how_to_go_on(run
     run(scenario)
 
 
+def test_a_follow_up_whose_article_was_removed_says_it_is_gone(run, corpus_copy):
+    """The article an answer cited was removed: a follow-up on it got the plain refusal with
+    an unrelated passage, as if the articles had never covered the subject."""
+    from index.ingest.corpus import to_markdown
+    from tests.bot.feed_server import STORIES
+
+    title, paragraphs = STORIES["tugboats"]
+    (corpus_copy / "tugboats.md").write_text(
+        to_markdown(title, "https://harbour.example/tugs", "2025-03-03", "\n\n".join(paragraphs)),
+        "utf-8")
+
+    async def scenario(h: Harness) -> None:
+        await h.bot.reindexing.run()
+        answer = await ask(h, SWEDEN)
+        assert cites(answer)[0] == "¶15"
+        (corpus_copy / "russia-turkiye-israel-hamas-war.md").unlink()
+        await h.bot.reindexing.run()
+        reply = await say(h, PARLIAMENT, h.server.channel_id, reply_to=answer["id"])
+        assert reply["content"] == ("The article this conversation was about is no longer "
+                                    f"indexed.\n{SEEMS_NOT_COVERED}")
+        alone = await ask(h, PARLIAMENT)  # a new question: the plain refusal
+        assert alone["content"] == SEEMS_NOT_COVERED
+
+    run(scenario)
+
+
 def test_a_first_ask_in_a_dm_starts_the_dms_conversation(run):
     """/ask as the first question of a DM was stored under its answer, while the DM's next
     message looked the DM's conversation up: the follow-up had no context."""
