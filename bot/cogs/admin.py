@@ -122,10 +122,9 @@ class Admin(commands.Cog):
         if url is not None:
             check_url(url, self.policy)  # a refused link is answered privately, before the defer
         await replies.think(interaction)
-        min_chars, earlier = 0, None  # a file is the admin's own text, however short
+        earlier = None
         if url is not None:
             fetched = await fetch(url, self.policy)
-            min_chars = MIN_PAGE_CHARS
             # Without tracking parameters or a fragment: one article shared with ?utm_source=
             # or #comments is the same article, not a second copy.
             raw, suffix, source = fetched.body, fetched.suffix, clean_url(fetched.url)
@@ -137,8 +136,10 @@ class Admin(commands.Cog):
             if len(raw) > self.bot.settings.attachment_max_bytes:
                 raise UserError("refused: the file is larger than allowed.")
         corpus_dir = self.bot.settings.corpus_dir
+        # A file's text, as a page's, needs MIN_PAGE_CHARS: indexed, a one-line note was the
+        # whole briefing on its words and the closest passage of unrelated refusals.
         path, article, new = await asyncio.to_thread(
-            save_article, corpus_dir, raw, suffix, source, name, min_chars, earlier)
+            save_article, corpus_dir, raw, suffix, source, name, MIN_PAGE_CHARS, earlier)
         log.info("added %s as %s", source or "an attachment", path.name)
         article_id = path.relative_to(corpus_dir).with_suffix("").as_posix()
         await asyncio.to_thread(self.bot.index.readmit, [article_id])  # even if removed before

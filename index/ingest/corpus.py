@@ -26,10 +26,11 @@ def save_article(corpus_dir: Path, raw: bytes, suffix: str, source: str = "",
                  name: str = "", min_chars: int = 0,
                  replacing: Path | None = None) -> tuple[Path, Article, bool]:
     """Parse `raw` (as a file of `suffix`), then write it to the corpus; raises ArticleError,
-    also when its text is shorter than `min_chars` (a fetched page that is a cookie wall or
-    needs JavaScript). Returns the file, the article and whether it is new (False: the same
-    text was there). `replacing`: the file of an earlier version (the same link added
-    before, or taken from a feed), written over instead of adding a second copy.
+    also when its text is shorter than `min_chars` (a fetched page, with its `source`, that is
+    a cookie wall or needs JavaScript; an uploaded file that is a note, not an article).
+    Returns the file, the article and whether it is new (False: the same text was there).
+    `replacing`: the file of an earlier version (the same link added before, or taken from a
+    feed), written over instead of adding a second copy.
 
     HTML is stored as its extracted main text, so what is indexed is what was checked here.
     `name` (an uploaded file's name, a link's last part) titles an article without a title
@@ -40,8 +41,12 @@ def save_article(corpus_dir: Path, raw: bytes, suffix: str, source: str = "",
     stem = stem if any(c.isalnum() for c in stem) else "incoming"
     article = parse_article(raw, stem, stem + suffix, suffix)
     if len(article.body) < min_chars:
-        raise ArticleError(f"the page has only {len(article.body)} characters of text, too few "
-                           "for an article (it may need a login or JavaScript to show one)")
+        if source:
+            raise ArticleError(f"the page has only {len(article.body)} characters of text, too "
+                               "few for an article (it may need a login or JavaScript to show "
+                               "one)")
+        raise ArticleError(f"the file has only {len(article.body)} characters of text, too few "
+                           f"for an article (at least {min_chars:,})")
     source = source or article.source
     text = to_markdown(article.title, source, article.published, article.body)
     corpus_dir = Path(corpus_dir)

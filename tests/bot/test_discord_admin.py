@@ -338,7 +338,10 @@ def test_add_whose_reindex_fails_says_the_article_waits_for_the_next_reindex(run
         h.bot.reindexer.command = failing_worker(
             {"error": "the index folder refuses writes: No space left on device",
              "kind": "IndexNotWritable"})
-        upload = h.server.upload("wheat.md", b"Wheat left Odesa on Tuesday.\n")
+        upload = h.server.upload("wheat.md", b"Wheat left Odesa on Tuesday in the first "
+                                 b"convoy since the spring, bound for Egypt under naval escort "
+                                 b"through the western Black Sea, port officials said on a "
+                                 b"call with reporters, and more ships wait to load.\n")
         sent = await h.server.send_interaction("add", {"file": upload}, user="admin")
         shown = await answer_of(h.server, sent)
         assert "Reindex failed: the index folder refuses writes" in shown["content"]

@@ -279,10 +279,17 @@ def test_add_markdown_file_saves_it_under_a_generated_name(run, corpus_copy):
     assert not any("passwd" in n for n in names)
 
 
+ODESA = (b"Ships left Odesa with wheat on Tuesday, the first convoy since the spring, "
+         b"carrying grain bound for Egypt and Turkey under naval escort through the western "
+         b"Black Sea, port officials in the city said on Wednesday.")
+INSURERS = (b"Insurers cut war-risk premiums for ships calling at Odesa by a third this week, "
+            b"citing fewer attacks on the port and the naval escorts that now accompany grain "
+            b"convoys through the western Black Sea, brokers in London said.")
+
+
 def test_files_without_a_title_are_titled_by_their_names_not_alike(run, corpus_copy):
     async def scenario(h: Harness) -> None:
-        for filename, body in (("odesa_wheat-report.txt", b"Ships left Odesa with wheat."),
-                               ("insurers.md", b"Insurers cut war-risk premiums by a third.")):
+        for filename, body in (("odesa_wheat-report.txt", ODESA), ("insurers.md", INSURERS)):
             upload = h.server.upload(filename, body, "text/plain")
             sent = await h.server.send_interaction("add", {"file": upload}, user="admin")
             done = await answer_of(h.server, sent, timeout=60)
@@ -290,7 +297,7 @@ def test_files_without_a_title_are_titled_by_their_names_not_alike(run, corpus_c
             assert done["content"].startswith(f"Added “{title}” (1 paragraph).")
         titles = {r.title for r in h.bot.index.sources()}
         assert {"Odesa wheat report", "Insurers"} <= titles
-        upload = h.server.upload("insurers.md", b"Insurers cut war-risk premiums by a third.")
+        upload = h.server.upload("insurers.md", INSURERS)
         sent = await h.server.send_interaction("add", {"file": upload}, user="admin")
         again = (await answer_of(h.server, sent, timeout=60))["content"]
         assert again.startswith("Already in the corpus, the same text: “Insurers”")
@@ -309,6 +316,9 @@ def test_files_without_a_title_are_titled_by_their_names_not_alike(run, corpus_c
     ("notepad.txt", "Erdoğan said".encode("utf-16"),
      "UTF-16 text (a byte-order mark): save it as UTF-8."),
     ("photo.txt", b"\x89PNG\r\n\x1a\n\x00\x00", "Binary file (contains NUL bytes)."),
+    # indexed, it was the whole briefing on "Sweden NATO" and the closest passage of refusals
+    ("note.txt", b"Sweden NATO", "The file has only 11 characters of text, too few for an "
+                                 "article (at least 200)."),
 ])
 def test_bad_attachments_are_refused_and_nothing_is_written(run, corpus_copy, filename, data,
                                                             reason):
