@@ -10,7 +10,8 @@ article order within each group.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 
@@ -19,7 +20,7 @@ from index.ingest.splitting import after_dateline
 from index.search.gate import coverage, sentence_relevance
 from index.search.hybrid import search
 from index.spans import Hit, SummarySentence
-from index.store.lexical import tokenize
+from index.store.lexical import fold, tokenize
 from index.store.snapshot import Snapshot
 from index.summarise import salience
 from index.summarise.article import Summary
@@ -46,7 +47,8 @@ def summarize_topic(snapshot: Snapshot, embedder: Embedder, topic: str, k: int,
         return Summary(False, (), read_as=answer.read_as)
     vectors = embedder.embed([c.text for c in candidates])
     similarity = vectors @ answer.query
-    relevance = topic_relevance(snapshot, answer.question, candidates, similarity)
+    relevance = topic_relevance(snapshot, as_read(answer.question, answer.read_as), candidates,
+                                similarity)
     texts = [c.text for c in candidates]
     keep = np.flatnonzero(briefing_pool(relevance, similarity, salience.sentences_proper(texts)
                                         & ~quoted_on(candidates)))
@@ -80,6 +82,19 @@ def quoted_on(sentences: list[SummarySentence]) -> np.ndarray:
     flags = np.zeros(len(sentences), dtype=bool)
     flags[order] = inside
     return flags
+
+
+def as_read(topic: str, read_as: Mapping[str, str]) -> str:
+    """`topic` with each misspelt word replaced by the word the search read it as: the
+    sentences are weighed by the words the passages were found by ("Nebenzya" scores no
+    sentence; "Nebenzha" scores the ones that name him)."""
+    if not read_as:
+        return topic
+    meant = {fold(typed): word for typed, word in read_as.items()}
+    return _WORD.sub(lambda m: meant.get(fold(m[0]), m[0]), topic)
+
+
+_WORD = re.compile(r"\w+")
 
 
 def topic_relevance(snapshot: Snapshot, topic: str, sentences: list[SummarySentence],

@@ -138,6 +138,17 @@ def test_hamas_briefing_cites_russias_and_turkeys_ties_and_nothing_on_trade(seed
     assert [s.start for s in groups[0][2]] == sorted(s.start for s in groups[0][2])
 
 
+def test_a_misspelt_topic_is_briefed_on_the_word_it_was_read_as(seed_index):
+    # Searched as "Hamas" but its sentences were weighed by "hamass", which no sentence holds:
+    # the briefing opened with ¶8 ("An independent Palestine…") and did not name Hamas there.
+    briefing = seed_index.summarize_topic("Hamass", sentences=5)
+    assert briefing.answered and len(briefing.sentences) == 5
+    assert all("Hamas" in s.text for s in briefing.sentences)
+    # a name read for a misspelt one: its sentence is among the briefing's
+    named = seed_index.summarize_topic("Nebenzya", sentences=5)
+    assert any("Nebenzha" in s.text for s in named.sentences)
+
+
 def test_sentences_are_distinct(seed_index):
     briefing = seed_index.summarize_topic("Sweden NATO membership", sentences=5)
     assert briefing.answered
