@@ -58,8 +58,9 @@ class Settings(BaseSettings):
     discord_token: SecretStr | None = Field(None, description="Bot token (required for the bot)")
     discord_api_base: str = Field("https://discord.com/api/v10", description="Discord REST base")
     discord_gateway_url: str = Field("wss://gateway.discord.gg/", description="Discord gateway")
-    guild_ids: list[int] = Field(default_factory=list,
-                                 description="Guilds to sync commands to at once (JSON list)")
+    guild_ids: Annotated[list[int], NoDecode] = Field(
+        default_factory=list, description="Guilds to sync commands to at once: 123, 123,456 "
+        "or a JSON list")
     feedback_db: Path = Field(Path(".briefing/feedback.sqlite"),
                               description="SQLite file for 👍/👎 votes")
     ask_per_minute: int = Field(6, ge=0, le=600,
@@ -159,6 +160,25 @@ class Settings(BaseSettings):
     def _blank_is_unset(cls, value: object) -> object:
         """An empty BRIEFING_SHARD_COUNT= means unset."""
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("guild_ids", mode="before")
+    @classmethod
+    def _server_ids(cls, value: object) -> object:
+        """"123" or "123,456" in the environment, as BRIEFING_SHARD_IDS takes its ids (a JSON
+        list works too): one server id was refused as "Input should be a valid list"."""
+        if not isinstance(value, str):
+            return value
+        if value.strip().startswith("["):
+            try:
+                return json.loads(value)
+            except json.JSONDecodeError:
+                raise ValueError("is not a JSON list of server ids") from None
+        parts = [part.strip() for part in value.split(",")] if value.strip() else []
+        for part in parts:
+            if not part.isdigit():
+                raise ValueError(f"{part!r} is not a server id (e.g. 123, 123,456 or "
+                                 "[123, 456])")
+        return [int(part) for part in parts]
 
     @field_validator("shard_ids", mode="before")
     @classmethod
@@ -300,9 +320,8 @@ def load_settings(**overrides: object) -> Settings:
     except PydanticSettingsError as err:  # a value that is not even parseable
         field = re.search(r'field "(\w+)"', str(err))
         name = f"BRIEFING_{field.group(1).upper()}" if field else "a BRIEFING_ variable"
-        listed = field is not None and field.group(1) in ("guild_ids", "shard_ids")
-        raise SettingsError(f"invalid setting {name}: cannot be parsed " + (
-            "(a list is JSON, e.g. [123])" if listed else "(is it UTF-8 text?)")) from None
+        raise SettingsError(f"invalid setting {name}: cannot be parsed "
+                            "(is it UTF-8 text?)") from None
     env_file = Path(".env")
     names = list(os.environ) + (list(dotenv_values(env_file, encoding="utf-8-sig"))
                                 if env_file.is_file() else [])

@@ -40,14 +40,24 @@ def test_guild_ids_from_the_environment(monkeypatch):
     assert load_settings().guild_ids == [123, 456]
 
 
-def test_unparseable_guild_ids_name_the_variable_in_one_line():
-    env = {**os.environ, "BRIEFING_GUILD_IDS": "notjson"}
+@pytest.mark.parametrize(("value", "ids"), [("123", [123]), (" 123, 456 ", [123, 456]),
+                                            ("", [])])
+def test_guild_ids_may_be_written_as_shard_ids_are(monkeypatch, value, ids):
+    # one server id, as an admin pastes it, was refused: "Input should be a valid list"
+    monkeypatch.setenv("BRIEFING_GUILD_IDS", value)
+    assert load_settings().guild_ids == ids
+
+
+@pytest.mark.parametrize(("value", "reason"), [
+    ("notjson", "Value error, 'notjson' is not a server id (e.g. 123, 123,456 or [123, 456])"),
+    ("[123", "Value error, is not a JSON list of server ids")])
+def test_unparseable_guild_ids_name_the_variable_in_one_line(value, reason):
+    env = {**os.environ, "BRIEFING_GUILD_IDS": value}
     result = subprocess.run([sys.executable, "-m", "bot", "sources"], env=env, cwd=ROOT,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "briefing: invalid setting BRIEFING_GUILD_IDS: cannot be parsed (a list is JSON, "
-        "e.g. [123])"]
+        f"briefing: invalid setting BRIEFING_GUILD_IDS: {reason}"]
 
 
 def test_an_empty_folder_setting_is_refused_not_read_as_the_working_directory(tmp_path):
