@@ -95,9 +95,23 @@ def cmd_feed_list(args: argparse.Namespace, settings: Settings) -> int:
     if not feeds:
         print("No feeds are followed.")
     for f in feeds:
-        state = "paused" if f.paused else (f"error: {f.last_error}" if f.last_error else "ok")
-        print(f"{f.url}  every {f.interval_s / 60:g} min  {state}")
+        print(_feed_line(f))
     return 0
+
+
+def _feed_line(feed: Feed) -> str:
+    """One feed of `feed list`: what `/feed list` shows of it (where it posts, its include
+    and exclude words), then its state."""
+    parts = [feed.url, f"every {feed.interval_s / 60:g} min"]
+    if feed.post and feed.channel_id:
+        parts.append(f"posts in channel {feed.channel_id}")
+    if feed.include:
+        parts.append(f"include: {feed.include}")
+    if feed.exclude:
+        parts.append(f"exclude: {feed.exclude}")
+    parts.append("paused" if feed.paused
+                 else f"error: {feed.last_error}" if feed.last_error else "ok")
+    return "  ".join(parts)
 
 
 def cmd_feed_remove(args: argparse.Namespace, settings: Settings) -> int:

@@ -111,6 +111,21 @@ def test_updating_one_option_of_a_feed_keeps_the_others(tmp_path):
     assert (feed["channel"], feed["include"], feed["exclude"]) == (123, "", "sport")
 
 
+def test_feed_list_shows_where_a_feed_posts_and_its_words_as_the_bot_does(tmp_path):
+    """Only `--json` showed a feed's channel and include/exclude words; `/feed list` names
+    them, and an admin checking what `feed add --include` did saw only "every 10 min ok"."""
+    env = {**os.environ, "BRIEFING_FEEDS_DB": str(tmp_path / "feeds.sqlite")}
+    url, quiet = "http://127.0.0.1:9/rss.xml", "http://127.0.0.1:9/atom.xml"  # never fetched
+    briefing(["feed", "add", url, "--channel", "123", "--include", "nato, sweden",
+              "--exclude", "sport", "--every", "10"], env)
+    briefing(["feed", "add", quiet], env)
+    listed = briefing(["feed", "list"], env)
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.splitlines() == [
+        f"{url}  every 10 min  posts in channel 123  include: nato, sweden  exclude: sport  ok",
+        f"{quiet}  every 30 min  ok"]
+
+
 def test_a_channel_id_beyond_discord_s_range_is_one_line(tmp_path):
     env = {**os.environ, "BRIEFING_FEEDS_DB": str(tmp_path / "feeds.sqlite")}
     result = briefing(["feed", "add", "http://127.0.0.1:9/rss.xml", "--channel", str(2**64)],
