@@ -12,6 +12,7 @@ from bot.cli.exits import UsageError
 from bot.feeds.store import Feed, FeedStore
 from bot.feeds.urls import find_feed, normalise_feed_url
 from bot.settings import Settings
+from bot.wording import counted
 from index import BriefingError
 
 
@@ -151,8 +152,8 @@ def cmd_feed_poll(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps(report.as_json(), ensure_ascii=False))
         return failed
-    print(f"{report.feeds} feeds polled: {len(report.new)} new, {report.updated} updated, "
-          f"{report.duplicates} duplicates"
+    print(f"{counted(report.feeds, 'feed')} polled: {len(report.new)} new, "
+          f"{report.updated} updated, {counted(report.duplicates, 'duplicate')}"
           + (f", {report.later} waiting for their page" if report.later else "")
           + (f", {report.too_short} with too little text" if report.too_short else "")
           + (f", {report.filtered} filtered out" if report.filtered else ""))

@@ -145,7 +145,7 @@ def test_a_feed_that_cannot_be_read_is_one_line_not_two(tmp_path):
     result = briefing(["feed", "poll"], env)
     assert result.returncode == 1
     assert result.stdout.splitlines() == [
-        "1 feeds polled: 0 new, 0 updated, 0 duplicates",
+        "1 feed polled: 0 new, 0 updated, 0 duplicates",  # not "1 feeds"
         f"  {url}: could not fetch the feed (connection refused)"]
     assert result.stderr == ""
     as_json = briefing(["feed", "poll", "--json"], env)
