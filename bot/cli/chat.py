@@ -44,6 +44,9 @@ class ChatMemory:
         self._threads.pop(thread, None)
 
 
+STARTED_OVER = "Started a new conversation: the next question stands on its own."
+
+
 def chat_json(index: BriefingIndex, lines: Iterable[str], k: int, max_turns: int,
               scope: Scope | None = None, refused: BriefingError | None = None) -> int:
     """Answer JSON lines from `lines`, printing one JSON line for each; 1 if any failed.
@@ -93,8 +96,9 @@ def chat_prompt(index: BriefingIndex, k: int, max_turns: int,
             return 0
         if not text.strip():
             return 0
-        if text.strip() == NEW:
+        if text.strip() == NEW:  # said, or it looks as if the line was ignored
             thread += 1
+            print(STARTED_OVER + "\n")
             continue
         try:
             print(format_answer(memory.ask(index, str(thread), text, k, scope)) + "\n")

@@ -86,9 +86,11 @@ def test_chat_prompt_keeps_the_conversation_until_new(env):
                                 "when did he send it to parliament?\n")
     assert result.returncode == 0, result.stderr
     answers = [block for block in re.split(r"^(?:\? )+", result.stdout, flags=re.M) if block]
-    assert len(answers) == 3
+    assert len(answers) == 4
     assert answers[1].startswith("1. ") and "¶15" in answers[1].splitlines()[0]
-    assert "don't seem to cover" in answers[2]  # after /new the pronouns mean nothing
+    # /new is acknowledged (it printed nothing, as if the line had been ignored)
+    assert answers[2] == "Started a new conversation: the next question stands on its own.\n\n"
+    assert "don't seem to cover" in answers[3]  # after /new the pronouns mean nothing
 
 
 def test_ask_with_an_unknown_source_or_a_bad_since_is_one_line(env):
