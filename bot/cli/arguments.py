@@ -78,7 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("eval", help="measure retrieval quality")
     p.add_argument("questions", nargs="*", type=path_argument,
-                   help='JSONL files of {"q": ..., "paras": [...]} (no paras: must be refused)')
+                   help='JSONL files of {"q": QUESTION, "paras": [N, ...], "article": ID} '
+                        '(no paras: must be refused; without "article", paragraph N of any '
+                        'article counts)')
     p.add_argument("--beir", type=path_argument, metavar="DIR", help="BEIR-layout data set")
     p.add_argument("--split", default="test", help="BEIR qrels split (default: test)")
     p.add_argument("--squad", type=path_argument, metavar="FILE", help="SQuAD v1.1 JSON file")

@@ -54,6 +54,17 @@ def test_in_out_reports_both_halves_and_a_one_article_server(tmp_path, env):
     assert header[:2] == ["fit", "test"] and "answered_when_covered" in table
 
 
+def test_eval_help_gives_the_question_rows_keys_article_included(env):
+    """The help named "q" and "paras" only: with several articles a user left out "article"
+    and any article's paragraph of that number counted as found."""
+    result = subprocess.run([sys.executable, "-m", "bot", "eval", "--help"], env=env,
+                            capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert result.returncode == 0
+    text = " ".join(result.stdout.split())
+    assert '{"q": QUESTION, "paras": [N, ...], "article": ID}' in text
+    assert 'without "article", paragraph N of any article counts' in text
+
+
 def test_wrong_eval_arguments_are_one_line_errors(tmp_path, env):
     questions = tmp_path / "q.jsonl"
     questions.write_text('{"q": "Why did Erdoğan approve Sweden?", "paras": [15]}\n', "utf-8")
