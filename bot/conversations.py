@@ -33,8 +33,16 @@ CREATE TABLE IF NOT EXISTS channel_modes (
 );
 """
 _CONVERSATION = ("id", "turns", "source", "since", "updated")
-NEW = "/new"  # typed as a message (the terminal's chat, a DM), starts the conversation over
 _MODES = ("channel_id", "guild_id", "autothread", "forum")
+
+
+NEW = "/new"  # typed as a message (the terminal's chat, a DM), starts the conversation over
+
+
+def starts_over(text: str) -> bool:
+    """Whether a message is "/new" or just "new", in any case: the conversation's end, not a
+    question. One test for a DM and `briefing chat`, so that each takes what the other does."""
+    return " ".join(text.split()).casefold() in (NEW, NEW.removeprefix("/"))
 
 
 @dataclass(frozen=True)
@@ -190,3 +198,4 @@ class PostingLocks:
         for lock in list(self._locks.values()):
             async with lock:
                 pass
+

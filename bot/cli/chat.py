@@ -3,7 +3,8 @@
 With `--json`, each input line is `{"thread": "<any id>", "text": "<message>"}`; lines with the
 same thread form one conversation, in order. Each output line is the `ask --json` object plus
 "thread", one per input line, in order; an unusable line gets `"answered": false` and "error".
-The text "/new" starts that thread over, as in the terminal: its line gets `"started_over": true`.
+The text "/new" (or "new") starts that thread over, as in the terminal: its line gets
+`"started_over": true`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import sys
 from collections import OrderedDict
 from collections.abc import Iterable
 
-from bot.conversations import NEW
+from bot.conversations import starts_over
 from bot.terminal import answer_json, echoed, format_answer
 from index import Answer, BriefingError, BriefingIndex, Scope, Turn
 
@@ -66,7 +67,7 @@ def chat_json(index: BriefingIndex, lines: Iterable[str], k: int, max_turns: int
             key = json.dumps(thread, sort_keys=True)
             if refused is not None:
                 raise refused
-            if text.strip() == NEW:
+            if starts_over(text):
                 memory.forget(key)
                 out = {"question": text, "answered": False, "hits": [], "started_over": True}
             else:
@@ -83,7 +84,7 @@ def chat_json(index: BriefingIndex, lines: Iterable[str], k: int, max_turns: int
 def chat_prompt(index: BriefingIndex, k: int, max_turns: int,
                 scope: Scope | None = None) -> int:
     """An interactive conversation: each message is read in the context of the ones before;
-    "/new" starts over, an empty line or Ctrl-D ends."""
+    "/new" (or "new", as in a DM) starts over, an empty line or Ctrl-D ends."""
     memory = ChatMemory(max_turns)
     thread = 0
     print("Ask about the articles; follow-up questions keep the context. /new starts over, "
@@ -96,7 +97,7 @@ def chat_prompt(index: BriefingIndex, k: int, max_turns: int,
             return 0
         if not text.strip():
             return 0
-        if text.strip() == NEW:  # said, or it looks as if the line was ignored
+        if starts_over(text):  # said, or it looks as if the line was ignored
             thread += 1
             print(STARTED_OVER + "\n")
             continue

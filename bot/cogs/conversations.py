@@ -31,7 +31,7 @@ from bot.cogs.answers import (
     thread_hint,
     without_markup,
 )
-from bot.conversations import NEW, Conversation
+from bot.conversations import Conversation, starts_over
 from bot.errors import UserError
 from bot.question_limit import slow_down
 from bot.wording import as_sentence, scope_gone
@@ -92,7 +92,7 @@ class Conversations(commands.Cog):
         if _only_small_talk(text):  # answered, where a question is due, as an empty message
             text = ""
         channel = message.channel
-        if isinstance(channel, discord.DMChannel) and _starts_over(text):
+        if isinstance(channel, discord.DMChannel) and starts_over(text):
             await self._start_over(message)
             return
         if isinstance(channel, discord.Thread) and await is_conversation_thread(self.bot, channel):
@@ -144,8 +144,8 @@ class Conversations(commands.Cog):
         await self._answer(message, text, counted=autothread)
 
     async def _start_over(self, message: discord.Message) -> None:
-        """"/new" in a DM: the DM's conversation ends, and its next message is a first
-        question (as in `briefing chat`)."""
+        """"/new" in a DM (Discord has no such command: typed, it arrives as text): the DM's
+        conversation ends, and its next message is a first question (as in `briefing chat`)."""
         async with self.bot.posting(message.channel.id):  # after an answer being stored
             await asyncio.to_thread(self.bot.conversations.forget, message.channel.id)
         await message.reply(STARTED_OVER, mention_author=False)
@@ -277,12 +277,6 @@ def _with_hint(message: dict, hint: str | None) -> dict:
         message = dict(message, content="\n\n".join(filter(None, [message.get("content"),
                                                                      hint])))
     return message
-
-
-def _starts_over(text: str) -> bool:
-    """Whether a DM message is "/new" (Discord has no such command: typed, it arrives as
-    text) or just "new": the conversation's end, not a question."""
-    return text.casefold() in (NEW, NEW.removeprefix("/"))
 
 
 def _only_small_talk(text: str) -> bool:

@@ -93,6 +93,20 @@ def test_chat_prompt_keeps_the_conversation_until_new(env):
     assert "don't seem to cover" in answers[3]  # after /new the pronouns mean nothing
 
 
+@pytest.mark.parametrize("typed", ["new", "/New"])
+def test_chat_starts_over_on_what_a_dm_starts_over_on(env, typed):
+    """A DM takes "new" and "/New" as "/new" (the README says: as in `briefing chat`); the
+    chat searched them as a question and kept the conversation's subject."""
+    result = run(["chat"], env, f"Why did Erdoğan approve Sweden's NATO bid?\n{typed}\n"
+                                "when did he send it to parliament?\n")
+    assert result.returncode == 0, result.stderr
+    answers = [block for block in re.split(r"^(?:\? )+", result.stdout, flags=re.M) if block]
+    assert answers[1] == "Started a new conversation: the next question stands on its own.\n\n"
+    assert "don't seem to cover" in answers[2]
+    scripted = run(["chat", "--json", "-"], env, lines({"thread": "a", "text": typed}))
+    assert json.loads(scripted.stdout)["started_over"] is True
+
+
 def test_ask_with_an_unknown_source_or_a_bad_since_is_one_line(env):
     unknown = run(["ask", "--source", "nowhere.example", "Sweden"], env)
     assert unknown.returncode == 1 and "no indexed article or outlet" in unknown.stderr
