@@ -463,6 +463,31 @@ def test_new_typed_in_a_dm_starts_its_conversation_over(run):
     run(scenario)
 
 
+def test_new_sent_while_an_answer_is_on_its_way_still_starts_over(run):
+    """"/new" sent before the answer to the message above it came back: the answer was stored
+    after the start-over, so the next message was read as its follow-up."""
+    async def scenario(h: Harness) -> None:
+        dm = h.server.dm_channel("member")["id"]
+        work, delayed = h.bot.answer_work, []
+
+        async def busy_first(*args: object, **kwargs: object) -> object:
+            if not delayed:  # the bot is busy with the first question
+                delayed.append(True)
+                await asyncio.sleep(1.5)
+            return await work(*args, **kwargs)
+
+        h.bot.answer_work = busy_first
+        start = len(h.server.calls)
+        await h.server.send_message(SWEDEN, channel_id=dm, author="member")
+        started = await say(h, "/new", dm)
+        assert started["content"].startswith("Started a new conversation")
+        answer = await bot_post(h, dm, len(h.server.calls))  # the first question's answer
+        assert cites(answer)[0] == "¶15", h.server.calls[start:]
+        assert cites(await say(h, PARLIAMENT, dm)) == []  # a new question: no subject
+
+    run(scenario)
+
+
 def test_other_peoples_mentions_are_not_words_of_the_question(run):
     """"@admin @Briefing Sweden NATO" searched the admin's id digits (refused) and showed
     "<@…>" codes in the answer's title and the thread's name."""
