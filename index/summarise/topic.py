@@ -10,7 +10,6 @@ article order within each group.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 
 import numpy as np
@@ -20,7 +19,7 @@ from index.ingest.splitting import after_dateline
 from index.search.gate import coverage, sentence_relevance
 from index.search.hybrid import search
 from index.spans import Hit, SummarySentence
-from index.store.lexical import fold, tokenize
+from index.store.lexical import fold, tokenize, words
 from index.store.snapshot import Snapshot
 from index.summarise import salience
 from index.summarise.article import Summary
@@ -85,16 +84,14 @@ def quoted_on(sentences: list[SummarySentence]) -> np.ndarray:
 
 
 def as_read(topic: str, read_as: Mapping[str, str]) -> str:
-    """`topic` with each misspelt word replaced by the word the search read it as: the
+    """`topic`'s words with each misspelt one replaced by the word the search read it as: the
     sentences are weighed by the words the passages were found by ("Nebenzya" scores no
-    sentence; "Nebenzha" scores the ones that name him)."""
+    sentence; "Nebenzha" scores the ones that name him). Split as the search split them (a
+    combining accent, as in a decomposed "Hämass", is no word break)."""
     if not read_as:
         return topic
     meant = {fold(typed): word for typed, word in read_as.items()}
-    return _WORD.sub(lambda m: meant.get(fold(m[0]), m[0]), topic)
-
-
-_WORD = re.compile(r"\w+")
+    return " ".join(meant.get(word, word) for word in words(topic))
 
 
 def topic_relevance(snapshot: Snapshot, topic: str, sentences: list[SummarySentence],

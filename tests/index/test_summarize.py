@@ -1,6 +1,7 @@
 """Summaries, topic briefings and digests, with the real bundled model on the seed article."""
 
 import time
+import unicodedata
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -147,6 +148,15 @@ def test_a_misspelt_topic_is_briefed_on_the_word_it_was_read_as(seed_index):
     # a name read for a misspelt one: its sentence is among the briefing's
     named = seed_index.summarize_topic("Nebenzya", sentences=5)
     assert any("Nebenzha" in s.text for s in named.sentences)
+
+
+def test_a_misspelt_topic_typed_with_combining_accents_is_briefed_on_the_word_read(seed_index):
+    # "Hämass" with its umlaut as a combining mark (as some keyboards and pastes give it) was
+    # read as "Hamas", but its sentences were weighed by "Ha" and "mass": the briefing opened
+    # with a sentence not naming Hamas, as a misspelt topic's did before it was read.
+    briefing = seed_index.summarize_topic(unicodedata.normalize("NFD", "Hämass"), sentences=5)
+    assert briefing.answered and len(briefing.sentences) == 5
+    assert all("Hamas" in s.text for s in briefing.sentences)
 
 
 def test_sentences_are_distinct(seed_index):
