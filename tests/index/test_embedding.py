@@ -69,5 +69,11 @@ def test_ctrl_c_while_onnx_runtime_opens_its_session_interrupts(monkeypatch, emb
 
     monkeypatch.setattr(onnxruntime, "InferenceSession", interrupted)
     graph = embedder.onnx_graphs()["float32"]
-    with pytest.raises(KeyboardInterrupt):
-        OnnxEncoder(graph, embedder.model_path / "tokenizer.json")
+    # Ctrl-C as an interactive command line gets it, with Python's own handler: a test run
+    # started in the background of a non-interactive shell inherits SIGINT ignored
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            OnnxEncoder(graph, embedder.model_path / "tokenizer.json")
+    finally:
+        signal.signal(signal.SIGINT, previous)
