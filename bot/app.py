@@ -18,7 +18,7 @@ from discord.ext import commands, tasks
 from bot import health, render
 from bot.acknowledgements import Acknowledgements
 from bot.cogs import replies
-from bot.conversations import ChannelModeStore, ConversationStore, PostingLocks
+from bot.conversations import ChannelModeStore, ConversationStore, PostingLocks, StartOvers
 from bot.engine import open_index
 from bot.errors import UserError
 from bot.feedback import FeedbackLog
@@ -175,6 +175,7 @@ class BriefingBot(commands.Bot):
         self.channel_modes = ChannelModeStore(settings.conversations_db,
                                               database_url=settings.database_url)
         self.posting = PostingLocks()
+        self.started_over = StartOvers()  # "/new" in DMs, heeded by every way of asking
         self.reindexer = Reindexer()  # reindexes run in a child process
         self.reindexing = Reindexing(self.index, settings.corpus_dir, self.reindexer)
         self.acknowledgements = Acknowledgements()

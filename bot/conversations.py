@@ -176,6 +176,34 @@ def _turn(row: dict) -> Turn:
                 tuple((article, tuple(paragraphs)) for article, paragraphs in row["cited"]))
 
 
+STARTED_OVER_KEPT_S = 60.0  # longer than any answer takes to work out
+
+
+class StartOvers:
+    """Each conversation's last start-over ("/new" in a DM), by the Discord id of the message
+    that asked for it, for `STARTED_OVER_KEPT_S`: an answer to a question asked before it (a
+    smaller id), still being worked out then, is posted but not stored as the new
+    conversation's first turn. One record for every way a question comes in (a message,
+    `/ask`)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._last: dict[int, tuple[int, float]] = {}  # conversation -> (its "/new", when)
+        self._clock = clock
+
+    def mark(self, conv_id: int, message_id: int) -> None:
+        """`conv_id` was started over by the message `message_id`."""
+        now = self._clock()
+        self._last = {c: last for c, last in self._last.items()
+                      if now - last[1] < STARTED_OVER_KEPT_S}
+        self._last[conv_id] = (message_id, now)
+
+    def after(self, conv_id: int, asked_id: int) -> bool:
+        """Whether `conv_id` was started over after the question `asked_id` (a message's or
+        an interaction's id: both grow with time) was asked."""
+        last = self._last.get(conv_id)
+        return last is not None and asked_id < last[0]
+
+
 KEEP_IDLE_LOCKS = 1000  # idle channel locks kept before the unused are dropped
 
 

@@ -64,7 +64,8 @@ class Ask(commands.Cog):
         plain question). A public answer starts a conversation: replies to it and a thread on
         it are follow-ups; in an auto-thread channel the thread is opened at once. Asked in a
         conversation thread or a DM, it is that conversation's follow-up (a private one is
-        read in its context but not added to it)."""
+        read in its context but not added to it, nor one whose DM was started over with
+        "/new" while it was being answered)."""
         if retry := self.bot.questions.retry_after(interaction.user.id):
             raise UserError(slow_down(retry))
         text = check_question(without_markup(question), self.bot.index.max_question_chars)
@@ -98,8 +99,9 @@ class Ask(commands.Cog):
             sent = await replies.answer(interaction, **reply)
             turn = asked.turn(answer, standalone)
             if in_conversation:
-                await asyncio.to_thread(self.bot.conversations.add, channel.id, turn,
-                                        asked.scope)
+                if not self.bot.started_over.after(channel.id, interaction.id):
+                    await asyncio.to_thread(self.bot.conversations.add, channel.id, turn,
+                                            asked.scope)
             else:
                 await asyncio.to_thread(self.bot.conversations.put, sent.id, [turn], scope)
         if autothread:

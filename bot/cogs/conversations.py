@@ -10,7 +10,6 @@ follow-ups need a mention, and answers a forum post from its title.
 from __future__ import annotations
 
 import asyncio
-import datetime
 import logging
 import re
 
@@ -57,9 +56,6 @@ class Conversations(commands.Cog):
 
     def __init__(self, bot: BriefingBot) -> None:
         self.bot = bot
-        # DM -> the id of its last "/new", for a minute: an answer to a message sent before it,
-        # still being worked out then, is posted but not stored as the new conversation's turn
-        self._started_over: dict[int, int] = {}
 
     async def cog_load(self) -> None:
         self.bot.add_view(FollowUpButton(self.bot))  # the button on answers of earlier runs
@@ -150,9 +146,7 @@ class Conversations(commands.Cog):
     async def _start_over(self, message: discord.Message) -> None:
         """"/new" in a DM (Discord has no such command: typed, it arrives as text): the DM's
         conversation ends, and its next message is a first question (as in `briefing chat`)."""
-        recent = discord.utils.time_snowflake(discord.utils.utcnow() - STARTED_OVER_KEPT)
-        self._started_over = {dm: new for dm, new in self._started_over.items() if new > recent}
-        self._started_over[message.channel.id] = message.id
+        self.bot.started_over.mark(message.channel.id, message.id)
         async with self.bot.posting(message.channel.id):  # after an answer being stored
             await asyncio.to_thread(self.bot.conversations.forget, message.channel.id)
         await message.reply(STARTED_OVER, mention_author=False)
@@ -215,7 +209,7 @@ class Conversations(commands.Cog):
             else:
                 sent = await (thread or message.channel).send(**reply)
             if thread is not None:
-                if message.id > self._started_over.get(thread.id, 0):  # not from before a /new
+                if not self.bot.started_over.after(thread.id, message.id):
                     await asyncio.to_thread(store.add, thread.id, turn, asked.scope)
             else:
                 await asyncio.to_thread(store.put, sent.id, [*asked.turns, turn], asked.scope)
@@ -266,7 +260,6 @@ class Conversations(commands.Cog):
 
 
 STARTED_OVER = "Started a new conversation: your next message is a new question, not a follow-up."
-STARTED_OVER_KEPT = datetime.timedelta(minutes=1)  # longer than any answer takes to work out
 CANNOT_POST = ("I can't answer in {channel}: a server admin needs to give me the Send "
                "Messages and Embed Links permissions there (and Send Messages in Threads "
                "for threads).")

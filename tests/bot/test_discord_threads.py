@@ -488,6 +488,31 @@ def test_new_sent_while_an_answer_is_on_its_way_still_starts_over(run):
     run(scenario)
 
 
+def test_new_sent_while_an_ask_in_the_dm_is_on_its_way_still_starts_over(run):
+    """/ask in a DM, then "/new" typed before its answer came back: the answer was stored as
+    the new conversation's first turn (a typed message's was not), so the next message was
+    read as its follow-up."""
+    async def scenario(h: Harness) -> None:
+        dm = h.server.dm_channel("member")["id"]
+        work, delayed = h.bot.answer_work, []
+
+        async def busy_first(*args: object, **kwargs: object) -> object:
+            if not delayed:  # the bot is busy with the /ask
+                delayed.append(True)
+                await asyncio.sleep(1.5)
+            return await work(*args, **kwargs)
+
+        h.bot.answer_work = busy_first
+        sent = await h.server.send_interaction("ask", {"question": SWEDEN}, user="member",
+                                               dm=True)
+        started = await say(h, "/new", dm)
+        assert started["content"].startswith("Started a new conversation")
+        assert cites(await answer_of(h.server, sent))[0] == "¶15"
+        assert cites(await say(h, PARLIAMENT, dm)) == []  # a new question: no subject
+
+    run(scenario, guild_ids=[])
+
+
 def test_other_peoples_mentions_are_not_words_of_the_question(run):
     """"@admin @Briefing Sweden NATO" searched the admin's id digits (refused) and showed
     "<@…>" codes in the answer's title and the thread's name."""
