@@ -79,12 +79,15 @@ def describe_report(report: ReindexReport) -> list[str]:
 
 
 def answer_json(answer: Answer) -> dict:
-    """The documented `ask --json` shape; `read_as` only when misspelt words were read."""
+    """The documented `ask --json` shape; `read_as` only when misspelt words were read,
+    `context_gone` only when a follow-up's earlier article is no longer indexed."""
     read_as = {"read_as": dict(answer.read_as)} if answer.read_as else {}
+    gone = {"context_gone": True} if answer.context_gone else {}
     return {
         "question": answer.question,
         "answered": answer.answered,
         **read_as,
+        **gone,
         "hits": [{"rank": h.rank, "score": h.score, "article": h.article, "title": h.title,
                   "paragraphs": list(h.paragraphs), "start": h.start, "end": h.end,
                   "text": h.text, "highlight": h.highlight} for h in answer.hits],

@@ -185,3 +185,31 @@ def test_a_follow_up_whose_article_was_removed_meanwhile_says_it_is_gone(tmp_pat
     assert shown.splitlines()[:2] == [
         "The article this conversation was about is no longer indexed.",
         "The indexed articles don't seem to cover that. The closest passage, low confidence:"]
+
+
+def test_chat_json_says_when_a_follow_up_s_article_was_removed_meanwhile(tmp_path, embedder,
+                                                                         corpus_copy, capsys):
+    """The text output said the conversation's article was gone; the JSON line had no field
+    for it, so a script saw only a refusal."""
+    from bot.cli.chat import chat_json
+    from index import BriefingIndex
+    from index.ingest.corpus import to_markdown
+    from tests.bot.feed_server import STORIES
+
+    title, paragraphs = STORIES["tugboats"]
+    (corpus_copy / "tugboats.md").write_text(
+        to_markdown(title, "https://harbour.example/tugs", "2025-03-03", "\n\n".join(paragraphs)),
+        "utf-8")
+    index = BriefingIndex(tmp_path / "index", embedder=embedder)
+    index.reindex(corpus_copy)
+
+    def typed():  # the article is removed from another terminal between the two lines
+        yield json.dumps({"thread": "t", "text": "Why did Erdoğan approve Sweden's NATO bid?"})
+        index.remove_articles(corpus_copy, ["russia-turkiye-israel-hamas-war"])
+        index.reindex(corpus_copy)
+        yield json.dumps({"thread": "t", "text": "when did he send it to parliament?"})
+
+    assert chat_json(index, typed(), 3, 4) == 0
+    first, followup = (json.loads(line) for line in capsys.readouterr().out.splitlines())
+    assert first["answered"] and "context_gone" not in first
+    assert followup["context_gone"] is True and not followup["answered"]
