@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -322,15 +323,17 @@ def answer_from(snapshot: Snapshot, ranked: Ranked, question: str, k: int,
 def _as_written(read_as: dict[str, str], records: list[PassageRecord], question: str
                 ) -> dict[str, str]:
     """`read_as` as a reader would write it: each typed word as the question typed it
-    ("Erdogn", not "erdogn"), each word read as `records` (the hits, then the other best
-    candidates already read) write it: a name that is not an
-    English word ("nebenzha", "kennedi") as written there ("Nebenzha", "Kennedy"), and a word
-    they only ever capitalise inside a sentence ("sweden") capitalised ("Sweden"; a sentence's
-    first word, "Economic data shows…", says nothing of how the word is written)."""
+    ("Erdogn", not "erdogn"; composed, when typed with combining accents), each word read
+    as `records` (the hits, then the other best candidates already read) write it: a name
+    that is not an English word ("nebenzha", "kennedi") as written there ("Nebenzha",
+    "Kennedy"), and a word they only ever capitalise inside a sentence ("sweden") capitalised
+    ("Sweden"; a sentence's first word, "Economic data shows…", says nothing of how the word
+    is written)."""
     if not read_as:
         return read_as
     typed = {}
-    for word in _WORD.findall(question):
+    # composed first: a combining accent ("Erdog" + U+0306 + "n") is no word break
+    for word in _WORD.findall(unicodedata.normalize("NFC", question)):
         typed.setdefault(fold(word), word)
     names = {token for token in read_as.values() if not is_english(token)}
     words = set(read_as.values()) - names

@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -58,6 +59,14 @@ def test_the_note_names_words_as_typed_and_as_the_articles_write_them(env):
     # "Sweden" are always capitalised there; "approve" is written in lower case).
     lines = run(["ask", "Why did Erdogn aprove SWEDN?"], env).stdout.splitlines()
     assert lines[0] == "Read “Erdogn” as “Erdoğan”, “aprove” as “approve” and “SWEDN” as “Sweden”."
+
+
+def test_a_word_typed_with_a_combining_accent_is_named_as_typed(env):
+    # "Hämass" and "Erdoğn" with their accents as combining marks (as some keyboards and
+    # pastes give them) were named in lower case and without the accents: "hamass", "erdogn".
+    question = unicodedata.normalize("NFD", "What did Hämass do after Erdoğn approve Sweden?")
+    lines = run(["ask", question], env).stdout.splitlines()
+    assert lines[0] == "Read “Hämass” as “Hamas” and “Erdoğn” as “Erdoğan”."
 
 
 def test_a_word_capitalised_only_where_it_opens_a_sentence_is_read_in_lower_case(env):
