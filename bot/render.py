@@ -308,6 +308,13 @@ def reindex_text(report: ReindexReport) -> str:
 NOTHING_ON_TOPIC = "Nothing indexed covers that."
 
 
+def nothing_on_topic(summary: Summary) -> str:
+    """The line for a briefing with nothing to give, under how a topic's misspelt words were
+    read, as an answered or refused one has it."""
+    note = read_as_line(summary)
+    return f"{note}\n{NOTHING_ON_TOPIC}" if note else NOTHING_ON_TOPIC
+
+
 def cited_sentences(sentences: Sequence[SummarySentence], limit: int) -> str:
     """Summary sentences, each followed by its ¶ citation, trimmed to whole sentences."""
     return _cited_lines(((escape(s.text), f"(¶{s.paragraph})") for s in sentences), limit)

@@ -152,17 +152,17 @@ def _sentences_json(sentences: Iterable[SummarySentence]) -> list[dict]:
 
 
 def format_summary(summary: Summary, width: int = 100) -> str:
-    """Each article's title, then its sentences, each cited with its paragraph; first, as
-    `ask` shows it, how a topic's misspelt words were read, if any were."""
-    if not summary.answered:
-        return (format_answer(summary.refusal, width) if summary.refusal is not None
-                else NOT_COVERED)
+    """Each article's title, then its sentences, each cited with its paragraph, or the
+    not-covered line; first, as `ask` shows it, how a topic's misspelt words were read, if
+    any were."""
+    if summary.refusal is not None:
+        return format_answer(summary.refusal, width)
     blocks = []
     for _, title, sentences in summary.by_article():
         blocks.append("\n".join([shown(title), *(_cited(s.text, s.paragraph, width)
                                                    for s in sentences)]))
     note = read_as_note(summary.read_as)
-    text = "\n\n".join(blocks)
+    text = "\n\n".join(blocks) if summary.answered else NOT_COVERED
     return f"{shown(note)}\n{text}" if note else text
 
 

@@ -86,7 +86,7 @@ class Summaries(commands.Cog):
                 await replies.answer(interaction, **render.not_covered_message(
                     result.refusal, titled=True))
             else:
-                await replies.answer(interaction, content=render.NOTHING_ON_TOPIC)
+                await replies.answer(interaction, content=render.nothing_on_topic(result))
             return
         message: dict[str, object] = {"embed": render.summary_embed(
             result, title, asked=sentences if topic is not None else None)}

@@ -94,6 +94,14 @@ def test_off_topic_briefing_is_refused(env):
     assert format_summary(Summary(False, ())) == "The indexed articles don't cover that."
 
 
+def test_an_empty_briefing_on_a_misspelt_topic_says_how_it_was_read_as_ask_does():
+    """A topic whose passages gave no sentence to brief on printed the not-covered line alone,
+    while --json gave "read_as" and an answered or refused topic said it first."""
+    empty = Summary(False, (), read_as={"Ankra": "Ankara"})
+    assert format_summary(empty).splitlines() == ["Read “Ankra” as “Ankara”.",
+                                                  "The indexed articles don't cover that."]
+
+
 def test_a_refused_topic_says_how_a_misspelt_word_was_read_as_ask_does(env):
     topic = "sourdough bread in Ankra"
     asked = run(["ask", topic], env).stdout.splitlines()

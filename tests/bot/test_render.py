@@ -193,6 +193,17 @@ def test_embed_payload_is_accepted_by_discord_py():
     assert isinstance(discord.Embed.from_dict(payload), discord.Embed)
 
 
+def test_an_empty_briefing_on_a_misspelt_topic_says_how_it_was_read_first():
+    # A topic whose passages gave no sentence to brief on showed /summary "Nothing indexed
+    # covers that." alone, where an answered or refused topic said how "Ankra" was read.
+    from index import Summary
+
+    empty = Summary(False, (), read_as={"Ankra": "Ankara"})
+    assert render.nothing_on_topic(empty).splitlines() == ["Read “Ankra” as “Ankara”.",
+                                                           "Nothing indexed covers that."]
+    assert render.nothing_on_topic(Summary(False, ())) == "Nothing indexed covers that."
+
+
 def test_a_refusal_of_a_misspelt_question_says_how_it_was_read_first():
     from bot.wording import SEEMS_NOT_COVERED, read_as_note
 
