@@ -8,6 +8,7 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 import discord
 
@@ -31,6 +32,15 @@ MORE_NOT_COVERED = ("The indexed articles have changed since this answer and no 
                     "the question; ask it again to see what they hold now.")
 
 
+class Answered(NamedTuple):
+    """A question's answer with its best passages, whether the question stood on its own, and
+    whether the index holds a passage past them (what "More results" would page to)."""
+
+    answer: Answer
+    standalone: bool
+    further: bool
+
+
 @dataclass(frozen=True)
 class Question:
     """A question as it was asked: its text, the conversation before it (oldest first) and the
@@ -40,13 +50,17 @@ class Question:
     turns: tuple[Turn, ...] = ()
     scope: Scope | None = None
 
-    def ask(self, index: BriefingIndex, k: int) -> tuple[Answer, bool]:
-        """The answer, and whether the question stood on its own (call it off the loop)."""
+    def ask(self, index: BriefingIndex, k: int) -> Answered:
+        """The answer with its `k` best passages (call it off the loop); one more is searched
+        for, to know whether there is a further one."""
         if self.turns:
-            return index.ask_followup(self.text, self.turns, k, scope=self.scope)
-        if self.scope:
-            return index.ask(self.text, k, scope=self.scope), True
-        return index.ask(self.text, k), True
+            answer, standalone = index.ask_followup(self.text, self.turns, k + 1,
+                                                    scope=self.scope)
+        elif self.scope:
+            answer, standalone = index.ask(self.text, k + 1, scope=self.scope), True
+        else:
+            answer, standalone = index.ask(self.text, k + 1), True
+        return Answered(replace(answer, hits=answer.hits[:k]), standalone, len(answer.hits) > k)
 
     def turn(self, answer: Answer, standalone: bool) -> Turn:
         """This question as a turn of its conversation, with the passages its answer cited."""
@@ -75,14 +89,16 @@ def passage_key(hit: Hit) -> str:
 
 
 def message_for(bot: BriefingBot, question: Question, answer: Answer, results: int, *,
-                threadable: bool, titled_refusal: bool = False) -> dict:
+                further: bool, threadable: bool, titled_refusal: bool = False) -> dict:
     """Keyword arguments for sending an answer (embed and buttons, or the refusal).
+    `further`: a passage past the answer's is left to page to (`Answered.further`);
     `threadable`: the answer will be a message a thread can be opened on; `titled_refusal`:
     a refusal names the question (nothing else shows it, as a reply to a mention does)."""
     if not answer.answered:
         return render.not_covered_message(answer, titled=titled_refusal)
     message = {"embed": render.answer_embed(answer),
-               "view": AnswerView(bot, question, answer, results, results, threadable=threadable)}
+               "view": AnswerView(bot, question, answer, results, results, threadable=threadable,
+                                  further=further)}
     if note := render.read_as_line(answer):
         message["content"] = note
     return message
@@ -200,11 +216,13 @@ class AnswerView(ExpiringView):
     """Buttons under an answer: more results, whether it helped, and a thread to follow up."""
 
     def __init__(self, bot: BriefingBot, question: Question, answer: Answer, per_page: int,
-                 shown: int, *, threadable: bool, page: tuple[Hit, ...] | None = None,
-                 seen: frozenset[str] = frozenset()) -> None:
-        """`shown`: how many results have been shown so far (the last page's end); `page`: the
-        passages on the message, by default the last `per_page` of the first `shown` hits;
-        `seen`: those of earlier pages (`passage_key`)."""
+                 shown: int, *, threadable: bool, further: bool,
+                 page: tuple[Hit, ...] | None = None, seen: frozenset[str] = frozenset()
+                 ) -> None:
+        """`shown`: how many results have been shown so far (the last page's end); `further`:
+        whether a passage not shown yet is left to page to; `page`: the passages on the
+        message, by default the last `per_page` of the first `shown` hits; `seen`: those of
+        earlier pages (`passage_key`)."""
         super().__init__(bot, "answer", VIEW_TIMEOUT_S)
         self.bot = bot
         self.question = question
@@ -214,7 +232,7 @@ class AnswerView(ExpiringView):
         self.page = answer.hits[max(0, shown - per_page):shown] if page is None else page
         self.seen = seen | {passage_key(h) for h in self.page}
         self.threadable = threadable
-        if len(answer.hits) < shown or shown >= MAX_RESULTS:  # nothing further to page to
+        if not further or shown >= MAX_RESULTS:  # nothing further to page to
             self.more.disabled = True
         if not threadable:
             self.remove_item(self.thread)
@@ -226,7 +244,8 @@ class AnswerView(ExpiringView):
         so those already shown are skipped by identity, not by rank."""
         await interaction.response.defer()
         wanted = min(MAX_RESULTS, len(self.seen) + self.per_page)
-        answer, _ = await self.bot.answer_work(self.question.ask, self.bot.index, wanted)
+        answer, _, further = await self.bot.answer_work(self.question.ask, self.bot.index,
+                                                        wanted)
         unseen = [h for h in answer.hits if passage_key(h) not in self.seen]
         page = [replace(h, rank=self.shown + i) for i, h in enumerate(unseen[:self.per_page], 1)]
         if not answer.answered or not page:
@@ -236,12 +255,12 @@ class AnswerView(ExpiringView):
                 "No further passages." if answer.answered else MORE_NOT_COVERED, ephemeral=True)
             return
         shown = self.shown + len(page)
+        # Something further when this search found a passage past those it was asked for, or
+        # more unseen ones than the page holds; not by `shown` against its hits: passages
+        # shown earlier may have left the index
         view = AnswerView(self.bot, self.question, answer, self.per_page, shown,
-                          threadable=self.threadable, page=tuple(page), seen=self.seen)
-        # Nothing further when this search ran out and showed all it had not shown before;
-        # not by `shown` against its hits: passages shown earlier may have left the index
-        view.more.disabled = shown >= MAX_RESULTS or (len(answer.hits) < wanted
-                                                      and len(unseen) <= len(page))
+                          threadable=self.threadable, further=further or len(unseen) > len(page),
+                          page=tuple(page), seen=self.seen)
         first, last = page[0].rank, page[-1].rank
         footer = f"Results {first}–{last}" if last > first else f"Result {first}"
         await interaction.edit_original_response(

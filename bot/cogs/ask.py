@@ -85,12 +85,13 @@ class Ask(commands.Cog):
         asked = (Question(text, earlier.turns, scope or earlier.scope) if earlier
                  else Question(text, scope=scope))
         try:
-            answer, standalone = await self.bot.answer_work(asked.ask, self.bot.index, results)
+            answer, standalone, further = await self.bot.answer_work(asked.ask, self.bot.index,
+                                                                     results)
         except ArticleNotFound as err:
             if earlier is None or scope or not earlier.scope:
                 raise
             raise UserError(scope_gone(str(err))) from None  # the conversation's are removed
-        reply = message_for(self.bot, asked, answer, results,
+        reply = message_for(self.bot, asked, answer, results, further=further,
                             threadable=threadable and not autothread, titled_refusal=True)
         if private:
             await replies.answer(interaction, **reply)

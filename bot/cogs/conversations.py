@@ -193,14 +193,15 @@ class Conversations(commands.Cog):
         try:
             asked = Question(check_question(text, self.bot.index.max_question_chars),
                              before.turns, before.scope)
-            answer, standalone = await self.bot.answer_work(asked.ask, self.bot.index, results)
+            answer, standalone, further = await self.bot.answer_work(asked.ask, self.bot.index,
+                                                                     results)
         except BriefingError as err:
             gone = isinstance(err, ArticleNotFound) and before.scope  # its articles removed
             await message.reply(scope_gone(str(err)) if gone else as_sentence(str(err)),
                                 mention_author=False)
             return
         threadable = thread is None and can_hold_threads(message.channel)
-        reply = _with_hint(message_for(self.bot, asked, answer, results,
+        reply = _with_hint(message_for(self.bot, asked, answer, results, further=further,
                                        threadable=threadable), hint)
         store, turn = self.bot.conversations, asked.turn(answer, standalone)
         async with self.bot.posting((thread or message.channel).id):

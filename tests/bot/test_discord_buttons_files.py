@@ -135,6 +135,37 @@ def more_button(message: dict) -> dict:
     return more
 
 
+def test_more_results_is_off_on_a_page_that_holds_the_last_passages(run, corpus_copy):
+    """A page that held exactly the passages left (the index had just that many) kept "More
+    results" clickable; clicked, it said "No further passages." and only then turned off."""
+    question = "Where were humpback whales seen?"
+    for old in corpus_copy.glob("*.md"):
+        old.unlink()
+    for number, where in enumerate(SIGHTINGS[:6], 1):
+        (corpus_copy / f"whales-{number}.md").write_text(
+            f"---\ntitle: Whales {number}\n---\n\nHumpback whales were seen {where}.\n",
+            "utf-8")
+
+    async def scenario(h: Harness) -> None:
+        await h.bot.reindexing.run()
+        sent = await h.server.send_interaction("ask", {"question": question, "results": 3},
+                                               user="member")
+        first = await answer_of(h.server, sent)
+        shown = cited(first)
+        assert len(shown) == 3 and not more_button(first).get("disabled")
+        message, _ = await click_more(h.server, first["id"])
+        assert message["embeds"][0]["footer"]["text"] == "Results 4–6"
+        assert len(set(shown + cited(message))) == 6
+        assert more_button(message)["disabled"]  # all six are shown
+
+        sent = await h.server.send_interaction("ask", {"question": question, "results": 6},
+                                               user="member")
+        every = await answer_of(h.server, sent)
+        assert len(cited(every)) == 6 and more_button(every)["disabled"]
+
+    run(scenario)
+
+
 def test_more_results_pages_on_to_the_last_passage_after_shown_ones_were_removed(
         run, corpus_copy):
     """Removing the articles of the passages shown leaves fewer passages than the next page
