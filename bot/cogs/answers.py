@@ -141,9 +141,10 @@ def thread_hint(bot: BriefingBot) -> str:
 
 async def open_thread(bot: BriefingBot, message: discord.Message, name: str,
                       member: discord.abc.Snowflake | None = None, *,
-                      ours_if_there: bool = False) -> discord.Thread:
+                      ours_if_there: bool = False, with_hint: bool = True) -> discord.Thread:
     """Start a thread on `message` (it gets the message's id, so a conversation stored under
-    the message continues there), add `member` to it and post how to follow up.
+    the message continues there), add `member` to it and post how to follow up (unless not
+    `with_hint`: the caller posts it after an answer still to come).
 
     `ours_if_there`: a thread already on `message` is this one (the message is new, so only
     this call can have started it: Discord did, then answered 5xx, and discord.py's retry was
@@ -162,7 +163,8 @@ async def open_thread(bot: BriefingBot, message: discord.Message, name: str,
             await thread.add_user(member)
         except discord.HTTPException:
             log.warning("could not add %s to thread %s", member.id, thread.id, exc_info=True)
-    await thread.send(thread_hint(bot))
+    if with_hint:
+        await thread.send(thread_hint(bot))
     return thread
 
 

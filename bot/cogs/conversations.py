@@ -134,12 +134,13 @@ class Conversations(commands.Cog):
                 return
             try:
                 thread = await open_thread(self.bot, message, text, message.author,
-                                            ours_if_there=True)
+                                            ours_if_there=True, with_hint=False)
             except discord.HTTPException:
                 log.warning("could not open a thread in %s; answering in place", channel.id,
                             exc_info=True)
-            else:
+            else:  # the question is the thread's start: its answer comes first, then how to go on
                 await self._answer(message, text, thread=thread, in_reply=False, counted=True)
+                await thread.send(thread_hint(self.bot))
                 return
         await self._answer(message, text, counted=autothread)
 

@@ -153,7 +153,10 @@ def test_autothread_channel_gives_every_question_its_own_thread(run):
         thread = h.server.threads[question["id"]]  # a thread on the question itself
         assert thread["name"] == SWEDEN
         assert answer.path == f"/channels/{thread['id']}/messages"
-        assert cites(h.server.public_messages(thread["id"])[-1])[0] == "¶15"
+        await h.server.wait_for(  # then how to follow up
+            lambda c: c.path == answer.path and (c.json.get("content") or "").startswith(
+                "Ask follow-up"), timeout=20, start=start)
+        assert cites(h.server.public_messages(thread["id"])[0])[0] == "¶15"
         followup = await say(h, PARLIAMENT, thread["id"], mention=True)
         assert cites(followup)[0] == "¶15"
 
@@ -175,6 +178,28 @@ def test_autothread_channel_gives_every_question_its_own_thread(run):
         assert cites(in_place)[0] == "¶15" and len(h.server.threads) == threads
 
     run(scenario)
+
+
+@pytest.mark.parametrize("message_content", [True, False])
+def test_an_auto_thread_shows_the_answer_first_then_how_to_follow_up(run, message_content):
+    """The thread a mention got opened with "Ask follow-up questions here…", alone while the
+    answer was worked out, and the answer came under it."""
+    async def scenario(h: Harness) -> None:
+        sent = await h.server.send_interaction(
+            "conversation", {"autothread": {"enabled": True}}, user="admin")
+        await h.server.wait_for(lambda c: c.path == sent.callback_path)
+        bot = h.server.users["bot"]
+        question = await h.server.send_message(f"<@{bot['id']}> {SWEDEN}", author="member")
+        await h.server.wait_for(lambda c: question["id"] in h.server.threads, timeout=20)
+        thread = h.server.threads[question["id"]]
+        posted = lambda c: (c.method == "POST" and c.status == 200  # noqa: E731
+                            and c.path == f"/channels/{thread['id']}/messages")
+        await h.server.wait_for(lambda c: sum(map(posted, h.server.calls)) == 2, timeout=20)
+        answer, hint = h.server.public_messages(thread["id"])
+        assert cites(answer)[0] == "¶15"
+        assert hint["content"].startswith("Ask follow-up questions here") and not hint["embeds"]
+
+    run(scenario, message_content=message_content)
 
 
 @pytest.mark.parametrize("message_content", [True, False])
@@ -545,9 +570,11 @@ def test_a_thread_discord_started_before_a_500_is_where_the_answer_goes(run):
             timeout=30, start=start)
         thread = h.server.threads[question["id"]]
         assert answer.path == f"/channels/{thread['id']}/messages"
+        await h.server.wait_for(lambda c: c.path == answer.path and (
+            c.json.get("content") or "").startswith("Ask follow-up"), timeout=20, start=start)
         shown = h.server.public_messages(thread["id"])
-        assert shown[0]["content"].startswith("Ask follow-up questions here")
-        assert cites(shown[-1])[0] == "¶15"
+        assert cites(shown[0])[0] == "¶15"
+        assert shown[-1]["content"].startswith("Ask follow-up questions here")
         assert h.server.users["member"]["id"] in h.server.thread_members[thread["id"]]
         assert len(h.server.threads) == 1
 
