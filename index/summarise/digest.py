@@ -46,7 +46,8 @@ class DigestEntry:
 
     `article` is the story's newest article indexed since the digest's time, `reports` all of
     them (oldest first), `outlets` every outlet that reported the story (the hosts of source
-    URLs), `unsourced` how many of its articles have no source URL, `earlier` its articles
+    URLs, or sources named without a link), `unsourced` how many of its articles have no
+    source, `earlier` its articles
     indexed before: when there are any, `sentences` hold only what those did not say (possibly
     nothing).
     """

@@ -26,7 +26,8 @@ WINDOW_DAYS = 3.0  # a story stays open this long after its latest article
 
 @dataclass(frozen=True)
 class StoryArticle:
-    """One report of a story."""
+    """One report of a story; `outlet` is its source URL's host, or the source as named
+    when that is a name rather than a link ("Reuters")."""
 
     article: str
     title: str
@@ -50,7 +51,7 @@ class Story:
 
     @property
     def unsourced(self) -> int:
-        """How many of its articles have no source URL, hence no outlet to name."""
+        """How many of its articles have no source (neither a URL nor a name)."""
         return sum(1 for a in self.articles if not a.outlet)
 
 
@@ -166,11 +167,21 @@ def _group(snapshot: Snapshot, threshold: float, window_days: float) -> tuple[St
     stories = []
     for label, members in groups.items():
         articles = tuple(StoryArticle(records[n].id, records[n].title, records[n].source,
-                                      outlet(records[n].source), dates[n].isoformat())
+                                      _outlet_or_name(records[n].source),
+                                      dates[n].isoformat())
                          for n in members)
         stories.append(Story(label, articles[0].title, articles))
     stories.sort(key=lambda s: (s.articles[-1].date, len(s.articles)), reverse=True)
     return tuple(stories)
+
+
+def _outlet_or_name(source: str) -> str:
+    """The outlet of a source URL, or a source given by name ("source: Reuters") as it is
+    written: a named source is still a source. "" for none, or a link without a host."""
+    if host := outlet(source):
+        return host
+    name = source.strip()
+    return "" if "://" in name or name.lower().startswith(("http:", "https:")) else name
 
 
 def pairwise(labels: Sequence[int], truth: Sequence[int],

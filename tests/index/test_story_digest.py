@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.render import digest_embed
+from bot.render import digest_embed, stories_embed
 from bot.terminal import format_digest
 from index import BriefingIndex
 from index.ingest.corpus import to_markdown
@@ -97,6 +97,24 @@ def test_a_follow_up_shows_only_the_fact_earlier_reports_did_not_carry(two_outle
     text = format_digest(digest)
     assert "reported by 3 sources" in text and "new since" in text
     assert "Gorinchem" not in text and "began trials" not in text
+
+
+def test_a_source_named_without_a_link_is_shown_as_that_source(tmp_path, embedder):
+    """`source: Reuters` names a source that is not a URL: the digest counted the article
+    "without a source"; it is that source, shown as plain text (no link)."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    write(corpus, "tahoe", STORIES["tahoe"][0], "Reuters", "2025-03-04", STORIES["tahoe"][1])
+    index = BriefingIndex(tmp_path / "index", embedder=embedder)
+    index.reindex(corpus)
+    digest = index.digest(datetime(2000, 1, 1))
+
+    assert digest.entries[0].outlets == ("Reuters",)
+    text = format_digest(digest)
+    assert "reported by 1 source (Reuters)" in text and "without a source" not in text
+    assert "reported by 1 source ·" in digest_embed(digest).fields[0].name
+    story = stories_embed(index.stories()).description
+    assert "· Reuters" in story and "](" not in story and "no source" not in story
 
 
 def test_pick_never_takes_a_near_duplicate_even_when_it_is_most_relevant():
