@@ -101,8 +101,8 @@ def cmd_feed_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _feed_line(feed: Feed) -> str:
-    """One feed of `feed list`: what `/feed list` shows of it (where it posts, its include
-    and exclude words), then its state."""
+    """One feed of `feed list`, in the words of `/feed list`: where it posts, its include
+    and exclude words, then "paused" or its last error (nothing when it is fine)."""
     parts = [feed.url, f"every {feed.interval_s / 60:g} min"]
     if feed.post and feed.channel_id:
         parts.append(f"posts in channel {feed.channel_id}")
@@ -110,8 +110,10 @@ def _feed_line(feed: Feed) -> str:
         parts.append(f"include: {feed.include}")
     if feed.exclude:
         parts.append(f"exclude: {feed.exclude}")
-    parts.append("paused" if feed.paused
-                 else f"error: {feed.last_error}" if feed.last_error else "ok")
+    if feed.paused:
+        parts.append("paused")
+    elif feed.last_error:
+        parts.append(f"last error: {feed.last_error}")
     return "  ".join(parts)
 
 

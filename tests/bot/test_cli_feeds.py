@@ -113,7 +113,8 @@ def test_updating_one_option_of_a_feed_keeps_the_others(tmp_path):
 
 def test_feed_list_shows_where_a_feed_posts_and_its_words_as_the_bot_does(tmp_path):
     """Only `--json` showed a feed's channel and include/exclude words; `/feed list` names
-    them, and an admin checking what `feed add --include` did saw only "every 10 min ok"."""
+    them, and an admin checking what `feed add --include` did saw only "every 10 min ok".
+    A feed in good health has no state word, as in `/feed list` (the CLI said "ok")."""
     env = {**os.environ, "BRIEFING_FEEDS_DB": str(tmp_path / "feeds.sqlite")}
     url, quiet = "http://127.0.0.1:9/rss.xml", "http://127.0.0.1:9/atom.xml"  # never fetched
     briefing(["feed", "add", url, "--channel", "123", "--include", "nato, sweden",
@@ -122,8 +123,8 @@ def test_feed_list_shows_where_a_feed_posts_and_its_words_as_the_bot_does(tmp_pa
     listed = briefing(["feed", "list"], env)
     assert listed.returncode == 0, listed.stderr
     assert listed.stdout.splitlines() == [
-        f"{url}  every 10 min  posts in channel 123  include: nato, sweden  exclude: sport  ok",
-        f"{quiet}  every 30 min  ok"]
+        f"{url}  every 10 min  posts in channel 123  include: nato, sweden  exclude: sport",
+        f"{quiet}  every 30 min"]
 
 
 def test_a_channel_id_beyond_discord_s_range_is_one_line(tmp_path):
@@ -154,3 +155,6 @@ def test_a_feed_that_cannot_be_read_is_one_line_not_two(tmp_path):
         {"feed": url, "error": "could not fetch the feed (connection refused)"}]
     verbose = briefing(["-v", "feed", "poll"], env)  # -v still logs it, with the next try
     assert "next try in" in verbose.stderr
+    listed = briefing(["feed", "list"], env).stdout  # worded as /feed list words it
+    assert listed == f"{url}  every 30 min  last error: could not fetch the feed (connection " \
+                     "refused)\n"
