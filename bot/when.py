@@ -1,4 +1,5 @@
-"""Reading the times people type: `7d`, `12h`, `2023-11-01`, ISO times, and `08:00` (UTC)."""
+"""Reading the times people type: `7d`, `12h`, `2023-11-01`, ISO times, and `08:00` (UTC);
+writing a duration as people read it."""
 
 from __future__ import annotations
 
@@ -54,3 +55,16 @@ def parse_clock(text: str) -> str:
     if not match:
         raise ValueError(f"{_shown(text)} is not a time of day such as 08:00 (24-hour, UTC)")
     return f"{int(match.group(1)):02d}:{match.group(2)}"
+
+
+def duration_text(seconds: float) -> str:
+    """A duration in the unit that suits it: "5 s", "1.5 min", "30 min", "1.5 h", up to
+    "48 h", then "7 days" (a poll interval under a minute read "0.0833333 min")."""
+    whole = round(seconds)
+    if whole < 60:
+        return f"{whole} s"
+    if whole < 3600:
+        return f"{round(whole / 60, 1):g} min"
+    if whole <= 48 * 3600:
+        return f"{round(whole / 3600, 1):g} h"
+    return f"{round(whole / 86400, 1):g} days"

@@ -12,6 +12,7 @@ from bot.cli.exits import UsageError
 from bot.feeds.store import Feed, FeedStore
 from bot.feeds.urls import find_feed, normalise_feed_url
 from bot.settings import Settings
+from bot.when import duration_text
 from bot.wording import counted
 from index import BriefingError
 
@@ -103,7 +104,7 @@ def cmd_feed_list(args: argparse.Namespace, settings: Settings) -> int:
 def _feed_line(feed: Feed) -> str:
     """One feed of `feed list`, in the words of `/feed list`: where it posts, its include
     and exclude words, then "paused" or its last error (nothing when it is fine)."""
-    parts = [feed.url, f"every {feed.interval_s / 60:g} min"]
+    parts = [feed.url, f"every {duration_text(feed.interval_s)}"]
     if feed.post and feed.channel_id:
         parts.append(f"posts in channel {feed.channel_id}")
     if feed.include:

@@ -19,6 +19,7 @@ from bot.feeds.poll import NewArticle, Poller, PollReport
 from bot.feeds.post import backlog_text, post_text
 from bot.feeds.store import Feed, FeedStore
 from bot.feeds.urls import find_feed, normalise_feed_url
+from bot.when import duration_text
 from index import BriefingError
 
 log = logging.getLogger(__name__)
@@ -186,7 +187,7 @@ class Feeds(commands.Cog):
         where = f"; new items are posted in <#{target}>" if post and target else ""
         await interaction.response.send_message(
             f"{'Following' if added == 'added' else 'Updated'} {shown(url)} (every "
-            f"{interval / 60:g} min{where}).")
+            f"{duration_text(interval)}{where}).")
 
     @feed.command(name="list", description="The feeds this server follows")
     @app_commands.checks.has_permissions(manage_guild=True)
@@ -252,7 +253,7 @@ def shown(url: str) -> str:
 
 def _feed_line(feed: Feed) -> str:
     """One feed in `/feed list`."""
-    parts = [shown(feed.url), f"every {feed.interval_s / 60:g} min"]
+    parts = [shown(feed.url), f"every {duration_text(feed.interval_s)}"]
     if feed.post and feed.channel_id:
         parts.append(f"posts in <#{feed.channel_id}>")
     if feed.include:

@@ -127,6 +127,16 @@ def test_feed_list_shows_where_a_feed_posts_and_its_words_as_the_bot_does(tmp_pa
         f"{quiet}  every 30 min"]
 
 
+def test_feed_intervals_read_in_seconds_minutes_or_hours(tmp_path):
+    """An interval under a minute was listed as "every 0.0833333 min"."""
+    env = {**os.environ, "BRIEFING_FEEDS_DB": str(tmp_path / "feeds.sqlite")}
+    fast, slow = "http://127.0.0.1:9/fast.xml", "http://127.0.0.1:9/slow.xml"  # never fetched
+    briefing(["feed", "add", fast, "--every", "0.0833333"], env)
+    briefing(["feed", "add", slow, "--every", "90"], env)
+    assert briefing(["feed", "list"], env).stdout.splitlines() == [
+        f"{fast}  every 5 s", f"{slow}  every 1.5 h"]
+
+
 def test_a_channel_id_beyond_discord_s_range_is_one_line(tmp_path):
     env = {**os.environ, "BRIEFING_FEEDS_DB": str(tmp_path / "feeds.sqlite")}
     result = briefing(["feed", "add", "http://127.0.0.1:9/rss.xml", "--channel", str(2**64)],

@@ -250,6 +250,19 @@ def test_feed_urls_in_any_spelling_and_of_any_length_are_one_feed_and_fit_replie
     run(scenario)
 
 
+def test_feed_intervals_read_in_seconds_minutes_or_hours(run):
+    """With polls every 5 s by default, `/feed add` said "every 0.0833333 min"."""
+    async def scenario(h: Harness) -> None:
+        fast = await feed_reply(h, {"add": {"url": "http://127.0.0.1:9/fast.xml"}})
+        assert fast["content"] == "Following http\\://127.0.0.1:9/fast.xml (every 5 s)."
+        slow = await feed_reply(h, {"add": {"url": "http://127.0.0.1:9/slow.xml", "every": 90}})
+        assert "(every 1.5 h)" in slow["content"]
+        listed = (await feed_reply(h, {"list": {}}))["content"].splitlines()
+        assert [line.split(" · ")[1] for line in listed] == ["every 5 s", "every 1.5 h"]
+
+    run(scenario, feed_interval_s=5.0)
+
+
 def test_a_feed_stored_in_an_older_spelling_is_the_same_feed(run, tmp_path):
     store = FeedStore(tmp_path / "feeds.sqlite")  # as a version before normalising stored it
     store.add(Feed("HTTP://127.0.0.1:80/Old.xml", None, None, "", "", False, False, 1800.0))

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.schedules import Schedule, ScheduleStore
-from bot.when import parse_clock, parse_since
+from bot.when import duration_text, parse_clock, parse_since
 
 NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
 
@@ -87,3 +87,12 @@ def test_a_long_unreadable_time_is_quoted_short():
     assert str(since.value).startswith("'" + "x" * 39 + "…' is not a date")
     assert str(clock.value).startswith("'" + "9" * 39 + "…' is not a time of day")
     assert len(str(since.value)) < 150 and len(str(clock.value)) < 150
+
+
+@pytest.mark.parametrize(("seconds", "shown"), [
+    (5, "5 s"), (0.0833333 * 60, "5 s"), (59, "59 s"), (60, "1 min"), (90, "1.5 min"),
+    (1800, "30 min"), (3600, "1 h"), (5400, "1.5 h"), (86400, "24 h"),
+    (7 * 86400, "7 days")])
+def test_a_poll_interval_reads_in_the_unit_that_suits_it(seconds, shown):
+    """Under a minute, an interval read "every 0.0833333 min"."""
+    assert duration_text(seconds) == shown
