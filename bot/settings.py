@@ -175,7 +175,7 @@ class Settings(BaseSettings):
                 raise ValueError("is not a JSON list of server ids") from None
         parts = [part.strip() for part in value.split(",")] if value.strip() else []
         for part in parts:
-            if not part.isdigit():
+            if not (part.isascii() and part.isdigit()):  # "¹²³" is digits to isdigit, not int
                 raise ValueError(f"{part!r} is not a server id (e.g. 123, 123,456 or "
                                  "[123, 456])")
         return [int(part) for part in parts]

@@ -50,7 +50,11 @@ def test_guild_ids_may_be_written_as_shard_ids_are(monkeypatch, value, ids):
 
 @pytest.mark.parametrize(("value", "reason"), [
     ("notjson", "Value error, 'notjson' is not a server id (e.g. 123, 123,456 or [123, 456])"),
-    ("[123", "Value error, is not a JSON list of server ids")])
+    ("[123", "Value error, is not a JSON list of server ids"),
+    # superscript digits gave "invalid literal for int() with base 10", and other digits
+    # than 0-9 were read as a number
+    ("¹²³", "Value error, '¹²³' is not a server id (e.g. 123, 123,456 or [123, 456])"),
+    ("123,١٢٣", "Value error, '١٢٣' is not a server id (e.g. 123, 123,456 or [123, 456])")])
 def test_unparseable_guild_ids_name_the_variable_in_one_line(value, reason):
     env = {**os.environ, "BRIEFING_GUILD_IDS": value}
     result = subprocess.run([sys.executable, "-m", "bot", "sources"], env=env, cwd=ROOT,
