@@ -65,11 +65,24 @@ def cmd_feed_add(args: argparse.Namespace, settings: Settings) -> int:
     try:
         known = find_feed(store.all(), url)
         url = known.url if known is not None else url  # a feed stored in an older spelling
+        if known is None:
+            _check_feed(url, settings)
         added = store.add(_options(args, known, settings.feed_interval_s, url))
     finally:
         store.close()
     print(f"{'Following' if added == 'added' else 'Updated'} {url}")
     return 0
+
+
+def _check_feed(url: str, settings: Settings) -> None:
+    """Refuse (BriefingError) a URL that serves a web page or another document, not a feed."""
+    from bot.feeds.check import NotAFeed, check_feed
+    from bot.feeds.options import poll_options
+
+    try:
+        asyncio.run(check_feed(url, poll_options(settings).feed_policy))
+    except NotAFeed as err:
+        raise BriefingError(err.refusal()) from None
 
 
 def _options(args: argparse.Namespace, known: Feed | None, interval_s: float, url: str) -> Feed:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
+from dataclasses import replace
 
 import discord
 from discord import app_commands
@@ -14,6 +15,7 @@ from bot import render
 from bot.app import BriefingBot, in_guild
 from bot.cogs.choices import AUTOCOMPLETE_CHOICES, CHOICE_VALUE_LIMIT, choice_value
 from bot.errors import UserError
+from bot.feeds.check import NotAFeed, check_feed
 from bot.feeds.options import poll_options
 from bot.feeds.poll import NewArticle, Poller, PollReport
 from bot.feeds.post import backlog_text, post_text
@@ -26,6 +28,7 @@ log = logging.getLogger(__name__)
 
 MAX_POSTS_PER_POLL = 20  # a feed that floods is summarised by /digest, not posted item by item
 MAX_UNPOSTED = 200  # new articles kept for posting after a failed reindex (the newest)
+CHECK_TIMEOUT_S = 2.0  # for the check that a new feed's URL serves a feed
 URL_SHOWN = 300  # characters of a feed's URL shown in replies and /feed list
 
 
@@ -174,6 +177,8 @@ class Feeds(commands.Cog):
             raise UserError(str(err)) from None
         known = find_feed(await asyncio.to_thread(self.store.all), url)
         url = known.url if known is not None else url  # a feed stored in an older spelling
+        if known is None:
+            await self._check_feed(url)
         post = channel is not None if post is None else post
         target = channel.id if channel is not None else (
             interaction.channel_id if post else None)
@@ -188,6 +193,16 @@ class Feeds(commands.Cog):
         await interaction.response.send_message(
             f"{'Following' if added == 'added' else 'Updated'} {shown(url)} (every "
             f"{duration_text(interval)}{where}).")
+
+    async def _check_feed(self, url: str) -> None:
+        """Refuse (UserError) a URL that serves a web page or another document, not a feed;
+        a feed slower than CHECK_TIMEOUT_S is left to its first poll (the reply is due in 3 s)."""
+        policy = self.poller.options.feed_policy
+        quick = replace(policy, timeout_s=min(policy.timeout_s, CHECK_TIMEOUT_S))
+        try:
+            await check_feed(url, quick)
+        except NotAFeed as err:
+            raise UserError(err.refusal(shown)) from None
 
     @feed.command(name="list", description="The feeds this server follows")
     @app_commands.checks.has_permissions(manage_guild=True)

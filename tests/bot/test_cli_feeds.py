@@ -44,12 +44,18 @@ def test_feed_add_list_poll_ask_repoll_and_pick_up_a_new_item(env, tmp_path, emb
                  guid="urn:wire:1", published=RECENT),
             Item("estonia", "/news/estonia.html", guid="urn:wire:2", published=RECENT)],
             site.base), "application/atom+xml")
-        site.text("/bomb.xml", BOMB, "application/rss+xml")
+        bomb = [BOMB]
+        site.text("/bomb.xml", lambda: bomb[0], "application/rss+xml")
         urls = [site.base + p for p in ("/rss.xml", "/atom.xml", "/bomb.xml")]
 
+        refused = briefing(["feed", "add", urls[2]], env)  # checked before it is followed
+        assert (refused.returncode, refused.stderr) == (
+            1, "briefing: refused: the feed declares XML entities (EntitiesForbidden)\n")
+        bomb[0] = rss([], site.base)  # a feed when added, a bomb when polled
         for url in urls:
             added = briefing(["feed", "add", url], env)
             assert added.returncode == 0, added.stderr
+        bomb[0] = BOMB
         again = briefing(["feed", "add", urls[0], "--channel", "42", "--include",
                           "port, lake", "--exclude", "sport"], env)
         assert again.returncode == 0 and again.stdout.startswith("Updated")
@@ -135,6 +141,28 @@ def test_feed_intervals_read_in_seconds_minutes_or_hours(tmp_path):
     briefing(["feed", "add", slow, "--every", "90"], env)
     assert briefing(["feed", "list"], env).stdout.splitlines() == [
         f"{fast}  every 5 s", f"{slow}  every 1.5 h"]
+
+
+def test_a_web_page_is_refused_at_add_naming_the_feed_it_advertises(tmp_path):
+    """A page, not a feed, was followed and failed only at its first poll."""
+    env = {**os.environ, "BRIEFING_FEEDS_DB": str(tmp_path / "feeds.sqlite"),
+           "BRIEFING_FETCH_ALLOW_LOOPBACK": "true"}
+    with FeedServer() as site:
+        site.pages("tahoe")
+        site.text("/front.html", '<html><head><link rel="alternate" type="application/rss+xml"'
+                  ' href="/rss.xml"></head><body><p>News</p></body></html>', "text/html")
+        site.text("/rss.xml", rss([], site.base), "application/rss+xml")
+        page = briefing(["feed", "add", site.base + "/news/tahoe.html"], env)
+        front = briefing(["feed", "add", site.base + "/front.html"], env)
+        feed = briefing(["feed", "add", site.base + "/rss.xml"], env)
+    assert (page.returncode, page.stdout) == (1, "")
+    assert page.stderr == "briefing: refused: not an RSS or Atom feed (an HTML page)\n"
+    assert front.returncode == 1 and front.stderr == (
+        f"briefing: refused: not an RSS or Atom feed (an HTML page); the page names its feed: "
+        f"{site.base}/rss.xml\n")
+    assert feed.returncode == 0 and feed.stdout == f"Following {site.base}/rss.xml\n"
+    assert [f["url"] for f in json.loads(briefing(["feed", "list", "--json"], env).stdout)] \
+        == [site.base + "/rss.xml"]
 
 
 def test_a_channel_id_beyond_discord_s_range_is_one_line(tmp_path):

@@ -263,6 +263,23 @@ def test_feed_intervals_read_in_seconds_minutes_or_hours(run):
     run(scenario, feed_interval_s=5.0)
 
 
+def test_a_web_page_is_refused_at_add_naming_the_feed_it_advertises(run):
+    """A page, not a feed, was followed and failed only at its first poll."""
+    with FeedServer() as site:
+        site.text("/front.html", '<html><head><link rel="alternate" type="application/atom+xml"'
+                  ' href="/atom.xml"></head><body><p>News</p></body></html>', "text/html")
+
+        async def scenario(h: Harness) -> None:
+            refused = await feed_reply(h, {"add": {"url": site.base + "/front.html"}})
+            assert refused["flags"] & 64 and refused["content"] == (
+                "Refused: not an RSS or Atom feed (an HTML page); the page names its feed: "
+                f"{site.base}/atom.xml.".replace("://", "\\://"))
+            listed = await feed_reply(h, {"list": {}})
+            assert listed["content"] == "No feeds are followed."
+
+        run(scenario)
+
+
 def test_a_feed_stored_in_an_older_spelling_is_the_same_feed(run, tmp_path):
     store = FeedStore(tmp_path / "feeds.sqlite")  # as a version before normalising stored it
     store.add(Feed("HTTP://127.0.0.1:80/Old.xml", None, None, "", "", False, False, 1800.0))
