@@ -1,4 +1,4 @@
-"""The `briefing` command: reindex, remove, ask, chat, summary, digest, sources, stories,
+"""The `briefing` command: reindex, add, remove, ask, chat, summary, digest, sources, stories,
 feed, eval and bot.
 
 Only the standard library loads here: Ctrl-C while the rest loads is `briefing: interrupted`,

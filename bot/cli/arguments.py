@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
-from bot.cli.corpus import cmd_reindex, cmd_remove
+from bot.cli.corpus import cmd_add, cmd_reindex, cmd_remove
 from bot.cli.evaluate import cmd_eval
 from bot.cli.feeds import add_feed_parser
 from bot.cli.query import cmd_ask, cmd_bot, cmd_chat, cmd_digest, cmd_sources, cmd_summary
@@ -30,6 +30,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="index these removed articles again, their files being back (a "
                         "database otherwise skips a removed article's file)")
     p.set_defaults(run=cmd_reindex)
+
+    p = sub.add_parser("add", help="add an article from a link to the corpus, then reindex "
+                       "(as /add url: does)")
+    p.add_argument("url", metavar="URL", help="the article's http(s) link")
+    p.set_defaults(run=cmd_add)
 
     p = sub.add_parser("remove", help="remove articles from the corpus (and the database), "
                        "then reindex")

@@ -1,4 +1,5 @@
-"""`briefing reindex` and `briefing remove`: the corpus folder and the index built from it."""
+"""`briefing reindex`, `briefing add` and `briefing remove`: the corpus folder and the index
+built from it."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from bot.engine import open_index
 from bot.feeds.store import mark_removed
 from bot.settings import Settings
 from bot.terminal import shown
+from bot.wording import counted
 from index import ArticleNotFound, BriefingError, BriefingIndex, check_corpus_folder
 
 
@@ -28,6 +30,29 @@ def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
         print(f"briefing: the index was built from {built_from}; it will now hold the articles "
               f"of {corpus} instead", file=sys.stderr)
     index.readmit(args.readmit)
+    reindex_and_say(index, corpus)
+    return 0
+
+
+def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
+    """`briefing add URL`: what `/add url:` does, in its words: fetch the page (within the
+    same guard), save it into the corpus (over the article the link gave before), reindex."""
+    import asyncio
+
+    from bot.adding import earlier_file, fetch_link, save_incoming
+    from bot.fetch import FetchError, FetchPolicy
+
+    policy = FetchPolicy(max_bytes=settings.fetch_max_bytes, timeout_s=settings.fetch_timeout_s,
+                         allow_loopback=settings.fetch_allow_loopback)
+    try:
+        page = asyncio.run(fetch_link(args.url, policy))
+    except FetchError as err:
+        raise BriefingError(str(err)) from None
+    index = open_index(settings)
+    corpus = settings.corpus_dir
+    added = save_incoming(index, corpus, page, earlier_file(index, corpus, page.source))
+    print(f"{added.done} “{shown(added.article.title)}” "
+          f"({counted(len(added.article.paragraphs), 'paragraph')}).")
     reindex_and_say(index, corpus)
     return 0
 

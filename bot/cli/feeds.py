@@ -1,4 +1,4 @@
-"""`briefing feed add|list|remove|poll`: following feeds from the command line."""
+"""`briefing feed add|list|remove|pause|resume|poll`: following feeds from the command line."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ from index import BriefingError
 
 def add_feed_parser(sub: argparse._SubParsersAction) -> None:
     """Register `feed` and its subcommands on the `briefing` parser."""
-    feed = sub.add_parser("feed", help="follow RSS/Atom feeds: add, list, remove, poll")
+    feed = sub.add_parser("feed", help="follow RSS/Atom feeds: add, list, remove, pause, "
+                          "resume, poll")
     commands = feed.add_subparsers(dest="feed_command", required=True, metavar="ACTION")
 
     p = commands.add_parser("add", help="follow a feed (or change the options given: the "
@@ -45,6 +46,13 @@ def add_feed_parser(sub: argparse._SubParsersAction) -> None:
     p = commands.add_parser("remove", help="stop following a feed (its articles stay)")
     p.add_argument("url", metavar="URL")
     p.set_defaults(run=cmd_feed_remove)
+
+    for action, paused, words in (("pause", True, "stop polling a feed for now (it stays "
+                                   "followed, its articles stay)"),
+                                  ("resume", False, "poll a paused feed again")):
+        p = commands.add_parser(action, help=words)
+        p.add_argument("url", metavar="URL")
+        p.set_defaults(run=cmd_feed_pause, paused=paused)
 
     p = commands.add_parser("poll", help="one pass over all feeds, index what is new, exit "
                             "(status 1 if a feed could not be read)")
@@ -142,6 +150,21 @@ def cmd_feed_remove(args: argparse.Namespace, settings: Settings) -> int:
     if not removed:
         raise BriefingError(f"not following {args.url.strip()}")
     print(f"Stopped following {feed.url}")
+    return 0
+
+
+def cmd_feed_pause(args: argparse.Namespace, settings: Settings) -> int:
+    """`briefing feed pause|resume`: stop polling a feed for now, or poll it again."""
+    store = FeedStore(settings.feeds_db, database_url=settings.database_url)
+    try:
+        feed = find_feed(store.all(), args.url)
+        if feed is not None:
+            store.set_paused(feed.url, args.paused)
+    finally:
+        store.close()
+    if feed is None:
+        raise BriefingError(f"not following {args.url.strip()}")
+    print(f"{'Paused' if args.paused else 'Resumed'} {feed.url}")
     return 0
 
 

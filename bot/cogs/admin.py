@@ -6,24 +6,23 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from pathlib import Path, PurePath
+from pathlib import PurePath
 
 import discord
-import yarl
 from discord import app_commands
 from discord.ext import commands
 
 from bot import render
+from bot.adding import Incoming, earlier_file, fetch_link, save_incoming
 from bot.app import BriefingBot, in_guild
 from bot.cogs import replies
 from bot.cogs.choices import article_choices, resolve_article, unresolved
 from bot.errors import UserError
 from bot.feeds.store import mark_removed
-from bot.fetch import MIN_PAGE_CHARS, FetchPolicy, check_url, clean_url, fetch
+from bot.fetch import FetchPolicy, check_url
 from bot.wording import counted
 from index import BriefingError
 from index.ingest.articles import ARTICLE_SUFFIXES
-from index.ingest.corpus import article_files, save_article
 
 log = logging.getLogger(__name__)
 
@@ -122,52 +121,24 @@ class Admin(commands.Cog):
         if url is not None:
             check_url(url, self.policy)  # a refused link is answered privately, before the defer
         await replies.think(interaction)
+        corpus_dir = self.bot.settings.corpus_dir
         earlier = None
         if url is not None:
-            fetched = await fetch(url, self.policy)
-            # Without tracking parameters or a fragment: one article shared with ?utm_source=
-            # or #comments is the same article, not a second copy.
-            raw, suffix, source = fetched.body, fetched.suffix, clean_url(fetched.url)
-            link = yarl.URL(fetched.url)
-            name = link.name or (link.host or "").removeprefix("www.")
-            earlier = await asyncio.to_thread(self._file_from, source)
+            page = await fetch_link(url, self.policy)
+            earlier = await asyncio.to_thread(earlier_file, self.bot.index, corpus_dir,
+                                              page.source)
         else:
-            raw, source, name = await file.read(), "", file.filename
+            raw = await file.read()
             if len(raw) > self.bot.settings.attachment_max_bytes:
                 raise UserError("refused: the file is larger than allowed.")
-        corpus_dir = self.bot.settings.corpus_dir
-        # A file's text, as a page's, needs MIN_PAGE_CHARS: indexed, a one-line note was the
-        # whole briefing on its words and the closest passage of unrelated refusals.
-        path, article, new = await asyncio.to_thread(
-            save_article, corpus_dir, raw, suffix, source, name, MIN_PAGE_CHARS, earlier)
-        log.info("added %s as %s", source or "an attachment", path.name)
-        article_id = path.relative_to(corpus_dir).with_suffix("").as_posix()
-        await asyncio.to_thread(self.bot.index.readmit, [article_id])  # even if removed before
+            page = Incoming(raw, suffix, "", file.filename)
+        added = await asyncio.to_thread(save_incoming, self.bot.index, corpus_dir, page, earlier)
         outcome = await self.bot.reindexing.run_or_explain()
         text = outcome if isinstance(outcome, str) else render.reindex_text(outcome)
-        done = ("Updated" if earlier else "Added") if new else \
-            "Already in the corpus, the same text:"
         await replies.answer(interaction, content=render.clip(
-            f"{done} “{shown_title(article.title)}” "
-            f"({counted(len(article.paragraphs), 'paragraph')}). "
+            f"{added.done} “{shown_title(added.article.title)}” "
+            f"({counted(len(added.article.paragraphs), 'paragraph')}). "
             + text, render.CONTENT_LIMIT))
-
-    def _file_from(self, source: str) -> Path | None:
-        """The corpus file of the indexed article that came from the link `source` (added
-        before, perhaps since edited, or taken from a feed), or None: also when the index
-        cannot be read, as the page is then saved anew and the reindex after it rebuilds."""
-        try:
-            records = self.bot.index.sources()
-        except BriefingError as err:
-            log.warning("cannot tell whether %s was added before: %s", source, err)
-            return None
-        for record in records:
-            if record.source and clean_url(record.source) == source:
-                files = article_files(self.bot.settings.corpus_dir, record.id)
-                saved = [f for f in files if f.suffix == ".md"]  # as /add and feeds save
-                if saved:
-                    return saved[0]
-        return None
 
     @app_commands.command(name="remove", description="Remove an article from the corpus")
     @app_commands.describe(article="The article to remove")

@@ -165,6 +165,22 @@ def test_a_web_page_is_refused_at_add_naming_the_feed_it_advertises(tmp_path):
         == [site.base + "/rss.xml"]
 
 
+def test_pause_and_resume_a_feed_as_feed_pause_does(tmp_path):
+    """`/feed pause` had no command-line equivalent."""
+    env = {**os.environ, "BRIEFING_FEEDS_DB": str(tmp_path / "feeds.sqlite")}
+    url = "http://127.0.0.1:9/rss.xml"  # never fetched
+    briefing(["feed", "add", url], env)
+    paused = briefing(["feed", "pause", url.replace("http", "HTTP")], env)  # any spelling
+    assert (paused.returncode, paused.stdout) == (0, f"Paused {url}\n")
+    assert briefing(["feed", "list"], env).stdout == f"{url}  every 30 min  paused\n"
+    resumed = briefing(["feed", "resume", url], env)
+    assert (resumed.returncode, resumed.stdout) == (0, f"Resumed {url}\n")
+    assert briefing(["feed", "list"], env).stdout == f"{url}  every 30 min\n"
+    unknown = briefing(["feed", "pause", "http://127.0.0.1:9/other.xml"], env)
+    assert (unknown.returncode, unknown.stderr) == (
+        1, "briefing: not following http://127.0.0.1:9/other.xml\n")
+
+
 def test_a_channel_id_beyond_discord_s_range_is_one_line(tmp_path):
     env = {**os.environ, "BRIEFING_FEEDS_DB": str(tmp_path / "feeds.sqlite")}
     result = briefing(["feed", "add", "http://127.0.0.1:9/rss.xml", "--channel", str(2**64)],

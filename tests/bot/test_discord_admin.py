@@ -169,16 +169,13 @@ def test_add_url_still_saves_the_page_when_the_index_cannot_be_read(tmp_path, co
     """Looking for an earlier copy of the link read the index first: a damaged one turned
     /add url into "…; run `briefing reindex`" before the page was saved (the reindex after
     saving it is what mends the index)."""
-    from types import SimpleNamespace
-
-    from bot.cogs.admin import Admin
+    from bot.adding import earlier_file
     from index import BriefingIndex
 
     (tmp_path / "damaged").mkdir()
     (tmp_path / "damaged" / "CURRENT").write_text("gen-gone")  # its generation was deleted
-    bot = SimpleNamespace(index=BriefingIndex(tmp_path / "damaged"),
-                          settings=SimpleNamespace(corpus_dir=corpus_copy))
-    assert Admin._file_from(SimpleNamespace(bot=bot), "https://example.org/a.html") is None
+    damaged = BriefingIndex(tmp_path / "damaged")
+    assert earlier_file(damaged, corpus_copy, "https://example.org/a.html") is None
 
 
 @pytest.mark.parametrize("url", ["http://10.1.2.3/article", "http://169.254.169.254/latest",
