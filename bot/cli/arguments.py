@@ -24,7 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("reindex", help="index the corpus (only what changed)")
-    p.add_argument("--corpus", type=path_argument,
+    p.add_argument("--corpus", type=path_argument, metavar="DIR",
                    help="corpus folder (default: BRIEFING_CORPUS_DIR)")
     p.add_argument("--readmit", nargs="+", default=[], metavar="ARTICLE_ID",
                    help="index these removed articles again, their files being back (a "
@@ -40,13 +40,15 @@ def build_parser() -> argparse.ArgumentParser:
                        "then reindex")
     p.add_argument("articles", nargs="+", metavar="ARTICLE",
                    help="an article's id or whole title (see `briefing sources`)")
-    p.add_argument("--corpus", type=path_argument, help="corpus folder (default: the one the "
+    p.add_argument("--corpus", type=path_argument, metavar="DIR",
+                   help="corpus folder (default: the one the "
                    "index was last built from, else BRIEFING_CORPUS_DIR)")
     p.set_defaults(run=cmd_remove)
 
     p = sub.add_parser("ask", help="answer a question with cited passages")
     p.add_argument("question", help="the question, or - to read one question per line")
-    p.add_argument("-k", type=whole_number(1, 10), help="number of passages (default: top_k)")
+    p.add_argument("-k", type=whole_number(1, 10), metavar="N",
+                   help="passages to show, 1 to 10 (default: BRIEFING_TOP_K)")
     add_scope_arguments(p)
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(run=cmd_ask, quick_exit=True)  # (an index it first builds is saved)
@@ -54,7 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("chat", help="a conversation: follow-up questions keep the context")
     p.add_argument("input", nargs="?", choices=["-"],
                    help='- reads JSON lines {"thread": ID, "text": MESSAGE} (with --json)')
-    p.add_argument("-k", type=whole_number(1, 10), help="number of passages (default: top_k)")
+    p.add_argument("-k", type=whole_number(1, 10), metavar="N",
+                   help="passages to show, 1 to 10 (default: BRIEFING_TOP_K)")
     add_scope_arguments(p)
     p.add_argument("--json", action="store_true",
                    help="JSON lines in and out: one ask --json object plus \"thread\" per line")

@@ -16,6 +16,8 @@ from bot.when import duration_text
 from bot.wording import counted
 from index import BriefingError
 
+FOLLOWED_URL = "the feed's URL, as `briefing feed list` shows it (any spelling of it)"
+
 
 def add_feed_parser(sub: argparse._SubParsersAction) -> None:
     """Register `feed` and its subcommands on the `briefing` parser."""
@@ -31,12 +33,13 @@ def add_feed_parser(sub: argparse._SubParsersAction) -> None:
                         "holding that channel's server polls the feed)")
     p.add_argument("--include", metavar="WORDS",
                    help="take only items whose title or text has one of these words "
-                        "(comma-separated)")
+                        '(comma-separated; "" clears the list)')
     p.add_argument("--exclude", metavar="WORDS",
-                   help="skip items whose title or text has one of these words (\"\" "
-                        "clears either list)")
+                   help="skip items whose title or text has one of these words "
+                        '(comma-separated; "" clears the list)')
     p.add_argument("--every", type=float, metavar="MINUTES",
-                   help="minutes between polls (default: BRIEFING_FEED_INTERVAL_S)")
+                   help="minutes between polls, 1/60 (a second) to 10080 (7 days); 0.5 is 30 "
+                        "seconds (default: BRIEFING_FEED_INTERVAL_S, in seconds)")
     p.set_defaults(run=cmd_feed_add)
 
     p = commands.add_parser("list", help="the followed feeds")
@@ -44,14 +47,14 @@ def add_feed_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=cmd_feed_list)
 
     p = commands.add_parser("remove", help="stop following a feed (its articles stay)")
-    p.add_argument("url", metavar="URL")
+    p.add_argument("url", metavar="URL", help=FOLLOWED_URL)
     p.set_defaults(run=cmd_feed_remove)
 
     for action, paused, words in (("pause", True, "stop polling a feed for now (it stays "
                                    "followed, its articles stay)"),
                                   ("resume", False, "poll a paused feed again")):
         p = commands.add_parser(action, help=words)
-        p.add_argument("url", metavar="URL")
+        p.add_argument("url", metavar="URL", help=FOLLOWED_URL)
         p.set_defaults(run=cmd_feed_pause, paused=paused)
 
     p = commands.add_parser("poll", help="one pass over all feeds, index what is new, exit "
