@@ -27,6 +27,7 @@ HNSW_SEARCH_DEPTH_SHALLOW = 128
 HNSW_SEARCH_DEPTH = 192
 VECTORS_FILE = "vectors.npy"
 GRAPH_FILE = "dense.faiss"
+UNIT_TOLERANCE = 0.01  # float16 storage keeps lengths within about 1e-4 of 1
 
 
 class DenseStore:
@@ -63,6 +64,7 @@ class DenseStore:
             index.hnsw.efSearch = search_depth(index.ntotal)
         else:
             index = _exact(vectors)
+            _check_unit_length(vectors)
         if index.ntotal != len(vectors):
             raise ValueError(f"{index.ntotal} indexed vectors but {len(vectors)} stored")
         return cls(vectors, index)
@@ -103,6 +105,18 @@ class DenseStore:
 def search_depth(passages: int) -> int:
     """The HNSW search depth (efSearch) for a graph over this many passages."""
     return HNSW_SEARCH_DEPTH_SHALLOW if passages <= HNSW_SHALLOW_UP_TO else HNSW_SEARCH_DEPTH
+
+
+def _check_unit_length(vectors: np.ndarray) -> None:
+    """ValueError unless every vector has length 1, as written: bytes overwritten in place
+    keep the file's size and would otherwise be searched, and reused by every later reindex.
+    Run where the exact index reads all vectors anyway (a graph's are not all read at load)."""
+    for start in range(0, len(vectors), 65_536):
+        chunk = np.asarray(vectors[start:start + 65_536], dtype=np.float32)
+        lengths = np.sqrt(np.einsum("ij,ij->i", chunk, chunk))
+        bad = np.flatnonzero(~(np.abs(lengths - 1) < UNIT_TOLERANCE))  # NaN is bad too
+        if len(bad):
+            raise ValueError(f"{VECTORS_FILE} row {start + int(bad[0])} is not a unit vector")
 
 
 def _exact(vectors: np.ndarray) -> faiss.Index:

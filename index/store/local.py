@@ -51,6 +51,11 @@ class RowIds:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def distinct_and_valid(self) -> bool:
+        """True when no id repeats and none is negative (FAISS's "no result"), as written."""
+        ordered = self._sorted
+        return not len(ordered) or (ordered[0] >= 0 and bool(np.all(ordered[1:] != ordered[:-1])))
+
     def rows(self, ids: Sequence[int] | np.ndarray, known_only: bool = False) -> np.ndarray:
         """The row of each id, in the order given.
 

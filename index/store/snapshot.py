@@ -40,11 +40,18 @@ from index.errors import (
     IndexNotWritable,
 )
 from index.search.scope import Catalog
-from index.store.article_level import ArticleEvidence
+from index.store.article_level import ROW_ARTICLES_FILE, ArticleEvidence
 from index.store.base import ArticleSearch, DenseSearch, LexicalSearch, Metadata
 from index.store.dense import DenseStore
 from index.store.lexical import LexicalIndex
-from index.store.local import LocalArticles, LocalDense, LocalLexical, LocalMetadata, RowIds
+from index.store.local import (
+    PASSAGE_IDS_FILE,
+    LocalArticles,
+    LocalDense,
+    LocalLexical,
+    LocalMetadata,
+    RowIds,
+)
 from index.store.metadata import MetadataStore
 from index.store.writer_lock import not_writable
 
@@ -165,6 +172,7 @@ def load_snapshot(index_dir: Path, model_fingerprint: str | None = None) -> Snap
                              f"{len(dense)} vectors")
         if manifest.get("articles") and articles.lexical is None:
             raise ValueError("the article BM25 index is missing")
+        _check_rows(articles, ids, manifest.get("articles") or 0)
     except Exception as err:  # faiss, bm25s and sqlite each raise their own types
         raise IndexCorrupt(f"damaged index in {directory}: {err}") from None
     if len(dense) != manifest.get("passages"):
@@ -172,6 +180,17 @@ def load_snapshot(index_dir: Path, model_fingerprint: str | None = None) -> Snap
                            f"{manifest.get('passages')}")
     return Snapshot(directory.name, manifest, LocalDense(dense, ids), LocalLexical(lexical, ids),
                     LocalMetadata(metadata, ids), LocalArticles(articles, ids))
+
+
+def _check_rows(articles: ArticleEvidence, ids: RowIds, article_count: int) -> None:
+    """ValueError when the per-row arrays hold values no reindex writes (bytes overwritten
+    in place keep a file's size, so the length checks pass): an article number out of range
+    made every question fail, and a reindex finding nothing changed kept the damage."""
+    numbers = articles.row_articles
+    if len(numbers) and (int(numbers.min()) < 0 or int(numbers.max()) >= article_count):
+        raise ValueError(f"{ROW_ARTICLES_FILE} names articles outside 0..{article_count - 1}")
+    if not ids.distinct_and_valid():
+        raise ValueError(f"{PASSAGE_IDS_FILE} holds negative or repeated passage ids")
 
 
 def write_generation(index_dir: Path, manifest: dict, vectors: np.ndarray,

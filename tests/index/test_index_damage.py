@@ -58,6 +58,26 @@ def test_overwritten_metadata_is_caught_at_load_and_rebuilt(built, corpus_copy):
     assert fresh(built).ask("Why did Erdoğan approve Sweden?").answered
 
 
+@pytest.mark.parametrize(("name", "garbage", "says"), [
+    ("row_articles.npy", b"\x7f" * 8, "row_articles.npy names articles outside"),
+    ("passage_ids.npy", b"\xff" * 8, "passage_ids.npy holds negative or repeated"),
+    ("vectors.npy", b"\x55" * 64, "vectors.npy row 16 is not a unit vector"),
+])
+def test_bytes_overwritten_in_place_are_caught_at_load_and_rebuilt(built, corpus_copy, name,
+                                                                   garbage, says):
+    """Damage that keeps a file's size loaded as if whole: an article number out of range
+    failed every question with an IndexError, and `reindex` found nothing changed and kept
+    the damage; damaged vectors were searched and reused by every later reindex."""
+    with (current_generation(built.backend.index_dir) / name).open("r+b") as file:
+        file.seek(-len(garbage), 2)
+        file.write(garbage)
+    with pytest.raises(IndexCorrupt, match=says):
+        fresh(built).ask("Why did Erdoğan approve Sweden?")
+    report = fresh(built).reindex(corpus_copy)
+    assert says in report.rebuilt_from_scratch and report.embedded == 17
+    assert fresh(built).ask("Why did Erdoğan approve Sweden?").hits[0].paragraphs == (15,)
+
+
 def test_metadata_that_is_not_a_database_is_index_corrupt_not_a_sqlite_error(tmp_path):
     """Damage met mid-question (after the load-time check) is still the one clear error."""
     garbage = tmp_path / "metadata.sqlite"
