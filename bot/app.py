@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -305,6 +306,7 @@ def run_bot(settings: Settings) -> int:
     use_fast_event_loop()
     point_at_discord(settings.discord_api_base, settings.discord_gateway_url)
     bot = BriefingBot(settings)
+    signal.signal(signal.SIGTERM, _close_as_on_ctrl_c)
     try:
         bot.run(settings.discord_token.get_secret_value(), log_handler=None)
     except (discord.LoginFailure, discord.ConnectionClosed) as err:
@@ -324,3 +326,11 @@ def run_bot(settings: Settings) -> int:
               f"does (HTTP {err.status}); check BRIEFING_DISCORD_API_BASE", file=sys.stderr)
         return 1
     return 0
+
+
+def _close_as_on_ctrl_c(signum: int, frame: object) -> None:
+    """SIGTERM (`docker stop`, systemd) closes the bot as Ctrl-C does: the answers being
+    posted store their turns, the reindex process is stopped, status 0. Without a handler
+    the process died at once, and as a container's PID 1 (the image's entry point) ignored
+    SIGTERM altogether, until `docker stop` killed it 10 s later."""
+    signal.raise_signal(signal.SIGINT)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -158,3 +161,45 @@ def test_the_health_check_reads_the_health_file_from_dot_env_as_the_bot_does(tmp
     health.touch()
     fresh = probe()
     assert fresh.returncode == 0 and fresh.stdout.strip() == "healthy"
+
+
+def _started(server: FakeDiscord, process: subprocess.Popen, timeout: float = 120) -> None:
+    """Wait until the bot has synced its commands (it is up and answering)."""
+    deadline = time.monotonic() + timeout
+    while not any(c.method == "PUT" and c.path.endswith("/commands") for c in server.calls):
+        assert process.poll() is None, process.communicate()[1]
+        assert time.monotonic() < deadline, "the bot did not come up"
+        time.sleep(0.2)
+
+
+@pytest.mark.parametrize("as_init", [False, True], ids=["process", "container-pid-1"])
+def test_sigterm_stops_the_bot_at_once_and_cleanly(tmp_path, corpus_copy, as_init):
+    """`docker stop` sends SIGTERM to the image's entry point, `briefing bot`, which runs as
+    PID 1 there: with no handler the kernel ignored it, and Docker killed the bot 10 s later
+    (an answer being posted lost its stored turn); a plain process died without closing."""
+    prefix = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child"] if as_init else []
+    if as_init and (os.geteuid() != 0 or shutil.which("unshare") is None):
+        pytest.skip("a PID namespace needs root and unshare")
+    with serving(FakeDiscord()) as server:
+        env = bot_env(tmp_path, BRIEFING_DISCORD_TOKEN=server.token,
+                      BRIEFING_DISCORD_API_BASE=server.api_base,
+                      BRIEFING_DISCORD_GATEWAY_URL=server.gateway_url,
+                      BRIEFING_CONVERSATIONS_DB=str(tmp_path / "c.sqlite"),
+                      BRIEFING_FEEDS_DB=str(tmp_path / "f.sqlite"))
+        process = subprocess.Popen([*prefix, sys.executable, "-m", "bot", "bot"], env=env,
+                                   cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   text=True)
+        try:
+            _started(server, process)
+            bot_pid = process.pid
+            if as_init:  # unshare's child is the bot, PID 1 of its namespace
+                bot_pid = int(subprocess.run(["pgrep", "-P", str(process.pid)], text=True,
+                                             capture_output=True).stdout.split()[0])
+            os.kill(bot_pid, signal.SIGTERM)
+            _, stderr = process.communicate(timeout=20)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+    assert process.returncode == 0, stderr
+    assert "Traceback" not in stderr
