@@ -15,7 +15,8 @@ from typing import Protocol
 
 from bot.errors import UserError
 from bot.reindex_worker import Reindexer, ReindexFailed
-from index import BriefingError, BriefingIndex, ReindexReport
+from bot.wording import as_sentence
+from index import PREVIOUS_STILL_ANSWERS, BriefingError, BriefingIndex, ReindexReport
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +78,10 @@ class Reindexing:
         dropped and the one before keeps answering."""
         try:
             return await self.run(progress, holding=holding)
-        except BriefingError as err:
-            return f"Reindex failed: {err} {STILL_ANSWERING}"
+        except BriefingError as err:  # its own "previous index still answers" said once
+            reason = str(err).strip().removesuffix(PREVIOUS_STILL_ANSWERS)
+            ended = reason[:1] + as_sentence(reason)[1:]  # its full stop, after a colon
+            return f"Reindex failed: {ended} {STILL_ANSWERING}"
         except ReindexFailed as err:
             log.error("reindex failed: %s", err)
             return f"Reindex failed; the error has been logged. {STILL_ANSWERING}"

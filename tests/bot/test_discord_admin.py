@@ -347,6 +347,36 @@ def test_add_whose_reindex_fails_says_the_article_waits_for_the_next_reindex(run
     run(scenario)
 
 
+def test_a_refused_reindex_is_said_in_whole_sentences_once(run, corpus_copy, tmp_path):
+    """It read "Reindex failed: corpus directory … is a file, not a folder The previous index
+    is still answering.", and a refused write said the previous index still answers twice."""
+    target = tmp_path / "not-a-folder"
+    target.write_text("a file where the corpus folder should be", "utf-8")
+
+    async def scenario(h: Harness) -> None:
+        sent = await h.server.send_interaction("reindex", user="admin")
+        await h.server.wait_for(lambda c: c.method == "PATCH" and c.path == sent.original_path
+                                and c.json.get("content", "").startswith("Reindex failed"),
+                                timeout=120)
+        assert original_edits(h.server, sent)[-1] == (
+            f"Reindex failed: corpus directory {target} is a file, not a folder. "
+            "The previous index is still answering.")
+        h.bot.reindexer.command = failing_worker(
+            {"error": "cannot write the index in /data/index (No space left on device); the "
+                      "previous index, if any, still answers", "kind": "IndexNotWritable"})
+        again = await h.server.send_interaction("reindex", user="admin")
+        await h.server.wait_for(lambda c: c.method == "PATCH" and c.path == again.original_path
+                                and c.json.get("content", "").startswith("Reindex failed"))
+        assert original_edits(h.server, again)[-1] == (
+            "Reindex failed: cannot write the index in /data/index (No space left on device). "
+            "The previous index is still answering.")
+        asked = await h.server.send_interaction("ask", {"question": QUESTIONS[0]})
+        assert (await answer_of(h.server, asked))["embeds"][0]["fields"][0]["name"].endswith(
+            "¶15")
+
+    run(scenario, corpus_dir=target)
+
+
 def test_reindex_reports_its_end_in_the_channel_after_the_token_expired(run):
     """The reindex waits behind another process's lock while the token expires."""
     from index.store.writer_lock import writer_lock
