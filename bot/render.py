@@ -305,14 +305,12 @@ def reindex_text(report: ReindexReport) -> str:
     return clip(text, CONTENT_LIMIT)
 
 
-NOTHING_ON_TOPIC = "Nothing indexed covers that."
-
-
 def nothing_on_topic(summary: Summary) -> str:
     """The line for a briefing with nothing to give, under how a topic's misspelt words were
-    read, as an answered or refused one has it."""
+    read, as an answered or refused one has it: the not-covered line of `/ask` and the
+    terminal, as nothing matched here either."""
     note = read_as_line(summary)
-    return f"{note}\n{NOTHING_ON_TOPIC}" if note else NOTHING_ON_TOPIC
+    return f"{note}\n{NOT_COVERED}" if note else NOT_COVERED
 
 
 def cited_sentences(sentences: Sequence[SummarySentence], limit: int) -> str:

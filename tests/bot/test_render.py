@@ -194,14 +194,28 @@ def test_embed_payload_is_accepted_by_discord_py():
 
 
 def test_an_empty_briefing_on_a_misspelt_topic_says_how_it_was_read_first():
-    # A topic whose passages gave no sentence to brief on showed /summary "Nothing indexed
-    # covers that." alone, where an answered or refused topic said how "Ankra" was read.
+    # A topic whose passages gave no sentence to brief on showed /summary's not-covered line
+    # alone, where an answered or refused topic said how "Ankra" was read.
     from index import Summary
 
     empty = Summary(False, (), read_as={"Ankra": "Ankara"})
     assert render.nothing_on_topic(empty).splitlines() == ["Read “Ankra” as “Ankara”.",
-                                                           "Nothing indexed covers that."]
-    assert render.nothing_on_topic(Summary(False, ())) == "Nothing indexed covers that."
+                                                           "The indexed articles don't cover "
+                                                           "that."]
+
+
+def test_a_topic_nothing_covers_is_refused_in_the_words_of_ask_and_the_terminal():
+    """/summary topic: said "Nothing indexed covers that." where /ask, a mention and
+    `briefing summary --topic` say "The indexed articles don't cover that." for the same
+    situation (nothing matched at all)."""
+    from bot.terminal import format_summary
+    from index import Summary
+
+    nothing = Summary(False, (), refusal=Answer("q", False, (), 0.0))
+    asked = render.not_covered_message(Answer("q", False, (), 0.0))["content"]
+    assert render.nothing_on_topic(nothing) == asked == format_summary(nothing)
+    misspelt = Summary(False, (), read_as={"Ankra": "Ankara"})
+    assert render.nothing_on_topic(misspelt) == format_summary(misspelt)
 
 
 def test_a_refusal_of_a_misspelt_question_says_how_it_was_read_first():
