@@ -21,6 +21,7 @@ from bot import render
 from bot.app import BriefingBot, in_guild
 from bot.cogs import replies
 from bot.cogs.answers import (
+    Answered,
     FollowUpButton,
     Question,
     can_hold_threads,
@@ -132,17 +133,24 @@ class Conversations(commands.Cog):
             except BriefingError as err:
                 await message.reply(as_sentence(str(err)), mention_author=False)
                 return
+            # Worked out before the thread is opened: a question the index could not answer
+            # (nothing indexed yet) gets its reason in place too, as /ask opens its thread
+            # only on an answer.
+            worked = await self._work_out(message, text, Conversation())
+            if worked is None:
+                return
             try:
                 thread = await open_thread(self.bot, message, text, message.author,
                                             ours_if_there=True, with_hint=False)
             except discord.HTTPException:
                 log.warning("could not open a thread in %s; answering in place", channel.id,
                             exc_info=True)
+                await self._post(message, *worked)
             else:  # the question is the thread's start: its answer comes first, then how to go on
-                await self._answer(message, text, thread=thread, in_reply=False, counted=True)
+                await self._post(message, *worked, thread=thread, in_reply=False)
                 await thread.send(thread_hint(self.bot))
-                return
-        await self._answer(message, text, counted=autothread)
+            return
+        await self._answer(message, text)
 
     async def _start_over(self, message: discord.Message) -> None:
         """"/new" in a DM (Discord has no such command: typed, it arrives as text): the DM's
@@ -177,33 +185,45 @@ class Conversations(commands.Cog):
     async def _answer(self, message: discord.Message, text: str, *,
                       thread: discord.Thread | discord.DMChannel | None = None,
                       earlier: Conversation | None = None, in_reply: bool = True,
-                      hint: str | None = None, counted: bool = False) -> None:
+                      hint: str | None = None) -> None:
         """Answer `text` in the context of its conversation: the thread's (or the DM's), or
         the reply chain's (`earlier`), else as a new question. The answer is a reply to
         `message` (`in_reply`) or a message in `thread`; the turn is stored under the thread,
-        or under the answer for replies to it and a thread on it to continue from.
-        `counted`: the question was already counted against its asker's rate limit."""
-        if not counted and (retry := self.bot.questions.retry_after(message.author.id)):
+        or under the answer for replies to it and a thread on it to continue from."""
+        if retry := self.bot.questions.retry_after(message.author.id):
             if self.bot.questions.tell(message.author.id, retry):
                 await message.reply(slow_down(retry), mention_author=False)
             return
         if thread is not None:
             earlier = await conversation_of(self.bot, thread.id, thread.id)
-        before = earlier or Conversation()
-        results = self.bot.settings.top_k
+        worked = await self._work_out(message, text, earlier or Conversation())
+        if worked is not None:
+            await self._post(message, *worked, thread=thread, in_reply=in_reply, hint=hint)
+
+    async def _work_out(self, message: discord.Message, text: str, before: Conversation
+                        ) -> tuple[Question, Answered] | None:
+        """The answer to `text` after the conversation `before`, or None once the reason it
+        has none (an empty index, the conversation's articles removed) is said in reply."""
         try:
             asked = Question(check_question(text, self.bot.index.max_question_chars),
                              before.turns, before.scope)
-            answer, standalone, further = await self.bot.answer_work(asked.ask, self.bot.index,
-                                                                     results)
+            answered = await self.bot.answer_work(asked.ask, self.bot.index,
+                                                  self.bot.settings.top_k)
         except BriefingError as err:
             gone = isinstance(err, ArticleNotFound) and before.scope  # its articles removed
             await message.reply(scope_gone(str(err)) if gone else as_sentence(str(err)),
                                 mention_author=False)
-            return
+            return None
+        return asked, answered
+
+    async def _post(self, message: discord.Message, asked: Question, answered: Answered, *,
+                    thread: discord.Thread | discord.DMChannel | None = None,
+                    in_reply: bool = True, hint: str | None = None) -> None:
+        """Send the answer (see `_answer`) and store its turn."""
+        answer, standalone, further = answered
         threadable = thread is None and can_hold_threads(message.channel)
-        reply = _with_hint(message_for(self.bot, asked, answer, results, further=further,
-                                       threadable=threadable), hint)
+        reply = _with_hint(message_for(self.bot, asked, answer, self.bot.settings.top_k,
+                                       further=further, threadable=threadable), hint)
         store, turn = self.bot.conversations, asked.turn(answer, standalone)
         async with self.bot.posting((thread or message.channel).id):
             if in_reply:
