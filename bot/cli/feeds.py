@@ -78,10 +78,15 @@ def cmd_feed_add(args: argparse.Namespace, settings: Settings) -> int:
         url = known.url if known is not None else url  # a feed stored in an older spelling
         if known is None:
             _check_feed(url, settings)
-        added = store.add(_options(args, known, settings.feed_interval_s, url))
+        feed = _options(args, known, settings.feed_interval_s, url)
+        added = store.add(feed)
     finally:
         store.close()
-    print(f"{'Following' if added == 'added' else 'Updated'} {url}")
+    # In the words of /feed add: the interval the feed now has, and where it posts.
+    where = (f"; new items are posted in channel {feed.channel_id}"
+             if feed.post and feed.channel_id else "")
+    print(f"{'Following' if added == 'added' else 'Updated'} {url} "
+          f"(every {duration_text(feed.interval_s)}{where}).")
     return 0
 
 

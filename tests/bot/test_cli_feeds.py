@@ -108,7 +108,10 @@ def test_updating_one_option_of_a_feed_keeps_the_others(tmp_path):
     first = briefing(["feed", "add", url, "--channel", "123", "--include", "nato, sweden",
                       "--exclude", "sport", "--every", "10"], env)
     assert first.returncode == 0, first.stderr
-    assert briefing(["feed", "add", url, "--every", "20"], env).stdout.startswith("Updated")
+    assert first.stdout == (f"Following {url} (every 10 min; new items are posted in channel "
+                            "123).\n")
+    assert briefing(["feed", "add", url, "--every", "20"], env).stdout == (
+        f"Updated {url} (every 20 min; new items are posted in channel 123).\n")
     [feed] = json.loads(briefing(["feed", "list", "--json"], env).stdout)
     assert (feed["channel"], feed["post"], feed["include"], feed["exclude"],
             feed["interval_s"]) == (123, True, "nato, sweden", "sport", 1200)
@@ -160,7 +163,8 @@ def test_a_web_page_is_refused_at_add_naming_the_feed_it_advertises(tmp_path):
     assert front.returncode == 1 and front.stderr == (
         f"briefing: refused: not an RSS or Atom feed (an HTML page); the page names its feed: "
         f"{site.base}/rss.xml\n")
-    assert feed.returncode == 0 and feed.stdout == f"Following {site.base}/rss.xml\n"
+    assert feed.returncode == 0  # with the interval it set, as /feed add says it
+    assert feed.stdout == f"Following {site.base}/rss.xml (every 30 min).\n"
     assert [f["url"] for f in json.loads(briefing(["feed", "list", "--json"], env).stdout)] \
         == [site.base + "/rss.xml"]
 
