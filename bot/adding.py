@@ -1,18 +1,19 @@
-"""Adding an article, as `/add` and `briefing add URL` do: a page fetched within the guard of
-`bot.fetch` (or an uploaded file), saved into the corpus as Markdown (over the article the
-same link gave before, if any) and readmitted; the caller reindexes and says what happened."""
+"""Adding an article, as `/add` and `briefing add` do: a page fetched within the guard of
+`bot.fetch`, or a file (uploaded, or read from disk), saved into the corpus as Markdown (over
+the article the same link gave before, if any) and readmitted; the caller reindexes and says
+what happened."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import yarl
 
 from bot.fetch import MIN_PAGE_CHARS, FetchPolicy, clean_url, fetch
 from index import BriefingError, BriefingIndex
-from index.ingest.articles import Article
+from index.ingest.articles import ARTICLE_SUFFIXES, Article
 from index.ingest.corpus import article_files, save_article
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,29 @@ async def fetch_link(url: str, policy: FetchPolicy) -> Incoming:
     link = yarl.URL(fetched.url)
     return Incoming(fetched.body, fetched.suffix, clean_url(fetched.url),
                     link.name or (link.host or "").removeprefix("www."))
+
+
+def file_suffix(name: str, size: int, max_bytes: int) -> str:
+    """The suffix of the article file `name` of `size` bytes; raises BriefingError when it is
+    of a kind that is not indexed or larger than `max_bytes`."""
+    suffix = PurePath(name).suffix.lower()
+    if suffix not in ARTICLE_SUFFIXES:
+        raise BriefingError("refused: only .txt, .md and .html files can be added")
+    if size > max_bytes:
+        raise BriefingError(f"refused: the file is larger than {max_bytes:,} bytes")
+    return suffix
+
+
+def read_file(path: Path, max_bytes: int) -> Incoming:
+    """The article file at `path` on this machine, checked as an uploaded one is; raises
+    BriefingError when there is no such file, or as `file_suffix` does."""
+    if not path.is_file():
+        raise BriefingError(f"no such file: {path} (a link starts with http:// or https://)")
+    suffix = file_suffix(path.name, path.stat().st_size, max_bytes)
+    raw = path.read_bytes()
+    if len(raw) > max_bytes:  # it grew since
+        raise BriefingError("refused: the file is larger than allowed")
+    return Incoming(raw, suffix, "", path.name)
 
 
 def earlier_file(index: BriefingIndex, corpus_dir: Path, source: str) -> Path | None:

@@ -31,9 +31,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "database otherwise skips a removed article's file)")
     p.set_defaults(run=cmd_reindex)
 
-    p = sub.add_parser("add", help="add an article from a link to the corpus, then reindex "
-                       "(as /add url: does)")
-    p.add_argument("url", metavar="URL", help="the article's http(s) link")
+    p = sub.add_parser("add", help="add an article from a link or a file to the corpus, then "
+                       "reindex (as /add does)")
+    p.add_argument("article", metavar="URL|FILE",
+                   help="the article's http(s) link, or a .txt, .md or .html file")
     p.set_defaults(run=cmd_add)
 
     p = sub.add_parser("remove", help="remove articles from the corpus (and the database), "

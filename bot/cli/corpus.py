@@ -25,32 +25,45 @@ def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
         # A database reindexes what it stores without a folder, but a folder named on
         # purpose and missing is a typo, not a request to import nothing.
         check_corpus_folder(args.corpus)
-    built_from = index.corpus_folder()
-    if built_from is not None and built_from != corpus.resolve():
-        print(f"briefing: the index was built from {built_from}; it will now hold the articles "
-              f"of {corpus} instead", file=sys.stderr)
+    warn_if_another_folder(index, corpus)
     index.readmit(args.readmit)
     reindex_and_say(index, corpus)
     return 0
 
 
+def warn_if_another_folder(index: BriefingIndex, corpus: Path) -> None:
+    """Say on stderr when `corpus` is not the folder the index was built from: reindexing
+    it replaces the index's articles with that folder's."""
+    built_from = index.corpus_folder()
+    if built_from is not None and built_from != corpus.resolve():
+        print(f"briefing: the index was built from {built_from}; it will now hold the articles "
+              f"of {corpus} instead", file=sys.stderr)
+
+
 def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
-    """`briefing add URL`: what `/add url:` does, in its words: fetch the page (within the
-    same guard), save it into the corpus (over the article the link gave before), reindex."""
+    """`briefing add URL|FILE`: what `/add` does, in its words: fetch the page (within the
+    same guard) or read the file (as an upload is checked), save it into the corpus (over the
+    article the link gave before), reindex."""
     import asyncio
 
-    from bot.adding import earlier_file, fetch_link, save_incoming
+    from bot.adding import earlier_file, fetch_link, read_file, save_incoming
     from bot.fetch import FetchError, FetchPolicy
 
-    policy = FetchPolicy(max_bytes=settings.fetch_max_bytes, timeout_s=settings.fetch_timeout_s,
-                         allow_loopback=settings.fetch_allow_loopback)
-    try:
-        page = asyncio.run(fetch_link(args.url, policy))
-    except FetchError as err:
-        raise BriefingError(str(err)) from None
+    if "://" in args.article:
+        policy = FetchPolicy(max_bytes=settings.fetch_max_bytes,
+                             timeout_s=settings.fetch_timeout_s,
+                             allow_loopback=settings.fetch_allow_loopback)
+        try:
+            page = asyncio.run(fetch_link(args.article, policy))
+        except FetchError as err:
+            raise BriefingError(str(err)) from None
+    else:
+        page = read_file(Path(args.article), settings.attachment_max_bytes)
     index = open_index(settings)
     corpus = settings.corpus_dir
-    added = save_incoming(index, corpus, page, earlier_file(index, corpus, page.source))
+    warn_if_another_folder(index, corpus)
+    earlier = earlier_file(index, corpus, page.source) if page.source else None
+    added = save_incoming(index, corpus, page, earlier)
     print(f"{added.done} “{shown(added.article.title)}” "
           f"({counted(len(added.article.paragraphs), 'paragraph')}).")
     reindex_and_say(index, corpus)

@@ -6,14 +6,13 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from pathlib import PurePath
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot import render
-from bot.adding import Incoming, earlier_file, fetch_link, save_incoming
+from bot.adding import Incoming, earlier_file, fetch_link, file_suffix, save_incoming
 from bot.app import BriefingBot, in_guild
 from bot.cogs import replies
 from bot.cogs.choices import article_choices, resolve_article, unresolved
@@ -22,7 +21,6 @@ from bot.feeds.store import mark_removed
 from bot.fetch import FetchPolicy, check_url
 from bot.wording import counted
 from index import BriefingError
-from index.ingest.articles import ARTICLE_SUFFIXES
 
 log = logging.getLogger(__name__)
 
@@ -112,12 +110,7 @@ class Admin(commands.Cog):
         if url is not None and file is not None:
             raise UserError("Give either a url or a file, not both.")
         if file is not None:
-            suffix = PurePath(file.filename).suffix.lower()
-            if suffix not in ARTICLE_SUFFIXES:
-                raise UserError("refused: only .txt, .md and .html files can be added.")
-            if file.size > self.bot.settings.attachment_max_bytes:
-                raise UserError(f"refused: the file is larger than "
-                                f"{self.bot.settings.attachment_max_bytes:,} bytes.")
+            suffix = file_suffix(file.filename, file.size, self.bot.settings.attachment_max_bytes)
         if url is not None:
             check_url(url, self.policy)  # a refused link is answered privately, before the defer
         await replies.think(interaction)
