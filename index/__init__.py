@@ -263,12 +263,16 @@ class BriefingIndex:
             snap.catalog.allowed(scope)
 
     def outlets(self) -> list[str]:
-        """The outlets (source hosts) of the indexed articles, most articles first."""
+        """The outlets of the indexed articles (source hosts, and sources given by name), most
+        articles first; a name written in several cases is listed once."""
         from collections import Counter
 
         with self._using() as snap:
             counts = Counter(o for o in snap.catalog.outlets if o)
-        return [name for name, _ in counts.most_common()]
+        listed: dict[str, str] = {}
+        for name, _ in counts.most_common():
+            listed.setdefault(name.casefold(), name)
+        return list(listed.values())
 
     def sources(self, newest_first: bool = False) -> list[ArticleRecord]:
         """The indexed articles with passage counts and index times, in id order or, with

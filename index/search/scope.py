@@ -27,8 +27,9 @@ class Scope:
     """Which articles a question may be answered from.
 
     `source`: an article id, or an outlet: the host of the articles' source URLs
-    ("reuters.com", with or without "www."). `since`: articles from that moment on (their
-    published date, else the day they were indexed).
+    ("reuters.com", with or without "www."), or a source given by name ("Reuters"), in any
+    case. `since`: articles from that moment on (their published date, else the day they
+    were indexed).
     """
 
     source: str | None = None
@@ -40,7 +41,8 @@ class Scope:
 
 @dataclass(frozen=True)
 class Catalog:
-    """Per article number (the order articles were written in): id, outlet and date."""
+    """Per article number (the order articles were written in): id, outlet (see
+    `outlet_or_name`) and date."""
 
     ids: tuple[str, ...]
     outlets: tuple[str, ...]
@@ -51,7 +53,7 @@ class Catalog:
     def of(cls, metadata: MetadataStore) -> Catalog:
         records = {r.id: r for r in metadata.articles()}
         ids = tuple(metadata.article_ids_in_order())
-        outlets = tuple(outlet(records[i].source) for i in ids)
+        outlets = tuple(outlet_or_name(records[i].source) for i in ids)
         days = np.array([_ordinal(article_date(records[i].published, records[i].indexed_at))
                          for i in ids], dtype=float)
         published = np.array([_ordinal(credible_published(records[i].published,
@@ -67,8 +69,9 @@ class Catalog:
             if not wanted:
                 raise ArticleNotFound("the source is blank: give an article id or an outlet")
             by_id = np.array([i == wanted for i in self.ids], dtype=bool)
-            host = outlet(wanted) or wanted.lower().removeprefix("www.")
-            by_outlet = np.array([o == host for o in self.outlets], dtype=bool)
+            host = outlet(wanted) or wanted.casefold().removeprefix("www.")
+            by_outlet = np.array([o.casefold().removeprefix("www.") == host
+                                  for o in self.outlets], dtype=bool)
             chosen = by_id if by_id.any() else by_outlet
             if not chosen.any():
                 raise ArticleNotFound(f"no indexed article or outlet is {wanted!r}")
@@ -107,6 +110,15 @@ def outlet(source: str) -> str:
     except ValueError:
         return ""
     return host.removeprefix("www.")
+
+
+def outlet_or_name(source: str) -> str:
+    """The outlet of a source URL, or a source given by name ("source: Reuters") as it is
+    written: a named source is still a source. "" for none, or a link without a host."""
+    if host := outlet(source):
+        return host
+    name = source.strip()
+    return "" if "://" in name or name.lower().startswith(("http:", "https:")) else name
 
 
 def _ordinal(day: date | None) -> float:

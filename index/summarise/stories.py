@@ -17,7 +17,7 @@ from datetime import date
 import numpy as np
 
 from index.ingest.dates import article_date, credible_published
-from index.search.scope import outlet
+from index.search.scope import outlet_or_name
 from index.store.snapshot import Snapshot
 
 THRESHOLD = 0.64  # average cosine to a story's articles; fitted by index/evaluation/stories.py
@@ -167,21 +167,12 @@ def _group(snapshot: Snapshot, threshold: float, window_days: float) -> tuple[St
     stories = []
     for label, members in groups.items():
         articles = tuple(StoryArticle(records[n].id, records[n].title, records[n].source,
-                                      _outlet_or_name(records[n].source),
+                                      outlet_or_name(records[n].source),
                                       dates[n].isoformat())
                          for n in members)
         stories.append(Story(label, articles[0].title, articles))
     stories.sort(key=lambda s: (s.articles[-1].date, len(s.articles)), reverse=True)
     return tuple(stories)
-
-
-def _outlet_or_name(source: str) -> str:
-    """The outlet of a source URL, or a source given by name ("source: Reuters") as it is
-    written: a named source is still a source. "" for none, or a link without a host."""
-    if host := outlet(source):
-        return host
-    name = source.strip()
-    return "" if "://" in name or name.lower().startswith(("http:", "https:")) else name
 
 
 def pairwise(labels: Sequence[int], truth: Sequence[int],

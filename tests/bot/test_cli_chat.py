@@ -213,3 +213,22 @@ def test_chat_json_says_when_a_follow_up_s_article_was_removed_meanwhile(tmp_pat
     first, followup = (json.loads(line) for line in capsys.readouterr().out.splitlines())
     assert first["answered"] and "context_gone" not in first
     assert followup["context_gone"] is True and not followup["answered"]
+
+
+def test_ask_scoped_to_a_source_given_by_name_in_any_case(tmp_path):
+    """`--source` took a source URL's host only: an article whose front matter says
+    "source: Reuters" could not be asked about alone."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for article in ROOT.joinpath("corpus").glob("*.md"):
+        (corpus / article.name).write_text(article.read_text("utf-8"), "utf-8")
+    (corpus / "sochi.md").write_text(
+        "---\ntitle: Grain talks stall in Sochi\nsource: Reuters\n---\n\nTalks in Sochi "
+        "between the Turkish and Russian presidents ended without a return to the Black Sea "
+        "grain deal, leaving Ukrainian wheat exports through Odesa halted.\n", "utf-8")
+    env = {**os.environ, "BRIEFING_INDEX_DIR": str(tmp_path / "index"),
+           "BRIEFING_CORPUS_DIR": str(corpus)}
+    result = run(["ask", "--json", "--source", "reuters", "What came of the Sochi talks?"], env)
+    assert result.returncode == 0, result.stderr
+    hits = json.loads(result.stdout)["hits"]
+    assert hits and {h["article"] for h in hits} == {"sochi"}

@@ -141,6 +141,34 @@ def test_source_scope_answers_only_from_that_article_or_outlet(archive):
     assert "example-wire.com" in archive.outlets()
 
 
+NAMED = ("---\ntitle: Grain talks stall in Sochi\nsource: Reuters\npublished: 2023-09-05\n---\n\n"
+         "Talks in Sochi between the Turkish and Russian presidents ended without a return to "
+         "the Black Sea grain deal, leaving Ukrainian wheat exports through Odesa halted.\n")
+
+
+def test_a_source_given_by_name_is_an_outlet_to_scope_to_in_any_case(tmp_path, embedder):
+    """An article whose source is a name ("source: Reuters"), not a link, could not be
+    scoped to: outlets were the hosts of source URLs only."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "grain.md").write_text(GRAIN, "utf-8")
+    (corpus / "sochi.md").write_text(NAMED, "utf-8")
+    (corpus / "harbour-3.md").write_text(harbour(3, 40), "utf-8")
+    index = BriefingIndex(tmp_path / "index", embedder=embedder)
+    index.reindex(corpus)
+    question = "What happened to the grain deal?"
+    assert {h.article for h in index.ask(question, 5).hits} != {"sochi"}
+    by_name = index.ask(question, 5, Scope(source="reuters"))
+    assert {h.article for h in by_name.hits} == {"sochi"}
+    assert index.ask(question, 5, Scope(source=" REUTERS ")).hits == by_name.hits
+    assert index.source_named("reuters") == "Reuters"  # as --source and /ask source: read it
+    assert set(index.outlets()) == {"Reuters", "example-wire.com", "harbour-news.org"}
+    by_host = index.ask(question, 5, Scope(source="Example-Wire.com"))
+    assert {h.article for h in by_host.hits} == {"grain"}
+    with pytest.raises(ArticleNotFound, match="no indexed article or outlet is 'Reuter'"):
+        index.ask(question, 5, Scope(source="Reuter"))
+
+
 def test_since_scope_drops_older_articles(archive):
     """Dated articles count from their published date; undated ones (the seed article) from
     the day they were indexed, today."""
