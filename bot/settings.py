@@ -38,8 +38,10 @@ MAX_SHARDS = 100_000  # far beyond what Discord asks of the largest bots
 class Settings(BaseSettings):
     """Every setting of the bot and the `briefing` command."""
 
+    # allow_inf_nan: "nan" was refused as "less than or equal to 1", which it is not above
     model_config = SettingsConfigDict(env_prefix="BRIEFING_", env_file=".env",
-                                      env_file_encoding="utf-8-sig", extra="ignore")
+                                      env_file_encoding="utf-8-sig", extra="ignore",
+                                      allow_inf_nan=False)
 
     corpus_dir: Path = Field(Path("corpus"), description="Folder of article files")
     index_dir: Path = Field(Path(".briefing/index"), description="Where the index is kept")
@@ -195,7 +197,8 @@ class Settings(BaseSettings):
                 raise ValueError("is not a JSON list of shard ids") from None
         ids: list[int] = []
         for part in value.split(","):
-            match = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", part)
+            # [0-9], not \d: "١" (Arabic-Indic one) is \d, and was read as shard 1
+            match = re.fullmatch(r"\s*([0-9]+)\s*(?:-\s*([0-9]+)\s*)?", part)
             if match is None:
                 raise ValueError(f"{part.strip()!r} is not a shard id or range (e.g. 0,1 or 0-3)")
             first, last = int(match.group(1)), int(match.group(2) or match.group(1))

@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from bot.settings import load_settings
+from bot.settings import SettingsError, load_settings
 from tests.support import ROOT
 
 
@@ -62,6 +62,17 @@ def test_unparseable_guild_ids_name_the_variable_in_one_line(value, reason):
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         f"briefing: invalid setting BRIEFING_GUILD_IDS: {reason}"]
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("BRIEFING_GATE_THRESHOLD", "nan"), ("BRIEFING_GATE_THRESHOLD", "inf"),
+    ("BRIEFING_FETCH_TIMEOUT_S", "NaN"), ("BRIEFING_FEED_MAX_AGE_DAYS", "-inf")])
+def test_a_number_setting_that_is_not_finite_is_named_as_such(monkeypatch, name, value):
+    # nan was refused as "Input should be less than or equal to 1", which it is not above
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as err:
+        load_settings()
+    assert str(err.value) == f"invalid setting {name}: Input should be a finite number"
 
 
 def test_an_empty_folder_setting_is_refused_not_read_as_the_working_directory(tmp_path):

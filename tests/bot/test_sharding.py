@@ -48,6 +48,10 @@ def test_shard_ids_are_a_list_or_a_range(monkeypatch, tmp_path, ids, count, expe
     ("0", None, "BRIEFING_SHARD_IDS: Value error, needs BRIEFING_SHARD_COUNT"),
     ("2", "2", "BRIEFING_SHARD_IDS: Value error, shard 2 is outside 0-1"),
     ("x", "2", "BRIEFING_SHARD_IDS: Value error, 'x' is not a shard id or range"),
+    # digits other than 0-9 (Arabic-Indic here) were read as numbers, as BRIEFING_GUILD_IDS
+    # once read them
+    ("٠,١", "2", "BRIEFING_SHARD_IDS: Value error, '٠' is not a shard id or range"),
+    ("0-١", "2", "BRIEFING_SHARD_IDS: Value error, '0-١' is not a shard id or range"),
     ("3-1", "4", "the range 3-1 runs backwards"),
     # a typo'd range was expanded first: 10 GB and a minute, or a MemoryError traceback
     ("0-99999999999999", "2", "shard 99999999999999 is beyond any shard count"),
