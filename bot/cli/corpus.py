@@ -35,6 +35,8 @@ def warn_if_another_folder(index: BriefingIndex, corpus: Path) -> None:
     """Say on stderr when `corpus` is not the folder the index was built from: reindexing
     it replaces the index's articles with that folder's."""
     built_from = index.corpus_folder()
+    if built_from is not None:  # a local index: a missing folder is the one thing to say
+        check_corpus_folder(corpus)
     if built_from is not None and built_from != corpus.resolve():
         print(f"briefing: the index was built from {built_from}; it will now hold the articles "
               f"of {corpus} instead", file=sys.stderr)

@@ -79,3 +79,14 @@ def test_missing_corpus_folder_is_one_line(tmp_path):
     assert asked.returncode == 1 and asked.stdout == ""
     assert asked.stderr.splitlines()[-1] == f"briefing: corpus directory {missing} does not exist"
     assert "Traceback" not in asked.stderr
+
+
+def test_a_missing_corpus_folder_is_the_only_line_when_the_index_has_another(tmp_path,
+                                                                            corpus_copy):
+    """The "built from another folder" warning came first, though nothing was replaced."""
+    built = env_for(corpus_copy, tmp_path / "index")
+    assert run(["reindex"], built).returncode == 0
+    missing = tmp_path / "unmounted"
+    result = run(["reindex"], env_for(missing, tmp_path / "index"))
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == f"briefing: corpus directory {missing} does not exist\n"
