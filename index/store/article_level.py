@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index.store.files import read_array
 from index.store.lexical import LexicalIndex
 
 ROW_ARTICLES_FILE = "row_articles.npy"
@@ -38,7 +39,7 @@ class ArticleEvidence:
     @classmethod
     def load(cls, directory: Path) -> ArticleEvidence:
         """Open evidence written by `write` (memory-mapped)."""
-        row_articles = np.load(directory / ROW_ARTICLES_FILE, mmap_mode="r")
+        row_articles = read_array(directory / ROW_ARTICLES_FILE, mmap=True)
         lexical_dir = directory / LEXICAL_DIR
         lexical = LexicalIndex.load(lexical_dir) if lexical_dir.exists() else None
         return cls(row_articles, lexical)

@@ -15,6 +15,8 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from index.store.files import read_array
+
 EXACT_LIMIT = 10_000  # measured: exact adds 0.8 ms an ask at 10k, 2.1 ms at 20k; HNSW 0.4 ms
 HNSW_NEIGHBOURS = 32
 HNSW_BUILD_DEPTH = 80
@@ -58,7 +60,7 @@ class DenseStore:
     @classmethod
     def load(cls, directory: Path) -> DenseStore:
         """Open a store written by `write`."""
-        vectors = np.load(directory / VECTORS_FILE, mmap_mode="r")
+        vectors = read_array(directory / VECTORS_FILE, mmap=True)
         if (directory / GRAPH_FILE).exists():
             index = faiss.read_index(str(directory / GRAPH_FILE))  # already the HNSW type
             index.hnsw.efSearch = search_depth(index.ntotal)

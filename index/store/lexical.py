@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import importlib.util
-import json
 import logging
 import re
 import unicodedata
@@ -12,6 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+
+from index.store.files import read_array, read_json
 
 K1 = 1.2   # BM25 term-frequency saturation
 B = 0.75   # BM25 length normalisation
@@ -197,10 +198,10 @@ class LexicalIndex:
         """Read an index saved with `save`: bm25s's files (`bm25s.BM25.load` with mmap reads
         the same; a test checks that), read here because importing bm25s loads SciPy."""
         directory = Path(directory)
-        params = json.loads((directory / "params.index.json").read_text(encoding="utf-8"))
-        vocabulary = json.loads((directory / "vocab.index.json").read_text(encoding="utf-8"))
-        postings = {name: np.load(directory / f"{name}.csc.index.npy", mmap_mode="r",
-                                  allow_pickle=False) for name in ("indptr", "indices", "data")}
+        params = read_json(directory / "params.index.json")
+        vocabulary = read_json(directory / "vocab.index.json")
+        postings = {name: read_array(directory / f"{name}.csc.index.npy", mmap=True)
+                    for name in ("indptr", "indices", "data")}
         return cls(vocabulary, {**postings, "num_docs": params["num_docs"]})
 
     def save(self, directory: Path) -> None:

@@ -20,6 +20,7 @@ from index.errors import IndexCorrupt, IndexNotWritable
 from index.spans import PassageRecord
 from index.store.article_level import ArticleEvidence
 from index.store.dense import DenseStore
+from index.store.files import read_array
 from index.store.lexical import LexicalIndex
 from index.store.metadata import ArticleRecord, MetadataStore
 from index.store.top import top_rows
@@ -46,7 +47,7 @@ class RowIds:
     @classmethod
     def load(cls, directory: Path) -> RowIds:
         """Read ids saved with `write`."""
-        return cls(np.load(directory / PASSAGE_IDS_FILE))
+        return cls(read_array(directory / PASSAGE_IDS_FILE))
 
     def __len__(self) -> int:
         return len(self.ids)

@@ -55,7 +55,12 @@ class MetadataStore:
     """Read access to one index generation's metadata database (written once, then read)."""
 
     def __init__(self, path: Path) -> None:
-        self._conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        self._path = path
+        try:
+            self._conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True,
+                                         check_same_thread=False)
+        except sqlite3.Error as err:  # missing, or no permission
+            raise self._damaged(err) from None
         self._lock = threading.Lock()
 
     @staticmethod
@@ -90,14 +95,17 @@ class MetadataStore:
         """
         problems = self._query("PRAGMA quick_check")
         if problems != [("ok",)]:
-            raise IndexCorrupt(f"metadata.sqlite: {problems[0][0] if problems else 'empty'}")
+            raise self._damaged(problems[0][0] if problems else "empty")
 
     def _query(self, sql: str, params: Iterable = ()) -> list[tuple]:
         try:
             with self._lock:
                 return self._conn.execute(sql, tuple(params)).fetchall()
         except sqlite3.DatabaseError as err:  # a damaged or truncated file
-            raise IndexCorrupt(f"damaged index metadata ({err}){REINDEX_ADVICE}") from None
+            raise self._damaged(err) from None
+
+    def _damaged(self, why: object) -> IndexCorrupt:
+        return IndexCorrupt(f"damaged index metadata {self._path} ({why}){REINDEX_ADVICE}")
 
     def articles(self) -> list[ArticleRecord]:
         """Every article, in id order, with its passage count."""

@@ -43,6 +43,7 @@ from index.search.scope import Catalog
 from index.store.article_level import ROW_ARTICLES_FILE, ArticleEvidence
 from index.store.base import ArticleSearch, DenseSearch, LexicalSearch, Metadata
 from index.store.dense import DenseStore
+from index.store.files import read_json, unreadable
 from index.store.lexical import LexicalIndex
 from index.store.local import (
     PASSAGE_IDS_FILE,
@@ -117,7 +118,7 @@ def current_generation(index_dir: Path) -> Path | None:
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError) as err:
-        raise IndexCorrupt(f"{pointer} is unreadable ({_reason(err)}){REINDEX_ADVICE}") from None
+        raise unreadable(pointer, err) from None
     if not _GENERATION_NAME.fullmatch(name) or not (Path(index_dir) / name).is_dir():
         raise IndexCorrupt(f"{pointer} names a missing generation {name[:80]!r}"
                            f"{REINDEX_ADVICE}")
@@ -138,21 +139,14 @@ def pointer_identity(index_dir: Path) -> tuple[int, int, int] | None:
     return info.st_ino, info.st_size, info.st_mtime_ns
 
 
-def _reason(err: BaseException) -> str:
-    if isinstance(err, UnicodeDecodeError):
-        return "not text"
-    return getattr(err, "strerror", None) or type(err).__name__
-
-
 def load_snapshot(index_dir: Path, model_fingerprint: str | None = None) -> Snapshot:
     """Load the current generation; never re-embeds anything."""
     directory = current_generation(index_dir)
     if directory is None:
         raise IndexMissing(f"no index in {index_dir}; run `briefing reindex`")
-    try:
-        manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as err:
-        raise IndexCorrupt(f"unreadable manifest in {directory}: {err}") from None
+    manifest = read_json(directory / MANIFEST)
+    if not isinstance(manifest, dict):
+        raise unreadable(directory / MANIFEST, "not a JSON object")
     if manifest.get("format") != FORMAT_VERSION:
         raise IndexMismatch(f"index in {index_dir} has format {manifest.get('format')}, this "
                             f"version reads {FORMAT_VERSION}; run `briefing reindex`")
@@ -173,11 +167,13 @@ def load_snapshot(index_dir: Path, model_fingerprint: str | None = None) -> Snap
         if manifest.get("articles") and articles.lexical is None:
             raise ValueError("the article BM25 index is missing")
         _check_rows(articles, ids, manifest.get("articles") or 0)
+    except IndexCorrupt:  # a file that could not be read: it names the file
+        raise
     except Exception as err:  # faiss, bm25s and sqlite each raise their own types
-        raise IndexCorrupt(f"damaged index in {directory}: {err}") from None
+        raise IndexCorrupt(f"damaged index in {directory}: {err}{REINDEX_ADVICE}") from None
     if len(dense) != manifest.get("passages"):
         raise IndexCorrupt(f"damaged index in {directory}: {len(dense)} vectors, manifest says "
-                           f"{manifest.get('passages')}")
+                           f"{manifest.get('passages')}{REINDEX_ADVICE}")
     return Snapshot(directory.name, manifest, LocalDense(dense, ids), LocalLexical(lexical, ids),
                     LocalMetadata(metadata, ids), LocalArticles(articles, ids))
 

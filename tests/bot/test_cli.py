@@ -188,7 +188,9 @@ def test_missing_and_corrupt_index_are_one_line_errors(tmp_path: Path):
     (tmp_path / "bad" / "CURRENT").write_text("gen-x")
     (tmp_path / "bad" / "gen-x").mkdir()
     corrupt = run(["sources"], {**os.environ, "BRIEFING_INDEX_DIR": str(tmp_path / "bad")})
-    assert corrupt.returncode == 1 and "unreadable manifest" in corrupt.stderr
+    assert corrupt.returncode == 1 and corrupt.stderr == (
+        f"briefing: {tmp_path / 'bad' / 'gen-x' / 'manifest.json'} is unreadable (No such file "
+        "or directory); run `briefing reindex`\n")
     assert "Traceback" not in corrupt.stderr + missing.stderr
 
 

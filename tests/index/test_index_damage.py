@@ -78,6 +78,37 @@ def test_bytes_overwritten_in_place_are_caught_at_load_and_rebuilt(built, corpus
     assert fresh(built).ask("Why did Erdoğan approve Sweden?").hits[0].paragraphs == (15,)
 
 
+def cut_short(path: Path) -> None:
+    with path.open("r+b") as file:
+        file.truncate(path.stat().st_size // 2)
+
+
+@pytest.mark.parametrize(("name", "damage"), [
+    ("manifest.json", lambda path: path.write_text("{", "utf-8")),
+    ("manifest.json", lambda path: path.write_text("[]", "utf-8")),  # was an AttributeError
+    ("manifest.json", Path.unlink),
+    ("vectors.npy", cut_short),  # was numpy's "mmap length is greater than file size" alone
+    ("passage_ids.npy", cut_short),
+    ("row_articles.npy", cut_short),
+    ("lexical/data.csc.index.npy", cut_short),
+    ("article_lexical/vocab.index.json", cut_short),
+    ("metadata.sqlite", Path.unlink),
+    ("metadata.sqlite", cut_short),
+])
+def test_a_damaged_file_is_named_with_the_fix_and_reindex_repairs_it(built, corpus_copy, name,
+                                                                     damage):
+    path = current_generation(built.backend.index_dir) / name
+    damage(path)
+    with pytest.raises(IndexCorrupt) as caught:
+        fresh(built).sources()
+    message = str(caught.value)
+    assert str(path) in message and "\n" not in message and "mmap" not in message
+    assert message.endswith("; run `briefing reindex`")
+    report = fresh(built).reindex(corpus_copy)
+    assert str(path) in report.rebuilt_from_scratch and report.embedded == 17
+    assert fresh(built).ask("Why did Erdoğan approve Sweden?").hits[0].paragraphs == (15,)
+
+
 def test_metadata_that_is_not_a_database_is_index_corrupt_not_a_sqlite_error(tmp_path):
     """Damage met mid-question (after the load-time check) is still the one clear error."""
     garbage = tmp_path / "metadata.sqlite"

@@ -87,7 +87,7 @@ def test_loading_never_reembeds(index, corpus_copy, embedder, monkeypatch):
 def test_corrupt_index_says_so(index, corpus_copy, embedder):
     index.reindex(corpus_copy)
     (current_generation(index.backend.index_dir) / "vectors.npy").write_bytes(b"not numpy")
-    with pytest.raises(IndexCorrupt, match="damaged index"):
+    with pytest.raises(IndexCorrupt, match="vectors.npy is unreadable"):
         BriefingIndex(index.backend.index_dir, embedder=embedder).ask("anything")
     (index.backend.index_dir / CURRENT).write_text("gen-missing", "utf-8")
     with pytest.raises(IndexCorrupt, match="missing generation"):
