@@ -42,9 +42,11 @@ class ReindexFailed(Exception):
     """The reindex process failed unexpectedly or died; its stderr has the details."""
 
 
-def spec_of(index: BriefingIndex, corpus_dir: Path) -> dict:
-    """What the child needs to reindex exactly the folder `index` serves, with its model."""
-    return {"corpus_dir": str(Path(corpus_dir).resolve()), **index.build_options()}
+def spec_of(index: BriefingIndex, corpus_dir: Path, allow_empty: bool = False) -> dict:
+    """What the child needs to reindex exactly the folder `index` serves, with its model
+    (`allow_empty`: see `BriefingIndex.reindex`)."""
+    return {"corpus_dir": str(Path(corpus_dir).resolve()), "allow_empty": allow_empty,
+            **index.build_options()}
 
 
 def worker_command() -> list[str]:
@@ -64,7 +66,8 @@ class Reindexer:
 
     async def run(self, index: BriefingIndex, corpus_dir: Path,
                   progress: Callable[[int, int], None] | None = None,
-                  on_wait: Callable[[], None] | None = None) -> ReindexReport:
+                  on_wait: Callable[[], None] | None = None,
+                  allow_empty: bool = False) -> ReindexReport:
         """Reindex `corpus_dir` into `index`'s folder in a child, then serve the result.
 
         Raises the child's `BriefingError` (a line fit to show) or ReindexFailed; either way
@@ -72,7 +75,7 @@ class Reindexer:
         """
         started = time.monotonic()
         process = await asyncio.create_subprocess_exec(
-            *self.command, json.dumps(spec_of(index, corpus_dir)),
+            *self.command, json.dumps(spec_of(index, corpus_dir, allow_empty)),
             stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
             env={**_child_env(), INDEX_ADDRESS: index.backend.address}, limit=LINE_LIMIT)
         self.process = process
@@ -184,7 +187,8 @@ def main(argv: Sequence[str]) -> int:
         report = reindex(open_backend(os.environ[INDEX_ADDRESS]), Path(spec["corpus_dir"]),
                          embedder,
                          lambda done, total: emit(progress=[done, total]),
-                         spec["max_article_bytes"], lambda: emit(waiting=True))
+                         spec["max_article_bytes"], lambda: emit(waiting=True),
+                         spec.get("allow_empty", False))
     except BriefingError as err:
         emit(error=str(err), kind=type(err).__name__)
         return 1

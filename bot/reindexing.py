@@ -16,7 +16,13 @@ from typing import Protocol
 from bot.errors import UserError
 from bot.reindex_worker import Reindexer, ReindexFailed
 from bot.wording import as_sentence
-from index import PREVIOUS_STILL_ANSWERS, BriefingError, BriefingIndex, ReindexReport
+from index import (
+    PREVIOUS_STILL_ANSWERS,
+    BriefingError,
+    BriefingIndex,
+    CorpusEmpty,
+    ReindexReport,
+)
 
 log = logging.getLogger(__name__)
 
@@ -46,38 +52,42 @@ class Reindexing:
         self.lock = asyncio.Lock()
         self.queued = 0  # reindexes (feed polls, /add) waiting for the lock
 
-    async def run(self, progress: Progress | None = None, *,
-                  holding: bool = False) -> ReindexReport:
+    async def run(self, progress: Progress | None = None, *, holding: bool = False,
+                  allow_empty: bool = False) -> ReindexReport:
         """Run one reindex, after any reindex already running (`holding`: the caller holds
         the lock already, see `slot`); the index serves the new generation when this
-        returns."""
+        returns. `allow_empty`: see `BriefingIndex.reindex`."""
         if holding:
-            return await self._run(progress)
+            return await self._run(progress, allow_empty)
         self.queued += 1
         try:
             await self.lock.acquire()
         finally:
             self.queued -= 1
         try:
-            return await self._run(progress)
+            return await self._run(progress, allow_empty)
         finally:
             self.lock.release()
 
-    async def _run(self, progress: Progress | None) -> ReindexReport:
+    async def _run(self, progress: Progress | None, allow_empty: bool) -> ReindexReport:
         try:
             return await self.reindexer.run(self.index, self.corpus_dir,
                                             progress.update if progress else None,
-                                            progress.waiting if progress else None)
+                                            progress.waiting if progress else None,
+                                            allow_empty)
         finally:
             if progress is not None:
                 await progress.settle()
 
     async def run_or_explain(self, progress: Progress | None = None, *,
-                             holding: bool = False) -> ReindexReport | str:
+                             holding: bool = False,
+                             allow_empty: bool = False) -> ReindexReport | str:
         """The report of a reindex, or the line saying it failed: the index being built is
         dropped and the one before keeps answering."""
         try:
-            return await self.run(progress, holding=holding)
+            return await self.run(progress, holding=holding, allow_empty=allow_empty)
+        except CorpusEmpty as err:  # a refusal that says itself what is kept
+            return as_sentence(str(err))
         except BriefingError as err:  # its own "previous index still answers" said once
             reason = str(err).strip().removesuffix(PREVIOUS_STILL_ANSWERS)
             ended = reason[:1] + as_sentence(reason)[1:]  # its full stop, after a colon

@@ -21,6 +21,7 @@ from index.errors import (
     ArticleError,
     ArticleNotFound,
     BriefingError,
+    CorpusEmpty,
     CorpusMissing,
     CorpusNotWritable,
     CorpusUnreadable,
@@ -61,7 +62,7 @@ from index.summarise.topic import summarize_topic
 
 __all__ = [
     "Answer", "ArticleError", "ArticleNotFound", "ArticleRecord", "BriefingError",
-    "BriefingIndex", "CorpusMissing", "CorpusNotWritable", "CorpusUnreadable",
+    "BriefingIndex", "CorpusEmpty", "CorpusMissing", "CorpusNotWritable", "CorpusUnreadable",
     "DEFAULT_GATE_THRESHOLD", "Digest",
     "DigestEntry", "Hit", "IndexCorrupt", "IndexMismatch", "IndexMissing", "IndexNotWritable",
     "InvalidQuestion", "NOTHING_INDEXED", "NothingIndexed", "PREVIOUS_STILL_ANSWERS",
@@ -186,8 +187,12 @@ class BriefingIndex:
         return {"embedder": self.embedder.options(), "max_article_bytes": self.max_article_bytes}
 
     def reindex(self, corpus_dir: str | Path, progress: Progress | None = None,
-                on_wait: Callable[[], None] | None = None) -> ReindexReport:
+                on_wait: Callable[[], None] | None = None,
+                allow_empty: bool = False) -> ReindexReport:
         """Index what changed in `corpus_dir`, then serve the new snapshot.
+
+        A corpus with no article does not replace an index that holds some (CorpusEmpty)
+        unless `allow_empty` (after removing the last articles, or when asked for).
 
         With a database, the folder's articles are stored in it first and every stored
         article is indexed: the folder may be empty or missing, and deleting a file no longer
@@ -196,7 +201,7 @@ class BriefingIndex:
         """
         with self._reindex_lock:
             report = reindex(self.backend, Path(corpus_dir), self.embedder, progress,
-                             self.max_article_bytes, on_wait)
+                             self.max_article_bytes, on_wait, allow_empty)
             self._serve_newest()
             return report
 

@@ -51,6 +51,11 @@ class CorpusMissing(BriefingError):
     """The corpus directory does not exist."""
 
 
+class CorpusEmpty(BriefingError):
+    """The corpus folder holds no article while the index holds some: a volume that failed
+    to mount looks like this, so the index is kept unless emptying it is asked for."""
+
+
 class CorpusUnreadable(BriefingError):
     """The corpus directory, or a folder inside it, cannot be listed: reindexing then would
     drop every article in it, so nothing is changed."""

@@ -29,6 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--readmit", nargs="+", default=[], metavar="ARTICLE_ID",
                    help="index these removed articles again, their files being back (a "
                         "database otherwise skips a removed article's file)")
+    p.add_argument("--allow-empty", action="store_true",
+                   help="empty the index when the corpus holds no article (otherwise "
+                        "refused, as an unmounted folder looks empty)")
     p.set_defaults(run=cmd_reindex)
 
     p = sub.add_parser("add", help="add an article from a link or a file to the corpus, then "

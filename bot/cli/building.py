@@ -35,10 +35,12 @@ def progress_bar(label: str, unit: str = "passage") -> Iterator[Callable[[int, i
             bar.close()
 
 
-def reindex_with_progress(index: BriefingIndex, corpus: Path, out: TextIO) -> ReindexReport:
-    """Reindex `corpus` with a progress bar, then say on `out` what changed."""
+def reindex_with_progress(index: BriefingIndex, corpus: Path, out: TextIO,
+                          allow_empty: bool = False) -> ReindexReport:
+    """Reindex `corpus` with a progress bar, then say on `out` what changed (`allow_empty`:
+    see `BriefingIndex.reindex`)."""
     with progress_bar("Embedding") as update:
-        report = index.reindex(corpus, update)
+        report = index.reindex(corpus, update, allow_empty=allow_empty)
     for line in report_lines(report):
         print(line, file=out)
     return report

@@ -27,7 +27,7 @@ def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
         check_corpus_folder(args.corpus)
     warn_if_another_folder(index, corpus)
     index.readmit(args.readmit)
-    reindex_and_say(index, corpus)
+    reindex_and_say(index, corpus, allow_empty=args.allow_empty)
     return 0
 
 
@@ -72,9 +72,10 @@ def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def reindex_and_say(index: BriefingIndex, corpus: Path) -> None:
-    """Reindex `corpus` with a progress bar, then say on stdout what changed."""
-    report = reindex_with_progress(index, corpus, sys.stdout)
+def reindex_and_say(index: BriefingIndex, corpus: Path, allow_empty: bool = False) -> None:
+    """Reindex `corpus` with a progress bar, then say on stdout what changed (`allow_empty`:
+    see `BriefingIndex.reindex`)."""
+    report = reindex_with_progress(index, corpus, sys.stdout, allow_empty)
     if not report.passages:
         print(f"No articles are indexed yet: {corpus} has no readable .md, .txt or .html file.")
 
@@ -119,8 +120,8 @@ def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
             print(f"briefing: {reason} (see `briefing sources`)", file=sys.stderr)
     removed = [o.article for o in outcomes if o.removed]
     remembered = forget_in_feeds(settings, removed)
-    if removed:
-        reindex_and_say(index, corpus)
+    if removed:  # asked for: removing the last articles empties the index
+        reindex_and_say(index, corpus, allow_empty=True)
     return 0 if remembered and len(removed) == len(outcomes) else 1
 
 

@@ -158,7 +158,8 @@ class Admin(commands.Cog):
                 raise UserError("That article is already gone.")
             log.info("removed %s", article_id)
             warning = await self.forget_in_feeds([article_id])
-            outcome = await self.bot.reindexing.run_or_explain(holding=True)
+            # asked for: removing the last article empties the index
+            outcome = await self.bot.reindexing.run_or_explain(holding=True, allow_empty=True)
         text = outcome if isinstance(outcome, str) else render.reindex_text(outcome)
         await replies.answer(interaction, content=render.clip(
             f"Removed “{shown_title(title)}”. " + text + warning, render.CONTENT_LIMIT))

@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 
 from index.errors import (
+    BriefingError,
+    CorpusEmpty,
     CorpusNotWritable,
     IndexCorrupt,
     IndexMismatch,
@@ -93,7 +95,8 @@ def embedding_text(title: str, passage: str) -> str:
 
 def reindex(backend: Backend, corpus_dir: Path, embedder: Embedder,
             progress: Progress | None = None, max_article_bytes: int | None = None,
-            on_wait: Callable[[], None] | None = None) -> ReindexReport:
+            on_wait: Callable[[], None] | None = None,
+            allow_empty: bool = False) -> ReindexReport:
     """Bring the index in `backend` up to date with the article files in `corpus_dir`.
 
     When the backend keeps the article texts itself (`Backend.corpus()`, a database), the
@@ -105,6 +108,9 @@ def reindex(backend: Backend, corpus_dir: Path, embedder: Embedder,
 
     One reindex at a time per index, across processes: a second one waits for the first
     (calling `on_wait` once), then finds the index up to date or builds on it.
+
+    Finding no article at all while the index holds some raises CorpusEmpty, unless
+    `allow_empty`: a volume that failed to mount must not empty the index.
     """
     with backend.writer(on_wait):
         store = backend.corpus()
@@ -112,9 +118,31 @@ def reindex(backend: Backend, corpus_dir: Path, embedder: Embedder,
             articles, skipped = read_corpus(corpus_dir, max_article_bytes)
         else:
             articles, skipped = _with_stored(store, corpus_dir, max_article_bytes)
+        if not articles and not allow_empty:
+            _keep_indexed_articles(backend, corpus_dir, skipped)
         # A local index is its folder's: the manifest names it (see BriefingIndex.corpus_folder)
         return _reindex_locked(backend, articles, embedder, progress, skipped,
                                Path(corpus_dir).resolve() if store is None else None)
+
+
+def _keep_indexed_articles(backend: Backend, corpus_dir: Path, skipped: list[Skipped]) -> None:
+    """Raise CorpusEmpty when the serving generation holds articles (one that cannot be
+    loaded, or another model's, is replaced as before)."""
+    try:
+        snapshot = backend.load()
+    except BriefingError:
+        return
+    try:
+        indexed = len(snapshot.metadata.articles())
+    finally:
+        snapshot.close()
+    if not indexed:
+        return
+    found = (f"has no readable article ({len(skipped)} file{'s' * (len(skipped) != 1)} "
+             "skipped)" if skipped else "is empty (is it mounted?)")
+    raise CorpusEmpty(f"the corpus folder {corpus_dir} {found}; keeping the {indexed} indexed "
+                      f"article{'s' * (indexed != 1)}; `briefing reindex --allow-empty` "
+                      "empties the index")
 
 
 def _with_stored(store: ArticleStore, corpus_dir: Path, max_article_bytes: int | None

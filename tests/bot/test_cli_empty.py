@@ -90,3 +90,20 @@ def test_a_missing_corpus_folder_is_the_only_line_when_the_index_has_another(tmp
     result = run(["reindex"], env_for(missing, tmp_path / "index"))
     assert (result.returncode, result.stdout) == (1, "")
     assert result.stderr == f"briefing: corpus directory {missing} does not exist\n"
+
+
+def test_an_emptied_corpus_folder_does_not_empty_the_index_unless_asked(tmp_path, corpus_copy):
+    env = env_for(corpus_copy, tmp_path / "index")
+    assert run(["reindex"], env).returncode == 0
+    for path in corpus_copy.iterdir():  # as a volume that failed to mount looks
+        path.unlink()
+    refused = run(["reindex"], env)
+    assert (refused.returncode, refused.stdout) == (1, "")
+    assert refused.stderr == (
+        f"briefing: the corpus folder {corpus_copy} is empty (is it mounted?); keeping the 1 "
+        "indexed article; `briefing reindex --allow-empty` empties the index\n")
+    assert run(["sources"], env).stdout.startswith("russia-turkiye-israel-hamas-war: ")
+    emptied = run(["reindex", "--allow-empty"], env)
+    assert (emptied.returncode, emptied.stderr) == (0, "")
+    assert emptied.stdout == (f"No articles are indexed yet: {corpus_copy} has no readable "
+                              ".md, .txt or .html file.\n")

@@ -311,3 +311,14 @@ def test_a_restored_file_of_a_removed_article_comes_back_with_readmit(database_e
     back = run(["reindex", "--readmit", "grain"], database_env)
     assert back.returncode == 0 and back.stdout.startswith("1 added")
     assert ask(GRAIN_Q, database_env)["hits"][0]["article"] == "grain"
+
+
+def test_removing_every_article_empties_the_index(env):
+    """Removal is asking for the articles to go: the guard against an emptied corpus folder
+    does not refuse the reindex that follows it."""
+    result = run(["remove", "grain", "whales", SEED], env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == (
+        f"No articles are indexed yet: {env['BRIEFING_CORPUS_DIR']} has no readable .md, .txt "
+        "or .html file.")
+    assert sources(env) == []

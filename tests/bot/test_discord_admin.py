@@ -377,6 +377,25 @@ def test_a_refused_reindex_is_said_in_whole_sentences_once(run, corpus_copy, tmp
     run(scenario, corpus_dir=target)
 
 
+def test_a_reindex_of_an_emptied_corpus_folder_keeps_the_index_and_says_so(run, corpus_copy):
+    for path in corpus_copy.iterdir():  # as a volume that failed to mount looks
+        path.unlink()
+
+    async def scenario(h: Harness) -> None:
+        sent = await h.server.send_interaction("reindex", user="admin")
+        await h.server.wait_for(lambda c: c.method == "PATCH" and c.path == sent.original_path
+                                and "empty" in c.json.get("content", ""), timeout=120)
+        await asyncio.sleep(0.3)
+        assert original_edits(h.server, sent)[-1] == (
+            f"The corpus folder {corpus_copy} is empty (is it mounted?); keeping the 1 indexed "
+            "article; `briefing reindex --allow-empty` empties the index.")
+        asked = await h.server.send_interaction("ask", {"question": QUESTIONS[0]})
+        assert (await answer_of(h.server, asked))["embeds"][0]["fields"][0]["name"].endswith(
+            "¶15")
+
+    run(scenario)
+
+
 def test_reindex_reports_its_end_in_the_channel_after_the_token_expired(run):
     """The reindex waits behind another process's lock while the token expires."""
     from index.store.writer_lock import writer_lock

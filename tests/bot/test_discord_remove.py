@@ -47,6 +47,19 @@ def test_admin_removes_an_article_picked_from_autocomplete(run, corpus_copy):
     run(scenario)
 
 
+def test_removing_the_last_article_empties_the_index(run, corpus_copy):
+    async def scenario(h: Harness) -> None:
+        sent = await h.server.send_interaction(
+            "remove", {"article": "russia-turkiye-israel-hamas-war"}, user="admin")
+        done = await answer_of(h.server, sent, timeout=60)
+        assert done["content"].startswith("Removed “Russia and Türkiye Align on the "
+                                          "Israel-Hamas War”. Reindex done: 0 added, 0 changed, "
+                                          "1 removed; embedded 0 passages; 0 passages indexed.")
+        assert h.bot.index.sources() == []
+
+    run(scenario)
+
+
 def test_remove_of_an_unknown_article_is_one_private_line(run, corpus_copy):
     before = sorted(p.name for p in corpus_copy.iterdir())
 

@@ -8,6 +8,7 @@ import pytest
 from index import (
     NOTHING_INDEXED,
     BriefingIndex,
+    CorpusEmpty,
     CorpusMissing,
     IndexNotWritable,
     NothingIndexed,
@@ -63,7 +64,7 @@ def test_articles_added_to_an_empty_corpus_are_indexed_then_removing_them_emptie
     assert index.ask("Why did Erdoğan approve Sweden?").hits[0].paragraphs == (15,)
     for path in corpus_copy.iterdir():
         path.unlink()
-    emptied = index.reindex(corpus_copy)
+    emptied = index.reindex(corpus_copy, allow_empty=True)  # asked for: see below
     assert emptied.removed == ["russia-turkiye-israel-hamas-war"] and emptied.passages == 0
     assert index.sources() == []
     with pytest.raises(NothingIndexed):
@@ -83,3 +84,26 @@ def test_an_index_folder_that_is_a_file_is_named_as_such(tmp_path):
         with pytest.raises(IndexNotWritable, match=f"{tmp_path / 'taken'} is a file, not a "
                                                    "folder"):
             BriefingIndex(where)
+
+
+@pytest.mark.parametrize(("files", "says"), [
+    ({}, "is empty (is it mounted?)"),
+    ({"binary.txt": b"\x00\x01"}, "has no readable article (1 file skipped)")])
+def test_an_emptied_corpus_folder_keeps_the_indexed_articles_unless_allowed(
+        index, corpus_copy, files, says):
+    """A volume that failed to mount looks like an empty folder: a reindex silently emptied
+    the index."""
+    index.reindex(corpus_copy)
+    for path in corpus_copy.iterdir():
+        path.unlink()
+    for name, data in files.items():
+        (corpus_copy / name).write_bytes(data)
+    with pytest.raises(CorpusEmpty) as refused:
+        index.reindex(corpus_copy)
+    assert str(refused.value) == (
+        f"the corpus folder {corpus_copy} {says}; keeping the 1 indexed article; "
+        "`briefing reindex --allow-empty` empties the index")
+    assert [a.id for a in index.sources()] == ["russia-turkiye-israel-hamas-war"]
+    report = index.reindex(corpus_copy, allow_empty=True)
+    assert (report.passages, report.removed) == (0, ["russia-turkiye-israel-hamas-war"])
+    assert index.sources() == []
