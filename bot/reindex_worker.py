@@ -39,7 +39,12 @@ INDEX_ADDRESS = "BRIEFING_REINDEX_INDEX"
 
 
 class ReindexFailed(Exception):
-    """The reindex process failed unexpectedly or died; its stderr has the details."""
+    """The reindex process failed unexpectedly or died; its stderr has the details.
+    `killed_by` is the signal that killed it, if one did."""
+
+    def __init__(self, message: str, killed_by: int | None = None) -> None:
+        super().__init__(message)
+        self.killed_by = killed_by
 
 
 def spec_of(index: BriefingIndex, corpus_dir: Path, allow_empty: bool = False) -> dict:
@@ -100,7 +105,8 @@ class Reindexer:
             raise (kind if isinstance(kind, type) and issubclass(kind, BriefingError)
                    else BriefingError)(outcome["error"])
         if status != 0 or "report" not in outcome:
-            raise ReindexFailed(_failure(status, outcome.get("failed")))
+            raise ReindexFailed(_failure(status, outcome.get("failed")),
+                                -status if status < 0 else None)
         report = report_from(outcome["report"])
         await asyncio.to_thread(index.reload)
         log.info("reindex process done in %.1f s (its peak RSS %s MB)",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Protocol
@@ -94,6 +95,8 @@ class Reindexing:
             return f"Reindex failed: {ended} {STILL_ANSWERING}"
         except ReindexFailed as err:
             log.error("reindex failed: %s", err)
+            if err.killed_by is not None:
+                return f"Reindex failed: {killed(err.killed_by)}. {STILL_ANSWERING}"
             return f"Reindex failed; the error has been logged. {STILL_ANSWERING}"
         except Exception:
             log.exception("reindex failed")
@@ -107,3 +110,10 @@ class Reindexing:
             raise UserError("A reindex is already running; try again when it has finished.")
         async with self.lock:  # free: taken without yielding to another command
             yield
+
+
+def killed(signal_number: int) -> str:
+    """What an admin is told of a reindex process killed by a signal: SIGKILL is what the
+    kernel's out-of-memory killer sends (the log names the signal either way)."""
+    cause = ", often out of memory" if signal_number == signal.SIGKILL else ""
+    return f"the reindex process was killed (signal {signal_number}{cause})"

@@ -299,8 +299,9 @@ def test_failed_reindex_says_so_where_the_progress_was_and_the_old_index_answers
 
 def test_reindex_process_killed_midway_leaves_the_old_index_answering(run, corpus_copy,
                                                                      shared_eval):
-    """SIGKILL of the real reindex process while it embeds: one line for the admin, the old
-    index keeps answering, and the next /reindex (the lock died with the process) works."""
+    """SIGKILL of the real reindex process while it embeds (as the OOM killer does): one line
+    for the admin saying so, the old index keeps answering, and the next /reindex (the lock
+    died with the process) works. It said only "the error has been logged"."""
     for name, text in squad_articles(shared_eval, 12, offset=20).items():
         (corpus_copy / f"{name}.md").write_text(text, "utf-8")
 
@@ -314,7 +315,8 @@ def test_reindex_process_killed_midway_leaves_the_old_index_answering(run, corpu
                                          sent.original_path and "failed" in c.json["content"],
                                          timeout=20)
         assert failed.json["content"] == (
-            "Reindex failed; the error has been logged. The previous index is still answering.")
+            "Reindex failed: the reindex process was killed (signal 9, often out of memory). "
+            "The previous index is still answering.")
         assert current_generation(h.bot.index.backend.index_dir) == before
         assert [a.id for a in h.bot.index.sources()] == ["russia-turkiye-israel-hamas-war"]
         asked = await h.server.send_interaction("ask", {"question": QUESTIONS[0]})
