@@ -277,7 +277,7 @@ class BriefingBot(commands.Bot):
 
     async def close(self) -> None:
         self.report_health.cancel()
-        self.reindexer.stop()
+        await self.reindexing.stop()
         try:  # let an answer being posted store its turn before the stores close
             async with asyncio.timeout(CLOSE_WAIT_S):
                 await self.posting.idle()

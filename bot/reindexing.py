@@ -28,6 +28,8 @@ from index import (
 log = logging.getLogger(__name__)
 
 STILL_ANSWERING = "The previous index is still answering."
+SHUTTING_DOWN = "Reindex stopped: the bot is shutting down. The previous index is kept."
+STOP_NOTICE_S = 2.0  # how long closing waits for a reindex's progress message to say so
 
 
 class Progress(Protocol):
@@ -42,6 +44,10 @@ class Progress(Protocol):
     async def settle(self) -> None:
         """Wait for the reports already sent, before the last one."""
 
+    def finish(self, text: str) -> None:
+        """Show `text` in place of the progress, and nothing after it (the reindex was
+        stopped)."""
+
 
 class Reindexing:
     """The bot's reindexes, one at a time, in `reindexer`'s child process."""
@@ -52,6 +58,8 @@ class Reindexing:
         self.reindexer = reindexer
         self.lock = asyncio.Lock()
         self.queued = 0  # reindexes (feed polls, /add) waiting for the lock
+        self.progress: Progress | None = None  # the running reindex's
+        self.stopping = False  # the bot is closing: no reindex is to finish
 
     async def run(self, progress: Progress | None = None, *, holding: bool = False,
                   allow_empty: bool = False) -> ReindexReport:
@@ -71,12 +79,14 @@ class Reindexing:
             self.lock.release()
 
     async def _run(self, progress: Progress | None, allow_empty: bool) -> ReindexReport:
+        self.progress = progress
         try:
             return await self.reindexer.run(self.index, self.corpus_dir,
                                             progress.update if progress else None,
                                             progress.waiting if progress else None,
                                             allow_empty)
         finally:
+            self.progress = None
             if progress is not None:
                 await progress.settle()
 
@@ -94,6 +104,8 @@ class Reindexing:
             ended = reason[:1] + as_sentence(reason)[1:]  # its full stop, after a colon
             return f"Reindex failed: {ended} {STILL_ANSWERING}"
         except ReindexFailed as err:
+            if self.stopping:  # its process was killed because the bot is closing
+                return SHUTTING_DOWN
             log.error("reindex failed: %s", err)
             if err.killed_by is not None:
                 return f"Reindex failed: {killed(err.killed_by)}. {STILL_ANSWERING}"
@@ -101,6 +113,21 @@ class Reindexing:
         except Exception:
             log.exception("reindex failed")
             return f"Reindex failed; the error has been logged. {STILL_ANSWERING}"
+
+    async def stop(self) -> None:
+        """The bot is closing: kill the running reindex's process (the index is left as it
+        was) and say so in its progress message, waiting STOP_NOTICE_S at most for that."""
+        self.stopping = True
+        self.reindexer.stop()
+        progress = self.progress
+        if progress is None:
+            return
+        progress.finish(SHUTTING_DOWN)
+        try:
+            async with asyncio.timeout(STOP_NOTICE_S):
+                await progress.settle()
+        except TimeoutError:
+            log.warning("closing before the reindex's progress message said it was stopped")
 
     @contextlib.asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:

@@ -37,18 +37,26 @@ class ProgressMessage:
         self._edit = edit
         self._last = 0.0
         self._pending: list[asyncio.Task] = []
+        self._finished = False
 
     def update(self, done: int, total: int) -> None:
         """Called (on the event loop) as the reindex process reports embedded passages."""
         now = time.monotonic()
-        if done < total and now - self._last < PROGRESS_EVERY_S:
+        if self._finished or done < total and now - self._last < PROGRESS_EVERY_S:
             return
         self._last = now
         self._send(render.progress_text(done, total))
 
     def waiting(self) -> None:
         """Called (on the event loop) when another process is reindexing this index."""
-        self._send(WAITING)
+        if not self._finished:
+            self._send(WAITING)
+
+    def finish(self, text: str) -> None:
+        """Show `text` instead of the progress; later reports (still in the pipe from a
+        killed process) are dropped."""
+        self._finished = True
+        self._send(text)
 
     async def settle(self) -> None:
         """Wait for the edits already sent, so that the final text is not overwritten by a

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from index.store.snapshot import current_generation
 from tests.fake_discord import FakeDiscord
-from tests.support import ROOT
+from tests.support import ROOT, squad_articles
 
 WRONG_TOKEN = "MTIz.wrong-token-for-tests.XYZ"
 
@@ -161,6 +162,48 @@ def test_the_health_check_reads_the_health_file_from_dot_env_as_the_bot_does(tmp
     health.touch()
     fresh = probe()
     assert fresh.returncode == 0 and fresh.stdout.strip() == "healthy"
+
+
+def test_sigterm_during_a_reindex_says_so_in_its_progress_message(tmp_path, corpus_copy,
+                                                                  seed_index, shared_eval):
+    """The admin's "Embedding…" message was left as it was, for good, when the bot stopped."""
+    for name, text in squad_articles(shared_eval, 30, offset=20).items():
+        (corpus_copy / f"{name}.md").write_text(text, "utf-8")
+    shutil.copytree(seed_index.backend.index_dir, tmp_path / "index")
+    before = current_generation(tmp_path / "index")
+
+    async def scenario() -> tuple[FakeDiscord, str, int, str]:
+        async with FakeDiscord() as server:
+            env = bot_env(tmp_path, BRIEFING_DISCORD_TOKEN=server.token,
+                          BRIEFING_DISCORD_API_BASE=server.api_base,
+                          BRIEFING_DISCORD_GATEWAY_URL=server.gateway_url,
+                          BRIEFING_GUILD_IDS=str(server.guild_id),
+                          BRIEFING_CONVERSATIONS_DB=str(tmp_path / "c.sqlite"),
+                          BRIEFING_FEEDS_DB=str(tmp_path / "f.sqlite"))
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", "bot", env=env, cwd=ROOT,
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            try:
+                await server.wait_for(lambda c: c.method == "PUT"
+                                      and c.path.endswith("/commands"), timeout=120)
+                await server.wait_connected()
+                sent = await server.send_interaction("reindex", user="admin")
+                await server.wait_for(lambda c: c.method == "PATCH" and c.path ==
+                                      sent.original_path and "Embedding" in c.json["content"],
+                                      timeout=60)
+                process.send_signal(signal.SIGTERM)
+                _, stderr = await asyncio.wait_for(process.communicate(), 20)
+            finally:
+                if process.returncode is None:
+                    process.kill()
+                    await process.wait()
+            return server, sent.original_id, process.returncode, stderr.decode()
+
+    server, message_id, status, stderr = asyncio.run(scenario())
+    assert status == 0 and "Traceback" not in stderr and "ERROR" not in stderr, stderr
+    assert server.messages[message_id]["content"] == (
+        "Reindex stopped: the bot is shutting down. The previous index is kept.")
+    assert current_generation(tmp_path / "index") == before
 
 
 def _started(server: FakeDiscord, process: subprocess.Popen, timeout: float = 120) -> None:
