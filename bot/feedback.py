@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,6 +14,28 @@ CREATE TABLE IF NOT EXISTS feedback (
     user_hash TEXT NOT NULL, vote INTEGER NOT NULL CHECK (vote IN (-1, 1)), at TEXT NOT NULL
 );
 """
+
+
+@dataclass(frozen=True)
+class AnswerVotes:
+    """The votes on one answer: its question and the passages shown with it (as
+    `passage_key` names them), each voter counted once, by their latest vote."""
+
+    question: str
+    passages: tuple[str, ...]
+    helpful: int
+    unhelpful: int
+    last_vote: str  # ISO time, UTC
+
+
+def passage_place(key: str) -> tuple[str, int, int] | None:
+    """A passage key (`bot.cogs.answers.passage_key`: "article:start-end") as (article, start,
+    end); None for a key not of that form."""
+    article, _, span = key.rpartition(":")
+    start, _, end = span.partition("-")
+    if not article or not start.isdigit() or not end.isdigit():
+        return None
+    return article, int(start), int(end)
 
 
 class FeedbackLog:
@@ -34,6 +57,24 @@ class FeedbackLog:
         """Every vote as (question, passages, user_hash, vote), oldest first."""
         return self._db.rows("SELECT question, passages, user_hash, vote FROM feedback"
                              " ORDER BY id")
+
+    def tally(self, since: datetime | None = None) -> list[AnswerVotes]:
+        """The answers voted on (since `since`, if given), worst first. A member who voted
+        more than once on one answer counts once, by their latest vote."""
+        where, args = ("", ()) if since is None else (
+            " WHERE at >= ?", (since.astimezone(UTC).isoformat(timespec="seconds"),))
+        latest: dict[tuple[str, str], dict[str, tuple[int, str]]] = {}
+        for question, passages, user_hash, vote, at in self._db.rows(
+                "SELECT question, passages, user_hash, vote, at FROM feedback" + where
+                + " ORDER BY id", args):
+            latest.setdefault((question, passages), {})[user_hash] = (vote, at)
+        answers = [AnswerVotes(question, tuple(passages.split()),
+                               sum(v == 1 for v, _ in voters.values()),
+                               sum(v == -1 for v, _ in voters.values()),
+                               max(at for _, at in voters.values()))
+                   for (question, passages), voters in latest.items()]
+        answers.sort(key=lambda a: a.last_vote, reverse=True)  # ties: the latest voted first
+        return sorted(answers, key=lambda a: (a.helpful - a.unhelpful, -a.unhelpful))
 
     def close(self) -> None:
         """Release the database (waiting for a query in flight on another thread)."""

@@ -108,8 +108,7 @@ def _format_hits(answer: Answer, width: int) -> str:
         text = hit.text.replace(hit.highlight, f"**{hit.highlight}**", 1)
         body = textwrap.fill(" ".join(shown(text).split()), width=width, initial_indent="   ",
                              subsequent_indent="   ")
-        blocks.append(f"{hit.rank}. {shown(hit.title)} · {paragraphs_label(hit.paragraphs)}"
-                      f"{_link(hit.source)}\n{body}")
+        blocks.append(f"{hit.rank}. {citation(hit.title, hit.paragraphs, hit.source)}\n{body}")
     return "\n".join(blocks)
 
 
@@ -125,14 +124,14 @@ def _format_refusal(answer: Answer, width: int) -> str:
     quote = textwrap.fill(f"“{sentence}”", width=width, initial_indent="   ",
                           subsequent_indent="   ")
     return (f"{gone}{SEEMS_NOT_COVERED}\n{quote}\n"
-            f"   — {shown(top.title)} · {paragraphs_label(top.paragraphs)}{_link(top.source)}")
+            f"   — {citation(top.title, top.paragraphs, top.source)}")
 
 
-def _link(source: str) -> str:
-    """" · URL" after a citation when the article's source is a web address, as the bot
-    links its citations; else ""."""
+def citation(title: str, paragraphs: Sequence[int], source: str) -> str:
+    """"Title · ¶15", then " · URL" when the article's source is a web address, as the bot
+    links its citations."""
     url = web_url(source)
-    return f" · {url}" if url else ""
+    return f"{shown(title)} · {paragraphs_label(paragraphs)}" + (f" · {url}" if url else "")
 
 
 def summary_json(summary: Summary) -> dict:

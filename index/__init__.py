@@ -49,9 +49,9 @@ from index.search.gate import DEFAULT_THRESHOLD
 from index.search.hybrid import MAX_QUESTION_CHARS, Answer, check_question, search
 from index.search.names import article_named, source_named, unnamed_reason
 from index.search.scope import Scope
-from index.spans import Hit, SummarySentence
+from index.spans import Hit, PassageRecord, SummarySentence
 from index.store.backends import open_backend
-from index.store.base import Backend
+from index.store.base import Backend, passage_id
 from index.store.metadata import ArticleRecord
 from index.store.serving import Served
 from index.store.snapshot import Snapshot
@@ -65,7 +65,8 @@ __all__ = [
     "BriefingIndex", "CorpusEmpty", "CorpusMissing", "CorpusNotWritable", "CorpusUnreadable",
     "DEFAULT_GATE_THRESHOLD", "Digest",
     "DigestEntry", "Hit", "IndexCorrupt", "IndexMismatch", "IndexMissing", "IndexNotWritable",
-    "InvalidQuestion", "NOTHING_INDEXED", "NothingIndexed", "PREVIOUS_STILL_ANSWERS",
+    "InvalidQuestion", "NOTHING_INDEXED", "NothingIndexed", "PassageRecord",
+    "PREVIOUS_STILL_ANSWERS",
     "ReindexReport", "ReindexRunning",
     "Removal",
     "Summary", "Scope", "Story", "StoryArticle", "SummarySentence", "Turn", "check_corpus_folder",
@@ -285,6 +286,22 @@ class BriefingIndex:
         with self._using() as snap:
             records = snap.metadata.articles()
         return by_date_newest_first(records) if newest_first else records
+
+    def passages_at(self, places: Sequence[tuple[str, int, int]]
+                    ) -> dict[tuple[str, int, int], PassageRecord]:
+        """The indexed passages at these places (article id, start, end): how a citation
+        kept outside the index, a vote's, finds its title and paragraphs again. A place no
+        passage of the current index fills (its article removed or re-split) is left out."""
+        with self._using() as snap:
+            bodies = {article: snap.metadata.article_body(article)
+                      for article in {place[0] for place in places}}
+            wanted = {}
+            for article, start, end in places:
+                stored = bodies[article]
+                if stored is not None and 0 <= start < end <= len(stored[0]):
+                    wanted[passage_id(article, start, end, stored[0][start:end])] = \
+                        (article, start, end)
+            return {wanted[p.id]: p for p in snap.metadata.passages(list(wanted))}
 
     def article_named(self, name: str) -> str:
         """The id of the article `name` names: its id in any case, or its whole title.

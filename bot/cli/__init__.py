@@ -1,5 +1,5 @@
 """The `briefing` command: reindex, add, remove, ask, chat, summary, digest, sources, stories,
-feed, eval and bot.
+feed, feedback, eval and bot.
 
 Only the standard library loads here: Ctrl-C while the rest loads is `briefing: interrupted`,
 not a traceback. Heavy modules (torch, sentence-transformers) load only inside the commands

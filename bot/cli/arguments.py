@@ -10,6 +10,7 @@ from pathlib import Path
 
 from bot.cli.corpus import cmd_add, cmd_reindex, cmd_remove
 from bot.cli.evaluate import cmd_eval
+from bot.cli.feedback import add_feedback_parser
 from bot.cli.feeds import add_feed_parser
 from bot.cli.query import cmd_ask, cmd_bot, cmd_chat, cmd_digest, cmd_sources, cmd_summary
 from bot.cli.stories import add_stories_parser
@@ -130,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_feed_parser(sub)
     add_stories_parser(sub)
+    add_feedback_parser(sub)
 
     p = sub.add_parser("bot", help="run the Discord bot (needs BRIEFING_DISCORD_TOKEN)")
     p.set_defaults(run=cmd_bot)
