@@ -1,7 +1,16 @@
-"""A log of readers' votes on answers, kept to measure and tune retrieval later."""
+"""A log of readers' votes on answers, kept to measure and tune retrieval later.
+
+Voters are kept as pseudonyms: an HMAC of their Discord id under a random key made once per
+state (the table `feedback_key`, beside the votes). Votes from before the key, hashed with a
+fixed salt that anyone with a member list could recompute, still count; they are not matched
+with the same member's later votes, since telling who cast them would take exactly that.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,6 +21,9 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS feedback (
     id {id}, question TEXT NOT NULL, passages TEXT NOT NULL,
     user_hash TEXT NOT NULL, vote INTEGER NOT NULL CHECK (vote IN (-1, 1)), at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS feedback_key (
+    id INTEGER PRIMARY KEY CHECK (id = 1), secret TEXT NOT NULL
 );
 """
 
@@ -39,11 +51,22 @@ def passage_place(key: str) -> tuple[str, int, int] | None:
 
 
 class FeedbackLog:
-    """Append-only table of (question, passage ids, hashed user, vote, time): in the SQLite
+    """Append-only table of (question, passage ids, voter's pseudonym, vote, time): in the SQLite
     file `path`, or in PostgreSQL when `database_url` is given."""
 
     def __init__(self, path: Path, *, database_url: str | None = None) -> None:
         self._db = StateDB(path, database_url, _SCHEMA)
+        with self._db.transaction() as run:  # the first process to get here makes the key
+            run("INSERT INTO feedback_key (id, secret) VALUES (1, ?) ON CONFLICT DO NOTHING",
+                (secrets.token_hex(32),))
+        row = self._db.row("SELECT secret FROM feedback_key WHERE id = 1")
+        assert row is not None
+        self._key = bytes.fromhex(row[0])
+
+    def pseudonym(self, user_id: int) -> str:
+        """How the log names a voter: the same for one member's every vote, and not to be
+        recomputed from their id without this state's key."""
+        return hmac.new(self._key, str(user_id).encode(), hashlib.sha256).hexdigest()[:16]
 
     def record(self, question: str, passages: list[str], user_hash: str, vote: int) -> None:
         """Store one vote (+1 helpful, -1 not helpful)."""

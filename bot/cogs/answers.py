@@ -4,7 +4,6 @@ threads): paging, 👍/👎 feedback, and "Follow up in thread"."""
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import re
 from dataclasses import dataclass, replace
@@ -75,11 +74,6 @@ def without_markup(text: str) -> str:
     """A question without Discord's mention and custom-emoji codes, which are not its words:
     their ids would be searched and their codes shown in the answer's title."""
     return " ".join(_MARKUP.sub(" ", text).split())
-
-
-def user_hash(user_id: int) -> str:
-    """A pseudonym for a voter: enough to spot repeated votes, not to find the person."""
-    return hashlib.sha256(f"briefing-feedback:{user_id}".encode()).hexdigest()[:16]
 
 
 def passage_key(hit: Hit) -> str:
@@ -286,7 +280,7 @@ class AnswerView(ExpiringView):
         """Record a 👍/👎 for the passages shown: this page's, not the earlier pages'."""
         passages = [passage_key(h) for h in self.page]
         await asyncio.to_thread(self.bot.feedback.record, self.answer.question, passages,
-                                user_hash(interaction.user.id), vote)
+                                self.bot.feedback.pseudonym(interaction.user.id), vote)
         await interaction.response.send_message("Thanks for the feedback.", ephemeral=True)
 
     async def on_error(self, interaction: discord.Interaction, error: Exception,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 
 import pytest
 
@@ -20,7 +21,10 @@ ARTICLE_MD = (b"---\ntitle: Wheat shipments resume\nsource: https://example.org/
 
 
 def test_more_results_pages_on_and_votes_are_recorded(run, tmp_path):
+    admin: list[str] = []
+
     async def scenario(h: Harness) -> None:
+        admin.append(h.server.users["admin"]["id"])
         sent = await h.server.send_interaction("ask", {"question": SWEDEN}, user="member")
         message_id = (await answer_of(h.server, sent))["id"]
         first = [f["name"] for f in h.server.messages[message_id]["embeds"][0]["fields"]]
@@ -33,19 +37,23 @@ def test_more_results_pages_on_and_votes_are_recorded(run, tmp_path):
         assert [f["name"].split(".")[0] for f in embed["fields"]] == ["4", "5", "6"]
         assert embed["footer"]["text"] == "Results 4–6"
 
-        thanks = await h.server.click(message_id, "👍", user="admin")
-        reply = await h.server.wait_for(lambda c: c.path == thanks.callback_path)
-        assert reply.json["data"]["content"] == "Thanks for the feedback."
-        assert reply.json["data"]["flags"] & 64
+        for vote in ("👎", "👍"):  # the admin changes their mind
+            thanks = await h.server.click(message_id, vote, user="admin")
+            reply = await h.server.wait_for(lambda c, sent=thanks: c.path == sent.callback_path)
+            assert reply.json["data"]["content"] == "Thanks for the feedback."
+            assert reply.json["data"]["flags"] & 64
 
     run(scenario)
     log = FeedbackLog(tmp_path / "feedback.sqlite")
-    rows = log.votes()
+    rows, [answer] = log.votes(), log.tally()
     log.close()
-    assert len(rows) == 1
-    question, passages, user_hash, vote = rows[0]
+    assert len(rows) == 2
+    question, passages, user_hash, vote = rows[-1]
     assert question == SWEDEN and vote == 1 and len(passages.split()) == 3  # results 4-6
+    assert (answer.helpful, answer.unhelpful) == (1, 0)  # one member, counted once
     assert user_hash.isalnum() and len(user_hash) == 16
+    salted = hashlib.sha256(f"briefing-feedback:{admin[0]}".encode()).hexdigest()
+    assert user_hash not in (salted[:16], admin[0])  # not what anyone could recompute
 
 
 RATIFIED = ("---\ntitle: Turkish parliament ratifies Sweden's NATO bid\n---\n\n"
