@@ -67,13 +67,10 @@ class Summaries(commands.Cog):
         else:
             if retry := self.bot.questions.retry_after(interaction.user.id):
                 raise UserError(slow_down(retry))
-            limit = index.max_question_chars
             try:
-                topic = check_question(topic, limit)
+                topic = check_question(topic, index.max_question_chars)
             except InvalidQuestion as err:
-                if err.reason == "no words":
-                    raise UserError("Give a topic in words, e.g. “Sweden NATO”.") from None
-                raise UserError(f"Give a topic of 1 to {limit:,} characters.") from None
+                raise UserError(err.about("topic")) from None
         await replies.think(interaction)
         if article is not None:
             result = await self.bot.answer_work(index.summarize, article, sentences)

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.wording import as_sentence
 from tests.bot.harness import Harness, answer_of, public_text
+from tests.support import ROOT
 
 SEED = "russia-turkiye-israel-hamas-war"
 
@@ -155,8 +160,8 @@ def test_autocomplete_ignores_case_and_long_ids_still_resolve(run, corpus_copy):
 
 @pytest.mark.parametrize(("options", "reason"), [
     ({"article": "no-such-article"}, "No indexed article has that id"),
-    ({"topic": "Hamas " * 250}, "Give a topic of 1 to 1,000 characters."),
-    ({"topic": "???"}, "Give a topic in words"),
+    ({"topic": "Hamas " * 250}, "The topic is 1499 characters long; the limit is 1000."),
+    ({"topic": "???"}, "The topic has no words."),
 ], ids=["unknown-article", "1500-character-topic", "topic-without-words"])
 def test_refusals_reach_only_the_person_who_asked(run, options, reason):
     async def scenario(h: Harness) -> None:
@@ -168,6 +173,27 @@ def test_refusals_reach_only_the_person_who_asked(run, options, reason):
         assert h.server.public_messages() == []
 
     run(scenario)
+
+
+@pytest.mark.parametrize("topic", ["Hamas " * 250, "???"], ids=["too-long", "no-words"])
+def test_a_refused_topic_is_worded_as_the_terminal_words_it(run, tmp_path, corpus_copy, topic):
+    """/summary wrote its own refusal ("Give a topic of 1 to 1,000 characters.") while
+    `briefing summary --topic` said what the engine says of the topic."""
+    refusals: list[str] = []
+
+    async def scenario(h: Harness) -> None:
+        sent = await h.server.send_interaction("summary", {"topic": topic}, force=True)
+        reply = await h.server.wait_for(lambda c: c.path == sent.callback_path)
+        refusals.append(reply.json["data"]["content"])
+
+    run(scenario)
+    env = {**os.environ, "BRIEFING_INDEX_DIR": str(tmp_path / "index"),
+           "BRIEFING_CORPUS_DIR": str(corpus_copy)}
+    terminal = subprocess.run([sys.executable, "-m", "bot", "summary", "--topic", topic],
+                              env=env, capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert terminal.returncode == 1
+    reason = terminal.stderr.strip().splitlines()[-1].removeprefix("briefing: --topic: ")
+    assert refusals == [as_sentence(reason)]
 
 
 def test_digest_that_fails_after_thinking_tells_only_the_person_who_asked(run):
