@@ -354,7 +354,10 @@ class BriefingIndex:
                                    self.gate_threshold, self.max_question_chars)
 
     def digest(self, since: datetime, sentences: int = 3, limit: int | None = None) -> Digest:
-        """Articles indexed since `since` (naive means UTC), newest first, each summarized."""
+        """The stories with articles indexed since `since` (naive means UTC), most widely
+        reported first (the newest first among equals), each in up to `sentences` key
+        sentences that its earlier articles did not already state. `limit` caps the stories
+        listed, not the articles; the digest still counts every article and story found."""
         with self._using() as snap:
             return build_digest(snap, self.embedder, since, sentences, limit)
 
