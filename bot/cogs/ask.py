@@ -24,7 +24,7 @@ from bot.cogs.answers import (
     open_thread,
     without_markup,
 )
-from bot.cogs.choices import resolve_source, source_choices
+from bot.cogs.choices import picked_source, source_choices
 from bot.cogs.options import declare
 from bot.errors import UserError
 from bot.question_limit import slow_down
@@ -121,26 +121,25 @@ class Ask(commands.Cog):
                 moment = parse_since(since)
             except ValueError as err:
                 raise UserError(str(err)) from None
-        index = self.bot.index
-        if source is not None and not source.strip():
-            raise UserError("Give source: an article or outlet from the list, or leave it out.")
         if source is not None:
-            records, outlets = await asyncio.to_thread(lambda: (index.sources(), index.outlets()))
-            found = resolve_source(source, records, outlets)
-            if found is None:
-                shown = render.inert(render.clip(source, 100))
-                raise UserError(f"No indexed article or outlet is “{shown}”; pick one from "
-                                "the list.")
-            source = found
+            source = await asyncio.to_thread(self.source_named, source)
         scope = Scope(source, moment)
         if not scope:
             return None
         try:
-            await asyncio.to_thread(index.check_scope, scope)
+            await asyncio.to_thread(self.bot.index.check_scope, scope)
         except ArticleNotFound as err:
-            reason = str(err)
-            raise UserError(reason[:1].upper() + reason[1:] + ".") from None
+            raise UserError(str(err)) from None
         return scope
+
+    def source_named(self, typed: str) -> str:
+        """The article id or outlet that `typed` (or the choice picked) names; refused in the
+        index's words, as `briefing ask --source` refuses it. Reads the index: off the loop."""
+        index = self.bot.index
+        try:
+            return index.source_named(picked_source(typed, index.sources(), index.outlets()))
+        except ArticleNotFound as err:
+            raise UserError(render.inert(str(err))) from None
 
     @ask.autocomplete("source")
     async def source_options(self, interaction: discord.Interaction,

@@ -14,7 +14,7 @@ from discord import app_commands
 
 from bot import render
 from index import ArticleRecord
-from index.search.names import article_named, source_named, unnamed_reason
+from index.search.names import article_named, unnamed_reason
 from index.search.scope import outlet as outlet_of
 
 AUTOCOMPLETE_CHOICES = 25
@@ -48,13 +48,11 @@ def unresolved(value: str, records: Sequence[ArticleRecord]) -> str:
     return f"{reason[:1].upper()}{reason[1:]}; pick one from the list."
 
 
-def resolve_source(value: str, records: Sequence[ArticleRecord],
-                   outlets: Sequence[str]) -> str | None:
-    """The article id or outlet that ``value`` names (an autocomplete value, an id, an outlet
-    typed with or without "www.", or an article's whole title), or None."""
-    value = value.strip()
-    return (_chosen(value, [r.id for r in records] + list(outlets))
-            or source_named(value, records, outlets))
+def picked_source(value: str, records: Sequence[ArticleRecord], outlets: Sequence[str]) -> str:
+    """``value`` with an autocomplete value read back as the article id or outlet it stands
+    for (one longer than Discord allows is sent shortened); anything else as it was typed,
+    for `BriefingIndex.source_named` to read as `briefing ask --source` does."""
+    return _chosen(value.strip(), [r.id for r in records] + list(outlets)) or value
 
 
 def article_choices(records: Sequence[ArticleRecord], current: str

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from bot.cogs.choices import choice_value, resolve_article, resolve_source, unresolved
+from bot.cogs.choices import choice_value, picked_source, resolve_article, unresolved
 from index import ArticleRecord
+from index.search.names import source_named
 
 
 def record(article_id: str, title: str) -> ArticleRecord:
@@ -32,11 +33,16 @@ def test_an_id_wins_over_a_title_and_a_shared_or_partial_title_names_nothing():
     assert resolve_article("", RECORDS) is None
 
 
-def test_a_source_is_an_article_or_an_outlet_typed_with_or_without_www():
+def test_a_source_is_a_picked_choice_an_article_or_an_outlet_typed_with_or_without_www():
     outlets = ["example.org"]
-    assert resolve_source("www.Example.org", RECORDS, outlets) == "example.org"
-    assert resolve_source("grain deal", RECORDS, outlets) == "what-came-out"
-    assert resolve_source("nowhere.net", RECORDS, outlets) is None
+
+    def named(value: str) -> str | None:  # as /ask reads it: the choice, then the index
+        return source_named(picked_source(value, RECORDS, outlets), RECORDS, outlets)
+
+    assert named(choice_value("x" * 150)) == "x" * 150
+    assert named("www.Example.org") == "example.org"
+    assert named("grain deal") == "what-came-out"
+    assert named("nowhere.net") is None
 
 
 def test_a_name_that_resolves_to_nothing_says_whether_the_title_is_shared():

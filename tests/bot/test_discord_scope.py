@@ -4,12 +4,17 @@ discord.py client, on the seed corpus plus two dated articles from two outlets."
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from bot.wording import as_sentence
 from tests.bot.harness import Harness, answer_of
+from tests.support import ROOT
 
 SEED_TITLE = "Russia and Türkiye Align on the Israel-Hamas War"
 AP_TITLE = "Turkish parliament ratifies Sweden's NATO membership"
@@ -131,12 +136,29 @@ def test_source_keeps_answers_to_one_article_or_outlet(scoped_run):
         followup = h.server.public_messages()[-1]
         assert set(titles(followup)) == {SEED_TITLE}
 
-        assert await refusal(h, question=SWEDEN, source="nytimes.com") == (
-            "No indexed article or outlet is “nytimes.com”; pick one from the list.")
-        assert await refusal(h, question=SWEDEN, source="   ") == (
-            "Give source: an article or outlet from the list, or leave it out.")
+    scoped_run(scenario)
+
+
+@pytest.mark.parametrize("source", ["nytimes.com", "   "], ids=["unknown", "blank"])
+def test_a_source_that_names_nothing_is_refused_as_briefing_ask_refuses_it(
+        scoped_run, tmp_path, corpus_copy, source):
+    """/ask wrote its own refusals ("… pick one from the list.") while `briefing ask
+    --source` said the index's: one wording now, the terminal's as a sentence."""
+    refusals: list[str] = []
+
+    async def scenario(h: Harness) -> None:
+        refusals.append(await refusal(h, question=SWEDEN, source=source))
 
     scoped_run(scenario)
+    env = {**os.environ, "BRIEFING_INDEX_DIR": str(tmp_path / "index"),
+           "BRIEFING_CORPUS_DIR": str(corpus_copy)}
+    terminal = subprocess.run([sys.executable, "-m", "bot", "ask", "--source", source, SWEDEN],
+                              env=env, capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert terminal.returncode == 1
+    reason = terminal.stderr.strip().splitlines()[-1].removeprefix("briefing: ")
+    assert refusals == [as_sentence(reason)]
+    assert reason == ("no indexed article or outlet is 'nytimes.com'" if source.strip()
+                      else "the source is blank: give an article id or an outlet")
 
 
 def test_a_long_article_id_is_offered_and_read_back(scoped_run):
