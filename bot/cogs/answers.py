@@ -55,15 +55,9 @@ class Question:
         if self.turns:
             answer, standalone = index.ask_followup(self.text, self.turns, k + 1,
                                                     scope=self.scope)
-        elif self.scope:
-            answer, standalone = index.ask(self.text, k + 1, scope=self.scope), True
         else:
-            answer, standalone = index.ask(self.text, k + 1), True
+            answer, standalone = index.ask(self.text, k + 1, scope=self.scope), True
         return Answered(replace(answer, hits=answer.hits[:k]), standalone, len(answer.hits) > k)
-
-    def turn(self, answer: Answer, standalone: bool) -> Turn:
-        """This question as a turn of its conversation, with the passages its answer cited."""
-        return Turn.of(answer, standalone)
 
 
 # Mentions of members, roles and channels, and custom emoji: <@1>, <@!1>, <@&1>, <#1>, <:x:1>

@@ -30,7 +30,7 @@ from bot.errors import UserError
 from bot.question_limit import slow_down
 from bot.when import parse_since
 from bot.wording import scope_gone
-from index import ArticleNotFound, Scope, check_question
+from index import ArticleNotFound, Scope, Turn, check_question
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ class Ask(commands.Cog):
             return
         async with self.bot.posting(channel.id):
             sent = await replies.answer(interaction, **reply)
-            turn = asked.turn(answer, standalone)
+            turn = Turn.of(answer, standalone)
             if in_conversation:
                 if not self.bot.started_over.after(channel.id, interaction.id):
                     await asyncio.to_thread(self.bot.conversations.add, channel.id, turn,

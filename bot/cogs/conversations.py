@@ -36,7 +36,7 @@ from bot.conversations import Conversation, starts_over
 from bot.errors import UserError
 from bot.question_limit import slow_down
 from bot.wording import as_sentence, scope_gone
-from index import ArticleNotFound, BriefingError, check_question
+from index import ArticleNotFound, BriefingError, Turn, check_question
 
 log = logging.getLogger(__name__)
 
@@ -224,7 +224,7 @@ class Conversations(commands.Cog):
         threadable = thread is None and can_hold_threads(message.channel)
         reply = _with_hint(message_for(self.bot, asked, answer, self.bot.settings.top_k,
                                        further=further, threadable=threadable), hint)
-        store, turn = self.bot.conversations, asked.turn(answer, standalone)
+        store, turn = self.bot.conversations, Turn.of(answer, standalone)
         async with self.bot.posting((thread or message.channel).id):
             if in_reply:
                 sent = await message.reply(**reply, mention_author=False)
