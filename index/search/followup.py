@@ -193,7 +193,8 @@ def ask_followup(snapshot: Snapshot, embedder: Embedder, text: str, turns: Seque
     ranked = boosted(combined, bonus)
     # highlighted by its own words: the earlier question's rare names would bold the
     # sentence that answered it, not this one
-    answer = answer_from(snapshot, ranked, text, k, gate_threshold, highlights, highlight_by=own)
+    answer = answer_from(snapshot, ranked, text, k, gate_threshold, highlights, highlight_by=own,
+                         weights=weights)
     if not answer.hits:
         return replace(answer, context_gone=gone), False
     top = int(ranked.ids[0])

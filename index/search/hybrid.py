@@ -276,15 +276,18 @@ def search(snapshot: Snapshot, embedder: Embedder, question: str, k: int,
     """
     question = check_question(question, max_chars)
     ranked = rank(snapshot, embedder, question, weights=weights, scope=scope)
-    return answer_from(snapshot, ranked, question, k, gate_threshold, highlights)
+    return answer_from(snapshot, ranked, question, k, gate_threshold, highlights,
+                       weights=weights)
 
 
 def answer_from(snapshot: Snapshot, ranked: Ranked, question: str, k: int,
                 gate_threshold: float = DEFAULT_THRESHOLD, highlights: bool = True,
-                highlight_by: Ranked | None = None) -> Answer:
+                highlight_by: Ranked | None = None,
+                weights: RankWeights = DEFAULT_WEIGHTS) -> Answer:
     """The answer a ranking gives: its `k` best distinct passages, gated for relevance.
     `highlight_by`: a ranking whose words choose each passage's highlight first (a
-    follow-up's own, where `ranked` also holds the earlier question's words)."""
+    follow-up's own, where `ranked` also holds the earlier question's words); `weights`:
+    those `ranked` was ranked with, which choose highlights as they chose best sentences."""
     if not len(ranked.ids):
         return Answer(question, False, (), 0.0, read_as=ranked.read_as)
     chosen = _distinct(snapshot, ranked, k)
@@ -302,12 +305,12 @@ def answer_from(snapshot: Snapshot, ranked: Ranked, question: str, k: int,
                              sentences[0][2] if sentences else None)
     confidence = probability(evidence)
     texts = [r.text for r in records]
-    weights = [dict(zip(query_tokens, idf, strict=True))]
+    idf_by_word = [dict(zip(query_tokens, idf, strict=True))]
     if highlight_by is not None:
-        weights.insert(0, dict(zip(highlight_by.tokens, highlight_by.idf, strict=True)))
+        idf_by_word.insert(0, dict(zip(highlight_by.tokens, highlight_by.idf, strict=True)))
     best = [_past_dateline(snapshot, r, h) for r, h in zip(
-        records, _highlights(weights, records, sentences, question), strict=True)] \
-        if highlights else texts
+        records, _highlights(idf_by_word, records, sentences, question, weights),
+        strict=True)] if highlights else texts
     hits = tuple(
         Hit(**vars(r), rank=i + 1, score=round(float(ranked.scores[c]), 4), highlight=h,
             similarity=round(float(ranked.similarities[c]), 4))
@@ -411,11 +414,11 @@ def _past_dateline(snapshot: Snapshot, record: PassageRecord, highlight: str) ->
     return highlight[skip:]
 
 
-def _highlights(weights: Sequence[dict[str, float]], records: list[PassageRecord],
+def _highlights(idf_by_word: Sequence[dict[str, float]], records: list[PassageRecord],
                 sentences: list[SentenceTokens] | None = None, question: str = "",
-                ranking: RankWeights = DEFAULT_WEIGHTS) -> list[str]:
+                weights: RankWeights = DEFAULT_WEIGHTS) -> list[str]:
     """The sentence of each text sharing the rarest words with the question (verbatim), by
-    the first of `weights` that any of its sentences holds; `sentences` are the records'
+    the first of `idf_by_word` that any of its sentences holds; `sentences` are the records'
     `sentence_tokens` when already known. When the question asks for a date or a number, a
     sentence holding one gains as a candidate's best sentence does in the ranking
     (`answer_kind` against `sentence` × its share of the question's words): "How old was
@@ -428,13 +431,13 @@ def _highlights(weights: Sequence[dict[str, float]], records: list[PassageRecord
     best = []
     for record, (spans, tokens, _) in zip(records, sentences or map(sentence_tokens, records),
                                          strict=True):
-        for by in weights:
+        for by in idf_by_word:
             scores = [overlap(by, t) for t in tokens]
             if max(scores) > 0:
                 break
         if kind is not None:
             total = sum(by.values()) or 1.0
-            scores = [ranking.sentence * held / total + ranking.answer_kind
+            scores = [weights.sentence * held / total + weights.answer_kind
                       * answer_type.holds(kind, record.text[start:end], question) if held else 0.0
                       for held, (start, end) in zip(scores, spans, strict=True)]
         start, end = spans[max(range(len(scores)), key=lambda i: (scores[i], -i))]

@@ -4,6 +4,7 @@ import dataclasses
 
 import pytest
 
+from index.search.hybrid import DEFAULT_WEIGHTS, search
 from index.spans import Hit, Passage, PassageRecord, Span, SummarySentence
 
 
@@ -74,3 +75,9 @@ def test_a_question_asking_for_a_number_bolds_the_sentence_that_holds_one(tmp_pa
     assert hit.highlight.startswith("Letourneau was 34 when she met Fualaau")
     who = index.ask("Who did Mary Kay Letourneau marry?", 1).hits[0]
     assert who.highlight.startswith("Mary Kay Letourneau, the former Seattle teacher")
+    # The weights searched with choose the highlight too: without the answer-kind weight the
+    # lede, holding more of the question's words, is bolded (they were ignored, always default).
+    unweighted = search(index.snapshot(), index.embedder,
+                        "How old was Mary Kay Letourneau when she met Vili?", 1,
+                        weights=dataclasses.replace(DEFAULT_WEIGHTS, answer_kind=0.0))
+    assert unweighted.hits[0].highlight.startswith("Mary Kay Letourneau, the former Seattle")
