@@ -102,12 +102,6 @@ class ScheduleStore:
             run("UPDATE schedules SET last_posted = ? WHERE guild_id = ? AND last_posted = ?",
                 (claimed.last_posted, claimed.guild_id, _stamp(now)))
 
-    def mark_posted(self, guild_id: int, when: datetime) -> None:
-        """Record that the digest went out."""
-        with self._db.transaction() as run:
-            run("UPDATE schedules SET last_posted = ? WHERE guild_id = ?",
-                (_stamp(when), guild_id))
-
     def close(self) -> None:
         """Release the database (waiting for a query in flight on another thread)."""
         self._db.close()

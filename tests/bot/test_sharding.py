@@ -21,6 +21,7 @@ from bot.feeds.store import Feed, FeedStore
 from bot.fetch import FetchPolicy
 from bot.schedules import ScheduleStore
 from bot.settings import Settings, SettingsError, load_settings
+from tests.bot.digest_clock import posted_at
 from tests.bot.feed_server import FeedServer, Item, rss
 from tests.bot.harness import answer_of
 from tests.bot.test_startup import START_BOT, bot_env, serving
@@ -220,7 +221,7 @@ def test_two_processes_on_two_shards_each_answer_their_own_guild_and_post_a_dige
                         int(g) for g in guild_on.values())
                     start = len(server.calls)
                     for guild in guild_on.values():
-                        store.mark_posted(int(guild), datetime.now(UTC) - timedelta(days=2))
+                        posted_at(store, int(guild), datetime.now(UTC) - timedelta(days=2))
                 finally:
                     store.close()
                 channels = sorted(server.guild_of(g).channel_id for g in guild_on.values())

@@ -25,6 +25,7 @@ from bot.schedules import ScheduleStore
 from bot.settings import Settings
 from bot.statedb import StateDB, StateUnavailable, describe, scrub
 from index import Digest, DigestEntry, Turn
+from tests.bot.digest_clock import posted_at
 from tests.postgres import fresh_database
 from tests.support import ROOT
 
@@ -42,7 +43,7 @@ def due_schedule(path, state_url, guild_id: int = SNOWFLAKE) -> ScheduleStore:
     """A store holding one schedule whose digest is due at NOW."""
     store = ScheduleStore(path, database_url=state_url)
     store.set(guild_id, SNOWFLAKE - 1, "08:00")
-    store.mark_posted(guild_id, NOW - timedelta(days=1))
+    posted_at(store, guild_id, NOW - timedelta(days=1))
     return store
 
 
@@ -132,7 +133,7 @@ def test_two_bot_processes_never_both_post_a_digest(tmp_path, postgres_url):
     store = ScheduleStore(tmp_path / "unused.sqlite", database_url=url)
     for guild in range(1, 21):
         store.set(guild, 100 + guild, "08:00")
-        store.mark_posted(guild, NOW - timedelta(days=1))
+        posted_at(store, guild, NOW - timedelta(days=1))
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     processes = [subprocess.Popen([sys.executable, "-c", CLAIMER, str(tmp_path / "x.sqlite"),
                                    url, NOW.isoformat()], stdin=subprocess.PIPE,
@@ -285,7 +286,7 @@ def test_two_bot_processes_run_their_digest_loops_and_each_digest_is_posted_once
     store = ScheduleStore(tmp_path / "schedules.sqlite", database_url=state_url)
     for guild in range(1, 11):
         store.set(guild, 100 + guild, "00:00")
-        store.mark_posted(guild, datetime.now(UTC) - timedelta(days=2))
+        posted_at(store, guild, datetime.now(UTC) - timedelta(days=2))
     posts: list[str] = []
     failing = bot_process(tmp_path, state_url, posts, fail=True)
     asyncio.run(failing._post_due_digests())  # each claim is released when posting fails

@@ -6,6 +6,7 @@ import pytest
 
 from bot.schedules import Schedule, ScheduleStore
 from bot.when import duration_text, parse_clock, parse_since
+from tests.bot.digest_clock import posted_at
 
 NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
 
@@ -70,7 +71,7 @@ def test_store_round_trip(tmp_path, state_url):
     [schedule] = store.all()
     assert (schedule.guild_id, schedule.channel_id, schedule.at) == (1, 2, "08:00")
     assert not schedule.due(datetime.now(UTC))  # starts at the next slot, not at once
-    store.mark_posted(1, NOW)
+    posted_at(store, 1, NOW)
     assert store.all()[0].last_posted == NOW.isoformat(timespec="seconds")
     before = store.set(1, 3, "18:00")  # another time: the next digest still covers since NOW
     assert (before.channel_id, before.at) == (2, "08:00")
