@@ -69,18 +69,6 @@ def is_postgres_url(url: str) -> bool:
     return urlsplit(url.strip()).scheme in ("postgresql", "postgres")
 
 
-def describe(url: str) -> str:
-    """Where a URL points, without user or password: "PostgreSQL database app on db:5432"."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or "the local socket"
-        port = f":{parts.port}" if parts.port else ""
-    except ValueError:
-        return "PostgreSQL database (unparsable URL)"
-    name = parts.path.lstrip("/") or "(default)"
-    return f"PostgreSQL database {name} on {host}{port}"
-
-
 def scrub(text: str, url: str) -> str:
     """One line of `text` with the URL's password (and any password=...) blanked out."""
     line = " ".join(text.split())
@@ -158,6 +146,8 @@ class StateDB:
 
     def _unavailable(self, what: str, err: BaseException,
                      kind: type[StateUnavailable] = StateUnavailable) -> StateUnavailable:
+        from index.store.postgres.connection import describe  # needs psycopg, as we do here
+
         assert self.url is not None
         return kind(f"the {describe(self.url)} (BRIEFING_DATABASE_URL) {what}: "
                                 f"{scrub(str(err) or type(err).__name__, self.url)}")

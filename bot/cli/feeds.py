@@ -9,6 +9,7 @@ import logging
 import sys
 
 from bot.cli.exits import UsageError
+from bot.feeds.listing import feed_parts
 from bot.feeds.store import Feed, FeedStore
 from bot.feeds.urls import find_feed, normalise_feed_url
 from bot.settings import Settings
@@ -126,25 +127,8 @@ def cmd_feed_list(args: argparse.Namespace, settings: Settings) -> int:
     if not feeds:
         print("No feeds are followed.")
     for f in feeds:
-        print(_feed_line(f))
+        print("  ".join(feed_parts(f)))
     return 0
-
-
-def _feed_line(feed: Feed) -> str:
-    """One feed of `feed list`, in the words of `/feed list`: where it posts, its include
-    and exclude words, then "paused" or its last error (nothing when it is fine)."""
-    parts = [feed.url, f"every {duration_text(feed.interval_s)}"]
-    if feed.post and feed.channel_id:
-        parts.append(f"posts in channel {feed.channel_id}")
-    if feed.include:
-        parts.append(f"include: {feed.include}")
-    if feed.exclude:
-        parts.append(f"exclude: {feed.exclude}")
-    if feed.paused:
-        parts.append("paused")
-    elif feed.last_error:
-        parts.append(f"last error: {feed.last_error}")
-    return "  ".join(parts)
 
 
 def cmd_feed_remove(args: argparse.Namespace, settings: Settings) -> int:

@@ -16,6 +16,7 @@ from bot.app import BriefingBot, in_guild
 from bot.cogs.choices import AUTOCOMPLETE_CHOICES, CHOICE_VALUE_LIMIT, choice_value
 from bot.errors import UserError
 from bot.feeds.check import NotAFeed, check_feed
+from bot.feeds.listing import feed_parts
 from bot.feeds.options import poll_options
 from bot.feeds.poll import NewArticle, Poller, PollReport
 from bot.feeds.post import backlog_text, post_text
@@ -212,7 +213,7 @@ class Feeds(commands.Cog):
         if not feeds:
             await interaction.response.send_message("No feeds are followed.", ephemeral=True)
             return
-        lines = [_feed_line(f) for f in feeds]
+        lines = [" · ".join(feed_parts(f, shown, "<#{}>".format)) for f in feeds]
         more = "\n…and {} more (`briefing feed list` shows all)"
         # room for the count line at its longest (every feed but one left out)
         text = render.whole_lines(lines, render.CONTENT_LIMIT - len(more.format(len(lines))))
@@ -261,25 +262,10 @@ class Feeds(commands.Cog):
         return feed
 
 
-def shown(url: str) -> str:
-    """A feed's URL as replies show it: inert, and clipped when very long."""
-    return render.inert(render.clip(url, URL_SHOWN))
-
-
-def _feed_line(feed: Feed) -> str:
-    """One feed in `/feed list`."""
-    parts = [shown(feed.url), f"every {duration_text(feed.interval_s)}"]
-    if feed.post and feed.channel_id:
-        parts.append(f"posts in <#{feed.channel_id}>")
-    if feed.include:
-        parts.append(f"include: {render.inert(render.clip(feed.include, 200))}")
-    if feed.exclude:
-        parts.append(f"exclude: {render.inert(render.clip(feed.exclude, 200))}")
-    if feed.paused:
-        parts.append("paused")
-    elif feed.last_error:
-        parts.append(f"last error: {render.inert(feed.last_error)}")
-    return " · ".join(parts)
+def shown(text: str) -> str:
+    """A feed's URL (or its words, or its last error) as replies show it: inert, and clipped
+    when very long."""
+    return render.inert(render.clip(text, URL_SHOWN))
 
 
 async def setup(bot: BriefingBot) -> None:

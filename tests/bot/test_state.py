@@ -23,8 +23,9 @@ from bot.feeds import poll as feed_poll
 from bot.feeds.store import ARTICLE, Feed, FeedStore
 from bot.schedules import ScheduleStore
 from bot.settings import Settings
-from bot.statedb import StateDB, StateUnavailable, describe, scrub
+from bot.statedb import StateDB, StateUnavailable, scrub
 from index import Digest, DigestEntry, Turn
+from index.store.postgres.connection import describe
 from tests.bot.digest_clock import posted_at
 from tests.postgres import fresh_database
 from tests.support import ROOT
@@ -174,11 +175,7 @@ def test_one_process_polls_the_feeds_at_a_time(tmp_path, postgres_url, monkeypat
     theirs.close()
 
 
-def test_the_state_database_names_where_it_points_and_never_the_password():
-    assert describe("postgresql://bot:pw@db.example:5433/app") == \
-        "PostgreSQL database app on db.example:5433"
-    assert describe("postgresql://postgres:@/postgres?host=/tmp/x") == \
-        "PostgreSQL database postgres on the local socket"
+def test_the_state_database_never_names_the_password():
     assert scrub("auth failed\nfor hunter2 (password=hunter2)",
                  "postgresql://u:hunter2@h/db") == "auth failed for *** (password=***"
     with pytest.raises(StateUnavailable, match="not a postgresql:// URL"):
@@ -190,8 +187,10 @@ def test_a_database_out_of_reach_is_one_line_without_the_password(tmp_path, post
     with pytest.raises(StateUnavailable) as refused:
         FeedbackLog(tmp_path / "f.sqlite", database_url=down)
     message = str(refused.value)
-    assert message.startswith("the PostgreSQL database state on 127.0.0.1:1 "
-                              "(BRIEFING_DATABASE_URL) cannot be reached: ")
+    # in the words the index uses for the same database (BRIEFING_DATABASE_URL serves both)
+    assert message.startswith(f"the {describe(down)} (BRIEFING_DATABASE_URL) cannot be "
+                              "reached: ")
+    assert message.startswith("the database state on 127.0.0.1:1 (BRIEFING_DATABASE_URL)")
     assert "\n" not in message and "s3cret" not in message
     missing = urlsplit(postgres_url)._replace(path="/no_such_db").geturl()
     with pytest.raises(StateUnavailable, match='database "no_such_db" does not exist'):
@@ -203,7 +202,7 @@ def test_a_database_out_of_reach_is_one_line_without_the_password(tmp_path, post
                          capture_output=True, text=True, timeout=120)
     assert cli.returncode == 1 and cli.stdout == ""
     [line] = cli.stderr.strip().splitlines()
-    assert line.startswith("briefing: the PostgreSQL database state on 127.0.0.1:1")
+    assert line.startswith("briefing: the database state on 127.0.0.1:1")
     assert "s3cret" not in line
     assert not (tmp_path / "feeds.sqlite").exists()  # no silent fallback to SQLite
 
