@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-from datetime import date
-
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -14,7 +11,6 @@ from bot.app import BriefingBot
 from bot.cogs import replies
 from bot.errors import UserError
 from bot.when import parse_since
-from index import Story
 
 
 class Stories(commands.Cog):
@@ -22,10 +18,6 @@ class Stories(commands.Cog):
 
     def __init__(self, bot: BriefingBot) -> None:
         self.bot = bot
-
-    def _stories(self, since: date | None) -> list[Story]:
-        """The stories (grouped once per index generation), from `since` on if given."""
-        return self.bot.index.stories(since)
 
     @app_commands.command(name="stories",
                           description="The indexed articles grouped by the event they report")
@@ -38,7 +30,7 @@ class Stories(commands.Cog):
         except ValueError as err:
             raise UserError(str(err)) from None
         await replies.think(interaction)
-        found = await asyncio.to_thread(self._stories, day)
+        found = await self.bot.answer_work(self.bot.index.stories, day)
         label = day.isoformat() if day else ""
         await replies.answer(interaction, embed=render.stories_embed(found, label))
 
