@@ -414,3 +414,12 @@ def test_an_index_from_schema_version_2_is_upgraded_in_place(backend, generation
     written(again, generation)
     again.remove_stale(keep=1, grace_s=0)
     assert again.load("fp").metadata.article_ids_in_order() == [d[0] for d in DOCS]
+
+
+def test_messages_name_the_database_without_its_password():
+    from index.store.postgres.connection import describe
+
+    assert describe("postgresql://reader:s3cret@db.example:5432/briefing") == \
+        "database briefing on db.example:5432"
+    # Every message puts "the" before it: an unparsable URL must still read as a phrase.
+    assert describe("postgresql://[unclosed") == "database at an unparsable URL"

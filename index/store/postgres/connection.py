@@ -25,11 +25,12 @@ class DatabaseUnavailable(IndexNotWritable):
 
 
 def describe(url: str) -> str:
-    """Where a URL points, without its password: "postgres@/tmp/sock/postgres"."""
+    """Where a URL points, without its password, to follow "the": "database briefing on
+    db.example:5432"."""
     try:
         info = conninfo_to_dict(url)
     except psycopg.ProgrammingError:
-        return "an unparsable database URL"
+        return "database at an unparsable URL"
     host = info.get("host") or "localhost"
     port = f":{info['port']}" if info.get("port") else ""
     return f"database {info.get('dbname') or info.get('user') or ''!s} on {host}{port}"
