@@ -61,9 +61,14 @@ def format_sources(records: Sequence[ArticleRecord]) -> str:
     return "\n".join(lines)
 
 
+def skipped_lines(report: ReindexReport) -> list[str]:
+    """One line for each file a reindex skipped, its name and reason made safe to print."""
+    return [f"skipped {shown(s.path)}: {shown(s.reason)}" for s in report.skipped]
+
+
 def describe_report(report: ReindexReport) -> list[str]:
     """Human lines summarising a reindex."""
-    lines = [f"skipped {shown(s.path)}: {shown(s.reason)}" for s in report.skipped]
+    lines = skipped_lines(report)
     if report.rebuilt_from_scratch:
         lines.append(f"rebuilt from scratch: {report.rebuilt_from_scratch}")
     if report.changes:

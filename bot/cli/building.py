@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.settings import Settings
-from bot.terminal import describe_report
+from bot.terminal import describe_report, skipped_lines
 from index import BriefingIndex, IndexMissing, ReindexReport
 from index.errors import cause
 
@@ -51,7 +51,7 @@ def report_lines(report: ReindexReport) -> list[str]:
     says the index is empty in one line rather than in counts of nothing)."""
     if report.passages:
         return describe_report(report)
-    return [f"skipped {s.path}: {s.reason}" for s in report.skipped]
+    return skipped_lines(report)
 
 
 def ensure_index(index: BriefingIndex, settings: Settings) -> None:

@@ -107,3 +107,17 @@ def test_an_emptied_corpus_folder_does_not_empty_the_index_unless_asked(tmp_path
     assert (emptied.returncode, emptied.stderr) == (0, "")
     assert emptied.stdout == (f"No articles are indexed yet: {corpus_copy} has no readable "
                               ".md, .txt or .html file.\n")
+
+
+def test_skipped_file_names_cannot_forge_terminal_lines(tmp_path):
+    """A corpus of one unreadable file whose name carries an escape sequence and a newline:
+    the skip line shows the name on one line, without the control characters."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a\x1b[31mRED\x1b[0m\nforged line.md").write_bytes(b"")
+    result = run(["reindex"], env_for(corpus, tmp_path / "index"))
+    assert result.returncode == 0, result.stderr
+    assert "\x1b" not in result.stdout
+    assert result.stdout.splitlines() == [
+        "skipped a[31mRED[0m forged line.md: empty file",
+        f"No articles are indexed yet: {corpus} has no readable .md, .txt or .html file."]
