@@ -18,7 +18,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import render
-from bot.app import BriefingBot, in_guild
+from bot.app import UNEXPECTED, BriefingBot, in_guild
 from bot.cogs import replies
 from bot.cogs.answers import (
     Answered,
@@ -80,8 +80,11 @@ class Conversations(commands.Cog):
                 channel=getattr(message.channel, "mention", "that channel")))
         except discord.HTTPException as err:
             if not replies.question_gone(err):
-                raise
+                await _say_unexpected(message, err)
+                return
             log.info("message %s was deleted before its answer; not answered", message.id)
+        except Exception as err:  # as /ask does: logged with its traceback, said in reply
+            await _say_unexpected(message, err)
 
     async def _route(self, message: discord.Message) -> None:
         me = self.bot.user
@@ -293,6 +296,17 @@ async def _tell_privately(member: discord.abc.User, text: str) -> None:
         await member.send(text)
     except discord.HTTPException:
         log.info("could not tell %s by direct message either", member.id)
+
+
+async def _say_unexpected(message: discord.Message, error: Exception) -> None:
+    """Log an unexpected failure to answer `message` and tell its author, in reply, that it
+    has been logged (the words /ask uses); a reply Discord refuses is only logged."""
+    log.error("answering message %s in channel %s failed", message.id, message.channel.id,
+              exc_info=error)
+    try:
+        await message.reply(UNEXPECTED, mention_author=False)
+    except discord.HTTPException:
+        log.warning("could not deliver an error reply", exc_info=True)
 
 
 def _with_hint(message: dict, hint: str | None) -> dict:

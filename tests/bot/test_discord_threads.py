@@ -598,6 +598,29 @@ def test_a_mention_where_the_bot_may_not_post_is_told_privately_not_a_traceback(
     run(scenario)
 
 
+def test_a_message_whose_answering_fails_unexpectedly_is_told_so_and_logged(run):
+    """A fault while answering a mention or a DM (here the index raising) left the member
+    with no reply, and discord.py's "Ignoring exception in on_message" in the log; /ask
+    says the error has been logged, and so do messages now, without the fault's text."""
+    async def scenario(h: Harness) -> None:
+        def broken(question: str, k: int = 3, **options: object):
+            raise RuntimeError("disk on fire")
+
+        h.bot.index.ask = broken
+        mention = await say(h, SWEDEN, h.server.channel_id, mention=True)
+        dm = h.server.dm_channel("member")["id"]
+        direct = await say(h, SWEDEN, dm)
+        for reply in (mention, direct):
+            assert reply["content"] == ("Something went wrong while handling that; the error "
+                                        "has been logged.")
+            assert reply["message_reference"] is not None
+        logged = [r for r in h.errors if r.exc_info and "disk on fire" in str(r.exc_info[1])]
+        assert len(logged) == 2
+        assert not any("Ignoring exception" in r.getMessage() for r in h.errors)
+
+    run(scenario, expect_errors=True)
+
+
 def test_custom_emoji_are_not_words_of_the_question(run):
     """A custom emoji's code was searched ("flag" and its id) and shown in the answer's
     title, in a mention and in /ask; a mention holding only an emoji was answered as a
