@@ -88,6 +88,25 @@ def in_guild():
     return app_commands.check(predicate)
 
 
+class ArticlesChangedElsewhere(app_commands.CheckFailure, UserError):
+    """Refused: the articles may be changed only from the servers in BRIEFING_ADMIN_GUILD_IDS."""
+
+
+def changes_articles():
+    """A check for the commands that change the articles (one corpus answers every server the
+    bot is in): with BRIEFING_ADMIN_GUILD_IDS set, they run only in the servers it names."""
+
+    def predicate(interaction: discord.Interaction) -> bool:
+        allowed = interaction.client.settings.admin_guild_ids
+        if allowed and interaction.guild_id not in allowed:
+            raise ArticlesChangedElsewhere(
+                "The articles are shared by every server the bot is in, and only admins of "
+                "the servers in BRIEFING_ADMIN_GUILD_IDS may change them.")
+        return True
+
+    return app_commands.check(predicate)
+
+
 # Discord: "Unknown interaction" (not acknowledged within 3 s), "already acknowledged"
 _NOTHING_TO_TELL = (10062, replies.ALREADY_ACKNOWLEDGED)
 

@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     guild_ids: Annotated[list[int], NoDecode] = Field(
         default_factory=list, description="Guilds to sync commands to at once: 123, 123,456 "
         "or a JSON list")
+    admin_guild_ids: Annotated[list[int], NoDecode] = Field(
+        default_factory=list, description="Servers whose admins (Manage Server) may add, "
+        "remove and reindex the articles every server shares; empty: any server's admins")
     feedback_db: Path = Field(Path(".briefing/feedback.sqlite"),
                               description="SQLite file for 👍/👎 votes")
     ask_per_minute: int = Field(6, ge=0, le=600,
@@ -163,7 +166,7 @@ class Settings(BaseSettings):
         """An empty BRIEFING_SHARD_COUNT= means unset."""
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("guild_ids", mode="before")
+    @field_validator("guild_ids", "admin_guild_ids", mode="before")
     @classmethod
     def _server_ids(cls, value: object) -> object:
         """"123" or "123,456" in the environment, as BRIEFING_SHARD_IDS takes its ids (a JSON

@@ -13,7 +13,7 @@ from discord.ext import commands
 
 from bot import render
 from bot.adding import Incoming, earlier_file, fetch_link, file_suffix, save_incoming
-from bot.app import BriefingBot, in_guild
+from bot.app import BriefingBot, changes_articles, in_guild
 from bot.cogs import replies
 from bot.cogs.choices import article_choices, resolve_article, unresolved
 from bot.errors import UserError
@@ -88,6 +88,7 @@ class Admin(commands.Cog):
     @app_commands.command(name="reindex", description="Reindex the article folder")
     @app_commands.guild_only()
     @app_commands.default_permissions(manage_guild=True)
+    @changes_articles()
     @app_commands.checks.has_permissions(manage_guild=True)
     @in_guild()  # checks run bottom-up: a DM is refused as a DM
     async def reindex_command(self, interaction: discord.Interaction) -> None:
@@ -109,6 +110,7 @@ class Admin(commands.Cog):
                            file="A .txt, .md or .html file of the article")
     @app_commands.guild_only()
     @app_commands.default_permissions(manage_guild=True)
+    @changes_articles()
     @app_commands.checks.has_permissions(manage_guild=True)
     @in_guild()  # checks run bottom-up: a DM is refused as a DM
     async def add(self, interaction: discord.Interaction, url: str | None = None,
@@ -145,6 +147,7 @@ class Admin(commands.Cog):
     @app_commands.describe(article="The article to remove")
     @app_commands.guild_only()
     @app_commands.default_permissions(manage_guild=True)
+    @changes_articles()
     @app_commands.checks.has_permissions(manage_guild=True)
     @in_guild()  # checks run bottom-up: a DM is refused as a DM
     async def remove(self, interaction: discord.Interaction, article: str) -> None:

@@ -434,3 +434,31 @@ def test_reindex_says_it_waits_while_another_process_reindexes(run):
         assert done.status == 200
 
     run(scenario)
+
+
+def test_only_admins_of_the_servers_named_may_change_the_shared_articles(run, corpus_copy):
+    """One corpus answers every server the bot is in: with BRIEFING_ADMIN_GUILD_IDS naming
+    another server, this server's admin may not add, remove or reindex articles, and is told
+    why in one line; naming this server lets them."""
+    async def scenario(h: Harness) -> None:
+        before = current_generation(h.bot.index.backend.index_dir)
+        article = "russia-turkiye-israel-hamas-war"
+        for name, options in (("reindex", None), ("remove", {"article": article}),
+                              ("add", {"url": "http://127.0.0.1:9/a.html"})):
+            sent = await h.server.send_interaction(name, options, user="admin")
+            reply = await h.server.wait_for(lambda c, s=sent: c.path == s.callback_path)
+            assert reply.json["type"] == 4 and reply.json["data"]["flags"] & 64, name
+            assert reply.json["data"]["content"] == (
+                "The articles are shared by every server the bot is in, and only admins of "
+                "the servers in BRIEFING_ADMIN_GUILD_IDS may change them."), name
+        await asyncio.sleep(0.5)
+        assert current_generation(h.bot.index.backend.index_dir) == before
+        assert [a.id for a in h.bot.index.sources()] == [article]
+        assert (corpus_copy / f"{article}.md").exists()
+
+        h.bot.settings.admin_guild_ids = [1, int(h.server.guild_id)]
+        sent = await h.server.send_interaction("reindex", user="admin")
+        done = await answer_of(h.server, sent, timeout=60)
+        assert done["content"].startswith("Reindex done"), done["content"]
+
+    run(scenario, admin_guild_ids=[1])

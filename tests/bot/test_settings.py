@@ -48,6 +48,15 @@ def test_guild_ids_may_be_written_as_shard_ids_are(monkeypatch, value, ids):
     assert load_settings().guild_ids == ids
 
 
+def test_admin_guild_ids_are_read_as_guild_ids_are(monkeypatch):
+    assert load_settings().admin_guild_ids == []  # unset: admins of every server
+    monkeypatch.setenv("BRIEFING_ADMIN_GUILD_IDS", " 123, 456 ")
+    assert load_settings().admin_guild_ids == [123, 456]
+    monkeypatch.setenv("BRIEFING_ADMIN_GUILD_IDS", "12a")
+    with pytest.raises(SettingsError, match="BRIEFING_ADMIN_GUILD_IDS: .*'12a' is not a server id"):
+        load_settings()
+
+
 @pytest.mark.parametrize(("value", "reason"), [
     ("notjson", "Value error, 'notjson' is not a server id (e.g. 123, 123,456 or [123, 456])"),
     ("[123", "Value error, is not a JSON list of server ids"),
