@@ -769,3 +769,34 @@ def test_an_invalid_shard_closes_4010_and_too_many_guilds_for_one_shard_4011() -
             assert await _identify_closes(server, [0, 2]) is None  # one guild a shard
 
     asyncio.run(main())
+
+
+def test_channel_overwrites_combine_as_discord_computes_them_and_refuse_sends() -> None:
+    """@everyone's overwrite, then the roles' together, then the member's own, each deny
+    before its allow; discord.py computes the same from CHANNEL_UPDATE, and a send the bot
+    may not make is refused with 403 (50013 Missing Permissions)."""
+    send = 1 << 11
+
+    async def scenario(server: FakeDiscord, bot: PingBot) -> None:
+        channel_id, bot_id = server.channel_id, server.users["bot"]["id"]
+
+        async def may_send(expected: bool) -> None:
+            await asyncio.sleep(0.1)  # CHANNEL_UPDATE reaches the client
+            assert bool(server.channel_permissions_of(bot_id, channel_id) & send) is expected
+            channel = bot.get_channel(int(channel_id))
+            assert channel.permissions_for(channel.guild.me).send_messages is expected
+
+        await may_send(True)
+        await server.set_channel_permissions(channel_id, "everyone", deny=send)
+        await may_send(False)
+        with pytest.raises(discord.Forbidden) as refused:
+            await bot.get_channel(int(channel_id)).send("hello")
+        assert refused.value.code == 50013
+        await server.set_channel_permissions(channel_id, server.bot_role_id, allow=send)
+        await may_send(True)  # a role's allow overrides @everyone's deny
+        await bot.get_channel(int(channel_id)).send("hello")
+        await server.set_channel_permissions(channel_id, "bot", deny=send)
+        await may_send(False)  # the member's own deny overrides its roles' allow
+        assert server.channel_permissions_of(server.users["admin"]["id"], channel_id) & send == 0
+
+    run_with_bot(scenario)

@@ -32,6 +32,7 @@ from bot.cogs.answers import (
     thread_hint,
     without_markup,
 )
+from bot.cogs.channel_access import require_posting
 from bot.conversations import Conversation, starts_over
 from bot.errors import UserError
 from bot.question_limit import slow_down
@@ -252,6 +253,8 @@ class Conversations(commands.Cog):
         target = channel or interaction.channel
         if not can_hold_threads(target):
             raise UserError("Threads can't be opened here; name a text channel.")
+        if enabled:
+            require_posting(target, threads=True)
         was = (await asyncio.to_thread(self.bot.channel_modes.set, interaction.guild_id,
                                        target.id, autothread=enabled)).autothread
         if not enabled:

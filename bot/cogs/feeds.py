@@ -13,6 +13,7 @@ from discord.ext import commands, tasks
 
 from bot import render
 from bot.app import BriefingBot, in_guild
+from bot.cogs.channel_access import require_posting
 from bot.cogs.choices import AUTOCOMPLETE_CHOICES, CHOICE_VALUE_LIMIT, choice_value
 from bot.errors import UserError
 from bot.feeds.check import NotAFeed, check_feed
@@ -176,11 +177,13 @@ class Feeds(commands.Cog):
             url = normalise_feed_url(url)
         except BriefingError as err:
             raise UserError(str(err)) from None
+        post = channel is not None if post is None else post
+        if post:
+            require_posting(channel or interaction.channel)
         known = find_feed(await asyncio.to_thread(self.store.all), url)
         url = known.url if known is not None else url  # a feed stored in an older spelling
         if known is None:
             await self._check_feed(url)
-        post = channel is not None if post is None else post
         target = channel.id if channel is not None else (
             interaction.channel_id if post else None)
         interval = every * 60.0 if every is not None else self.bot.settings.feed_interval_s

@@ -13,6 +13,7 @@ from discord.ext import commands, tasks
 from bot import render
 from bot.app import BriefingBot, in_guild
 from bot.cogs import replies
+from bot.cogs.channel_access import require_posting
 from bot.cogs.choices import article_choices, resolve_article, unresolved
 from bot.cogs.options import declare
 from bot.errors import UserError
@@ -120,6 +121,7 @@ class Summaries(commands.Cog):
             at = parse_clock(time)
         except ValueError as err:
             raise UserError(str(err)) from None
+        require_posting(channel)
         before = await asyncio.to_thread(self.schedules.set, interaction.guild_id, channel.id,
                                          at)
         self.held_back.pop(interaction.guild_id, None)  # a new channel is tried at once

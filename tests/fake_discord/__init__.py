@@ -23,6 +23,11 @@ expire after 15 minutes of ``now()`` (``advance()`` skips ahead); every response
 (limits.py); threads: one started from a message (POST .../messages/{id}/threads) has
 the message's id, a message holds at most one (160004), none start inside threads or forums,
 forums take posts but no plain messages, and GUILD_CREATE lists the active threads.
+Permissions: roles' permissions and channel overwrites (``set_channel_permissions``, which
+dispatches CHANNEL_UPDATE) combine as Discord computes them (``channel_permissions_of``);
+a message the bot may not send in a channel is refused (403: 50001 without View Channel,
+50013 without Send Messages, or Send Messages in Threads in a thread). Thread creation and
+embeds do not check permissions.
 Sharding: ``add_guild(shard=(id, count))`` adds a guild on a shard; an IDENTIFY with
 ``shard: [id, count]`` gets READY and GUILD_CREATE for that shard's guilds only, and every
 event of a guild (interactions, messages) goes only to the session holding it, DMs to shard 0

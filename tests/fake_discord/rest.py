@@ -228,6 +228,8 @@ class _Rest:
         s, call, channel = self.s, request[CALL], self._channel(request)
         if channel["type"] == p.FORUM_CHANNEL:  # a forum holds posts (threads), not messages
             raise ApiError(400, 50024, "Cannot execute action on this channel type")
+        if channel.get("guild_id"):
+            self._check_may_send(channel)
         body = call.json or {}
         validate_message(body, call.files, creating=True)
         ref, target = body.get("message_reference"), None
@@ -253,6 +255,17 @@ class _Rest:
                 msg["mentions"] += s.mention_objects([target["author"]["id"]])
         await s.echo("MESSAGE_CREATE", msg)
         return json_response(msg)
+
+    def _check_may_send(self, channel: dict[str, Any]) -> None:
+        """Refuse as Discord does a message the bot may not send in a guild channel: 50001
+        without View Channel, 50013 without Send Messages (Send Messages in Threads in a
+        thread)."""
+        perms = self.s.channel_permissions_of(self.s.application_id, channel["id"])
+        send = p.SEND_MESSAGES_IN_THREADS if channel["type"] == p.PUBLIC_THREAD else p.SEND_MESSAGES
+        if not perms & p.VIEW_CHANNEL:
+            raise ApiError(403, 50001, "Missing Access")
+        if not perms & send:
+            raise ApiError(403, 50013, "Missing Permissions")
 
     async def channel_message(self, request: web.Request) -> web.Response:
         channel = self._channel(request)

@@ -317,6 +317,14 @@ class FakeDiscord(Gateway):
         await self.dispatch("MESSAGE_CREATE", self.message_event(msg, self.intents))
         return thread, msg
 
+    async def set_channel_permissions(self, channel_id: str, target: str, *, allow: int = 0,
+                                      deny: int = 0) -> None:
+        """Set a permission overwrite on a guild channel (see ``World.set_overwrite``) and
+        dispatch CHANNEL_UPDATE, as Discord does when an admin edits the channel."""
+        channel = self.set_overwrite(channel_id, target, allow=allow, deny=deny)
+        if self.has_session():
+            await self.dispatch("CHANNEL_UPDATE", dict(channel))
+
     async def echo(self, event: str, msg: dict[str, Any]) -> None:
         """Send the bot MESSAGE_CREATE/UPDATE for its own REST-made message, as Discord does."""
         if self.has_session() and not msg["flags"] & 64:  # ephemerals are not dispatched

@@ -120,6 +120,49 @@ class World:
             perms |= int(guild.roles[role_id]["permissions"])
         return p.ALL_PERMISSIONS if perms & p.ADMINISTRATOR else perms
 
+    def channel_permissions_of(self, user_id: str, channel_id: str) -> int:
+        """A member's permissions in a guild channel (in a thread: its parent's), computed as
+        Discord does: the guild permissions, then the channel's overwrite for @everyone, those
+        for the member's roles taken together, then the member's own, each deny before its
+        allow. Administrator (and the owner) overrides every overwrite."""
+        channel = self.channel(channel_id) or {}
+        if channel.get("type") == p.PUBLIC_THREAD:
+            channel = self.channels[channel["parent_id"]]
+        guild = self.guild_of(channel["guild_id"])
+        perms = self.permissions_of(user_id, guild.id)
+        if perms & p.ADMINISTRATOR:
+            return perms
+        overwrites = {(int(o["type"]), o["id"]): o for o in channel["permission_overwrites"]}
+
+        def apply(value: int, found: list[dict[str, Any]]) -> int:
+            deny = allow = 0
+            for overwrite in found:
+                deny |= int(overwrite["deny"])
+                allow |= int(overwrite["allow"])
+            return (value & ~deny) | allow
+
+        everyone = overwrites.get((p.OVERWRITE_ROLE, guild.id))
+        perms = apply(perms, [everyone] if everyone else [])
+        roles = [(p.OVERWRITE_ROLE, r) for r in guild.members[user_id]["roles"]]
+        perms = apply(perms, [overwrites[key] for key in roles if key in overwrites])
+        own = overwrites.get((p.OVERWRITE_MEMBER, user_id))
+        return apply(perms, [own] if own else [])
+
+    def set_overwrite(self, channel_id: str, target: str, *, allow: int = 0, deny: int = 0
+                      ) -> dict[str, Any]:
+        """Set the channel's permission overwrite for ``target`` (``"everyone"``, a role id,
+        or a user alias or id), replacing an earlier one for it; returns the channel."""
+        channel = self.channels[channel_id]
+        guild = self.guild_of(channel["guild_id"])
+        if target == "everyone" or target in guild.roles:
+            kind, target_id = p.OVERWRITE_ROLE, guild.id if target == "everyone" else target
+        else:
+            kind, target_id = p.OVERWRITE_MEMBER, self.user(target)["id"]
+        channel["permission_overwrites"] = [
+            o for o in channel["permission_overwrites"] if o["id"] != target_id] + [
+            {"id": target_id, "type": kind, "allow": str(allow), "deny": str(deny)}]
+        return channel
+
     def channel(self, channel_id: str) -> dict[str, Any] | None:
         """A guild channel, thread or DM channel by id."""
         return (self.channels.get(channel_id) or self.threads.get(channel_id)
@@ -398,7 +441,7 @@ class World:
         payload.update(
             guild_id=guild.id, guild={"id": guild.id, "locale": "en-US", "features": []},
             member=member, guild_locale="en-US", context=p.CONTEXT_GUILD,
-            app_permissions=str(self.permissions_of(self.application_id, guild.id)),
+            app_permissions=str(self.channel_permissions_of(self.application_id, channel["id"])),
             authorizing_integration_owners={"0": guild.id})
         return payload
 
