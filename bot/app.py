@@ -39,7 +39,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 EXTENSIONS = ("bot.cogs.expiring", "bot.cogs.ask", "bot.cogs.conversations", "bot.cogs.sources",
-              "bot.cogs.admin", "bot.cogs.summaries", "bot.cogs.feeds", "bot.cogs.stories")
+              "bot.cogs.admin", "bot.cogs.summaries", "bot.cogs.feeds", "bot.cogs.stories",
+              "bot.cogs.help")
 UNEXPECTED = "Something went wrong while handling that; the error has been logged."
 CLOSE_WAIT_S = 5.0  # how long closing waits for an answer being posted
 AUTHENTICATION_FAILED = 4004  # the gateway's close code for a token it does not accept
@@ -50,6 +51,11 @@ REFUSED = {
     SHARDING_REQUIRED: "Discord says the bot is in too many servers for one connection: set "
                        "BRIEFING_SHARD_COUNT",
 }
+# What the bot asks for when invited (the README's list): it posts answers with embeds, in
+# threads it opens, and reads the messages it replies to.
+INVITE_PERMISSIONS = discord.Permissions(
+    send_messages=True, send_messages_in_threads=True, create_public_threads=True,
+    embed_links=True, read_message_history=True)
 # Work off the event loop (index calls, SQLite) runs on this many threads: more only fight the
 # loop for the GIL (100 questions at once, defer p50 on 6 threads then 2: 166 → 130 ms and
 # 369 → 180 ms, two pairs of runs on a loaded 2-core machine); ONNX has threads of its own.
@@ -232,6 +238,10 @@ class BriefingBot(commands.Bot):
             shards = self.settings.shard_ids or range(self.settings.shard_count)
             log.info("running shards %s of %d", ",".join(map(str, shards)),
                      self.settings.shard_count)
+        if self.application_id is not None:
+            log.info("invite the bot to a server with %s", discord.utils.oauth_url(
+                self.application_id, permissions=INVITE_PERMISSIONS,
+                scopes=("bot", "applications.commands")))
         asyncio.get_running_loop().set_default_executor(
             ThreadPoolExecutor(WORKER_THREADS, thread_name_prefix="briefing-worker"))
         for extension in EXTENSIONS:
