@@ -216,7 +216,7 @@ class Feeds(commands.Cog):
         if not feeds:
             await interaction.response.send_message("No feeds are followed.", ephemeral=True)
             return
-        lines = [" · ".join(feed_parts(f, shown, "<#{}>".format)) for f in feeds]
+        lines = [_feed_line(f) for f in feeds]
         more = "\n…and {} more (`briefing feed list` shows all)"
         # room for the count line at its longest (every feed but one left out)
         text = render.whole_lines(lines, render.CONTENT_LIMIT - len(more.format(len(lines))))
@@ -263,6 +263,11 @@ class Feeds(commands.Cog):
         if feed is None:
             raise UserError("This server does not follow that feed; see /feed list.")
         return feed
+
+
+def _feed_line(feed: Feed) -> str:
+    """One feed in /feed list: its parts, inert, its channel mentioned."""
+    return " · ".join(feed_parts(feed, shown, "<#{}>".format))
 
 
 def shown(text: str) -> str:
