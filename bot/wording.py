@@ -12,6 +12,11 @@ NOTHING_DATED_SINCE = ("No indexed article is dated since then (its published da
                        "day it was indexed).")
 
 
+def in_words(items: Sequence[str]) -> str:
+    """"a", "a and b", "a, b and c"."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
 def read_as_note(read_as: Mapping[str, str], limit: int | None = None) -> str:
     """'Read "meetng" as "meeting".' for the misspelt words a question was read with (empty
     when none): a reader whose word was read wrongly sees why the passages are off. Within
@@ -22,8 +27,7 @@ def read_as_note(read_as: Mapping[str, str], limit: int | None = None) -> str:
     for shown in range(len(pairs), 0, -1):
         rest = len(pairs) - shown
         listed = pairs[:shown] + ([counted(rest, "other word")] if rest else [])
-        note = "Read " + (listed[0] if len(listed) == 1
-                          else ", ".join(listed[:-1]) + " and " + listed[-1]) + "."
+        note = f"Read {in_words(listed)}."
         if limit is None or len(note) <= limit:
             return note
     return "Read 1 misspelt word as another." if len(pairs) == 1 else (

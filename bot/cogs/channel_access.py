@@ -7,6 +7,7 @@ from __future__ import annotations
 import discord
 
 from bot.errors import UserError
+from bot.wording import in_words
 
 # Permission flags (discord.Permissions attribute names) and the names Discord shows for them.
 _SHOWN = {"view_channel": "View Channel", "send_messages": "Send Messages",
@@ -35,8 +36,7 @@ def require_posting(channel: discord.abc.GuildChannel | discord.Thread, *,
             "send_messages_in_threads" if name == "send_messages" else name for name in needed))
     lacking = missing(channel.permissions_for(channel.guild.me), needed)
     if lacking:
-        names = lacking[0] if len(lacking) == 1 else (
-            ", ".join(lacking[:-1]) + " and " + lacking[-1])
+        names = in_words(lacking)
         plural = "s" if len(lacking) > 1 else ""
         raise UserError(f"I can't post in {channel.mention}: a server admin needs to give me "
                         f"the {names} permission{plural} there.")
